@@ -1,0 +1,108 @@
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import type {ChalkInstance} from 'chalk'
+
+import type {Context} from '../lib/context.js'
+import type {Db} from '../lib/db/open-database.js'
+import type {Actor} from '../lib/db/schema.js'
+import {ExitCode, SbqError, invalidInput} from '../lib/errors.js'
+
+export type Flags<T extends typeof Command> = Interfaces.InferredFlags<(typeof SbqCommand)['baseFlags'] & T['flags']>
+export type Args<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * Every sbq command extends this. It owns the global flags, the lazily opened and migrated database, the clock, and
+ * the mapping of every failure to one line (or one JSON object) and a documented exit code.
+ */
+export abstract class SbqCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    db: Flags.string({
+      description: 'SQLite database file [default: /var/lib/sbq/sbq.db as root, else ~/.local/share/sbq/sbq.db]',
+      env: 'SBQ_DB',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  protected flags!: Flags<T>
+  protected args!: Args<T>
+  private openDb: Db | undefined
+
+  override async init(): Promise<void> {
+    await super.init()
+    const {args, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof SbqCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as Flags<T>
+    this.args = args as Args<T>
+  }
+
+  /** The database, opened and migrated on first use so commands that don't need it never pay for it. */
+  protected async database(): Promise<Db> {
+    if (!this.openDb) {
+      const {defaultDatabasePath, openDatabase} = await import('../lib/db/open-database.js')
+      this.openDb = await openDatabase(this.flags.db ?? defaultDatabasePath())
+    }
+    return this.openDb
+  }
+
+  protected async context(actor: Actor = 'cli'): Promise<Context> {
+    const {installTimeZone} = await import('../lib/settings/settings.js')
+    return {now: clockNow(), timeZone: await installTimeZone(await this.database()), actor}
+  }
+
+  protected async style(): Promise<ChalkInstance> {
+    const {createStyle} = await import('../lib/output/style.js')
+    return createStyle()
+  }
+
+  override async catch(error: Error & {exitCode?: number}): Promise<void> {
+    if (error instanceof Errors.ExitError) throw error
+    const failure = toFailure(error)
+    process.exitCode = failure.exit
+    if (this.jsonEnabled()) {
+      this.logJson({error: {code: failure.code, message: failure.message, hint: failure.hint ?? null}})
+    } else {
+      process.stderr.write(`error: ${failure.message}${failure.hint ? ` (${failure.hint})` : ''}\n`)
+    }
+    if (failure.exit === ExitCode.bug && process.env.SBQ_DEBUG) process.stderr.write(`${error.stack}\n`)
+  }
+
+  override async finally(error: Error | undefined): Promise<void> {
+    await this.openDb?.destroy()
+    await super.finally(error)
+  }
+}
+
+/** SBQ_NOW (ISO date or epoch ms) stands in for the clock; only the tests set it, to cross period boundaries. */
+function clockNow(): number {
+  const fake = process.env.SBQ_NOW
+  if (fake === undefined || fake === '') return Date.now()
+  const value = /^\d+$/.test(fake) ? Number(fake) : Date.parse(fake)
+  if (Number.isNaN(value)) throw invalidInput('INVALID_CLOCK', `SBQ_NOW "${fake}" is not a date`, 'unset SBQ_NOW; it is only for tests')
+  return value
+}
+
+function toFailure(error: Error & {exitCode?: number; oclif?: {exit?: number}}): SbqError {
+  if (error instanceof SbqError) return error
+  if ('parse' in error || error.oclif?.exit === 2) {
+    const line = error.message
+      .split('\n')
+      .filter((text) => text.trim() !== '' && !text.startsWith('See more help'))
+      .map((text) => text.trim())
+      .join(' ')
+    return invalidInput('INVALID_USAGE', lowerFirst(line), 'see --help')
+  }
+  return new SbqError('INTERNAL', `unexpected failure: ${error.message}`, {
+    exit: ExitCode.bug,
+    hint: 'this is a bug in sbq; rerun with SBQ_DEBUG=1 for the stack trace and report it',
+  })
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1)
+}

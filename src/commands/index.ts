@@ -1,0 +1,32 @@
+// The explicit command list oclif loads (package.json oclif.commands): no directory scan, no manifest to keep fresh.
+import ConfigGet from './config/get.js'
+import ConfigSet from './config/set.js'
+import PlanAdd from './plan/add.js'
+import PlanList from './plan/list.js'
+import PlanRemove from './plan/remove.js'
+import PlanSet from './plan/set.js'
+import QuotaSet from './quota/set.js'
+import QuotaTopup from './quota/topup.js'
+import UserAdd from './user/add.js'
+import UserDisable from './user/disable.js'
+import UserEnable from './user/enable.js'
+import UserList from './user/list.js'
+import UserRemove from './user/remove.js'
+import UserShow from './user/show.js'
+
+export const COMMANDS = {
+  'config:get': ConfigGet,
+  'config:set': ConfigSet,
+  'plan:add': PlanAdd,
+  'plan:list': PlanList,
+  'plan:remove': PlanRemove,
+  'plan:set': PlanSet,
+  'quota:set': QuotaSet,
+  'quota:topup': QuotaTopup,
+  'user:add': UserAdd,
+  'user:disable': UserDisable,
+  'user:enable': UserEnable,
+  'user:list': UserList,
+  'user:remove': UserRemove,
+  'user:show': UserShow,
+}

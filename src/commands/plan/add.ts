@@ -1,0 +1,30 @@
+import {Args, Flags} from '@oclif/core'
+
+import {SbqCommand} from '../base-command.js'
+import type {PlanView} from '../../lib/plans/plan-service.js'
+
+export const planFlags = {
+  total: Flags.string({description: 'lifetime quota'}),
+  'reset-day': Flags.string({description: 'day of the month the period starts (1-31)'}),
+  'max-ips': Flags.string({description: 'distinct IPs allowed at once'}),
+}
+
+export default class PlanAdd extends SbqCommand<typeof PlanAdd> {
+  static override summary = 'Create a plan: limits that users on it share'
+  static override description = 'There is no speed limit: neither sing-box nor Xray can enforce one per user.'
+  static override examples = ['<%= config.bin %> plan add basic --monthly 100', '<%= config.bin %> plan add family --monthly 1T --max-ips 5']
+  static override args = {name: Args.string({description: 'plan name', required: true})}
+  static override flags = {monthly: Flags.string({description: 'monthly quota (e.g. 100, 1T)', required: true}), ...planFlags}
+
+  async run(): Promise<PlanView> {
+    const [{addPlan}, {parseLimitFlags}, {renderPlans}] = await Promise.all([
+      import('../../lib/plans/plan-service.js'),
+      import('../../lib/quotas/limit-flags.js'),
+      import('../../lib/output/tables.js'),
+    ])
+    const context = await this.context()
+    const plan = await addPlan(await this.database(), this.args.name, parseLimitFlags(this.flags, context), context)
+    this.log(renderPlans([plan], await this.style()))
+    return plan
+  }
+}

@@ -1,0 +1,33 @@
+import {Args, Flags} from '@oclif/core'
+
+import {SbqCommand} from '../base-command.js'
+import type {UserView} from '../../lib/users/user-view.js'
+
+export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
+  static override summary = "Change a user's limits, expiry or plan"
+  static override description = 'Joining a plan (--plan NAME) clears the user\'s own limits unless given in the same command; --plan none leaves it.'
+  static override examples = ['<%= config.bin %> quota set alice --monthly 200', '<%= config.bin %> quota set alice --expires 2025-12-31 --reset-day 15']
+  static override args = {name: Args.string({description: 'user name', required: true})}
+  static override flags = {
+    monthly: Flags.string({description: 'monthly quota (e.g. 100, 512M, 1T, unlimited)'}),
+    total: Flags.string({description: 'lifetime quota'}),
+    'reset-day': Flags.string({description: 'day of the month the period starts (1-31)'}),
+    'max-ips': Flags.string({description: 'distinct IPs allowed at once'}),
+    expires: Flags.string({description: 'expiry: a date, a duration (30d, 1mo) or never'}),
+    plan: Flags.string({description: 'plan to join, or none'}),
+  }
+
+  async run(): Promise<UserView> {
+    const [{setQuota}, {parseLimitFlags}, {renderUser}] = await Promise.all([
+      import('../../lib/quotas/quota-service.js'),
+      import('../../lib/quotas/limit-flags.js'),
+      import('../../lib/output/tables.js'),
+    ])
+    const context = await this.context()
+    const limits = parseLimitFlags(this.flags, context)
+    const plan = this.flags.plan === undefined ? undefined : this.flags.plan === 'none' ? null : this.flags.plan
+    const user = await setQuota(await this.database(), this.args.name, {...limits, plan}, context)
+    this.log(renderUser(user, context.timeZone, await this.style()))
+    return user
+  }
+}

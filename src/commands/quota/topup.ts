@@ -1,0 +1,27 @@
+import {Args, Flags} from '@oclif/core'
+
+import {SbqCommand} from '../base-command.js'
+import type {UserView} from '../../lib/users/user-view.js'
+
+export default class QuotaTopup extends SbqCommand<typeof QuotaTopup> {
+  static override summary = "Add a traffic package to the current period's allowance"
+  static override examples = ['<%= config.bin %> quota topup alice 50 --note "paid 2024-05-03"']
+  static override args = {
+    name: Args.string({description: 'user name', required: true}),
+    size: Args.string({description: 'bytes to add (e.g. 50, 500M)', required: true}),
+  }
+  static override flags = {note: Flags.string({description: 'kept with the top-up'})}
+
+  async run(): Promise<UserView> {
+    const [{topUp}, {parseSize}, {renderUser}] = await Promise.all([
+      import('../../lib/quotas/quota-service.js'),
+      import('../../lib/quotas/size.js'),
+      import('../../lib/output/tables.js'),
+    ])
+    const context = await this.context()
+    const bytes = parseSize(this.args.size, 'top-up size')
+    const user = await topUp(await this.database(), this.args.name, bytes, this.flags.note ?? null, context)
+    this.log(renderUser(user, context.timeZone, await this.style()))
+    return user
+  }
+}

@@ -1,0 +1,38 @@
+import {Args, Flags} from '@oclif/core'
+
+import {SbqCommand} from '../base-command.js'
+import type {UserWithCredentials} from '../../lib/users/user-service.js'
+
+export default class UserAdd extends SbqCommand<typeof UserAdd> {
+  static override summary = 'Create a user with fresh credentials and a quota'
+  static override description = 'Sizes: a bare number is GiB; K, M, G, T are powers of 1024; 0 or "unlimited" means no limit.'
+  static override examples = ['<%= config.bin %> user add alice --monthly 100', '<%= config.bin %> user add bob --plan basic --expires 30d']
+
+  static override args = {name: Args.string({description: 'user name, also their email/name on every proxy', required: true})}
+  static override flags = {
+    monthly: Flags.string({description: 'monthly quota (e.g. 100, 512M, 1T)'}),
+    total: Flags.string({description: 'lifetime quota'}),
+    'reset-day': Flags.string({description: 'day of the month the period starts (1-31)'}),
+    expires: Flags.string({description: 'expiry: a date (2025-06-30), a duration (30d, 1mo) or never'}),
+    plan: Flags.string({description: 'plan whose limits the user takes'}),
+    note: Flags.string({description: 'free text kept with the user'}),
+    uuid: Flags.string({description: 'bring an existing UUID instead of generating one'}),
+    password: Flags.string({description: 'bring an existing password instead of generating one'}),
+  }
+
+  async run(): Promise<UserWithCredentials> {
+    const [{addUser}, {parseLimitFlags}, {renderUser, renderCredentials}] = await Promise.all([
+      import('../../lib/users/user-service.js'),
+      import('../../lib/quotas/limit-flags.js'),
+      import('../../lib/output/tables.js'),
+    ])
+    const context = await this.context()
+    const {monthlyQuota, totalQuota, resetDay, expiresAt} = parseLimitFlags(this.flags, context)
+    const {name} = this.args
+    const {plan, note, uuid, password} = this.flags
+    const user = await addUser(await this.database(), {name, monthlyQuota, totalQuota, resetDay, expiresAt, plan, note, uuid, password}, context)
+    const style = await this.style()
+    this.log(`${renderUser(user, context.timeZone, style)}\n\n${style.bold('credentials')}\n${renderCredentials(user.credentials)}`)
+    return user
+  }
+}

@@ -1,0 +1,19 @@
+import {Flags} from '@oclif/core'
+
+import {SbqCommand} from '../base-command.js'
+import type {UserView} from '../../lib/users/user-view.js'
+
+export default class UserList extends SbqCommand<typeof UserList> {
+  static override summary = 'List users with their usage this period'
+  static override flags = {
+    status: Flags.string({description: 'only users with this status', options: ['active', 'disabled', 'limited', 'expired']}),
+  }
+
+  async run(): Promise<UserView[]> {
+    const [{listUsers}, {renderUsers}] = await Promise.all([import('../../lib/users/user-service.js'), import('../../lib/output/tables.js')])
+    const context = await this.context()
+    const users = await listUsers(await this.database(), {status: this.flags.status}, context)
+    this.log(renderUsers(users, context.timeZone, await this.style()))
+    return users
+  }
+}

@@ -1,0 +1,91 @@
+import {closeSync, mkdirSync, openSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {dirname, join} from 'node:path'
+
+import BetterSqlite3 from 'better-sqlite3'
+import {Kysely, Migrator, SqliteDialect} from 'kysely'
+
+import {migrations} from '../../../migrations/index.js'
+import {SbqError, ExitCode} from '../errors.js'
+import type {Database} from './schema.js'
+
+export type Db = Kysely<Database>
+
+/** Where the database lives when neither --db nor SBQ_DB says: a system path for root, the XDG data dir otherwise. */
+export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env, isRoot = process.getuid?.() === 0): string {
+  if (isRoot) return '/var/lib/sbq/sbq.db'
+  const dataHome = env.XDG_DATA_HOME || join(homedir(), '.local', 'share')
+  return join(dataHome, 'sbq', 'sbq.db')
+}
+
+const migrationNames = Object.keys(migrations)
+
+/**
+ * Opens (creating if needed) and migrates the database. The file and its directory are private (0600/0700): the
+ * database holds every user's proxy credentials.
+ */
+export async function openDatabase(path: string): Promise<Db> {
+  const sqlite = openSqlite(path)
+  const db = new Kysely<Database>({dialect: new SqliteDialect({database: sqlite})})
+  try {
+    await migrate(db, sqlite, path)
+  } catch (error) {
+    await db.destroy()
+    throw error
+  }
+  return db
+}
+
+function openSqlite(path: string): BetterSqlite3.Database {
+  try {
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), {recursive: true, mode: 0o700})
+      closeSync(openSync(path, 'a', 0o600))
+    }
+    const sqlite = new BetterSqlite3(path, {timeout: 5000})
+    sqlite.pragma('journal_mode = WAL')
+    sqlite.pragma('synchronous = FULL')
+    sqlite.pragma('foreign_keys = ON')
+    return sqlite
+  } catch (error) {
+    throw new SbqError('DATABASE_UNUSABLE', `database "${path}" cannot be opened: ${describe(error)}`, {
+      exit: ExitCode.invalidInput,
+      hint: 'point --db (or SBQ_DB) at a writable SQLite file',
+      cause: error,
+    })
+  }
+}
+
+async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string): Promise<void> {
+  // user_version mirrors the migrator's state so an up-to-date database costs one pragma read at start-up.
+  let version: number
+  try {
+    version = sqlite.pragma('user_version', {simple: true}) as number
+  } catch (error) {
+    throw new SbqError('DATABASE_UNUSABLE', `database "${path}" is not an SQLite database: ${describe(error)}`, {
+      exit: ExitCode.invalidInput,
+      hint: 'point --db (or SBQ_DB) at an sbq database or a new file name',
+      cause: error,
+    })
+  }
+  if (version === migrationNames.length) return
+  if (version > migrationNames.length) {
+    throw new SbqError('DATABASE_TOO_NEW', `database "${path}" was written by a newer sbq (schema ${version})`, {
+      exit: ExitCode.invalidInput,
+      hint: 'upgrade sbq to use this database',
+    })
+  }
+  const migrator = new Migrator({db, provider: {getMigrations: async () => migrations}})
+  const {error} = await migrator.migrateToLatest()
+  if (error) {
+    throw new SbqError('MIGRATION_FAILED', `database "${path}" could not be migrated: ${describe(error)}`, {
+      exit: ExitCode.bug,
+      cause: error,
+    })
+  }
+  sqlite.pragma(`user_version = ${migrationNames.length}`)
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

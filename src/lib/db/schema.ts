@@ -1,0 +1,89 @@
+import type {Generated, Insertable, Selectable, Updateable} from 'kysely'
+
+export type UserStatus = 'active' | 'disabled' | 'limited' | 'expired'
+export const userStatuses: readonly UserStatus[] = ['active', 'disabled', 'limited', 'expired']
+
+export type Actor = 'cli' | 'check' | 'web' | 'import'
+
+export interface SettingsTable {
+  key: string
+  value: string
+}
+
+export interface PlansTable {
+  id: Generated<number>
+  name: string
+  monthly_quota: number
+  total_quota: number
+  reset_day: number
+  max_ips: number | null
+  created_at: number
+}
+
+export interface UsersTable {
+  id: Generated<number>
+  name: string
+  status: UserStatus
+  status_reason: string | null
+  plan_id: number | null
+  monthly_quota: number | null
+  total_quota: number | null
+  reset_day: number | null
+  max_ips: number | null
+  expires_at: number | null
+  note: string | null
+  uuid: string
+  password: string
+  password16: string
+  created_at: number
+  updated_at: number
+}
+
+export interface UserUsageTable {
+  user_id: number
+  period_start: number
+  period_up: number
+  period_down: number
+  total_up: number
+  total_down: number
+  updated_at: number
+}
+
+export interface TopupsTable {
+  id: Generated<number>
+  user_id: number
+  period_start: number
+  bytes: number
+  note: string | null
+  actor: Actor
+  created_at: number
+}
+
+export interface EventsTable {
+  id: Generated<number>
+  at: number
+  user_name: string
+  kind: string
+  from_status: UserStatus | null
+  to_status: UserStatus | null
+  reason: string | null
+  actor: Actor
+}
+
+export interface Database {
+  settings: SettingsTable
+  plans: PlansTable
+  users: UsersTable
+  user_usage: UserUsageTable
+  topups: TopupsTable
+  events: EventsTable
+}
+
+export type PlanRow = Selectable<PlansTable>
+export type UserRow = Selectable<UsersTable>
+export type NewUser = Insertable<UsersTable>
+export type UserUpdate = Updateable<UsersTable>
+export type UsageRow = Selectable<UserUsageTable>
+export type TopupRow = Selectable<TopupsTable>
+export type EventRow = Selectable<EventsTable>
+export type NewEvent = Insertable<EventsTable>

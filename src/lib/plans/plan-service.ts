@@ -1,0 +1,81 @@
+import type {Context} from '../context.js'
+import type {Db} from '../db/open-database.js'
+import {countUsersOnPlan, deletePlan, findPlan, insertPlan, listPlansWithUserCounts, updatePlan} from '../db/plans-repository.js'
+import type {PlanRow} from '../db/schema.js'
+import {conflict, invalidInput} from '../errors.js'
+import {defaultResetDay} from '../quotas/limits.js'
+import {assertPlanName} from '../users/user-name.js'
+import {iso} from '../users/user-view.js'
+import {requirePlan} from '../users/user-service.js'
+
+export interface PlanInput {
+  monthlyQuota?: number
+  totalQuota?: number
+  resetDay?: number
+  maxIps?: number
+}
+
+export interface PlanView {
+  name: string
+  monthlyQuota: number
+  totalQuota: number
+  resetDay: number
+  maxIps: number | null
+  users: number
+  createdAt: string
+}
+
+function toPlanView(plan: PlanRow, users: number): PlanView {
+  return {
+    name: plan.name,
+    monthlyQuota: plan.monthly_quota,
+    totalQuota: plan.total_quota,
+    resetDay: plan.reset_day,
+    maxIps: plan.max_ips,
+    users,
+    createdAt: iso(plan.created_at),
+  }
+}
+
+export async function addPlan(db: Db, name: string, input: PlanInput, context: Context): Promise<PlanView> {
+  assertPlanName(name)
+  if (await findPlan(db, name)) throw conflict('PLAN_EXISTS', `plan "${name}" already exists`, `change it with: sbq plan set ${name} --monthly 200`)
+  const plan = await insertPlan(db, {
+    name,
+    monthly_quota: input.monthlyQuota ?? 0,
+    total_quota: input.totalQuota ?? 0,
+    reset_day: input.resetDay ?? defaultResetDay,
+    max_ips: input.maxIps ?? null,
+    created_at: context.now,
+  })
+  return toPlanView(plan, 0)
+}
+
+/** Changes a plan's limits; every user on it who has no override of their own takes the new ones. */
+export async function setPlan(db: Db, name: string, input: PlanInput): Promise<PlanView> {
+  if (Object.values(input).every((value) => value === undefined)) {
+    throw invalidInput('NOTHING_TO_CHANGE', `no change given for plan "${name}"`, 'give at least one of --monthly, --total, --reset-day, --max-ips')
+  }
+  const plan = await requirePlan(db, name)
+  await updatePlan(db, plan.id, {
+    ...(input.monthlyQuota === undefined ? {} : {monthly_quota: input.monthlyQuota}),
+    ...(input.totalQuota === undefined ? {} : {total_quota: input.totalQuota}),
+    ...(input.resetDay === undefined ? {} : {reset_day: input.resetDay}),
+    ...(input.maxIps === undefined ? {} : {max_ips: input.maxIps}),
+  })
+  return (await listPlans(db)).find((view) => view.name === name)!
+}
+
+export async function listPlans(db: Db): Promise<PlanView[]> {
+  return (await listPlansWithUserCounts(db)).map((plan) => toPlanView(plan, plan.users))
+}
+
+export async function removePlan(db: Db, name: string): Promise<{name: string; removed: true}> {
+  const plan = await requirePlan(db, name)
+  const users = await countUsersOnPlan(db, plan.id)
+  if (users > 0) {
+    throw conflict('PLAN_IN_USE', `plan "${name}" still has ${users} user${users === 1 ? '' : 's'}`, `move them first: sbq quota set NAME --plan OTHER (or --plan none)`)
+  }
+  await deletePlan(db, plan.id)
+  return {name, removed: true}
+}

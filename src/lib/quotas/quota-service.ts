@@ -1,0 +1,68 @@
+import type {Context} from '../context.js'
+import {recordEvents} from '../db/events-repository.js'
+import type {Db} from '../db/open-database.js'
+import {insertTopup, startUsagePeriod, updateUser, type UserRecord} from '../db/users-repository.js'
+import type {UserUpdate} from '../db/schema.js'
+import {invalidInput} from '../errors.js'
+import {requirePlan, requireUser} from '../users/user-service.js'
+import {limitsOf, toUserView, type UserView} from '../users/user-view.js'
+import {currentPeriod, type Period} from './periods.js'
+
+export interface QuotaChanges {
+  monthlyQuota?: number
+  totalQuota?: number
+  resetDay?: number
+  maxIps?: number
+  /** null: never expires. */
+  expiresAt?: number | null
+  /** null: leave the plan; a name: join it (and take its limits unless others are given here). */
+  plan?: string | null
+}
+
+export async function setQuota(db: Db, name: string, changes: QuotaChanges, context: Context): Promise<UserView> {
+  if (Object.values(changes).every((value) => value === undefined)) {
+    throw invalidInput('NOTHING_TO_CHANGE', `no change given for user "${name}"`, 'give at least one of --monthly, --total, --reset-day, --max-ips, --expires, --plan')
+  }
+  await db.transaction().execute(async (trx) => {
+    const record = await requireUser(trx, name)
+    const update: UserUpdate = {updated_at: context.now}
+    if (changes.plan !== undefined) {
+      update.plan_id = changes.plan === null ? null : (await requirePlan(trx, changes.plan)).id
+      // Joining a plan means taking its limits; limits named in the same command still override them.
+      if (changes.plan !== null) Object.assign(update, {monthly_quota: null, total_quota: null, reset_day: null, max_ips: null})
+    }
+    if (changes.monthlyQuota !== undefined) update.monthly_quota = changes.monthlyQuota
+    if (changes.totalQuota !== undefined) update.total_quota = changes.totalQuota
+    if (changes.resetDay !== undefined) update.reset_day = changes.resetDay
+    if (changes.maxIps !== undefined) update.max_ips = changes.maxIps
+    if (changes.expiresAt !== undefined) update.expires_at = changes.expiresAt
+    await updateUser(trx, record.id, update)
+    await recordEvents(trx, [{at: context.now, user_name: name, kind: 'quota', from_status: null, to_status: null, reason: describeChanges(changes), actor: context.actor}])
+  })
+  return toUserView(await requireUser(db, name), context)
+}
+
+export async function topUp(db: Db, name: string, bytes: number, note: string | null, context: Context): Promise<UserView> {
+  if (bytes <= 0) throw invalidInput('INVALID_SIZE', `top-up of ${bytes} bytes for user "${name}" adds nothing`, 'give a size above 0, like 10 or 500M')
+  await db.transaction().execute(async (trx) => {
+    const record = await requireUser(trx, name)
+    const period = await rollToCurrentPeriod(trx, record, context)
+    await insertTopup(trx, {user_id: record.id, period_start: period.start, bytes, note, actor: context.actor, created_at: context.now})
+    await recordEvents(trx, [{at: context.now, user_name: name, kind: 'topup', from_status: null, to_status: null, reason: `+${bytes} bytes${note ? `: ${note}` : ''}`, actor: context.actor}])
+  })
+  return toUserView(await requireUser(db, name), context)
+}
+
+/** Brings a user's running usage into the period in force now, so writes keyed by period land in the right one. */
+export async function rollToCurrentPeriod(db: Db, record: UserRecord, context: Pick<Context, 'now' | 'timeZone'>): Promise<Period> {
+  const period = currentPeriod(record.period_start, context.now, limitsOf(record).resetDay, context.timeZone)
+  if (period.start !== record.period_start) await startUsagePeriod(db, record.id, period.start, context.now)
+  return period
+}
+
+function describeChanges(changes: QuotaChanges): string {
+  return Object.entries(changes)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${value === null ? 'none' : value}`)
+    .join(' ')
+}

@@ -1,0 +1,46 @@
+import {invalidInput} from '../errors.js'
+import {addMonths, daysInMonth, fromLocal, toLocal} from './zoned-time.js'
+
+const hour = 3_600_000
+const durationUnits: Record<string, number> = {h: hour, d: 24 * hour, w: 7 * 24 * hour}
+
+/**
+ * `--expires` takes a local date (`2025-06-30`: expiry at that day's start), a local date-time
+ * (`2025-06-30T18:00`), an ISO instant with zone (`...Z` / `+02:00`), a duration from now (`12h`, `30d`, `4w`, `1mo`,
+ * `1y`) or `never` (null).
+ */
+export function parseExpiry(text: string, now: number, timeZone: string): number | null {
+  const value = text.trim()
+  if (/^never$/i.test(value)) return null
+
+  const duration = /^(\d+)(h|d|w|mo|y)$/i.exec(value)
+  if (duration) {
+    const amount = Number(duration[1])
+    const unit = duration[2]!.toLowerCase()
+    if (unit === 'mo' || unit === 'y') return addCalendarMonths(now, unit === 'y' ? amount * 12 : amount, timeZone)
+    return now + amount * durationUnits[unit]!
+  }
+
+  const local = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(value)
+  if (local) {
+    const [year, month, day, hourOfDay = 0, minute = 0, second = 0] = local.slice(1).map((part) => (part === undefined ? undefined : Number(part)))
+    if (month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth(year!, month!) && hourOfDay <= 23 && minute <= 59 && second <= 59) {
+      return fromLocal({year: year!, month: month!, day: day!, hour: hourOfDay, minute, second}, timeZone)
+    }
+  } else if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+    const instant = Date.parse(value)
+    if (!Number.isNaN(instant)) return instant
+  }
+
+  throw invalidInput(
+    'INVALID_EXPIRY',
+    `expiry "${text}" is not a date or duration`,
+    'use a date like 2025-06-30, a duration like 30d, 12h, 4w, 1mo or 1y, or never',
+  )
+}
+
+function addCalendarMonths(now: number, months: number, timeZone: string): number {
+  const local = toLocal(now, timeZone)
+  const {year, month} = addMonths(local.year, local.month, months)
+  return fromLocal({...local, year, month, day: Math.min(local.day, daysInMonth(year, month))}, timeZone)
+}

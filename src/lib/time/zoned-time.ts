@@ -1,0 +1,109 @@
+import {invalidInput} from '../errors.js'
+
+/** A wall-clock date in some time zone; month is 1-12. */
+export interface LocalDate {
+  year: number
+  month: number
+  day: number
+}
+
+export interface LocalDateTime extends LocalDate {
+  hour: number
+  minute: number
+  second: number
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone)
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    })
+    formatters.set(timeZone, formatter)
+  }
+  return formatter
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function assertTimeZone(timeZone: string): string {
+  if (!isValidTimeZone(timeZone)) {
+    throw invalidInput('INVALID_TIMEZONE', `time zone "${timeZone}" is not known`, 'use an IANA name like Europe/Berlin, Asia/Shanghai or UTC')
+  }
+  return timeZone
+}
+
+export function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'
+}
+
+export function toLocal(epochMs: number, timeZone: string): LocalDateTime {
+  const parts: Record<string, number> = {}
+  for (const part of formatterFor(timeZone).formatToParts(new Date(epochMs))) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value)
+  }
+  return {
+    year: parts.year!,
+    month: parts.month!,
+    day: parts.day!,
+    hour: parts.hour!,
+    minute: parts.minute!,
+    second: parts.second!,
+  }
+}
+
+/** The zone's offset from UTC at an instant, in ms (east positive). */
+export function offsetAt(epochMs: number, timeZone: string): number {
+  const local = toLocal(epochMs, timeZone)
+  const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second)
+  return asUtc - (epochMs - (((epochMs % 1000) + 1000) % 1000))
+}
+
+const day = 86_400_000
+
+/**
+ * The first instant at or after the given local wall-clock time. In a DST gap (a local time that never happens)
+ * that is the end of the gap; in an overlap (a local time that happens twice) it is the earlier of the two.
+ */
+export function fromLocal(local: LocalDate & Partial<LocalDateTime>, timeZone: string): number {
+  const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour ?? 0, local.minute ?? 0, local.second ?? 0)
+  const before = offsetAt(wall - day, timeZone)
+  const after = offsetAt(wall + day, timeZone)
+  const candidates = [wall - before, wall - after].filter((instant) => offsetAt(instant, timeZone) === wall - instant)
+  if (candidates.length > 0) return Math.min(...candidates)
+  return wall - before
+}
+
+export function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate()
+}
+
+export function addMonths(year: number, month: number, delta: number): {year: number; month: number} {
+  const index = year * 12 + (month - 1) + delta
+  return {year: Math.floor(index / 12), month: (index % 12) + 1}
+}
+
+export function formatLocalDate(date: LocalDate): string {
+  return `${String(date.year).padStart(4, '0')}-${String(date.month).padStart(2, '0')}-${String(date.day).padStart(2, '0')}`
+}
+
+/** The local calendar day an instant falls on, as `YYYY-MM-DD` (how daily usage rows are keyed). */
+export function localDay(epochMs: number, timeZone: string): string {
+  return formatLocalDate(toLocal(epochMs, timeZone))
+}

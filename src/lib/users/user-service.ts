@@ -1,0 +1,138 @@
+import type {Context} from '../context.js'
+import {recentEvents, recordEvents} from '../db/events-repository.js'
+import type {Db} from '../db/open-database.js'
+import {findPlan} from '../db/plans-repository.js'
+import type {UserStatus} from '../db/schema.js'
+import {deleteUser, findUserRecord, insertUser, listTopups, listUserRecords, updateUser, type UserRecord} from '../db/users-repository.js'
+import {conflict, invalidInput, notFound} from '../errors.js'
+import type {UserCredentials} from '../proxies/proxy-api.js'
+import {effectiveLimits} from '../quotas/limits.js'
+import {currentPeriod} from '../quotas/periods.js'
+import {userStatuses} from '../db/schema.js'
+import {generateCredentials} from './credentials.js'
+import {assertUserName} from './user-name.js'
+import {iso, toUserView, type UserView} from './user-view.js'
+
+export interface NewUserInput {
+  name: string
+  monthlyQuota?: number
+  totalQuota?: number
+  resetDay?: number
+  expiresAt?: number | null
+  plan?: string
+  note?: string
+  uuid?: string
+  password?: string
+}
+
+export interface UserWithCredentials extends UserView {
+  credentials: UserCredentials
+}
+
+export async function addUser(db: Db, input: NewUserInput, context: Context): Promise<UserWithCredentials> {
+  const name = assertUserName(input.name)
+  const credentials = generateCredentials({uuid: input.uuid, password: input.password})
+  await db.transaction().execute(async (trx) => {
+    if (await findUserRecord(trx, name)) {
+      throw conflict('USER_EXISTS', `user "${name}" already exists`, `try: sbq quota set ${name} --monthly 200`)
+    }
+    const plan = input.plan === undefined ? null : await requirePlan(trx, input.plan)
+    const user = {
+      monthly_quota: input.monthlyQuota ?? null,
+      total_quota: input.totalQuota ?? null,
+      reset_day: input.resetDay ?? null,
+      max_ips: null,
+    }
+    const limits = effectiveLimits(user, plan)
+    const period = currentPeriod(null, context.now, limits.resetDay, context.timeZone)
+    await insertUser(
+      trx,
+      {
+        ...user,
+        name,
+        status: 'active',
+        status_reason: null,
+        plan_id: plan?.id ?? null,
+        expires_at: input.expiresAt ?? null,
+        note: input.note ?? null,
+        uuid: credentials.uuid,
+        password: credentials.password,
+        password16: credentials.password16,
+        created_at: context.now,
+        updated_at: context.now,
+      },
+      period.start,
+    )
+    await recordEvents(trx, [{at: context.now, user_name: name, kind: 'created', from_status: null, to_status: 'active', reason: null, actor: context.actor}])
+  })
+  const record = await requireUser(db, name)
+  return {...toUserView(record, context), credentials}
+}
+
+export async function listUsers(db: Db, filter: {status?: string}, context: Context): Promise<UserView[]> {
+  if (filter.status !== undefined && !userStatuses.includes(filter.status as UserStatus)) {
+    throw invalidInput('INVALID_STATUS', `status "${filter.status}" is not a user status`, `use one of: ${userStatuses.join(', ')}`)
+  }
+  const records = await listUserRecords(db, {status: filter.status as UserStatus | undefined})
+  return records.map((record) => toUserView(record, context))
+}
+
+export interface UserDetail extends UserView {
+  credentials?: UserCredentials
+  topupHistory: Array<{at: string; bytes: number; periodStart: string; note: string | null}>
+  events: Array<{at: string; kind: string; from: string | null; to: string | null; reason: string | null; actor: string}>
+}
+
+export async function showUser(db: Db, name: string, options: {secrets: boolean}, context: Context): Promise<UserDetail> {
+  const record = await requireUser(db, name)
+  const [topups, events] = await Promise.all([listTopups(db, record.id), recentEvents(db, record.name, 20)])
+  return {
+    ...toUserView(record, context),
+    ...(options.secrets ? {credentials: credentialsOf(record)} : {}),
+    topupHistory: topups.map((topup) => ({at: iso(topup.created_at), bytes: topup.bytes, periodStart: iso(topup.period_start), note: topup.note})),
+    events: events.map((event) => ({at: iso(event.at), kind: event.kind, from: event.from_status, to: event.to_status, reason: event.reason, actor: event.actor})),
+  }
+}
+
+export async function removeUser(db: Db, name: string, context: Context): Promise<{name: string; removed: true}> {
+  await db.transaction().execute(async (trx) => {
+    const record = await requireUser(trx, name)
+    await deleteUser(trx, record.id)
+    await recordEvents(trx, [{at: context.now, user_name: record.name, kind: 'removed', from_status: record.status, to_status: null, reason: null, actor: context.actor}])
+  })
+  return {name, removed: true}
+}
+
+export interface StatusChange {
+  name: string
+  from: UserStatus
+  to: UserStatus
+  changed: boolean
+}
+
+/** Hand-made status changes: `disable` parks a user whatever the quotas say; `enable` makes them active again. */
+export async function setUserStatus(db: Db, name: string, to: 'active' | 'disabled', reason: string | null, context: Context): Promise<StatusChange> {
+  return db.transaction().execute(async (trx) => {
+    const record = await requireUser(trx, name)
+    if (record.status === to) return {name, from: record.status, to, changed: false}
+    await updateUser(trx, record.id, {status: to, status_reason: to === 'active' ? null : reason, updated_at: context.now})
+    await recordEvents(trx, [{at: context.now, user_name: name, kind: 'status', from_status: record.status, to_status: to, reason, actor: context.actor}])
+    return {name, from: record.status, to, changed: true}
+  })
+}
+
+export async function requireUser(db: Db, name: string): Promise<UserRecord> {
+  const record = await findUserRecord(db, name)
+  if (!record) throw notFound('USER_NOT_FOUND', `user "${name}" does not exist`, 'see: sbq user list')
+  return record
+}
+
+export async function requirePlan(db: Db, name: string) {
+  const plan = await findPlan(db, name)
+  if (!plan) throw notFound('PLAN_NOT_FOUND', `plan "${name}" does not exist`, `see: sbq plan list, or create it: sbq plan add ${name} --monthly 100`)
+  return plan
+}
+
+export function credentialsOf(record: UserRecord): UserCredentials {
+  return {uuid: record.uuid, password: record.password, password16: record.password16}
+}

@@ -1,0 +1,45 @@
+import {execFile} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {sbqBin} from './paths.js'
+
+export interface SbqResult {
+  code: number
+  stdout: string
+  stderr: string
+  /** stdout parsed as JSON when it is JSON. */
+  json: any
+}
+
+/** Runs the real bin/sbq as a user would, against the given database, and never throws for a non-zero exit. */
+export function runSbq(args: string[], options: {db: string; env?: NodeJS.ProcessEnv; input?: string}): Promise<SbqResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      sbqBin,
+      args,
+      {env: {...process.env, NO_COLOR: '1', SBQ_DB: options.db, ...options.env}, timeout: 60_000, maxBuffer: 64 * 1024 * 1024},
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          reject(error)
+          return
+        }
+        let json: unknown
+        try {
+          json = JSON.parse(stdout)
+        } catch {
+          json = undefined
+        }
+        resolve({code: error ? Number(error.code) : 0, stdout, stderr, json})
+      },
+    )
+    if (options.input !== undefined) child.stdin?.end(options.input)
+  })
+}
+
+/** A temp directory with a database path in it, removed by `cleanup`. */
+export function tempWorkspace(prefix = 'sbq-test-'): {dir: string; db: string; cleanup: () => void} {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return {dir, db: join(dir, 'sbq.db'), cleanup: () => rmSync(dir, {recursive: true, force: true})}
+}

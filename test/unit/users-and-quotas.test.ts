@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict'
+import {after, before, describe, it} from 'node:test'
+
+import type {Db} from '../../src/lib/db/open-database.js'
+import {SbqError} from '../../src/lib/errors.js'
+import {addPlan, listPlans, removePlan, setPlan} from '../../src/lib/plans/plan-service.js'
+import {setQuota, topUp} from '../../src/lib/quotas/quota-service.js'
+import {getSettings, setSetting} from '../../src/lib/settings/settings.js'
+import {addUser, listUsers, removeUser, setUserStatus, showUser} from '../../src/lib/users/user-service.js'
+import {contextAt, memoryDb} from '../support/memory-db.js'
+
+const GiB = 1024 ** 3
+const may10 = contextAt('2024-05-10T12:00:00Z')
+
+function rejectsWith(code: string, exit: number) {
+  return (error: unknown) => {
+    assert.ok(error instanceof SbqError, String(error))
+    assert.equal(error.code, code)
+    assert.equal(error.exit, exit)
+    return true
+  }
+}
+
+describe('migrations', () => {
+  it('build every table from an empty database', async () => {
+    const db = await memoryDb()
+    const tables = (await db.introspection.getTables()).map((table) => table.name).sort()
+    for (const name of ['events', 'plans', 'settings', 'topups', 'user_usage', 'users']) assert.ok(tables.includes(name), name)
+    await db.destroy()
+  })
+})
+
+describe('users', () => {
+  let db: Db
+  before(async () => {
+    db = await memoryDb()
+  })
+  after(async () => db.destroy())
+
+  it('adds a user with credentials, an active status and a period from the reset day', async () => {
+    const user = await addUser(db, {name: 'alice', monthlyQuota: 100 * GiB, resetDay: 15}, may10)
+    assert.equal(user.status, 'active')
+    assert.equal(user.monthlyQuota, 100 * GiB)
+    assert.equal(user.totalQuota, 0)
+    assert.equal(user.periodStart, '2024-04-15T00:00:00.000Z')
+    assert.equal(user.periodEnd, '2024-05-15T00:00:00.000Z')
+    assert.equal(user.allowance, 100 * GiB)
+    assert.match(user.credentials.uuid, /^[0-9a-f-]{36}$/)
+  })
+
+  it('refuses a duplicate with exit 3 and changes nothing', async () => {
+    await assert.rejects(addUser(db, {name: 'alice'}, may10), rejectsWith('USER_EXISTS', 3))
+    assert.equal((await listUsers(db, {}, may10)).length, 1)
+  })
+
+  it('refuses an unknown plan without creating the user', async () => {
+    await assert.rejects(addUser(db, {name: 'carol', plan: 'gold'}, may10), rejectsWith('PLAN_NOT_FOUND', 3))
+    await assert.rejects(showUser(db, 'carol', {secrets: false}, may10), rejectsWith('USER_NOT_FOUND', 3))
+  })
+
+  it('records every status change as an event, and no-ops do not', async () => {
+    const disabled = await setUserStatus(db, 'alice', 'disabled', 'did not pay', may10)
+    assert.deepEqual(disabled, {name: 'alice', from: 'active', to: 'disabled', changed: true})
+    assert.equal((await setUserStatus(db, 'alice', 'disabled', null, may10)).changed, false)
+    await setUserStatus(db, 'alice', 'active', null, may10)
+    const detail = await showUser(db, 'alice', {secrets: true}, may10)
+    assert.deepEqual(detail.events.map((event) => [event.kind, event.from, event.to]), [
+      ['status', 'disabled', 'active'],
+      ['status', 'active', 'disabled'],
+      ['created', null, 'active'],
+    ])
+    assert.ok(detail.credentials)
+    assert.equal((await showUser(db, 'alice', {secrets: false}, may10)).credentials, undefined)
+  })
+
+  it('filters by status and refuses an unknown one', async () => {
+    await addUser(db, {name: 'bob'}, may10)
+    await setUserStatus(db, 'bob', 'disabled', null, may10)
+    assert.deepEqual((await listUsers(db, {status: 'disabled'}, may10)).map((user) => user.name), ['bob'])
+    await assert.rejects(listUsers(db, {status: 'sleeping'}, may10), rejectsWith('INVALID_STATUS', 2))
+  })
+
+  it('removes a user but keeps their history', async () => {
+    await removeUser(db, 'bob', may10)
+    await assert.rejects(removeUser(db, 'bob', may10), rejectsWith('USER_NOT_FOUND', 3))
+    const events = await db.selectFrom('events').select('kind').where('user_name', '=', 'bob').execute()
+    assert.deepEqual(events.map((event) => event.kind).sort(), ['created', 'removed', 'status'])
+  })
+})
+
+describe('quotas, top-ups and plans', () => {
+  let db: Db
+  before(async () => {
+    db = await memoryDb()
+    await addPlan(db, 'basic', {monthlyQuota: 10 * GiB, resetDay: 5, maxIps: 2}, may10)
+  })
+  after(async () => db.destroy())
+
+  it('a user on a plan takes its limits, and follows changes to the plan', async () => {
+    const user = await addUser(db, {name: 'dora', plan: 'basic'}, may10)
+    assert.deepEqual([user.plan, user.monthlyQuota, user.resetDay, user.maxIps], ['basic', 10 * GiB, 5, 2])
+    await setPlan(db, 'basic', {monthlyQuota: 20 * GiB})
+    assert.equal((await listUsers(db, {}, may10))[0]!.monthlyQuota, 20 * GiB)
+  })
+
+  it('own limits override the plan; joining a plan again clears them', async () => {
+    assert.equal((await setQuota(db, 'dora', {monthlyQuota: 50 * GiB}, may10)).monthlyQuota, 50 * GiB)
+    await setPlan(db, 'basic', {monthlyQuota: 30 * GiB})
+    assert.equal((await listUsers(db, {}, may10))[0]!.monthlyQuota, 50 * GiB)
+    assert.equal((await setQuota(db, 'dora', {plan: 'basic'}, may10)).monthlyQuota, 30 * GiB)
+    const off = await setQuota(db, 'dora', {plan: null}, may10)
+    assert.deepEqual([off.plan, off.monthlyQuota, off.resetDay], [null, 0, 1])
+  })
+
+  it('top-ups raise this period\'s allowance only', async () => {
+    await setQuota(db, 'dora', {monthlyQuota: 10 * GiB, resetDay: 1}, may10)
+    const topped = await topUp(db, 'dora', 5 * GiB, 'paid', may10)
+    assert.equal(topped.allowance, 15 * GiB)
+    assert.equal(topped.topups, 5 * GiB)
+    const june = await listUsers(db, {}, contextAt('2024-06-02T00:00:00Z'))
+    assert.equal(june[0]!.allowance, 10 * GiB)
+    const detail = await showUser(db, 'dora', {secrets: false}, may10)
+    assert.deepEqual(detail.topupHistory.map((topup) => [topup.bytes, topup.note]), [[5 * GiB, 'paid']])
+  })
+
+  it('a top-up after the period rolled over counts in the new period', async () => {
+    const june = contextAt('2024-06-02T00:00:00Z')
+    const user = await topUp(db, 'dora', GiB, null, june)
+    assert.equal(user.periodStart, '2024-06-01T00:00:00.000Z')
+    assert.equal(user.allowance, 11 * GiB)
+  })
+
+  it('refuses a change with nothing in it, and a zero top-up', async () => {
+    await assert.rejects(setQuota(db, 'dora', {}, may10), rejectsWith('NOTHING_TO_CHANGE', 2))
+    await assert.rejects(topUp(db, 'dora', 0, null, may10), rejectsWith('INVALID_SIZE', 2))
+  })
+
+  it('will not remove a plan that has users, and lists user counts', async () => {
+    await setQuota(db, 'dora', {plan: 'basic'}, may10)
+    assert.deepEqual((await listPlans(db)).map((plan) => [plan.name, plan.users]), [['basic', 1]])
+    await assert.rejects(removePlan(db, 'basic'), rejectsWith('PLAN_IN_USE', 3))
+    await setQuota(db, 'dora', {plan: null}, may10)
+    await removePlan(db, 'basic')
+    assert.deepEqual(await listPlans(db), [])
+  })
+})
+
+describe('settings', () => {
+  it('validates the time zone and restores defaults', async () => {
+    const db = await memoryDb()
+    assert.equal((await setSetting(db, 'timezone', 'Europe/Berlin')).value, 'Europe/Berlin')
+    await assert.rejects(setSetting(db, 'timezone', 'Mars/Olympus'), rejectsWith('INVALID_TIMEZONE', 2))
+    await assert.rejects(setSetting(db, 'colour', 'blue'), rejectsWith('UNKNOWN_SETTING', 2))
+    const [reset] = [await setSetting(db, 'timezone', 'default')]
+    assert.equal(reset.isDefault, true)
+    assert.equal((await getSettings(db)).length, 1)
+    await db.destroy()
+  })
+})
