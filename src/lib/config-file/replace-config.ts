@@ -1,0 +1,200 @@
+/**
+ * Putting a new proxy config in place without ever leaving the node worse off: the new text is checked by the
+ * proxy's own validator before it goes anywhere, the swap is an atomic rename, and when applying it fails the
+ * previous file is put back and applied again.
+ */
+import {randomBytes} from 'node:crypto'
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+  type Stats,
+} from 'node:fs'
+import {basename, dirname, extname, join} from 'node:path'
+import {unreachable} from '../errors.js'
+import {JsonSyntaxError, parseJsonDocument} from './json-document.js'
+import type {ValidateSpec} from './find-validator.js'
+import {errorLine, runCommand, type CommandResult} from './run-command.js'
+
+export interface ApplySpec {
+  /** Run with `/bin/sh -c`, e.g. `systemctl restart xray` or `systemctl reload sing-box`. */
+  command: string
+  timeoutMs: number
+}
+
+export interface ReplaceConfigOptions {
+  path: string
+  newText: string
+  /** The proxy's checker (see findValidator); null or absent writes the file unchecked. */
+  validate?: ValidateSpec | null
+  validateTimeoutMs?: number
+  /** How to make the proxy load the new file; null or absent only writes it. */
+  apply?: ApplySpec | null
+  /** Default `.sbq-bak`: the previous version is kept at PATH + suffix. */
+  backupSuffix?: string
+}
+
+export interface ReplaceConfigResult {
+  /** False when the file already held exactly `newText`; nothing was written, checked or applied. */
+  changed: boolean
+  /** The file actually written (symlinks resolved). */
+  path: string
+  backupPath: string | null
+  validated: boolean
+  applied: boolean
+}
+
+const DEFAULT_VALIDATE_TIMEOUT_MS = 60_000
+
+function quoteCommand(argv: readonly string[]): string {
+  return argv.join(' ')
+}
+
+function describeFailure(result: CommandResult, timeoutMs: number, line: 'first' | 'last'): string {
+  if (result.timedOut) return `did not finish within ${timeoutMs} ms`
+  return `failed: "${errorLine(result, line)}"`
+}
+
+function fsyncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Writes `data` to a new file with the original's mode (and owner, when root can set it), flushed to disk. */
+function writeLike(path: string, data: string | Buffer, like: Stats): void {
+  const fd = openSync(path, 'wx', like.mode & 0o7777)
+  try {
+    // The mode given to open is filtered by the umask; set it explicitly.
+    fchmodSync(fd, like.mode & 0o7777)
+    if (process.getuid?.() === 0) fchownSync(fd, like.uid, like.gid)
+    const buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
+    let offset = 0
+    while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** A temp name beside the target, keeping its extension: Xray picks the config format from it. */
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.sbq-${process.pid}-${randomBytes(4).toString('hex')}${extname(path)}`)
+}
+
+/** Replaces PATH atomically with `data` (temp file, fsync, rename, fsync of the directory). */
+function atomicWrite(path: string, data: string | Buffer, like: Stats): void {
+  const temp = tempPathFor(path)
+  try {
+    writeLike(temp, data, like)
+    renameSync(temp, path)
+  } finally {
+    rmSync(temp, {force: true})
+  }
+  fsyncDirectory(dirname(path))
+}
+
+export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<ReplaceConfigResult> {
+  let path: string
+  try {
+    path = realpathSync(options.path)
+  } catch (error) {
+    const reason = (error as Error).message
+    throw unreachable('CONFIG_MISSING', `config "${options.path}" cannot be read: ${reason} (check the node's config path)`)
+  }
+  const original = readFileSync(path)
+  const originalText = original.toString('utf8')
+  try {
+    parseJsonDocument(originalText)
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error
+    const where = `line ${error.line}, column ${error.column}`
+    throw unreachable(
+      'CONFIG_INVALID',
+      `config "${path}" is not valid JSON at ${where}: ${error.reason} (fix the file by hand; sbq did not change it)`,
+    )
+  }
+  // The new text comes from sbq's own rewriters; if it does not parse that is a bug, not a node problem.
+  parseJsonDocument(options.newText)
+
+  const backupPath = path + (options.backupSuffix ?? '.sbq-bak')
+  if (originalText === options.newText) return {changed: false, path, backupPath: null, validated: false, applied: false}
+
+  const stats = statSync(path)
+  const dir = dirname(path)
+  const temp = tempPathFor(path)
+  let validated = false
+  try {
+    writeLike(temp, options.newText, stats)
+
+    if (options.validate) {
+      const timeoutMs = options.validateTimeoutMs ?? DEFAULT_VALIDATE_TIMEOUT_MS
+      const result = await runCommand([...options.validate.command, temp], {timeoutMs, cwd: dir})
+      if (result.exitCode !== 0) {
+        const checker = quoteCommand(options.validate.command)
+        throw unreachable(
+          'CONFIG_REJECTED',
+          `the new config for "${path}" was refused by "${checker}", which ${describeFailure(result, timeoutMs, 'last')} ` +
+            '(sbq did not change the file; run the same check on the current file to see whether the problem was already there)',
+        )
+      }
+      validated = true
+    }
+
+    atomicWrite(backupPath, original, stats)
+
+    // Someone may have edited the file while the validator ran; their change wins over sbq's.
+    if (!readFileSync(path).equals(original)) {
+      throw unreachable(
+        'CONFIG_CHANGED',
+        `config "${path}" changed while sbq was updating it (run sbq again; sbq did not change it)`,
+      )
+    }
+    renameSync(temp, path)
+    fsyncDirectory(dir)
+  } finally {
+    rmSync(temp, {force: true})
+  }
+
+  if (!options.apply) return {changed: true, path, backupPath, validated, applied: false}
+
+  const {command, timeoutMs} = options.apply
+  const result = await runCommand(['/bin/sh', '-c', command], {timeoutMs})
+  if (result.exitCode === 0) return {changed: true, path, backupPath, validated, applied: true}
+
+  const cause = `applying the new config "${path}" with "${command}" ${describeFailure(result, timeoutMs, 'first')}`
+  try {
+    atomicWrite(path, original, stats)
+  } catch (error) {
+    const reason = (error as Error).message
+    throw unreachable(
+      'APPLY_FAILED',
+      `${cause}; sbq could not put the previous config back (${reason}): copy "${backupPath}" over it by hand`,
+      undefined,
+      error,
+    )
+  }
+  const again = await runCommand(['/bin/sh', '-c', command], {timeoutMs})
+  if (again.exitCode === 0) {
+    throw unreachable(
+      'APPLY_FAILED',
+      `${cause}; sbq restored the previous config and applied it again (fix the cause, then run sbq again)`,
+    )
+  }
+  const againFailure = describeFailure(again, timeoutMs, 'first')
+  throw unreachable(
+    'APPLY_FAILED',
+    `${cause}; sbq restored the previous config, but applying it again also ${againFailure} (the proxy may be down: check it by hand)`,
+  )
+}

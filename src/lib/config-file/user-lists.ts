@@ -1,0 +1,173 @@
+/**
+ * What the sing-box and Xray/V2Ray user-list rewriters share: loading a config for editing, the errors a config can
+ * earn, picking a shadowsocks key for a method, and merging users found in several inbounds for `--import`.
+ */
+import {unreachable, type SbqError} from '../errors.js'
+import type {ManagedUser, UserCredentials} from '../proxies/proxy-api.js'
+import {JsonSyntaxError, jsonEqual, parseJsonDocument, toValue, type JsonNode, type JsonValue} from './json-document.js'
+import {DuplicateKeyError, applyEdits, type TextEdit} from './json-edit.js'
+
+export type ProxyKind = 'sing-box' | 'xray' | 'v2ray'
+
+/** A user as found in one inbound: only the credential fields that inbound's protocol carries. */
+export interface ImportedUser {
+  name: string
+  credentials: Partial<UserCredentials>
+}
+
+export interface ImportedInbound {
+  tag: string
+  users: ImportedUser[]
+}
+
+export interface MergedImportedUser {
+  name: string
+  /** The first value seen for each field, in inbound order. */
+  credentials: Partial<UserCredentials>
+  /** Tags of the inbounds the user was found in. */
+  inbounds: string[]
+  /** Fields that had different values in different inbounds; the caller decides (the first value is kept above). */
+  conflicts: (keyof UserCredentials)[]
+}
+
+export interface UserListRewrite {
+  text: string
+  /** False when the config already says exactly this; `text` is then the input, byte for byte. */
+  changed: boolean
+  /** Tags of the inbounds whose user list changed. */
+  changedInbounds: string[]
+}
+
+export interface ConfigContext {
+  proxy: ProxyKind
+  /** How to name the config in messages, usually its path. */
+  source: string | undefined
+}
+
+export function describeConfig(ctx: ConfigContext): string {
+  return ctx.source === undefined ? `the ${ctx.proxy} config` : `${ctx.proxy} config "${ctx.source}"`
+}
+
+const UNCHANGED = 'sbq did not change it'
+
+export function configInvalid(ctx: ConfigContext, detail: string): SbqError {
+  return unreachable('CONFIG_INVALID', `${describeConfig(ctx)} ${detail} (fix the file by hand; ${UNCHANGED})`)
+}
+
+export function inboundNotFound(ctx: ConfigContext, tag: string): SbqError {
+  return unreachable(
+    'INBOUND_NOT_FOUND',
+    `inbound "${tag}" is not in ${describeConfig(ctx)} (check the tags given for this node; ${UNCHANGED})`,
+  )
+}
+
+export function inboundUnsupported(ctx: ConfigContext, tag: string, why: string): SbqError {
+  return unreachable(
+    'INBOUND_UNSUPPORTED',
+    `inbound "${tag}" in ${describeConfig(ctx)} ${why} (leave it out of this node's inbounds; ${UNCHANGED})`,
+  )
+}
+
+/** Parses the config text, turning syntax errors into the node-level error the CLI reports. */
+export function loadDocument(ctx: ConfigContext, text: string): {root: JsonNode & {kind: 'object'}} {
+  let root: JsonNode
+  try {
+    root = parseJsonDocument(text)
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) {
+      throw configInvalid(ctx, `is not valid JSON at line ${error.line}, column ${error.column}: ${error.reason}`)
+    }
+    throw error
+  }
+  if (root.kind !== 'object') throw configInvalid(ctx, 'is not a JSON object at the top level')
+  return {root}
+}
+
+/** Runs a reader over the document, reporting an ambiguous (duplicated) key as an invalid config. */
+export function withDuplicateKeysRefused<T>(ctx: ConfigContext, run: () => T): T {
+  try {
+    return run()
+  } catch (error) {
+    if (error instanceof DuplicateKeyError) throw configInvalid(ctx, `has the key "${error.key}" twice in one object`)
+    throw error
+  }
+}
+
+/**
+ * Applies the edits and proves the result: re-parsed, it must equal the expected value exactly (every key sbq does
+ * not own included). A mismatch is a bug in sbq, never something to write to a proxy.
+ */
+export function applyVerified(text: string, edits: readonly TextEdit[], expected: JsonValue): string {
+  const out = applyEdits(text, edits)
+  const actual = toValue(parseJsonDocument(out))
+  if (!jsonEqual(actual, expected)) throw new Error('config rewrite produced a different document than intended')
+  return out
+}
+
+/**
+ * Desired users in a stable order (by name), so the same set always renders the same text whatever order the
+ * caller read them in; a node is then only touched when its users really change.
+ */
+export function orderDesired(desired: readonly ManagedUser[]): ManagedUser[] {
+  const sorted = [...desired].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]?.name === sorted[i - 1]?.name) throw new Error(`desired users name "${sorted[i]?.name}" twice`)
+  }
+  return sorted
+}
+
+export function is2022Method(method: string | undefined): boolean {
+  return method !== undefined && method.toLowerCase().startsWith('2022-blake3-')
+}
+
+/** The key a shadowsocks user needs: 2022-blake3-aes-128-gcm takes a 16-byte key, every other method the 32-byte one. */
+export function shadowsocksKey(method: string | undefined, credentials: UserCredentials): string {
+  return method?.toLowerCase() === '2022-blake3-aes-128-gcm' ? credentials.password16 : credentials.password
+}
+
+export function shadowsocksCredentials(method: string | undefined, key: string): Partial<UserCredentials> {
+  return method?.toLowerCase() === '2022-blake3-aes-128-gcm' ? {password16: key} : {password: key}
+}
+
+/** The most common non-empty value (first seen wins a tie), e.g. the vless flow an inbound's users share. */
+export function mostCommon(values: readonly (string | undefined)[]): string | undefined {
+  const counts = new Map<string, number>()
+  for (const v of values) if (v !== undefined && v !== '') counts.set(v, (counts.get(v) ?? 0) + 1)
+  let best: string | undefined
+  let bestCount = 0
+  for (const [v, n] of counts) {
+    if (n > bestCount) {
+      best = v
+      bestCount = n
+    }
+  }
+  return best
+}
+
+/** One entry per user name across inbounds, for `--import`. */
+export function mergeImportedUsers(inbounds: readonly ImportedInbound[]): MergedImportedUser[] {
+  const byName = new Map<string, MergedImportedUser>()
+  for (const inbound of inbounds) {
+    for (const user of inbound.users) {
+      let merged = byName.get(user.name)
+      if (merged === undefined) {
+        merged = {name: user.name, credentials: {}, inbounds: [], conflicts: []}
+        byName.set(user.name, merged)
+      }
+      if (!merged.inbounds.includes(inbound.tag)) merged.inbounds.push(inbound.tag)
+      for (const field of ['uuid', 'password', 'password16'] as const) {
+        const value = user.credentials[field]
+        if (value === undefined) continue
+        const current = merged.credentials[field]
+        if (current === undefined) merged.credentials[field] = value
+        else if (current !== value && !merged.conflicts.includes(field)) merged.conflicts.push(field)
+      }
+    }
+  }
+  return [...byName.values()]
+}
+
+/** Plain-object access on parsed values, for building the expected document. */
+export function asObject(value: JsonValue | undefined): {[key: string]: JsonValue} | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined
+}

@@ -1,0 +1,261 @@
+/**
+ * Reading and rewriting `settings.clients` in Xray and V2Ray (4.x) JSON configs. Pure: text in, text out.
+ *
+ * A client's `email` is its name. Clients whose email sbq does not manage, and every other byte of the config,
+ * are left exactly as they were.
+ */
+import type {ManagedUser, UserCredentials} from '../proxy-api.js'
+import {jsonEqual, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
+import {
+  childOf,
+  insertMemberEdit,
+  memberOf,
+  replaceArrayEdit,
+  replaceValueEdit,
+  type ArrayItem,
+  type TextEdit,
+} from '../../config-file/json-edit.js'
+import {
+  applyVerified,
+  asObject,
+  configInvalid,
+  inboundNotFound,
+  inboundUnsupported,
+  is2022Method,
+  loadDocument,
+  mostCommon,
+  orderDesired,
+  shadowsocksCredentials,
+  shadowsocksKey,
+  withDuplicateKeysRefused,
+  type ConfigContext,
+  type ImportedUser,
+  type UserListRewrite,
+} from '../../config-file/user-lists.js'
+
+export type XrayFlavor = 'xray' | 'v2ray'
+export type XrayClientProtocol = 'vmess' | 'vless' | 'trojan' | 'shadowsocks'
+
+const CLIENT_PROTOCOLS: readonly string[] = ['vmess', 'vless', 'trojan', 'shadowsocks']
+
+export interface XrayInboundUsers {
+  tag: string
+  protocol: XrayClientProtocol
+  /** shadowsocks only: the method new clients get (the inbound's, or for legacy methods the clients' own). */
+  method?: string
+  /** vless only: the flow its clients carry, absent when none. */
+  flow?: string
+  /** Clients with an email, in config order. */
+  users: ImportedUser[]
+}
+
+export interface ReadXrayOptions {
+  /** `v2ray` for V2Ray 4.x: vmess clients carry `alterId`, shadowsocks has no client list. Default `xray`. */
+  flavor?: XrayFlavor
+  /** Tags to manage; default every tagged vmess/vless/trojan/shadowsocks inbound with a client list. */
+  inbounds?: readonly string[]
+  /** Names the config in messages, usually its path. */
+  source?: string
+}
+
+export interface RewriteXrayOptions extends ReadXrayOptions {
+  desired: readonly ManagedUser[]
+  /** Every email sbq manages on this node, active or not; other clients are never touched. */
+  managedNames: ReadonlySet<string>
+  /** vless flow per inbound tag, overriding the flow read from the inbound's existing clients. */
+  flows?: Readonly<Record<string, string>>
+}
+
+interface ManagedInbound {
+  index: number
+  node: JsonObjectNode
+  tag: string
+  protocol: XrayClientProtocol
+  settings: JsonObjectNode | undefined
+  clients: (JsonNode & {kind: 'array'}) | undefined
+  method: string | undefined
+}
+
+function stringChild(node: JsonNode | undefined, key: string): string | undefined {
+  const child = childOf(node, key)
+  return child?.kind === 'string' ? child.value : undefined
+}
+
+function context(options: ReadXrayOptions): ConfigContext {
+  return {proxy: options.flavor ?? 'xray', source: options.source}
+}
+
+/** Legacy (pre-2022) shadowsocks clients each name their own method; 2022 ones share the inbound's. */
+function shadowsocksMethod(settings: JsonObjectNode | undefined, clients: JsonNode | undefined): string | undefined {
+  const own = stringChild(settings, 'method')
+  if (own !== undefined) return own
+  return mostCommon((clients?.kind === 'array' ? clients.items : []).map((c) => stringChild(c, 'method')))
+}
+
+function unsupportedReason(protocol: string, flavor: XrayFlavor, method: string | undefined): string | undefined {
+  if (!CLIENT_PROTOCOLS.includes(protocol)) return `uses protocol "${protocol}", which has no client list`
+  if (protocol !== 'shadowsocks') return undefined
+  if (flavor === 'v2ray') return 'is a V2Ray shadowsocks inbound, which carries a single user'
+  if (method === undefined) return 'is shadowsocks with no method to give new clients'
+  if (is2022Method(method) && !method.toLowerCase().startsWith('2022-blake3-aes-')) {
+    return `uses "${method}", which Xray does not allow for several users`
+  }
+  return undefined
+}
+
+function selectInbounds(
+  ctx: ConfigContext,
+  flavor: XrayFlavor,
+  root: JsonObjectNode,
+  tags: readonly string[] | undefined,
+): ManagedInbound[] {
+  const list = memberOf(root, 'inbounds')?.value
+  if (list !== undefined && list.kind !== 'array') throw configInvalid(ctx, 'has "inbounds" that is not a list')
+  const all = (list?.items ?? []).map((node, index) => {
+    if (node.kind !== 'object') throw configInvalid(ctx, `has inbound #${index + 1} that is not an object`)
+    const tag = stringChild(node, 'tag')
+    // Xray lower-cases the protocol name before looking it up.
+    const protocol = (stringChild(node, 'protocol') ?? '').toLowerCase()
+    const settings = childOf(node, 'settings')
+    if (settings !== undefined && settings.kind !== 'object' && settings.kind !== 'null') {
+      throw configInvalid(ctx, `has inbound "${tag ?? `#${index + 1}`}" whose "settings" is not an object`)
+    }
+    const settingsObject = settings?.kind === 'object' ? settings : undefined
+    const clients = childOf(settingsObject, 'clients')
+    const method = protocol === 'shadowsocks' ? shadowsocksMethod(settingsObject, clients) : undefined
+    return {index, node, tag, protocol, settings: settingsObject, clients, method}
+  })
+
+  const pick = (entry: (typeof all)[number], tag: string): ManagedInbound => {
+    if (entry.clients !== undefined && entry.clients.kind !== 'array') {
+      throw configInvalid(ctx, `has inbound "${tag}" whose "settings.clients" is not a list`)
+    }
+    return {...entry, tag, protocol: entry.protocol as XrayClientProtocol, clients: entry.clients}
+  }
+
+  if (tags === undefined) {
+    return all.flatMap((entry) =>
+      entry.tag !== undefined &&
+      entry.clients?.kind === 'array' &&
+      unsupportedReason(entry.protocol, flavor, entry.method) === undefined
+        ? [pick(entry, entry.tag)]
+        : [],
+    )
+  }
+  return tags.map((tag) => {
+    const matches = all.filter((entry) => entry.tag === tag)
+    if (matches.length === 0) throw inboundNotFound(ctx, tag)
+    if (matches.length > 1) throw configInvalid(ctx, `has the inbound tag "${tag}" more than once`)
+    const entry = matches[0]!
+    const why = unsupportedReason(entry.protocol, flavor, entry.method)
+    if (why !== undefined) throw inboundUnsupported(ctx, tag, why)
+    return pick(entry, tag)
+  })
+}
+
+function importedCredentials(client: JsonNode, inbound: ManagedInbound): Partial<UserCredentials> {
+  if (inbound.protocol === 'vmess' || inbound.protocol === 'vless') {
+    const id = stringChild(client, 'id')
+    return id === undefined ? {} : {uuid: id}
+  }
+  const password = stringChild(client, 'password')
+  if (password === undefined) return {}
+  return inbound.protocol === 'shadowsocks' ? shadowsocksCredentials(inbound.method, password) : {password}
+}
+
+function existingFlow(inbound: ManagedInbound): string | undefined {
+  return mostCommon((inbound.clients?.items ?? []).map((c) => stringChild(c, 'flow')))
+}
+
+function clientEntry(inbound: ManagedInbound, flavor: XrayFlavor, user: ManagedUser, flow: string | undefined): JsonValue {
+  const {name: email, credentials: c} = user
+  switch (inbound.protocol) {
+    case 'vmess':
+      return flavor === 'v2ray' ? {id: c.uuid, alterId: 0, email, level: 0} : {id: c.uuid, email, level: 0}
+    case 'vless':
+      return flow === undefined || flow === '' ? {id: c.uuid, email, level: 0} : {id: c.uuid, flow, email, level: 0}
+    case 'trojan':
+      return {password: c.password, email, level: 0}
+    case 'shadowsocks':
+      return is2022Method(inbound.method)
+        ? {password: shadowsocksKey(inbound.method, c), email}
+        : {password: c.password, method: inbound.method ?? '', email, level: 0}
+  }
+}
+
+export function readXrayUsers(configText: string, options: ReadXrayOptions = {}): XrayInboundUsers[] {
+  const ctx = context(options)
+  const flavor = options.flavor ?? 'xray'
+  const {root} = loadDocument(ctx, configText)
+  return withDuplicateKeysRefused(ctx, () =>
+    selectInbounds(ctx, flavor, root, options.inbounds).map((inbound): XrayInboundUsers => {
+      const users = (inbound.clients?.items ?? []).flatMap((client) => {
+        const email = stringChild(client, 'email')
+        return email === undefined ? [] : [{name: email, credentials: importedCredentials(client, inbound)}]
+      })
+      const flow = inbound.protocol === 'vless' ? existingFlow(inbound) : undefined
+      return {
+        tag: inbound.tag,
+        protocol: inbound.protocol,
+        ...(inbound.method === undefined ? {} : {method: inbound.method}),
+        ...(flow === undefined ? {} : {flow}),
+        users,
+      }
+    }),
+  )
+}
+
+export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions): UserListRewrite {
+  const ctx = context(options)
+  const flavor = options.flavor ?? 'xray'
+  const {root} = loadDocument(ctx, configText)
+  const desired = orderDesired(options.desired)
+  const managed = new Set([...options.managedNames, ...desired.map((u) => u.name)])
+
+  return withDuplicateKeysRefused(ctx, () => {
+    const inbounds = selectInbounds(ctx, flavor, root, options.inbounds)
+    const expected = toValue(root)
+    const edits: TextEdit[] = []
+    const changedInbounds: string[] = []
+
+    for (const inbound of inbounds) {
+      const flow = inbound.protocol === 'vless' ? (options.flows?.[inbound.tag] ?? existingFlow(inbound)) : undefined
+      const kept = (inbound.clients?.items ?? []).filter((client) => {
+        const email = stringChild(client, 'email')
+        return email === undefined || !managed.has(email)
+      })
+      const items: ArrayItem[] = [
+        ...kept.map((keep) => ({keep})),
+        ...desired.map((u) => ({value: clientEntry(inbound, flavor, u, flow)})),
+      ]
+      const before = inbound.clients === undefined ? [] : toValue(inbound.clients)
+      const after = items.map((item) => ('keep' in item ? toValue(item.keep) : item.value))
+      if (jsonEqual(before, after)) continue
+
+      const inboundsValue = asObject(expected)?.['inbounds']
+      const target = Array.isArray(inboundsValue) ? asObject(inboundsValue[inbound.index]) : undefined
+      if (target === undefined) throw new Error('inbound vanished while rewriting')
+      if (inbound.clients !== undefined) {
+        edits.push(replaceArrayEdit(configText, inbound.clients, items))
+        asObject(target['settings'])!['clients'] = after
+      } else if (inbound.settings !== undefined) {
+        edits.push(insertMemberEdit(configText, inbound.settings, 'clients', after))
+        asObject(target['settings'])!['clients'] = after
+      } else {
+        // No settings object at all (or `"settings": null`): give the inbound one holding just the clients.
+        const settingsMember = memberOf(inbound.node, 'settings')
+        const settings = {clients: after}
+        edits.push(
+          settingsMember === undefined
+            ? insertMemberEdit(configText, inbound.node, 'settings', settings)
+            : replaceValueEdit(configText, settingsMember.value, settings),
+        )
+        target['settings'] = settings
+      }
+      changedInbounds.push(inbound.tag)
+    }
+
+    if (edits.length === 0) return {text: configText, changed: false, changedInbounds}
+    return {text: applyVerified(configText, edits, expected), changed: true, changedInbounds}
+  })
+}

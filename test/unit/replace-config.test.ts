@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict'
+import {chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, it} from 'node:test'
+import {SbqError} from '../../src/lib/errors.js'
+import {findOnPath, findValidator} from '../../src/lib/config-file/find-validator.js'
+import {replaceConfigFile} from '../../src/lib/config-file/replace-config.js'
+import {rewriteXrayUsers} from '../../src/lib/proxies/xray/config.js'
+import {fixturesDir} from '../support/paths.js'
+
+const OLD = '{\n  "log": {"level": "warn"},\n  "inbounds": []\n}\n'
+const NEW = '{\n  "log": {"level": "warn"},\n  "inbounds": [{"type": "direct", "tag": "NEW-MARK"}]\n}\n'
+
+let dir: string
+let path: string
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sbq-replace-config-'))
+  path = join(dir, 'config.json')
+  writeFileSync(path, OLD)
+  chmodSync(path, 0o640)
+})
+
+afterEach(() => {
+  rmSync(dir, {recursive: true, force: true})
+})
+
+function isSbqError(code: string, pattern?: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof SbqError, `expected SbqError, got ${String(error)}`)
+    assert.equal(error.code, code)
+    assert.equal(error.exit, 4)
+    if (pattern) assert.match(error.message, pattern)
+    return true
+  }
+}
+
+/** Only the config (and, once replaced, its backup): no temp file may be left behind. */
+function assertDirHolds(...names: string[]): void {
+  assert.deepEqual(readdirSync(dir).sort(), [...names].sort())
+}
+
+describe('replaceConfigFile', () => {
+  it('replaces the file, keeping its mode and a backup of the previous version with the same mode', async () => {
+    const result = await replaceConfigFile({path, newText: NEW})
+    assert.equal(readFileSync(path, 'utf8'), NEW)
+    assert.equal(readFileSync(`${path}.sbq-bak`, 'utf8'), OLD)
+    assert.equal(statSync(path).mode & 0o777, 0o640)
+    assert.equal(statSync(`${path}.sbq-bak`).mode & 0o777, 0o640)
+    assert.deepEqual(result, {changed: true, path, backupPath: `${path}.sbq-bak`, validated: false, applied: false})
+    assertDirHolds('config.json', 'config.json.sbq-bak')
+  })
+
+  it('does nothing at all when the text is already there', async () => {
+    const result = await replaceConfigFile({path, newText: OLD, apply: {command: 'exit 9', timeoutMs: 1000}})
+    assert.equal(result.changed, false)
+    assertDirHolds('config.json')
+  })
+
+  it('refuses a current file that does not parse and leaves it byte-identical', async () => {
+    const broken = '{\n  "log": {"level": "warn"\n  "inbounds": []\n}\n'
+    writeFileSync(path, broken)
+    await assert.rejects(
+      replaceConfigFile({path, newText: NEW}),
+      isSbqError('CONFIG_INVALID', /^config ".*config\.json" is not valid JSON at line 3, column 3: .*\(fix the file by hand; sbq did not change it\)$/),
+    )
+    assert.equal(readFileSync(path, 'utf8'), broken)
+    assertDirHolds('config.json')
+  })
+
+  it('accepts a current file with comments', async () => {
+    writeFileSync(path, '// hand-written\n{"inbounds": []}\n')
+    assert.equal((await replaceConfigFile({path, newText: NEW})).changed, true)
+  })
+
+  it('refuses what the validator rejects, quoting its last line, and leaves the file alone', async () => {
+    await assert.rejects(
+      replaceConfigFile({
+        path,
+        newText: NEW,
+        validate: {command: ['/bin/sh', '-c', 'echo "Checker 1.0 banner"; echo "bad inbound in $1"; exit 1', 'checker']},
+      }),
+      isSbqError('CONFIG_REJECTED', /failed: "bad inbound in .*\.json"/),
+    )
+    assert.equal(readFileSync(path, 'utf8'), OLD)
+    assertDirHolds('config.json')
+  })
+
+  it('hands the validator a temp file holding the new text, beside the original', async () => {
+    const seen = join(dir, 'seen')
+    const result = await replaceConfigFile({
+      path,
+      newText: NEW,
+      validate: {command: ['/bin/sh', '-c', 'cp "$1" "$0"', seen]},
+    })
+    assert.equal(result.validated, true)
+    assert.equal(readFileSync(seen, 'utf8'), NEW)
+    assert.equal(readFileSync(path, 'utf8'), NEW)
+  })
+
+  it('restores the previous file byte for byte when apply fails, applies it again, and says so', async () => {
+    const log = join(dir, 'apply.log')
+    // Fails only while the new config is in place, so the second run (on the restored file) succeeds.
+    const command = `echo run >> '${log}'; if grep -q NEW-MARK '${path}'; then echo 'Job for sing-box.service failed.' >&2; echo more >&2; exit 3; fi`
+    await assert.rejects(
+      replaceConfigFile({path, newText: NEW, apply: {command, timeoutMs: 5000}}),
+      isSbqError('APPLY_FAILED', /failed: "Job for sing-box.service failed\."; sbq restored the previous config and applied it again/),
+    )
+    assert.equal(readFileSync(path, 'utf8'), OLD)
+    assert.equal(statSync(path).mode & 0o777, 0o640)
+    assert.equal(readFileSync(log, 'utf8'), 'run\nrun\n')
+    assertDirHolds('config.json', 'config.json.sbq-bak', 'apply.log')
+  })
+
+  it('says so when applying the restored file fails too', async () => {
+    await assert.rejects(
+      replaceConfigFile({path, newText: NEW, apply: {command: 'echo down >&2; exit 3', timeoutMs: 5000}}),
+      isSbqError('APPLY_FAILED', /restored the previous config, but applying it again also failed: "down"/),
+    )
+    assert.equal(readFileSync(path, 'utf8'), OLD)
+  })
+
+  it('times out a slow apply and restores the previous file', async () => {
+    const started = Date.now()
+    await assert.rejects(
+      replaceConfigFile({path, newText: NEW, apply: {command: `grep -q NEW-MARK '${path}' && sleep 30; exit 0`, timeoutMs: 300}}),
+      isSbqError('APPLY_FAILED', /did not finish within 300 ms; sbq restored the previous config and applied it again/),
+    )
+    assert.ok(Date.now() - started < 10_000, 'the sleeping apply was killed')
+    assert.equal(readFileSync(path, 'utf8'), OLD)
+  })
+
+  it('reports a successful apply', async () => {
+    const result = await replaceConfigFile({path, newText: NEW, apply: {command: 'true', timeoutMs: 5000}})
+    assert.equal(result.applied, true)
+    assert.equal(readFileSync(path, 'utf8'), NEW)
+  })
+
+  it('writes through a symlink to the real file', async () => {
+    const link = join(dir, 'link.json')
+    symlinkSync(path, link)
+    const result = await replaceConfigFile({path: link, newText: NEW})
+    assert.equal(result.path, path)
+    assert.equal(readFileSync(path, 'utf8'), NEW)
+    assert.ok(statSync(link).isFile())
+  })
+
+  it('uses the real v2ray checker: a rewritten config passes, a broken one is refused', async (t) => {
+    const validator = findValidator('v2ray')
+    if (validator === null) {
+      assert.equal(process.env['CI'], undefined, 'v2ray must be on PATH in CI')
+      t.skip('v2ray is not on PATH')
+      return
+    }
+    const original = readFileSync(join(fixturesDir, 'v2ray-config.json'), 'utf8')
+    writeFileSync(path, original)
+    const user = (uuid: string): Parameters<typeof rewriteXrayUsers>[1] => ({
+      flavor: 'v2ray',
+      desired: [{name: 'bob', credentials: {uuid, password: 'x'.repeat(44), password16: 'y'.repeat(24)}}],
+      managedNames: new Set(['bob', 'alice', 'dave']),
+    })
+
+    const broken = rewriteXrayUsers(original, user('not-a-uuid')).text
+    await assert.rejects(replaceConfigFile({path, newText: broken, validate: validator}), isSbqError('CONFIG_REJECTED', /invalid UUID/))
+    assert.equal(readFileSync(path, 'utf8'), original)
+
+    const good = rewriteXrayUsers(original, user('fb1e35c2-e4b4-49fd-b286-0552d6b84770')).text
+    const result = await replaceConfigFile({path, newText: good, validate: validator})
+    assert.equal(result.validated, true)
+    assert.equal(readFileSync(path, 'utf8'), good)
+  })
+})
+
+describe('findValidator', () => {
+  it('finds the checker on PATH without shelling out, skipping non-executables and relative entries', () => {
+    const make = (folder: string, name: string, mode: number): string => {
+      const file = join(folder, name)
+      writeFileSync(file, '#!/bin/sh\nexit 0\n')
+      chmodSync(file, mode)
+      return file
+    }
+    assert.equal(findValidator('sing-box', {PATH: ''}), null)
+    const binDir = mkdtempSync(join(dir, 'bin-'))
+    const otherDir = mkdtempSync(join(dir, 'other-'))
+    make(otherDir, 'sing-box', 0o644)
+    const singBox = make(binDir, 'sing-box', 0o755)
+    const env = {PATH: ['relative/dir', otherDir, binDir].join(':')}
+    assert.deepEqual(findValidator('sing-box', env), {command: [singBox, 'check', '-c']})
+    assert.equal(findValidator('xray', env), null)
+    const xray = make(binDir, 'xray', 0o755)
+    assert.deepEqual(findValidator('xray', env), {command: [xray, 'run', '-test', '-c']})
+    const v2ray = make(binDir, 'v2ray', 0o755)
+    assert.deepEqual(findValidator('v2ray', env), {command: [v2ray, '-test', '-config']})
+    assert.equal(findOnPath('sing-box', {PATH: otherDir}), null)
+  })
+})

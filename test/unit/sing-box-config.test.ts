@@ -1,0 +1,276 @@
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+import {SbqError} from '../../src/lib/errors.js'
+import type {ManagedUser} from '../../src/lib/proxies/proxy-api.js'
+import {mergeImportedUsers, shadowsocksKey} from '../../src/lib/config-file/user-lists.js'
+import {readSingBoxUsers, rewriteSingBoxUsers} from '../../src/lib/proxies/sing-box/config.js'
+import {fixturesDir} from '../support/paths.js'
+
+type Json = {[key: string]: unknown}
+
+const fixture = readFileSync(join(fixturesDir, 'sing-box-config.json'), 'utf8')
+
+const alice: ManagedUser = {
+  name: 'alice',
+  credentials: {
+    uuid: '19424579-8f66-4861-a3a9-66aa80a78863',
+    password: 'G7SlKeEJ2yTeEpXI9jugCpjOK2t3XR3ny9HWTRsvPsk=',
+    password16: '0u2h3yD1+nkbqCcMIxHSFA==',
+  },
+}
+const bob: ManagedUser = {
+  name: 'bob',
+  credentials: {
+    uuid: 'fb1e35c2-e4b4-49fd-b286-0552d6b84770',
+    password: '3nbCxDBn/4F/pEaPipUgbaTEDKqI/HOME8IO3qMaVmU=',
+    password16: 't32cm+hSAu51/Aj3izfdpg==',
+  },
+}
+const managedNames = new Set(['alice', 'bob', 'dave'])
+
+const USER_TAGS = [
+  'vless-in',
+  'vmess-in',
+  'trojan-in',
+  'ss128-in',
+  'ss256-in',
+  'ss-chacha-in',
+  'tuic-in',
+  'hysteria-in',
+  'hy2-in',
+  'anytls-in',
+  'shadowtls-in',
+  'naive-in',
+  'socks-in',
+  'http-in',
+  'mixed-in',
+]
+
+function inbounds(config: Json): Json[] {
+  return config['inbounds'] as Json[]
+}
+
+function inbound(config: Json, tag: string): Json {
+  const found = inbounds(config).find((i) => i['tag'] === tag)
+  assert.ok(found, `inbound ${tag}`)
+  return found
+}
+
+function users(config: Json, tag: string): Json[] {
+  return inbound(config, tag)['users'] as Json[]
+}
+
+function statsUsers(config: Json): unknown {
+  return ((config['experimental'] as Json)['v2ray_api'] as Json)['stats'] as Json
+}
+
+/** The config minus what sbq owns: the managed inbounds' user lists and stats.users. */
+function withoutManagedLists(text: string, tags: readonly string[]): Json {
+  const config = JSON.parse(text) as Json
+  for (const i of inbounds(config)) if (tags.includes(i['tag'] as string)) delete i['users']
+  delete (statsUsers(config) as Json)['users']
+  return config
+}
+
+function assertSbqError(code: string, exit: number, pattern?: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof SbqError, `expected SbqError, got ${String(error)}`)
+    assert.equal(error.code, code)
+    assert.equal(error.exit, exit)
+    if (pattern) assert.match(error.message, pattern)
+    return true
+  }
+}
+
+describe('readSingBoxUsers', () => {
+  it('finds every inbound type that carries users, and skips the others', () => {
+    const read = readSingBoxUsers(fixture)
+    assert.deepEqual(
+      read.inbounds.map((i) => i.tag),
+      USER_TAGS,
+    )
+    assert.deepEqual(read.statsUsers, ['guest', 'alice', 'dave'])
+  })
+
+  it('reports each user with the credentials its protocol carries', () => {
+    const byTag = new Map(readSingBoxUsers(fixture).inbounds.map((i) => [i.tag, i]))
+    const vless = byTag.get('vless-in')
+    assert.equal(vless?.flow, 'xtls-rprx-vision')
+    assert.deepEqual(vless?.users[1], {name: 'alice', credentials: {uuid: alice.credentials.uuid}})
+    assert.deepEqual(byTag.get('ss128-in')?.users, [{name: 'alice', credentials: {password16: alice.credentials.password16}}])
+    assert.equal(byTag.get('ss128-in')?.method, '2022-blake3-aes-128-gcm')
+    assert.deepEqual(byTag.get('tuic-in')?.users[0]?.credentials, {uuid: alice.credentials.uuid, password: alice.credentials.password})
+    assert.deepEqual(byTag.get('hysteria-in')?.users, [{name: 'guest', credentials: {password: 'guest-auth'}}])
+    assert.deepEqual(
+      byTag.get('naive-in')?.users.map((u) => u.name),
+      ['guest', 'alice'],
+    )
+    assert.deepEqual(byTag.get('http-in')?.users, [])
+  })
+
+  it('merges a user found in several inbounds into one, naming conflicting fields', () => {
+    const merged = mergeImportedUsers(readSingBoxUsers(fixture).inbounds)
+    const a = merged.find((u) => u.name === 'alice')
+    assert.deepEqual(a?.credentials, alice.credentials)
+    assert.deepEqual(a?.conflicts, [])
+    assert.ok(a?.inbounds.includes('naive-in') && a.inbounds.includes('ss128-in'))
+    const guest = merged.find((u) => u.name === 'guest')
+    assert.deepEqual(guest?.conflicts, ['password'])
+    assert.equal(guest?.credentials.password, 'not-base64-but-fine')
+  })
+
+  it('reads only the named inbounds, and refuses a tag that is missing or has no user list', () => {
+    assert.deepEqual(
+      readSingBoxUsers(fixture, {inbounds: ['hy2-in']}).inbounds.map((i) => i.tag),
+      ['hy2-in'],
+    )
+    assert.throws(
+      () => readSingBoxUsers(fixture, {inbounds: ['nope'], source: '/etc/sing-box/config.json'}),
+      assertSbqError('INBOUND_NOT_FOUND', 4, /inbound "nope" is not in sing-box config "\/etc\/sing-box\/config.json"/),
+    )
+    assert.throws(() => readSingBoxUsers(fixture, {inbounds: ['dns-in']}), assertSbqError('INBOUND_UNSUPPORTED', 4, /"direct"/))
+    assert.throws(() => readSingBoxUsers(fixture, {inbounds: ['ss-ssm']}), assertSbqError('INBOUND_UNSUPPORTED', 4, /managed: true/))
+  })
+})
+
+describe('rewriteSingBoxUsers', () => {
+  const result = rewriteSingBoxUsers(fixture, {desired: [bob, alice], managedNames})
+  const after = JSON.parse(result.text) as Json
+
+  it('changes nothing but the managed user lists and stats.users', () => {
+    assert.equal(result.changed, true)
+    assert.deepEqual(withoutManagedLists(result.text, USER_TAGS), withoutManagedLists(fixture, USER_TAGS))
+    // The untouched inbounds keep every key, including the ssm-managed one's lack of users.
+    for (const tag of ['ss-ssm', 'dns-in', 'tun-in']) assert.deepEqual(inbound(after, tag), inbound(JSON.parse(fixture) as Json, tag))
+  })
+
+  it('keeps unmanaged users first, in order, then the desired users sorted by name; inactive managed users go', () => {
+    assert.deepEqual(
+      users(after, 'vless-in').map((u) => u['name']),
+      ['guest', 'alice', 'bob'],
+    )
+    assert.deepEqual(
+      users(after, 'trojan-in').map((u) => u['name']),
+      ['guest', 'alice', 'bob'],
+    )
+    assert.deepEqual(users(after, 'trojan-in')[0], {name: 'guest', password: 'not-base64-but-fine'})
+    assert.deepEqual(
+      users(after, 'socks-in').map((u) => u['username']),
+      ['alice', 'bob'],
+    )
+    assert.deepEqual((statsUsers(after) as Json)['users'], ['guest', 'alice', 'bob'])
+  })
+
+  it('gives each inbound type its own user shape and no key of its own', () => {
+    const b = (tag: string): Json | undefined => users(after, tag).find((u) => u['name'] === 'bob' || u['username'] === 'bob')
+    const c = bob.credentials
+    assert.deepEqual(b('vless-in'), {name: 'bob', uuid: c.uuid, flow: 'xtls-rprx-vision'})
+    assert.deepEqual(b('vmess-in'), {name: 'bob', uuid: c.uuid, alterId: 0})
+    assert.deepEqual(b('trojan-in'), {name: 'bob', password: c.password})
+    assert.deepEqual(b('ss128-in'), {name: 'bob', password: c.password16})
+    assert.deepEqual(b('ss256-in'), {name: 'bob', password: c.password})
+    assert.deepEqual(b('ss-chacha-in'), {name: 'bob', password: c.password})
+    assert.deepEqual(b('tuic-in'), {name: 'bob', uuid: c.uuid, password: c.password})
+    assert.deepEqual(b('hysteria-in'), {name: 'bob', auth_str: c.password})
+    assert.deepEqual(b('hy2-in'), {name: 'bob', password: c.password})
+    assert.deepEqual(b('anytls-in'), {name: 'bob', password: c.password})
+    assert.deepEqual(b('shadowtls-in'), {name: 'bob', password: c.password})
+    for (const tag of ['naive-in', 'socks-in', 'http-in', 'mixed-in']) assert.deepEqual(b(tag), {username: 'bob', password: c.password})
+  })
+
+  it('picks the shadowsocks key length from the method', () => {
+    assert.equal(shadowsocksKey('2022-blake3-aes-128-gcm', bob.credentials), bob.credentials.password16)
+    assert.equal(shadowsocksKey('2022-blake3-aes-256-gcm', bob.credentials), bob.credentials.password)
+    assert.equal(shadowsocksKey('2022-blake3-chacha20-poly1305', bob.credentials), bob.credentials.password)
+    assert.equal(shadowsocksKey('aes-128-gcm', bob.credentials), bob.credentials.password)
+  })
+
+  it('is idempotent: a second rewrite changes nothing and returns the same text', () => {
+    const again = rewriteSingBoxUsers(result.text, {desired: [alice, bob], managedNames})
+    assert.equal(again.changed, false)
+    assert.equal(again.text, result.text)
+    assert.deepEqual(again.changedInbounds, [])
+  })
+
+  it('keeps the bytes outside the managed lists, and writes 2-space JSON', () => {
+    for (const block of ['"dns": {', '"route": {', '"endpoints": [', '"services": [']) {
+      const start = fixture.indexOf(block)
+      // Up to the block's closing bracket at top-level indentation.
+      const close = /\n {2}[\]}]/g
+      close.lastIndex = start
+      const end = close.exec(fixture)?.index ?? -1
+      assert.ok(start > 0 && end > start)
+      assert.ok(result.text.includes(fixture.slice(start, end + 4)), `${block} kept byte for byte`)
+    }
+    assert.match(result.text, /\n {8}\{\n {10}"name": "bob",\n {10}"uuid": "fb1e35c2-e4b4-49fd-b286-0552d6b84770",\n {10}"flow": "xtls-rprx-vision"\n {8}\}/)
+  })
+
+  it('touches only the named inbounds (and stats.users)', () => {
+    const only = rewriteSingBoxUsers(fixture, {inbounds: ['vmess-in'], desired: [bob, alice], managedNames})
+    assert.deepEqual(only.changedInbounds, ['vmess-in'])
+    assert.equal(only.statsUsersChanged, true)
+    const config = JSON.parse(only.text) as Json
+    assert.deepEqual(users(config, 'vless-in'), users(JSON.parse(fixture) as Json, 'vless-in'))
+    assert.deepEqual(
+      users(config, 'vmess-in').map((u) => u['name']),
+      ['alice', 'bob'],
+    )
+  })
+
+  it('reports no change when the config already says it', () => {
+    const text = '{"inbounds": [{"type": "trojan", "tag": "t", "users": [{"name": "bob", "password": "3nbCxDBn/4F/pEaPipUgbaTEDKqI/HOME8IO3qMaVmU="}]}]}'
+    const same = rewriteSingBoxUsers(text, {desired: [bob], managedNames})
+    assert.deepEqual(same, {text, changed: false, changedInbounds: [], statsUsersChanged: false})
+  })
+
+  it('adds a users list to a named inbound that has none, indented like its neighbours', () => {
+    const text = '{\n  "inbounds": [\n    {\n      "type": "vless",\n      "tag": "v",\n      "listen_port": 443\n    }\n  ]\n}\n'
+    const out = rewriteSingBoxUsers(text, {inbounds: ['v'], desired: [bob], managedNames})
+    assert.equal(
+      out.text,
+      '{\n  "inbounds": [\n    {\n      "type": "vless",\n      "tag": "v",\n      "listen_port": 443,\n      "users": [\n        {\n          "name": "bob",\n          "uuid": "fb1e35c2-e4b4-49fd-b286-0552d6b84770"\n        }\n      ]\n    }\n  ]\n}\n',
+    )
+  })
+
+  it('uses a caller-given vless flow over the one the users carry', () => {
+    const out = rewriteSingBoxUsers(fixture, {inbounds: ['vless-in'], desired: [bob], managedNames, flows: {'vless-in': ''}})
+    assert.deepEqual(users(JSON.parse(out.text) as Json, 'vless-in').at(-1), {name: 'bob', uuid: bob.credentials.uuid})
+  })
+
+  it('keeps comments outside the user lists', () => {
+    const text = '{\n  // managed by hand\n  "inbounds": [\n    {"type": "trojan", "tag": "t", /* port */ "listen_port": 1, "users": []} # end\n  ]\n}\n'
+    const out = rewriteSingBoxUsers(text, {desired: [bob], managedNames})
+    assert.ok(out.text.includes('// managed by hand') && out.text.includes('/* port */') && out.text.includes('# end'))
+    assert.deepEqual(readSingBoxUsers(out.text).inbounds[0]?.users.map((u) => u.name), ['bob'])
+  })
+
+  it('keeps number spellings and escapes that a parse-and-print round trip would change', () => {
+    const head = '{"route": {"mark": 12345678901234567890, "ratio": 1.50e3, "note": "caf\\u00e9 \\/"},'
+    const text = `${head} "inbounds": [{"type": "anytls", "tag": "a", "users": []}]}`
+    const out = rewriteSingBoxUsers(text, {desired: [bob], managedNames})
+    assert.ok(out.text.startsWith(head))
+  })
+
+  it('refuses a config that does not parse, naming the line', () => {
+    const broken = fixture.replace('"listen_port": 8443,', '"listen_port": 8443')
+    assert.throws(
+      () => rewriteSingBoxUsers(broken, {desired: [bob], managedNames, source: '/etc/sing-box/config.json'}),
+      assertSbqError('CONFIG_INVALID', 4, /^sing-box config "\/etc\/sing-box\/config.json" is not valid JSON at line \d+, column \d+: .*\(fix the file by hand; sbq did not change it\)$/),
+    )
+    assert.throws(() => rewriteSingBoxUsers('{"inbounds": [],}', {desired: [], managedNames}), assertSbqError('CONFIG_INVALID', 4))
+  })
+
+  it('refuses a named tag that does not exist, before changing anything', () => {
+    assert.throws(
+      () => rewriteSingBoxUsers(fixture, {inbounds: ['vless-in', 'gone'], desired: [bob], managedNames}),
+      assertSbqError('INBOUND_NOT_FOUND', 4, /inbound "gone"/),
+    )
+  })
+
+  it('refuses an ambiguous duplicated key on the way to a user list', () => {
+    const text = '{"inbounds": [{"type": "trojan", "tag": "t", "users": [], "users": []}]}'
+    assert.throws(() => rewriteSingBoxUsers(text, {desired: [bob], managedNames}), assertSbqError('CONFIG_INVALID', 4, /"users" twice/))
+  })
+})

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+import {SbqError} from '../../src/lib/errors.js'
+import type {ManagedUser} from '../../src/lib/proxies/proxy-api.js'
+import {findValidator} from '../../src/lib/config-file/find-validator.js'
+import {mergeImportedUsers} from '../../src/lib/config-file/user-lists.js'
+import {readXrayUsers, rewriteXrayUsers} from '../../src/lib/proxies/xray/config.js'
+import {fixturesDir} from '../support/paths.js'
+
+type Json = {[key: string]: unknown}
+
+const xrayFixture = readFileSync(join(fixturesDir, 'xray-config.json'), 'utf8')
+const v2rayFixture = readFileSync(join(fixturesDir, 'v2ray-config.json'), 'utf8')
+
+const alice: ManagedUser = {
+  name: 'alice',
+  credentials: {
+    uuid: '19424579-8f66-4861-a3a9-66aa80a78863',
+    password: 'G7SlKeEJ2yTeEpXI9jugCpjOK2t3XR3ny9HWTRsvPsk=',
+    password16: '0u2h3yD1+nkbqCcMIxHSFA==',
+  },
+}
+const bob: ManagedUser = {
+  name: 'bob',
+  credentials: {
+    uuid: 'fb1e35c2-e4b4-49fd-b286-0552d6b84770',
+    password: '3nbCxDBn/4F/pEaPipUgbaTEDKqI/HOME8IO3qMaVmU=',
+    password16: 't32cm+hSAu51/Aj3izfdpg==',
+  },
+}
+const managedNames = new Set(['alice', 'bob', 'dave'])
+const XRAY_TAGS = ['vless-reality', 'vmess-ws', 'trojan-tcp', 'ss2022', 'ss-legacy']
+const V2RAY_TAGS = ['vmess-in', 'vless-in', 'trojan-in']
+
+function clients(config: Json, tag: string): Json[] {
+  const inbound = (config['inbounds'] as Json[]).find((i) => i['tag'] === tag)
+  assert.ok(inbound, `inbound ${tag}`)
+  return (inbound['settings'] as Json)['clients'] as Json[]
+}
+
+function withoutManagedClients(text: string, tags: readonly string[]): Json {
+  const config = JSON.parse(text) as Json
+  for (const inbound of config['inbounds'] as Json[]) {
+    if (tags.includes(inbound['tag'] as string)) delete (inbound['settings'] as Json)['clients']
+  }
+  return config
+}
+
+function isSbqError(code: string, pattern?: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof SbqError, `expected SbqError, got ${String(error)}`)
+    assert.equal(error.code, code)
+    assert.equal(error.exit, 4)
+    if (pattern) assert.match(error.message, pattern)
+    return true
+  }
+}
+
+describe('readXrayUsers', () => {
+  it('finds the client inbounds and skips the api dokodemo-door and socks', () => {
+    const read = readXrayUsers(xrayFixture)
+    assert.deepEqual(
+      read.map((i) => i.tag),
+      XRAY_TAGS,
+    )
+    const byTag = new Map(read.map((i) => [i.tag, i]))
+    assert.equal(byTag.get('vless-reality')?.flow, 'xtls-rprx-vision')
+    assert.equal(byTag.get('ss2022')?.method, '2022-blake3-aes-128-gcm')
+    assert.equal(byTag.get('ss-legacy')?.method, 'aes-256-gcm')
+    assert.deepEqual(byTag.get('ss2022')?.users, [{name: 'alice', credentials: {password16: alice.credentials.password16}}])
+    assert.deepEqual(byTag.get('vmess-ws')?.users, [{name: 'alice', credentials: {uuid: alice.credentials.uuid}}])
+  })
+
+  it('merges one email across inbounds', () => {
+    const merged = mergeImportedUsers(readXrayUsers(xrayFixture))
+    assert.deepEqual(
+      merged.map((u) => u.name),
+      ['guest', 'alice', 'dave'],
+    )
+    const a = merged.find((u) => u.name === 'alice')
+    assert.deepEqual(a?.credentials, {uuid: alice.credentials.uuid, password16: alice.credentials.password16})
+    assert.deepEqual(a?.inbounds, ['vless-reality', 'vmess-ws', 'ss2022'])
+  })
+
+  it('leaves out the single-user V2Ray shadowsocks inbound, and refuses it when named', () => {
+    assert.deepEqual(
+      readXrayUsers(v2rayFixture, {flavor: 'v2ray'}).map((i) => i.tag),
+      V2RAY_TAGS,
+    )
+    assert.throws(() => readXrayUsers(v2rayFixture, {flavor: 'v2ray', inbounds: ['ss-in']}), isSbqError('INBOUND_UNSUPPORTED', /single user/))
+    assert.throws(() => readXrayUsers(xrayFixture, {inbounds: ['api-in']}), isSbqError('INBOUND_UNSUPPORTED', /dokodemo-door/))
+    assert.throws(() => readXrayUsers(xrayFixture, {inbounds: ['missing']}), isSbqError('INBOUND_NOT_FOUND', /inbound "missing"/))
+  })
+})
+
+describe('rewriteXrayUsers (Xray)', () => {
+  const result = rewriteXrayUsers(xrayFixture, {desired: [bob, alice], managedNames})
+  const after = JSON.parse(result.text) as Json
+
+  it('changes nothing but the managed client lists', () => {
+    assert.equal(result.changed, true)
+    assert.deepEqual(withoutManagedClients(result.text, XRAY_TAGS), withoutManagedClients(xrayFixture, XRAY_TAGS))
+    assert.deepEqual(result.changedInbounds, XRAY_TAGS)
+  })
+
+  it('keeps unmanaged clients and writes each protocol its client shape', () => {
+    const c = bob.credentials
+    assert.deepEqual(clients(after, 'vless-reality'), [
+      {id: '49222dec-9f67-48ad-bdd9-e2a0632a0892', flow: 'xtls-rprx-vision', email: 'guest', level: 0},
+      {id: alice.credentials.uuid, flow: 'xtls-rprx-vision', email: 'alice', level: 0},
+      {id: c.uuid, flow: 'xtls-rprx-vision', email: 'bob', level: 0},
+    ])
+    assert.deepEqual(clients(after, 'vmess-ws').at(-1), {id: c.uuid, email: 'bob', level: 0})
+    assert.deepEqual(
+      clients(after, 'trojan-tcp').map((x) => x['email']),
+      ['guest', 'alice', 'bob'],
+    )
+    assert.deepEqual(clients(after, 'trojan-tcp').at(-1), {password: c.password, email: 'bob', level: 0})
+    assert.deepEqual(clients(after, 'ss2022').at(-1), {password: c.password16, email: 'bob'})
+    assert.deepEqual(clients(after, 'ss-legacy').at(-1), {password: c.password, method: 'aes-256-gcm', email: 'bob', level: 0})
+  })
+
+  it('is idempotent', () => {
+    const again = rewriteXrayUsers(result.text, {desired: [alice, bob], managedNames})
+    assert.equal(again.changed, false)
+    assert.equal(again.text, result.text)
+  })
+
+  it('keeps comments (Xray reads JSON with comments)', () => {
+    const text = '{\n  // api first\n  "inbounds": [\n    {"tag": "t", "protocol": "trojan", "settings": {"clients": []}} # trojan\n  ]\n}\n'
+    const out = rewriteXrayUsers(text, {desired: [bob], managedNames})
+    assert.ok(out.text.includes('// api first') && out.text.includes('# trojan'))
+    assert.deepEqual(
+      readXrayUsers(out.text)[0]?.users.map((u) => u.name),
+      ['bob'],
+    )
+  })
+
+  it('adds a settings block to a named inbound that has none', () => {
+    const text = '{"inbounds": [{"tag": "v", "protocol": "VMess", "port": 1}]}'
+    const out = rewriteXrayUsers(text, {inbounds: ['v'], desired: [bob], managedNames})
+    assert.deepEqual(JSON.parse(out.text), {
+      inbounds: [{tag: 'v', protocol: 'VMess', port: 1, settings: {clients: [{id: bob.credentials.uuid, email: 'bob', level: 0}]}}],
+    })
+  })
+
+  it('refuses shadowsocks 2022 chacha20 with several users, which Xray rejects', () => {
+    const text = '{"inbounds": [{"tag": "s", "protocol": "shadowsocks", "settings": {"method": "2022-blake3-chacha20-poly1305", "password": "x", "clients": []}}]}'
+    assert.throws(() => rewriteXrayUsers(text, {inbounds: ['s'], desired: [bob], managedNames}), isSbqError('INBOUND_UNSUPPORTED'))
+  })
+
+  it('refuses a config that does not parse', () => {
+    assert.throws(
+      () => rewriteXrayUsers('{"inbounds": [', {desired: [bob], managedNames, source: '/usr/local/etc/xray/config.json'}),
+      isSbqError('CONFIG_INVALID', /^xray config "\/usr\/local\/etc\/xray\/config.json" is not valid JSON at line 1/),
+    )
+  })
+})
+
+describe('rewriteXrayUsers (V2Ray 4.x)', () => {
+  const result = rewriteXrayUsers(v2rayFixture, {flavor: 'v2ray', desired: [bob, alice], managedNames})
+  const after = JSON.parse(result.text) as Json
+
+  it('gives vmess clients alterId 0 and keeps everything else', () => {
+    assert.deepEqual(clients(after, 'vmess-in').at(-1), {id: bob.credentials.uuid, alterId: 0, email: 'bob', level: 0})
+    assert.deepEqual(
+      clients(after, 'vmess-in').map((x) => x['email']),
+      ['guest', 'alice', 'bob'],
+    )
+    assert.deepEqual(withoutManagedClients(result.text, V2RAY_TAGS), withoutManagedClients(v2rayFixture, V2RAY_TAGS))
+  })
+
+  it('produces a config the real v2ray accepts', (t) => {
+    const validator = findValidator('v2ray')
+    if (validator === null) {
+      assert.equal(process.env['CI'], undefined, 'v2ray must be on PATH in CI')
+      t.skip('v2ray is not on PATH')
+      return
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'sbq-xray-config-'))
+    try {
+      const file = join(dir, 'config.json')
+      writeFileSync(file, result.text)
+      const run = spawnSync(validator.command[0]!, [...validator.command.slice(1), file], {encoding: 'utf8'})
+      assert.equal(run.status, 0, run.stdout + run.stderr)
+      assert.match(run.stdout, /Configuration OK/)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
