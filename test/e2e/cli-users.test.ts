@@ -109,7 +109,12 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
 
   it('config get lists settings, config set validates', async () => {
     const all = (await sbq('config', 'get', '--json')).json
-    assert.deepEqual(all.map((setting: {key: string; value: string}) => [setting.key, setting.value]), [['timezone', 'UTC']])
+    assert.deepEqual(all.map((setting: {key: string; value: string}) => [setting.key, setting.value]), [
+      ['timezone', 'UTC'],
+      ['alert-thresholds', '80,100'],
+      ['alert-expiry-days', '3'],
+      ['enforce-max-ips', 'off'],
+    ])
     assertOneLineError(await sbq('config', 'set', 'timezone', 'Mars/Base', '--json'), 2, 'INVALID_TIMEZONE', /time zone "Mars\/Base" is not known/)
   })
 

@@ -16,6 +16,34 @@ const specs: Record<string, SettingSpec> = {
     defaultValue: systemTimeZone,
     validate: assertTimeZone,
   },
+  'alert-thresholds': {
+    description: 'percentages of the monthly allowance that send an alert, comma-separated',
+    defaultValue: () => '80,100',
+    validate: (value) => {
+      const parts = value.split(',').map((part) => part.trim())
+      if (parts.length === 0 || parts.some((part) => !/^\d{1,3}$/.test(part) || Number(part) < 1 || Number(part) > 100)) {
+        throw invalidInput('INVALID_SETTING', `alert-thresholds "${value}" is not a list of percentages`, 'give numbers from 1 to 100, like 80,100')
+      }
+      return [...new Set(parts.map(Number))].sort((a, b) => a - b).join(',')
+    },
+  },
+  'alert-expiry-days': {
+    description: 'days before expiry that send an alert (0 = none)',
+    defaultValue: () => '3',
+    validate: (value) => {
+      if (!/^\d{1,3}$/.test(value.trim())) throw invalidInput('INVALID_SETTING', `alert-expiry-days "${value}" is not a number of days`, 'give a whole number like 3, or 0 for none')
+      return String(Number(value))
+    },
+  },
+  'enforce-max-ips': {
+    description: 'limit users seen on more distinct IPs than their max-ips (on/off); off only alerts',
+    defaultValue: () => 'off',
+    validate: (value) => {
+      const normalised = value.trim().toLowerCase()
+      if (!['on', 'off'].includes(normalised)) throw invalidInput('INVALID_SETTING', `enforce-max-ips "${value}" is not on or off`, 'give on or off')
+      return normalised
+    },
+  },
 }
 
 export interface SettingView {
@@ -52,6 +80,11 @@ export async function setSetting(db: Db, key: string, value: string): Promise<Se
 }
 
 export async function installTimeZone(db: Db): Promise<string> {
-  const [setting] = await getSettings(db, 'timezone')
+  return settingValue(db, 'timezone')
+}
+
+/** One setting's value in force (stored or default), already validated. */
+export async function settingValue(db: Db, key: string): Promise<string> {
+  const [setting] = await getSettings(db, key)
   return setting!.value
 }
