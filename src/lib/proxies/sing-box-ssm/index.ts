@@ -1,0 +1,163 @@
+/**
+ * sing-box's SSM API (service `ssm-api`, sing-box 1.12+): HTTP JSON over one managed shadowsocks 2022 inbound.
+ * Counters are mapped onto the gRPC API's names so the accounting treats every proxy alike.
+ */
+import {Agent, request} from 'undici'
+import {SbqError, invalidInput, unreachable} from '../../errors.js'
+import type {CounterSample, InboundTarget, ManagedUser, ProxyApi, StatsSnapshot} from '../proxy-api.js'
+import {SsmFormatError, parseSsmStats} from './ssm-json.js'
+
+export interface SingBoxSsmApiOptions {
+  /**
+   * The API's URL including the server's path from the `servers` map, e.g. `http://127.0.0.1:9000` for
+   * `servers: {"/": "ss-in"}` or `http://127.0.0.1:9000/ss` for `{"/ss": "ss-in"}`.
+   */
+  baseUrl: string
+  /** When given, the inbound's totals are reported as `inbound>>>TAG>>>traffic>>>uplink|downlink`. */
+  inboundTag?: string
+  /** Deadline for each request; 10 s by default. */
+  timeoutMs?: number
+}
+
+export interface SingBoxSsmApi extends ProxyApi {
+  readonly baseUrl: string
+}
+
+const defaultTimeoutMs = 10_000
+const apiHint = 'check sing-box is running and its ssm-api service listens there'
+const shortKeyMethod = '2022-blake3-aes-128-gcm'
+
+interface HttpReply {
+  status: number
+  body: string
+}
+
+function describeTimeout(timeoutMs: number): string {
+  return timeoutMs % 1000 === 0 ? `${timeoutMs / 1000}s` : `${timeoutMs}ms`
+}
+
+function normalizeBaseUrl(baseUrl: string): string {
+  let url: URL
+  try {
+    url = new URL(baseUrl)
+  } catch {
+    throw invalidInput('SSM_URL_INVALID', `ssm api url "${baseUrl}" is not a url`, 'give it as e.g. http://127.0.0.1:9000')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw invalidInput('SSM_URL_INVALID', `ssm api url "${baseUrl}" is not http or https`)
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+}
+
+export function userCounterName(name: string, direction: 'uplink' | 'downlink'): string {
+  return `user>>>${name}>>>traffic>>>${direction}`
+}
+
+export function createSingBoxSsmApi(options: SingBoxSsmApiOptions): SingBoxSsmApi {
+  const baseUrl = normalizeBaseUrl(options.baseUrl)
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+    throw invalidInput('SSM_TIMEOUT_INVALID', `ssm api timeout "${timeoutMs}" is not a positive number of milliseconds`)
+  }
+  // An agent of our own so close() can release its keep-alive sockets and let a cron run exit promptly.
+  const agent = new Agent({connect: {timeout: timeoutMs}})
+  const node = `ssm api "${baseUrl}"`
+
+  async function send(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, json?: unknown): Promise<HttpReply> {
+    try {
+      const reply = await request(`${baseUrl}${path}`, {
+        method,
+        dispatcher: agent,
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: json === undefined ? {} : {'content-type': 'application/json'},
+        body: json === undefined ? null : JSON.stringify(json),
+      })
+      return {status: reply.statusCode, body: await reply.body.text()}
+    } catch (error) {
+      const name = error instanceof Error ? error.name : ''
+      if (name === 'TimeoutError' || name === 'AbortError' || name === 'ConnectTimeoutError') {
+        throw unreachable('NODE_TIMEOUT', `${node} did not answer within ${describeTimeout(timeoutMs)}`, apiHint, error)
+      }
+      const detail = error instanceof Error ? (errorCode(error) ?? error.message) : String(error)
+      throw unreachable('NODE_UNREACHABLE', `${node} is unreachable: ${detail}`, apiHint, error)
+    }
+  }
+
+  function badStatus(what: string, reply: HttpReply): SbqError {
+    return unreachable(
+      'NODE_API_ERROR',
+      `${node} answered ${what} with http ${reply.status}: "${reply.body.trim().slice(0, 200)}"`,
+      'check the url includes the path of the server from the ssm-api "servers" map',
+    )
+  }
+
+  async function readStats(): Promise<StatsSnapshot> {
+    // Without `clear`, the counters are cumulative (since start, or since the cache file's last save).
+    const reply = await send('GET', '/server/v1/stats')
+    if (reply.status !== 200) throw badStatus('GET /server/v1/stats', reply)
+    let stats
+    try {
+      stats = parseSsmStats(reply.body)
+    } catch (error) {
+      if (error instanceof SsmFormatError) {
+        throw unreachable('NODE_API_MALFORMED', `${node} sent a malformed stats reply: ${error.message}`, apiHint, error)
+      }
+      throw error
+    }
+    const counters: CounterSample[] = []
+    for (const user of stats.users) {
+      counters.push(
+        {name: userCounterName(user.username, 'uplink'), value: user.uplinkBytes},
+        {name: userCounterName(user.username, 'downlink'), value: user.downlinkBytes},
+      )
+    }
+    if (options.inboundTag !== undefined) {
+      counters.push(
+        {name: `inbound>>>${options.inboundTag}>>>traffic>>>uplink`, value: stats.uplinkBytes},
+        {name: `inbound>>>${options.inboundTag}>>>traffic>>>downlink`, value: stats.downlinkBytes},
+      )
+    }
+    return {counters, uptimeSeconds: null}
+  }
+
+  async function addUser(inbound: InboundTarget, user: ManagedUser): Promise<void> {
+    const uPSK = inbound.method === shortKeyMethod ? user.credentials.password16 : user.credentials.password
+    const created = await send('POST', '/server/v1/users', {username: user.name, uPSK})
+    if (created.status === 201 || created.status === 200 || created.status === 204) return
+    if (created.status === 400 && created.body.includes('already exists')) {
+      // Present already, maybe with an older key: set the key so the result matches a fresh add.
+      const updated = await send('PUT', `/server/v1/users/${encodeURIComponent(user.name)}`, {uPSK})
+      if (updated.status === 204 || updated.status === 200) return
+      throw badStatus(`PUT /server/v1/users/${user.name}`, updated)
+    }
+    throw badStatus('POST /server/v1/users', created)
+  }
+
+  async function removeUser(_inbound: InboundTarget, name: string): Promise<void> {
+    const path = `/server/v1/users/${encodeURIComponent(name)}`
+    const reply = await send('DELETE', path)
+    // sing-box answers a bare 404 for an unknown user, which is what removing asked for. A 404 with a body is the
+    // router's "404 page not found": the url's path is wrong, and that must not pass for success.
+    if (reply.status === 204 || reply.status === 200) return
+    if (reply.status === 404 && reply.body.trim() === '') return
+    throw badStatus(`DELETE ${path}`, reply)
+  }
+
+  return {
+    baseUrl,
+    readStats,
+    addUser,
+    removeUser,
+    close: (): void => {
+      void agent.close()
+    },
+  }
+}
+
+function errorCode(error: Error): string | undefined {
+  const code: unknown = (error as {code?: unknown}).code
+  const cause: unknown = error.cause
+  if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return `${code} (${error.message})`
+  if (cause instanceof Error) return errorCode(cause) ?? cause.message
+  return undefined
+}

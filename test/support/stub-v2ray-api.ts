@@ -1,0 +1,319 @@
+/**
+ * A stand-in for the Xray / V2Ray / sing-box gRPC API, for tests and benchmarks: StatsService (QueryStats with
+ * substring patterns and reset, GetStats, GetSysStats, Xray's GetStatsOnlineIpList) and HandlerService (AlterInbound
+ * with V2Ray's error texts). sing-box, like the real one, has no HandlerService and ignores the query pattern.
+ *
+ * As a process: `node stub-v2ray-api.js --flavor v2ray --users 100000 [--grow BYTES]` prints `{"port":N}` and
+ * serves until killed; with --grow every QueryStats first adds BYTES to each user counter.
+ */
+import * as grpc from '@grpc/grpc-js'
+import {pathToFileURL} from 'node:url'
+import {parseArgs} from 'node:util'
+import {type V2rayFlavor, flavorNames, v2rayFlavors} from '../../src/lib/proxies/v2ray-api/flavor.js'
+import {
+  type ProtocolUser,
+  type WireStat,
+  decodeAddUserOperation,
+  decodeAlterInboundRequest,
+  decodeFlatFields,
+  decodeGetStatsRequest,
+  decodeQueryStatsRequest,
+  decodeRemoveUserOperation,
+  encodeGetStatsResponse,
+  encodeOnlineIpListResponse,
+  encodeQueryStatsResponse,
+  encodeSysStatsResponse,
+} from '../../src/lib/proxies/v2ray-api/messages.js'
+
+/** How the stub answers: properly, with bytes that are no valid reply, or never. */
+export type StubMode = 'serve' | 'garbage' | 'silent'
+
+export interface StubV2rayApiOptions {
+  flavor: V2rayFlavor
+  /** Creates `user1`..`userN` with uplink/downlink counters (see `seededUplink`/`seededDownlink`). */
+  users?: number
+  /** Bytes added to every user counter at the start of each QueryStats. */
+  growBytes?: number
+  /** Inbound tags AlterInbound accepts. */
+  inboundTags?: string[]
+}
+
+export interface StubCall {
+  method: string
+  /** The decoded request, for asserting what the adapter sent (e.g. that reset stayed false). */
+  request: unknown
+}
+
+export interface StubUser {
+  email: string
+  level: number
+  accountType: string
+  accountFields: Map<number, string | number>
+}
+
+export function seededUplink(index: number): number {
+  return index * 1000
+}
+
+export function seededDownlink(index: number): number {
+  return index * 3000 + 7
+}
+
+type UnaryHandler = (request: Buffer) => Buffer
+
+export class StubV2rayApi {
+  readonly flavor: V2rayFlavor
+  port = 0
+  mode: StubMode = 'serve'
+  growBytes: number
+  readonly calls: StubCall[] = []
+  /** Counter values; bigint where a test needs one past 2^53. */
+  readonly counters = new Map<string, number | bigint>()
+  /** Users per inbound tag, as AlterInbound left them. */
+  readonly inbounds = new Map<string, Map<string, StubUser>>()
+  /** Xray's online IP maps, keyed by user name. */
+  readonly onlineIps = new Map<string, Map<string, number>>()
+  private readonly server = new grpc.Server({'grpc.max_send_message_length': 512 * 1024 * 1024})
+  private uptimeBase = 0
+  private startedAt = Date.now()
+
+  private constructor(options: StubV2rayApiOptions) {
+    this.flavor = options.flavor
+    this.growBytes = options.growBytes ?? 0
+    for (const tag of options.inboundTags ?? ['vmess-in', 'vless-in', 'trojan-in', 'ss-in']) {
+      this.inbounds.set(tag, new Map())
+    }
+    for (let index = 1; index <= (options.users ?? 0); index++) {
+      this.counters.set(`user>>>user${index}>>>traffic>>>uplink`, seededUplink(index))
+      this.counters.set(`user>>>user${index}>>>traffic>>>downlink`, seededDownlink(index))
+    }
+  }
+
+  static async start(options: StubV2rayApiOptions): Promise<StubV2rayApi> {
+    const stub = new StubV2rayApi(options)
+    stub.register()
+    stub.port = await new Promise<number>((resolve, reject) => {
+      stub.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
+        if (error) reject(error)
+        else resolve(port)
+      })
+    })
+    return stub
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`
+  }
+
+  get uptimeSeconds(): number {
+    return this.uptimeBase + Math.floor((Date.now() - this.startedAt) / 1000)
+  }
+
+  set uptimeSeconds(seconds: number) {
+    this.uptimeBase = seconds
+    this.startedAt = Date.now()
+  }
+
+  setCounter(name: string, value: number | bigint): void {
+    this.counters.set(name, value)
+  }
+
+  /** Traffic by a user, as the proxy would count it. */
+  addTraffic(user: string, uplink: number, downlink: number): void {
+    for (const [direction, bytes] of [['uplink', uplink], ['downlink', downlink]] as const) {
+      const name = `user>>>${user}>>>traffic>>>${direction}`
+      this.counters.set(name, add(this.counters.get(name) ?? 0, bytes))
+    }
+  }
+
+  /** Adds `bytes` to every user counter. */
+  grow(bytes: number): void {
+    for (const [name, value] of this.counters) {
+      if (name.startsWith('user>>>')) this.counters.set(name, add(value, bytes))
+    }
+  }
+
+  /** What a proxy restart looks like from the API: every counter back to zero, uptime from zero. */
+  restart(): void {
+    for (const name of this.counters.keys()) this.counters.set(name, 0)
+    this.uptimeSeconds = 0
+  }
+
+  async close(): Promise<void> {
+    this.server.forceShutdown()
+  }
+
+  private register(): void {
+    const names = flavorNames(this.flavor)
+    const stats: Record<string, UnaryHandler> = {
+      QueryStats: (request) => this.queryStats(request),
+      GetStats: (request) => this.getStats(request),
+      GetSysStats: () => encodeSysStatsResponse({numGoroutine: 8, uptimeSeconds: this.uptimeSeconds}),
+    }
+    if (this.flavor === 'xray') stats['GetStatsOnlineIpList'] = (request) => this.onlineIpList(request)
+    this.addService(names.statsService, stats)
+    if (names.handlerService !== null) {
+      this.addService(names.handlerService, {AlterInbound: (request) => this.alterInbound(request)})
+    }
+  }
+
+  private addService(service: string, handlers: Record<string, UnaryHandler>): void {
+    const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {}
+    const implementation: grpc.UntypedServiceImplementation = {}
+    const identity = (bytes: Buffer): Buffer => bytes
+    for (const [method, handle] of Object.entries(handlers)) {
+      definition[method] = {
+        path: `/${service}/${method}`,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      }
+      const unary: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
+        if (this.mode === 'silent') return
+        if (this.mode === 'garbage') {
+          // A length prefix far past the end: no message of any shape decodes from this.
+          callback(null, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x7f, 0x01]))
+          return
+        }
+        try {
+          callback(null, handle(call.request))
+        } catch (error) {
+          if (error instanceof StubStatusError) callback({code: error.code, details: error.message})
+          else callback({code: grpc.status.INTERNAL, details: String(error)})
+        }
+      }
+      implementation[method] = unary
+    }
+    this.server.addService(definition, implementation)
+  }
+
+  private queryStats(bytes: Buffer): Buffer {
+    const request = decodeQueryStatsRequest(bytes)
+    this.calls.push({method: 'QueryStats', request})
+    if (this.growBytes > 0) this.grow(this.growBytes)
+    // sing-box reads only its own `patterns` field, so the V2Ray-style `pattern` never filters there.
+    const pattern = this.flavor === 'sing-box' ? '' : request.pattern
+    const matched: WireStat[] = []
+    for (const [name, value] of this.counters) {
+      if (!name.includes(pattern)) continue
+      matched.push({name, value})
+      if (request.reset) this.counters.set(name, 0)
+    }
+    return encodeQueryStatsResponse(matched, matched.length * 48 + 64)
+  }
+
+  private getStats(bytes: Buffer): Buffer {
+    const request = decodeGetStatsRequest(bytes)
+    this.calls.push({method: 'GetStats', request})
+    const value = this.counters.get(request.name)
+    if (value === undefined) {
+      throw this.flavor === 'xray'
+        ? new StubStatusError(grpc.status.NOT_FOUND, `${request.name} not found.`)
+        : new StubStatusError(grpc.status.UNKNOWN, `app/stats/command: ${request.name} not found.`)
+    }
+    if (request.reset) this.counters.set(request.name, 0)
+    return encodeGetStatsResponse({name: request.name, value})
+  }
+
+  private onlineIpList(bytes: Buffer): Buffer {
+    const request = decodeGetStatsRequest(bytes)
+    this.calls.push({method: 'GetStatsOnlineIpList', request})
+    const user = /^user>>>(.*)>>>online$/.exec(request.name)?.[1]
+    const ips = user === undefined ? undefined : this.onlineIps.get(user)
+    if (ips === undefined) throw new StubStatusError(grpc.status.NOT_FOUND, `${request.name} not found.`)
+    return encodeOnlineIpListResponse(request.name, ips)
+  }
+
+  private alterInbound(bytes: Buffer): Buffer {
+    const request = decodeAlterInboundRequest(bytes)
+    this.calls.push({method: 'AlterInbound', request})
+    const prefix = `${flavorNames(this.flavor).typePrefix}app.proxyman.command.`
+    const operationType = request.operation?.type ?? ''
+    if (!operationType.startsWith(prefix)) {
+      throw new StubStatusError(grpc.status.UNKNOWN, `app/proxyman/command: unknown operation > ${operationType}`)
+    }
+    const users = this.inbounds.get(request.tag)
+    if (users === undefined) {
+      throw new StubStatusError(
+        grpc.status.UNKNOWN,
+        `app/proxyman/command: failed to get handler: ${request.tag} > app/proxyman/inbound: handler not found: ${request.tag}`,
+      )
+    }
+    const operation = request.operation?.value ?? Buffer.alloc(0)
+    if (operationType === `${prefix}AddUserOperation`) {
+      const user = decodeAddUserOperation(operation)
+      if (user === null || user.account === null) throw new StubStatusError(grpc.status.UNKNOWN, 'no user given')
+      this.addInboundUser(users, user)
+    } else if (operationType === `${prefix}RemoveUserOperation`) {
+      const email = decodeRemoveUserOperation(operation)
+      if (!users.delete(email)) {
+        throw new StubStatusError(
+          grpc.status.UNKNOWN,
+          `app/proxyman/command: failed to remove user > proxy/vmess/inbound: User ${email} not found.`,
+        )
+      }
+    } else {
+      throw new StubStatusError(grpc.status.UNKNOWN, `app/proxyman/command: not an inbound operation`)
+    }
+    return Buffer.alloc(0)
+  }
+
+  private addInboundUser(users: Map<string, StubUser>, user: ProtocolUser): void {
+    if (users.has(user.email)) {
+      throw new StubStatusError(
+        grpc.status.UNKNOWN,
+        `app/proxyman/command: failed to add user > proxy/vmess/inbound: User ${user.email} already exists.`,
+      )
+    }
+    const account = user.account
+    if (account === null) throw new StubStatusError(grpc.status.UNKNOWN, 'no account given')
+    users.set(user.email, {
+      email: user.email,
+      level: user.level,
+      accountType: account.type,
+      accountFields: decodeFlatFields(account.value),
+    })
+  }
+}
+
+class StubStatusError extends Error {
+  readonly code: grpc.status
+
+  constructor(code: grpc.status, details: string) {
+    super(details)
+    this.code = code
+  }
+}
+
+function add(value: number | bigint, bytes: number): number | bigint {
+  return typeof value === 'bigint' ? value + BigInt(bytes) : value + bytes
+}
+
+async function main(): Promise<void> {
+  const {values} = parseArgs({
+    options: {
+      flavor: {type: 'string', default: 'v2ray'},
+      users: {type: 'string', default: '0'},
+      grow: {type: 'string', default: '0'},
+    },
+  })
+  const flavor = values.flavor as V2rayFlavor
+  if (!v2rayFlavors.includes(flavor)) throw new Error(`--flavor must be one of ${v2rayFlavors.join(', ')}`)
+  const stub = await StubV2rayApi.start({flavor, users: Number(values.users), growBytes: Number(values.grow)})
+  process.stdout.write(`${JSON.stringify({port: stub.port})}\n`)
+  const stop = (): void => {
+    void stub.close().then(() => process.exit(0))
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${String(error)}\n`)
+    process.exit(1)
+  })
+}
