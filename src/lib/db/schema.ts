@@ -70,6 +70,45 @@ export interface EventsTable {
   actor: Actor
 }
 
+export type NodeType = 'xray' | 'v2ray' | 'sing-box' | 'sing-box-ssm'
+export const nodeTypes: readonly NodeType[] = ['xray', 'v2ray', 'sing-box', 'sing-box-ssm']
+
+export interface NodesTable {
+  id: Generated<number>
+  name: string
+  type: NodeType
+  api: string
+  config_path: string | null
+  inbounds: string | null
+  apply_command: string | null
+  created_at: number
+  last_pull_at: number | null
+  last_error: string | null
+}
+
+export interface NodeBaselinesTable {
+  node_id: number
+  taken_at: number
+  uptime_seconds: number | null
+  counters: string
+}
+
+export interface UsageDailyTable {
+  day: string
+  node_name: string
+  user_name: string
+  up: number
+  down: number
+}
+
+export interface UnmanagedUsageDailyTable {
+  day: string
+  node_name: string
+  name: string
+  up: number
+  down: number
+}
+
 export interface Database {
   settings: SettingsTable
   plans: PlansTable
@@ -77,6 +116,10 @@ export interface Database {
   user_usage: UserUsageTable
   topups: TopupsTable
   events: EventsTable
+  nodes: NodesTable
+  node_baselines: NodeBaselinesTable
+  usage_daily: UsageDailyTable
+  unmanaged_usage_daily: UnmanagedUsageDailyTable
 }
 
 export type PlanRow = Selectable<PlansTable>
@@ -87,3 +130,4 @@ export type UsageRow = Selectable<UserUsageTable>
 export type TopupRow = Selectable<TopupsTable>
 export type EventRow = Selectable<EventsTable>
 export type NewEvent = Insertable<EventsTable>
+export type NodeRow = Selectable<NodesTable>

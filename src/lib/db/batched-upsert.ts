@@ -1,0 +1,37 @@
+import {CompiledQuery, type InsertQueryBuilder, type InsertResult} from 'kysely'
+
+import type {Db} from './open-database.js'
+import type {Database} from './schema.js'
+
+const batchSize = 500
+
+/**
+ * Writes many rows with few statements. Kysely builds the multi-row statement (so the SQL stays the dialect's own);
+ * it is compiled once per batch size and re-run with each batch's values, because compiling a fresh 500-row query for
+ * every batch costs more than SQLite takes to run it.
+ */
+export async function batchedInsert<T extends keyof Database & string, R extends object>(
+  db: Db,
+  rows: R[],
+  build: (db: Db, rows: R[]) => InsertQueryBuilder<Database, T, InsertResult>,
+): Promise<void> {
+  if (rows.length === 0) return
+  const columns = Object.keys(rows[0]!)
+  const compiled = new Map<number, string>()
+  for (let offset = 0; offset < rows.length; offset += batchSize) {
+    const batch = rows.slice(offset, offset + batchSize)
+    const parameters = batch.flatMap((row) => columns.map((column) => (row as Record<string, unknown>)[column]))
+    let sqlText = compiled.get(batch.length)
+    if (sqlText === undefined) {
+      const query = build(db, batch).compile()
+      // Reuse is only sound when Kysely's parameters are exactly the row values in column order.
+      if (query.parameters.length !== parameters.length || query.parameters.some((value, index) => value !== parameters[index])) {
+        await db.executeQuery(query)
+        continue
+      }
+      sqlText = query.sql
+      compiled.set(batch.length, sqlText)
+    }
+    await db.executeQuery(CompiledQuery.raw(sqlText, parameters))
+  }
+}

@@ -1,0 +1,44 @@
+import type {Insertable} from 'kysely'
+
+import type {Baseline} from '../accounting/counter-deltas.js'
+import type {Db} from './open-database.js'
+import type {NodeRow, NodesTable} from './schema.js'
+
+export async function findNode(db: Db, name: string): Promise<NodeRow | undefined> {
+  return db.selectFrom('nodes').selectAll().where('name', '=', name).executeTakeFirst()
+}
+
+export async function listNodes(db: Db): Promise<NodeRow[]> {
+  return db.selectFrom('nodes').selectAll().orderBy('name').execute()
+}
+
+export async function insertNode(db: Db, node: Insertable<NodesTable>): Promise<NodeRow> {
+  return db.insertInto('nodes').values(node).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function deleteNode(db: Db, id: number): Promise<void> {
+  await db.deleteFrom('nodes').where('id', '=', id).execute()
+}
+
+export async function readBaseline(db: Db, nodeId: number): Promise<Baseline | null> {
+  const row = await db.selectFrom('node_baselines').selectAll().where('node_id', '=', nodeId).executeTakeFirst()
+  if (!row) return null
+  return {takenAt: row.taken_at, uptimeSeconds: row.uptime_seconds, counters: new Map(Object.entries(JSON.parse(row.counters) as Record<string, number>))}
+}
+
+export async function writeBaseline(db: Db, nodeId: number, baseline: Baseline): Promise<void> {
+  const values = {taken_at: baseline.takenAt, uptime_seconds: baseline.uptimeSeconds, counters: JSON.stringify(Object.fromEntries(baseline.counters))}
+  await db
+    .insertInto('node_baselines')
+    .values({node_id: nodeId, ...values})
+    .onConflict((oc) => oc.column('node_id').doUpdateSet(values))
+    .execute()
+}
+
+export async function recordNodePull(db: Db, nodeId: number, at: number, error: string | null): Promise<void> {
+  await db
+    .updateTable('nodes')
+    .set(error === null ? {last_pull_at: at, last_error: null} : {last_error: error})
+    .where('id', '=', nodeId)
+    .execute()
+}
