@@ -1,0 +1,17 @@
+import {Args} from '@oclif/core'
+
+import {SbqCommand} from '../base-command.js'
+import type {TestDelivery} from '../../lib/alerts/deliver.js'
+
+export default class AlertTest extends SbqCommand<typeof AlertTest> {
+  static override summary = 'Send a test alert through one channel or all of them'
+  static override description = 'Exits 4 if any channel does not take the message, naming the channel and the reason.'
+  static override args = {id: Args.string({description: 'channel id (default: every channel)'})}
+
+  async run(): Promise<TestDelivery[]> {
+    const [{sendTestAlerts}, {renderTestDeliveries}] = await Promise.all([import('../../lib/alerts/deliver.js'), import('../../lib/output/alert-tables.js')])
+    const deliveries = await sendTestAlerts(await this.database(), this.args.id, await this.context())
+    this.log(renderTestDeliveries(deliveries, await this.style()))
+    return deliveries
+  }
+}

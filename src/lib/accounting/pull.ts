@@ -1,0 +1,84 @@
+import type {Context} from '../context.js'
+import {listNodes, recordNodePull} from '../db/nodes-repository.js'
+import type {Db} from '../db/open-database.js'
+import type {NodeRow} from '../db/schema.js'
+import {SbqError} from '../errors.js'
+import {connectNode} from '../nodes/connect.js'
+import {requireNode} from '../nodes/node-service.js'
+import type {StatsSnapshot} from '../proxies/proxy-api.js'
+import {recordPull, type PullRecord} from './ledger.js'
+
+export interface NodePull {
+  name: string
+  ok: boolean
+  /** Managed users with new traffic. */
+  users: number
+  unmanaged: number
+  up: number
+  down: number
+  uptime: number | null
+  /** First pull of this node: its counters became the baseline, nothing was billed. */
+  baseline: boolean
+  restarted: boolean
+  error: string | null
+}
+
+export interface PullResult {
+  nodes: NodePull[]
+}
+
+/**
+ * Reads every node (or one) at once, then writes each node's pull in its own transaction. A node that fails writes
+ * no usage and does not stop the others.
+ */
+export async function pullNodes(db: Db, options: {node?: string}, context: Context): Promise<PullResult> {
+  const nodes = options.node === undefined ? await listNodes(db) : [await requireNode(db, options.node)]
+  const reads = await Promise.all(nodes.map((node) => readNode(node)))
+  const results: NodePull[] = []
+  for (const [index, node] of nodes.entries()) {
+    const read = reads[index]!
+    if ('error' in read) {
+      await recordNodePull(db, node.id, context.now, read.error)
+      results.push(failed(node, read.error))
+      continue
+    }
+    const record = await recordPull(db, node, read.snapshot, read.observedAt, context)
+    results.push(succeeded(node, record, read.snapshot))
+  }
+  return {nodes: results}
+}
+
+async function readNode(node: NodeRow): Promise<{snapshot: StatsSnapshot; observedAt: number} | {error: string}> {
+  try {
+    const api = await connectNode(node)
+    try {
+      // The real clock, not the context's: it is compared with the proxy's own uptime to spot restarts.
+      const observedAt = Date.now()
+      return {snapshot: await api.readStats(), observedAt}
+    } finally {
+      api.close()
+    }
+  } catch (error) {
+    if (error instanceof SbqError) return {error: error.message}
+    throw error
+  }
+}
+
+function succeeded(node: NodeRow, record: PullRecord, snapshot: StatsSnapshot): NodePull {
+  return {
+    name: node.name,
+    ok: true,
+    users: record.users,
+    unmanaged: record.unmanaged,
+    up: record.up,
+    down: record.down,
+    uptime: snapshot.uptimeSeconds,
+    baseline: record.baselineOnly,
+    restarted: record.restarted,
+    error: null,
+  }
+}
+
+function failed(node: NodeRow, error: string): NodePull {
+  return {name: node.name, ok: false, users: 0, unmanaged: 0, up: 0, down: 0, uptime: null, baseline: false, restarted: false, error}
+}

@@ -1,0 +1,37 @@
+import {readFile} from 'node:fs/promises'
+
+import type {NodeRow, NodeType} from '../db/schema.js'
+import {unreachable} from '../errors.js'
+import type {ImportedUser} from '../config-file/user-lists.js'
+
+/** A managed inbound as the node's config file describes it: what protocol it speaks and who is on it. */
+export interface ConfigInbound {
+  tag: string
+  protocol: string
+  method?: string
+  flow?: string
+  users: ImportedUser[]
+}
+
+export function managedInboundTags(node: Pick<NodeRow, 'inbounds'>): string[] | undefined {
+  return node.inbounds === null ? undefined : (JSON.parse(node.inbounds) as string[])
+}
+
+export async function readConfigText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    throw unreachable('CONFIG_MISSING', `proxy config "${path}" cannot be read: ${(error as Error).message}`, 'check --config points at the proxy\'s config file')
+  }
+}
+
+/** Reads the inbounds sbq manages from a config file of the node's proxy type. */
+export async function readConfigInbounds(type: NodeType, path: string, inbounds: string[] | undefined): Promise<ConfigInbound[]> {
+  const text = await readConfigText(path)
+  if (type === 'sing-box' || type === 'sing-box-ssm') {
+    const {readSingBoxUsers} = await import('../proxies/sing-box/config.js')
+    return readSingBoxUsers(text, {inbounds, source: path}).inbounds.map((inbound) => ({...inbound, protocol: inbound.type}))
+  }
+  const {readXrayUsers} = await import('../proxies/xray/config.js')
+  return readXrayUsers(text, {flavor: type, inbounds, source: path})
+}

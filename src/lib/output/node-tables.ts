@@ -1,0 +1,74 @@
+import type {ChalkInstance} from 'chalk'
+import Table from 'cli-table3'
+
+import type {PullResult} from '../accounting/pull.js'
+import type {ImportResult} from '../nodes/import-users.js'
+import type {NodeTest, NodeView} from '../nodes/node-service.js'
+import {formatInstant, formatSize} from './format.js'
+
+function table(head: string[], style: ChalkInstance): Table.Table {
+  return new Table({head: head.map((title) => style.bold(title)), style: {head: [], border: []}})
+}
+
+export function formatUptime(seconds: number | null): string {
+  if (seconds === null) return '-'
+  const days = Math.floor(seconds / 86_400)
+  const hours = Math.floor((seconds % 86_400) / 3600)
+  const minutes = Math.floor((seconds % 3600) / 60)
+  if (days > 0) return `${days}d ${hours}h`
+  if (hours > 0) return `${hours}h ${minutes}m`
+  return `${minutes}m ${seconds % 60}s`
+}
+
+export function renderNodes(nodes: NodeView[], timeZone: string, style: ChalkInstance): string {
+  if (nodes.length === 0) return 'no nodes yet (add one: sbq node add hk1 --type xray --api 127.0.0.1:10085 --config /usr/local/etc/xray/config.json)'
+  const out = table(['node', 'type', 'api', 'config', 'last pull', 'last error'], style)
+  for (const node of nodes) {
+    out.push([node.name, node.type, node.api, node.config ?? '-', formatInstant(node.lastPullAt, timeZone), node.lastError ? style.red(node.lastError) : ''])
+  }
+  return out.toString()
+}
+
+export function renderNode(node: NodeView, timeZone: string): string {
+  const rows: Array<[string, string]> = [
+    ['name', node.name],
+    ['type', node.type],
+    ['api', node.api],
+    ['config', node.config ?? '-'],
+    ['inbounds', node.inbounds?.join(', ') ?? (node.config ? 'every inbound with a user list' : '-')],
+    ['apply', node.apply ?? '-'],
+    ['last pull', formatInstant(node.lastPullAt, timeZone)],
+    ['last error', node.lastError ?? '-'],
+  ]
+  return rows.map(([key, value]) => `${key.padEnd(10)}  ${value}`).join('\n')
+}
+
+export function renderImport(imported: ImportResult): string {
+  const lines = [`imported ${imported.added.length} user(s)${imported.added.length > 0 ? `: ${imported.added.join(', ')}` : ''}`]
+  if (imported.existing.length > 0) lines.push(`already in sbq, left as they are: ${imported.existing.join(', ')}`)
+  if (imported.conflicts.length > 0) lines.push(`different credentials in different inbounds, the first inbound's kept: ${imported.conflicts.join(', ')}`)
+  if (imported.skipped.length > 0) lines.push(`names sbq cannot manage, left alone: ${imported.skipped.join(', ')}`)
+  return lines.join('\n')
+}
+
+export function renderNodeTest(test: NodeTest): string {
+  return [
+    `node "${test.name}" answers: uptime ${formatUptime(test.uptime)}, ${test.users} user(s) with counters (${test.userCounters} counters)`,
+    test.liveUserChanges ? 'users can be added and removed live through its API' : 'no live user API: changes go through its config file and a reload',
+    test.onlineIps ? 'online-IP lists are available (needs policy statsUserOnline)' : 'no online-IP API: max-ips cannot be checked on this node',
+  ].join('\n')
+}
+
+export function renderPull(result: PullResult, style: ChalkInstance): string {
+  if (result.nodes.length === 0) return 'no nodes to pull (add one: sbq node add --help)'
+  const out = table(['node', 'users', 'up', 'down', 'uptime', 'note'], style)
+  for (const node of result.nodes) {
+    const note = !node.ok
+      ? style.red(node.error ?? 'failed')
+      : [node.baseline ? 'first pull: counters taken as the baseline' : '', node.restarted ? 'proxy restarted since the last pull' : '', node.unmanaged > 0 ? `${node.unmanaged} unmanaged name(s)` : '']
+          .filter(Boolean)
+          .join('; ')
+    out.push([node.name, String(node.users), formatSize(node.up), formatSize(node.down), formatUptime(node.uptime), note])
+  }
+  return out.toString()
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import {counterDeltas, type Baseline} from '../../src/lib/accounting/counter-deltas.js'
+
+const up = (name: string) => `user>>>${name}>>>traffic>>>uplink`
+const down = (name: string) => `user>>>${name}>>>traffic>>>downlink`
+const t0 = 1_700_000_000_000
+
+function baseline(counters: Record<string, number>, uptimeSeconds: number | null = 1000, takenAt = t0): Baseline {
+  return {takenAt, uptimeSeconds, counters: new Map(Object.entries(counters))}
+}
+
+function snapshot(counters: Record<string, number>, uptimeSeconds: number | null = 1060) {
+  return {counters: Object.entries(counters).map(([name, value]) => ({name, value})), uptimeSeconds}
+}
+
+describe('counterDeltas', () => {
+  it('takes the first pull as the baseline and bills nothing', () => {
+    const result = counterDeltas(null, snapshot({[up('alice')]: 500, [down('alice')]: 900}), t0)
+    assert.equal(result.baselineOnly, true)
+    assert.equal(result.users.size, 0)
+    assert.deepEqual([...result.next], [[up('alice'), 500], [down('alice'), 900]])
+  })
+
+  it('bills the growth since the last pull, per user and direction', () => {
+    const result = counterDeltas(baseline({[up('alice')]: 500, [down('alice')]: 900}), snapshot({[up('alice')]: 700, [down('alice')]: 1900}), t0 + 60_000)
+    assert.equal(result.restarted, false)
+    assert.deepEqual(result.users.get('alice'), {up: 200, down: 1000})
+  })
+
+  it('bills a counter that appears in full', () => {
+    const result = counterDeltas(baseline({}), snapshot({[down('bob')]: 4096}), t0 + 60_000)
+    assert.deepEqual(result.users.get('bob'), {up: 0, down: 4096})
+  })
+
+  it('bills nothing for counters that did not move', () => {
+    const result = counterDeltas(baseline({[up('alice')]: 5}), snapshot({[up('alice')]: 5}), t0 + 60_000)
+    assert.equal(result.users.size, 0)
+  })
+
+  it('treats a counter that went down as a restart: every value is new traffic', () => {
+    const result = counterDeltas(baseline({[up('alice')]: 5000, [up('bob')]: 10}, null), snapshot({[up('alice')]: 300, [up('bob')]: 20}, null), t0 + 60_000)
+    assert.equal(result.restarted, true)
+    assert.deepEqual(result.users.get('alice'), {up: 300, down: 0})
+    assert.deepEqual(result.users.get('bob'), {up: 20, down: 0})
+  })
+
+  it('treats an uptime shorter than the time since the last pull as a restart', () => {
+    const result = counterDeltas(baseline({[up('alice')]: 100}), snapshot({[up('alice')]: 150}, 30), t0 + 60_000)
+    assert.equal(result.restarted, true)
+    assert.deepEqual(result.users.get('alice'), {up: 150, down: 0})
+  })
+
+  it('does not mistake whole-second uptime for a restart', () => {
+    // Started 0.5 s before the last pull; 60.4 s later the proxy reports 60 s of uptime.
+    const result = counterDeltas(baseline({[up('alice')]: 100}, 0), snapshot({[up('alice')]: 150}, 60), t0 + 60_400)
+    assert.equal(result.restarted, false)
+    assert.deepEqual(result.users.get('alice'), {up: 50, down: 0})
+  })
+
+  it('ignores inbound and outbound counters for users but remembers them', () => {
+    const result = counterDeltas(baseline({}), snapshot({'inbound>>>vmess-in>>>traffic>>>uplink': 99, [up('a>>>b')]: 7}), t0 + 1000)
+    assert.deepEqual([...result.users.keys()], ['a>>>b'])
+    assert.equal(result.next.get('inbound>>>vmess-in>>>traffic>>>uplink'), 99)
+  })
+})

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import {sql} from 'kysely'
+import {beforeEach, describe, it} from 'node:test'
+
+import {recordPull} from '../../src/lib/accounting/ledger.js'
+import {insertNode, readBaseline} from '../../src/lib/db/nodes-repository.js'
+import type {Db} from '../../src/lib/db/open-database.js'
+import type {NodeRow} from '../../src/lib/db/schema.js'
+import {addUser, listUsers} from '../../src/lib/users/user-service.js'
+import {contextAt, memoryDb} from '../support/memory-db.js'
+
+const up = (name: string) => `user>>>${name}>>>traffic>>>uplink`
+const down = (name: string) => `user>>>${name}>>>traffic>>>downlink`
+const snapshot = (counters: Record<string, number>, uptimeSeconds: number | null = null) => ({
+  counters: Object.entries(counters).map(([name, value]) => ({name, value})),
+  uptimeSeconds,
+})
+
+describe('recordPull', () => {
+  let db: Db
+  let node: NodeRow
+  const may10 = contextAt('2024-05-10T12:00:00Z')
+
+  beforeEach(async () => {
+    db = await memoryDb()
+    await addUser(db, {name: 'alice', resetDay: 1}, may10)
+    node = await insertNode(db, {name: 'n1', type: 'v2ray', api: '127.0.0.1:1', config_path: null, inbounds: null, apply_command: null, created_at: may10.now, last_pull_at: null, last_error: null})
+  })
+
+  async function usage(name: string) {
+    return (await listUsers(db, {}, may10)).find((user) => user.name === name)!
+  }
+
+  it('writes daily rows, running totals and the baseline; unmanaged names apart', async () => {
+    await recordPull(db, node, snapshot({[up('alice')]: 100, [down('alice')]: 1000}), may10.now, may10)
+    const record = await recordPull(db, node, snapshot({[up('alice')]: 150, [down('alice')]: 3000, [down('mallory')]: 77}), may10.now + 60_000, may10)
+    assert.deepEqual([record.users, record.unmanaged, record.up, record.down], [1, 1, 50, 2077])
+    const alice = await usage('alice')
+    assert.deepEqual([alice.periodUp, alice.periodDown, alice.totalUsed], [50, 2000, 2050])
+    assert.deepEqual(await db.selectFrom('usage_daily').selectAll().execute(), [{day: '2024-05-10', node_name: 'n1', user_name: 'alice', up: 50, down: 2000}])
+    assert.deepEqual(await db.selectFrom('unmanaged_usage_daily').selectAll().execute(), [{day: '2024-05-10', node_name: 'n1', name: 'mallory', up: 0, down: 77}])
+    assert.equal((await readBaseline(db, node.id))!.counters.get(down('alice')), 3000)
+  })
+
+  it('starts a new period at the rollover, keeping lifetime totals', async () => {
+    await recordPull(db, node, snapshot({[down('alice')]: 0}), may10.now, may10)
+    await recordPull(db, node, snapshot({[down('alice')]: 1000}), may10.now + 1000, may10)
+    const june = contextAt('2024-06-01T00:30:00Z')
+    await recordPull(db, node, snapshot({[down('alice')]: 1500}), june.now, june)
+    const alice = (await listUsers(db, {}, june))[0]!
+    assert.deepEqual([alice.periodStart, alice.periodDown, alice.totalDown], ['2024-06-01T00:00:00.000Z', 500, 1500])
+  })
+
+  it('a write that fails leaves the ledger and the baseline as they were, so the next pull counts the bytes once', async () => {
+    await recordPull(db, node, snapshot({[down('alice')]: 100}), may10.now, may10)
+    await sql`create trigger fail_usage before update on user_usage begin select raise(abort, 'disk full'); end`.execute(db)
+    await assert.rejects(recordPull(db, node, snapshot({[down('alice')]: 600}), may10.now + 1000, may10), /disk full/)
+    assert.equal((await readBaseline(db, node.id))!.counters.get(down('alice')), 100)
+    assert.deepEqual(await db.selectFrom('usage_daily').selectAll().execute(), [])
+    await sql`drop trigger fail_usage`.execute(db)
+    await recordPull(db, node, snapshot({[down('alice')]: 900}), may10.now + 2000, may10)
+    assert.equal((await usage('alice')).periodDown, 800)
+  })
+
+  it('bills everything after a restart and rebases on the new values', async () => {
+    await recordPull(db, node, snapshot({[down('alice')]: 5000}, 100), may10.now, may10)
+    await recordPull(db, node, snapshot({[down('alice')]: 300}, 5), may10.now + 60_000, may10)
+    await recordPull(db, node, snapshot({[down('alice')]: 400}, 65), may10.now + 120_000, may10)
+    assert.equal((await usage('alice')).periodDown, 400)
+  })
+
+  it('handles thousands of users in one pull (batched writes)', async () => {
+    const counters: Record<string, number> = {}
+    for (let index = 0; index < 1200; index++) {
+      if (index > 0) await addUser(db, {name: `u${index}`}, may10)
+      counters[down(index === 0 ? 'alice' : `u${index}`)] = 0
+    }
+    await recordPull(db, node, snapshot(counters), may10.now, may10)
+    for (const name of Object.keys(counters)) counters[name] = 1234
+    const record = await recordPull(db, node, snapshot(counters), may10.now + 1000, may10)
+    assert.equal(record.users, 1200)
+    const rows = await db.selectFrom('usage_daily').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('down').as('total')]).executeTakeFirstOrThrow()
+    assert.deepEqual([Number(rows.n), Number(rows.total)], [1200, 1200 * 1234])
+  })
+})
