@@ -52,6 +52,21 @@ describe('counterDeltas', () => {
     assert.deepEqual(result.users.get('alice'), {up: 150, down: 0})
   })
 
+  it('spots a restart soon after the last pull by the start time the uptime implies', () => {
+    // Up 10 s at the last pull; 3 s later it reports 1 s: it started again in between.
+    const result = counterDeltas(baseline({[up('alice')]: 100}, 10), snapshot({[up('alice')]: 150}, 1), t0 + 3000)
+    assert.equal(result.restarted, true)
+  })
+
+  it('treats a vanished counter as a restart where counters outlive users, not on sing-box SSM', () => {
+    const previous = baseline({[up('alice')]: 100, [up('bob')]: 500}, null)
+    const now = snapshot({[up('alice')]: 150}, null)
+    assert.equal(counterDeltas(previous, now, t0 + 1000).restarted, true)
+    const ssm = counterDeltas(previous, now, t0 + 1000, {countersOutliveUsers: false})
+    assert.equal(ssm.restarted, false)
+    assert.deepEqual(ssm.users.get('alice'), {up: 50, down: 0})
+  })
+
   it('does not mistake whole-second uptime for a restart', () => {
     // Started 0.5 s before the last pull; 60.4 s later the proxy reports 60 s of uptime.
     const result = counterDeltas(baseline({[up('alice')]: 100}, 0), snapshot({[up('alice')]: 150}, 60), t0 + 60_400)

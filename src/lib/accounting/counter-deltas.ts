@@ -28,17 +28,17 @@ const userCounter = /^user>>>(.+)>>>traffic>>>(uplink|downlink)$/
 /**
  * Turns a node's cumulative counters into new traffic, given what was seen last time. Counters are read without
  * reset, so nothing is lost when a write after the read fails: the next pull sees the same cumulative values.
- * A counter that went down, or an uptime shorter than the time since the last pull, means the proxy restarted:
- * then every value is new traffic.
+ * The proxy restarted when its uptime says it started after the last pull, when a counter went down, or (where
+ * counters outlive users) when a counter vanished: then every value is new traffic.
  */
 /** `now` is the real wall clock when the snapshot was read, comparable with the proxy's uptime. */
-export function counterDeltas(previous: Baseline | null, snapshot: StatsSnapshot, now: number): CounterDeltas {
+export function counterDeltas(previous: Baseline | null, snapshot: StatsSnapshot, now: number, rules: CounterRules = {countersOutliveUsers: true}): CounterDeltas {
   const next = new Map<string, number>()
   for (const {name, value} of snapshot.counters) next.set(name, value)
   const users = new Map<string, TrafficDelta>()
   if (previous === null) return {baselineOnly: true, restarted: false, users, next}
 
-  const restarted = proxyRestarted(previous, snapshot, next, now)
+  const restarted = proxyRestarted(previous, snapshot, next, now, rules)
   for (const [name, value] of next) {
     const match = userCounter.exec(name)
     if (!match) continue
@@ -57,17 +57,25 @@ export function counterDeltas(previous: Baseline | null, snapshot: StatsSnapshot
 }
 
 /**
- * Uptime comes in whole seconds and is read a moment after `now`, so it gets a margin: a false "restarted" would bill
- * every byte twice, a missed one only undercounts a restart in the first seconds after a pull (and a counter that
- * went down still catches most of those).
+ * Uptime comes in whole seconds and is read a moment after `now`, so estimates of when the proxy started wobble by up
+ * to two seconds: a false "restarted" would bill every byte twice, a missed one only undercounts.
  */
 const uptimeMarginMs = 2000
 
-function proxyRestarted(previous: Baseline, snapshot: StatsSnapshot, next: Map<string, number>, now: number): boolean {
-  if (snapshot.uptimeSeconds !== null && snapshot.uptimeSeconds * 1000 + uptimeMarginMs < now - previous.takenAt) return true
-  for (const [name, value] of next) {
-    const before = previous.counters.get(name)
-    if (before !== undefined && value < before) return true
+export interface CounterRules {
+  /** Counters live as long as the process (Xray, V2Ray, sing-box v2ray_api): one that vanished means a restart. */
+  countersOutliveUsers: boolean
+}
+
+function proxyRestarted(previous: Baseline, snapshot: StatsSnapshot, next: Map<string, number>, now: number, rules: CounterRules): boolean {
+  if (snapshot.uptimeSeconds !== null && previous.uptimeSeconds !== null) {
+    const startedBefore = previous.takenAt - previous.uptimeSeconds * 1000
+    const startedNow = now - snapshot.uptimeSeconds * 1000
+    if (startedNow > startedBefore + uptimeMarginMs) return true
+  }
+  for (const [name, before] of previous.counters) {
+    const value = next.get(name)
+    if (value === undefined ? rules.countersOutliveUsers : value < before) return true
   }
   return false
 }

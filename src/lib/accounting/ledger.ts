@@ -27,7 +27,8 @@ export interface PullRecord {
  */
 export async function recordPull(db: Db, node: NodeRow, snapshot: StatsSnapshot, observedAt: number, context: Context): Promise<PullRecord> {
   return db.transaction().execute(async (trx) => {
-    const deltas = counterDeltas(await readBaseline(trx, node.id), snapshot, observedAt)
+    // sing-box's SSM API drops a removed user's counters; the gRPC proxies keep every counter until they restart.
+    const deltas = counterDeltas(await readBaseline(trx, node.id), snapshot, observedAt, {countersOutliveUsers: node.type !== 'sing-box-ssm'})
     const record: PullRecord = {users: 0, unmanaged: 0, up: 0, down: 0, baselineOnly: deltas.baselineOnly, restarted: deltas.restarted}
     if (deltas.users.size > 0) {
       const day = localDay(context.now, context.timeZone)
