@@ -5,7 +5,8 @@ import type {TestDelivery} from '../../lib/alerts/deliver.js'
 
 export default class AlertTest extends SbqCommand<typeof AlertTest> {
   static override summary = 'Send a test alert through one channel or all of them'
-  static override description = 'Exits 4 if any channel does not take the message, naming the channel and the reason.'
+  static override description =
+    'Exits 4 if any channel does not take the message, naming the channel and the reason. SBQ_TELEGRAM_API replaces the Telegram API base URL (https://api.telegram.org), for tests or an API proxy.'
   static override args = {id: Args.string({description: 'channel id (default: every channel)'})}
 
   async run(): Promise<TestDelivery[]> {

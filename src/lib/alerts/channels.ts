@@ -1,0 +1,174 @@
+import type {Context} from '../context.js'
+import type {Db} from '../db/open-database.js'
+import {conflict, invalidInput, notFound} from '../errors.js'
+import {alertDb, channelTypes, type ChannelRow, type ChannelType} from './alert-tables.js'
+
+export interface NewChannelInput {
+  type: string
+  url?: string
+  secret?: string
+  token?: string
+  chat?: string
+}
+
+/** A channel as commands show it; the `--json` shape. The secret is masked: it never leaves the database whole. */
+export interface ChannelView {
+  id: number
+  type: ChannelType
+  target: string
+  secret: string | null
+  createdAt: string
+  /** Alerts waiting for this channel, to be retried by the next check. */
+  pending: number
+  /** Alerts given up on after too many failed runs. */
+  failed: number
+  lastError: string | null
+}
+
+export async function addChannel(db: Db, input: NewChannelInput, context: Context): Promise<ChannelView> {
+  const channel = validChannel(input)
+  const adb = alertDb(db)
+  return adb.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom('alert_channels').select('id').where('type', '=', channel.type).where('target', '=', channel.target).executeTakeFirst()
+    if (existing) {
+      throw conflict('ALERT_CHANNEL_EXISTS', `alert channel ${existing.id} already sends to ${channel.type} "${channel.target}"`, `remove it first to change it: sbq alert remove ${existing.id}`)
+    }
+    const inserted = await trx
+      .insertInto('alert_channels')
+      .values({...channel, created_at: context.now})
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    return toView({id: inserted.id, ...channel, created_at: context.now}, undefined)
+  })
+}
+
+export async function listChannels(db: Db): Promise<ChannelView[]> {
+  const adb = alertDb(db)
+  const channels = await adb.selectFrom('alert_channels').selectAll().orderBy('id').execute()
+  const undelivered = await adb
+    .selectFrom('alert_outbox')
+    .select(['channel_id', 'failed_at', 'last_error', 'last_attempt_at'])
+    .where('delivered_at', 'is', null)
+    .execute()
+  const backlogs = new Map<number, Backlog>()
+  for (const row of undelivered) {
+    const backlog = backlogs.get(row.channel_id) ?? {pending: 0, failed: 0, lastError: null, lastAttemptAt: -1}
+    if (row.failed_at === null) backlog.pending++
+    else backlog.failed++
+    if (row.last_error !== null && (row.last_attempt_at ?? 0) > backlog.lastAttemptAt) {
+      backlog.lastError = row.last_error
+      backlog.lastAttemptAt = row.last_attempt_at ?? 0
+    }
+    backlogs.set(row.channel_id, backlog)
+  }
+  return channels.map((channel) => toView(channel, backlogs.get(channel.id)))
+}
+
+export async function removeChannel(db: Db, id: string): Promise<{id: number; removed: true}> {
+  const channel = await requireChannel(db, id)
+  // The outbox rows go with it (ON DELETE CASCADE): nobody is left to send them to.
+  await alertDb(db).deleteFrom('alert_channels').where('id', '=', channel.id).execute()
+  return {id: channel.id, removed: true}
+}
+
+/** One channel by its id as typed, or every channel; refuses an id that is not there. */
+export async function findChannels(db: Db, id?: string): Promise<ChannelRow[]> {
+  if (id !== undefined) return [await requireChannel(db, id)]
+  return alertDb(db).selectFrom('alert_channels').selectAll().orderBy('id').execute()
+}
+
+/** How a channel is named in messages: never with its secret. */
+export function channelLabel(channel: Pick<ChannelRow, 'id' | 'type' | 'target'>): string {
+  return channel.type === 'webhook' ? `${channel.id} (webhook ${channel.target})` : `${channel.id} (telegram chat ${channel.target})`
+}
+
+interface Backlog {
+  pending: number
+  failed: number
+  lastError: string | null
+  lastAttemptAt: number
+}
+
+async function requireChannel(db: Db, id: string): Promise<ChannelRow> {
+  if (!/^\d{1,15}$/.test(id.trim())) {
+    throw invalidInput('INVALID_ALERT_CHANNEL', `alert channel id "${id}" is not a number`, 'see the ids in: sbq alert list')
+  }
+  const channel = await alertDb(db).selectFrom('alert_channels').selectAll().where('id', '=', Number(id)).executeTakeFirst()
+  if (!channel) throw notFound('ALERT_CHANNEL_NOT_FOUND', `alert channel ${Number(id)} does not exist`, 'see the ids in: sbq alert list')
+  return channel
+}
+
+interface ValidChannel {
+  type: ChannelType
+  target: string
+  secret: string | null
+}
+
+function validChannel(input: NewChannelInput): ValidChannel {
+  if (!channelTypes.includes(input.type as ChannelType)) {
+    throw invalidInput('INVALID_ALERT_CHANNEL', `alert channel type "${input.type}" is not known`, `use one of: ${channelTypes.join(', ')}`)
+  }
+  return input.type === 'webhook' ? validWebhook(input) : validTelegram(input)
+}
+
+function validWebhook(input: NewChannelInput): ValidChannel {
+  if (input.token !== undefined || input.chat !== undefined) {
+    throw invalidInput('INVALID_ALERT_CHANNEL', 'a webhook takes no --token or --chat', 'give a URL and optionally --secret: sbq alert add webhook https://example.com/hook --secret S')
+  }
+  if (input.url === undefined) {
+    throw invalidInput('INVALID_ALERT_CHANNEL', 'a webhook needs a URL', 'give one: sbq alert add webhook https://example.com/hook')
+  }
+  if (!isHttpUrl(input.url)) {
+    throw invalidInput('INVALID_WEBHOOK_URL', `webhook URL "${input.url}" is not an http(s) URL`, 'give a full URL like https://example.com/hook')
+  }
+  if (input.secret !== undefined && input.secret.trim() === '') {
+    throw invalidInput('INVALID_ALERT_CHANNEL', 'webhook secret "" is empty', 'give a secret, or leave out --secret to send unsigned')
+  }
+  return {type: 'webhook', target: new URL(input.url).href, secret: input.secret ?? null}
+}
+
+function validTelegram(input: NewChannelInput): ValidChannel {
+  if (input.url !== undefined || input.secret !== undefined) {
+    throw invalidInput('INVALID_ALERT_CHANNEL', 'a telegram channel takes no URL or --secret', 'give the bot token and chat: sbq alert add telegram --token T --chat ID')
+  }
+  if (input.token === undefined || input.chat === undefined) {
+    throw invalidInput('INVALID_ALERT_CHANNEL', `a telegram channel needs ${input.token === undefined ? '--token' : '--chat'}`, 'give both: sbq alert add telegram --token 123456:ABC... --chat 987654321')
+  }
+  // The token goes into the API's URL path, so anything but its documented shape is refused rather than escaped.
+  if (!/^\d+:[A-Za-z0-9_-]+$/.test(input.token)) {
+    throw invalidInput('INVALID_TELEGRAM_TOKEN', 'telegram bot token is not in the form 123456:ABC-DEF...', 'copy the token BotFather gave you')
+  }
+  const chat = input.chat.trim()
+  if (!/^(-?\d+|@[A-Za-z][A-Za-z0-9_]{3,})$/.test(chat)) {
+    throw invalidInput('INVALID_TELEGRAM_CHAT', `telegram chat "${input.chat}" is not a chat id or @channel`, 'give a numeric chat id like 987654321 (or -100... for groups) or @channelname')
+  }
+  return {type: 'telegram', target: chat, secret: input.token}
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+}
+
+/** Enough to tell two secrets apart, never enough to use one: the last 4 characters of long secrets only. */
+function maskSecret(secret: string | null): string | null {
+  if (secret === null) return null
+  return secret.length >= 16 ? `***${secret.slice(-4)}` : '***'
+}
+
+function toView(channel: ChannelRow, backlog: Backlog | undefined): ChannelView {
+  return {
+    id: channel.id,
+    type: channel.type,
+    target: channel.target,
+    secret: maskSecret(channel.secret),
+    createdAt: new Date(channel.created_at).toISOString(),
+    pending: backlog?.pending ?? 0,
+    failed: backlog?.failed ?? 0,
+    lastError: backlog?.lastError ?? null,
+  }
+}

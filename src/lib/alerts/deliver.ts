@@ -1,0 +1,148 @@
+import {hostname} from 'node:os'
+
+import type {Context} from '../context.js'
+import type {Db} from '../db/open-database.js'
+import {notFound, unreachable} from '../errors.js'
+import {alertDb, type AlertDb} from './alert-tables.js'
+import {channelLabel, findChannels} from './channels.js'
+import {alertBody, testBody} from './messages.js'
+import {alertOfRow, pendingDeliveries, type PendingDelivery} from './outbox.js'
+import {DeliveryError, defaultTransportOptions, sendToChannel, type TransportOptions} from './transport.js'
+
+export interface DeliveryOptions extends TransportOptions {
+  /** Runs that may fail to deliver an alert before it is marked failed and no longer retried. */
+  maxRuns: number
+  /** How long a run may hold a delivery before an overlapping run may take it over; covers every try of one message. */
+  claimMs: number
+}
+
+export function defaultDeliveryOptions(env: NodeJS.ProcessEnv = process.env): DeliveryOptions {
+  return {...defaultTransportOptions(env), maxRuns: 20, claimMs: 5 * 60 * 1000}
+}
+
+/** A channel that failed in this run, with the first reason and how many alerts it still owes. */
+export interface DeliveryFailure {
+  channel: number
+  label: string
+  error: string
+  alerts: number
+}
+
+export interface DeliveryReport {
+  sent: number
+  failed: DeliveryFailure[]
+  /** Alerts marked failed in this run after `maxRuns` failed runs. */
+  gaveUp: number
+}
+
+/**
+ * Sends every pending alert and records each outcome; what failed stays pending for the next run. Delivery problems
+ * are reported, never thrown, so a dead endpoint cannot stop enforcement. Once a channel fails for a transient reason
+ * (after its retries), its remaining alerts are not tried again in this run, which bounds a run's time by channels,
+ * not alerts; they count the failed run all the same, so a dead channel's backlog is given up on together.
+ */
+export async function deliverPending(db: Db, context: Context, options: Partial<DeliveryOptions> = {}): Promise<DeliveryReport> {
+  const settings = {...defaultDeliveryOptions(), ...options}
+  const adb = alertDb(db)
+  const failures = new Map<number, DeliveryFailure>()
+  const downChannels = new Map<number, string>()
+  const report: DeliveryReport = {sent: 0, failed: [], gaveUp: 0}
+  for (const delivery of await pendingDeliveries(db, context.now)) {
+    if (!(await claim(adb, delivery, context.now, settings.claimMs))) continue
+    const channelId = delivery.channel.id
+    const downReason = downChannels.get(channelId)
+    const error = downReason === undefined ? await attempt(delivery, settings) : new DeliveryError(downReason, false)
+    if (error === null) {
+      await recordDelivered(adb, delivery, context.now)
+      report.sent++
+      continue
+    }
+    if (await recordFailure(adb, delivery, error.message, context.now, settings.maxRuns)) report.gaveUp++
+    if (!error.permanent) downChannels.set(channelId, error.message)
+    const failure = failures.get(channelId) ?? {channel: channelId, label: channelLabel(delivery.channel), error: error.message, alerts: 0}
+    failure.alerts++
+    failures.set(channelId, failure)
+  }
+  report.failed = [...failures.values()]
+  return report
+}
+
+export interface TestDelivery {
+  channel: number
+  label: string
+  sent: true
+}
+
+/** Sends a test message through one channel or all of them; fails (exit 4) naming every channel that did not take it. */
+export async function sendTestAlerts(db: Db, id: string | undefined, context: Context, options: Partial<TransportOptions> = {}): Promise<TestDelivery[]> {
+  const settings = {...defaultTransportOptions(), ...options}
+  const channels = await findChannels(db, id)
+  if (channels.length === 0) {
+    throw notFound('NO_ALERT_CHANNELS', 'there are no alert channels to test', 'add one: sbq alert add webhook https://example.com/hook')
+  }
+  const body = testBody(hostname(), context.now)
+  const outcomes = await Promise.all(
+    channels.map(async (channel) => {
+      try {
+        await sendToChannel(channel, body, settings)
+        return {channel: channel.id, label: channelLabel(channel), error: null}
+      } catch (error) {
+        return {channel: channel.id, label: channelLabel(channel), error: error instanceof Error ? error.message : String(error)}
+      }
+    }),
+  )
+  const failures = outcomes.filter((outcome) => outcome.error !== null)
+  if (failures.length > 0) {
+    throw unreachable(
+      'ALERT_DELIVERY_FAILED',
+      failures.map((failure) => `alert channel ${failure.label} failed: ${failure.error}`).join('; '),
+      'check that the endpoint is up and its URL, chat or token is right; see: sbq alert list',
+    )
+  }
+  return outcomes.map((outcome) => ({channel: outcome.channel, label: outcome.label, sent: true}))
+}
+
+async function attempt(delivery: PendingDelivery, options: TransportOptions): Promise<DeliveryError | null> {
+  try {
+    await sendToChannel(delivery.channel, alertBody(alertOfRow(delivery.alert), delivery.alert.text), options)
+    return null
+  } catch (error) {
+    return error instanceof DeliveryError ? error : new DeliveryError(error instanceof Error ? error.message : String(error), false)
+  }
+}
+
+/** Takes a delivery for this run unless another run holds it; the conditional update is the lock. */
+async function claim(adb: AlertDb, delivery: PendingDelivery, now: number, claimMs: number): Promise<boolean> {
+  const result = await adb
+    .updateTable('alert_outbox')
+    .set({claimed_until: now + claimMs})
+    .where('alert_id', '=', delivery.alert.id)
+    .where('channel_id', '=', delivery.channel.id)
+    .where('delivered_at', 'is', null)
+    .where('failed_at', 'is', null)
+    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+    .executeTakeFirst()
+  return result.numUpdatedRows === 1n
+}
+
+async function recordDelivered(adb: AlertDb, delivery: PendingDelivery, now: number): Promise<void> {
+  await adb
+    .updateTable('alert_outbox')
+    .set({attempts: delivery.attempts + 1, last_attempt_at: now, last_error: null, claimed_until: null, delivered_at: now})
+    .where('alert_id', '=', delivery.alert.id)
+    .where('channel_id', '=', delivery.channel.id)
+    .execute()
+}
+
+/** Returns whether this failure used up the last run and the alert is now given up on. */
+async function recordFailure(adb: AlertDb, delivery: PendingDelivery, error: string, now: number, maxRuns: number): Promise<boolean> {
+  const attempts = delivery.attempts + 1
+  const givenUp = attempts >= maxRuns
+  await adb
+    .updateTable('alert_outbox')
+    .set({attempts, last_attempt_at: now, last_error: error, claimed_until: null, failed_at: givenUp ? now : null})
+    .where('alert_id', '=', delivery.alert.id)
+    .where('channel_id', '=', delivery.channel.id)
+    .execute()
+  return givenUp
+}

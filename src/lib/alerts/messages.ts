@@ -1,0 +1,70 @@
+import {formatInstant, formatQuota, formatSize} from '../output/format.js'
+import type {Alert, AlertKind} from './due-alerts.js'
+
+/** The JSON a webhook receives, keys in this order. Bytes are integers, times ISO 8601; null where a kind has none. */
+export interface WebhookBody {
+  kind: AlertKind | 'test'
+  user: string | null
+  threshold: number | null
+  periodStart: string | null
+  periodUsed: number | null
+  allowance: number | null
+  expiresAt: string | null
+  at: string
+  text: string
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString()
+}
+
+function instant(epochMs: number, timeZone: string): string {
+  return formatInstant(iso(epochMs), timeZone)
+}
+
+/** The human sentence of an alert, in the install's time zone; it goes to Telegram and into the webhook's `text`. */
+export function alertText(alert: Alert, timeZone: string): string {
+  const used = `${formatSize(alert.periodUsed)} of ${formatQuota(alert.allowance)} used since ${instant(alert.periodStart, timeZone)}`
+  switch (alert.kind) {
+    case 'threshold':
+      return `sbq: ${alert.user} has reached ${alert.threshold}% of this period's allowance (${used})`
+    case 'expiry-soon':
+      return `sbq: ${alert.user} expires at ${alert.expiresAt === null ? '-' : instant(alert.expiresAt, timeZone)} (within ${alert.threshold} days)`
+    case 'limited':
+      return `sbq: ${alert.user} is limited (${used})`
+    case 'expired':
+      return `sbq: ${alert.user} expired at ${alert.expiresAt === null ? '-' : instant(alert.expiresAt, timeZone)} and is cut off`
+    case 're-enabled':
+      return `sbq: ${alert.user} is active again (${used})`
+    case 'max-ips':
+      return `sbq: ${alert.user} was seen on ${alert.ipsSeen ?? 'more'} IPs at once; the limit is ${alert.threshold}`
+  }
+}
+
+export function alertBody(alert: Alert, text: string): WebhookBody {
+  return {
+    kind: alert.kind,
+    user: alert.user,
+    threshold: alert.threshold,
+    periodStart: iso(alert.periodStart),
+    periodUsed: alert.periodUsed,
+    allowance: alert.allowance,
+    expiresAt: alert.expiresAt === null ? null : iso(alert.expiresAt),
+    at: iso(alert.at),
+    text,
+  }
+}
+
+export function testBody(hostname: string, now: number): WebhookBody {
+  return {
+    kind: 'test',
+    user: null,
+    threshold: null,
+    periodStart: null,
+    periodUsed: null,
+    allowance: null,
+    expiresAt: null,
+    at: iso(now),
+    text: `sbq: test alert from ${hostname}; alerts from this host will arrive here`,
+  }
+}
