@@ -2,6 +2,7 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 
 import type {Context} from '../lib/context.js'
+import type {NodeSync} from '../lib/enforcement/node-sync.js'
 import type {Db} from '../lib/db/open-database.js'
 import type {Actor} from '../lib/db/schema.js'
 import {ExitCode, SbqError, invalidInput} from '../lib/errors.js'
@@ -58,6 +59,19 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
   protected async style(): Promise<ChalkInstance> {
     const {createStyle} = await import('../lib/output/style.js')
     return createStyle()
+  }
+
+  /**
+   * Puts a change just made to the database on every node, unless the operator said --no-apply. A node that cannot
+   * be reached is a warning, not a failure: the change is saved and the next `sbq check` retries the node.
+   */
+  protected async applyToNodes(apply: boolean): Promise<NodeSync[]> {
+    if (!apply) return []
+    const [{syncNodes}, {renderNodeSyncs}] = await Promise.all([import('../lib/enforcement/sync-nodes.js'), import('../lib/output/check-tables.js')])
+    const nodes = await syncNodes(await this.database(), {}, await this.context())
+    for (const line of renderNodeSyncs(nodes, await this.style())) this.logToStderr(line)
+    for (const node of nodes) if (node.error) this.logToStderr(`warning: node "${node.name}" was not updated: ${node.error} (sbq check retries it)`)
+    return nodes
   }
 
   override async catch(error: Error & {exitCode?: number}): Promise<void> {

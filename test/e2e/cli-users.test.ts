@@ -68,7 +68,7 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
 
   it('user disable / enable change status, record events, and filter', async () => {
     const disabled = await sbq('user', 'disable', 'bob', '--reason', 'did not pay', '--json')
-    assert.deepEqual(disabled.json, {name: 'bob', from: 'active', to: 'disabled', changed: true})
+    assert.deepEqual(disabled.json, {name: 'bob', from: 'active', to: 'disabled', changed: true, nodes: []})
     assert.deepEqual((await sbq('user', 'list', '--status', 'disabled', '--json')).json.map((u: {name: string}) => u.name), ['bob'])
     const enabled = await sbq('user', 'enable', 'bob')
     assert.equal(enabled.code, 0)
@@ -121,7 +121,7 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
   it('user remove deletes the user and keeps their events', async () => {
     await sbq('quota', 'set', 'bob', '--plan', 'none')
     const removed = await sbq('user', 'remove', 'bob', '--json')
-    assert.deepEqual(removed.json, {name: 'bob', removed: true})
+    assert.deepEqual(removed.json, {name: 'bob', removed: true, nodes: []})
     assertOneLineError(await sbq('user', 'show', 'bob', '--json'), 3, 'USER_NOT_FOUND', /user "bob" does not exist/)
     assert.ok(dumpDatabase(db).events!.some((event) => (event as {user_name: string; kind: string}).user_name === 'bob' && (event as {kind: string}).kind === 'removed'))
   })

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
+import type {NodeSync} from '../../lib/enforcement/node-sync.js'
 import type {UserView} from '../../lib/users/user-view.js'
 
 export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
@@ -9,6 +10,7 @@ export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
   static override examples = ['<%= config.bin %> quota set alice --monthly 200', '<%= config.bin %> quota set alice --expires 2025-12-31 --reset-day 15']
   static override args = {name: Args.string({description: 'user name', required: true})}
   static override flags = {
+    apply: Flags.boolean({description: 'put the change on the nodes now', default: true, allowNo: true}),
     monthly: Flags.string({description: 'monthly quota (e.g. 100, 512M, 1T, unlimited)'}),
     total: Flags.string({description: 'lifetime quota'}),
     'reset-day': Flags.string({description: 'day of the month the period starts (1-31)'}),
@@ -17,7 +19,7 @@ export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
     plan: Flags.string({description: 'plan to join, or none'}),
   }
 
-  async run(): Promise<UserView> {
+  async run(): Promise<UserView & {nodes: NodeSync[]}> {
     const [{setQuota}, {parseLimitFlags}, {renderUser}] = await Promise.all([
       import('../../lib/quotas/quota-service.js'),
       import('../../lib/quotas/limit-flags.js'),
@@ -28,6 +30,6 @@ export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
     const plan = this.flags.plan === undefined ? undefined : this.flags.plan === 'none' ? null : this.flags.plan
     const user = await setQuota(await this.database(), this.args.name, {...limits, plan}, context)
     this.log(renderUser(user, context.timeZone, await this.style()))
-    return user
+    return {...user, nodes: await this.applyToNodes(this.flags.apply)}
   }
 }

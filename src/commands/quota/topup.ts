@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
+import type {NodeSync} from '../../lib/enforcement/node-sync.js'
 import type {UserView} from '../../lib/users/user-view.js'
 
 export default class QuotaTopup extends SbqCommand<typeof QuotaTopup> {
@@ -10,9 +11,11 @@ export default class QuotaTopup extends SbqCommand<typeof QuotaTopup> {
     name: Args.string({description: 'user name', required: true}),
     size: Args.string({description: 'bytes to add (e.g. 50, 500M)', required: true}),
   }
-  static override flags = {note: Flags.string({description: 'kept with the top-up'})}
+  static override flags = {
+    apply: Flags.boolean({description: 'put the change on the nodes now', default: true, allowNo: true}),
+note: Flags.string({description: 'kept with the top-up'})}
 
-  async run(): Promise<UserView> {
+  async run(): Promise<UserView & {nodes: NodeSync[]}> {
     const [{topUp}, {parseSize}, {renderUser}] = await Promise.all([
       import('../../lib/quotas/quota-service.js'),
       import('../../lib/quotas/size.js'),
@@ -22,6 +25,6 @@ export default class QuotaTopup extends SbqCommand<typeof QuotaTopup> {
     const bytes = parseSize(this.args.size, 'top-up size')
     const user = await topUp(await this.database(), this.args.name, bytes, this.flags.note ?? null, context)
     this.log(renderUser(user, context.timeZone, await this.style()))
-    return user
+    return {...user, nodes: await this.applyToNodes(this.flags.apply)}
   }
 }

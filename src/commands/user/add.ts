@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
+import type {NodeSync} from '../../lib/enforcement/node-sync.js'
 import type {UserWithCredentials} from '../../lib/users/user-service.js'
 
 export default class UserAdd extends SbqCommand<typeof UserAdd> {
@@ -10,6 +11,7 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
 
   static override args = {name: Args.string({description: 'user name, also their email/name on every proxy', required: true})}
   static override flags = {
+    apply: Flags.boolean({description: 'put the change on the nodes now', default: true, allowNo: true}),
     monthly: Flags.string({description: 'monthly quota (e.g. 100, 512M, 1T)'}),
     total: Flags.string({description: 'lifetime quota'}),
     'reset-day': Flags.string({description: 'day of the month the period starts (1-31)'}),
@@ -20,7 +22,7 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
     password: Flags.string({description: 'bring an existing password instead of generating one'}),
   }
 
-  async run(): Promise<UserWithCredentials> {
+  async run(): Promise<UserWithCredentials & {nodes: NodeSync[]}> {
     const [{addUser}, {parseLimitFlags}, {renderUser, renderCredentials}] = await Promise.all([
       import('../../lib/users/user-service.js'),
       import('../../lib/quotas/limit-flags.js'),
@@ -33,6 +35,6 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
     const user = await addUser(await this.database(), {name, monthlyQuota, totalQuota, resetDay, expiresAt, plan, note, uuid, password}, context)
     const style = await this.style()
     this.log(`${renderUser(user, context.timeZone, style)}\n\n${style.bold('credentials')}\n${renderCredentials(user.credentials)}`)
-    return user
+    return {...user, nodes: await this.applyToNodes(this.flags.apply)}
   }
 }

@@ -84,6 +84,20 @@ export interface NodesTable {
   created_at: number
   last_pull_at: number | null
   last_error: string | null
+  cut_sessions: Generated<number>
+  synced_at: number | null
+}
+
+export interface NodeUsersTable {
+  node_id: number
+  user_name: string
+}
+
+export interface LocksTable {
+  name: string
+  pid: number
+  host: string
+  acquired_at: number
 }
 
 export interface NodeBaselinesTable {
@@ -120,6 +134,8 @@ export interface Database {
   node_baselines: NodeBaselinesTable
   usage_daily: UsageDailyTable
   unmanaged_usage_daily: UnmanagedUsageDailyTable
+  node_users: NodeUsersTable
+  locks: LocksTable
 }
 
 export type PlanRow = Selectable<PlansTable>

@@ -7,6 +7,7 @@ import {invalidInput} from '../errors.js'
 import {requirePlan, requireUser} from '../users/user-service.js'
 import {limitsOf, toUserView, type UserView} from '../users/user-view.js'
 import {currentPeriod, type Period} from './periods.js'
+import {decideStatus} from '../enforcement/decide-status.js'
 
 export interface QuotaChanges {
   monthlyQuota?: number
@@ -38,6 +39,7 @@ export async function setQuota(db: Db, name: string, changes: QuotaChanges, cont
     if (changes.expiresAt !== undefined) update.expires_at = changes.expiresAt
     await updateUser(trx, record.id, update)
     await recordEvents(trx, [{at: context.now, user_name: name, kind: 'quota', from_status: null, to_status: null, reason: describeChanges(changes), actor: context.actor}])
+    await reevaluateStatus(trx, name, context)
   })
   return toUserView(await requireUser(db, name), context)
 }
@@ -49,6 +51,7 @@ export async function topUp(db: Db, name: string, bytes: number, note: string | 
     const period = await rollToCurrentPeriod(trx, record, context)
     await insertTopup(trx, {user_id: record.id, period_start: period.start, bytes, note, actor: context.actor, created_at: context.now})
     await recordEvents(trx, [{at: context.now, user_name: name, kind: 'topup', from_status: null, to_status: null, reason: `+${bytes} bytes${note ? `: ${note}` : ''}`, actor: context.actor}])
+    await reevaluateStatus(trx, name, context)
   })
   return toUserView(await requireUser(db, name), context)
 }
@@ -58,6 +61,18 @@ export async function rollToCurrentPeriod(db: Db, record: UserRecord, context: P
   const period = currentPeriod(record.period_start, context.now, limitsOf(record).resetDay, context.timeZone)
   if (period.start !== record.period_start) await startUsagePeriod(db, record.id, period.start, context.now)
   return period
+}
+
+/**
+ * New limits take effect at once: a user who is now within them (or over them) changes status here, as `check`
+ * would, so the change can go to the nodes in the same command.
+ */
+async function reevaluateStatus(db: Db, name: string, context: Context): Promise<void> {
+  const record = await requireUser(db, name)
+  const decision = decideStatus(toUserView(record, context), context.now)
+  if (!decision) return
+  await updateUser(db, record.id, {status: decision.to, status_reason: decision.to === 'active' ? null : decision.reason, updated_at: context.now})
+  await recordEvents(db, [{at: context.now, user_name: name, kind: 'status', from_status: decision.from, to_status: decision.to, reason: decision.reason, actor: context.actor}])
 }
 
 function describeChanges(changes: QuotaChanges): string {

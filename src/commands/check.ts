@@ -1,0 +1,32 @@
+import {Flags} from '@oclif/core'
+
+import {SbqCommand} from './base-command.js'
+import {ExitCode} from '../lib/errors.js'
+import type {CheckResult} from '../lib/enforcement/run-check.js'
+
+export default class Check extends SbqCommand<typeof Check> {
+  static override summary = 'Pull, then limit, expire and re-enable users and put every proxy in line (for cron)'
+  static override description = 'Silent when nothing changed, so cron mails nothing. Exit 4 when a node could not be pulled or changed.'
+  static override examples = ['* * * * * root sbq check']
+  static override flags = {
+    'dry-run': Flags.boolean({description: 'show what would change; change nothing'}),
+    pull: Flags.boolean({description: 'pull every node first', default: true, allowNo: true}),
+    quiet: Flags.boolean({description: 'print nothing but errors'}),
+  }
+
+  async run(): Promise<CheckResult> {
+    const [{runCheck}, {renderChanges, renderNodeSyncs, nodeErrors}] = await Promise.all([import('../lib/enforcement/run-check.js'), import('../lib/output/check-tables.js')])
+    const dryRun = this.flags['dry-run']
+    const result = await runCheck(await this.database(), {dryRun, pull: this.flags.pull, lockWaitMs: 5000}, await this.context('check'))
+    const style = await this.style()
+    if (result.skipped) {
+      if (!this.flags.quiet) this.logToStderr(result.skipped.reason)
+      return result
+    }
+    if (!this.flags.quiet) for (const line of [...renderChanges(result.changes, style, dryRun), ...renderNodeSyncs(result.nodes, style)]) this.log(line)
+    const errors = [...result.pulls.filter((pull) => !pull.ok).map((pull) => `error: node "${pull.name}" could not be pulled: ${pull.error}`), ...nodeErrors(result.nodes)]
+    for (const line of errors) this.logToStderr(line)
+    if (errors.length > 0) process.exitCode = ExitCode.unreachable
+    return result
+  }
+}

@@ -1,0 +1,16 @@
+import type {Db} from './open-database.js'
+
+export async function appliedUsers(db: Db, nodeId: number): Promise<Set<string>> {
+  const rows = await db.selectFrom('node_users').select('user_name').where('node_id', '=', nodeId).execute()
+  return new Set(rows.map((row) => row.user_name))
+}
+
+/** Records what a node now carries, after a sync that reached it. */
+export async function recordAppliedUsers(db: Db, nodeId: number, names: Iterable<string>, at: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('node_users').where('node_id', '=', nodeId).execute()
+    const rows = [...names].map((user_name) => ({node_id: nodeId, user_name}))
+    for (let offset = 0; offset < rows.length; offset += 500) await trx.insertInto('node_users').values(rows.slice(offset, offset + 500)).execute()
+    await trx.updateTable('nodes').set({synced_at: at}).where('id', '=', nodeId).execute()
+  })
+}

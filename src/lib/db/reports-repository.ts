@@ -1,0 +1,329 @@
+import type {Kysely} from 'kysely'
+
+import type {Db} from './open-database.js'
+import type {Database} from './schema.js'
+
+export interface UsageMonthlyTable {
+  month: string
+  node_name: string
+  user_name: string
+  up: number
+  down: number
+}
+
+export interface UnmanagedUsageMonthlyTable {
+  month: string
+  node_name: string
+  name: string
+  up: number
+  down: number
+}
+
+/** The tables of migration 0004, kept out of schema.ts so the report code owns them (a type: withTables needs an index signature). */
+export type RollupTables = {
+  usage_monthly: UsageMonthlyTable
+  unmanaged_usage_monthly: UnmanagedUsageMonthlyTable
+}
+
+export type ReportsDb = Kysely<Database & RollupTables>
+
+export function reportsDb(db: Kysely<Database>): ReportsDb {
+  return db.withTables<RollupTables>()
+}
+
+/**
+ * A stretch of usage history: daily rows with `fromDay <= day < toDay`, plus the monthly rollups of
+ * `fromMonth <= month < toMonth`. The caller makes the two meet: a month's rollup holds only what prune moved out of
+ * its daily rows, so adding both never counts a byte twice.
+ */
+export interface UsageSpan {
+  fromDay: string
+  toDay: string
+  fromMonth: string
+  toMonth: string
+  node?: string
+}
+
+export interface NamedUsage {
+  name: string
+  up: number
+  down: number
+}
+
+export interface NodeUsage extends NamedUsage {
+  users: number
+}
+
+export interface DayUsage {
+  day: string
+  up: number
+  down: number
+}
+
+/** Whether any rollup row falls in the span; when none does (never pruned), the daily query runs alone. */
+async function spanHasRollups(db: ReportsDb, span: UsageSpan, table: 'usage_monthly' | 'unmanaged_usage_monthly'): Promise<boolean> {
+  if (span.fromMonth >= span.toMonth) return false
+  let query = db.selectFrom(table).select('month').where('month', '>=', span.fromMonth).where('month', '<', span.toMonth)
+  if (span.node !== undefined) query = query.where('node_name', '=', span.node)
+  return (await query.limit(1).executeTakeFirst()) !== undefined
+}
+
+/** Bytes per managed name (users and removed users alike) over the span, summed in SQL. */
+export async function usageByUser(db: Db, span: UsageSpan): Promise<NamedUsage[]> {
+  const rdb = reportsDb(db)
+  let daily = rdb
+    .selectFrom('usage_daily')
+    .select('user_name as name')
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .where('day', '>=', span.fromDay)
+    .where('day', '<', span.toDay)
+    .groupBy('user_name')
+  if (span.node !== undefined) daily = daily.where('node_name', '=', span.node)
+  if (!(await spanHasRollups(rdb, span, 'usage_monthly'))) return daily.execute()
+  let monthly = rdb
+    .selectFrom('usage_monthly')
+    .select('user_name as name')
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .where('month', '>=', span.fromMonth)
+    .where('month', '<', span.toMonth)
+    .groupBy('user_name')
+  if (span.node !== undefined) monthly = monthly.where('node_name', '=', span.node)
+  return rdb
+    .selectFrom(daily.unionAll(monthly).as('parts'))
+    .select('name')
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .groupBy('name')
+    .execute()
+}
+
+/** Bytes per unmanaged name over the span; never billed, so never mixed with `usageByUser`. */
+export async function unmanagedUsageByName(db: Db, span: UsageSpan): Promise<NamedUsage[]> {
+  const rdb = reportsDb(db)
+  let daily = rdb
+    .selectFrom('unmanaged_usage_daily')
+    .select('name')
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .where('day', '>=', span.fromDay)
+    .where('day', '<', span.toDay)
+    .groupBy('name')
+  if (span.node !== undefined) daily = daily.where('node_name', '=', span.node)
+  if (!(await spanHasRollups(rdb, span, 'unmanaged_usage_monthly'))) return daily.execute()
+  let monthly = rdb
+    .selectFrom('unmanaged_usage_monthly')
+    .select('name')
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .where('month', '>=', span.fromMonth)
+    .where('month', '<', span.toMonth)
+    .groupBy('name')
+  if (span.node !== undefined) monthly = monthly.where('node_name', '=', span.node)
+  return rdb
+    .selectFrom(daily.unionAll(monthly).as('parts'))
+    .select('name')
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .groupBy('name')
+    .execute()
+}
+
+/** Managed bytes per node over the span, with how many names used each node. */
+export async function usageByNode(db: Db, span: UsageSpan): Promise<NodeUsage[]> {
+  const rdb = reportsDb(db)
+  let daily = rdb
+    .selectFrom('usage_daily')
+    .select(['node_name', 'user_name', 'up', 'down'])
+    .where('day', '>=', span.fromDay)
+    .where('day', '<', span.toDay)
+  let monthly = rdb
+    .selectFrom('usage_monthly')
+    .select(['node_name', 'user_name', 'up', 'down'])
+    .where('month', '>=', span.fromMonth)
+    .where('month', '<', span.toMonth)
+  if (span.node !== undefined) {
+    daily = daily.where('node_name', '=', span.node)
+    monthly = monthly.where('node_name', '=', span.node)
+  }
+  return rdb
+    .selectFrom(daily.unionAll(monthly).as('parts'))
+    .select('node_name as name')
+    .select((eb) => [
+      eb.fn.sum<number>('up').as('up'),
+      eb.fn.sum<number>('down').as('down'),
+      eb.fn.count<number>('user_name').distinct().as('users'),
+    ])
+    .groupBy('node_name')
+    .execute()
+}
+
+/** Unmanaged bytes per node over the span. */
+export async function unmanagedUsageByNode(db: Db, span: UsageSpan): Promise<NamedUsage[]> {
+  const rdb = reportsDb(db)
+  let daily = rdb
+    .selectFrom('unmanaged_usage_daily')
+    .select(['node_name', 'up', 'down'])
+    .where('day', '>=', span.fromDay)
+    .where('day', '<', span.toDay)
+  let monthly = rdb
+    .selectFrom('unmanaged_usage_monthly')
+    .select(['node_name', 'up', 'down'])
+    .where('month', '>=', span.fromMonth)
+    .where('month', '<', span.toMonth)
+  if (span.node !== undefined) {
+    daily = daily.where('node_name', '=', span.node)
+    monthly = monthly.where('node_name', '=', span.node)
+  }
+  return rdb
+    .selectFrom(daily.unionAll(monthly).as('parts'))
+    .select('node_name as name')
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .groupBy('node_name')
+    .execute()
+}
+
+/** One name's bytes per day over `fromDay <= day < toDay`, oldest first; days without traffic are absent. */
+export async function dailyUsageOf(db: Db, name: string, fromDay: string, toDay: string, node?: string): Promise<DayUsage[]> {
+  let query = db
+    .selectFrom('usage_daily')
+    .select('day')
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .where('user_name', '=', name)
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .groupBy('day')
+    .orderBy('day')
+  if (node !== undefined) query = query.where('node_name', '=', node)
+  return query.execute()
+}
+
+/** What prune folded of one name's month (its days are gone), or undefined when nothing was. */
+export async function rolledUpUsageOf(db: Db, name: string, month: string, node?: string): Promise<{up: number; down: number} | undefined> {
+  let query = reportsDb(db)
+    .selectFrom('usage_monthly')
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .where('user_name', '=', name)
+    .where('month', '=', month)
+  if (node !== undefined) query = query.where('node_name', '=', node)
+  const row = await query.executeTakeFirst()
+  return row === undefined || row.up === null ? undefined : row
+}
+
+/** The first month whose daily rows prune kept (the month after the newest rollup), or undefined if never pruned. */
+export async function newestRolledUpMonth(db: Db): Promise<string | undefined> {
+  const rdb = reportsDb(db)
+  const [managed, unmanaged] = await Promise.all([
+    rdb.selectFrom('usage_monthly').select((eb) => eb.fn.max('month').as('month')).executeTakeFirst(),
+    rdb.selectFrom('unmanaged_usage_monthly').select((eb) => eb.fn.max('month').as('month')).executeTakeFirst(),
+  ])
+  const months = [managed?.month, unmanaged?.month].filter((month): month is string => typeof month === 'string')
+  return months.length === 0 ? undefined : months.sort().at(-1)
+}
+
+export async function oldestDailyDay(db: Db): Promise<string | undefined> {
+  const [managed, unmanaged] = await Promise.all([
+    db.selectFrom('usage_daily').select((eb) => eb.fn.min('day').as('day')).executeTakeFirst(),
+    db.selectFrom('unmanaged_usage_daily').select((eb) => eb.fn.min('day').as('day')).executeTakeFirst(),
+  ])
+  const days = [managed?.day, unmanaged?.day].filter((day): day is string => typeof day === 'string')
+  return days.length === 0 ? undefined : days.sort()[0]
+}
+
+/** Whether a name has any usage history, daily or rolled up (a removed user's history outlives them). */
+export async function hasUserHistory(db: Db, name: string): Promise<boolean> {
+  const rdb = reportsDb(db)
+  const daily = await rdb.selectFrom('usage_daily').select('day').where('user_name', '=', name).limit(1).executeTakeFirst()
+  if (daily) return true
+  return (await rdb.selectFrom('usage_monthly').select('month').where('user_name', '=', name).limit(1).executeTakeFirst()) !== undefined
+}
+
+/** Whether a node is configured or has any usage history (a removed node's traffic still reports). */
+export async function hasNodeHistory(db: Db, name: string): Promise<boolean> {
+  const rdb = reportsDb(db)
+  const lookups = [
+    () => rdb.selectFrom('nodes').select('name').where('name', '=', name).limit(1).executeTakeFirst(),
+    () => rdb.selectFrom('usage_daily').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
+    () => rdb.selectFrom('unmanaged_usage_daily').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
+    () => rdb.selectFrom('usage_monthly').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
+    () => rdb.selectFrom('unmanaged_usage_monthly').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
+  ]
+  for (const lookup of lookups) if (await lookup()) return true
+  return false
+}
+
+/** Top-ups per user for the given period starts: what those periods' allowances add to the monthly quota. */
+export async function topupsForPeriods(db: Db, periodStarts: number[]): Promise<Array<{user_id: number; period_start: number; bytes: number}>> {
+  if (periodStarts.length === 0) return []
+  return db
+    .selectFrom('topups')
+    .select(['user_id', 'period_start'])
+    .select((eb) => eb.fn.sum<number>('bytes').as('bytes'))
+    .where('period_start', 'in', periodStarts)
+    .groupBy(['user_id', 'period_start'])
+    .execute()
+}
+
+export interface FoldCounts {
+  /** Daily rows deleted after folding, managed and unmanaged. */
+  dailyRows: number
+  /** Rollup rows written or added to. */
+  monthlyRows: number
+}
+
+/**
+ * Adds one month's daily rows into its rollups and deletes them. Run inside the caller's transaction: the rollups and
+ * the deletion commit together or not at all.
+ */
+export async function foldMonth(db: Db, month: string, fromDay: string, toDay: string): Promise<FoldCounts> {
+  const rdb = reportsDb(db)
+  const managed = await rdb
+    .insertInto('usage_monthly')
+    .columns(['month', 'node_name', 'user_name', 'up', 'down'])
+    .expression((eb) =>
+      eb
+        .selectFrom('usage_daily')
+        .select((inner) => [
+          inner.val(month).as('month'),
+          'node_name',
+          'user_name',
+          inner.fn.sum<number>('up').as('up'),
+          inner.fn.sum<number>('down').as('down'),
+        ])
+        .where('day', '>=', fromDay)
+        .where('day', '<', toDay)
+        .groupBy(['node_name', 'user_name']),
+    )
+    .onConflict((oc) =>
+      oc.columns(['month', 'node_name', 'user_name']).doUpdateSet((eb) => ({
+        up: eb(eb.ref('usage_monthly.up'), '+', eb.ref('excluded.up')),
+        down: eb(eb.ref('usage_monthly.down'), '+', eb.ref('excluded.down')),
+      })),
+    )
+    .executeTakeFirst()
+  const unmanaged = await rdb
+    .insertInto('unmanaged_usage_monthly')
+    .columns(['month', 'node_name', 'name', 'up', 'down'])
+    .expression((eb) =>
+      eb
+        .selectFrom('unmanaged_usage_daily')
+        .select((inner) => [
+          inner.val(month).as('month'),
+          'node_name',
+          'name',
+          inner.fn.sum<number>('up').as('up'),
+          inner.fn.sum<number>('down').as('down'),
+        ])
+        .where('day', '>=', fromDay)
+        .where('day', '<', toDay)
+        .groupBy(['node_name', 'name']),
+    )
+    .onConflict((oc) =>
+      oc.columns(['month', 'node_name', 'name']).doUpdateSet((eb) => ({
+        up: eb(eb.ref('unmanaged_usage_monthly.up'), '+', eb.ref('excluded.up')),
+        down: eb(eb.ref('unmanaged_usage_monthly.down'), '+', eb.ref('excluded.down')),
+      })),
+    )
+    .executeTakeFirst()
+  const deletedManaged = await rdb.deleteFrom('usage_daily').where('day', '>=', fromDay).where('day', '<', toDay).executeTakeFirst()
+  const deletedUnmanaged = await rdb.deleteFrom('unmanaged_usage_daily').where('day', '>=', fromDay).where('day', '<', toDay).executeTakeFirst()
+  return {
+    dailyRows: Number(deletedManaged.numDeletedRows) + Number(deletedUnmanaged.numDeletedRows),
+    monthlyRows: Number(managed.numInsertedOrUpdatedRows ?? 0n) + Number(unmanaged.numInsertedOrUpdatedRows ?? 0n),
+  }
+}

@@ -1,0 +1,178 @@
+import type {Context} from '../context.js'
+import {findValidator} from '../config-file/find-validator.js'
+import {replaceConfigFile} from '../config-file/replace-config.js'
+import {writeBaseline} from '../db/nodes-repository.js'
+import {appliedUsers, recordAppliedUsers} from '../db/node-users-repository.js'
+import type {Db} from '../db/open-database.js'
+import type {NodeRow} from '../db/schema.js'
+import {SbqError, unreachable} from '../errors.js'
+import {connectNode} from '../nodes/connect.js'
+import {managedInboundTags, readConfigInbounds, readConfigText, type ConfigInbound} from '../nodes/node-config.js'
+import type {InboundTarget, LiveProtocol, ManagedUser, ProxyApi} from '../proxies/proxy-api.js'
+
+export interface NodeSync {
+  name: string
+  /** Whether the node was changed (or, with --dry-run, would be). */
+  applied: boolean
+  /** How: live (API), live+restart (--cut-sessions), config+reload (sing-box), config+restart (fallback), api (SSM). */
+  method: string
+  added: string[]
+  removed: string[]
+  error: string | null
+  warning: string | null
+}
+
+export interface DesiredState {
+  /** Every active user, with credentials: exactly who the managed inbounds must carry. */
+  active: ManagedUser[]
+  /** Every name sbq manages, whatever its status; the proxies' other users are never touched. */
+  managed: ReadonlySet<string>
+}
+
+export interface SyncOptions {
+  dryRun?: boolean
+  /** Push the whole desired set, as if the node had never been synced (`sbq node sync`). */
+  full?: boolean
+  /** Reads the node's counters into the ledger; called right before a reload or restart zeroes them. */
+  pullNode: (node: NodeRow) => Promise<void>
+}
+
+const applyTimeoutMs = 60_000
+const liveConcurrency = 16
+
+/**
+ * Puts one node in line with the desired state: only the difference from what sbq last applied there, so untouched
+ * nodes cost nothing. Never throws for the node's own failures: they come back as `error` and the next run retries,
+ * because the applied set is only recorded after success.
+ */
+export async function syncNode(db: Db, node: NodeRow, desired: DesiredState, options: SyncOptions, context: Context): Promise<NodeSync> {
+  const applied = await appliedUsers(db, node.id)
+  const fresh = options.full === true || node.synced_at === null
+  const wanted = new Set(desired.active.map((user) => user.name))
+  const added = desired.active.filter((user) => fresh || !applied.has(user.name))
+  const removed = [...new Set([...applied, ...(fresh ? desired.managed : [])])].filter((name) => !wanted.has(name)).sort()
+  const result: NodeSync = {name: node.name, applied: false, method: 'none', added: added.map((user) => user.name).sort(), removed, error: null, warning: null}
+  if (!fresh && added.length === 0 && removed.length === 0) return result
+  if (options.dryRun) return {...result, applied: true, method: 'dry-run'}
+  try {
+    const change: NodeChange = {node, added, removed, desired, managed: new Set([...desired.managed, ...applied])}
+    const outcome = node.type === 'sing-box' ? await syncSingBox(db, change, options) : node.type === 'sing-box-ssm' ? await syncSsm(change) : await syncXray(db, change, options)
+    await recordAppliedUsers(db, node.id, wanted, context.now)
+    return {...result, applied: true, ...outcome}
+  } catch (error) {
+    if (!(error instanceof SbqError)) throw error
+    return {...result, error: error.message}
+  }
+}
+
+interface NodeChange {
+  node: NodeRow
+  added: ManagedUser[]
+  removed: string[]
+  desired: DesiredState
+  managed: ReadonlySet<string>
+}
+
+function requireConfig(node: NodeRow): string {
+  if (node.config_path === null) {
+    throw unreachable('NODE_HAS_NO_CONFIG', `node "${node.name}" has no proxy config to rewrite`, `sbq node remove ${node.name}, then add it again with --config PATH`)
+  }
+  return node.config_path
+}
+
+function applySpec(node: NodeRow) {
+  if (node.apply_command === null) {
+    throw unreachable('NODE_HAS_NO_APPLY', `node "${node.name}" has no apply command to load its new config`, 'add the node again with --apply "systemctl restart xray" (or what loads its config)')
+  }
+  return {command: node.apply_command, timeoutMs: applyTimeoutMs}
+}
+
+/** After a reload or restart every counter starts from zero: an empty baseline bills them in full next time. */
+async function countersRestarted(db: Db, node: NodeRow): Promise<void> {
+  await writeBaseline(db, node.id, {takenAt: Date.now(), uptimeSeconds: null, counters: new Map()})
+}
+
+async function syncSingBox(db: Db, change: NodeChange, options: SyncOptions): Promise<Partial<NodeSync>> {
+  const {node} = change
+  const path = requireConfig(node)
+  const {rewriteSingBoxUsers} = await import('../proxies/sing-box/config.js')
+  const rewrite = rewriteSingBoxUsers(await readConfigText(path), {inbounds: managedInboundTags(node), desired: change.desired.active, managedNames: change.managed, source: path})
+  if (!rewrite.changed) return {method: 'none'}
+  await options.pullNode(node)
+  const replaced = await replaceConfigFile({path, newText: rewrite.text, validate: findValidator('sing-box'), apply: applySpec(node)})
+  if (replaced.applied) await countersRestarted(db, node)
+  return {method: 'config+reload'}
+}
+
+async function syncSsm(change: NodeChange): Promise<Partial<NodeSync>> {
+  const api = await connectNode(change.node)
+  try {
+    const inbound: InboundTarget = {tag: 'ssm', protocol: 'shadowsocks'}
+    await forEachLimited(change.removed, (name) => api.removeUser!(inbound, name))
+    await forEachLimited(change.added, (user) => api.addUser!(inbound, user))
+    return {method: 'api'}
+  } finally {
+    api.close()
+  }
+}
+
+async function syncXray(db: Db, change: NodeChange, options: SyncOptions): Promise<Partial<NodeSync>> {
+  const {node} = change
+  const path = requireConfig(node)
+  const flavor = node.type === 'v2ray' ? 'v2ray' : 'xray'
+  const inbounds = await readConfigInbounds(node.type, path, managedInboundTags(node))
+  const {rewriteXrayUsers} = await import('../proxies/xray/config.js')
+  const rewrite = rewriteXrayUsers(await readConfigText(path), {flavor, inbounds: managedInboundTags(node), desired: change.desired.active, managedNames: change.managed, source: path})
+
+  let liveError: string | null = null
+  try {
+    await applyLive(node, inbounds, change)
+  } catch (error) {
+    if (!(error instanceof SbqError)) throw error
+    liveError = error.message
+  }
+  // Removal through the API leaves open connections running; a restart is the only way to end them.
+  const restart = liveError !== null || (node.cut_sessions === 1 && change.removed.length > 0)
+  if (restart) await options.pullNode(node)
+  const replaced = await replaceConfigFile({path, newText: rewrite.text, validate: findValidator(flavor), apply: restart ? applySpec(node) : null})
+  if (restart && !replaced.applied) await runApplyCommand(node)
+  if (restart) await countersRestarted(db, node)
+  if (liveError !== null) return {method: 'config+restart', warning: `live update failed (${liveError}); rewrote the config and restarted the proxy instead`}
+  return {method: restart ? 'live+restart' : 'live'}
+}
+
+async function runApplyCommand(node: NodeRow): Promise<void> {
+  const {runCommand, errorLine} = await import('../config-file/run-command.js')
+  const spec = applySpec(node)
+  const result = await runCommand(['/bin/sh', '-c', spec.command], {timeoutMs: spec.timeoutMs})
+  if (result.exitCode !== 0 || result.timedOut) {
+    throw unreachable('APPLY_FAILED', `node "${node.name}": "${spec.command}" failed: ${errorLine(result, 'first')}`, 'run it by hand to see why')
+  }
+}
+
+const liveProtocols: ReadonlySet<string> = new Set<LiveProtocol>(['vmess', 'vless', 'trojan', 'shadowsocks'])
+
+async function applyLive(node: NodeRow, inbounds: ConfigInbound[], change: NodeChange): Promise<void> {
+  const api: ProxyApi = await connectNode(node)
+  try {
+    if (!api.addUser || !api.removeUser) throw unreachable('NO_LIVE_API', `node "${node.name}" has no live user API`)
+    const targets: InboundTarget[] = inbounds
+      .filter((inbound) => liveProtocols.has(inbound.protocol))
+      .map((inbound) => ({tag: inbound.tag, protocol: inbound.protocol as LiveProtocol, flow: inbound.flow, method: inbound.method}))
+    for (const target of targets) {
+      await forEachLimited(change.removed, (name) => api.removeUser!(target, name))
+      await forEachLimited(change.added, (user) => api.addUser!(target, user))
+    }
+  } finally {
+    api.close()
+  }
+}
+
+/** Runs the calls a few at a time: one node, many users, without opening a stream per user at once. */
+async function forEachLimited<T>(items: readonly T[], call: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await call(items[next++]!)
+  }
+  await Promise.all(Array.from({length: Math.min(liveConcurrency, items.length)}, worker))
+}

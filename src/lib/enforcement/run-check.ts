@@ -1,0 +1,81 @@
+import {pullNodes, type NodePull} from '../accounting/pull.js'
+import type {Context} from '../context.js'
+import {recordEvents} from '../db/events-repository.js'
+import type {Db} from '../db/open-database.js'
+import {listUserRecords} from '../db/users-repository.js'
+import {toUserView} from '../users/user-view.js'
+import {acquireLock, releaseLock, type LockHolder} from './check-lock.js'
+import {decideStatus, type StatusDecision} from './decide-status.js'
+import type {NodeSync} from './node-sync.js'
+import {syncNodes} from './sync-nodes.js'
+
+export interface CheckOptions {
+  dryRun: boolean
+  pull: boolean
+  /** How long to wait for another run holding the lock. */
+  lockWaitMs: number
+}
+
+export interface CheckResult {
+  changes: StatusDecision[]
+  nodes: NodeSync[]
+  pulls: NodePull[]
+  /** Set when another run held the lock and this one did nothing. */
+  skipped: {reason: string} | null
+}
+
+const lockName = 'check'
+
+/**
+ * The cron job: pull every node, decide every user's status, apply the changes to the database and then to the
+ * proxies. One run at a time per database; a run that finds the lock held waits briefly and then leaves it be.
+ */
+export async function runCheck(db: Db, options: CheckOptions, context: Context): Promise<CheckResult> {
+  const holder = options.dryRun ? null : await acquireLock(db, lockName, options.lockWaitMs)
+  if (holder) return {changes: [], nodes: [], pulls: [], skipped: {reason: describeHolder(holder)}}
+  try {
+    const pulls = options.pull && !options.dryRun ? (await pullNodes(db, {}, context)).nodes : []
+    const changes = await decideAll(db, context)
+    if (!options.dryRun) await applyDecisions(db, changes, context)
+    const nodes = await syncNodes(db, {dryRun: options.dryRun}, context)
+    return {changes: changes.map(({id: _id, ...change}) => change), nodes, pulls, skipped: null}
+  } finally {
+    if (!options.dryRun) await releaseLock(db, lockName)
+  }
+}
+
+type Decision = StatusDecision & {id: number}
+
+async function decideAll(db: Db, context: Context): Promise<Decision[]> {
+  const decisions: Decision[] = []
+  for (const record of await listUserRecords(db)) {
+    const decision = decideStatus(toUserView(record, context), context.now)
+    if (decision) decisions.push({...decision, id: record.id})
+  }
+  return decisions
+}
+
+async function applyDecisions(db: Db, decisions: Decision[], context: Context): Promise<void> {
+  if (decisions.length === 0) return
+  await db.transaction().execute(async (trx) => {
+    const applied: Decision[] = []
+    for (const decision of decisions) {
+      // A status someone changed since it was judged (say, a hand disable) is left as they set it.
+      const result = await trx
+        .updateTable('users')
+        .set({status: decision.to, status_reason: decision.to === 'active' ? null : decision.reason, updated_at: context.now})
+        .where('id', '=', decision.id)
+        .where('status', '=', decision.from)
+        .executeTakeFirst()
+      if (result.numUpdatedRows > 0n) applied.push(decision)
+    }
+    await recordEvents(
+      trx,
+      applied.map((decision) => ({at: context.now, user_name: decision.user, kind: 'status', from_status: decision.from, to_status: decision.to, reason: decision.reason, actor: 'check' as const})),
+    )
+  })
+}
+
+function describeHolder(holder: LockHolder): string {
+  return `another sbq check (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.acquiredAt).toISOString()}) holds the lock`
+}
