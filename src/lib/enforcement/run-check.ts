@@ -3,7 +3,7 @@ import type {Context} from '../context.js'
 import {recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
 import {listUserRecords} from '../db/users-repository.js'
-import {toUserView} from '../users/user-view.js'
+import {toUserView, type UserView} from '../users/user-view.js'
 import {acquireLock, releaseLock, type LockHolder} from './check-lock.js'
 import {decideStatus, type StatusDecision} from './decide-status.js'
 import type {NodeSync} from './node-sync.js'
@@ -16,10 +16,18 @@ export interface CheckOptions {
   lockWaitMs: number
 }
 
+export interface CheckAlerts {
+  /** Alerts raised for the first time in this run. */
+  queued: number
+  sent: number
+  failed: Array<{channel: string; error: string; alerts: number}>
+}
+
 export interface CheckResult {
   changes: StatusDecision[]
   nodes: NodeSync[]
   pulls: NodePull[]
+  alerts: CheckAlerts
   /** Set when another run held the lock and this one did nothing. */
   skipped: {reason: string} | null
 }
@@ -32,13 +40,15 @@ const lockName = 'check'
  */
 export async function runCheck(db: Db, options: CheckOptions, context: Context): Promise<CheckResult> {
   const holder = options.dryRun ? null : await acquireLock(db, lockName, options.lockWaitMs)
-  if (holder) return {changes: [], nodes: [], pulls: [], skipped: {reason: describeHolder(holder)}}
+  const noAlerts: CheckAlerts = {queued: 0, sent: 0, failed: []}
+  if (holder) return {changes: [], nodes: [], pulls: [], alerts: noAlerts, skipped: {reason: describeHolder(holder)}}
   try {
     const pulls = options.pull && !options.dryRun ? (await pullNodes(db, {}, context)).nodes : []
-    const changes = await decideAll(db, context)
-    if (!options.dryRun) await applyDecisions(db, changes, context)
+    const {decisions, views} = await decideAll(db, context)
+    if (!options.dryRun) await applyDecisions(db, decisions, context)
     const nodes = await syncNodes(db, {dryRun: options.dryRun}, context)
-    return {changes: changes.map(({id: _id, ...change}) => change), nodes, pulls, skipped: null}
+    const alerts = options.dryRun ? noAlerts : await raiseAlerts(db, views, decisions, context)
+    return {changes: decisions.map(({id: _id, ...change}) => change), nodes, pulls, alerts, skipped: null}
   } finally {
     if (!options.dryRun) await releaseLock(db, lockName)
   }
@@ -46,13 +56,42 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
 
 type Decision = StatusDecision & {id: number}
 
-async function decideAll(db: Db, context: Context): Promise<Decision[]> {
+async function decideAll(db: Db, context: Context): Promise<{decisions: Decision[]; views: UserView[]}> {
   const decisions: Decision[] = []
+  const views: UserView[] = []
   for (const record of await listUserRecords(db)) {
-    const decision = decideStatus(toUserView(record, context), context.now)
+    const view = toUserView(record, context)
+    views.push(view)
+    const decision = decideStatus(view, context.now)
     if (decision) decisions.push({...decision, id: record.id})
   }
-  return decisions
+  return {decisions, views}
+}
+
+/**
+ * Raises what people must hear about (thresholds, expiry soon, status changes) and delivers the outbox, including
+ * what earlier runs could not deliver. Raising is idempotent per user, kind and period; delivery never throws.
+ */
+async function raiseAlerts(db: Db, views: UserView[], decisions: StatusDecision[], context: Context): Promise<CheckAlerts> {
+  const [{listChannels}, {readAlertRules}, {alertStateOf, dueAlerts, statusChangeAlert}, {enqueueAlerts}, {deliverPending}] = await Promise.all([
+    import('../alerts/channels.js'),
+    import('../alerts/alert-rules.js'),
+    import('../alerts/due-alerts.js'),
+    import('../alerts/outbox.js'),
+    import('../alerts/deliver.js'),
+  ])
+  if ((await listChannels(db)).length === 0) return {queued: 0, sent: 0, failed: []}
+  const states = new Map(views.filter((view) => view.status !== 'disabled').map((view) => [view.name, alertStateOf(view)]))
+  const alerts = dueAlerts([...states.values()], await readAlertRules(db), context.now)
+  for (const decision of decisions) {
+    const state = states.get(decision.user)
+    if (!state) continue
+    const kind = decision.to === 'active' ? 're-enabled' : decision.to === 'limited' ? 'limited' : decision.to === 'expired' ? 'expired' : null
+    if (kind) alerts.push(statusChangeAlert(kind, state, context.now))
+  }
+  const queued = await enqueueAlerts(db, alerts, context)
+  const report = await deliverPending(db, context)
+  return {queued, sent: report.sent, failed: report.failed.map((failure) => ({channel: failure.label, error: failure.error, alerts: failure.alerts}))}
 }
 
 async function applyDecisions(db: Db, decisions: Decision[], context: Context): Promise<void> {
