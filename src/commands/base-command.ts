@@ -61,6 +61,11 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
     return createStyle()
   }
 
+  /** Progress and warnings: always to stderr, with --json too (oclif's logToStderr is silent under --json). */
+  protected stderr(line: string): void {
+    process.stderr.write(`${line}\n`)
+  }
+
   /**
    * Puts a change just made to the database on every node, unless the operator said --no-apply. A node that cannot
    * be reached is a warning, not a failure: the change is saved and the next `sbq check` retries the node.
@@ -69,8 +74,8 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
     if (!apply) return []
     const [{syncNodes}, {renderNodeSyncs}] = await Promise.all([import('../lib/enforcement/sync-nodes.js'), import('../lib/output/check-tables.js')])
     const nodes = await syncNodes(await this.database(), {}, await this.context())
-    for (const line of renderNodeSyncs(nodes, await this.style())) this.logToStderr(line)
-    for (const node of nodes) if (node.error) this.logToStderr(`warning: node "${node.name}" was not updated: ${node.error} (sbq check retries it)`)
+    for (const line of renderNodeSyncs(nodes, await this.style())) this.stderr(line)
+    for (const node of nodes) if (node.error) this.stderr(`warning: node "${node.name}" was not updated: ${node.error} (sbq check retries it)`)
     return nodes
   }
 

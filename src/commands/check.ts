@@ -20,13 +20,13 @@ export default class Check extends SbqCommand<typeof Check> {
     const result = await runCheck(await this.database(), {dryRun, pull: this.flags.pull, lockWaitMs: 5000}, await this.context('check'))
     const style = await this.style()
     if (result.skipped) {
-      if (!this.flags.quiet) this.logToStderr(result.skipped.reason)
+      if (!this.flags.quiet) this.stderr(result.skipped.reason)
       return result
     }
     if (!this.flags.quiet) for (const line of [...renderChanges(result.changes, style, dryRun), ...renderNodeSyncs(result.nodes, style)]) this.log(line)
     const errors = [...result.pulls.filter((pull) => !pull.ok).map((pull) => `error: node "${pull.name}" could not be pulled: ${pull.error}`), ...nodeErrors(result.nodes)]
-    for (const line of errors) this.logToStderr(line)
-    for (const failure of result.alerts.failed) this.logToStderr(`warning: alert channel ${failure.channel} failed: ${failure.error} (${failure.alerts} alert(s) kept for the next run)`)
+    for (const line of errors) this.stderr(line)
+    for (const failure of result.alerts.failed) this.stderr(`warning: alert channel ${failure.channel} failed: ${failure.error} (${failure.alerts} alert(s) kept for the next run)`)
     if (errors.length > 0) process.exitCode = ExitCode.unreachable
     return result
   }

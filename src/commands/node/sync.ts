@@ -14,7 +14,7 @@ export default class NodeSyncCommand extends SbqCommand<typeof NodeSyncCommand> 
     const nodes = await syncNodes(await this.database(), {node: this.args.name, full: true, dryRun: this.flags['dry-run']}, await this.context())
     for (const line of renderNodeSyncs(nodes, await this.style())) this.log(line)
     const errors = nodeErrors(nodes)
-    for (const line of errors) this.logToStderr(line)
+    for (const line of errors) this.stderr(line)
     if (errors.length > 0) process.exitCode = ExitCode.unreachable
     return nodes
   }

@@ -12,7 +12,7 @@ export default class StatsPull extends SbqCommand<typeof StatsPull> {
     const [{pullNodes}, {renderPull}] = await Promise.all([import('../../lib/accounting/pull.js'), import('../../lib/output/node-tables.js')])
     const result = await pullNodes(await this.database(), {node: this.flags.node}, await this.context())
     this.log(renderPull(result, await this.style()))
-    for (const node of result.nodes) if (!node.ok) this.logToStderr(`error: node "${node.name}": ${node.error}`)
+    for (const node of result.nodes) if (!node.ok) this.stderr(`error: node "${node.name}": ${node.error}`)
     if (result.nodes.some((node) => !node.ok)) process.exitCode = ExitCode.unreachable
     return result
   }
