@@ -18,13 +18,14 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
     inbound: Flags.string({description: 'inbound tag sbq manages (repeatable; default: every inbound with users)', multiple: true}),
     apply: Flags.string({description: 'command that makes the proxy take a new config [default: systemctl reload/restart <proxy>]'}),
     import: Flags.boolean({description: 'adopt the users already in --config, with their credentials'}),
+    'cut-sessions': Flags.boolean({description: "restart the proxy after removing users, to end their open connections (Xray/V2Ray; drops everyone's connections)"}),
   }
 
   async run(): Promise<NodeView & {imported?: ImportResult}> {
     const [{addNode}, {renderNode, renderImport}] = await Promise.all([import('../../lib/nodes/node-service.js'), import('../../lib/output/node-tables.js')])
     const context = await this.context()
     const {type, api, config, inbound, apply} = this.flags
-    const node = await addNode(await this.database(), {name: this.args.name, type, api, config, inbounds: inbound, apply, import: this.flags.import}, context)
+    const node = await addNode(await this.database(), {name: this.args.name, type, api, config, inbounds: inbound, apply, import: this.flags.import, cutSessions: this.flags['cut-sessions']}, context)
     this.log(renderNode(node, context.timeZone))
     if (node.imported) this.log(renderImport(node.imported))
     return node

@@ -15,6 +15,7 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
     monthly: Flags.string({description: 'monthly quota (e.g. 100, 512M, 1T)'}),
     total: Flags.string({description: 'lifetime quota'}),
     'reset-day': Flags.string({description: 'day of the month the period starts (1-31)'}),
+    'max-ips': Flags.string({description: 'distinct IPs allowed at once (checked on Xray nodes)'}),
     expires: Flags.string({description: 'expiry: a date (2025-06-30), a duration (30d, 1mo) or never'}),
     plan: Flags.string({description: 'plan whose limits the user takes'}),
     note: Flags.string({description: 'free text kept with the user'}),
@@ -29,10 +30,10 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
       import('../../lib/output/tables.js'),
     ])
     const context = await this.context()
-    const {monthlyQuota, totalQuota, resetDay, expiresAt} = parseLimitFlags(this.flags, context)
+    const {monthlyQuota, totalQuota, resetDay, maxIps, expiresAt} = parseLimitFlags(this.flags, context)
     const {name} = this.args
     const {plan, note, uuid, password} = this.flags
-    const user = await addUser(await this.database(), {name, monthlyQuota, totalQuota, resetDay, expiresAt, plan, note, uuid, password}, context)
+    const user = await addUser(await this.database(), {name, monthlyQuota, totalQuota, resetDay, maxIps, expiresAt, plan, note, uuid, password}, context)
     const style = await this.style()
     this.log(`${renderUser(user, context.timeZone, style)}\n\n${style.bold('credentials')}\n${renderCredentials(user.credentials)}`)
     return {...user, nodes: await this.applyToNodes(this.flags.apply)}

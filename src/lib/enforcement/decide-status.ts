@@ -8,26 +8,41 @@ export interface StatusDecision {
   reason: string
 }
 
-type Judged = Pick<UserView, 'name' | 'status' | 'expiresAt' | 'monthlyQuota' | 'totalQuota' | 'periodUsed' | 'allowance' | 'totalUsed'>
+type Judged = Pick<UserView, 'name' | 'status' | 'expiresAt' | 'monthlyQuota' | 'totalQuota' | 'periodUsed' | 'allowance' | 'totalUsed' | 'maxIps'>
+
+export interface SharingRule {
+  /** Distinct online IPs seen for this user now, when some node can tell. */
+  ipsSeen?: number
+  /** The install setting enforce-max-ips: limit (not only report) users over their max-ips. */
+  enforceMaxIps: boolean
+}
 
 /**
  * Where a user's status must go given their usage, limits and expiry at `now`. Pure: the caller brings the views
  * (period usage already reflects a rolled-over period as zero). Hand-disabled users are never touched.
  */
-export function decideStatus(user: Judged, now: number): StatusDecision | null {
+export function decideStatus(user: Judged, now: number, sharing: SharingRule = {enforceMaxIps: false}): StatusDecision | null {
   if (user.status === 'disabled') return null
-  const target = targetStatus(user, now)
+  const target = targetStatus(user, now, sharing)
   if (target.status === user.status) return null
   return {user: user.name, from: user.status, to: target.status, reason: target.reason}
 }
 
-function targetStatus(user: Judged, now: number): {status: UserStatus; reason: string} {
+/** Whether a user is seen on more IPs than their max-ips allows. */
+export function overMaxIps(user: Pick<Judged, 'maxIps'>, ipsSeen: number | undefined): boolean {
+  return user.maxIps !== null && ipsSeen !== undefined && ipsSeen > user.maxIps
+}
+
+function targetStatus(user: Judged, now: number, sharing: SharingRule): {status: UserStatus; reason: string} {
   if (user.expiresAt !== null && Date.parse(user.expiresAt) <= now) return {status: 'expired', reason: `expired at ${user.expiresAt}`}
   if (user.totalQuota > 0 && user.totalUsed >= user.totalQuota) {
     return {status: 'limited', reason: `total quota used: ${user.totalUsed} of ${user.totalQuota} bytes`}
   }
   if (user.monthlyQuota > 0 && user.periodUsed >= user.allowance) {
     return {status: 'limited', reason: `monthly allowance used: ${user.periodUsed} of ${user.allowance} bytes`}
+  }
+  if (sharing.enforceMaxIps && overMaxIps(user, sharing.ipsSeen)) {
+    return {status: 'limited', reason: `seen on ${sharing.ipsSeen} IPs at once, max-ips is ${user.maxIps}`}
   }
   return {status: 'active', reason: user.status === 'expired' ? 'expiry moved' : 'within quota again (new period, reset, top-up or raised quota)'}
 }

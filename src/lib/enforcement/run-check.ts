@@ -2,10 +2,12 @@ import {pullNodes, type NodePull} from '../accounting/pull.js'
 import type {Context} from '../context.js'
 import {recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
-import {listUserRecords} from '../db/users-repository.js'
-import {toUserView, type UserView} from '../users/user-view.js'
+import {listUserRecords, type UserRecord} from '../db/users-repository.js'
+import {limitsOf, toUserView, type UserView} from '../users/user-view.js'
 import {acquireLock, releaseLock, type LockHolder} from './check-lock.js'
-import {decideStatus, type StatusDecision} from './decide-status.js'
+import {decideStatus, overMaxIps, type StatusDecision} from './decide-status.js'
+import {countOnlineIps, type OnlineIps} from './online-ips.js'
+import {settingValue} from '../settings/settings.js'
 import type {NodeSync} from './node-sync.js'
 import {syncNodes} from './sync-nodes.js'
 
@@ -28,6 +30,8 @@ export interface CheckResult {
   nodes: NodeSync[]
   pulls: NodePull[]
   alerts: CheckAlerts
+  /** Users seen on more distinct IPs than their max-ips, on nodes that can tell (Xray). */
+  sharing: Array<{user: string; ips: number; maxIps: number}>
   /** Set when another run held the lock and this one did nothing. */
   skipped: {reason: string} | null
 }
@@ -41,14 +45,25 @@ const lockName = 'check'
 export async function runCheck(db: Db, options: CheckOptions, context: Context): Promise<CheckResult> {
   const holder = options.dryRun ? null : await acquireLock(db, lockName, options.lockWaitMs)
   const noAlerts: CheckAlerts = {queued: 0, sent: 0, failed: []}
-  if (holder) return {changes: [], nodes: [], pulls: [], alerts: noAlerts, skipped: {reason: describeHolder(holder)}}
+  if (holder) return {changes: [], nodes: [], pulls: [], alerts: noAlerts, sharing: [], skipped: {reason: describeHolder(holder)}}
   try {
     const pulls = options.pull && !options.dryRun ? (await pullNodes(db, {}, context)).nodes : []
-    const {decisions, views} = await decideAll(db, context)
+    const records = await listUserRecords(db)
+    const sharing = await watchSharing(db, records)
+    const {decisions, views} = decideAll(records, sharing, context)
     if (!options.dryRun) await applyDecisions(db, decisions, context)
     const nodes = await syncNodes(db, {dryRun: options.dryRun}, context)
-    const alerts = options.dryRun ? noAlerts : await raiseAlerts(db, views, decisions, context)
-    return {changes: decisions.map(({id: _id, ...change}) => change), nodes, pulls, alerts, skipped: null}
+    const overIps = views.filter((view) => overMaxIps(view, sharing.ips.counts.get(view.name)))
+    if (!options.dryRun) await recordSharing(db, overIps, sharing, context)
+    const alerts = options.dryRun ? noAlerts : await raiseAlerts(db, views, decisions, overIps.map((view) => ({view, ips: sharing.ips.counts.get(view.name)!})), context)
+    return {
+      changes: decisions.map(({id: _id, ...change}) => change),
+      nodes,
+      pulls,
+      alerts,
+      sharing: overIps.map((view) => ({user: view.name, ips: sharing.ips.counts.get(view.name)!, maxIps: view.maxIps!})),
+      skipped: null,
+    }
   } finally {
     if (!options.dryRun) await releaseLock(db, lockName)
   }
@@ -56,13 +71,45 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
 
 type Decision = StatusDecision & {id: number}
 
-async function decideAll(db: Db, context: Context): Promise<{decisions: Decision[]; views: UserView[]}> {
+interface Sharing {
+  ips: OnlineIps
+  enforce: boolean
+}
+
+/** Online IPs of the users who have a max-ips, from the nodes that can tell. */
+async function watchSharing(db: Db, records: UserRecord[]): Promise<Sharing> {
+  const watched = records.filter((record) => record.status !== 'disabled' && limitsOf(record).maxIps !== null).map((record) => record.name)
+  return {ips: await countOnlineIps(db, watched), enforce: (await settingValue(db, 'enforce-max-ips')) === 'on'}
+}
+
+/** One event per user and period: a sharer seen every minute is one line of history, not thousands. */
+async function recordSharing(db: Db, overIps: UserView[], sharing: Sharing, context: Context): Promise<void> {
+  const fresh: UserView[] = []
+  for (const view of overIps) {
+    const earlier = await db.selectFrom('events').select('id').where('user_name', '=', view.name).where('kind', '=', 'max-ips').where('at', '>=', Date.parse(view.periodStart)).executeTakeFirst()
+    if (!earlier) fresh.push(view)
+  }
+  await recordEvents(
+    db,
+    fresh.map((view) => ({
+      at: context.now,
+      user_name: view.name,
+      kind: 'max-ips',
+      from_status: null,
+      to_status: null,
+      reason: `seen on ${sharing.ips.counts.get(view.name)} IPs at once, max-ips is ${view.maxIps}`,
+      actor: 'check' as const,
+    })),
+  )
+}
+
+function decideAll(records: UserRecord[], sharing: Sharing, context: Context): {decisions: Decision[]; views: UserView[]} {
   const decisions: Decision[] = []
   const views: UserView[] = []
-  for (const record of await listUserRecords(db)) {
+  for (const record of records) {
     const view = toUserView(record, context)
     views.push(view)
-    const decision = decideStatus(view, context.now)
+    const decision = decideStatus(view, context.now, {ipsSeen: sharing.ips.counts.get(view.name), enforceMaxIps: sharing.enforce})
     if (decision) decisions.push({...decision, id: record.id})
   }
   return {decisions, views}
@@ -72,8 +119,8 @@ async function decideAll(db: Db, context: Context): Promise<{decisions: Decision
  * Raises what people must hear about (thresholds, expiry soon, status changes) and delivers the outbox, including
  * what earlier runs could not deliver. Raising is idempotent per user, kind and period; delivery never throws.
  */
-async function raiseAlerts(db: Db, views: UserView[], decisions: StatusDecision[], context: Context): Promise<CheckAlerts> {
-  const [{listChannels}, {readAlertRules}, {alertStateOf, dueAlerts, statusChangeAlert}, {enqueueAlerts}, {deliverPending}] = await Promise.all([
+async function raiseAlerts(db: Db, views: UserView[], decisions: StatusDecision[], overIps: Array<{view: UserView; ips: number}>, context: Context): Promise<CheckAlerts> {
+  const [{listChannels}, {readAlertRules}, {alertStateOf, dueAlerts, statusChangeAlert, maxIpsAlert}, {enqueueAlerts}, {deliverPending}] = await Promise.all([
     import('../alerts/channels.js'),
     import('../alerts/alert-rules.js'),
     import('../alerts/due-alerts.js'),
@@ -89,6 +136,7 @@ async function raiseAlerts(db: Db, views: UserView[], decisions: StatusDecision[
     const kind = decision.to === 'active' ? 're-enabled' : decision.to === 'limited' ? 'limited' : decision.to === 'expired' ? 'expired' : null
     if (kind) alerts.push(statusChangeAlert(kind, state, context.now))
   }
+  for (const {view, ips} of overIps) alerts.push(maxIpsAlert(alertStateOf(view), view.maxIps!, ips, context.now))
   const queued = await enqueueAlerts(db, alerts, context)
   const report = await deliverPending(db, context)
   return {queued, sent: report.sent, failed: report.failed.map((failure) => ({channel: failure.label, error: failure.error, alerts: failure.alerts}))}

@@ -17,6 +17,7 @@ export interface NodeInput {
   inbounds?: string[]
   apply?: string
   import?: boolean
+  cutSessions?: boolean
 }
 
 export interface NodeView {
@@ -26,6 +27,7 @@ export interface NodeView {
   config: string | null
   inbounds: string[] | null
   apply: string | null
+  cutSessions: boolean
   lastPullAt: string | null
   lastError: string | null
   createdAt: string
@@ -53,6 +55,7 @@ export function toNodeView(node: NodeRow): NodeView {
     config: node.config_path,
     inbounds: managedInboundTags(node) ?? null,
     apply: node.apply_command,
+    cutSessions: node.cut_sessions === 1,
     lastPullAt: node.last_pull_at === null ? null : iso(node.last_pull_at),
     lastError: node.last_error,
     createdAt: iso(node.created_at),
@@ -79,6 +82,7 @@ export async function addNode(db: Db, input: NodeInput, context: Context): Promi
       config_path: input.config ?? null,
       inbounds: inbounds ? JSON.stringify(inbounds) : null,
       apply_command: input.apply ?? (input.config ? defaultApplyCommand(type) : null),
+      cut_sessions: input.cutSessions ? 1 : 0,
       created_at: context.now,
       last_pull_at: null,
       last_error: null,

@@ -37,10 +37,11 @@ export function renderNode(node: NodeView, timeZone: string): string {
     ['config', node.config ?? '-'],
     ['inbounds', node.inbounds?.join(', ') ?? (node.config ? 'every inbound with a user list' : '-')],
     ['apply', node.apply ?? '-'],
+    ['cut sessions', node.cutSessions ? 'yes: restarts the proxy after removing users' : 'no'],
     ['last pull', formatInstant(node.lastPullAt, timeZone)],
     ['last error', node.lastError ?? '-'],
   ]
-  return rows.map(([key, value]) => `${key.padEnd(10)}  ${value}`).join('\n')
+  return rows.map(([key, value]) => `${key.padEnd(12)}  ${value}`).join('\n')
 }
 
 export function renderImport(imported: ImportResult): string {

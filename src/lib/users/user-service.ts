@@ -18,6 +18,7 @@ export interface NewUserInput {
   monthlyQuota?: number
   totalQuota?: number
   resetDay?: number
+  maxIps?: number
   expiresAt?: number | null
   plan?: string
   note?: string
@@ -41,7 +42,7 @@ export async function addUser(db: Db, input: NewUserInput, context: Context): Pr
       monthly_quota: input.monthlyQuota ?? null,
       total_quota: input.totalQuota ?? null,
       reset_day: input.resetDay ?? null,
-      max_ips: null,
+      max_ips: input.maxIps ?? null,
     }
     const limits = effectiveLimits(user, plan)
     const period = currentPeriod(null, context.now, limits.resetDay, context.timeZone)

@@ -1,0 +1,48 @@
+import type {Db} from '../db/open-database.js'
+import {listNodes} from '../db/nodes-repository.js'
+import {SbqError} from '../errors.js'
+import {connectNode} from '../nodes/connect.js'
+
+export interface OnlineIps {
+  /** Distinct IPs per user across every node that can tell (Xray's GetStatsOnlineIpList). */
+  counts: Map<string, number>
+  /** Nodes that could not be asked, with why. */
+  errors: Array<{node: string; error: string}>
+}
+
+const concurrency = 16
+
+/**
+ * Counts each watched user's distinct online IPs over every Xray node. Nodes without the API (V2Ray, sing-box)
+ * cannot say, and `sbq node test` tells the operator so; an unreachable node is reported and skipped.
+ */
+export async function countOnlineIps(db: Db, names: string[]): Promise<OnlineIps> {
+  const result: OnlineIps = {counts: new Map(), errors: []}
+  if (names.length === 0) return result
+  const seen = new Map<string, Set<string>>()
+  for (const node of (await listNodes(db)).filter((row) => row.type === 'xray')) {
+    const api = await connectNode(node)
+    try {
+      if (!('onlineIps' in api) || typeof api.onlineIps !== 'function') continue
+      const lookup = api.onlineIps.bind(api) as (name: string) => Promise<Map<string, number>>
+      let next = 0
+      const worker = async () => {
+        while (next < names.length) {
+          const name = names[next++]!
+          const ips = await lookup(name)
+          const set = seen.get(name) ?? new Set<string>()
+          for (const ip of ips.keys()) set.add(ip)
+          seen.set(name, set)
+        }
+      }
+      await Promise.all(Array.from({length: Math.min(concurrency, names.length)}, worker))
+    } catch (error) {
+      if (!(error instanceof SbqError)) throw error
+      result.errors.push({node: node.name, error: error.message})
+    } finally {
+      api.close()
+    }
+  }
+  for (const [name, ips] of seen) result.counts.set(name, ips.size)
+  return result
+}

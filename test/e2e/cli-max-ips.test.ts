@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict'
+import {copyFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import {fixturesDir} from '../support/paths.js'
+import {runSbq, tempWorkspace} from '../support/run-sbq.js'
+import {StubV2rayApi} from '../support/stub-v2ray-api.js'
+
+describe('account sharing: max-ips from Xray online-IP lists (stub API, real bin/sbq)', () => {
+  const workspace = tempWorkspace('sbq-max-ips-')
+  const configPath = join(workspace.dir, 'xray.json')
+  const sbq = (...args: string[]) => runSbq(args, {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
+  let stub: StubV2rayApi
+
+  const onlineFrom = (count: number) => new Map(Array.from({length: count}, (_, index) => [`203.0.113.${index + 1}`, 1_716_200_000]))
+
+  before(async () => {
+    copyFileSync(join(fixturesDir, 'xray-config.json'), configPath)
+    stub = await StubV2rayApi.start({flavor: 'xray', inboundTags: ['vless-reality']})
+    for (const args of [
+      ['user', 'add', 'carol', '--max-ips', '2', '--no-apply'],
+      ['user', 'add', 'erin', '--no-apply'],
+      ['node', 'add', 'x1', '--type', 'xray', '--api', stub.address, '--config', configPath, '--inbound', 'vless-reality', '--apply', 'true'],
+    ]) {
+      const result = await sbq(...args)
+      assert.equal(result.code, 0, result.stderr)
+    }
+    assert.equal((await sbq('check')).code, 0)
+  })
+
+  after(async () => {
+    await stub.close()
+    workspace.cleanup()
+  })
+
+  it('node test says the node can list online IPs', async () => {
+    const result = await sbq('node', 'test', 'x1', '--json')
+    assert.deepEqual([result.code, result.json.onlineIps, result.json.liveUserChanges], [0, true, true])
+  })
+
+  it('reports a user on more IPs than allowed, once per period in the history, without limiting by default', async () => {
+    stub.onlineIps.set('carol', onlineFrom(3))
+    stub.onlineIps.set('erin', onlineFrom(9))
+    const result = await sbq('check', '--json')
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(result.json.sharing, [{user: 'carol', ips: 3, maxIps: 2}])
+    assert.deepEqual(result.json.changes, [])
+    assert.equal((await sbq('check')).code, 0)
+    const events = (await sbq('user', 'show', 'carol', '--json')).json.events.filter((event: {kind: string}) => event.kind === 'max-ips')
+    assert.equal(events.length, 1)
+    assert.equal(events[0].reason, 'seen on 3 IPs at once, max-ips is 2')
+  })
+
+  it('with enforce-max-ips on, limits the sharer until the count drops', async () => {
+    assert.equal((await sbq('config', 'set', 'enforce-max-ips', 'on')).code, 0)
+    const limited = await sbq('check', '--json')
+    assert.deepEqual(limited.json.changes.map((change: {user: string; to: string; reason: string}) => [change.user, change.to, change.reason]), [
+      ['carol', 'limited', 'seen on 3 IPs at once, max-ips is 2'],
+    ])
+    assert.ok(!stub.inbounds.get('vless-reality')!.has('carol'), 'removed live from the inbound')
+    stub.onlineIps.set('carol', onlineFrom(1))
+    const back = await sbq('check', '--json')
+    assert.deepEqual(back.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]), [['carol', 'active']])
+    assert.ok(stub.inbounds.get('vless-reality')!.has('carol'), 'added back live')
+  })
+})
