@@ -1,0 +1,28 @@
+import {Flags} from '@oclif/core'
+
+import {SbqCommand} from '../base-command.js'
+import type {ScheduleResult} from '../../lib/schedule/schedule-service.js'
+
+export default class ScheduleInstall extends SbqCommand<typeof ScheduleInstall> {
+  static override summary = 'Run sbq check on a schedule: a systemd timer, or a crontab line with --cron'
+  static override examples = ['<%= config.bin %> schedule install --every 1m', '<%= config.bin %> schedule install --cron >> /etc/cron.d/sbq']
+  static override flags = {
+    every: Flags.string({description: 'how often (10s to 24h, e.g. 30s, 1m, 5m, 1h)', default: '1m'}),
+    cron: Flags.boolean({description: 'print a line for /etc/cron.d instead of installing a systemd timer'}),
+    'unit-dir': Flags.string({description: 'where the unit files go', default: '/etc/systemd/system'}),
+    enable: Flags.boolean({description: 'reload systemd and start the timer', default: true, allowNo: true}),
+  }
+
+  async run(): Promise<ScheduleResult> {
+    const [{cronSchedule, installSchedule}, {defaultDatabasePath}, {realpathSync}] = await Promise.all([
+      import('../../lib/schedule/schedule-service.js'),
+      import('../../lib/db/open-database.js'),
+      import('node:fs'),
+    ])
+    const input = {every: this.flags.every, sbqPath: realpathSync(process.argv[1]!), database: this.flags.db ?? defaultDatabasePath(), unitDir: this.flags['unit-dir'], enable: this.flags.enable}
+    const result = this.flags.cron ? cronSchedule(input) : installSchedule(input)
+    if (result.crontab) this.log(result.crontab)
+    else this.log(`wrote ${result.files.join(' and ')}${result.enabled ? '; the timer is running (systemctl list-timers sbq-check.timer)' : ''}`)
+    return result
+  }
+}

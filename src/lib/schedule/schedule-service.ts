@@ -1,0 +1,71 @@
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {findOnPath} from '../config-file/find-validator.js'
+import {unreachable} from '../errors.js'
+import {crontabLine, parseInterval, systemdUnits} from './units.js'
+
+export const unitName = 'sbq-check'
+
+export interface ScheduleInput {
+  every: string
+  /** The sbq executable cron/systemd should run. */
+  sbqPath: string
+  database: string
+  unitDir: string
+  /** Run systemctl daemon-reload + enable --now (false: only write the files). */
+  enable: boolean
+}
+
+export interface ScheduleResult {
+  method: 'systemd' | 'cron'
+  files: string[]
+  enabled: boolean
+  crontab: string | null
+}
+
+function quote(argument: string): string {
+  return /^[\w@%+=:,./-]+$/.test(argument) ? argument : `'${argument.replaceAll("'", "'\\''")}'`
+}
+
+function checkCommand(input: Pick<ScheduleInput, 'sbqPath'>): string {
+  return `${quote(process.execPath)} ${quote(input.sbqPath)} check --quiet`
+}
+
+export function cronSchedule(input: Pick<ScheduleInput, 'every' | 'sbqPath' | 'database'>): ScheduleResult {
+  const line = crontabLine(parseInterval(input.every), `SBQ_DB=${quote(input.database)} ${checkCommand(input)}`)
+  return {method: 'cron', files: [], enabled: false, crontab: line}
+}
+
+export function installSchedule(input: ScheduleInput): ScheduleResult {
+  const units = systemdUnits(parseInterval(input.every), checkCommand(input), {SBQ_DB: input.database})
+  mkdirSync(input.unitDir, {recursive: true})
+  const files = [join(input.unitDir, `${unitName}.service`), join(input.unitDir, `${unitName}.timer`)]
+  writeFileSync(files[0]!, units.service, {mode: 0o644})
+  writeFileSync(files[1]!, units.timer, {mode: 0o644})
+  if (input.enable) {
+    systemctl('daemon-reload')
+    systemctl('enable', '--now', `${unitName}.timer`)
+  }
+  return {method: 'systemd', files, enabled: input.enable, crontab: null}
+}
+
+export function removeSchedule(input: Pick<ScheduleInput, 'unitDir' | 'enable'>): {removed: string[]} {
+  if (input.enable && existsSync(join(input.unitDir, `${unitName}.timer`))) systemctl('disable', '--now', `${unitName}.timer`)
+  const removed = [`${unitName}.service`, `${unitName}.timer`].map((file) => join(input.unitDir, file)).filter((path) => existsSync(path))
+  for (const path of removed) rmSync(path)
+  if (input.enable && removed.length > 0) systemctl('daemon-reload')
+  return {removed}
+}
+
+function systemctl(...args: string[]): void {
+  if (findOnPath('systemctl') === null) {
+    throw unreachable('NO_SYSTEMD', 'systemctl is not on this machine', 'use --cron for a crontab line, or --no-enable to only write the unit files')
+  }
+  const result = spawnSync('systemctl', args, {encoding: 'utf8', timeout: 30_000})
+  if (result.status !== 0) {
+    const reason = (result.stderr || result.error?.message || '').trim().split('\n')[0]
+    throw unreachable('SYSTEMCTL_FAILED', `"systemctl ${args.join(' ')}" failed: ${reason}`, 'run it by hand to see why (sbq schedule install needs root)')
+  }
+}

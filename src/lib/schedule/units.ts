@@ -1,0 +1,63 @@
+import {invalidInput} from '../errors.js'
+
+export interface Interval {
+  seconds: number
+  text: string
+}
+
+/** `--every`: 30s, 1m, 5m, 1h… (at least 10 s: a check every few seconds would only fight itself for the lock). */
+export function parseInterval(text: string): Interval {
+  const match = /^(\d+)(s|m|h)$/.exec(text.trim())
+  const seconds = match ? Number(match[1]) * {s: 1, m: 60, h: 3600}[match[2] as 's' | 'm' | 'h'] : Number.NaN
+  if (!(seconds >= 10 && seconds <= 86_400)) {
+    throw invalidInput('INVALID_INTERVAL', `interval "${text}" is not one sbq can schedule`, 'give 10s to 24h, like 30s, 1m, 5m or 1h')
+  }
+  return {seconds, text: text.trim()}
+}
+
+/** The crontab line; cron counts whole minutes and hours only. */
+export function crontabLine(interval: Interval, command: string): string {
+  const {seconds} = interval
+  let schedule: string
+  if (seconds % 3600 === 0 && seconds / 3600 <= 24 && 24 % (seconds / 3600) === 0) schedule = seconds === 3600 ? '0 * * * *' : `0 */${seconds / 3600} * * *`
+  else if (seconds % 60 === 0 && 60 % (seconds / 60) === 0) schedule = seconds === 60 ? '* * * * *' : `*/${seconds / 60} * * * *`
+  else throw invalidInput('INVALID_INTERVAL', `interval "${interval.text}" cannot be said in cron`, 'use a divisor of an hour or a day (1m, 5m, 15m, 1h), or the systemd timer')
+  return `${schedule} root ${command}`
+}
+
+export interface Units {
+  service: string
+  timer: string
+}
+
+/** A oneshot service run by a timer: systemd never starts a second run while one is still going. */
+export function systemdUnits(interval: Interval, execStart: string, environment: Record<string, string>): Units {
+  const env = Object.entries(environment).map(([key, value]) => `Environment=${key}=${value}`)
+  const service = [
+    '[Unit]',
+    'Description=sbq quota check: pull proxy counters and enforce quotas',
+    'After=network-online.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    ...env,
+    `ExecStart=${execStart}`,
+    'Nice=5',
+    '',
+  ].join('\n')
+  const timer = [
+    '[Unit]',
+    `Description=Run sbq check every ${interval.text}`,
+    '',
+    '[Timer]',
+    'OnBootSec=1min',
+    `OnUnitActiveSec=${interval.seconds}s`,
+    'AccuracySec=1s',
+    'Persistent=true',
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
+  ].join('\n')
+  return {service, timer}
+}

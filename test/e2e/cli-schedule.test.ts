@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict'
+import {existsSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, describe, it} from 'node:test'
+
+import {runSbq, tempWorkspace} from '../support/run-sbq.js'
+
+describe('sbq schedule (real bin/sbq)', () => {
+  const workspace = tempWorkspace('sbq-schedule-')
+  const unitDir = join(workspace.dir, 'units')
+  const sbq = (...args: string[]) => runSbq(args, {db: workspace.db})
+  after(() => workspace.cleanup())
+
+  it('writes a oneshot service and a timer that run sbq check against this database', async () => {
+    const result = await sbq('schedule', 'install', '--every', '30s', '--unit-dir', unitDir, '--no-enable', '--json')
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual([result.json.method, result.json.enabled], ['systemd', false])
+    const service = readFileSync(join(unitDir, 'sbq-check.service'), 'utf8')
+    const timer = readFileSync(join(unitDir, 'sbq-check.timer'), 'utf8')
+    assert.match(service, /^Type=oneshot$/m)
+    assert.match(service, new RegExp(`^Environment=SBQ_DB=${workspace.db}$`, 'm'))
+    assert.match(service, /^ExecStart=\S+node \S+\/bin\/sbq check --quiet$/m)
+    assert.match(timer, /^OnUnitActiveSec=30s$/m)
+    assert.match(timer, /^WantedBy=timers.target$/m)
+  })
+
+  it('prints a crontab line with --cron', async () => {
+    const result = await sbq('schedule', 'install', '--cron', '--every', '5m')
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /^\*\/5 \* \* \* \* root SBQ_DB=\S+ \S+node \S+\/bin\/sbq check --quiet\n$/)
+  })
+
+  it('refuses an interval it cannot schedule, in one line', async () => {
+    for (const [args, pattern] of [
+      [['--every', '5s'], /interval "5s" is not one sbq can schedule/],
+      [['--cron', '--every', '7m'], /interval "7m" cannot be said in cron/],
+    ] as const) {
+      const result = await sbq('schedule', 'install', '--unit-dir', unitDir, '--no-enable', ...args)
+      assert.equal(result.code, 2)
+      assert.match(result.stderr, pattern)
+      assert.equal(result.stderr.trimEnd().split('\n').length, 1)
+    }
+  })
+
+  it('removes what it installed', async () => {
+    const result = await sbq('schedule', 'remove', '--unit-dir', unitDir, '--no-enable', '--json')
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.json.removed.length, 2)
+    assert.ok(!existsSync(join(unitDir, 'sbq-check.timer')))
+  })
+})
