@@ -26,6 +26,7 @@ export default class Check extends SbqCommand<typeof Check> {
     if (!this.flags.quiet) for (const line of [...renderChanges(result.changes, style, dryRun), ...renderNodeSyncs(result.nodes, style)]) this.log(line)
     const errors = [...result.pulls.filter((pull) => !pull.ok).map((pull) => `error: node "${pull.name}" could not be pulled: ${pull.error}`), ...nodeErrors(result.nodes)]
     for (const line of errors) this.stderr(line)
+    for (const failure of result.sharingErrors) this.stderr(`warning: node "${failure.node}": online IPs could not be read: ${failure.error}`)
     for (const failure of result.alerts.failed) this.stderr(`warning: alert channel ${failure.channel} failed: ${failure.error} (${failure.alerts} alert(s) kept for the next run)`)
     if (errors.length > 0) process.exitCode = ExitCode.unreachable
     return result

@@ -9,7 +9,7 @@ export default class QuotaTopup extends SbqCommand<typeof QuotaTopup> {
   static override examples = ['<%= config.bin %> quota topup alice 50 --note "paid 2024-05-03"']
   static override args = {
     name: Args.string({description: 'user name', required: true}),
-    size: Args.string({description: 'bytes to add (e.g. 50, 500M)', required: true}),
+    size: Args.string({description: 'how much to add: a bare number is GiB (50), or 500M, 1T', required: true}),
   }
   static override flags = {
     apply: Flags.boolean({description: 'put the change on the nodes now', default: true, allowNo: true}),

@@ -32,6 +32,8 @@ export interface CheckResult {
   alerts: CheckAlerts
   /** Users seen on more distinct IPs than their max-ips, on nodes that can tell (Xray). */
   sharing: Array<{user: string; ips: number; maxIps: number}>
+  /** Nodes whose online-IP lists could not be read this run. */
+  sharingErrors: Array<{node: string; error: string}>
   /** Set when another run held the lock and this one did nothing. */
   skipped: {reason: string} | null
 }
@@ -45,7 +47,7 @@ const lockName = 'check'
 export async function runCheck(db: Db, options: CheckOptions, context: Context): Promise<CheckResult> {
   const holder = options.dryRun ? null : await acquireLock(db, lockName, options.lockWaitMs)
   const noAlerts: CheckAlerts = {queued: 0, sent: 0, failed: []}
-  if (holder) return {changes: [], nodes: [], pulls: [], alerts: noAlerts, sharing: [], skipped: {reason: describeHolder(holder)}}
+  if (holder) return {changes: [], nodes: [], pulls: [], alerts: noAlerts, sharing: [], sharingErrors: [], skipped: {reason: describeHolder(holder)}}
   try {
     const pulls = options.pull && !options.dryRun ? (await pullNodes(db, {}, context)).nodes : []
     const records = await listUserRecords(db)
@@ -62,6 +64,7 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
       pulls,
       alerts,
       sharing: overIps.map((view) => ({user: view.name, ips: sharing.ips.counts.get(view.name)!, maxIps: view.maxIps!})),
+      sharingErrors: sharing.ips.errors,
       skipped: null,
     }
   } finally {

@@ -19,8 +19,11 @@ export interface ResetResult {
  * only by this period's usage.
  */
 export async function resetUsage(db: Db, target: {name?: string; all?: boolean}, context: Context): Promise<ResetResult> {
-  if ((target.name === undefined) === (target.all !== true)) {
-    throw invalidInput('INVALID_USAGE', 'give a user name or --all, not both', 'sbq reset alice, or sbq reset --all')
+  if (target.name !== undefined && target.all === true) {
+    throw invalidInput('INVALID_USAGE', `reset of user "${target.name}" and --all together is ambiguous`, 'give a user name or --all, not both')
+  }
+  if (target.name === undefined && target.all !== true) {
+    throw invalidInput('INVALID_USAGE', 'reset needs a user name or --all', 'sbq reset alice, or sbq reset --all')
   }
   return db.transaction().execute(async (trx) => {
     const records = target.name === undefined ? await listUserRecords(trx) : [await requireUser(trx, target.name)]

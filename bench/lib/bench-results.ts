@@ -1,0 +1,58 @@
+import type {Scenario} from './scenarios.js'
+import {targetSize} from './scenarios.js'
+import {summarise} from './statistics.js'
+import type {RunMeasurement} from './timed-run.js'
+
+export type Verdict = 'PASS' | 'MISS' | 'FAIL' | null
+
+/** One scenario at one size: every timed run, and what they add up to. */
+export interface SizeResult {
+  size: number
+  runsMs: number[]
+  rssKb: Array<number | null>
+  medianMs: number | null
+  minMs: number | null
+  maxMs: number | null
+  /** Highest peak RSS over the timed runs. */
+  rssMb: number | null
+  stdoutBytes: number | null
+  /** Against the scenario's target, which binds every size up to the target's; null where none applies. */
+  verdict: Verdict
+  error: string | null
+}
+
+export interface ScenarioResult {
+  name: string
+  args: string[]
+  targetSeconds: number | null
+  sizes: SizeResult[]
+}
+
+export function measuredResult(scenario: Scenario, size: number, runs: RunMeasurement[]): SizeResult {
+  const runsMs = runs.map((run) => round(run.wallMs))
+  const {median, min, max} = summarise(runsMs)
+  const rssKb = runs.map((run) => run.rssKb)
+  const known = rssKb.filter((kb): kb is number => kb !== null)
+  const bound = scenario.targetSeconds !== undefined && size <= targetSize ? scenario.targetSeconds * 1000 : null
+  return {
+    size,
+    runsMs,
+    rssKb,
+    medianMs: round(median),
+    minMs: min,
+    maxMs: max,
+    rssMb: known.length === 0 ? null : round(Math.max(...known) / 1024),
+    stdoutBytes: runs[runs.length - 1]?.stdoutBytes ?? null,
+    verdict: bound === null ? null : median <= bound ? 'PASS' : 'MISS',
+    error: null,
+  }
+}
+
+export function failedResult(size: number, error: unknown): SizeResult {
+  const message = error instanceof Error ? error.message : String(error)
+  return {size, runsMs: [], rssKb: [], medianMs: null, minMs: null, maxMs: null, rssMb: null, stdoutBytes: null, verdict: 'FAIL', error: message}
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10
+}

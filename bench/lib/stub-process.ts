@@ -1,0 +1,74 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import {join} from 'node:path'
+import {createInterface} from 'node:readline'
+
+import {repoRoot} from '../../test/support/paths.js'
+import {onExit} from './exit-cleanup.js'
+
+const stubScript = join(repoRoot, 'dist', 'test', 'support', 'stub-v2ray-api.js')
+
+export interface StubProcess {
+  /** 127.0.0.1:port once the stub listens. */
+  address: Promise<string>
+  /** Kills the stub; safe to call more than once and before it has started listening. */
+  stop(): Promise<void>
+}
+
+/**
+ * The stub V2Ray API in a process of its own, so serving 2N counters costs the measured sbq nothing but the socket,
+ * as a real proxy would.
+ */
+export function startStub(options: {users: number; growBytes: number; timeoutMs: number}): StubProcess {
+  const child = spawn(process.execPath, [stubScript, '--flavor', 'v2ray', '--users', String(options.users), '--grow', String(options.growBytes)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const killOnExit = onExit(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 4096) stderr += chunk.toString('utf8')
+  })
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve())
+    child.once('error', () => resolve())
+  })
+  const address = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stub did not listen within ${options.timeoutMs} ms`)), options.timeoutMs)
+    const lines = createInterface({input: child.stdout})
+    lines.once('line', (line) => {
+      clearTimeout(timer)
+      try {
+        const {port} = JSON.parse(line) as {port: number}
+        resolve(`127.0.0.1:${port}`)
+      } catch {
+        reject(new Error(`stub printed ${JSON.stringify(line)} instead of its port`))
+      }
+    })
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`stub exited (${signal ?? code}) before listening: ${stderr.trim()}`))
+    })
+    child.once('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+  })
+  // A rejection nobody awaits (the size failed before asking for the address) must not crash the bench.
+  address.catch(() => undefined)
+  return {
+    address,
+    stop: async () => {
+      await stopChild(child, exited)
+      killOnExit()
+    },
+  }
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+  await exited
+  clearTimeout(timer)
+}
