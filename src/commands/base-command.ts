@@ -61,6 +61,11 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
     return createStyle()
   }
 
+  /** Renders a human view only when one is wanted: under --json the work of building tables is skipped. */
+  protected async show(render: () => string | Promise<string>): Promise<void> {
+    if (!this.jsonEnabled()) this.log(await render())
+  }
+
   /** Progress and warnings: always to stderr, with --json too (oclif's logToStderr is silent under --json). */
   protected stderr(line: string): void {
     process.stderr.write(`${line}\n`)

@@ -145,4 +145,18 @@ describe('zoned time', () => {
       assert.deepEqual(back, {year: 2024, month: 8, day: 17, hour: 13, minute: 45, second: 10}, zone)
     }
   })
+
+  it('agrees with Intl at random instants, across transitions, in zones with odd offsets', () => {
+    const zones = ['Europe/Berlin', 'America/Santiago', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns', 'Asia/Tehran']
+    let seed = 42
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+    for (const zone of zones) {
+      const formatter = new Intl.DateTimeFormat('en-US', {timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'})
+      for (let index = 0; index < 400; index++) {
+        const instant = Date.parse('2020-01-01T00:00:00Z') + Math.floor(random() * 8 * 365 * 86_400_000)
+        const parts = Object.fromEntries(formatter.formatToParts(new Date(instant)).filter((part) => part.type !== 'literal').map((part) => [part.type, Number(part.value)]))
+        assert.deepEqual(toLocal(instant, zone), parts, `${zone} at ${new Date(instant).toISOString()}`)
+      }
+    }
+  })
 })

@@ -13,7 +13,7 @@ export default class UserList extends SbqCommand<typeof UserList> {
     const [{listUsers}, {renderUsers}] = await Promise.all([import('../../lib/users/user-service.js'), import('../../lib/output/tables.js')])
     const context = await this.context()
     const users = await listUsers(await this.database(), {status: this.flags.status}, context)
-    this.log(renderUsers(users, context.timeZone, await this.style()))
+    await this.show(async () => renderUsers(users, context.timeZone, await this.style()))
     return users
   }
 }

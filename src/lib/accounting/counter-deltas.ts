@@ -23,7 +23,17 @@ export interface CounterDeltas {
   next: Map<string, number>
 }
 
-const userCounter = /^user>>>(.+)>>>traffic>>>(uplink|downlink)$/
+const userPrefix = 'user>>>'
+const uplinkSuffix = '>>>traffic>>>uplink'
+const downlinkSuffix = '>>>traffic>>>downlink'
+
+/** `user>>>NAME>>>traffic>>>uplink|downlink` → the name and direction; string ops, as this runs per counter. */
+export function parseUserCounter(name: string): {user: string; uplink: boolean} | null {
+  if (!name.startsWith(userPrefix)) return null
+  if (name.endsWith(uplinkSuffix)) return {user: name.slice(userPrefix.length, -uplinkSuffix.length), uplink: true}
+  if (name.endsWith(downlinkSuffix)) return {user: name.slice(userPrefix.length, -downlinkSuffix.length), uplink: false}
+  return null
+}
 
 /**
  * Turns a node's cumulative counters into new traffic, given what was seen last time. Counters are read without
@@ -40,17 +50,16 @@ export function counterDeltas(previous: Baseline | null, snapshot: StatsSnapshot
 
   const restarted = proxyRestarted(previous, snapshot, next, now, rules)
   for (const [name, value] of next) {
-    const match = userCounter.exec(name)
-    if (!match) continue
+    const counter = parseUserCounter(name)
+    if (!counter || counter.user === '') continue
     const delta = restarted ? value : value - (previous.counters.get(name) ?? 0)
     if (delta <= 0) continue
-    const user = match[1]!
-    let traffic = users.get(user)
+    let traffic = users.get(counter.user)
     if (!traffic) {
       traffic = {up: 0, down: 0}
-      users.set(user, traffic)
+      users.set(counter.user, traffic)
     }
-    if (match[2] === 'uplink') traffic.up += delta
+    if (counter.uplink) traffic.up += delta
     else traffic.down += delta
   }
   return {baselineOnly: false, restarted, users, next}

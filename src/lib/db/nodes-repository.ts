@@ -20,14 +20,27 @@ export async function deleteNode(db: Db, id: number): Promise<void> {
   await db.deleteFrom('nodes').where('id', '=', id).execute()
 }
 
+/**
+ * Counters are stored as two parallel arrays (`{"names":[…],"values":[…]}`): at 100k users that is 200k entries, and
+ * arrays serialise and parse several times faster than an object with as many keys.
+ */
+interface StoredCounters {
+  names: string[]
+  values: number[]
+}
+
 export async function readBaseline(db: Db, nodeId: number): Promise<Baseline | null> {
   const row = await db.selectFrom('node_baselines').selectAll().where('node_id', '=', nodeId).executeTakeFirst()
   if (!row) return null
-  return {takenAt: row.taken_at, uptimeSeconds: row.uptime_seconds, counters: new Map(Object.entries(JSON.parse(row.counters) as Record<string, number>))}
+  const stored = JSON.parse(row.counters) as StoredCounters
+  const counters = new Map<string, number>()
+  for (let index = 0; index < stored.names.length; index++) counters.set(stored.names[index]!, stored.values[index]!)
+  return {takenAt: row.taken_at, uptimeSeconds: row.uptime_seconds, counters}
 }
 
 export async function writeBaseline(db: Db, nodeId: number, baseline: Baseline): Promise<void> {
-  const values = {taken_at: baseline.takenAt, uptime_seconds: baseline.uptimeSeconds, counters: JSON.stringify(Object.fromEntries(baseline.counters))}
+  const stored: StoredCounters = {names: [...baseline.counters.keys()], values: [...baseline.counters.values()]}
+  const values = {taken_at: baseline.takenAt, uptime_seconds: baseline.uptimeSeconds, counters: JSON.stringify(stored)}
   await db
     .insertInto('node_baselines')
     .values({node_id: nodeId, ...values})

@@ -3,7 +3,7 @@ import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
 import BetterSqlite3 from 'better-sqlite3'
-import {Kysely, Migrator, SqliteDialect} from 'kysely'
+import {Kysely, Migrator, SqliteDialect, type SqliteDatabase} from 'kysely'
 
 import {migrations} from '../../../migrations/index.js'
 import {SbqError, ExitCode} from '../errors.js'
@@ -26,7 +26,7 @@ const migrationNames = Object.keys(migrations)
  */
 export async function openDatabase(path: string): Promise<Db> {
   const sqlite = openSqlite(path)
-  const db = new Kysely<Database>({dialect: new SqliteDialect({database: sqlite})})
+  const db = new Kysely<Database>({dialect: new SqliteDialect({database: withStatementCache(sqlite)})})
   try {
     await migrate(db, sqlite, path)
   } catch (error) {
@@ -34,6 +34,28 @@ export async function openDatabase(path: string): Promise<Db> {
     throw error
   }
   return db
+}
+
+const cachedStatements = 256
+
+/**
+ * Kysely's SQLite driver prepares every query it runs. Preparing is most of the cost of a small statement, and the
+ * ledger runs the same batched statements hundreds of times per pull, so statements are kept by their SQL text.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>()
+  return {
+    close: () => sqlite.close(),
+    prepare: (sql: string) => {
+      let statement = statements.get(sql)
+      if (!statement) {
+        statement = sqlite.prepare(sql)
+        if (statements.size >= cachedStatements) statements.delete(statements.keys().next().value!)
+        statements.set(sql, statement)
+      }
+      return statement
+    },
+  }
 }
 
 function openSqlite(path: string): BetterSqlite3.Database {

@@ -1,6 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 
 import {formatSize} from '../quotas/size.js'
+import {formatLocalDate, toLocal} from '../time/zoned-time.js'
 
 export {formatSize}
 
@@ -11,8 +12,8 @@ export function formatQuota(bytes: number): string {
 /** `2025-06-30 00:00` in the install's zone; '-' for none. */
 export function formatInstant(iso: string | null, timeZone: string): string {
   if (iso === null) return '-'
-  const text = new Date(iso).toLocaleString('sv-SE', {timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit'})
-  return text
+  const local = toLocal(Date.parse(iso), timeZone)
+  return `${formatLocalDate(local)} ${String(local.hour).padStart(2, '0')}:${String(local.minute).padStart(2, '0')}`
 }
 
 export function formatDate(iso: string | null, timeZone: string): string {

@@ -12,21 +12,39 @@ function table(head: string[], style: ChalkInstance): Table.Table {
   return new Table({head: head.map((title) => style.bold(title)), style: {head: [], border: []}})
 }
 
+/** cli-table3 lays out in time that grows with the square of the rows; long lists get plain aligned columns. */
+const boxedRowLimit = 500
+
+function plainColumns(head: string[], rows: string[][], style: ChalkInstance): string {
+  const widths = head.map((title, column) => Math.max(title.length, ...rows.map((row) => visibleLength(row[column]!))))
+  const line = (cells: string[]) => cells.map((cell, column) => cell + ' '.repeat(widths[column]! - visibleLength(cell))).join('  ').trimEnd()
+  return [style.bold(line(head)), ...rows.map(line)].join('\n')
+}
+
+function visibleLength(text: string): number {
+  return text.replace(/\u001b\[[0-9;]*m/g, '').length
+}
+
 export function renderUsers(users: UserView[], timeZone: string, style: ChalkInstance): string {
   if (users.length === 0) return 'no users yet (add one: sbq user add alice --monthly 100)'
-  const out = table(['name', 'status', 'period used / allowance', '', 'lifetime', 'period end', 'expires'], style)
-  for (const user of users) {
-    out.push([
-      user.name,
-      statusText(user.status, style),
-      `${formatSize(user.periodUsed)} / ${formatQuota(user.allowance)}`,
-      usageBar(user.periodUsed, user.allowance, style),
-      formatSize(user.totalUsed),
-      formatDate(user.periodEnd, timeZone),
-      formatDate(user.expiresAt, timeZone),
-    ])
-  }
+  const head = ['name', 'status', 'period used / allowance', '', 'lifetime', 'period end', 'expires']
+  const rows = users.map((user) => userRow(user, timeZone, style))
+  if (rows.length > boxedRowLimit) return plainColumns(head, rows, style)
+  const out = table(head, style)
+  out.push(...rows)
   return out.toString()
+}
+
+function userRow(user: UserView, timeZone: string, style: ChalkInstance): string[] {
+  return [
+    user.name,
+    statusText(user.status, style),
+    `${formatSize(user.periodUsed)} / ${formatQuota(user.allowance)}`,
+    usageBar(user.periodUsed, user.allowance, style),
+    formatSize(user.totalUsed),
+    formatDate(user.periodEnd, timeZone),
+    formatDate(user.expiresAt, timeZone),
+  ]
 }
 
 function keyValues(rows: Array<[string, string]>): string {

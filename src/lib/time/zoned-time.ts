@@ -53,7 +53,7 @@ export function systemTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'
 }
 
-export function toLocal(epochMs: number, timeZone: string): LocalDateTime {
+function fieldsOf(epochMs: number, timeZone: string): LocalDateTime {
   const parts: Record<string, number> = {}
   for (const part of formatterFor(timeZone).formatToParts(new Date(epochMs))) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value)
@@ -68,11 +68,39 @@ export function toLocal(epochMs: number, timeZone: string): LocalDateTime {
   }
 }
 
+/**
+ * Offsets change only at zone transitions, which fall on a quarter hour in UTC for every zone in use (offsets are
+ * whole quarter hours, transitions happen on the minute 0 or 30 of local time). So one Intl lookup per quarter hour
+ * and zone serves every instant in it; Intl's formatToParts costs tens of microseconds, and a pull or a check asks
+ * for the local time of every user.
+ */
+const quarterHour = 900_000
+const offsetCache = new Map<string, number>()
+
 /** The zone's offset from UTC at an instant, in ms (east positive). */
 export function offsetAt(epochMs: number, timeZone: string): number {
-  const local = toLocal(epochMs, timeZone)
-  const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second)
-  return asUtc - (epochMs - (((epochMs % 1000) + 1000) % 1000))
+  const bucket = Math.floor(epochMs / quarterHour) * quarterHour
+  const key = `${timeZone} ${bucket}`
+  let offset = offsetCache.get(key)
+  if (offset === undefined) {
+    const local = fieldsOf(bucket, timeZone)
+    offset = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second) - bucket
+    if (offsetCache.size > 10_000) offsetCache.clear()
+    offsetCache.set(key, offset)
+  }
+  return offset
+}
+
+export function toLocal(epochMs: number, timeZone: string): LocalDateTime {
+  const shifted = new Date(epochMs + offsetAt(epochMs, timeZone))
+  return {
+    year: shifted.getUTCFullYear(),
+    month: shifted.getUTCMonth() + 1,
+    day: shifted.getUTCDate(),
+    hour: shifted.getUTCHours(),
+    minute: shifted.getUTCMinutes(),
+    second: shifted.getUTCSeconds(),
+  }
 }
 
 const day = 86_400_000
