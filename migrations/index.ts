@@ -3,14 +3,14 @@ import type {Migration} from 'kysely'
 import * as usersQuotasPlans from './0001-users-quotas-plans.js'
 import * as nodesAndLedger from './0002-nodes-and-ledger.js'
 import * as alerts from './0003-alerts.js'
-import * as enforcement from './0005-enforcement.js'
 import * as usageMonthly from './0004-usage-monthly.js'
+import * as enforcement from './0005-enforcement.js'
 
 /** Every migration, in order. Listed by hand so nothing is discovered by scanning a directory at run time. */
 export const migrations: Record<string, Migration> = {
   '0001-users-quotas-plans': usersQuotasPlans,
   '0002-nodes-and-ledger': nodesAndLedger,
   '0003-alerts': alerts,
-  '0005-enforcement': enforcement,
   '0004-usage-monthly': usageMonthly,
+  '0005-enforcement': enforcement,
 }

@@ -61,6 +61,14 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
     return createStyle()
   }
 
+  /**
+   * `--json` output, plain: oclif's logJson colourises on the way out, in time that grows much faster than the
+   * output, and a 100k-user report is megabytes of JSON.
+   */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   /** Renders a human view only when one is wanted: under --json the work of building tables is skipped. */
   protected async show(render: () => string | Promise<string>): Promise<void> {
     if (!this.jsonEnabled()) this.log(await render())

@@ -1,12 +1,14 @@
 import {Flags} from '@oclif/core'
 
 import {SbqCommand} from './base-command.js'
+import {ExitCode, SbqError} from '../lib/errors.js'
 import type {Report} from '../lib/reports/usage-report.js'
 
 export interface ReportNotification {
   text: string
-  sent: boolean
-  reason: string | null
+  /** Channels that took the summary. */
+  sentTo: string[]
+  error: string | null
 }
 
 export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
@@ -47,17 +49,28 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
     } else if (format === 'csv' && !this.jsonEnabled()) {
       const {reportToCsv} = await import('../lib/reports/report-csv.js')
       process.stdout.write(reportToCsv(report))
-    } else if (format === 'table') {
+    } else if (format === 'table' && !this.jsonEnabled()) {
       const style = await this.style()
       this.log(report.kind === 'users' ? renderUsersReport(report, style) : report.kind === 'nodes' ? renderNodesReport(report, style) : renderUserMonthReport(report, style))
-      if (notification) this.log(`\n${notification.text}\n${notification.reason ?? 'summary sent'}`)
+      if (notification) this.log(`\n${notification.text}${notification.error === null ? `\nsummary sent to ${notification.sentTo.join(', ')}` : ''}`)
+    }
+    if (notification?.error) {
+      this.stderr(`error: ${notification.error}`)
+      process.exitCode = ExitCode.unreachable
     }
     return result
   }
 
-  /** Alert channels belong to the alerts code; until it can send a free-form text, say so rather than pretend. */
+  /** The seed's daily report: the summary goes to every alert channel; a failed channel is exit 4 after the report. */
   private async notify(report: Extract<Report, {kind: 'users'}>): Promise<ReportNotification> {
-    const {summaryText} = await import('../lib/reports/report-summary.js')
-    return {text: summaryText(report), sent: false, reason: 'alert channels are not configured yet'}
+    const [{summaryText}, {sendMessage}] = await Promise.all([import('../lib/reports/report-summary.js'), import('../lib/alerts/deliver.js')])
+    const text = summaryText(report)
+    try {
+      const sent = await sendMessage(await this.database(), text, await this.context())
+      return {text, sentTo: sent.map((delivery) => delivery.label), error: null}
+    } catch (error) {
+      if (!(error instanceof SbqError)) throw error
+      return {text, sentTo: [], error: `${error.message}${error.hint ? ` (${error.hint})` : ''}`}
+    }
   }
 }

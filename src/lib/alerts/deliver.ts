@@ -5,7 +5,7 @@ import type {Db} from '../db/open-database.js'
 import {notFound, unreachable} from '../errors.js'
 import {alertDb, type AlertDb} from './alert-tables.js'
 import {channelLabel, findChannels} from './channels.js'
-import {alertBody, testBody} from './messages.js'
+import {alertBody, messageBody, testBody, type WebhookBody} from './messages.js'
 import {alertOfRow, pendingDeliveries, type PendingDelivery} from './outbox.js'
 import {DeliveryError, defaultTransportOptions, sendToChannel, type TransportOptions} from './transport.js'
 
@@ -75,12 +75,20 @@ export interface TestDelivery {
 
 /** Sends a test message through one channel or all of them; fails (exit 4) naming every channel that did not take it. */
 export async function sendTestAlerts(db: Db, id: string | undefined, context: Context, options: Partial<TransportOptions> = {}): Promise<TestDelivery[]> {
+  return broadcast(db, id, testBody(hostname(), context.now), 'test', options)
+}
+
+/** Sends a free-form message (the report summary) through every channel, now; exit 4 naming any that failed. */
+export async function sendMessage(db: Db, text: string, context: Context, options: Partial<TransportOptions> = {}): Promise<TestDelivery[]> {
+  return broadcast(db, undefined, messageBody('summary', text, context.now), 'send the summary to', options)
+}
+
+async function broadcast(db: Db, id: string | undefined, body: WebhookBody, purpose: string, options: Partial<TransportOptions>): Promise<TestDelivery[]> {
   const settings = {...defaultTransportOptions(), ...options}
   const channels = await findChannels(db, id)
   if (channels.length === 0) {
-    throw notFound('NO_ALERT_CHANNELS', 'there are no alert channels to test', 'add one: sbq alert add webhook https://example.com/hook')
+    throw notFound('NO_ALERT_CHANNELS', `there are no alert channels to ${purpose}`, 'add one: sbq alert add webhook https://example.com/hook')
   }
-  const body = testBody(hostname(), context.now)
   const outcomes = await Promise.all(
     channels.map(async (channel) => {
       try {

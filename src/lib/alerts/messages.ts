@@ -3,7 +3,7 @@ import type {Alert, AlertKind} from './due-alerts.js'
 
 /** The JSON a webhook receives, keys in this order. Bytes are integers, times ISO 8601; null where a kind has none. */
 export interface WebhookBody {
-  kind: AlertKind | 'test'
+  kind: AlertKind | 'test' | 'summary'
   user: string | null
   threshold: number | null
   periodStart: string | null
@@ -56,8 +56,13 @@ export function alertBody(alert: Alert, text: string): WebhookBody {
 }
 
 export function testBody(hostname: string, now: number): WebhookBody {
+  return messageBody('test', `sbq: test alert from ${hostname}; alerts from this host will arrive here`, now)
+}
+
+/** A message about no one user in particular: a test, or the daily report's summary. */
+export function messageBody(kind: 'test' | 'summary', text: string, now: number): WebhookBody {
   return {
-    kind: 'test',
+    kind,
     user: null,
     threshold: null,
     periodStart: null,
@@ -65,6 +70,6 @@ export function testBody(hostname: string, now: number): WebhookBody {
     allowance: null,
     expiresAt: null,
     at: iso(now),
-    text: `sbq: test alert from ${hostname}; alerts from this host will arrive here`,
+    text,
   }
 }

@@ -68,6 +68,8 @@ function openSqlite(path: string): BetterSqlite3.Database {
     sqlite.pragma('journal_mode = WAL')
     sqlite.pragma('synchronous = FULL')
     sqlite.pragma('foreign_keys = ON')
+    // The default 2 MB page cache makes a 100k-user pull re-read index pages from the OS; 64 MB holds them.
+    sqlite.pragma('cache_size = -65536')
     return sqlite
   } catch (error) {
     throw new SbqError('DATABASE_UNUSABLE', `database "${path}" cannot be opened: ${describe(error)}`, {

@@ -1,7 +1,7 @@
 import type {Kysely} from 'kysely'
 
 import type {Db} from './open-database.js'
-import type {Database} from './schema.js'
+import type {Database, UserStatus} from './schema.js'
 
 export interface UsageMonthlyTable {
   month: string
@@ -326,4 +326,48 @@ export async function foldMonth(db: Db, month: string, fromDay: string, toDay: s
     dailyRows: Number(deletedManaged.numDeletedRows) + Number(deletedUnmanaged.numDeletedRows),
     monthlyRows: Number(managed.numInsertedOrUpdatedRows ?? 0n) + Number(unmanaged.numInsertedOrUpdatedRows ?? 0n),
   }
+}
+
+/** What a month's report needs of each user: limits (own and plan's), running usage, this period's top-ups. */
+export interface ReportUser {
+  id: number
+  name: string
+  status: UserStatus
+  monthly_quota: number | null
+  reset_day: number | null
+  plan_monthly_quota: number | null
+  plan_reset_day: number | null
+  period_start: number
+  period_up: number
+  period_down: number
+  period_topups: number
+}
+
+/** Every user, lean: a report over 100k users must not pay for credentials and notes it never shows. */
+export async function listReportUsers(db: Db): Promise<ReportUser[]> {
+  const topups = db
+    .selectFrom('topups')
+    .select(['user_id', 'period_start'])
+    .select((eb) => eb.fn.sum<number>('bytes').as('bytes'))
+    .groupBy(['user_id', 'period_start'])
+    .as('t')
+  return db
+    .selectFrom('users')
+    .innerJoin('user_usage as u', 'u.user_id', 'users.id')
+    .leftJoin('plans as p', 'p.id', 'users.plan_id')
+    .leftJoin(topups, (join) => join.onRef('t.user_id', '=', 'users.id').onRef('t.period_start', '=', 'u.period_start'))
+    .select([
+      'users.id',
+      'users.name',
+      'users.status',
+      'users.monthly_quota',
+      'users.reset_day',
+      'p.monthly_quota as plan_monthly_quota',
+      'p.reset_day as plan_reset_day',
+      'u.period_start',
+      'u.period_up',
+      'u.period_down',
+    ])
+    .select((eb) => eb.fn.coalesce('t.bytes', eb.lit(0)).as('period_topups'))
+    .execute()
 }

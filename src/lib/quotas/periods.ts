@@ -16,8 +16,25 @@ function boundaryIn(year: number, month: number, resetDay: number, timeZone: str
   return fromLocal({year, month, day: Math.min(resetDay, daysInMonth(year, month))}, timeZone)
 }
 
+/**
+ * Pulls and checks ask this for every user, and nearly all of them share a period start and a reset day: the answers
+ * are kept (pure function, bounded cache).
+ */
+const boundaryCache = new Map<string, number>()
+
 /** The first period boundary strictly after `instant`. */
 export function nextBoundaryAfter(instant: number, resetDay: number, timeZone: string): number {
+  const key = `${instant} ${resetDay} ${timeZone}`
+  let boundary = boundaryCache.get(key)
+  if (boundary === undefined) {
+    boundary = computeNextBoundary(instant, resetDay, timeZone)
+    if (boundaryCache.size > 10_000) boundaryCache.clear()
+    boundaryCache.set(key, boundary)
+  }
+  return boundary
+}
+
+function computeNextBoundary(instant: number, resetDay: number, timeZone: string): number {
   const local = toLocal(instant, timeZone)
   for (let delta = 0; ; delta++) {
     const {year, month} = addMonths(local.year, local.month, delta)

@@ -1,0 +1,146 @@
+import type {ChalkInstance} from 'chalk'
+import Table from 'cli-table3'
+
+import type {BackupResult} from '../reports/backup.js'
+import type {PruneResult} from '../reports/prune.js'
+import type {NodesReport, ReportHeader, UnmanagedUsage, UserMonthReport, UsersReport} from '../reports/usage-report.js'
+import {formatDate, formatQuota, formatSize, statusText, usageBar} from './format.js'
+
+function table(head: string[], style: ChalkInstance): Table.Table {
+  return new Table({head: head.map((title) => style.bold(title)), style: {head: [], border: []}})
+}
+
+/** Past this many rows cli-table3 takes minutes (it measures every cell); plain aligned columns take milliseconds. */
+const boxedRowLimit = 2000
+
+/** Left-aligned columns two spaces apart, a rule under the header: for reports too long for a boxed table. */
+function plainColumns(head: string[], rows: string[][], style: ChalkInstance): string {
+  const visible = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '').length
+  const widths = head.map((title, column) => Math.max(title.length, ...rows.map((row) => visible(row[column] ?? ''))))
+  const line = (cells: string[]) => cells.map((cell, column) => cell + ' '.repeat(widths[column]! - visible(cell))).join('  ').trimEnd()
+  return [line(head.map((title) => style.bold(title))), widths.map((width) => '─'.repeat(width)).join('  '), ...rows.map(line)].join('\n')
+}
+
+function grid(head: string[], rows: string[][], style: ChalkInstance): string {
+  if (rows.length > boxedRowLimit) return plainColumns(head, rows, style)
+  const out = table(head, style)
+  out.push(...rows)
+  return out.toString()
+}
+
+function title(report: ReportHeader, style: ChalkInstance): string {
+  return style.bold(`usage in ${report.month}`) + ` (${report.timeZone}${report.node === null ? '' : `, node ${report.node}`})`
+}
+
+function unmanagedLine(unmanaged: UnmanagedUsage): string | undefined {
+  if (unmanaged.names === 0) return undefined
+  return `unmanaged (not billed, not in the totals): ${formatSize(unmanaged.total)} (up ${formatSize(unmanaged.up)}, down ${formatSize(unmanaged.down)}) by ${unmanaged.names} ${unmanaged.names === 1 ? 'name' : 'names'}`
+}
+
+export function renderUsersReport(report: UsersReport, style: ChalkInstance): string {
+  const parts = [title(report, style)]
+  if (report.rows.length === 0) {
+    parts.push(`no users with traffic in ${report.month}`)
+  } else {
+    // Formatting a date in a zone is slow and users share a few periods: format each one once.
+    const periods = new Map<string, string>()
+    const periodText = (start: string, end: string) => {
+      const key = `${start}/${end}`
+      let text = periods.get(key)
+      if (text === undefined) {
+        text = `${formatDate(start, report.timeZone)} → ${formatDate(end, report.timeZone)}`
+        periods.set(key, text)
+      }
+      return text
+    }
+    const head = ['user', 'status', 'up', 'down', 'total', 'quota', '% of quota', 'billing period']
+    const rows = report.rows.map((row) => [
+      row.name,
+      statusText(row.status, style),
+      formatSize(row.up),
+      formatSize(row.down),
+      formatSize(row.total),
+      row.allowance === null ? '-' : formatQuota(row.allowance),
+      row.allowance === null ? '-' : row.periodUsed === null ? 'unknown (pruned)' : usageBar(row.periodUsed, row.allowance, style),
+      row.periodStart === null || row.periodEnd === null ? '-' : periodText(row.periodStart, row.periodEnd),
+    ])
+    const label = report.rows.length < report.users ? `total (all ${report.users} users)` : 'total'
+    rows.push([style.bold(label), '', formatSize(report.totals.up), formatSize(report.totals.down), style.bold(formatSize(report.totals.total)), '', '', ''])
+    parts.push(grid(head, rows, style))
+    parts.push(style.dim(`% of quota: each user's whole usage in their billing period in force on ${formatDate(report.periodsAt, report.timeZone)}`))
+  }
+  const unmanaged = unmanagedLine(report.unmanaged)
+  if (unmanaged) parts.push(unmanaged)
+  return parts.join('\n')
+}
+
+export function renderNodesReport(report: NodesReport, style: ChalkInstance): string {
+  const parts = [title(report, style)]
+  if (report.rows.length === 0) {
+    parts.push(`no traffic on any node in ${report.month}`)
+  } else {
+    const out = table(['node', 'users', 'up', 'down', 'total', 'unmanaged'], style)
+    for (const row of report.rows) {
+      out.push([row.name, String(row.users), formatSize(row.up), formatSize(row.down), formatSize(row.total), row.unmanaged === 0 ? '-' : formatSize(row.unmanaged)])
+    }
+    out.push([style.bold('total'), '', formatSize(report.totals.up), formatSize(report.totals.down), style.bold(formatSize(report.totals.total)), report.unmanaged.total === 0 ? '-' : formatSize(report.unmanaged.total)])
+    parts.push(out.toString())
+  }
+  const unmanaged = unmanagedLine(report.unmanaged)
+  if (unmanaged) parts.push(unmanaged)
+  return parts.join('\n')
+}
+
+const dayBarWidth = 20
+
+/** A bar scaled to the busiest day, so the shape of the month shows whatever the quota. */
+function dayBar(value: number, busiest: number): string {
+  return busiest === 0 ? '' : '█'.repeat(Math.round((value / busiest) * dayBarWidth))
+}
+
+export function renderUserMonthReport(report: UserMonthReport, style: ChalkInstance): string {
+  const parts = [`${title(report, style)} for ${report.user} (${statusText(report.status, style)})`]
+  const busiest = Math.max(0, ...report.days.map((day) => day.total))
+  const out = table(['day', 'up', 'down', 'total', ''], style)
+  if (report.folded) out.push(['folded by prune', formatSize(report.folded.up), formatSize(report.folded.down), formatSize(report.folded.total), ''])
+  for (const day of report.days) out.push([day.day, formatSize(day.up), formatSize(day.down), formatSize(day.total), style.cyan(dayBar(day.total, busiest))])
+  out.push([style.bold('total'), formatSize(report.totals.up), formatSize(report.totals.down), style.bold(formatSize(report.totals.total)), ''])
+  parts.push(out.toString())
+  const period = report.currentPeriod
+  if (period) {
+    parts.push(
+      `current period ${formatDate(period.start, report.timeZone)} → ${formatDate(period.end, report.timeZone)}: ${formatSize(period.used)} of ${formatQuota(period.allowance)} ${usageBar(period.used, period.allowance, style)}`.trimEnd(),
+    )
+  } else {
+    parts.push(style.dim('no current period: the user was removed'))
+  }
+  return parts.join('\n')
+}
+
+const sparks = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
+
+/** One character per value, scaled to the largest: `▁▁▃█▅`. Zero is a space, so idle days stand out from light ones. */
+export function sparkline(values: readonly number[]): string {
+  const largest = Math.max(0, ...values)
+  return values
+    .map((value) => {
+      if (value <= 0) return largest === 0 ? sparks[0] : ' '
+      return sparks[Math.min(sparks.length - 1, Math.ceil((value / largest) * sparks.length) - 1)]
+    })
+    .join('')
+}
+
+export function renderPruneResult(result: PruneResult): string {
+  const rounded = result.requested === result.cutoff ? '' : ` (the requested ${result.requested} rounded down to a month's first day: only whole months are folded)`
+  if (result.months.length === 0) return `nothing to prune before ${result.cutoff}${rounded}`
+  return [
+    `folded ${result.months.length === 1 ? `month ${result.months[0]}` : `months ${result.months[0]} to ${result.months.at(-1)}`} into monthly totals: ${result.dailyRowsDeleted} daily rows deleted, ${result.monthlyRowsWritten} monthly rows written`,
+    `daily usage before ${result.cutoff} is now kept per month${rounded}; reports for those months show the same totals`,
+  ].join('\n')
+}
+
+export function renderBackupResult(result: BackupResult): string {
+  const lines = [`backed up to ${result.path} (${formatSize(result.bytes)})`]
+  for (const path of result.removed) lines.push(`removed old backup ${path}`)
+  return lines.join('\n')
+}

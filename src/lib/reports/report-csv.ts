@@ -1,0 +1,33 @@
+import {toCsv, type CsvField} from './csv.js'
+import type {Report} from './usage-report.js'
+
+/**
+ * A report as RFC 4180 CSV with a header row and integer bytes. The first column says what a row is (`user`, `node`,
+ * `day`, `total`, `unmanaged`), so the unmanaged line never reads as a user and the totals row is easy to skip.
+ */
+export function reportToCsv(report: Report): string {
+  switch (report.kind) {
+    case 'users': {
+      const rows: CsvField[][] = [['kind', 'name', 'status', 'up', 'down', 'total', 'monthly_quota', 'allowance', 'period_start', 'period_end', 'period_used', 'percent']]
+      for (const row of report.rows) {
+        rows.push(['user', row.name, row.status, row.up, row.down, row.total, row.monthlyQuota, row.allowance, row.periodStart, row.periodEnd, row.periodUsed, row.percent])
+      }
+      rows.push(['total', '', '', report.totals.up, report.totals.down, report.totals.total, null, null, null, null, null, null])
+      rows.push(['unmanaged', '', '', report.unmanaged.up, report.unmanaged.down, report.unmanaged.total, null, null, null, null, null, null])
+      return toCsv(rows)
+    }
+    case 'nodes': {
+      const rows: CsvField[][] = [['kind', 'name', 'users', 'up', 'down', 'total', 'unmanaged']]
+      for (const row of report.rows) rows.push(['node', row.name, row.users, row.up, row.down, row.total, row.unmanaged])
+      rows.push(['total', '', null, report.totals.up, report.totals.down, report.totals.total, report.unmanaged.total])
+      return toCsv(rows)
+    }
+    case 'user': {
+      const rows: CsvField[][] = [['kind', 'day', 'up', 'down', 'total']]
+      if (report.folded) rows.push(['folded', report.month, report.folded.up, report.folded.down, report.folded.total])
+      for (const day of report.days) rows.push(['day', day.day, day.up, day.down, day.total])
+      rows.push(['total', '', report.totals.up, report.totals.down, report.totals.total])
+      return toCsv(rows)
+    }
+  }
+}

@@ -1,0 +1,355 @@
+import type {Context} from '../context.js'
+import type {Db} from '../db/open-database.js'
+import {
+  dailyUsageOf,
+  hasNodeHistory,
+  hasUserHistory,
+  listReportUsers,
+  newestRolledUpMonth,
+  rolledUpUsageOf,
+  topupsForPeriods,
+  unmanagedUsageByName,
+  unmanagedUsageByNode,
+  usageByNode,
+  usageByUser,
+  type NamedUsage,
+  type ReportUser,
+  type UsageSpan,
+} from '../db/reports-repository.js'
+import type {UserStatus} from '../db/schema.js'
+import {findUserRecord} from '../db/users-repository.js'
+import {invalidInput, notFound} from '../errors.js'
+import {effectiveLimits, periodAllowance, type Limits} from '../quotas/limits.js'
+import {currentPeriod, type Period} from '../quotas/periods.js'
+import {localDay} from '../time/zoned-time.js'
+import {iso, toUserView} from '../users/user-view.js'
+import {currentMonth, monthKey, parseMonth, type MonthRange} from './month-range.js'
+
+export interface ReportOptions {
+  /** `YYYY-MM`; the current month in the install's zone when absent. */
+  month?: string
+  user?: string
+  node?: string
+  byNode?: boolean
+  top?: number
+  active?: boolean
+}
+
+export interface Usage {
+  up: number
+  down: number
+  total: number
+}
+
+/** The month a report covers; `from`/`to` are its local midnights as ISO instants. */
+export interface ReportHeader {
+  month: string
+  timeZone: string
+  from: string
+  to: string
+  node: string | null
+}
+
+/** Traffic of names sbq does not manage: reported on its own line, never in the managed totals. */
+export interface UnmanagedUsage extends Usage {
+  names: number
+}
+
+export interface UserReportRow extends Usage {
+  name: string
+  /** `removed` for a name with traffic this month that is no longer a user. */
+  status: UserStatus | 'removed'
+  /** The rest is null for removed users. */
+  monthlyQuota: number | null
+  /** Monthly quota plus that period's top-ups; 0 means unlimited. */
+  allowance: number | null
+  /** The billing period the percentage is of: the one in force at the report's reference instant. */
+  periodStart: string | null
+  periodEnd: string | null
+  /** All of the user's traffic in that period (every node, whatever --node says); null when pruning lost part of it. */
+  periodUsed: number | null
+  /** periodUsed / allowance in percent, one decimal; null when unlimited or unknown. */
+  percent: number | null
+}
+
+export interface UsersReport extends ReportHeader {
+  kind: 'users'
+  /** Each user's percentage is of their billing period in force at this instant (the month's last moment, or now). */
+  periodsAt: string
+  rows: UserReportRow[]
+  /** How many rows there were before --top. */
+  users: number
+  /** Over every row, --top or not. */
+  totals: Usage
+  unmanaged: UnmanagedUsage
+}
+
+export interface NodeReportRow extends Usage {
+  name: string
+  /** Managed names with traffic on the node. */
+  users: number
+  /** Unmanaged bytes on the node, not in `total`. */
+  unmanaged: number
+}
+
+export interface NodesReport extends ReportHeader {
+  kind: 'nodes'
+  rows: NodeReportRow[]
+  totals: Usage
+  unmanaged: UnmanagedUsage
+}
+
+export interface DayRow extends Usage {
+  /** `YYYY-MM-DD`, a local day. */
+  day: string
+}
+
+export interface UserCurrentPeriod {
+  start: string
+  end: string
+  used: number
+  allowance: number
+  percent: number | null
+}
+
+export interface UserMonthReport extends ReportHeader {
+  kind: 'user'
+  user: string
+  status: UserStatus | 'removed'
+  /** Every day of the month up to today (or the month's end), zeros included. */
+  days: DayRow[]
+  /** Bytes of the month that prune folded into a monthly total, so no longer split by day; null when none. */
+  folded: Usage | null
+  totals: Usage
+  /** The user's current billing period so far (from the running totals quota checks use); null for a removed user. */
+  currentPeriod: UserCurrentPeriod | null
+}
+
+export type Report = UsersReport | NodesReport | UserMonthReport
+
+export async function buildReport(db: Db, options: ReportOptions, context: Context): Promise<Report> {
+  const range = options.month === undefined ? currentMonth(context.now, context.timeZone) : parseMonth(options.month, context.timeZone)
+  if (options.top !== undefined && (!Number.isInteger(options.top) || options.top < 1)) {
+    throw invalidInput('INVALID_TOP', `--top "${options.top}" is not a positive whole number`, 'give how many rows to show, like --top 10')
+  }
+  if (options.node !== undefined && !(await hasNodeHistory(db, options.node))) {
+    throw notFound('NODE_NOT_FOUND', `node "${options.node}" does not exist and has no usage history`, 'see: sbq node list')
+  }
+  const header: ReportHeader = {month: range.month, timeZone: context.timeZone, from: iso(range.start), to: iso(range.end), node: options.node ?? null}
+  if (options.user !== undefined) return userMonthReport(db, options.user, range, header, context)
+  if (options.byNode) return nodesReport(db, range, header)
+  return usersReport(db, range, header, options, context)
+}
+
+/** A calendar month's history: its daily rows and its rollups (the `endDay` of a month is the next month's first day). */
+export function monthSpan(range: MonthRange, node?: string): UsageSpan {
+  return {fromDay: range.firstDay, toDay: range.endDay, fromMonth: range.month, toMonth: range.endDay.slice(0, 7), node}
+}
+
+function usage(row: {up: number; down: number}): Usage {
+  return {up: row.up, down: row.down, total: row.up + row.down}
+}
+
+/** Totals are added up from the rows SQL already summed, so a totals row always equals the sum of the rows above it. */
+function sumUsage(rows: readonly Usage[]): Usage {
+  let up = 0
+  let down = 0
+  for (const row of rows) {
+    up += row.up
+    down += row.down
+  }
+  return {up, down, total: up + down}
+}
+
+function percentOf(used: number | null, allowance: number | null): number | null {
+  if (used === null || allowance === null || allowance === 0) return null
+  return Math.round((used / allowance) * 1000) / 10
+}
+
+function unmanagedSummary(rows: NamedUsage[]): UnmanagedUsage {
+  return {...sumUsage(rows.map(usage)), names: rows.length}
+}
+
+/** The instant whose billing periods a month's percentages are of: now for the current month, else the month's last moment. */
+function referenceInstant(range: MonthRange, now: number): number {
+  return Math.min(Math.max(now, range.start), range.end - 1)
+}
+
+async function usersReport(db: Db, range: MonthRange, header: ReportHeader, options: ReportOptions, context: Context): Promise<UsersReport> {
+  const span = monthSpan(range, options.node)
+  const [monthUsage, unmanaged, records] = await Promise.all([usageByUser(db, span), unmanagedUsageByName(db, span), listReportUsers(db)])
+  const byName = new Map(monthUsage.map((row) => [row.name, row]))
+  const reference = referenceInstant(range, context.now)
+  const periods = await periodUsages(db, records, reference, range, options.node === undefined ? byName : undefined, context)
+
+  const rows: UserReportRow[] = []
+  for (const record of records) {
+    const month = byName.get(record.name)
+    byName.delete(record.name)
+    const period = periods.get(record.name)!
+    rows.push({
+      name: record.name,
+      status: record.status,
+      ...usage(month ?? {up: 0, down: 0}),
+      monthlyQuota: period.monthlyQuota,
+      allowance: period.allowance,
+      periodStart: iso(period.period.start),
+      periodEnd: iso(period.period.end),
+      periodUsed: period.used,
+      percent: percentOf(period.used, period.allowance),
+    })
+  }
+  for (const removed of byName.values()) {
+    rows.push({name: removed.name, status: 'removed', ...usage(removed), monthlyQuota: null, allowance: null, periodStart: null, periodEnd: null, periodUsed: null, percent: null})
+  }
+  // Busiest first; users without traffic come last, by name.
+  rows.sort(byTotalThenName)
+  const listed = options.active ? rows.filter((row) => row.total > 0) : rows
+  return {
+    kind: 'users',
+    ...header,
+    periodsAt: iso(reference),
+    rows: options.top === undefined ? listed : listed.slice(0, options.top),
+    users: listed.length,
+    totals: sumUsage(listed),
+    unmanaged: unmanagedSummary(unmanaged),
+  }
+}
+
+function byTotalThenName(a: Usage & {name: string}, b: Usage & {name: string}): number {
+  return b.total - a.total || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+}
+
+function limitsOfReportUser(user: ReportUser): Limits {
+  const plan = user.plan_monthly_quota === null ? null : {monthly_quota: user.plan_monthly_quota, total_quota: null, reset_day: user.plan_reset_day, max_ips: null}
+  return effectiveLimits({monthly_quota: user.monthly_quota, total_quota: null, reset_day: user.reset_day, max_ips: null}, plan)
+}
+
+interface PeriodUsage {
+  period: Period
+  monthlyQuota: number
+  allowance: number
+  used: number | null
+}
+
+/**
+ * Each user's billing period at `reference`, its allowance and its usage. The period the running totals hold is read
+ * from them (what quota checks use); an earlier one is summed from history, one query per distinct period, reusing
+ * the month's sums when the period is the month itself.
+ */
+async function periodUsages(
+  db: Db,
+  records: ReportUser[],
+  reference: number,
+  range: MonthRange,
+  wholeMonthUsage: Map<string, NamedUsage> | undefined,
+  context: Context,
+): Promise<Map<string, PeriodUsage>> {
+  const result = new Map<string, PeriodUsage>()
+  const pastPeriods = new Map<string, {period: Period; users: ReportUser[]}>()
+  // Time-zone arithmetic is slow and users share a handful of (stored start, reset day) pairs: work each out once.
+  const periodCache = new Map<string, Period>()
+  for (const record of records) {
+    const limits = limitsOfReportUser(record)
+    const cacheKey = `${record.period_start}:${limits.resetDay}`
+    let period = periodCache.get(cacheKey)
+    if (period === undefined) {
+      period = currentPeriod(record.period_start, reference, limits.resetDay, context.timeZone)
+      periodCache.set(cacheKey, period)
+    }
+    if (period.start === record.period_start) {
+      result.set(record.name, {period, monthlyQuota: limits.monthlyQuota, allowance: periodAllowance(limits.monthlyQuota, record.period_topups), used: record.period_up + record.period_down})
+      continue
+    }
+    const key = `${period.start}:${period.end}`
+    const group = pastPeriods.get(key) ?? {period, users: []}
+    group.users.push(record)
+    pastPeriods.set(key, group)
+  }
+  if (pastPeriods.size === 0) return result
+
+  const topups = await topupsForPeriods(db, [...new Set([...pastPeriods.values()].map((group) => group.period.start))])
+  const topupOf = new Map(topups.map((row) => [`${row.user_id}:${row.period_start}`, row.bytes]))
+  const keptFrom = await keptDailyFrom(db)
+  for (const {period, users} of pastPeriods.values()) {
+    const fromDay = localDay(period.start, context.timeZone)
+    const toDay = localDay(period.end, context.timeZone)
+    const known = spanIsKnown(fromDay, keptFrom) && spanIsKnown(toDay, keptFrom)
+    let usedByName: Map<string, NamedUsage> | undefined
+    if (known) {
+      usedByName =
+        wholeMonthUsage !== undefined && fromDay === range.firstDay && toDay === range.endDay
+          ? wholeMonthUsage
+          : new Map((await usageByUser(db, {fromDay, toDay, fromMonth: fromDay.slice(0, 7), toMonth: toDay.slice(0, 7)})).map((row) => [row.name, row]))
+    }
+    for (const record of users) {
+      const limits = limitsOfReportUser(record)
+      const used = usedByName?.get(record.name)
+      result.set(record.name, {
+        period,
+        monthlyQuota: limits.monthlyQuota,
+        allowance: periodAllowance(limits.monthlyQuota, topupOf.get(`${record.id}:${period.start}`) ?? 0),
+        used: usedByName === undefined ? null : used === undefined ? 0 : used.up + used.down,
+      })
+    }
+  }
+  return result
+}
+
+/** The first day whose daily rows prune kept; days before it survive only as whole-month totals. */
+async function keptDailyFrom(db: Db): Promise<string | undefined> {
+  const newest = await newestRolledUpMonth(db)
+  if (newest === undefined) return undefined
+  const [year, month] = newest.split('-').map(Number) as [number, number]
+  return month === 12 ? `${monthKey(year + 1, 1)}-01` : `${monthKey(year, month + 1)}-01`
+}
+
+/** A period edge splits no folded month when it is after the prune horizon or on a month's first day. */
+function spanIsKnown(edgeDay: string, keptFrom: string | undefined): boolean {
+  return keptFrom === undefined || edgeDay >= keptFrom || edgeDay.endsWith('-01')
+}
+
+async function nodesReport(db: Db, range: MonthRange, header: ReportHeader): Promise<NodesReport> {
+  const span = monthSpan(range, header.node ?? undefined)
+  const [nodes, unmanagedNodes, unmanagedNames] = await Promise.all([usageByNode(db, span), unmanagedUsageByNode(db, span), unmanagedUsageByName(db, span)])
+  const unmanagedOf = new Map(unmanagedNodes.map((row) => [row.name, row.up + row.down]))
+  const rows: NodeReportRow[] = nodes.map((node) => ({name: node.name, ...usage(node), users: node.users, unmanaged: unmanagedOf.get(node.name) ?? 0}))
+  for (const node of unmanagedNodes) {
+    if (!rows.some((row) => row.name === node.name)) rows.push({name: node.name, up: 0, down: 0, total: 0, users: 0, unmanaged: node.up + node.down})
+  }
+  rows.sort(byTotalThenName)
+  return {kind: 'nodes', ...header, rows, totals: sumUsage(rows), unmanaged: unmanagedSummary(unmanagedNames)}
+}
+
+async function userMonthReport(db: Db, name: string, range: MonthRange, header: ReportHeader, context: Context): Promise<UserMonthReport> {
+  const record = await findUserRecord(db, name)
+  if (!record && !(await hasUserHistory(db, name))) {
+    throw notFound('USER_NOT_FOUND', `user "${name}" does not exist and has no usage history`, 'see: sbq user list')
+  }
+  const node = header.node ?? undefined
+  const [daily, rolledUp] = await Promise.all([dailyUsageOf(db, name, range.firstDay, range.endDay, node), rolledUpUsageOf(db, name, range.month, node)])
+  const byDay = new Map(daily.map((row) => [row.day, row]))
+  const lastDay = localDay(Math.min(Math.max(context.now, range.start), range.end - 1), context.timeZone)
+  const days: DayRow[] = []
+  for (let day = 1; ; day++) {
+    const key = `${range.month}-${String(day).padStart(2, '0')}`
+    if (key > lastDay) break
+    days.push({day: key, ...usage(byDay.get(key) ?? {up: 0, down: 0})})
+  }
+  const folded = rolledUp === undefined ? null : usage(rolledUp)
+  let current: UserCurrentPeriod | null = null
+  if (record) {
+    const view = toUserView(record, context)
+    current = {start: view.periodStart, end: view.periodEnd, used: view.periodUsed, allowance: view.allowance, percent: percentOf(view.periodUsed, view.allowance)}
+  }
+  return {
+    kind: 'user',
+    ...header,
+    user: name,
+    status: record?.status ?? 'removed',
+    days,
+    folded,
+    totals: sumUsage(folded === null ? days : [...days, folded]),
+    currentPeriod: current,
+  }
+}
