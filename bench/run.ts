@@ -38,6 +38,7 @@ async function main(): Promise<number> {
     name: scenario.name,
     args: scenario.args,
     targetSeconds: scenario.targetSeconds ?? null,
+    targets: scenario.targets ?? {},
     sizes: [],
   }))
   for (const size of settings.sizes) {
@@ -90,7 +91,7 @@ async function prepare(size: number, dir: string, stubAddress: Promise<string>, 
   let phase = performance.now()
   const address = await stubAddress
   const dbPath = join(dir, 'sbq.db')
-  await seedDatabase(dbPath, {users: size, nodeApi: address})
+  await seedDatabase(dbPath, {users: size, nodeApi: address, dir})
   const target = {size, dbPath, dir, stubAddress: address}
   progress(`${size} users: stub on ${address}, database seeded (${elapsed(phase)})`)
 

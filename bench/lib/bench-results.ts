@@ -18,6 +18,8 @@ export interface SizeResult {
   stdoutBytes: number | null
   /** Against the scenario's target, which binds every size up to the target's; null where none applies. */
   verdict: Verdict
+  /** The bound this size was held to, in seconds. */
+  targetSeconds: number | null
   error: string | null
 }
 
@@ -25,6 +27,7 @@ export interface ScenarioResult {
   name: string
   args: string[]
   targetSeconds: number | null
+  targets: Record<number, number>
   sizes: SizeResult[]
 }
 
@@ -33,7 +36,8 @@ export function measuredResult(scenario: Scenario, size: number, runs: RunMeasur
   const {median, min, max} = summarise(runsMs)
   const rssKb = runs.map((run) => run.rssKb)
   const known = rssKb.filter((kb): kb is number => kb !== null)
-  const bound = scenario.targetSeconds !== undefined && size <= targetSize ? scenario.targetSeconds * 1000 : null
+  const seconds = targetFor(scenario, size)
+  const bound = seconds === null ? null : seconds * 1000
   return {
     size,
     runsMs,
@@ -44,13 +48,19 @@ export function measuredResult(scenario: Scenario, size: number, runs: RunMeasur
     rssMb: known.length === 0 ? null : round(Math.max(...known) / 1024),
     stdoutBytes: runs[runs.length - 1]?.stdoutBytes ?? null,
     verdict: bound === null ? null : median <= bound ? 'PASS' : 'MISS',
+    targetSeconds: seconds,
     error: null,
   }
 }
 
+/** The bound at this size: a size-specific one, else the 100k target for every size up to 100k. */
+export function targetFor(scenario: Pick<Scenario, 'targetSeconds' | 'targets'>, size: number): number | null {
+  return scenario.targets?.[size] ?? (scenario.targetSeconds !== undefined && size <= targetSize ? scenario.targetSeconds : null)
+}
+
 export function failedResult(size: number, error: unknown): SizeResult {
   const message = error instanceof Error ? error.message : String(error)
-  return {size, runsMs: [], rssKb: [], medianMs: null, minMs: null, maxMs: null, rssMb: null, stdoutBytes: null, verdict: 'FAIL', error: message}
+  return {size, runsMs: [], rssKb: [], medianMs: null, minMs: null, maxMs: null, rssMb: null, stdoutBytes: null, verdict: 'FAIL', targetSeconds: null, error: message}
 }
 
 function round(value: number): number {
