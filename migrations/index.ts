@@ -5,6 +5,7 @@ import * as nodesAndLedger from './0002-nodes-and-ledger.js'
 import * as alerts from './0003-alerts.js'
 import * as usageMonthly from './0004-usage-monthly.js'
 import * as enforcement from './0005-enforcement.js'
+import * as inform from './0006-inform.js'
 
 /** Every migration, in order. Listed by hand so nothing is discovered by scanning a directory at run time. */
 export const migrations: Record<string, Migration> = {
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0003-alerts': alerts,
   '0004-usage-monthly': usageMonthly,
   '0005-enforcement': enforcement,
+  '0006-inform': inform,
 }

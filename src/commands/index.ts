@@ -10,6 +10,7 @@ import ConfigSet from './config/set.js'
 import NodeAdd from './node/add.js'
 import NodeList from './node/list.js'
 import NodeRemove from './node/remove.js'
+import NodeRotateToken from './node/rotate-token.js'
 import NodeShow from './node/show.js'
 import NodeSync from './node/sync.js'
 import NodeTest from './node/test.js'
@@ -22,6 +23,9 @@ import QuotaSet from './quota/set.js'
 import QuotaTopup from './quota/topup.js'
 import Report from './report.js'
 import Reset from './reset.js'
+import Serve from './serve.js'
+import ScheduleInstall from './schedule/install.js'
+import ScheduleRemove from './schedule/remove.js'
 import StatsPull from './stats/pull.js'
 import UserAdd from './user/add.js'
 import UserDisable from './user/disable.js'
@@ -42,6 +46,7 @@ export const COMMANDS = {
   'node:add': NodeAdd,
   'node:list': NodeList,
   'node:remove': NodeRemove,
+  'node:rotate-token': NodeRotateToken,
   'node:show': NodeShow,
   'node:sync': NodeSync,
   'node:test': NodeTest,
@@ -54,6 +59,9 @@ export const COMMANDS = {
   'quota:topup': QuotaTopup,
   report: Report,
   reset: Reset,
+  serve: Serve,
+  'schedule:install': ScheduleInstall,
+  'schedule:remove': ScheduleRemove,
   'stats:pull': StatsPull,
   'user:add': UserAdd,
   'user:disable': UserDisable,

@@ -5,23 +5,30 @@ import type {ScheduleResult} from '../../lib/schedule/schedule-service.js'
 
 export default class ScheduleInstall extends SbqCommand<typeof ScheduleInstall> {
   static override summary = 'Run sbq check on a schedule: a systemd timer, or a crontab line with --cron'
-  static override examples = ['<%= config.bin %> schedule install --every 1m', '<%= config.bin %> schedule install --cron >> /etc/cron.d/sbq']
+  static override examples = [
+    '<%= config.bin %> schedule install --every 1m',
+    '<%= config.bin %> schedule install --cron >> /etc/cron.d/sbq',
+    '<%= config.bin %> schedule install --serve --listen 127.0.0.1:8787 --every 1m',
+  ]
   static override flags = {
     every: Flags.string({description: 'how often (10s to 24h, e.g. 30s, 1m, 5m, 1h)', default: '1m'}),
     cron: Flags.boolean({description: 'print a line for /etc/cron.d instead of installing a systemd timer'}),
     'unit-dir': Flags.string({description: 'where the unit files go', default: '/etc/systemd/system'}),
-    enable: Flags.boolean({description: 'reload systemd and start the timer', default: true, allowNo: true}),
+    enable: Flags.boolean({description: 'reload systemd and start the timer (or the service)', default: true, allowNo: true}),
+    serve: Flags.boolean({description: 'install sbq serve as a service that also runs the check every --every, instead of a timer', exclusive: ['cron']}),
+    listen: Flags.string({description: 'with --serve: HOST:PORT sbq serve listens on', default: '127.0.0.1:8787'}),
   }
 
   async run(): Promise<ScheduleResult> {
-    const [{cronSchedule, installSchedule}, {defaultDatabasePath}, {realpathSync}] = await Promise.all([
+    const [{cronSchedule, installSchedule, installServe}, {defaultDatabasePath}, {realpathSync}] = await Promise.all([
       import('../../lib/schedule/schedule-service.js'),
       import('../../lib/db/open-database.js'),
       import('node:fs'),
     ])
     const input = {every: this.flags.every, sbqPath: realpathSync(process.argv[1]!), database: this.flags.db ?? defaultDatabasePath(), unitDir: this.flags['unit-dir'], enable: this.flags.enable}
-    const result = this.flags.cron ? cronSchedule(input) : installSchedule(input)
+    const result = this.flags.cron ? cronSchedule(input) : this.flags.serve ? installServe({...input, listen: this.flags.listen}) : installSchedule(input)
     if (result.crontab) this.log(result.crontab)
+    else if (this.flags.serve) this.log(`wrote ${result.files[0]}${result.enabled ? '; sbq serve is running (systemctl status sbq-serve)' : ''}`)
     else this.log(`wrote ${result.files.join(' and ')}${result.enabled ? '; the timer is running (systemctl list-timers sbq-check.timer)' : ''}`)
     return result
   }

@@ -2,7 +2,8 @@ import type {Context} from '../context.js'
 import {listNodes, recordNodePull} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
 import type {NodeRow} from '../db/schema.js'
-import {SbqError} from '../errors.js'
+import {invalidInput, SbqError} from '../errors.js'
+import {deliverPushes, type PushReport} from '../inform/outbox.js'
 import {connectNode} from '../nodes/connect.js'
 import {requireNode} from '../nodes/node-service.js'
 import type {StatsSnapshot} from '../proxies/proxy-api.js'
@@ -21,6 +22,8 @@ export interface NodePull {
   baseline: boolean
   restarted: boolean
   error: string | null
+  /** For a node with an inform URL: what reached the central receiver after this pull. */
+  push: PushReport | null
 }
 
 export interface PullResult {
@@ -32,7 +35,7 @@ export interface PullResult {
  * no usage and does not stop the others.
  */
 export async function pullNodes(db: Db, options: {node?: string}, context: Context): Promise<PullResult> {
-  const nodes = options.node === undefined ? await listNodes(db) : [await requireNode(db, options.node)]
+  const nodes = options.node === undefined ? (await listNodes(db)).filter((node) => !reportsItself(node)) : [pullable(await requireNode(db, options.node))]
   const reads = await Promise.all(nodes.map((node) => readNode(node)))
   const results: NodePull[] = []
   for (const [index, node] of nodes.entries()) {
@@ -43,9 +46,23 @@ export async function pullNodes(db: Db, options: {node?: string}, context: Conte
       continue
     }
     const record = await recordPull(db, node, read.snapshot, read.observedAt, context)
-    results.push(succeeded(node, record, read.snapshot))
+    // After the commit: the push is queued with the usage, so a receiver that is down loses nothing.
+    const push = node.inform_url === null ? null : await deliverPushes(db, node)
+    results.push({...succeeded(node, record, read.snapshot), push})
   }
   return {nodes: results}
+}
+
+/** 3x-ui nodes have no counters to read: they POST their traffic to `sbq serve`. */
+function reportsItself(node: NodeRow): boolean {
+  return node.type === '3x-ui'
+}
+
+function pullable(node: NodeRow): NodeRow {
+  if (reportsItself(node)) {
+    throw invalidInput('NODE_NOT_PULLED', `node "${node.name}" reports its own traffic and cannot be pulled`, 'its traffic arrives through sbq serve; see: sbq node show ' + node.name)
+  }
+  return node
 }
 
 async function readNode(node: NodeRow): Promise<{snapshot: StatsSnapshot; observedAt: number} | {error: string}> {
@@ -64,7 +81,7 @@ async function readNode(node: NodeRow): Promise<{snapshot: StatsSnapshot; observ
   }
 }
 
-function succeeded(node: NodeRow, record: PullRecord, snapshot: StatsSnapshot): NodePull {
+function succeeded(node: NodeRow, record: PullRecord, snapshot: StatsSnapshot): Omit<NodePull, 'push'> {
   return {
     name: node.name,
     ok: true,
@@ -80,5 +97,5 @@ function succeeded(node: NodeRow, record: PullRecord, snapshot: StatsSnapshot): 
 }
 
 function failed(node: NodeRow, error: string): NodePull {
-  return {name: node.name, ok: false, users: 0, unmanaged: 0, up: 0, down: 0, uptime: null, baseline: false, restarted: false, error}
+  return {name: node.name, ok: false, users: 0, unmanaged: 0, up: 0, down: 0, uptime: null, baseline: false, restarted: false, error, push: null}
 }

@@ -70,8 +70,8 @@ export interface EventsTable {
   actor: Actor
 }
 
-export type NodeType = 'xray' | 'v2ray' | 'sing-box' | 'sing-box-ssm'
-export const nodeTypes: readonly NodeType[] = ['xray', 'v2ray', 'sing-box', 'sing-box-ssm']
+export type NodeType = 'xray' | 'v2ray' | 'sing-box' | 'sing-box-ssm' | '3x-ui'
+export const nodeTypes: readonly NodeType[] = ['xray', 'v2ray', 'sing-box', 'sing-box-ssm', '3x-ui']
 
 export interface NodesTable {
   id: Generated<number>
@@ -86,6 +86,14 @@ export interface NodesTable {
   last_error: string | null
   cut_sessions: Generated<number>
   synced_at: number | null
+  token_hash: Generated<string | null>
+  public_url: Generated<string | null>
+  panel_url: Generated<string | null>
+  panel_user: Generated<string | null>
+  panel_password: Generated<string | null>
+  inform_url: Generated<string | null>
+  counted_up: Generated<number>
+  counted_down: Generated<number>
 }
 
 export interface NodeUsersTable {
@@ -123,6 +131,30 @@ export interface UnmanagedUsageDailyTable {
   down: number
 }
 
+export interface InboundUsageDailyTable {
+  day: string
+  node_name: string
+  tag: string
+  up: number
+  down: number
+}
+
+export interface InformOutboxTable {
+  id: Generated<number>
+  node_id: number
+  request_id: string
+  body: string
+  created_at: number
+  attempts: Generated<number>
+  last_error: string | null
+}
+
+export interface InformReceiptsTable {
+  node_id: number
+  request_id: string
+  received_at: number
+}
+
 export interface Database {
   settings: SettingsTable
   plans: PlansTable
@@ -136,6 +168,9 @@ export interface Database {
   unmanaged_usage_daily: UnmanagedUsageDailyTable
   node_users: NodeUsersTable
   locks: LocksTable
+  inbound_usage_daily: InboundUsageDailyTable
+  inform_outbox: InformOutboxTable
+  inform_receipts: InformReceiptsTable
 }
 
 export type PlanRow = Selectable<PlansTable>

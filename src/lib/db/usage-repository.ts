@@ -8,14 +8,19 @@ export interface RunningUsage extends UserUsageTable {
   resetDay: number | null
 }
 
-export async function loadRunningUsage(db: Db): Promise<Map<string, RunningUsage>> {
-  const rows = await db
+/** Few names are looked up one by one (a 3x-ui report every few seconds); many are read with every user at once. */
+const lookupLimit = 500
+
+export async function loadRunningUsage(db: Db, names?: readonly string[]): Promise<Map<string, RunningUsage>> {
+  const only = names !== undefined && names.length <= lookupLimit ? names : undefined
+  if (only?.length === 0) return new Map()
+  const query = db
     .selectFrom('users')
     .innerJoin('user_usage as u', 'u.user_id', 'users.id')
     .leftJoin('plans as p', 'p.id', 'users.plan_id')
     .select(['users.name', 'u.user_id', 'u.period_start', 'u.period_up', 'u.period_down', 'u.total_up', 'u.total_down', 'u.updated_at'])
     .select((eb) => eb.fn.coalesce('users.reset_day', 'p.reset_day').as('resetDay'))
-    .execute()
+  const rows = await (only === undefined ? query : query.where('users.name', 'in', only)).execute()
   return new Map(rows.map((row) => [row.name, row]))
 }
 

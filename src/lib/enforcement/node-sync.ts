@@ -12,9 +12,12 @@ import type {InboundTarget, LiveProtocol, ManagedUser, ProxyApi} from '../proxie
 
 export interface NodeSync {
   name: string
-  /** Whether the node was changed (or, with --dry-run, would be). */
+  /** Whether the node was changed (or, with --dry-run, would be); with report-only, whether the operator was told. */
   applied: boolean
-  /** How: live (API), live+restart (--cut-sessions), config+reload (sing-box), config+restart (fallback), api (SSM). */
+  /**
+   * How: live (API), live+restart (--cut-sessions), config+reload (sing-box), config+restart (fallback), api (SSM),
+   * panel (3x-ui panel API), report-only (3x-ui without panel login: told in `warning`, nothing changed).
+   */
   method: string
   added: string[]
   removed: string[]
@@ -54,9 +57,18 @@ export async function syncNode(db: Db, node: NodeRow, desired: DesiredState, opt
   const result: NodeSync = {name: node.name, applied: false, method: 'none', added: added.map((user) => user.name).sort(), removed, error: null, warning: null}
   if (!fresh && added.length === 0 && removed.length === 0) return result
   if (options.dryRun) return {...result, applied: true, method: 'dry-run'}
+  if (node.type === '3x-ui' && node.panel_url === null) {
+    // Told once per change, not every minute: the operator acts in the panel, and cron mails only what is new.
+    await recordAppliedUsers(db, node.id, wanted, context.now)
+    return {...result, applied: true, method: 'report-only', warning: reportOnlyWarning(node, result)}
+  }
   try {
     const change: NodeChange = {node, added, removed, desired, managed: new Set([...desired.managed, ...applied])}
-    const outcome = node.type === 'sing-box' ? await syncSingBox(db, change, options) : node.type === 'sing-box-ssm' ? await syncSsm(change) : await syncXray(db, change, options)
+    const outcome =
+      node.type === 'sing-box' ? await syncSingBox(db, change, options)
+      : node.type === 'sing-box-ssm' ? await syncSsm(change)
+      : node.type === '3x-ui' ? await syncPanel(change)
+      : await syncXray(db, change, options)
     await recordAppliedUsers(db, node.id, wanted, context.now)
     return {...result, applied: true, ...outcome}
   } catch (error) {
@@ -113,6 +125,30 @@ async function syncSsm(change: NodeChange): Promise<Partial<NodeSync>> {
     return {method: 'api'}
   } finally {
     api.close()
+  }
+}
+
+function reportOnlyWarning(node: NodeRow, result: NodeSync): string | null {
+  const parts = [
+    result.removed.length > 0 ? `over quota, expired or disabled but still enabled there: ${result.removed.join(', ')}` : '',
+    result.added.length > 0 ? `active again: ${result.added.join(', ')}` : '',
+  ].filter(Boolean)
+  if (parts.length === 0) return null
+  return `3x-ui node "${node.name}" has no panel login, so sbq could not act; ${parts.join('; ')} (switch them in the panel, or add the node again with --panel-url, --panel-user and --panel-password)`
+}
+
+/** Switches clients off and on through the panel: sbq never creates or deletes 3x-ui clients, it only sets `enable`. */
+async function syncPanel(change: NodeChange): Promise<Partial<NodeSync>> {
+  const {node} = change
+  const {openPanel} = await import('../proxies/3x-ui/panel-client.js')
+  const panel = await openPanel({url: node.panel_url!, user: node.panel_user ?? '', password: node.panel_password ?? ''})
+  try {
+    const wanted = new Map<string, boolean>([...change.removed.map((name) => [name, false] as const), ...change.added.map((user) => [user.name, true] as const)])
+    const {missing} = await panel.setEnabled(wanted)
+    const notThere = change.removed.filter((name) => missing.has(name))
+    return {method: 'panel', warning: notThere.length > 0 ? `not in the 3x-ui panel, nothing to switch off: ${notThere.join(', ')}` : null}
+  } finally {
+    panel.close()
   }
 }
 

@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
 
 import type {NodeRow, NodeType} from '../db/schema.js'
-import {unreachable} from '../errors.js'
+import {invalidInput, unreachable} from '../errors.js'
 import type {ImportedUser} from '../config-file/user-lists.js'
 
 /** A managed inbound as the node's config file describes it: what protocol it speaks and who is on it. */
@@ -27,6 +27,7 @@ export async function readConfigText(path: string): Promise<string> {
 
 /** Reads the inbounds sbq manages from a config file of the node's proxy type. */
 export async function readConfigInbounds(type: NodeType, path: string, inbounds: string[] | undefined): Promise<ConfigInbound[]> {
+  if (type === '3x-ui') throw invalidInput('NODE_HAS_NO_CONFIG', 'a 3x-ui node keeps its users in its panel, not in a config file sbq reads', 'leave out --config and --import')
   const text = await readConfigText(path)
   if (type === 'sing-box' || type === 'sing-box-ssm') {
     const {readSingBoxUsers} = await import('../proxies/sing-box/config.js')

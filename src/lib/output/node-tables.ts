@@ -4,6 +4,7 @@ import Table from 'cli-table3'
 import type {PullResult} from '../accounting/pull.js'
 import type {ImportResult} from '../nodes/import-users.js'
 import type {NodeTest, NodeView} from '../nodes/node-service.js'
+import {isPrivateUrl} from '../inform/inform-uri.js'
 import {formatInstant, formatSize} from './format.js'
 
 function table(head: string[], style: ChalkInstance): Table.Table {
@@ -24,7 +25,7 @@ export function renderNodes(nodes: NodeView[], timeZone: string, style: ChalkIns
   if (nodes.length === 0) return 'no nodes yet (add one: sbq node add hk1 --type xray --api 127.0.0.1:10085 --config /usr/local/etc/xray/config.json)'
   const out = table(['node', 'type', 'api', 'config', 'last pull', 'last error'], style)
   for (const node of nodes) {
-    out.push([node.name, node.type, node.api, node.config ?? '-', formatInstant(node.lastPullAt, timeZone), node.lastError ? style.red(node.lastError) : ''])
+    out.push([node.name, node.type, node.api || '-', node.config ?? '-', formatInstant(node.lastPullAt, timeZone), node.lastError ? style.red(node.lastError) : ''])
   }
   return out.toString()
 }
@@ -33,15 +34,27 @@ export function renderNode(node: NodeView, timeZone: string): string {
   const rows: Array<[string, string]> = [
     ['name', node.name],
     ['type', node.type],
-    ['api', node.api],
+    ['api', node.api || '-'],
     ['config', node.config ?? '-'],
     ['inbounds', node.inbounds?.join(', ') ?? (node.config ? 'every inbound with a user list' : '-')],
     ['apply', node.apply ?? '-'],
     ['cut sessions', node.cutSessions ? 'yes: restarts the proxy after removing users' : 'no'],
-    ['last pull', formatInstant(node.lastPullAt, timeZone)],
+    ...(node.type === '3x-ui' ? [['panel', node.panel ?? 'none: sbq reports users over quota but cannot switch them off'] as [string, string]] : []),
+    ...(node.inform ? [['pushes to', node.inform] as [string, string]] : []),
+    [node.type === '3x-ui' ? 'last report' : 'last pull', formatInstant(node.lastPullAt, timeZone)],
     ['last error', node.lastError ?? '-'],
   ]
   return rows.map(([key, value]) => `${key.padEnd(12)}  ${value}`).join('\n')
+}
+
+/** Printed once, when the token is made: it is stored hashed and cannot be shown again. */
+export function renderInformUri(uri: string): string[] {
+  const lines = [
+    `paste into 3x-ui, Panel Settings > General > External Traffic Inform URI (shown only now; sbq node rotate-token makes a new one):`,
+    `  ${uri}`,
+  ]
+  if (isPrivateUrl(uri)) lines.push('note: newer 3x-ui refuses loopback and private addresses here; serve sbq behind an https reverse proxy and give --public-url')
+  return lines
 }
 
 export function renderImport(imported: ImportResult): string {
@@ -66,10 +79,17 @@ export function renderPull(result: PullResult, style: ChalkInstance): string {
   for (const node of result.nodes) {
     const note = !node.ok
       ? style.red(node.error ?? 'failed')
-      : [node.baseline ? 'first pull: counters taken as the baseline' : '', node.restarted ? 'proxy restarted since the last pull' : '', node.unmanaged > 0 ? `${node.unmanaged} unmanaged name(s)` : '']
+      : [node.baseline ? 'first pull: counters taken as the baseline' : '', node.restarted ? 'proxy restarted since the last pull' : '', node.unmanaged > 0 ? `${node.unmanaged} unmanaged name(s)` : '', pushNote(node, style)]
           .filter(Boolean)
           .join('; ')
     out.push([node.name, String(node.users), formatSize(node.up), formatSize(node.down), formatUptime(node.uptime), note])
   }
   return out.toString()
+}
+
+function pushNote(node: PullResult['nodes'][number], style: ChalkInstance): string {
+  const push = node.push
+  if (push === null || (push.sent === 0 && push.queued === 0)) return ''
+  if (push.error === null) return `pushed ${push.sent}`
+  return style.yellow(`push failed (${push.error}); ${push.queued} queued for the next pull`)
 }

@@ -1,12 +1,15 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {findOnPath} from '../config-file/find-validator.js'
 import {unreachable} from '../errors.js'
-import {crontabLine, parseInterval, systemdUnits} from './units.js'
+import {crontabLine, parseInterval, serveUnit, systemdUnits} from './units.js'
 
 export const unitName = 'sbq-check'
+export const serveUnitName = 'sbq-serve'
+/** The account `sbq serve` runs as when it exists; root otherwise. */
+export const serviceUser = 'sbq'
 
 export interface ScheduleInput {
   every: string
@@ -51,9 +54,33 @@ export function installSchedule(input: ScheduleInput): ScheduleResult {
   return {method: 'systemd', files, enabled: input.enable, crontab: null}
 }
 
+/** `sbq serve --check-every` as one service: receiving, metrics and the check, with no timer or cron. */
+export function installServe(input: ScheduleInput & {listen: string; passwd?: string}): ScheduleResult {
+  const every = parseInterval(input.every)
+  const command = `${quote(process.execPath)} ${quote(input.sbqPath)} serve --listen ${quote(input.listen)} --check-every ${every.text}`
+  const user = accountExists(serviceUser, input.passwd ?? '/etc/passwd') ? serviceUser : null
+  mkdirSync(input.unitDir, {recursive: true})
+  const file = join(input.unitDir, `${serveUnitName}.service`)
+  writeFileSync(file, serveUnit(command, {SBQ_DB: input.database}, user), {mode: 0o644})
+  if (input.enable) {
+    systemctl('daemon-reload')
+    systemctl('enable', '--now', `${serveUnitName}.service`)
+  }
+  return {method: 'systemd', files: [file], enabled: input.enable, crontab: null}
+}
+
+function accountExists(name: string, passwd: string): boolean {
+  try {
+    return readFileSync(passwd, 'utf8').split('\n').some((line) => line.startsWith(`${name}:`))
+  } catch {
+    return false
+  }
+}
+
 export function removeSchedule(input: Pick<ScheduleInput, 'unitDir' | 'enable'>): {removed: string[]} {
   if (input.enable && existsSync(join(input.unitDir, `${unitName}.timer`))) systemctl('disable', '--now', `${unitName}.timer`)
-  const removed = [`${unitName}.service`, `${unitName}.timer`].map((file) => join(input.unitDir, file)).filter((path) => existsSync(path))
+  if (input.enable && existsSync(join(input.unitDir, `${serveUnitName}.service`))) systemctl('disable', '--now', `${serveUnitName}.service`)
+  const removed = [`${unitName}.service`, `${unitName}.timer`, `${serveUnitName}.service`].map((file) => join(input.unitDir, file)).filter((path) => existsSync(path))
   for (const path of removed) rmSync(path)
   if (input.enable && removed.length > 0) systemctl('daemon-reload')
   return {removed}

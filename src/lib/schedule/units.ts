@@ -61,3 +61,31 @@ export function systemdUnits(interval: Interval, execStart: string, environment:
   ].join('\n')
   return {service, timer}
 }
+
+/**
+ * `sbq serve` as a long-running service: restarted when it fails, stopped with SIGTERM (it finishes what is in
+ * flight), and run as `User=sbq` when that account exists, so a bug in the HTTP server does not run as root.
+ */
+export function serveUnit(execStart: string, environment: Record<string, string>, user: string | null): string {
+  const env = Object.entries(environment).map(([key, value]) => `Environment=${key}=${value}`)
+  return [
+    '[Unit]',
+    'Description=sbq serve: receive 3x-ui traffic reports, serve /metrics, run the quota check',
+    'After=network-online.target',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    'Type=simple',
+    ...(user === null ? [] : [`User=${user}`]),
+    ...env,
+    `ExecStart=${execStart}`,
+    'Restart=on-failure',
+    'RestartSec=5s',
+    'KillSignal=SIGTERM',
+    'TimeoutStopSec=90s',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n')
+}

@@ -1,6 +1,7 @@
 import {readSettings, writeSetting} from '../db/settings-repository.js'
 import type {Db} from '../db/open-database.js'
 import {invalidInput} from '../errors.js'
+import {parseSize} from '../quotas/size.js'
 import {assertTimeZone, systemTimeZone} from '../time/zoned-time.js'
 
 interface SettingSpec {
@@ -42,6 +43,15 @@ const specs: Record<string, SettingSpec> = {
       const normalised = value.trim().toLowerCase()
       if (!['on', 'off'].includes(normalised)) throw invalidInput('INVALID_SETTING', `enforce-max-ips "${value}" is not on or off`, 'give on or off')
       return normalised
+    },
+  },
+  'inform-body-limit': {
+    description: 'largest 3x-ui report sbq serve accepts (bigger ones get 413), like 8M',
+    defaultValue: () => String(8 * 1024 * 1024),
+    validate: (value) => {
+      const bytes = parseSize(/^\d+$/.test(value.trim()) ? `${value.trim()}B` : value, 'inform-body-limit')
+      if (bytes < 1024) throw invalidInput('INVALID_SETTING', `inform-body-limit "${value}" is below 1K`, 'give a size like 8M; 3x-ui sends about 200 bytes per client')
+      return String(bytes)
     },
   },
 }

@@ -1,0 +1,55 @@
+import {recordUsage, type UsageRecord} from '../accounting/ledger.js'
+import type {Context} from '../context.js'
+import {findNode, recordNodePull} from '../db/nodes-repository.js'
+import type {Db} from '../db/open-database.js'
+import type {InboundUsageDailyTable, NodeRow} from '../db/schema.js'
+import {batchedInsert} from '../db/batched-upsert.js'
+import {localDay} from '../time/zoned-time.js'
+import type {InformPayload} from './inform-payload.js'
+import {informTokenMatches} from './inform-token.js'
+
+/** How long a request id is remembered: a push re-sent later than this would be counted again. */
+export const receiptLifetimeMs = 30 * 86_400_000
+
+export type InformOutcome = {duplicate: false; record: UsageRecord} | {duplicate: true}
+
+/** The node a request's path names, when its token is right; null for every kind of wrong, so nothing tells them apart. */
+export async function authenticateInform(db: Db, nodeName: string, token: string): Promise<NodeRow | null> {
+  const node = await findNode(db, nodeName)
+  return informTokenMatches(token, node?.token_hash ?? null) ? node! : null
+}
+
+/**
+ * Records one report in ONE transaction: the users' deltas through the ledger, the inbounds' deltas, the node's last
+ * report time and, when the sender gave a request id, the receipt that makes a re-sent request count once.
+ */
+export async function recordInform(db: Db, node: NodeRow, payload: InformPayload, requestId: string | null, context: Context): Promise<InformOutcome> {
+  return db.transaction().execute(async (trx) => {
+    if (requestId !== null) {
+      const seen = await trx.selectFrom('inform_receipts').select('request_id').where('node_id', '=', node.id).where('request_id', '=', requestId).executeTakeFirst()
+      if (seen) return {duplicate: true}
+      await trx.deleteFrom('inform_receipts').where('received_at', '<', context.now - receiptLifetimeMs).execute()
+      await trx.insertInto('inform_receipts').values({node_id: node.id, request_id: requestId, received_at: context.now}).execute()
+    }
+    const record = await recordUsage(trx, node, payload.clients, context)
+    await addInboundUsage(trx, node.name, payload.inbounds, context)
+    await recordNodePull(trx, node.id, context.now, null)
+    return {duplicate: false, record}
+  })
+}
+
+async function addInboundUsage(trx: Db, nodeName: string, inbounds: InformPayload['inbounds'], context: Context): Promise<void> {
+  const day = localDay(context.now, context.timeZone)
+  const rows: InboundUsageDailyTable[] = [...inbounds].filter(([, {up, down}]) => up > 0 || down > 0).map(([tag, {up, down}]) => ({day, node_name: nodeName, tag, up, down}))
+  await batchedInsert(trx, rows, (db, batch) =>
+    db
+      .insertInto('inbound_usage_daily')
+      .values(batch)
+      .onConflict((oc) =>
+        oc.columns(['day', 'node_name', 'tag']).doUpdateSet((eb) => ({
+          up: eb(eb.ref('inbound_usage_daily.up'), '+', eb.ref('excluded.up')),
+          down: eb(eb.ref('inbound_usage_daily.down'), '+', eb.ref('excluded.down')),
+        })),
+      ),
+  )
+}

@@ -1,0 +1,57 @@
+import type {Context} from '../context.js'
+import {listNodes} from '../db/nodes-repository.js'
+import type {Db} from '../db/open-database.js'
+import {listUserRecords} from '../db/users-repository.js'
+import {userStatuses, type NodeType, type UserStatus} from '../db/schema.js'
+import {toUserView} from '../users/user-view.js'
+
+export interface UserMetrics {
+  name: string
+  status: UserStatus
+  periodUp: number
+  periodDown: number
+  /** Bytes allowed this period, top-ups included; 0 is unlimited. */
+  allowance: number
+}
+
+export interface NodeMetrics {
+  name: string
+  type: NodeType
+  /** Last pull or 3x-ui report, epoch ms. */
+  lastReportAt: number | null
+  countedUp: number
+  countedDown: number
+  /** Pushes waiting for the central receiver (nodes with an inform URL). */
+  queuedPushes: number | null
+}
+
+export interface Metrics {
+  users: UserMetrics[]
+  nodes: NodeMetrics[]
+  statuses: readonly UserStatus[]
+}
+
+/** What /metrics shows, read at scrape time; periods roll over as `sbq user list` shows them. */
+export async function collectMetrics(db: Db, context: Context): Promise<Metrics> {
+  const [records, nodes, queued] = await Promise.all([
+    listUserRecords(db),
+    listNodes(db),
+    db.selectFrom('inform_outbox').select(['node_id', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('node_id').execute(),
+  ])
+  const queuedByNode = new Map(queued.map((row) => [row.node_id, Number(row.count)]))
+  return {
+    users: records.map((record) => {
+      const view = toUserView(record, context)
+      return {name: view.name, status: view.status, periodUp: view.periodUp, periodDown: view.periodDown, allowance: view.allowance}
+    }),
+    nodes: nodes.map((node) => ({
+      name: node.name,
+      type: node.type,
+      lastReportAt: node.last_pull_at,
+      countedUp: node.counted_up,
+      countedDown: node.counted_down,
+      queuedPushes: node.inform_url === null ? null : (queuedByNode.get(node.id) ?? 0),
+    })),
+    statuses: userStatuses,
+  }
+}
