@@ -47,6 +47,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('user_usage')
     .addColumn('user_id', 'integer', (col) => col.primaryKey().references('users.id').onDelete('cascade'))
     .addColumn('period_start', 'bigint', (col) => col.notNull())
+    // Stored, not derived: a reset day changed mid-period moves the end of the running period only.
+    .addColumn('period_end', 'bigint', (col) => col.notNull())
     .addColumn('period_up', 'bigint', (col) => col.notNull())
     .addColumn('period_down', 'bigint', (col) => col.notNull())
     .addColumn('total_up', 'bigint', (col) => col.notNull())

@@ -4,7 +4,12 @@
 // time resolving and compiling hundreds of small module files (Kysely alone is ~280); one chunk per lazily loaded
 // piece starts several times faster. @oclif/core stays outside (oclif loads its own files by path), and so does
 // better-sqlite3 (a native addon).
+import {rmSync} from 'node:fs'
+
 import {build} from 'esbuild'
+
+// Chunk names carry content hashes: start clean so stale chunks never pile up.
+rmSync('dist/bundle', {recursive: true, force: true})
 
 await build({
   entryPoints: {commands: 'dist/src/commands/index.js'},

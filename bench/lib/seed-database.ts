@@ -35,10 +35,10 @@ const inboundTag = 'vmess-in'
  */
 export async function seedDatabase(path: string, options: SeedOptions): Promise<void> {
   const db = await openDatabase(path)
-  let periodStart: number
+  let period: {start: number; end: number}
   const now = Date.now()
   try {
-    periodStart = currentPeriod(null, now, defaultResetDay, await installTimeZone(db)).start
+    period = currentPeriod(null, now, defaultResetDay, await installTimeZone(db))
   } finally {
     await db.destroy()
   }
@@ -50,8 +50,8 @@ export async function seedDatabase(path: string, options: SeedOptions): Promise<
        values (?, ?, 'active', ?, ?, ?, ?, ?, ?)`,
     )
     const insertUsage = sqlite.prepare(
-      `insert into user_usage (user_id, period_start, period_up, period_down, total_up, total_down, updated_at)
-       values (?, ?, 0, 0, 0, 0, ?)`,
+      `insert into user_usage (user_id, period_start, period_end, period_up, period_down, total_up, total_down, updated_at)
+       values (?, ?, ?, 0, 0, 0, 0, ?)`,
     )
     const insertApplied = sqlite.prepare(`insert into node_users (node_id, user_name) values (1, ?)`)
     const insertDaily = sqlite.prepare(`insert into usage_daily (day, node_name, user_name, up, down) values (?, 'bench', ?, ?, ?)`)
@@ -69,7 +69,7 @@ export async function seedDatabase(path: string, options: SeedOptions): Promise<
         const secret = Buffer.alloc(32, index % 256).toString('base64')
         const name = `user${index}`
         insertUser.run(index, name, quota, indexUuid(index), secret, secret.slice(0, 24), now, now)
-        insertUsage.run(index, periodStart, now)
+        insertUsage.run(index, period.start, period.end, now)
         insertApplied.run(name)
         clients.push({id: indexUuid(index), email: name, level: 0, alterId: 0})
         for (let day = 1; day <= days; day++) insertDaily.run(`${month}-${String(day).padStart(2, '0')}`, name, 1000 + index, 50_000 + day)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {currentPeriod, nextBoundaryAfter, periodAt} from '../../src/lib/quotas/periods.js'
+import {currentPeriod, nextBoundaryAfter, periodAt, periodWithNewResetDay} from '../../src/lib/quotas/periods.js'
 import {fromLocal, localDay, offsetAt, toLocal} from '../../src/lib/time/zoned-time.js'
 
 const utc = (text: string) => Date.parse(`${text}Z`)
@@ -86,42 +86,49 @@ describe('nextBoundaryAfter', () => {
 })
 
 describe('currentPeriod', () => {
-  const mayFirst = utc('2024-05-01T00:00:00')
+  const may = {start: utc('2024-05-01T00:00:00'), end: utc('2024-06-01T00:00:00')}
 
-  it('keeps a running period until its end', () => {
-    const period = currentPeriod(mayFirst, utc('2024-05-31T23:59:59'), 1, 'UTC')
-    assert.equal(period.start, mayFirst)
+  it('keeps the stored period until its end', () => {
+    assert.deepEqual(currentPeriod(may, utc('2024-05-31T23:59:59'), 1, 'UTC'), may)
   })
 
-  it('rolls over at the boundary', () => {
-    const period = currentPeriod(mayFirst, utc('2024-06-01T00:00:00'), 1, 'UTC')
-    assert.equal(iso(period.start), '2024-06-01T00:00:00.000Z')
+  it('rolls over at the end into the next month', () => {
+    const period = currentPeriod(may, utc('2024-06-01T00:00:00'), 1, 'UTC')
+    assert.deepEqual([iso(period.start), iso(period.end)], ['2024-06-01T00:00:00.000Z', '2024-07-01T00:00:00.000Z'])
   })
 
   it('skips whole idle months to the period containing now', () => {
-    const period = currentPeriod(mayFirst, utc('2024-09-03T00:00:00'), 1, 'UTC')
+    const period = currentPeriod(may, utc('2024-09-03T00:00:00'), 1, 'UTC')
     assert.equal(iso(period.start), '2024-09-01T00:00:00.000Z')
   })
 
-  it('a reset day moved later mid-period ends the current period at the new day, keeping its start', () => {
-    const period = currentPeriod(mayFirst, utc('2024-05-10T00:00:00'), 15, 'UTC')
-    assert.equal(period.start, mayFirst)
-    assert.equal(iso(period.end), '2024-05-15T00:00:00.000Z')
-    const next = currentPeriod(period.start, utc('2024-05-16T00:00:00'), 15, 'UTC')
-    assert.equal(iso(next.start), '2024-05-15T00:00:00.000Z')
-    assert.equal(iso(next.end), '2024-06-15T00:00:00.000Z')
-  })
-
-  it('a reset day moved earlier mid-period (already passed this month) runs the period to next month\'s day', () => {
-    const started = utc('2024-05-15T00:00:00')
-    const period = currentPeriod(started, utc('2024-05-20T00:00:00'), 1, 'UTC')
-    assert.equal(period.start, started)
-    assert.equal(iso(period.end), '2024-06-01T00:00:00.000Z')
-  })
-
-  it('starts fresh without a stored start, or when the clock went backwards', () => {
+  it('starts fresh without a stored period, or when the clock went backwards', () => {
     assert.equal(iso(currentPeriod(null, utc('2024-05-10T00:00:00'), 1, 'UTC').start), '2024-05-01T00:00:00.000Z')
-    assert.equal(iso(currentPeriod(utc('2024-07-01T00:00:00'), utc('2024-05-10T00:00:00'), 1, 'UTC').start), '2024-05-01T00:00:00.000Z')
+    const july = {start: utc('2024-07-01T00:00:00'), end: utc('2024-08-01T00:00:00')}
+    assert.equal(iso(currentPeriod(july, utc('2024-05-10T00:00:00'), 1, 'UTC').start), '2024-05-01T00:00:00.000Z')
+  })
+})
+
+describe('periodWithNewResetDay', () => {
+  const may = {start: utc('2024-05-01T00:00:00'), end: utc('2024-06-01T00:00:00')}
+
+  it('a later day ends the running period on it, keeping the start', () => {
+    const period = periodWithNewResetDay(may, utc('2024-05-10T00:00:00'), 15, 'UTC')
+    assert.deepEqual([iso(period.start), iso(period.end)], ['2024-05-01T00:00:00.000Z', '2024-05-15T00:00:00.000Z'])
+    const next = currentPeriod(period, utc('2024-05-16T00:00:00'), 15, 'UTC')
+    assert.deepEqual([iso(next.start), iso(next.end)], ['2024-05-15T00:00:00.000Z', '2024-06-15T00:00:00.000Z'])
+  })
+
+  it('a day already passed this month runs the period to that day next month: nothing counted or bought is dropped', () => {
+    const period = periodWithNewResetDay(may, utc('2024-05-22T00:00:00'), 15, 'UTC')
+    assert.deepEqual([iso(period.start), iso(period.end)], ['2024-05-01T00:00:00.000Z', '2024-06-15T00:00:00.000Z'])
+    assert.deepEqual(currentPeriod(period, utc('2024-06-01T12:00:00'), 15, 'UTC'), period, 'no reset on the old day')
+  })
+
+  it('an earlier day ends the period at its next occurrence', () => {
+    const running = {start: utc('2024-05-15T00:00:00'), end: utc('2024-06-15T00:00:00')}
+    const period = periodWithNewResetDay(running, utc('2024-05-20T00:00:00'), 1, 'UTC')
+    assert.deepEqual([iso(period.start), iso(period.end)], ['2024-05-15T00:00:00.000Z', '2024-06-01T00:00:00.000Z'])
   })
 })
 

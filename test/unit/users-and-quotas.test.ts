@@ -99,13 +99,13 @@ describe('quotas, top-ups and plans', () => {
   it('a user on a plan takes its limits, and follows changes to the plan', async () => {
     const user = await addUser(db, {name: 'dora', plan: 'basic'}, may10)
     assert.deepEqual([user.plan, user.monthlyQuota, user.resetDay, user.maxIps], ['basic', 10 * GiB, 5, 2])
-    await setPlan(db, 'basic', {monthlyQuota: 20 * GiB})
+    await setPlan(db, 'basic', {monthlyQuota: 20 * GiB}, may10)
     assert.equal((await listUsers(db, {}, may10))[0]!.monthlyQuota, 20 * GiB)
   })
 
   it('own limits override the plan; joining a plan again clears them', async () => {
     assert.equal((await setQuota(db, 'dora', {monthlyQuota: 50 * GiB}, may10)).monthlyQuota, 50 * GiB)
-    await setPlan(db, 'basic', {monthlyQuota: 30 * GiB})
+    await setPlan(db, 'basic', {monthlyQuota: 30 * GiB}, may10)
     assert.equal((await listUsers(db, {}, may10))[0]!.monthlyQuota, 50 * GiB)
     assert.equal((await setQuota(db, 'dora', {plan: 'basic'}, may10)).monthlyQuota, 30 * GiB)
     const off = await setQuota(db, 'dora', {plan: null}, may10)
@@ -121,6 +121,16 @@ describe('quotas, top-ups and plans', () => {
     assert.equal(june[0]!.allowance, 10 * GiB)
     const detail = await showUser(db, 'dora', {secrets: false}, may10)
     assert.deepEqual(detail.topupHistory.map((topup) => [topup.bytes, topup.note]), [[5 * GiB, 'paid']])
+  })
+
+  it('moving the reset day keeps what the running period counted and bought; the next reset falls on the new day', async () => {
+    await addUser(db, {name: 'eve', monthlyQuota: 10 * GiB, resetDay: 1}, may10)
+    await topUp(db, 'eve', 2 * GiB, null, may10)
+    const moved = await setQuota(db, 'eve', {resetDay: 5}, contextAt('2024-05-22T00:00:00Z'))
+    assert.deepEqual([moved.periodStart, moved.periodEnd, moved.allowance], ['2024-05-01T00:00:00.000Z', '2024-06-05T00:00:00.000Z', 12 * GiB])
+    const june = (await listUsers(db, {}, contextAt('2024-06-06T00:00:00Z'))).find((user) => user.name === 'eve')!
+    assert.deepEqual([june.periodStart, june.periodEnd, june.allowance], ['2024-06-05T00:00:00.000Z', '2024-07-05T00:00:00.000Z', 10 * GiB])
+    await removeUser(db, 'eve', may10)
   })
 
   it('a top-up after the period rolled over counts in the new period', async () => {

@@ -16,7 +16,7 @@ export default class PlanSet extends SbqCommand<typeof PlanSet> {
       import('../../lib/output/tables.js'),
     ])
     const context = await this.context()
-    const plan = await setPlan(await this.database(), this.args.name, parseLimitFlags(this.flags, context))
+    const plan = await setPlan(await this.database(), this.args.name, parseLimitFlags(this.flags, context), context)
     this.log(renderPlans([plan], await this.style()))
     return plan
   }

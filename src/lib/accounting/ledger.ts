@@ -47,11 +47,12 @@ export async function recordUsage(trx: Db, node: Pick<NodeRow, 'id' | 'name'>, d
       continue
     }
     daily.push({day, node_name: node.name, user_name: name, up, down})
-    const period = currentPeriod(user.period_start, context.now, user.resetDay ?? defaultResetDay, context.timeZone)
+    const period = currentPeriod({start: user.period_start, end: user.period_end}, context.now, user.resetDay ?? defaultResetDay, context.timeZone)
     const samePeriod = period.start === user.period_start
     usage.push({
       user_id: user.user_id,
       period_start: period.start,
+      period_end: period.end,
       period_up: (samePeriod ? user.period_up : 0) + up,
       period_down: (samePeriod ? user.period_down : 0) + down,
       total_up: user.total_up + up,

@@ -338,6 +338,7 @@ export interface ReportUser {
   plan_monthly_quota: number | null
   plan_reset_day: number | null
   period_start: number
+  period_end: number
   period_up: number
   period_down: number
   period_topups: number
@@ -365,6 +366,7 @@ export async function listReportUsers(db: Db): Promise<ReportUser[]> {
       'p.monthly_quota as plan_monthly_quota',
       'p.reset_day as plan_reset_day',
       'u.period_start',
+      'u.period_end',
       'u.period_up',
       'u.period_down',
     ])

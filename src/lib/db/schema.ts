@@ -42,6 +42,7 @@ export interface UsersTable {
 export interface UserUsageTable {
   user_id: number
   period_start: number
+  period_end: number
   period_up: number
   period_down: number
   total_up: number

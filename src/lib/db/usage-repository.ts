@@ -18,7 +18,7 @@ export async function loadRunningUsage(db: Db, names?: readonly string[]): Promi
     .selectFrom('users')
     .innerJoin('user_usage as u', 'u.user_id', 'users.id')
     .leftJoin('plans as p', 'p.id', 'users.plan_id')
-    .select(['users.name', 'u.user_id', 'u.period_start', 'u.period_up', 'u.period_down', 'u.total_up', 'u.total_down', 'u.updated_at'])
+    .select(['users.name', 'u.user_id', 'u.period_start', 'u.period_end', 'u.period_up', 'u.period_down', 'u.total_up', 'u.total_down', 'u.updated_at'])
     .select((eb) => eb.fn.coalesce('users.reset_day', 'p.reset_day').as('resetDay'))
   const rows = await (only === undefined ? query : query.where('users.name', 'in', only)).execute()
   return new Map(rows.map((row) => [row.name, row]))
@@ -32,6 +32,7 @@ export async function writeRunningUsage(db: Db, rows: UserUsageTable[]): Promise
       .onConflict((oc) =>
         oc.column('user_id').doUpdateSet((eb) => ({
           period_start: eb.ref('excluded.period_start'),
+          period_end: eb.ref('excluded.period_end'),
           period_up: eb.ref('excluded.period_up'),
           period_down: eb.ref('excluded.period_down'),
           total_up: eb.ref('excluded.total_up'),

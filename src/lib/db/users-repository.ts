@@ -1,3 +1,4 @@
+import type {Period} from '../quotas/periods.js'
 import type {Db} from './open-database.js'
 import type {NewUser, TopupRow, UserRow, UserStatus, UserUpdate} from './schema.js'
 
@@ -9,25 +10,20 @@ export interface UserRecord extends UserRow {
   plan_reset_day: number | null
   plan_max_ips: number | null
   period_start: number
+  period_end: number
   period_up: number
   period_down: number
   total_up: number
   total_down: number
+  /** Top-ups bought for the stored period. */
   period_topups: number
 }
 
 function selectUserRecords(db: Db) {
-  const topups = db
-    .selectFrom('topups')
-    .select(['user_id', 'period_start'])
-    .select((eb) => eb.fn.sum<number>('bytes').as('bytes'))
-    .groupBy(['user_id', 'period_start'])
-    .as('t')
   return db
     .selectFrom('users')
     .innerJoin('user_usage as u', 'u.user_id', 'users.id')
     .leftJoin('plans as p', 'p.id', 'users.plan_id')
-    .leftJoin(topups, (join) => join.onRef('t.user_id', '=', 'users.id').onRef('t.period_start', '=', 'u.period_start'))
     .selectAll('users')
     .select([
       'p.name as plan_name',
@@ -36,34 +32,48 @@ function selectUserRecords(db: Db) {
       'p.reset_day as plan_reset_day',
       'p.max_ips as plan_max_ips',
       'u.period_start',
+      'u.period_end',
       'u.period_up',
       'u.period_down',
       'u.total_up',
       'u.total_down',
     ])
-    .select((eb) => eb.fn.coalesce('t.bytes', eb.lit(0)).as('period_topups'))
+}
+
+/**
+ * Top-ups per user and period, read apart from the users: there are few of them, and joining a grouped subquery to
+ * every user costs more than the whole rest of the read.
+ */
+async function topupsByPeriod(db: Db, userId?: number): Promise<Map<string, number>> {
+  let query = db.selectFrom('topups').select(['user_id', 'period_start']).select((eb) => eb.fn.sum<number>('bytes').as('bytes')).groupBy(['user_id', 'period_start'])
+  if (userId !== undefined) query = query.where('user_id', '=', userId)
+  return new Map((await query.execute()).map((row) => [`${row.user_id} ${row.period_start}`, Number(row.bytes)]))
+}
+
+function withTopups<T extends {id: number; period_start: number}>(rows: T[], topups: Map<string, number>): Array<T & {period_topups: number}> {
+  for (const row of rows) (row as T & {period_topups: number}).period_topups = topups.get(`${row.id} ${row.period_start}`) ?? 0
+  return rows as Array<T & {period_topups: number}>
 }
 
 export async function findUserRecord(db: Db, name: string): Promise<UserRecord | undefined> {
   const row = await selectUserRecords(db).where('users.name', '=', name).executeTakeFirst()
-  return row && normalise(row)
+  return row && withTopups([row], await topupsByPeriod(db, row.id))[0]
 }
 
+/** Every user (or those with a status), in name order. */
 export async function listUserRecords(db: Db, filter: {status?: UserStatus} = {}): Promise<UserRecord[]> {
-  let query = selectUserRecords(db).orderBy('users.name')
+  let query = selectUserRecords(db)
   if (filter.status) query = query.where('users.status', '=', filter.status)
-  return (await query.execute()).map(normalise)
+  const rows = withTopups(await query.execute(), await topupsByPeriod(db))
+  // Sorted here, in code-unit order like SQLite's: ordering in SQL walks the name index and fetches each row apart.
+  return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
-function normalise<T extends {period_topups: unknown}>(row: T): T & {period_topups: number} {
-  return {...row, period_topups: Number(row.period_topups)}
-}
-
-export async function insertUser(db: Db, user: NewUser, periodStart: number): Promise<UserRow> {
+export async function insertUser(db: Db, user: NewUser, period: Period): Promise<UserRow> {
   const row = await db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow()
   await db
     .insertInto('user_usage')
-    .values({user_id: row.id, period_start: periodStart, period_up: 0, period_down: 0, total_up: 0, total_down: 0, updated_at: user.created_at})
+    .values({user_id: row.id, period_start: period.start, period_end: period.end, period_up: 0, period_down: 0, total_up: 0, total_down: 0, updated_at: user.created_at})
     .execute()
   return row
 }
@@ -77,12 +87,17 @@ export async function deleteUser(db: Db, id: number): Promise<void> {
 }
 
 /** Moves a user's running usage into a new period: the old period's counts stay in history, the new one starts at 0. */
-export async function startUsagePeriod(db: Db, userId: number, periodStart: number, now: number): Promise<void> {
+export async function startUsagePeriod(db: Db, userId: number, period: Period, now: number): Promise<void> {
   await db
     .updateTable('user_usage')
-    .set({period_start: periodStart, period_up: 0, period_down: 0, updated_at: now})
+    .set({period_start: period.start, period_end: period.end, period_up: 0, period_down: 0, updated_at: now})
     .where('user_id', '=', userId)
     .execute()
+}
+
+/** The running period's end moved (the reset day changed); what it counted stays. */
+export async function setUsagePeriodEnd(db: Db, userId: number, end: number, now: number): Promise<void> {
+  await db.updateTable('user_usage').set({period_end: end, updated_at: now}).where('user_id', '=', userId).execute()
 }
 
 export async function insertTopup(db: Db, topup: Omit<TopupRow, 'id'>): Promise<void> {

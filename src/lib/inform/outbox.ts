@@ -8,7 +8,6 @@ import {informBody} from './inform-payload.js'
 /** The header carrying a push's id; the receiver records it with the usage, so a re-sent push counts once. */
 export const requestIdHeader = 'idempotency-key'
 
-const pushTimeoutMs = 5000
 /** Bounds one pull's catching up after a long outage; the rest goes with the next pulls, in order. */
 const pushesPerRun = 200
 
@@ -35,7 +34,9 @@ export async function deliverPushes(db: Db, node: Pick<NodeRow, 'id' | 'inform_u
   if (node.inform_url === null) return report
   const pending = await db.selectFrom('inform_outbox').selectAll().where('node_id', '=', node.id).orderBy('id').limit(pushesPerRun).execute()
   for (const push of pending) {
-    const error = await post(node.inform_url, push.body, push.request_id)
+    // Loaded on first use: `sbq serve` and pulls of nodes that push nothing never pay for the HTTP client.
+    const {postInform} = await import('./push-request.js')
+    const error = await postInform(node.inform_url, push.body, push.request_id)
     if (error !== null) {
       await db.updateTable('inform_outbox').set((eb) => ({attempts: eb('attempts', '+', 1), last_error: error})).where('id', '=', push.id).execute()
       report.error = error
@@ -47,25 +48,4 @@ export async function deliverPushes(db: Db, node: Pick<NodeRow, 'id' | 'inform_u
   const left = await db.selectFrom('inform_outbox').select((eb) => eb.fn.countAll<number>().as('count')).where('node_id', '=', node.id).executeTakeFirstOrThrow()
   report.queued = Number(left.count)
   return report
-}
-
-/** One POST; the failure in one line (never the URL, which carries the token), or null on a 2xx. */
-async function post(url: string, body: string, requestId: string): Promise<string | null> {
-  try {
-    // Loaded on first use: `sbq serve` and pulls of nodes that push nothing never pay for the HTTP client.
-    const {request} = await import('undici')
-    const response = await request(url, {
-      method: 'POST',
-      headers: {'content-type': 'application/json', 'user-agent': 'sbq', [requestIdHeader]: requestId},
-      body,
-      headersTimeout: pushTimeoutMs,
-      bodyTimeout: pushTimeoutMs,
-      signal: AbortSignal.timeout(pushTimeoutMs),
-    })
-    await response.body.dump()
-    return response.statusCode >= 200 && response.statusCode < 300 ? null : `receiver answered HTTP ${response.statusCode}`
-  } catch (error) {
-    const code = (error as {code?: string}).code
-    return `receiver unreachable: ${code ?? (error as Error).name}`
-  }
 }

@@ -58,7 +58,7 @@ export async function importUsers(db: Db, inbounds: ConfigInbound[], context: Co
         created_at: context.now,
         updated_at: context.now,
       },
-      period.start,
+      period,
     )
     result.added.push(found.name)
   }

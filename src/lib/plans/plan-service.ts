@@ -7,6 +7,8 @@ import {defaultResetDay} from '../quotas/limits.js'
 import {assertPlanName} from '../users/user-name.js'
 import {iso} from '../users/user-view.js'
 import {requirePlan} from '../users/user-service.js'
+import {listUserRecords} from '../db/users-repository.js'
+import {followResetDay} from '../quotas/quota-service.js'
 
 export interface PlanInput {
   monthlyQuota?: number
@@ -52,17 +54,19 @@ export async function addPlan(db: Db, name: string, input: PlanInput, context: C
 }
 
 /** Changes a plan's limits; every user on it who has no override of their own takes the new ones. */
-export async function setPlan(db: Db, name: string, input: PlanInput): Promise<PlanView> {
+export async function setPlan(db: Db, name: string, input: PlanInput, context: Pick<Context, 'now' | 'timeZone'>): Promise<PlanView> {
   if (Object.values(input).every((value) => value === undefined)) {
     throw invalidInput('NOTHING_TO_CHANGE', `no change given for plan "${name}"`, 'give at least one of --monthly, --total, --reset-day, --max-ips')
   }
   const plan = await requirePlan(db, name)
+  const followers = input.resetDay === undefined ? [] : (await listUserRecords(db)).filter((record) => record.plan_id === plan.id && record.reset_day === null)
   await updatePlan(db, plan.id, {
     ...(input.monthlyQuota === undefined ? {} : {monthly_quota: input.monthlyQuota}),
     ...(input.totalQuota === undefined ? {} : {total_quota: input.totalQuota}),
     ...(input.resetDay === undefined ? {} : {reset_day: input.resetDay}),
     ...(input.maxIps === undefined ? {} : {max_ips: input.maxIps}),
   })
+  for (const record of followers) await followResetDay(db, record, context)
   return (await listPlans(db)).find((view) => view.name === name)!
 }
 

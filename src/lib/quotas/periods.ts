@@ -54,14 +54,23 @@ export function periodAt(now: number, resetDay: number, timeZone: string): Perio
 }
 
 /**
- * The period in force at `now`, given when the current one started (null before the first).
- * A period that already started keeps its start when the reset day changes and ends at the next boundary under the
- * new reset day, so changing the day mid-period neither restarts the count nor pulls in the previous period.
+ * The period in force at `now`, given the one stored for the user (null before the first). The stored period holds
+ * until its end; the next one starts there and runs to the following boundary under the reset day in force, so a
+ * period that ran out during idle months is replaced by the one that contains `now`.
  */
-export function currentPeriod(startedAt: number | null, now: number, resetDay: number, timeZone: string): Period {
-  if (startedAt !== null && startedAt <= now) {
-    const end = nextBoundaryAfter(startedAt, resetDay, timeZone)
-    if (now < end) return {start: startedAt, end}
+export function currentPeriod(stored: Period | null, now: number, resetDay: number, timeZone: string): Period {
+  if (stored !== null && stored.start <= now) {
+    if (now < stored.end) return stored
+    const next = {start: stored.end, end: nextBoundaryAfter(stored.end, resetDay, timeZone)}
+    if (now < next.end) return next
   }
   return periodAt(now, resetDay, timeZone)
+}
+
+/**
+ * The running period after the reset day changed to `resetDay`: it keeps its start, so nothing counted or topped up
+ * in it is lost, and ends at the new day's next boundary after `now`, so the next reset falls on the new day.
+ */
+export function periodWithNewResetDay(running: Period, now: number, resetDay: number, timeZone: string): Period {
+  return {start: running.start, end: nextBoundaryAfter(now, resetDay, timeZone)}
 }

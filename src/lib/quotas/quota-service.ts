@@ -1,12 +1,12 @@
 import type {Context} from '../context.js'
 import {recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
-import {insertTopup, startUsagePeriod, updateUser, type UserRecord} from '../db/users-repository.js'
+import {insertTopup, setUsagePeriodEnd, startUsagePeriod, updateUser, type UserRecord} from '../db/users-repository.js'
 import type {UserUpdate} from '../db/schema.js'
 import {invalidInput} from '../errors.js'
 import {requirePlan, requireUser} from '../users/user-service.js'
 import {limitsOf, toUserView, type UserView} from '../users/user-view.js'
-import {currentPeriod, type Period} from './periods.js'
+import {currentPeriod, periodWithNewResetDay, type Period} from './periods.js'
 import {decideStatus} from '../enforcement/decide-status.js'
 
 export interface QuotaChanges {
@@ -38,6 +38,7 @@ export async function setQuota(db: Db, name: string, changes: QuotaChanges, cont
     if (changes.maxIps !== undefined) update.max_ips = changes.maxIps
     if (changes.expiresAt !== undefined) update.expires_at = changes.expiresAt
     await updateUser(trx, record.id, update)
+    await followResetDay(trx, record, context)
     await recordEvents(trx, [{at: context.now, user_name: name, kind: 'quota', from_status: null, to_status: null, reason: describeChanges(changes), actor: context.actor}])
     await reevaluateStatus(trx, name, context)
   })
@@ -58,9 +59,21 @@ export async function topUp(db: Db, name: string, bytes: number, note: string | 
 
 /** Brings a user's running usage into the period in force now, so writes keyed by period land in the right one. */
 export async function rollToCurrentPeriod(db: Db, record: UserRecord, context: Pick<Context, 'now' | 'timeZone'>): Promise<Period> {
-  const period = currentPeriod(record.period_start, context.now, limitsOf(record).resetDay, context.timeZone)
-  if (period.start !== record.period_start) await startUsagePeriod(db, record.id, period.start, context.now)
+  const period = currentPeriod({start: record.period_start, end: record.period_end}, context.now, limitsOf(record).resetDay, context.timeZone)
+  if (period.start !== record.period_start) await startUsagePeriod(db, record.id, period, context.now)
   return period
+}
+
+/**
+ * After a change that may have moved a user's reset day (their own, their plan's, or a new plan): the running period
+ * keeps its start and what it counted, and ends on the new day, so the next reset falls where the operator said.
+ */
+export async function followResetDay(db: Db, before: UserRecord, context: Pick<Context, 'now' | 'timeZone'>): Promise<void> {
+  const after = await requireUser(db, before.name)
+  const newDay = limitsOf(after).resetDay
+  if (newDay === limitsOf(before).resetDay) return
+  const running = await rollToCurrentPeriod(db, before, context)
+  await setUsagePeriodEnd(db, after.id, periodWithNewResetDay(running, context.now, newDay, context.timeZone).end, context.now)
 }
 
 /**

@@ -31,7 +31,7 @@ export async function resetUsage(db: Db, target: {name?: string; all?: boolean},
     for (const record of records) {
       const period = await rollToCurrentPeriod(trx, record, context)
       await trx.updateTable('user_usage').set({period_up: 0, period_down: 0, updated_at: context.now}).where('user_id', '=', record.id).execute()
-      const view = toUserView({...record, period_start: period.start, period_up: 0, period_down: 0}, context)
+      const view = toUserView({...record, period_start: period.start, period_end: period.end, period_up: 0, period_down: 0}, context)
       const decision = decideStatus(view, context.now)
       if (decision?.to === 'active') {
         await trx.updateTable('users').set({status: 'active', status_reason: null, updated_at: context.now}).where('id', '=', record.id).execute()

@@ -251,10 +251,10 @@ async function periodUsages(
   const periodCache = new Map<string, Period>()
   for (const record of records) {
     const limits = limitsOfReportUser(record)
-    const cacheKey = `${record.period_start}:${limits.resetDay}`
+    const cacheKey = `${record.period_start}:${record.period_end}:${limits.resetDay}`
     let period = periodCache.get(cacheKey)
     if (period === undefined) {
-      period = currentPeriod(record.period_start, reference, limits.resetDay, context.timeZone)
+      period = currentPeriod({start: record.period_start, end: record.period_end}, reference, limits.resetDay, context.timeZone)
       periodCache.set(cacheKey, period)
     }
     if (period.start === record.period_start) {

@@ -62,7 +62,7 @@ export async function addUser(db: Db, input: NewUserInput, context: Context): Pr
         created_at: context.now,
         updated_at: context.now,
       },
-      period.start,
+      period,
     )
     await recordEvents(trx, [{at: context.now, user_name: name, kind: 'created', from_status: null, to_status: 'active', reason: null, actor: context.actor}])
   })

@@ -44,7 +44,7 @@ export function limitsOf(record: UserRecord) {
 
 export function toUserView(record: UserRecord, context: Pick<Context, 'now' | 'timeZone'>): UserView {
   const limits = limitsOf(record)
-  const period = currentPeriod(record.period_start, context.now, limits.resetDay, context.timeZone)
+  const period = currentPeriod({start: record.period_start, end: record.period_end}, context.now, limits.resetDay, context.timeZone)
   // Running counts belong to the stored period; once it has rolled over, the new one has used nothing yet.
   const samePeriod = period.start === record.period_start
   const periodUp = samePeriod ? record.period_up : 0
