@@ -66,7 +66,9 @@ function openSqlite(path: string): BetterSqlite3.Database {
     }
     const sqlite = new BetterSqlite3(path, {timeout: 5000})
     sqlite.pragma('journal_mode = WAL')
-    sqlite.pragma('synchronous = FULL')
+    // NORMAL: in WAL mode a commit survives any process crash; a power cut may lose the last commits, and then the
+    // ledger's baselines go back with its usage, so the next pull counts those bytes again, once.
+    sqlite.pragma('synchronous = NORMAL')
     sqlite.pragma('foreign_keys = ON')
     // The default 2 MB page cache makes a 100k-user pull re-read index pages from the OS; 64 MB holds them.
     sqlite.pragma('cache_size = -65536')

@@ -1,9 +1,13 @@
+import type {UserCredentials} from '../proxies/proxy-api.js'
 import type {Period} from '../quotas/periods.js'
 import type {Db} from './open-database.js'
 import type {NewUser, TopupRow, UserRow, UserStatus, UserUpdate} from './schema.js'
 
-/** A user with what is needed to judge them: their plan's limits, running usage and this period's top-ups. */
-export interface UserRecord extends UserRow {
+/**
+ * A user with what is needed to judge them: their plan's limits, running usage and this period's top-ups. Not their
+ * credentials: every check reads every user, and only a node that changes needs secrets (see `readCredentials`).
+ */
+export interface UserRecord extends Omit<UserRow, 'uuid' | 'password' | 'password16'> {
   plan_name: string | null
   plan_monthly_quota: number | null
   plan_total_quota: number | null
@@ -24,8 +28,20 @@ function selectUserRecords(db: Db) {
     .selectFrom('users')
     .innerJoin('user_usage as u', 'u.user_id', 'users.id')
     .leftJoin('plans as p', 'p.id', 'users.plan_id')
-    .selectAll('users')
     .select([
+      'users.id',
+      'users.name',
+      'users.status',
+      'users.status_reason',
+      'users.plan_id',
+      'users.monthly_quota',
+      'users.total_quota',
+      'users.reset_day',
+      'users.max_ips',
+      'users.expires_at',
+      'users.note',
+      'users.created_at',
+      'users.updated_at',
       'p.name as plan_name',
       'p.monthly_quota as plan_monthly_quota',
       'p.total_quota as plan_total_quota',
@@ -67,6 +83,14 @@ export async function listUserRecords(db: Db, filter: {status?: UserStatus} = {}
   const rows = withTopups(await query.execute(), await topupsByPeriod(db))
   // Sorted here, in code-unit order like SQLite's: ordering in SQL walks the name index and fetches each row apart.
   return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+/** Credentials by user name, for the users given (all when no names). */
+export async function readCredentials(db: Db, names?: readonly string[]): Promise<Map<string, UserCredentials>> {
+  let query = db.selectFrom('users').select(['name', 'uuid', 'password', 'password16'])
+  if (names !== undefined) query = query.where('name', 'in', names)
+  const rows = names !== undefined && names.length === 0 ? [] : await query.execute()
+  return new Map(rows.map((row) => [row.name, {uuid: row.uuid, password: row.password, password16: row.password16}]))
 }
 
 export async function insertUser(db: Db, user: NewUser, period: Period): Promise<UserRow> {

@@ -26,10 +26,12 @@ export interface NodeSync {
 }
 
 export interface DesiredState {
-  /** Every active user, with credentials: exactly who the managed inbounds must carry. */
-  active: ManagedUser[]
+  /** Every active user's name: exactly who the managed inbounds must carry. */
+  active: readonly string[]
   /** Every name sbq manages, whatever its status; the proxies' other users are never touched. */
   managed: ReadonlySet<string>
+  /** The active users with their credentials, read only when a node has to change. */
+  users: () => Promise<ManagedUser[]>
 }
 
 export interface SyncOptions {
@@ -51,11 +53,11 @@ const liveConcurrency = 16
 export async function syncNode(db: Db, node: NodeRow, desired: DesiredState, options: SyncOptions, context: Context): Promise<NodeSync> {
   const applied = await appliedUsers(db, node.id)
   const fresh = options.full === true || node.synced_at === null
-  const wanted = new Set(desired.active.map((user) => user.name))
-  const added = desired.active.filter((user) => fresh || !applied.has(user.name))
+  const wanted = new Set(desired.active)
+  const addedNames = desired.active.filter((name) => fresh || !applied.has(name))
   const removed = [...new Set([...applied, ...(fresh ? desired.managed : [])])].filter((name) => !wanted.has(name)).sort()
-  const result: NodeSync = {name: node.name, applied: false, method: 'none', added: added.map((user) => user.name).sort(), removed, error: null, warning: null}
-  if (!fresh && added.length === 0 && removed.length === 0) return result
+  const result: NodeSync = {name: node.name, applied: false, method: 'none', added: [...addedNames].sort(), removed, error: null, warning: null}
+  if (!fresh && addedNames.length === 0 && removed.length === 0) return result
   if (options.dryRun) return {...result, applied: true, method: 'dry-run'}
   if (node.type === '3x-ui' && node.panel_url === null) {
     // Told once per change, not every minute: the operator acts in the panel, and cron mails only what is new.
@@ -63,7 +65,9 @@ export async function syncNode(db: Db, node: NodeRow, desired: DesiredState, opt
     return {...result, applied: true, method: 'report-only', warning: reportOnlyWarning(node, result)}
   }
   try {
-    const change: NodeChange = {node, added, removed, desired, managed: new Set([...desired.managed, ...applied])}
+    const active = await desired.users()
+    const adding = new Set(addedNames)
+    const change: NodeChange = {node, added: active.filter((user) => adding.has(user.name)), removed, active, managed: new Set([...desired.managed, ...applied])}
     const outcome =
       node.type === 'sing-box' ? await syncSingBox(db, change, options)
       : node.type === 'sing-box-ssm' ? await syncSsm(change)
@@ -81,7 +85,8 @@ interface NodeChange {
   node: NodeRow
   added: ManagedUser[]
   removed: string[]
-  desired: DesiredState
+  /** Every active user, with credentials. */
+  active: ManagedUser[]
   managed: ReadonlySet<string>
 }
 
@@ -108,7 +113,7 @@ async function syncSingBox(db: Db, change: NodeChange, options: SyncOptions): Pr
   const {node} = change
   const path = requireConfig(node)
   const {rewriteSingBoxUsers} = await import('../proxies/sing-box/config.js')
-  const rewrite = rewriteSingBoxUsers(await readConfigText(path), {inbounds: managedInboundTags(node), desired: change.desired.active, managedNames: change.managed, source: path})
+  const rewrite = rewriteSingBoxUsers(await readConfigText(path), {inbounds: managedInboundTags(node), desired: change.active, managedNames: change.managed, source: path})
   if (!rewrite.changed) return {method: 'none'}
   await options.pullNode(node)
   const replaced = await replaceConfigFile({path, newText: rewrite.text, validate: findValidator('sing-box'), apply: applySpec(node)})
@@ -158,7 +163,7 @@ async function syncXray(db: Db, change: NodeChange, options: SyncOptions): Promi
   const flavor = node.type === 'v2ray' ? 'v2ray' : 'xray'
   const inbounds = await readConfigInbounds(node.type, path, managedInboundTags(node))
   const {rewriteXrayUsers} = await import('../proxies/xray/config.js')
-  const rewrite = rewriteXrayUsers(await readConfigText(path), {flavor, inbounds: managedInboundTags(node), desired: change.desired.active, managedNames: change.managed, source: path})
+  const rewrite = rewriteXrayUsers(await readConfigText(path), {flavor, inbounds: managedInboundTags(node), desired: change.active, managedNames: change.managed, source: path})
 
   let liveError: string | null = null
   try {

@@ -9,7 +9,7 @@ import {decideStatus, overMaxIps, type StatusDecision} from './decide-status.js'
 import {countOnlineIps, type OnlineIps} from './online-ips.js'
 import {settingValue} from '../settings/settings.js'
 import type {NodeSync} from './node-sync.js'
-import {syncNodes} from './sync-nodes.js'
+import {desiredStateOf, syncNodes} from './sync-nodes.js'
 
 export interface CheckOptions {
   dryRun: boolean
@@ -54,7 +54,9 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
     const sharing = await watchSharing(db, records)
     const {decisions, views} = decideAll(records, sharing, context)
     if (!options.dryRun) await applyDecisions(db, decisions, context)
-    const nodes = await syncNodes(db, {dryRun: options.dryRun}, context)
+    // Without status changes the users just read are the desired state; with some, read them again as now stored.
+    const desired = decisions.length === 0 ? desiredStateOf(db, records) : undefined
+    const nodes = await syncNodes(db, {dryRun: options.dryRun, desired}, context)
     const overIps = views.filter((view) => overMaxIps(view, sharing.ips.counts.get(view.name)))
     if (!options.dryRun) await recordSharing(db, overIps, sharing, context)
     const alerts = options.dryRun ? noAlerts : await raiseAlerts(db, views, decisions, overIps.map((view) => ({view, ips: sharing.ips.counts.get(view.name)!})), context)

@@ -2,23 +2,32 @@ import {pullNodes} from '../accounting/pull.js'
 import type {Context} from '../context.js'
 import {listNodes} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
-import {listUserRecords} from '../db/users-repository.js'
+import {listUserRecords, readCredentials, type UserRecord} from '../db/users-repository.js'
+import type {ManagedUser} from '../proxies/proxy-api.js'
 import {requireNode} from '../nodes/node-service.js'
-import {credentialsOf} from '../users/user-service.js'
 import {syncNode, type DesiredState, type NodeSync} from './node-sync.js'
 
 export async function desiredState(db: Db): Promise<DesiredState> {
-  const records = await listUserRecords(db)
+  return desiredStateOf(db, await listUserRecords(db))
+}
+
+export function desiredStateOf(db: Db, records: readonly UserRecord[]): DesiredState {
+  const active = records.filter((record) => record.status === 'active').map((record) => record.name)
+  let users: Promise<ManagedUser[]> | undefined
   return {
-    active: records.filter((record) => record.status === 'active').map((record) => ({name: record.name, credentials: credentialsOf(record)})),
+    active,
     managed: new Set(records.map((record) => record.name)),
+    // Secrets are read once, and only when some node has to change.
+    users: () =>
+      (users ??= readCredentials(db).then((credentials) => active.map((name) => ({name, credentials: credentials.get(name)!})))),
   }
 }
 
 /** Brings every node (or one) in line with the database; one node's failure never stops the others. */
-export async function syncNodes(db: Db, options: {node?: string; full?: boolean; dryRun?: boolean}, context: Context): Promise<NodeSync[]> {
+export async function syncNodes(db: Db, options: {node?: string; full?: boolean; dryRun?: boolean; desired?: DesiredState}, context: Context): Promise<NodeSync[]> {
   const nodes = options.node === undefined ? await listNodes(db) : [await requireNode(db, options.node)]
-  const desired = await desiredState(db)
+  if (nodes.length === 0) return []
+  const desired = options.desired ?? (await desiredState(db))
   const results: NodeSync[] = []
   for (const node of nodes) {
     const pullNode = async () => {

@@ -3,7 +3,7 @@ import {recentEvents, recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
 import {findPlan} from '../db/plans-repository.js'
 import type {UserStatus} from '../db/schema.js'
-import {deleteUser, findUserRecord, insertUser, listTopups, listUserRecords, updateUser, type UserRecord} from '../db/users-repository.js'
+import {deleteUser, findUserRecord, insertUser, listTopups, listUserRecords, readCredentials, updateUser, type UserRecord} from '../db/users-repository.js'
 import {conflict, invalidInput, notFound} from '../errors.js'
 import type {UserCredentials} from '../proxies/proxy-api.js'
 import {effectiveLimits} from '../quotas/limits.js'
@@ -89,7 +89,7 @@ export async function showUser(db: Db, name: string, options: {secrets: boolean}
   const [topups, events] = await Promise.all([listTopups(db, record.id), recentEvents(db, record.name, 20)])
   return {
     ...toUserView(record, context),
-    ...(options.secrets ? {credentials: credentialsOf(record)} : {}),
+    ...(options.secrets ? {credentials: (await readCredentials(db, [record.name])).get(record.name)!} : {}),
     topupHistory: topups.map((topup) => ({at: iso(topup.created_at), bytes: topup.bytes, periodStart: iso(topup.period_start), note: topup.note})),
     events: events.map((event) => ({at: iso(event.at), kind: event.kind, from: event.from_status, to: event.to_status, reason: event.reason, actor: event.actor})),
   }
@@ -134,6 +134,4 @@ export async function requirePlan(db: Db, name: string) {
   return plan
 }
 
-export function credentialsOf(record: UserRecord): UserCredentials {
-  return {uuid: record.uuid, password: record.password, password16: record.password16}
-}
+
