@@ -35,7 +35,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('down', 'bigint', (col) => col.notNull())
     .addPrimaryKeyConstraint('usage_daily_pk', ['day', 'node_name', 'user_name'])
     .execute()
-  await db.schema.createIndex('usage_daily_user_day').on('usage_daily').columns(['user_name', 'day']).execute()
 
   // Traffic of names sbq does not manage: kept apart, never billed, reported as unmanaged.
   await db.schema
