@@ -45,7 +45,12 @@ const cachedStatements = 256
 function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
   const statements = new Map<string, BetterSqlite3.Statement>()
   return {
-    close: () => sqlite.close(),
+    // SQLite's advice for short-lived connections: keep the planner's statistics fresh on the way out (cheap: it only
+    // analyses tables whose size changed a lot). Without them the month report scans and sorts every daily row.
+    close: () => {
+      sqlite.pragma('optimize')
+      sqlite.close()
+    },
     prepare: (sql: string) => {
       let statement = statements.get(sql)
       if (!statement) {
