@@ -4,7 +4,8 @@ import {type IncomingHttpHeaders, type Server, createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 
-import {runSbq, tempWorkspace, type SbqResult} from '../support/run-sbq.js'
+import {runSbq, tempWorkspace} from '../support/run-sbq.js'
+import {assertJsonError} from '../support/assertions.js'
 
 const workspace = tempWorkspace()
 const secret = 'e2e-signing-secret-abcd'
@@ -32,13 +33,6 @@ let base = ''
 
 const sbq = (...args: string[]) => runSbq(args, {db: workspace.db, env: {SBQ_NOW: '2024-05-10T12:00:00Z', SBQ_TELEGRAM_API: base}})
 
-function assertOneLineError(result: SbqResult, exit: number, code: string, pattern: RegExp) {
-  assert.equal(result.code, exit, result.stderr)
-  assert.equal(result.json.error.code, code)
-  assert.match(result.json.error.message, pattern)
-  assert.equal(typeof result.json.error.hint, 'string')
-  assert.equal(result.stderr, '')
-}
 
 function requestsTo(path: string): Received[] {
   return received.filter((request) => request.url === path)
@@ -58,7 +52,7 @@ describe('sbq alert commands (real bin/sbq)', () => {
   })
 
   it('alert test without channels says so (exit 3)', async () => {
-    assertOneLineError(await sbq('alert', 'test', '--json'), 3, 'NO_ALERT_CHANNELS', /no alert channels/)
+    assertJsonError(await sbq('alert', 'test', '--json'), 3, 'NO_ALERT_CHANNELS', /no alert channels/)
   })
 
   it('alert add webhook stores the secret and shows only its last 4 characters', async () => {
@@ -95,7 +89,7 @@ describe('sbq alert commands (real bin/sbq)', () => {
     assert.equal(human.code, 4)
     assert.equal(human.stderr, `error: alert channel 2 (webhook ${base}/fail) failed: HTTP 500: broken (check that the endpoint is up and its URL, chat or token is right; see: sbq alert list)\n`)
     assert.equal(requestsTo('/fail').length, 3, 'three tries, then it gives up')
-    assertOneLineError(await sbq('alert', 'test', '--json'), 4, 'ALERT_DELIVERY_FAILED', /^alert channel 2 .* failed: HTTP 500/)
+    assertJsonError(await sbq('alert', 'test', '--json'), 4, 'ALERT_DELIVERY_FAILED', /^alert channel 2 .* failed: HTTP 500/)
     assert.equal((await sbq('alert', 'test', '1', '--json')).code, 0, 'testing only the working channel succeeds')
   })
 
@@ -114,13 +108,13 @@ describe('sbq alert commands (real bin/sbq)', () => {
     const removed = await sbq('alert', 'remove', '2', '--json')
     assert.deepEqual(removed.json, {id: 2, removed: true})
     assert.deepEqual((await sbq('alert', 'list', '--json')).json.map((channel: {id: number}) => channel.id), [1, 3])
-    assertOneLineError(await sbq('alert', 'remove', '2', '--json'), 3, 'ALERT_CHANNEL_NOT_FOUND', /alert channel 2 does not exist/)
+    assertJsonError(await sbq('alert', 'remove', '2', '--json'), 3, 'ALERT_CHANNEL_NOT_FOUND', /alert channel 2 does not exist/)
   })
 
   it('refuses a bad URL, an unknown type and a missing token with exit 2 and one line', async () => {
-    assertOneLineError(await sbq('alert', 'add', 'webhook', 'not-a-url', '--json'), 2, 'INVALID_WEBHOOK_URL', /webhook URL "not-a-url" is not an http\(s\) URL/)
-    assertOneLineError(await sbq('alert', 'add', 'pager', '--json'), 2, 'INVALID_USAGE', /pager/)
-    assertOneLineError(await sbq('alert', 'add', 'telegram', '--chat', '42', '--json'), 2, 'INVALID_ALERT_CHANNEL', /needs --token/)
+    assertJsonError(await sbq('alert', 'add', 'webhook', 'not-a-url', '--json'), 2, 'INVALID_WEBHOOK_URL', /webhook URL "not-a-url" is not an http\(s\) URL/)
+    assertJsonError(await sbq('alert', 'add', 'pager', '--json'), 2, 'INVALID_USAGE', /pager/)
+    assertJsonError(await sbq('alert', 'add', 'telegram', '--chat', '42', '--json'), 2, 'INVALID_ALERT_CHANNEL', /needs --token/)
     const human = await sbq('alert', 'add', 'webhook', 'ftp://example.com/x')
     assert.equal(human.code, 2)
     assert.equal(human.stderr.trimEnd().split('\n').length, 1, human.stderr)

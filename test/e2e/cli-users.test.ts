@@ -4,20 +4,14 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {dumpDatabase} from '../support/db-dump.js'
-import {runSbq, tempWorkspace, type SbqResult} from '../support/run-sbq.js'
+import {runSbq, tempWorkspace} from '../support/run-sbq.js'
+import {assertJsonError} from '../support/assertions.js'
 
 const GiB = 1024 ** 3
 const workspace = tempWorkspace()
 const db = workspace.db
 const sbq = (...args: string[]) => runSbq(args, {db, env: {SBQ_NOW: '2024-05-10T12:00:00Z'}})
 
-function assertOneLineError(result: SbqResult, exit: number, code: string, pattern: RegExp) {
-  assert.equal(result.code, exit, result.stderr)
-  assert.equal(result.json.error.code, code)
-  assert.match(result.json.error.message, pattern)
-  assert.equal(typeof result.json.error.hint, 'string')
-  assert.equal(result.stderr, '')
-}
 
 describe('sbq user and quota commands (real bin/sbq)', () => {
   before(async () => {
@@ -104,7 +98,7 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
     assert.equal((await sbq('user', 'show', 'bob', '--json')).json.monthlyQuota, 20 * GiB)
     const plans = (await sbq('plan', 'list', '--json')).json
     assert.deepEqual(plans.map((plan: {name: string; users: number}) => [plan.name, plan.users]), [['basic', 1]])
-    assertOneLineError(await sbq('plan', 'remove', 'basic', '--json'), 3, 'PLAN_IN_USE', /plan "basic" still has 1 user/)
+    assertJsonError(await sbq('plan', 'remove', 'basic', '--json'), 3, 'PLAN_IN_USE', /plan "basic" still has 1 user/)
   })
 
   it('config get lists settings, config set validates', async () => {
@@ -116,14 +110,14 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
       ['enforce-max-ips', 'off'],
       ['inform-body-limit', String(8 * 1024 * 1024)],
     ])
-    assertOneLineError(await sbq('config', 'set', 'timezone', 'Mars/Base', '--json'), 2, 'INVALID_TIMEZONE', /time zone "Mars\/Base" is not known/)
+    assertJsonError(await sbq('config', 'set', 'timezone', 'Mars/Base', '--json'), 2, 'INVALID_TIMEZONE', /time zone "Mars\/Base" is not known/)
   })
 
   it('user remove deletes the user and keeps their events', async () => {
     await sbq('quota', 'set', 'bob', '--plan', 'none')
     const removed = await sbq('user', 'remove', 'bob', '--json')
     assert.deepEqual(removed.json, {name: 'bob', removed: true, nodes: []})
-    assertOneLineError(await sbq('user', 'show', 'bob', '--json'), 3, 'USER_NOT_FOUND', /user "bob" does not exist/)
+    assertJsonError(await sbq('user', 'show', 'bob', '--json'), 3, 'USER_NOT_FOUND', /user "bob" does not exist/)
     assert.ok(dumpDatabase(db).events!.some((event) => (event as {user_name: string; kind: string}).user_name === 'bob' && (event as {kind: string}).kind === 'removed'))
   })
 })

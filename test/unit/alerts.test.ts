@@ -21,6 +21,7 @@ import type {Context} from '../../src/lib/context.js'
 import {openDatabase, type Db} from '../../src/lib/db/open-database.js'
 import {SbqError} from '../../src/lib/errors.js'
 import {setSetting} from '../../src/lib/settings/settings.js'
+import {rejectsWith} from '../support/assertions.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
 
 const GiB = 1024 ** 3
@@ -127,15 +128,6 @@ async function enqueueOverlapping(path: string, alerts: Alert[], context: Contex
     return await Promise.all(results)
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()))
-  }
-}
-
-function rejectsWith(code: string, exit: number) {
-  return (error: unknown) => {
-    assert.ok(error instanceof SbqError, String(error))
-    assert.equal(error.code, code)
-    assert.equal(error.exit, exit)
-    return true
   }
 }
 

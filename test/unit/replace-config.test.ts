@@ -8,6 +8,7 @@ import {findOnPath, findValidator} from '../../src/lib/config-file/find-validato
 import {replaceConfigFile} from '../../src/lib/config-file/replace-config.js'
 import {rewriteXrayUsers} from '../../src/lib/proxies/xray/config.js'
 import {fixturesDir} from '../support/paths.js'
+import {rejectsWith} from '../support/assertions.js'
 
 const OLD = '{\n  "log": {"level": "warn"},\n  "inbounds": []\n}\n'
 const NEW = '{\n  "log": {"level": "warn"},\n  "inbounds": [{"type": "direct", "tag": "NEW-MARK"}]\n}\n'
@@ -26,15 +27,7 @@ afterEach(() => {
   rmSync(dir, {recursive: true, force: true})
 })
 
-function isSbqError(code: string, pattern?: RegExp): (error: unknown) => boolean {
-  return (error) => {
-    assert.ok(error instanceof SbqError, `expected SbqError, got ${String(error)}`)
-    assert.equal(error.code, code)
-    assert.equal(error.exit, 4)
-    if (pattern) assert.match(error.message, pattern)
-    return true
-  }
-}
+const isSbqError = (code: string, pattern?: RegExp) => rejectsWith(code, 4, pattern)
 
 /** Only the config (and, once replaced, its backup): no temp file may be left behind. */
 function assertDirHolds(...names: string[]): void {

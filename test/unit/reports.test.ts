@@ -8,7 +8,6 @@ import {recordPull} from '../../src/lib/accounting/ledger.js'
 import {insertNode} from '../../src/lib/db/nodes-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
 import {addDailyUsage, addUnmanagedDailyUsage} from '../../src/lib/db/usage-repository.js'
-import {SbqError} from '../../src/lib/errors.js'
 import {sparkline} from '../../src/lib/output/report-tables.js'
 import {topUp} from '../../src/lib/quotas/quota-service.js'
 import {parseCsv, toCsv} from '../../src/lib/reports/csv.js'
@@ -19,19 +18,11 @@ import {summaryText} from '../../src/lib/reports/report-summary.js'
 import {buildReport, type NodesReport, type UserMonthReport, type UsersReport} from '../../src/lib/reports/usage-report.js'
 import {dailySeries, forecastExhaustion} from '../../src/lib/reports/user-usage-history.js'
 import {addUser, removeUser} from '../../src/lib/users/user-service.js'
+import {rejectsWith} from '../support/assertions.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
 
 const GiB = 1024 ** 3
 const june10 = contextAt('2024-06-10T12:00:00Z')
-
-function rejectsWith(code: string, exit: number) {
-  return (error: unknown) => {
-    assert.ok(error instanceof SbqError, String(error))
-    assert.equal(error.code, code)
-    assert.equal(error.exit, exit)
-    return true
-  }
-}
 
 /** An in-memory database with the rollup tables, whether or not migrations/index.ts lists 0004 yet. */
 async function reportDb(): Promise<Db> {

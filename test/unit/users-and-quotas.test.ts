@@ -2,24 +2,15 @@ import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
 import type {Db} from '../../src/lib/db/open-database.js'
-import {SbqError} from '../../src/lib/errors.js'
 import {addPlan, listPlans, removePlan, setPlan} from '../../src/lib/plans/plan-service.js'
 import {setQuota, topUp} from '../../src/lib/quotas/quota-service.js'
 import {getSettings, setSetting} from '../../src/lib/settings/settings.js'
 import {addUser, listUsers, removeUser, setUserStatus, showUser} from '../../src/lib/users/user-service.js'
+import {rejectsWith} from '../support/assertions.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
 
 const GiB = 1024 ** 3
 const may10 = contextAt('2024-05-10T12:00:00Z')
-
-function rejectsWith(code: string, exit: number) {
-  return (error: unknown) => {
-    assert.ok(error instanceof SbqError, String(error))
-    assert.equal(error.code, code)
-    assert.equal(error.exit, exit)
-    return true
-  }
-}
 
 describe('migrations', () => {
   it('build every table from an empty database', async () => {

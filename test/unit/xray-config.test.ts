@@ -10,6 +10,7 @@ import {findValidator} from '../../src/lib/config-file/find-validator.js'
 import {mergeImportedUsers} from '../../src/lib/config-file/user-lists.js'
 import {readXrayUsers, rewriteXrayUsers} from '../../src/lib/proxies/xray/config.js'
 import {fixturesDir} from '../support/paths.js'
+import {rejectsWith} from '../support/assertions.js'
 
 type Json = {[key: string]: unknown}
 
@@ -50,15 +51,7 @@ function withoutManagedClients(text: string, tags: readonly string[]): Json {
   return config
 }
 
-function isSbqError(code: string, pattern?: RegExp): (error: unknown) => boolean {
-  return (error) => {
-    assert.ok(error instanceof SbqError, `expected SbqError, got ${String(error)}`)
-    assert.equal(error.code, code)
-    assert.equal(error.exit, 4)
-    if (pattern) assert.match(error.message, pattern)
-    return true
-  }
-}
+const isSbqError = (code: string, pattern?: RegExp) => rejectsWith(code, 4, pattern)
 
 describe('readXrayUsers', () => {
   it('finds the client inbounds and skips the api dokodemo-door and socks', () => {
