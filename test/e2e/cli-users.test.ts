@@ -73,10 +73,16 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
     assert.equal(shown.events[1].actor, 'cli')
   })
 
-  it('user show hides credentials unless --secrets', async () => {
-    assert.equal((await sbq('user', 'show', 'alice', '--json')).json.credentials, undefined)
+  it('user show hides credentials unless --secrets, and shows 30 days of usage and a forecast', async () => {
+    const shown = (await sbq('user', 'show', 'alice', '--json')).json
+    assert.equal(shown.credentials, undefined)
+    assert.equal(shown.last30Days.length, 30)
+    assert.deepEqual([shown.last30Days[0].day, shown.last30Days[29].day], ['2024-04-11', '2024-05-10'])
+    assert.equal(shown.forecastExhaustedAt, null, 'no traffic yet: not this period')
     const secret = await sbq('user', 'show', 'alice', '--secrets')
     assert.match(secret.stdout, /password\s+\S{44}/)
+    assert.match(secret.stdout, /^last 30 days +\S{30} +2024-04-11 → 2024-05-10, peak 0 B\/day$/m)
+    assert.match(secret.stdout, /^forecast +not this period/m)
   })
 
   it('quota set and quota topup change the allowance', async () => {

@@ -1,5 +1,5 @@
 import type {ChalkInstance} from 'chalk'
-import Table from 'cli-table3'
+import {table} from './grid.js'
 
 import type {ChannelView} from '../alerts/channels.js'
 import type {TestDelivery} from '../alerts/deliver.js'
@@ -7,7 +7,7 @@ import {formatInstant} from './format.js'
 
 export function renderChannels(channels: ChannelView[], timeZone: string, style: ChalkInstance): string {
   if (channels.length === 0) return 'no alert channels yet (add one: sbq alert add webhook https://example.com/hook --secret S)'
-  const out = new Table({head: ['id', 'type', 'sends to', 'secret', 'added', 'pending', 'failed', 'last error'].map((title) => style.bold(title)), style: {head: [], border: []}})
+  const out = table(['id', 'type', 'sends to', 'secret', 'added', 'pending', 'failed', 'last error'], style)
   for (const channel of channels) {
     out.push([
       String(channel.id),

@@ -1,15 +1,11 @@
 import type {ChalkInstance} from 'chalk'
-import Table from 'cli-table3'
+import {table} from './grid.js'
 
 import type {PullResult} from '../accounting/pull.js'
 import type {ImportResult} from '../nodes/import-users.js'
 import type {NodeTest, NodeView} from '../nodes/node-service.js'
 import {isPrivateUrl} from '../inform/inform-uri.js'
 import {formatInstant, formatSize} from './format.js'
-
-function table(head: string[], style: ChalkInstance): Table.Table {
-  return new Table({head: head.map((title) => style.bold(title)), style: {head: [], border: []}})
-}
 
 export function formatUptime(seconds: number | null): string {
   if (seconds === null) return '-'

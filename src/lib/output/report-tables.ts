@@ -1,32 +1,10 @@
 import type {ChalkInstance} from 'chalk'
-import Table from 'cli-table3'
 
 import type {BackupResult} from '../reports/backup.js'
 import type {PruneResult} from '../reports/prune.js'
 import type {NodesReport, ReportHeader, UnmanagedUsage, UserMonthReport, UsersReport} from '../reports/usage-report.js'
 import {formatDate, formatQuota, formatSize, statusText, usageBar} from './format.js'
-
-function table(head: string[], style: ChalkInstance): Table.Table {
-  return new Table({head: head.map((title) => style.bold(title)), style: {head: [], border: []}})
-}
-
-/** Past this many rows cli-table3 takes minutes (it measures every cell); plain aligned columns take milliseconds. */
-const boxedRowLimit = 2000
-
-/** Left-aligned columns two spaces apart, a rule under the header: for reports too long for a boxed table. */
-function plainColumns(head: string[], rows: string[][], style: ChalkInstance): string {
-  const visible = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '').length
-  const widths = head.map((title, column) => Math.max(title.length, ...rows.map((row) => visible(row[column] ?? ''))))
-  const line = (cells: string[]) => cells.map((cell, column) => cell + ' '.repeat(widths[column]! - visible(cell))).join('  ').trimEnd()
-  return [line(head.map((title) => style.bold(title))), widths.map((width) => '─'.repeat(width)).join('  '), ...rows.map(line)].join('\n')
-}
-
-function grid(head: string[], rows: string[][], style: ChalkInstance): string {
-  if (rows.length > boxedRowLimit) return plainColumns(head, rows, style)
-  const out = table(head, style)
-  out.push(...rows)
-  return out.toString()
-}
+import {grid, table} from './grid.js'
 
 function title(report: ReportHeader, style: ChalkInstance): string {
   return style.bold(`usage in ${report.month}`) + ` (${report.timeZone}${report.node === null ? '' : `, node ${report.node}`})`

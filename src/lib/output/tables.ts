@@ -1,5 +1,4 @@
 import type {ChalkInstance} from 'chalk'
-import Table from 'cli-table3'
 
 import type {PlanView} from '../plans/plan-service.js'
 import type {SettingView} from '../settings/settings.js'
@@ -7,32 +6,13 @@ import type {UserCredentials} from '../proxies/proxy-api.js'
 import type {UserDetail} from '../users/user-service.js'
 import type {UserView} from '../users/user-view.js'
 import {formatDate, formatInstant, formatQuota, formatSize, statusText, usageBar} from './format.js'
-
-function table(head: string[], style: ChalkInstance): Table.Table {
-  return new Table({head: head.map((title) => style.bold(title)), style: {head: [], border: []}})
-}
-
-/** cli-table3 lays out in time that grows with the square of the rows; long lists get plain aligned columns. */
-const boxedRowLimit = 500
-
-function plainColumns(head: string[], rows: string[][], style: ChalkInstance): string {
-  const widths = head.map((title, column) => Math.max(title.length, ...rows.map((row) => visibleLength(row[column]!))))
-  const line = (cells: string[]) => cells.map((cell, column) => cell + ' '.repeat(widths[column]! - visibleLength(cell))).join('  ').trimEnd()
-  return [style.bold(line(head)), ...rows.map(line)].join('\n')
-}
-
-function visibleLength(text: string): number {
-  return text.replace(/\u001b\[[0-9;]*m/g, '').length
-}
+import {grid, table} from './grid.js'
+import {sparkline} from './report-tables.js'
 
 export function renderUsers(users: UserView[], timeZone: string, style: ChalkInstance): string {
   if (users.length === 0) return 'no users yet (add one: sbq user add alice --monthly 100)'
   const head = ['name', 'status', 'period used / allowance', '', 'lifetime', 'period end', 'expires']
-  const rows = users.map((user) => userRow(user, timeZone, style))
-  if (rows.length > boxedRowLimit) return plainColumns(head, rows, style)
-  const out = table(head, style)
-  out.push(...rows)
-  return out.toString()
+  return grid(head, users.map((user) => userRow(user, timeZone, style)), style)
 }
 
 function userRow(user: UserView, timeZone: string, style: ChalkInstance): string[] {
@@ -78,7 +58,7 @@ export function renderUser(user: UserView, timeZone: string, style: ChalkInstanc
 }
 
 export function renderUserDetail(user: UserDetail, timeZone: string, style: ChalkInstance): string {
-  const parts = [renderUser(user, timeZone, style)]
+  const parts = [renderUser(user, timeZone, style), renderHistory(user, timeZone)]
   if (user.credentials) parts.push(style.bold('credentials') + '\n' + renderCredentials(user.credentials))
   if (user.topupHistory.length > 0) {
     const topups = table(['when', 'added', 'note'], style)
@@ -93,6 +73,18 @@ export function renderUserDetail(user: UserDetail, timeZone: string, style: Chal
     parts.push(style.bold('recent events') + '\n' + events.toString())
   }
   return parts.join('\n\n')
+}
+
+function renderHistory(user: UserDetail, timeZone: string): string {
+  const first = user.last30Days[0]?.day ?? ''
+  const last = user.last30Days.at(-1)?.day ?? ''
+  const peak = Math.max(0, ...user.last30Days.map((day) => day.total))
+  const forecast =
+    user.allowance === 0 ? 'no monthly limit' : user.forecastExhaustedAt === null ? 'not this period (at the last 7 days\' rate)' : `allowance runs out ${formatInstant(user.forecastExhaustedAt, timeZone)} at the last 7 days' rate`
+  return keyValues([
+    ['last 30 days', `${sparkline(user.last30Days.map((day) => day.total))}  ${first} → ${last}, peak ${formatSize(peak)}/day`],
+    ['forecast', forecast],
+  ])
 }
 
 export function renderPlans(plans: PlanView[], style: ChalkInstance): string {

@@ -9,6 +9,7 @@ import type {UserCredentials} from '../proxies/proxy-api.js'
 import {effectiveLimits} from '../quotas/limits.js'
 import {currentPeriod} from '../quotas/periods.js'
 import {userStatuses} from '../db/schema.js'
+import {dailySeries, forecastExhaustion} from '../reports/user-usage-history.js'
 import {generateCredentials} from './credentials.js'
 import {assertUserName} from './user-name.js'
 import {iso, toUserView, type UserView} from './user-view.js'
@@ -80,15 +81,23 @@ export async function listUsers(db: Db, filter: {status?: string}, context: Cont
 
 export interface UserDetail extends UserView {
   credentials?: UserCredentials
+  /** The last 30 local days, oldest first, in bytes. */
+  last30Days: Array<{day: string; up: number; down: number; total: number}>
+  /** When the allowance runs out at the average rate of the last 7 days; null: not this period (or unlimited). */
+  forecastExhaustedAt: string | null
   topupHistory: Array<{at: string; bytes: number; periodStart: string; note: string | null}>
   events: Array<{at: string; kind: string; from: string | null; to: string | null; reason: string | null; actor: string}>
 }
 
 export async function showUser(db: Db, name: string, options: {secrets: boolean}, context: Context): Promise<UserDetail> {
   const record = await requireUser(db, name)
-  const [topups, events] = await Promise.all([listTopups(db, record.id), recentEvents(db, record.name, 20)])
+  const [topups, events, last30Days] = await Promise.all([listTopups(db, record.id), recentEvents(db, record.name, 20), dailySeries(db, record.name, 30, context)])
+  const view = toUserView(record, context)
+  const last7DaysBytes = last30Days.slice(-7).reduce((sum, day) => sum + day.total, 0)
   return {
-    ...toUserView(record, context),
+    ...view,
+    last30Days,
+    forecastExhaustedAt: forecastExhaustion({periodUsed: view.periodUsed, allowance: view.allowance, last7DaysBytes, periodEnd: Date.parse(view.periodEnd), now: context.now}),
     ...(options.secrets ? {credentials: (await readCredentials(db, [record.name])).get(record.name)!} : {}),
     topupHistory: topups.map((topup) => ({at: iso(topup.created_at), bytes: topup.bytes, periodStart: iso(topup.period_start), note: topup.note})),
     events: events.map((event) => ({at: iso(event.at), kind: event.kind, from: event.from_status, to: event.to_status, reason: event.reason, actor: event.actor})),
