@@ -13,7 +13,10 @@ export function renderNodeSyncs(nodes: NodeSync[], style: ChalkInstance): string
   const lines: string[] = []
   for (const node of nodes) {
     if (node.error) continue
-    if (!node.applied) continue
+    if (!node.applied) {
+      if (node.warning) lines.push(style.yellow(`node "${node.name}": ${node.warning}`))
+      continue
+    }
     const parts = [node.added.length > 0 ? `+${node.added.length} (${node.added.slice(0, 5).join(', ')}${node.added.length > 5 ? ', …' : ''})` : '', node.removed.length > 0 ? `-${node.removed.length} (${node.removed.slice(0, 5).join(', ')}${node.removed.length > 5 ? ', …' : ''})` : '']
     lines.push(`node "${node.name}": ${parts.filter(Boolean).join(' ') || 'in sync'} via ${node.method}`)
     if (node.warning) lines.push(style.yellow(`node "${node.name}": ${node.warning}`))

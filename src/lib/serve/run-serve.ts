@@ -1,0 +1,92 @@
+import type {Context} from '../context.js'
+import type {Db} from '../db/open-database.js'
+import {invalidInput} from '../errors.js'
+import type {CheckResult} from '../enforcement/run-check.js'
+
+export interface ServeOptions {
+  listen: string
+  /** `--check-every`, as typed; null: no in-process check. */
+  checkEvery: string | null
+  metricsPublic: boolean
+}
+
+export interface ServeIo {
+  context: (actor: 'web' | 'check') => Promise<Context>
+  /** Progress, warnings and the lines a check would print; to stderr. */
+  log: (line: string) => void
+  /** Renders one in-process check's result as lines. */
+  describeCheck: (result: CheckResult) => string[]
+}
+
+/**
+ * `sbq serve`: listens until SIGTERM or SIGINT, optionally running the check on an interval, then stops taking
+ * connections, finishes the requests and the check in flight, and returns the address it listened on.
+ */
+export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise<{listen: string}> {
+  const [{createSbqServer}, {settingValue}, {parseInterval}, {metricsTokenHash, rotateMetricsToken}] = await Promise.all([
+    import('./sbq-server.js'),
+    import('../settings/settings.js'),
+    import('../schedule/units.js'),
+    import('./metrics-token.js'),
+  ])
+  const {host, port} = parseListen(options.listen)
+  const interval = options.checkEvery === null ? null : parseInterval(options.checkEvery)
+  let tokenHash = options.metricsPublic ? null : await metricsTokenHash(db)
+  if (!options.metricsPublic && tokenHash === null) {
+    const token = await rotateMetricsToken(db)
+    tokenHash = await metricsTokenHash(db)
+    io.log(`/metrics token (shown only now; a new one: sbq serve --rotate-metrics-token): ${token}`)
+  }
+  const server = createSbqServer({
+    db,
+    context: () => io.context('web'),
+    bodyLimit: Number(await settingValue(db, 'inform-body-limit')),
+    metricsTokenHash: tokenHash,
+    log: io.log,
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(invalidInput('LISTEN_FAILED', `cannot listen on "${options.listen}": ${error.code ?? error.message}`, 'pick a free port with --listen HOST:PORT')))
+    server.listen(port, host, resolve)
+  })
+  const address = server.address() as {address: string; port: number}
+  const listen = `${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`
+  io.log(`sbq serve listening on http://${listen}${interval ? `, checking every ${interval.text}` : ''}`)
+  const loop = interval === null ? null : await startChecks(db, interval.seconds * 1000, io)
+  await waitForSignal()
+  io.log('sbq serve stopping: finishing requests in flight')
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  server.closeIdleConnections()
+  await Promise.all([closed, loop?.stop()])
+  return {listen}
+}
+
+async function startChecks(db: Db, intervalMs: number, io: ServeIo) {
+  const [{startCheckLoop}, {runCheck}] = await Promise.all([import('./check-loop.js'), import('../enforcement/run-check.js')])
+  return startCheckLoop(intervalMs, async () => {
+    try {
+      const result = await runCheck(db, {dryRun: false, pull: true, lockWaitMs: 5000}, await io.context('check'))
+      for (const line of io.describeCheck(result)) io.log(line)
+    } catch (error) {
+      io.log(`error: check failed: ${(error as Error).message} (the next one runs in ${intervalMs / 1000}s)`)
+    }
+  })
+}
+
+export function parseListen(text: string): {host: string; port: number} {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim())
+  const port = match ? Number(match[3]) : Number.NaN
+  if (!match || port > 65_535) throw invalidInput('INVALID_LISTEN', `listen address "${text}" is not HOST:PORT`, 'give it like 127.0.0.1:8787, or [::1]:8787')
+  return {host: match[1] ?? match[2]!, port}
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop)
+      process.off('SIGINT', stop)
+      resolve()
+    }
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
+  })
+}
