@@ -3,32 +3,15 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {SbqError} from '../../src/lib/errors.js'
-import type {ManagedUser} from '../../src/lib/proxies/proxy-api.js'
 import {mergeImportedUsers, shadowsocksKey} from '../../src/lib/config-file/user-lists.js'
 import {readSingBoxUsers, rewriteSingBoxUsers} from '../../src/lib/proxies/sing-box/config.js'
 import {fixturesDir} from '../support/paths.js'
+import {alice, bob, managedNames} from '../support/fixture-users.js'
 
 type Json = {[key: string]: unknown}
 
 const fixture = readFileSync(join(fixturesDir, 'sing-box-config.json'), 'utf8')
 
-const alice: ManagedUser = {
-  name: 'alice',
-  credentials: {
-    uuid: '19424579-8f66-4861-a3a9-66aa80a78863',
-    password: 'G7SlKeEJ2yTeEpXI9jugCpjOK2t3XR3ny9HWTRsvPsk=',
-    password16: '0u2h3yD1+nkbqCcMIxHSFA==',
-  },
-}
-const bob: ManagedUser = {
-  name: 'bob',
-  credentials: {
-    uuid: 'fb1e35c2-e4b4-49fd-b286-0552d6b84770',
-    password: '3nbCxDBn/4F/pEaPipUgbaTEDKqI/HOME8IO3qMaVmU=',
-    password16: 't32cm+hSAu51/Aj3izfdpg==',
-  },
-}
-const managedNames = new Set(['alice', 'bob', 'dave'])
 
 const USER_TAGS = [
   'vless-in',
