@@ -7,7 +7,7 @@ import type {Db} from '../db/open-database.js'
 import type {NodeRow} from '../db/schema.js'
 import {SbqError, unreachable} from '../errors.js'
 import {connectNode} from '../nodes/connect.js'
-import {managedInboundTags, readConfigInbounds, readConfigText, type ConfigInbound} from '../nodes/node-config.js'
+import {managedInboundTags, readConfigInbounds, readConfigText, ssmMethod, type ConfigInbound} from '../nodes/node-config.js'
 import type {InboundTarget, LiveProtocol, ManagedUser, ProxyApi} from '../proxies/proxy-api.js'
 
 export interface NodeSync {
@@ -124,7 +124,8 @@ async function syncSingBox(db: Db, change: NodeChange, options: SyncOptions): Pr
 async function syncSsm(change: NodeChange): Promise<Partial<NodeSync>> {
   const api = await connectNode(change.node)
   try {
-    const inbound: InboundTarget = {tag: 'ssm', protocol: 'shadowsocks'}
+    // The key length follows the managed inbound's method (a 2022-blake3-aes-128-gcm server wants 16 bytes).
+    const inbound: InboundTarget = {tag: 'ssm', protocol: 'shadowsocks', method: await ssmMethod(change.node.config_path)}
     await forEachLimited(change.removed, (name) => api.removeUser!(inbound, name))
     await forEachLimited(change.added, (user) => api.addUser!(inbound, user))
     return {method: 'api'}

@@ -36,3 +36,21 @@ export async function readConfigInbounds(type: NodeType, path: string, inbounds:
   const {readXrayUsers} = await import('../proxies/xray/config.js')
   return readXrayUsers(text, {flavor: type, inbounds, source: path})
 }
+
+/**
+ * The method of the SSM-managed shadowsocks inbound in a sing-box config (it decides whether a user's key is the
+ * 16-byte or the 32-byte one); undefined without a config or such an inbound.
+ */
+export async function ssmMethod(configPath: string | null): Promise<string | undefined> {
+  if (configPath === null) return undefined
+  const {parseJsonDocument, toValue} = await import('../config-file/json-document.js')
+  let config: unknown
+  try {
+    config = toValue(parseJsonDocument(await readConfigText(configPath)))
+  } catch (error) {
+    throw unreachable('CONFIG_INVALID', `sing-box config "${configPath}" cannot be read: ${(error as Error).message}`, 'fix the file, or add the node again without --config')
+  }
+  const inbounds = (config as {inbounds?: Array<{type?: unknown; managed?: unknown; method?: unknown}>}).inbounds ?? []
+  const managed = inbounds.find((inbound) => inbound.type === 'shadowsocks' && inbound.managed === true)
+  return typeof managed?.method === 'string' ? managed.method : undefined
+}
