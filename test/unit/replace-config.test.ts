@@ -56,7 +56,7 @@ describe('replaceConfigFile', () => {
     writeFileSync(path, broken)
     await assert.rejects(
       replaceConfigFile({path, newText: NEW}),
-      isSbqError('CONFIG_INVALID', /^config ".*config\.json" is not valid JSON at line 3, column 3: .*\(fix the file by hand; sbq did not change it\)$/),
+      isSbqError('CONFIG_INVALID', /^config ".*config\.json" is not valid JSON at line 3, column 3: [^(]*$/),
     )
     assert.equal(readFileSync(path, 'utf8'), broken)
     assertDirHolds('config.json')

@@ -240,7 +240,7 @@ describe('rewriteSingBoxUsers', () => {
     const broken = fixture.replace('"listen_port": 8443,', '"listen_port": 8443')
     assert.throws(
       () => rewriteSingBoxUsers(broken, {desired: [bob], managedNames, source: '/etc/sing-box/config.json'}),
-      assertSbqError('CONFIG_INVALID', 4, /^sing-box config "\/etc\/sing-box\/config.json" is not valid JSON at line \d+, column \d+: .*\(fix the file by hand; sbq did not change it\)$/),
+      assertSbqError('CONFIG_INVALID', 4, /^sing-box config "\/etc\/sing-box\/config.json" is not valid JSON at line \d+, column \d+: [^(]*$/),
     )
     assert.throws(() => rewriteSingBoxUsers('{"inbounds": [],}', {desired: [], managedNames}), assertSbqError('CONFIG_INVALID', 4))
   })

@@ -111,7 +111,7 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
     path = realpathSync(options.path)
   } catch (error) {
     const reason = (error as Error).message
-    throw unreachable('CONFIG_MISSING', `config "${options.path}" cannot be read: ${reason} (check the node's config path)`)
+    throw unreachable('CONFIG_MISSING', `config "${options.path}" cannot be read: ${reason}`, "check the node's config path")
   }
   const original = readFileSync(path)
   const originalText = original.toString('utf8')
@@ -122,7 +122,8 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
     const where = `line ${error.line}, column ${error.column}`
     throw unreachable(
       'CONFIG_INVALID',
-      `config "${path}" is not valid JSON at ${where}: ${error.reason} (fix the file by hand; sbq did not change it)`,
+      `config "${path}" is not valid JSON at ${where}: ${error.reason}`,
+      'fix the file by hand; sbq did not change it',
     )
   }
   // The new text comes from sbq's own rewriters; if it does not parse that is a bug, not a node problem.
@@ -145,8 +146,8 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
         const checker = quoteCommand(options.validate.command)
         throw unreachable(
           'CONFIG_REJECTED',
-          `the new config for "${path}" was refused by "${checker}", which ${describeFailure(result, timeoutMs, 'last')} ` +
-            '(sbq did not change the file; run the same check on the current file to see whether the problem was already there)',
+          `the new config for "${path}" was refused by "${checker}", which ${describeFailure(result, timeoutMs, 'last')}`,
+          'sbq did not change the file; run the same check on the current file to see whether the problem was already there',
         )
       }
       validated = true
@@ -158,7 +159,8 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
     if (!readFileSync(path).equals(original)) {
       throw unreachable(
         'CONFIG_CHANGED',
-        `config "${path}" changed while sbq was updating it (run sbq again; sbq did not change it)`,
+        `config "${path}" changed while sbq was updating it`,
+        'run sbq again; sbq did not change it',
       )
     }
     renameSync(temp, path)
@@ -180,8 +182,8 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
     const reason = (error as Error).message
     throw unreachable(
       'APPLY_FAILED',
-      `${cause}; sbq could not put the previous config back (${reason}): copy "${backupPath}" over it by hand`,
-      undefined,
+      `${cause}; sbq could not put the previous config back (${reason})`,
+      `copy "${backupPath}" over it by hand`,
       error,
     )
   }
@@ -189,12 +191,14 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
   if (again.exitCode === 0) {
     throw unreachable(
       'APPLY_FAILED',
-      `${cause}; sbq restored the previous config and applied it again (fix the cause, then run sbq again)`,
+      `${cause}; sbq restored the previous config and applied it again`,
+      'fix the cause, then run sbq again',
     )
   }
   const againFailure = describeFailure(again, timeoutMs, 'first')
   throw unreachable(
     'APPLY_FAILED',
-    `${cause}; sbq restored the previous config, but applying it again also ${againFailure} (the proxy may be down: check it by hand)`,
+    `${cause}; sbq restored the previous config, but applying it again also ${againFailure}`,
+    'the proxy may be down: check it by hand',
   )
 }

@@ -51,20 +51,22 @@ export function describeConfig(ctx: ConfigContext): string {
 const UNCHANGED = 'sbq did not change it'
 
 export function configInvalid(ctx: ConfigContext, detail: string): SbqError {
-  return unreachable('CONFIG_INVALID', `${describeConfig(ctx)} ${detail} (fix the file by hand; ${UNCHANGED})`)
+  return unreachable('CONFIG_INVALID', `${describeConfig(ctx)} ${detail}`, `fix the file by hand; ${UNCHANGED}`)
 }
 
 export function inboundNotFound(ctx: ConfigContext, tag: string): SbqError {
   return unreachable(
     'INBOUND_NOT_FOUND',
-    `inbound "${tag}" is not in ${describeConfig(ctx)} (check the tags given for this node; ${UNCHANGED})`,
+    `inbound "${tag}" is not in ${describeConfig(ctx)}`,
+    `check the tags given for this node; ${UNCHANGED}`,
   )
 }
 
 export function inboundUnsupported(ctx: ConfigContext, tag: string, why: string): SbqError {
   return unreachable(
     'INBOUND_UNSUPPORTED',
-    `inbound "${tag}" in ${describeConfig(ctx)} ${why} (leave it out of this node's inbounds; ${UNCHANGED})`,
+    `inbound "${tag}" in ${describeConfig(ctx)} ${why}`,
+    `leave it out of this node's inbounds; ${UNCHANGED}`,
   )
 }
 

@@ -197,7 +197,7 @@ const liveProtocols: ReadonlySet<string> = new Set<LiveProtocol>(['vmess', 'vles
 async function applyLive(node: NodeRow, inbounds: ConfigInbound[], change: NodeChange): Promise<void> {
   const api: ProxyApi = await connectNode(node)
   try {
-    if (!api.addUser || !api.removeUser) throw unreachable('NO_LIVE_API', `node "${node.name}" has no live user API`)
+    if (!api.addUser || !api.removeUser) throw unreachable('NO_LIVE_API', `node "${node.name}" has no live user API`, 'sbq falls back to rewriting its config and restarting it')
     const targets: InboundTarget[] = inbounds
       .filter((inbound) => liveProtocols.has(inbound.protocol))
       .map((inbound) => ({tag: inbound.tag, protocol: inbound.protocol as LiveProtocol, flow: inbound.flow, method: inbound.method}))

@@ -44,7 +44,7 @@ function normalizeBaseUrl(baseUrl: string): string {
     throw invalidInput('SSM_URL_INVALID', `ssm api url "${baseUrl}" is not a url`, 'give it as e.g. http://127.0.0.1:9000')
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalidInput('SSM_URL_INVALID', `ssm api url "${baseUrl}" is not http or https`)
+    throw invalidInput('SSM_URL_INVALID', `ssm api url "${baseUrl}" is not http or https`, 'give it as e.g. http://127.0.0.1:9000')
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 }
@@ -57,7 +57,7 @@ export function createSingBoxSsmApi(options: SingBoxSsmApiOptions): SingBoxSsmAp
   const baseUrl = normalizeBaseUrl(options.baseUrl)
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
-    throw invalidInput('SSM_TIMEOUT_INVALID', `ssm api timeout "${timeoutMs}" is not a positive number of milliseconds`)
+    throw invalidInput('SSM_TIMEOUT_INVALID', `ssm api timeout "${timeoutMs}" is not a positive number of milliseconds`, 'give a whole number of milliseconds above 0')
   }
   // An agent of our own so close() can release its keep-alive sockets and let a cron run exit promptly.
   const agent = new Agent({connect: {timeout: timeoutMs}})

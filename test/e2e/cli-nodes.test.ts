@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict'
+import {copyFileSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import {assertJsonError} from '../support/assertions.js'
+import {dumpDatabase} from '../support/db-dump.js'
+import {fixturesDir} from '../support/paths.js'
+import {runSbq, tempWorkspace} from '../support/run-sbq.js'
+import {StubV2rayApi} from '../support/stub-v2ray-api.js'
+
+describe('sbq node commands (stub V2Ray API, real config file, real bin/sbq)', () => {
+  const workspace = tempWorkspace('sbq-nodes-')
+  const configPath = join(workspace.dir, 'v2ray.json')
+  const sbq = (...args: string[]) => runSbq([...args, '--json'], {db: workspace.db})
+  let stub: StubV2rayApi
+
+  before(async () => {
+    copyFileSync(join(fixturesDir, 'v2ray-config.json'), configPath)
+    stub = await StubV2rayApi.start({flavor: 'v2ray', inboundTags: ['vmess-in', 'vless-in', 'trojan-in']})
+  })
+
+  after(async () => {
+    await stub.close()
+    workspace.cleanup()
+  })
+
+  it('node add --import adopts the config\'s users with their credentials, once each', async () => {
+    const added = await sbq('node', 'add', 'v1', '--type', 'v2ray', '--api', stub.address, '--config', configPath, '--apply', 'true', '--import')
+    assert.equal(added.code, 0, added.stderr)
+    assert.deepEqual(added.json.imported.added.sort(), ['alice', 'dave', 'guest'])
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as {inbounds: Array<{tag: string; settings?: {clients?: Array<{id?: string; email: string}>}}>}
+    const aliceInConfig = config.inbounds.find((inbound) => inbound.tag === 'vmess-in')!.settings!.clients!.find((client) => client.email === 'alice')!
+    const alice = await runSbq(['user', 'show', 'alice', '--secrets', '--json'], {db: workspace.db})
+    assert.equal(alice.json.credentials.uuid, aliceInConfig.id)
+  })
+
+  it('node list and node show describe the node', async () => {
+    const list = await sbq('node', 'list')
+    assert.deepEqual(list.json.map((node: {name: string; type: string; api: string}) => [node.name, node.type, node.api]), [['v1', 'v2ray', stub.address]])
+    const shown = await sbq('node', 'show', 'v1')
+    assert.deepEqual([shown.json.config, shown.json.apply, shown.json.inbounds, shown.json.cutSessions], [configPath, 'true', null, false])
+  })
+
+  it('node sync --dry-run changes nothing; node sync pushes every active user live and into the config', async () => {
+    const before = readFileSync(configPath, 'utf8')
+    const dry = await sbq('node', 'sync', 'v1', '--dry-run')
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.deepEqual([dry.json[0].method, dry.json[0].added], ['dry-run', ['alice', 'dave', 'guest']])
+    assert.equal(readFileSync(configPath, 'utf8'), before)
+    assert.equal(stub.inbounds.get('vmess-in')!.size, 0)
+
+    assert.equal((await sbq('user', 'disable', 'guest', '--no-apply')).code, 0)
+    const synced = await sbq('node', 'sync', 'v1')
+    assert.equal(synced.code, 0, synced.stderr)
+    assert.deepEqual([synced.json[0].method, synced.json[0].added, synced.json[0].removed], ['live', ['alice', 'dave'], ['guest']])
+    for (const tag of ['vmess-in', 'vless-in', 'trojan-in']) assert.deepEqual([...stub.inbounds.get(tag)!.keys()].sort(), ['alice', 'dave'], tag)
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as {inbounds: Array<{tag: string; settings?: {clients?: Array<{email: string}>}}>}
+    assert.deepEqual(config.inbounds.find((inbound) => inbound.tag === 'vmess-in')!.settings!.clients!.map((client) => client.email).sort(), ['alice', 'dave'])
+  })
+
+  it('refuses bad input in one line with the documented exit codes, and stores nothing', async () => {
+    const before = dumpDatabase(workspace.db)
+    assertJsonError(await sbq('node', 'add', 'v1', '--type', 'v2ray', '--api', stub.address), 3, 'NODE_EXISTS', /node "v1" already exists/)
+    assertJsonError(await sbq('node', 'add', 'v2', '--type', 'v2ray', '--api', 'not an address'), 2, 'NODE_ADDRESS_INVALID', /node api address "not an address" is not HOST:PORT/)
+    assertJsonError(await sbq('node', 'add', 'v2', '--type', 'v2ray', '--api', stub.address, '--config', join(workspace.dir, 'missing.json')), 4, 'CONFIG_MISSING', /proxy config ".*missing\.json" cannot be read/)
+    assertJsonError(await sbq('node', 'add', 'v2', '--type', 'v2ray', '--api', stub.address, '--config', configPath, '--inbound', 'nope'), 4, 'INBOUND_NOT_FOUND', /inbound "nope" is not in/)
+    assertJsonError(await sbq('node', 'show', 'nowhere'), 3, 'NODE_NOT_FOUND', /node "nowhere" does not exist/)
+    assert.deepEqual(dumpDatabase(workspace.db), before)
+  })
+
+  it('node test on an unreachable node is exit 4 with the address in one line', async () => {
+    assert.equal((await sbq('node', 'add', 'dead', '--type', 'xray', '--api', '127.0.0.1:1')).code, 0)
+    const human = await runSbq(['node', 'test', 'dead'], {db: workspace.db})
+    assert.equal(human.code, 4)
+    assert.match(human.stderr, /^error: node api "127\.0\.0\.1:1" is unreachable.*\n$/)
+  })
+})
