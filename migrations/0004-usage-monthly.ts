@@ -23,19 +23,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('down', 'bigint', (col) => col.notNull())
     .addPrimaryKeyConstraint('unmanaged_usage_monthly_pk', ['month', 'node_name', 'name'])
     .execute()
-
-  // Serves the month report's `day` range + `group by user_name` from the index alone: rows arrive grouped by user,
-  // so there is no sort, and the sums never touch the table. A (day, user_name) index would need a sort of every
-  // row in the month to group them, which measured three times slower at 100k users. It also serves one user's days
-  // (`report --user`, `user show`), so it is the only secondary index on usage_daily: each one costs every pull.
-  await db.schema
-    .createIndex('usage_daily_user_day_totals')
-    .on('usage_daily')
-    .columns(['user_name', 'day', 'node_name', 'up', 'down'])
-    .execute()
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await db.schema.dropIndex('usage_daily_user_day_totals').execute()
   for (const table of ['unmanaged_usage_monthly', 'usage_monthly']) await db.schema.dropTable(table).execute()
 }

@@ -191,7 +191,7 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
     const rows = (path: string) => {
       const sqlite = new BetterSqlite3(path, {readonly: true})
       try {
-        return ['users', 'usage_daily', 'usage_monthly', 'unmanaged_usage_monthly'].map((table) => sqlite.prepare(`select * from ${table} order by rowid`).all())
+        return ['users', 'usage_daily', 'usage_monthly', 'unmanaged_usage_monthly'].map((table) => sqlite.prepare(`select * from ${table} order by 1, 2, 3`).all())
       } finally {
         sqlite.close()
       }
