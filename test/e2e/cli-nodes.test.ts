@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {copyFileSync, readFileSync} from 'node:fs'
+import {copyFileSync, existsSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
@@ -57,6 +57,22 @@ describe('sbq node commands (stub V2Ray API, real config file, real bin/sbq)', (
     for (const tag of ['vmess-in', 'vless-in', 'trojan-in']) assert.deepEqual([...stub.inbounds.get(tag)!.keys()].sort(), ['alice', 'dave'], tag)
     const config = JSON.parse(readFileSync(configPath, 'utf8')) as {inbounds: Array<{tag: string; settings?: {clients?: Array<{email: string}>}}>}
     assert.deepEqual(config.inbounds.find((inbound) => inbound.tag === 'vmess-in')!.settings!.clients!.map((client) => client.email).sort(), ['alice', 'dave'])
+  })
+
+  it('--cut-sessions restarts the proxy (the apply command) after a live removal, to end open connections', async () => {
+    const marker = join(workspace.dir, 'restarted')
+    assert.equal((await sbq('node', 'remove', 'v1')).code, 0)
+    const added = await sbq('node', 'add', 'v1', '--type', 'v2ray', '--api', stub.address, '--config', configPath, '--apply', `touch ${marker}`, '--cut-sessions')
+    assert.equal(added.json.cutSessions, true)
+    const synced = await sbq('node', 'sync', 'v1')
+    assert.deepEqual([synced.json[0].method, synced.json[0].removed], ['live+restart', ['guest']], 'the disabled guest was removed')
+    rmSync(marker)
+    assert.equal((await sbq('user', 'add', 'erin')).json.nodes[0].method, 'live')
+    assert.equal(existsSync(marker), false, 'adding a user needs no restart')
+    const disabled = await sbq('user', 'disable', 'dave')
+    assert.equal(disabled.code, 0, disabled.stderr)
+    assert.deepEqual([disabled.json.nodes[0].method, disabled.json.nodes[0].removed], ['live+restart', ['dave']])
+    assert.equal(existsSync(marker), true, 'the apply command ran')
   })
 
   it('refuses bad input in one line with the documented exit codes, and stores nothing', async () => {

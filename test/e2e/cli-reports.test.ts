@@ -178,6 +178,17 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
     assert.deepEqual(alice.totals, alice.folded)
   })
 
+  it('--top keeps the busiest rows and the totals of everyone', async () => {
+    const top = (await sbq('report', '--month', '2024-05', '--top', '1', '--json')).json
+    const all = (await sbq('report', '--month', '2024-05', '--json')).json
+    assert.deepEqual(top.rows.map((row: Row) => row.name), [expectedMay[0]!.name])
+    assert.deepEqual(top.totals, all.totals)
+  })
+
+  it('prune --keep-days that reaches into the current month is refused the same way', async () => {
+    assertOneLineError(await sbq('prune', '--keep-days', '3'), 2, /^error: cut-off "2024-06-0\d" is in the current month/)
+  })
+
   it('prune refuses a cut-off in the current month with one line, exit 2', async () => {
     assertOneLineError(await sbq('prune', '--before', '2024-06-01'), 2, /^error: cut-off "2024-06-01" is in the current month/)
   })

@@ -42,10 +42,19 @@ describe('sbq schedule (real bin/sbq)', () => {
     }
   })
 
+  it('--serve writes a long-running service that serves and checks on the interval', async () => {
+    const result = await sbq('schedule', 'install', '--serve', '--every', '2m', '--listen', '127.0.0.1:9999', '--unit-dir', unitDir, '--no-enable', '--json')
+    assert.equal(result.code, 0, result.stderr)
+    const service = readFileSync(join(unitDir, 'sbq-serve.service'), 'utf8')
+    assert.match(service, /^Type=simple$/m)
+    assert.match(service, /^Restart=on-failure$/m)
+    assert.match(service, /^ExecStart=\S+node \S+\/bin\/sbq serve --listen 127\.0\.0\.1:9999 --check-every 2m$/m)
+  })
+
   it('removes what it installed', async () => {
     const result = await sbq('schedule', 'remove', '--unit-dir', unitDir, '--no-enable', '--json')
     assert.equal(result.code, 0, result.stderr)
-    assert.equal(result.json.removed.length, 2)
+    assert.equal(result.json.removed.length, 3)
     assert.ok(!existsSync(join(unitDir, 'sbq-check.timer')))
   })
 })

@@ -149,6 +149,12 @@ describe('sbq serve: 3x-ui reports from two nodes into one ledger (real bin/sbq,
     assert.equal((await post(rotated, fixture('inform-idle.json'))).status, 200)
   })
 
+  it('--rotate-metrics-token prints a new token once and exits', async () => {
+    const rotated = await sbq('serve', '--rotate-metrics-token', '--json')
+    assert.match(rotated.json.metricsToken, /^\S{32,}$/)
+    assert.notEqual(rotated.json.metricsToken, metricsToken)
+  })
+
   it('stops on SIGTERM after finishing a request in flight', async () => {
     const body = JSON.stringify({clientTraffics: [{email: 'bob', up: 7, down: 7}]})
     const before = (await usage()).bob!
