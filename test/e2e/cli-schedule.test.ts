@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {existsSync, readFileSync} from 'node:fs'
+import {userInfo} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
@@ -18,7 +19,7 @@ describe('sbq schedule (real bin/sbq)', () => {
     const service = readFileSync(join(unitDir, 'sbq-check.service'), 'utf8')
     const timer = readFileSync(join(unitDir, 'sbq-check.timer'), 'utf8')
     assert.match(service, /^Type=oneshot$/m)
-    assert.match(service, new RegExp(`^Environment=SBQ_DB=${workspace.db}$`, 'm'))
+    assert.match(service, new RegExp(`^Environment="SBQ_DB=${workspace.db}"$`, 'm'))
     assert.match(service, /^ExecStart=\S+node \S+\/bin\/sbq check --quiet$/m)
     assert.match(timer, /^OnUnitActiveSec=30s$/m)
     assert.match(timer, /^WantedBy=timers.target$/m)
@@ -27,7 +28,8 @@ describe('sbq schedule (real bin/sbq)', () => {
   it('prints a crontab line with --cron', async () => {
     const result = await sbq('schedule', 'install', '--cron', '--every', '5m')
     assert.equal(result.code, 0, result.stderr)
-    assert.match(result.stdout, /^\*\/5 \* \* \* \* root SBQ_DB=\S+ \S+node \S+\/bin\/sbq check --quiet\n$/)
+    assert.match(result.stdout, new RegExp(`^\\*/5 \\* \\* \\* \\* ${userInfo().username} SBQ_DB=`))
+    assert.match(result.stdout, /SBQ_DB=\S+ \S+node \S+\/bin\/sbq check --quiet\n$/)
   })
 
   it('refuses an interval it cannot schedule, in one line', async () => {

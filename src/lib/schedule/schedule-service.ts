@@ -1,5 +1,6 @@
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {userInfo} from 'node:os'
 import {join} from 'node:path'
 
 import {findOnPath} from '../config-file/find-validator.js'
@@ -37,7 +38,7 @@ function checkCommand(input: Pick<ScheduleInput, 'sbqPath'>): string {
 }
 
 export function cronSchedule(input: Pick<ScheduleInput, 'every' | 'sbqPath' | 'database'>): ScheduleResult {
-  const line = crontabLine(parseInterval(input.every), `SBQ_DB=${quote(input.database)} ${checkCommand(input)}`)
+  const line = crontabLine(parseInterval(input.every), `SBQ_DB=${quote(input.database)} ${checkCommand(input)}`, userInfo().username)
   return {method: 'cron', files: [], enabled: false, crontab: line}
 }
 

@@ -16,13 +16,14 @@ export function parseInterval(text: string): Interval {
 }
 
 /** The crontab line; cron counts whole minutes and hours only. */
-export function crontabLine(interval: Interval, command: string): string {
+/** A line for /etc/cron.d (which names the user to run as). */
+export function crontabLine(interval: Interval, command: string, user: string): string {
   const {seconds} = interval
   let schedule: string
   if (seconds % 3600 === 0 && seconds / 3600 <= 24 && 24 % (seconds / 3600) === 0) schedule = seconds === 3600 ? '0 * * * *' : `0 */${seconds / 3600} * * *`
   else if (seconds % 60 === 0 && 60 % (seconds / 60) === 0) schedule = seconds === 60 ? '* * * * *' : `*/${seconds / 60} * * * *`
   else throw invalidInput('INVALID_INTERVAL', `interval "${interval.text}" cannot be said in cron`, 'use a divisor of an hour or a day (1m, 5m, 15m, 1h), or the systemd timer')
-  return `${schedule} root ${command}`
+  return `${schedule} ${user} ${command}`
 }
 
 export interface Units {
@@ -32,7 +33,7 @@ export interface Units {
 
 /** A oneshot service run by a timer: systemd never starts a second run while one is still going. */
 export function systemdUnits(interval: Interval, execStart: string, environment: Record<string, string>): Units {
-  const env = Object.entries(environment).map(([key, value]) => `Environment=${key}=${value}`)
+  const env = environmentLines(environment)
   const service = [
     '[Unit]',
     'Description=sbq quota check: pull proxy counters and enforce quotas',
@@ -53,7 +54,6 @@ export function systemdUnits(interval: Interval, execStart: string, environment:
     'OnBootSec=1min',
     `OnUnitActiveSec=${interval.seconds}s`,
     'AccuracySec=1s',
-    'Persistent=true',
     '',
     '[Install]',
     'WantedBy=timers.target',
@@ -67,7 +67,7 @@ export function systemdUnits(interval: Interval, execStart: string, environment:
  * flight), and run as `User=sbq` when that account exists, so a bug in the HTTP server does not run as root.
  */
 export function serveUnit(execStart: string, environment: Record<string, string>, user: string | null): string {
-  const env = Object.entries(environment).map(([key, value]) => `Environment=${key}=${value}`)
+  const env = environmentLines(environment)
   return [
     '[Unit]',
     'Description=sbq serve: receive 3x-ui traffic reports, serve /metrics, run the quota check',
@@ -88,4 +88,9 @@ export function serveUnit(execStart: string, environment: Record<string, string>
     'WantedBy=multi-user.target',
     '',
   ].join('\n')
+}
+
+/** Quoted, so a path with spaces stays one assignment (systemd splits Environment= on whitespace). */
+function environmentLines(environment: Record<string, string>): string[] {
+  return Object.entries(environment).map(([key, value]) => `Environment="${key}=${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`)
 }
