@@ -158,6 +158,24 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
     }
   })
 
+  it('a reload that did not zero the counters bills nothing twice', async () => {
+    const totals = async () => Object.fromEntries(((await sbq('user', 'list', '--json')).json as Array<{name: string; totalUsed: number}>).map((user) => [user.name, user.totalUsed]))
+    assert.equal((await sbq('node', 'remove', 'sb')).code, 0)
+    // `exit 0` stands in for an apply command that left the proxy's counters as they were.
+    assert.equal((await sbq('node', 'add', 'sb', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--inbound', 'vless-in', '--apply', 'exit 0')).code, 0)
+    assert.equal((await sbq('stats', 'pull')).code, 0, 'the new node\'s baseline')
+    stub.addTraffic('alice', 1000, 4096)
+    assert.equal((await sbq('stats', 'pull')).code, 0)
+    const before = await totals()
+    const synced = await sbq('node', 'sync', 'sb', '--json')
+    assert.equal(synced.json[0].method, 'config+reload', synced.stderr)
+    assert.equal((await sbq('stats', 'pull')).code, 0)
+    assert.deepEqual(await totals(), before)
+    assert.equal((await sbq('node', 'remove', 'sb')).code, 0)
+    assert.equal((await sbq('node', 'add', 'sb', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--inbound', 'vless-in', '--apply', reload)).code, 0)
+    assert.equal((await sbq('check')).code, 0)
+  })
+
   it('waits for a live lock holder, then leaves with one line and exit 0; a dead holder is replaced', async () => {
     const sqlite = new BetterSqlite3(workspace.db)
     try {

@@ -1,7 +1,6 @@
 import type {Context} from '../context.js'
 import {findValidator} from '../config-file/find-validator.js'
 import {replaceConfigFile} from '../config-file/replace-config.js'
-import {writeBaseline} from '../db/nodes-repository.js'
 import {appliedUsers, recordAppliedUsers} from '../db/node-users-repository.js'
 import type {Db} from '../db/open-database.js'
 import type {NodeRow} from '../db/schema.js'
@@ -69,10 +68,10 @@ export async function syncNode(db: Db, node: NodeRow, desired: DesiredState, opt
     const adding = new Set(addedNames)
     const change: NodeChange = {node, added: active.filter((user) => adding.has(user.name)), removed, active, managed: new Set([...desired.managed, ...applied])}
     const outcome =
-      node.type === 'sing-box' ? await syncSingBox(db, change, options)
+      node.type === 'sing-box' ? await syncSingBox(change, options)
       : node.type === 'sing-box-ssm' ? await syncSsm(change)
       : node.type === '3x-ui' ? await syncPanel(change)
-      : await syncXray(db, change, options)
+      : await syncXray(change, options)
     await recordAppliedUsers(db, node.id, wanted, context.now)
     return {...result, applied: true, ...outcome}
   } catch (error) {
@@ -97,6 +96,15 @@ function requireConfig(node: NodeRow): string {
   return node.config_path
 }
 
+/**
+ * A reload or restart usually zeroes the proxy's counters. Reading them again right away lets the ledger's own
+ * restart detection (counters gone down or vanished, a new uptime) decide, rather than assuming it: an apply command
+ * that left the counters as they were must not have everything billed a second time.
+ */
+async function afterRestart(node: NodeRow, options: SyncOptions): Promise<void> {
+  await options.pullNode(node)
+}
+
 function applySpec(node: NodeRow) {
   if (node.apply_command === null) {
     throw unreachable('NODE_HAS_NO_APPLY', `node "${node.name}" has no apply command to load its new config`, 'add the node again with --apply "systemctl restart xray" (or what loads its config)')
@@ -104,20 +112,15 @@ function applySpec(node: NodeRow) {
   return {command: node.apply_command, timeoutMs: applyTimeoutMs}
 }
 
-/** After a reload or restart every counter starts from zero: an empty baseline bills them in full next time. */
-async function countersRestarted(db: Db, node: NodeRow): Promise<void> {
-  await writeBaseline(db, node.id, {takenAt: Date.now(), uptimeSeconds: null, counters: new Map()})
-}
-
-async function syncSingBox(db: Db, change: NodeChange, options: SyncOptions): Promise<Partial<NodeSync>> {
+async function syncSingBox(change: NodeChange, options: SyncOptions): Promise<Partial<NodeSync>> {
   const {node} = change
   const path = requireConfig(node)
   const {rewriteSingBoxUsers} = await import('../proxies/sing-box/config.js')
   const rewrite = rewriteSingBoxUsers(await readConfigText(path), {inbounds: managedInboundTags(node), desired: change.active, managedNames: change.managed, source: path})
   if (!rewrite.changed) return {method: 'none'}
   await options.pullNode(node)
-  const replaced = await replaceConfigFile({path, newText: rewrite.text, validate: findValidator('sing-box'), apply: applySpec(node)})
-  if (replaced.applied) await countersRestarted(db, node)
+  await replaceConfigFile({path, newText: rewrite.text, validate: findValidator('sing-box'), apply: applySpec(node)})
+  await afterRestart(node, options)
   return {method: 'config+reload'}
 }
 
@@ -158,7 +161,7 @@ async function syncPanel(change: NodeChange): Promise<Partial<NodeSync>> {
   }
 }
 
-async function syncXray(db: Db, change: NodeChange, options: SyncOptions): Promise<Partial<NodeSync>> {
+async function syncXray(change: NodeChange, options: SyncOptions): Promise<Partial<NodeSync>> {
   const {node} = change
   const path = requireConfig(node)
   const flavor = node.type === 'v2ray' ? 'v2ray' : 'xray'
@@ -178,7 +181,7 @@ async function syncXray(db: Db, change: NodeChange, options: SyncOptions): Promi
   if (restart) await options.pullNode(node)
   const replaced = await replaceConfigFile({path, newText: rewrite.text, validate: findValidator(flavor), apply: restart ? applySpec(node) : null})
   if (restart && !replaced.applied) await runApplyCommand(node)
-  if (restart) await countersRestarted(db, node)
+  if (restart) await afterRestart(node, options)
   if (liveError !== null) return {method: 'config+restart', warning: `live update failed (${liveError}); rewrote the config and restarted the proxy instead`}
   return {method: restart ? 'live+restart' : 'live'}
 }
