@@ -21,7 +21,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: ['better-sqlite3', 'typescript', 'ts-node', 'tsx', 'tsx/*', 'pnpapi'],
-  minify: true,
+  minify: process.env.SBQ_NO_MINIFY === undefined,
   // Error classes and commands keep their names in messages and stack traces.
   keepNames: true,
   // CommonJS dependencies bundled into ESM still call require() for Node's built-in modules.

@@ -4,7 +4,8 @@ import {after, before, describe, it} from 'node:test'
 import type {Kysely} from 'kysely'
 
 import {up as migrateUsageMonthly} from '../../migrations/0004-usage-monthly.js'
-import {recordPull} from '../../src/lib/accounting/ledger.js'
+import {closePastDays} from '../../src/lib/accounting/close-days.js'
+import {recordPull, recordUsage} from '../../src/lib/accounting/ledger.js'
 import {insertNode} from '../../src/lib/db/nodes-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
 import {addDailyUsage, addUnmanagedDailyUsage} from '../../src/lib/db/usage-repository.js'
@@ -287,6 +288,36 @@ describe('prune', () => {
     assert.ok(days.days.every((day) => day.total === 0), 'pruned days are no longer split by day')
     const again = await pruneUsage(db, {before: '2024-06-01'}, july2)
     assert.deepEqual([again.months, again.dailyRowsDeleted], [[], 0])
+    await db.destroy()
+  })
+
+  it('closing past days into monthly sums changes no report, and a late write to a closed day still counts', async () => {
+    const db = await seeded()
+    const open = await snapshot(db)
+    assert.equal(await closePastDays(db, '2024-07-02'), '2024-07-01')
+    assert.deepEqual(await db.selectFrom('usage_closed_through').select('day').execute(), [{day: '2024-07-01'}])
+    const may = await db.selectFrom('usage_closed_monthly').selectAll().where('month', '=', '2024-05').orderBy('user_name').execute()
+    assert.deepEqual(may, [
+      {month: '2024-05', user_name: 'alice', node_name: 'n1', up: 4, down: 40},
+      {month: '2024-05', user_name: 'ghost', node_name: 'n1', up: 8, down: 80},
+    ])
+    assert.deepEqual(await snapshot(db), open)
+    assert.equal(await closePastDays(db, '2024-07-02'), '2024-07-01', 'closing again is a no-op')
+    assert.deepEqual(await snapshot(db), open)
+    const ghost = (await buildReport(db, {month: '2024-05', user: 'ghost'}, july2)) as UserMonthReport
+    assert.equal(ghost.totals.total, 88, 'a removed name with history only in closed days still reports')
+
+    // The clock went back to May: the write lands in May's daily rows and its closed sums alike.
+    const node = await insertNode(db, {name: 'n1', type: 'v2ray', api: '127.0.0.1:1', config_path: null, inbounds: null, apply_command: null, created_at: 0, last_pull_at: null, last_error: null})
+    await recordUsage(db, node, new Map([['alice', {up: 1000, down: 10_000}]]), contextAt('2024-05-20T12:00:00Z'))
+    const late = await usersReport(db, {month: '2024-05'}, july2)
+    assert.equal(late.rows.find((row) => row.name === 'alice')!.total, 44 + 11_000)
+    const mayDays = (await buildReport(db, {month: '2024-05', user: 'alice'}, july2)) as UserMonthReport
+    assert.equal(mayDays.days.find((day) => day.day === '2024-05-20')!.total, 11_000)
+    const closedAgain = await snapshot(db)
+    await pruneUsage(db, {before: '2024-06-20'}, july2)
+    assert.deepEqual(await snapshot(db), closedAgain, 'prune after closing counts nothing twice')
+    assert.deepEqual(await db.selectFrom('usage_closed_monthly').select('month').where('month', '<', '2024-06').execute(), [])
     await db.destroy()
   })
 

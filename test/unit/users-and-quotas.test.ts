@@ -19,6 +19,27 @@ describe('migrations', () => {
     for (const name of ['events', 'plans', 'settings', 'topups', 'user_usage', 'users']) assert.ok(tables.includes(name), name)
     await db.destroy()
   })
+
+  it('0007 re-keys the daily ledger day first and keeps every row', async () => {
+    const {Kysely, Migrator, SqliteDialect} = await import('kysely')
+    const {default: BetterSqlite3} = await import('better-sqlite3')
+    const {migrations} = await import('../../migrations/index.js')
+    const db = new Kysely<any>({dialect: new SqliteDialect({database: new BetterSqlite3(':memory:')})})
+    const upTo = (last: string) => new Migrator({db, provider: {getMigrations: async () => Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last))}})
+    assert.equal((await upTo('0006-inform').migrateToLatest()).error, undefined)
+    const rows = [
+      {day: '2024-05-02', node_name: 'n1', user_name: 'bob', up: 1, down: 2},
+      {day: '2024-05-01', node_name: 'n2', user_name: 'alice', up: 3, down: 4},
+      {day: '2024-05-01', node_name: 'n1', user_name: 'alice', up: 5, down: 6},
+    ]
+    await db.insertInto('usage_daily').values(rows).execute()
+    assert.equal((await upTo('0007-ledger-by-day').migrateToLatest()).error, undefined)
+    const after = await db.selectFrom('usage_daily').selectAll().execute()
+    // Stored day first: a plain scan returns the rows in key order.
+    assert.deepEqual(after, [rows[2]!, rows[1]!, rows[0]!].map(({day, node_name, user_name, up, down}) => ({day, user_name, node_name, up, down})))
+    assert.deepEqual(await db.selectFrom('usage_closed_through').selectAll().execute(), [])
+    await db.destroy()
+  })
 })
 
 describe('users', () => {

@@ -27,42 +27,62 @@ const userPrefix = 'user>>>'
 const uplinkSuffix = '>>>traffic>>>uplink'
 const downlinkSuffix = '>>>traffic>>>downlink'
 
-/** `user>>>NAME>>>traffic>>>uplink|downlink` → the name and direction; string ops, as this runs per counter. */
-export function parseUserCounter(name: string): {user: string; uplink: boolean} | null {
-  if (!name.startsWith(userPrefix)) return null
-  if (name.endsWith(uplinkSuffix)) return {user: name.slice(userPrefix.length, -uplinkSuffix.length), uplink: true}
-  if (name.endsWith(downlinkSuffix)) return {user: name.slice(userPrefix.length, -downlinkSuffix.length), uplink: false}
-  return null
-}
-
 /**
  * Turns a node's cumulative counters into new traffic, given what was seen last time. Counters are read without
  * reset, so nothing is lost when a write after the read fails: the next pull sees the same cumulative values.
  * The proxy restarted when its uptime says it started after the last pull, when a counter went down, or (where
- * counters outlive users) when a counter vanished: then every value is new traffic.
+ * counters outlive users) when a counter vanished: then every value is new traffic. `now` is the real wall clock
+ * when the snapshot was read, comparable with the proxy's uptime.
  */
-/** `now` is the real wall clock when the snapshot was read, comparable with the proxy's uptime. */
 export function counterDeltas(previous: Baseline | null, snapshot: StatsSnapshot, now: number, rules: CounterRules = {countersOutliveUsers: true}): CounterDeltas {
   const next = new Map<string, number>()
-  for (const {name, value} of snapshot.counters) next.set(name, value)
   const users = new Map<string, TrafficDelta>()
-  if (previous === null) return {baselineOnly: true, restarted: false, users, next}
-
-  const restarted = proxyRestarted(previous, snapshot, next, now, rules)
-  for (const [name, value] of next) {
-    const counter = parseUserCounter(name)
-    if (!counter || counter.user === '') continue
-    const delta = restarted ? value : value - (previous.counters.get(name) ?? 0)
-    if (delta <= 0) continue
-    let traffic = users.get(counter.user)
-    if (!traffic) {
-      traffic = {up: 0, down: 0}
-      users.set(counter.user, traffic)
+  if (previous === null) {
+    for (const {name, value} of snapshot.counters) next.set(name, value)
+    return {baselineOnly: true, restarted: false, users, next}
+  }
+  // One pass over 200k counters at 100k users: remember each, bill it against the last value, and notice on the way
+  // whether any went down or vanished (then the proxy restarted and every value is billed in full instead).
+  const before = previous.counters
+  let seenBefore = 0
+  let wentDown = false
+  for (const {name, value} of snapshot.counters) {
+    next.set(name, value)
+    const last = before.get(name)
+    if (last !== undefined) {
+      seenBefore++
+      if (value < last) wentDown = true
     }
-    if (counter.uplink) traffic.up += delta
-    else traffic.down += delta
+    addTraffic(users, name, value - (last ?? 0))
+  }
+  const vanished = rules.countersOutliveUsers && (next.size !== snapshot.counters.length ? anyVanished(before, next) : seenBefore < before.size)
+  const restarted = wentDown || vanished || startedSince(previous, snapshot, now)
+  if (restarted) {
+    users.clear()
+    for (const [name, value] of next) addTraffic(users, name, value)
   }
   return {baselineOnly: false, restarted, users, next}
+}
+
+/** Adds a counter's new bytes to its user, if it is a user counter and the bytes are new. */
+function addTraffic(users: Map<string, TrafficDelta>, counterName: string, delta: number): void {
+  if (delta <= 0 || !counterName.startsWith(userPrefix)) return
+  const uplink = counterName.endsWith(uplinkSuffix)
+  if (!uplink && !counterName.endsWith(downlinkSuffix)) return
+  const user = counterName.slice(userPrefix.length, -(uplink ? uplinkSuffix : downlinkSuffix).length)
+  if (user === '') return
+  let traffic = users.get(user)
+  if (!traffic) {
+    traffic = {up: 0, down: 0}
+    users.set(user, traffic)
+  }
+  if (uplink) traffic.up += delta
+  else traffic.down += delta
+}
+
+function anyVanished(before: ReadonlyMap<string, number>, next: ReadonlyMap<string, number>): boolean {
+  for (const name of before.keys()) if (!next.has(name)) return true
+  return false
 }
 
 /**
@@ -76,15 +96,10 @@ export interface CounterRules {
   countersOutliveUsers: boolean
 }
 
-function proxyRestarted(previous: Baseline, snapshot: StatsSnapshot, next: Map<string, number>, now: number, rules: CounterRules): boolean {
-  if (snapshot.uptimeSeconds !== null && previous.uptimeSeconds !== null) {
-    const startedBefore = previous.takenAt - previous.uptimeSeconds * 1000
-    const startedNow = now - snapshot.uptimeSeconds * 1000
-    if (startedNow > startedBefore + uptimeMarginMs) return true
-  }
-  for (const [name, before] of previous.counters) {
-    const value = next.get(name)
-    if (value === undefined ? rules.countersOutliveUsers : value < before) return true
-  }
-  return false
+/** The proxy's uptime says it started after the last pull. */
+function startedSince(previous: Baseline, snapshot: StatsSnapshot, now: number): boolean {
+  if (snapshot.uptimeSeconds === null || previous.uptimeSeconds === null) return false
+  const startedBefore = previous.takenAt - previous.uptimeSeconds * 1000
+  const startedNow = now - snapshot.uptimeSeconds * 1000
+  return startedNow > startedBefore + uptimeMarginMs
 }

@@ -1,13 +1,15 @@
 import type {Context} from '../context.js'
 import {readBaseline, recordNodePull, writeBaseline} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
-import type {NodeRow, UnmanagedUsageDailyTable, UsageDailyTable, UserUsageTable} from '../db/schema.js'
-import {addDailyUsage, addUnmanagedDailyUsage, loadRunningUsage, writeRunningUsage} from '../db/usage-repository.js'
+import type {NodeRow, UnmanagedUsageDailyTable, UsageDailyTable} from '../db/schema.js'
+import {addClosedUsage, addDailyUsage, addRunningUsage, addUnmanagedDailyUsage, managedUserIds, stalePeriods, type UsageIncrement} from '../db/usage-repository.js'
+import {startUsagePeriod} from '../db/users-repository.js'
 import {queuePush} from '../inform/outbox.js'
 import type {StatsSnapshot} from '../proxies/proxy-api.js'
 import {defaultResetDay} from '../quotas/limits.js'
 import {currentPeriod} from '../quotas/periods.js'
 import {localDay} from '../time/zoned-time.js'
+import {closePastDays} from './close-days.js'
 import {counterDeltas, type TrafficDelta} from './counter-deltas.js'
 
 export interface UsageRecord {
@@ -34,39 +36,42 @@ export async function recordUsage(trx: Db, node: Pick<NodeRow, 'id' | 'name'>, d
   const traffic = [...deltas].filter(([, {up, down}]) => up > 0 || down > 0)
   if (traffic.length === 0) return record
   const day = localDay(context.now, context.timeZone)
-  const running = await loadRunningUsage(trx, traffic.map(([name]) => name))
+  const closedThrough = await closePastDays(trx, day)
+  await startCurrentPeriods(trx, context)
+  const ids = await managedUserIds(trx, traffic.map(([name]) => name))
   const daily: UsageDailyTable[] = []
   const unmanaged: UnmanagedUsageDailyTable[] = []
-  const usage: UserUsageTable[] = []
+  const increments: UsageIncrement[] = []
   for (const [name, {up, down}] of traffic) {
     record.up += up
     record.down += down
-    const user = running.get(name)
-    if (!user) {
+    const userId = ids.get(name)
+    if (userId === undefined) {
       unmanaged.push({day, node_name: node.name, name, up, down})
       continue
     }
     daily.push({day, node_name: node.name, user_name: name, up, down})
-    const period = currentPeriod({start: user.period_start, end: user.period_end}, context.now, user.resetDay ?? defaultResetDay, context.timeZone)
-    const samePeriod = period.start === user.period_start
-    usage.push({
-      user_id: user.user_id,
-      period_start: period.start,
-      period_end: period.end,
-      period_up: (samePeriod ? user.period_up : 0) + up,
-      period_down: (samePeriod ? user.period_down : 0) + down,
-      total_up: user.total_up + up,
-      total_down: user.total_down + down,
-      updated_at: context.now,
-    })
+    increments.push({user_id: userId, up, down})
   }
   record.users = daily.length
   record.unmanaged = unmanaged.length
   await addDailyUsage(trx, daily)
+  if (closedThrough !== null && day <= closedThrough) await addClosedUsage(trx, daily)
   await addUnmanagedDailyUsage(trx, unmanaged)
-  await writeRunningUsage(trx, usage)
+  await addRunningUsage(trx, increments, context.now)
   await addNodeCounted(trx, node.id, record.up, record.down)
   return record
+}
+
+/**
+ * Moves the running totals of users whose stored period is over into the period in force, before new traffic is
+ * added, so the new bytes land in the right period. Only those users are read (an index on period_end finds them).
+ */
+async function startCurrentPeriods(trx: Db, context: Context): Promise<void> {
+  for (const stale of await stalePeriods(trx, context.now)) {
+    const period = currentPeriod({start: stale.period_start, end: stale.period_end}, context.now, stale.resetDay ?? defaultResetDay, context.timeZone)
+    await startUsagePeriod(trx, stale.user_id, period, context.now)
+  }
 }
 
 /**

@@ -1,6 +1,8 @@
 import type {Kysely} from 'kysely'
 
+import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} from '../time/day-keys.js'
 import type {Db} from './open-database.js'
+import {readClosedThrough} from './usage-repository.js'
 import type {Database, UserStatus} from './schema.js'
 
 export interface UsageMonthlyTable {
@@ -68,31 +70,61 @@ async function spanHasRollups(db: ReportsDb, span: UsageSpan, table: 'usage_mont
   return (await query.limit(1).executeTakeFirst()) !== undefined
 }
 
+/**
+ * The managed rows of a span, from three places that never hold the same bytes: the closed monthly sums for whole
+ * months of the span (up to the last closed day), the daily rows of every other day of the span, and prune's rollups.
+ * A past month is then one row per user and node instead of one per day.
+ */
+async function managedRows(db: Db, span: UsageSpan) {
+  const rdb = reportsDb(db)
+  const parts = []
+  const dailyBetween = (fromDay: string, toDay: string) => {
+    let query = rdb.selectFrom('usage_daily').select(['node_name', 'user_name', 'up', 'down']).where('day', '>=', fromDay).where('day', '<', toDay)
+    if (span.node !== undefined) query = query.where('node_name', '=', span.node)
+    return query
+  }
+  const closed = await closedPartOf(db, span)
+  if (closed === null) {
+    parts.push(dailyBetween(span.fromDay, span.toDay))
+  } else {
+    if (span.fromDay < closed.fromDay) parts.push(dailyBetween(span.fromDay, closed.fromDay))
+    if (closed.toDay < span.toDay) parts.push(dailyBetween(closed.toDay, span.toDay))
+    let sums = rdb
+      .selectFrom('usage_closed_monthly')
+      .select(['node_name', 'user_name', 'up', 'down'])
+      .where('month', '>=', monthOfDay(closed.fromDay))
+      .where('month', '<=', monthOfDay(shiftDay(closed.toDay, -1)))
+    if (span.node !== undefined) sums = sums.where('node_name', '=', span.node)
+    parts.push(sums)
+  }
+  if (await spanHasRollups(rdb, span, 'usage_monthly')) {
+    let monthly = rdb.selectFrom('usage_monthly').select(['node_name', 'user_name', 'up', 'down']).where('month', '>=', span.fromMonth).where('month', '<', span.toMonth)
+    if (span.node !== undefined) monthly = monthly.where('node_name', '=', span.node)
+    parts.push(monthly)
+  }
+  return parts.slice(1).reduce((union, part) => union.unionAll(part), parts[0]!)
+}
+
+/** The days of a span the closed sums answer for: its whole months, up to the last closed day; null if none. */
+async function closedPartOf(db: Db, span: UsageSpan): Promise<{fromDay: string; toDay: string} | null> {
+  const firstWhole = span.fromDay.endsWith('-01') ? span.fromDay : firstDayOfNextMonth(monthOfDay(span.fromDay))
+  const endWhole = span.toDay.endsWith('-01') ? span.toDay : firstDayOfMonth(monthOfDay(span.toDay))
+  if (firstWhole >= endWhole) return null
+  const closedThrough = await readClosedThrough(db)
+  if (closedThrough === null) return null
+  const dayAfterClosed = shiftDay(closedThrough, 1)
+  const toDay = dayAfterClosed < endWhole ? dayAfterClosed : endWhole
+  return toDay > firstWhole ? {fromDay: firstWhole, toDay} : null
+}
+
 /** Bytes per managed name (users and removed users alike) over the span, summed in SQL. */
 export async function usageByUser(db: Db, span: UsageSpan): Promise<NamedUsage[]> {
   const rdb = reportsDb(db)
-  let daily = rdb
-    .selectFrom('usage_daily')
-    .select('user_name as name')
-    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
-    .where('day', '>=', span.fromDay)
-    .where('day', '<', span.toDay)
-    .groupBy('user_name')
-  if (span.node !== undefined) daily = daily.where('node_name', '=', span.node)
-  if (!(await spanHasRollups(rdb, span, 'usage_monthly'))) return daily.execute()
-  let monthly = rdb
-    .selectFrom('usage_monthly')
-    .select('user_name as name')
-    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
-    .where('month', '>=', span.fromMonth)
-    .where('month', '<', span.toMonth)
-    .groupBy('user_name')
-  if (span.node !== undefined) monthly = monthly.where('node_name', '=', span.node)
   return rdb
-    .selectFrom(daily.unionAll(monthly).as('parts'))
-    .select('name')
+    .selectFrom((await managedRows(db, span)).as('parts'))
+    .select('user_name as name')
     .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
-    .groupBy('name')
+    .groupBy('user_name')
     .execute()
 }
 
@@ -127,22 +159,8 @@ export async function unmanagedUsageByName(db: Db, span: UsageSpan): Promise<Nam
 /** Managed bytes per node over the span, with how many names used each node. */
 export async function usageByNode(db: Db, span: UsageSpan): Promise<NodeUsage[]> {
   const rdb = reportsDb(db)
-  let daily = rdb
-    .selectFrom('usage_daily')
-    .select(['node_name', 'user_name', 'up', 'down'])
-    .where('day', '>=', span.fromDay)
-    .where('day', '<', span.toDay)
-  let monthly = rdb
-    .selectFrom('usage_monthly')
-    .select(['node_name', 'user_name', 'up', 'down'])
-    .where('month', '>=', span.fromMonth)
-    .where('month', '<', span.toMonth)
-  if (span.node !== undefined) {
-    daily = daily.where('node_name', '=', span.node)
-    monthly = monthly.where('node_name', '=', span.node)
-  }
   return rdb
-    .selectFrom(daily.unionAll(monthly).as('parts'))
+    .selectFrom((await managedRows(db, span)).as('parts'))
     .select('node_name as name')
     .select((eb) => [
       eb.fn.sum<number>('up').as('up'),
@@ -180,13 +198,15 @@ export async function unmanagedUsageByNode(db: Db, span: UsageSpan): Promise<Nam
 
 /** One name's bytes per day over `fromDay <= day < toDay`, oldest first; days without traffic are absent. */
 export async function dailyUsageOf(db: Db, name: string, fromDay: string, toDay: string, node?: string): Promise<DayUsage[]> {
+  const days = dayKeys(fromDay, toDay)
+  if (days.length === 0) return []
+  // Rows are keyed day first: naming the days makes this one index seek per day instead of a scan of the range.
   let query = db
     .selectFrom('usage_daily')
     .select('day')
     .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .where('day', 'in', days)
     .where('user_name', '=', name)
-    .where('day', '>=', fromDay)
-    .where('day', '<', toDay)
     .groupBy('day')
     .orderBy('day')
   if (node !== undefined) query = query.where('node_name', '=', node)
@@ -228,9 +248,16 @@ export async function oldestDailyDay(db: Db): Promise<string | undefined> {
 /** Whether a name has any usage history, daily or rolled up (a removed user's history outlives them). */
 export async function hasUserHistory(db: Db, name: string): Promise<boolean> {
   const rdb = reportsDb(db)
-  const daily = await rdb.selectFrom('usage_daily').select('day').where('user_name', '=', name).limit(1).executeTakeFirst()
-  if (daily) return true
-  return (await rdb.selectFrom('usage_monthly').select('month').where('user_name', '=', name).limit(1).executeTakeFirst()) !== undefined
+  // Every daily row of a closed day is also in the closed sums (or, pruned, in the rollups): only later days need the
+  // daily rows, which keeps this from reading the whole history.
+  const closedThrough = await readClosedThrough(db)
+  const lookups = [
+    () => rdb.selectFrom('usage_closed_monthly').select('month').where('user_name', '=', name).limit(1).executeTakeFirst(),
+    () => rdb.selectFrom('usage_monthly').select('month').where('user_name', '=', name).limit(1).executeTakeFirst(),
+    () => rdb.selectFrom('usage_daily').select('day').where('day', '>', closedThrough ?? '').where('user_name', '=', name).limit(1).executeTakeFirst(),
+  ]
+  for (const lookup of lookups) if (await lookup()) return true
+  return false
 }
 
 /** Whether a node is configured or has any usage history (a removed node's traffic still reports). */
@@ -320,6 +347,8 @@ export async function foldMonth(db: Db, month: string, fromDay: string, toDay: s
       })),
     )
     .executeTakeFirst()
+  // The month's closed sums held the same bytes as its daily rows: they leave together.
+  await rdb.deleteFrom('usage_closed_monthly').where('month', '=', month).execute()
   const deletedManaged = await rdb.deleteFrom('usage_daily').where('day', '>=', fromDay).where('day', '<', toDay).executeTakeFirst()
   const deletedUnmanaged = await rdb.deleteFrom('unmanaged_usage_daily').where('day', '>=', fromDay).where('day', '<', toDay).executeTakeFirst()
   return {

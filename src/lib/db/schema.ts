@@ -132,6 +132,19 @@ export interface UnmanagedUsageDailyTable {
   down: number
 }
 
+/** Per month, the daily rows of closed days summed (see migration 0007): what month reports read. */
+export interface UsageClosedMonthlyTable {
+  month: string
+  user_name: string
+  node_name: string
+  up: number
+  down: number
+}
+
+export interface UsageClosedThroughTable {
+  day: string
+}
+
 export interface InboundUsageDailyTable {
   day: string
   node_name: string
@@ -167,6 +180,8 @@ export interface Database {
   node_baselines: NodeBaselinesTable
   usage_daily: UsageDailyTable
   unmanaged_usage_daily: UnmanagedUsageDailyTable
+  usage_closed_monthly: UsageClosedMonthlyTable
+  usage_closed_through: UsageClosedThroughTable
   node_users: NodeUsersTable
   locks: LocksTable
   inbound_usage_daily: InboundUsageDailyTable

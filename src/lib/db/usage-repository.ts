@@ -2,41 +2,58 @@ import {batchedInsert} from './batched-upsert.js'
 import type {Db} from './open-database.js'
 import type {UnmanagedUsageDailyTable, UsageDailyTable, UserUsageTable} from './schema.js'
 
-/** A managed user's running usage, with the reset day in force (their own, else their plan's). */
-export interface RunningUsage extends UserUsageTable {
-  name: string
+/** A user whose stored period is not the one in force (it ended, or the clock went back before its start). */
+export interface StalePeriod {
+  user_id: number
+  period_start: number
+  period_end: number
   resetDay: number | null
 }
 
 /** Few names are looked up one by one (a 3x-ui report every few seconds); many are read with every user at once. */
 const lookupLimit = 500
 
-export async function loadRunningUsage(db: Db, names?: readonly string[]): Promise<Map<string, RunningUsage>> {
-  const only = names !== undefined && names.length <= lookupLimit ? names : undefined
-  if (only?.length === 0) return new Map()
-  const query = db
-    .selectFrom('users')
-    .innerJoin('user_usage as u', 'u.user_id', 'users.id')
-    .leftJoin('plans as p', 'p.id', 'users.plan_id')
-    .select(['users.name', 'u.user_id', 'u.period_start', 'u.period_end', 'u.period_up', 'u.period_down', 'u.total_up', 'u.total_down', 'u.updated_at'])
-    .select((eb) => eb.fn.coalesce('users.reset_day', 'p.reset_day').as('resetDay'))
-  const rows = await (only === undefined ? query : query.where('users.name', 'in', only)).execute()
-  return new Map(rows.map((row) => [row.name, row]))
+/** The id of each managed name among `names` (all users when there are many names). */
+export async function managedUserIds(db: Db, names: readonly string[]): Promise<Map<string, number>> {
+  if (names.length === 0) return new Map()
+  const query = db.selectFrom('users').select(['users.name', 'users.id'])
+  const rows = await (names.length <= lookupLimit ? query.where('users.name', 'in', names) : query).execute()
+  return new Map(rows.map((row) => [row.name, row.id]))
 }
 
-export async function writeRunningUsage(db: Db, rows: UserUsageTable[]): Promise<void> {
-  await batchedInsert(db, rows, (trx, batch) =>
+/** Users whose stored period is over at `now` (or starts after it); found through the period_end index. */
+export async function stalePeriods(db: Db, now: number): Promise<StalePeriod[]> {
+  return db
+    .selectFrom('user_usage as u')
+    .innerJoin('users', 'users.id', 'u.user_id')
+    .leftJoin('plans as p', 'p.id', 'users.plan_id')
+    .select(['u.user_id', 'u.period_start', 'u.period_end'])
+    .select((eb) => eb.fn.coalesce('users.reset_day', 'p.reset_day').as('resetDay'))
+    .where((eb) => eb.or([eb('u.period_end', '<=', now), eb('u.period_start', '>', now)]))
+    .execute()
+}
+
+/** New traffic per user, added to the running totals by SQL (nothing is read first). */
+export interface UsageIncrement {
+  user_id: number
+  up: number
+  down: number
+}
+
+export async function addRunningUsage(db: Db, rows: readonly UsageIncrement[], now: number): Promise<void> {
+  // Every user gets a user_usage row when created, so the insert half never runs; it exists because this is the one
+  // portable multi-row update. Were a row missing, period 0-0 makes the next write roll it into the current period.
+  const values = rows.map((row) => ({user_id: row.user_id, period_start: 0, period_end: 0, period_up: row.up, period_down: row.down, total_up: row.up, total_down: row.down, updated_at: now}))
+  await batchedInsert(db, values, (trx, batch) =>
     trx
       .insertInto('user_usage')
       .values(batch)
       .onConflict((oc) =>
         oc.column('user_id').doUpdateSet((eb) => ({
-          period_start: eb.ref('excluded.period_start'),
-          period_end: eb.ref('excluded.period_end'),
-          period_up: eb.ref('excluded.period_up'),
-          period_down: eb.ref('excluded.period_down'),
-          total_up: eb.ref('excluded.total_up'),
-          total_down: eb.ref('excluded.total_down'),
+          period_up: eb(eb.ref('user_usage.period_up'), '+', eb.ref('excluded.period_up')),
+          period_down: eb(eb.ref('user_usage.period_down'), '+', eb.ref('excluded.period_down')),
+          total_up: eb(eb.ref('user_usage.total_up'), '+', eb.ref('excluded.total_up')),
+          total_down: eb(eb.ref('user_usage.total_down'), '+', eb.ref('excluded.total_down')),
           updated_at: eb.ref('excluded.updated_at'),
         })),
       ),
@@ -69,4 +86,60 @@ export async function addUnmanagedDailyUsage(db: Db, rows: UnmanagedUsageDailyTa
         })),
       ),
   )
+}
+
+/** The last day whose daily rows are summed into usage_closed_monthly, or null before the first close. */
+export async function readClosedThrough(db: Db): Promise<string | null> {
+  const row = await db.selectFrom('usage_closed_through').select('day').executeTakeFirst()
+  return row?.day ?? null
+}
+
+export async function writeClosedThrough(db: Db, day: string): Promise<void> {
+  await db.deleteFrom('usage_closed_through').execute()
+  await db.insertInto('usage_closed_through').values({day}).execute()
+}
+
+/** Adds the daily rows of `fromDay <= day < toDay` (all in `month`) to that month's closed sums. */
+export async function closeDailyUsage(db: Db, piece: {month: string; fromDay: string; toDay: string}): Promise<void> {
+  await db
+    .insertInto('usage_closed_monthly')
+    .columns(['month', 'user_name', 'node_name', 'up', 'down'])
+    .expression((eb) =>
+      eb
+        .selectFrom('usage_daily')
+        .select((inner) => [inner.val(piece.month).as('month'), 'user_name', 'node_name', inner.fn.sum<number>('up').as('up'), inner.fn.sum<number>('down').as('down')])
+        .where('day', '>=', piece.fromDay)
+        .where('day', '<', piece.toDay)
+        .groupBy(['user_name', 'node_name']),
+    )
+    .onConflict((oc) =>
+      oc.columns(['month', 'user_name', 'node_name']).doUpdateSet((eb) => ({
+        up: eb(eb.ref('usage_closed_monthly.up'), '+', eb.ref('excluded.up')),
+        down: eb(eb.ref('usage_closed_monthly.down'), '+', eb.ref('excluded.down')),
+      })),
+    )
+    .execute()
+}
+
+/** Traffic written to a day that is already closed (a clock set back): it goes into the closed sums as well. */
+export async function addClosedUsage(db: Db, rows: UsageDailyTable[]): Promise<void> {
+  await batchedInsert(
+    db,
+    rows.map((row) => ({month: row.day.slice(0, 7), user_name: row.user_name, node_name: row.node_name, up: row.up, down: row.down})),
+    (trx, batch) =>
+      trx
+        .insertInto('usage_closed_monthly')
+        .values(batch)
+        .onConflict((oc) =>
+          oc.columns(['month', 'user_name', 'node_name']).doUpdateSet((eb) => ({
+            up: eb(eb.ref('usage_closed_monthly.up'), '+', eb.ref('excluded.up')),
+            down: eb(eb.ref('usage_closed_monthly.down'), '+', eb.ref('excluded.down')),
+          })),
+        ),
+  )
+}
+
+export async function oldestManagedDay(db: Db): Promise<string | undefined> {
+  const row = await db.selectFrom('usage_daily').select((eb) => eb.fn.min('day').as('day')).executeTakeFirst()
+  return typeof row?.day === 'string' ? row.day : undefined
 }
