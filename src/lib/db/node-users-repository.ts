@@ -14,3 +14,27 @@ export async function recordAppliedUsers(db: Db, nodeId: number, names: Iterable
     await trx.updateTable('nodes').set({synced_at: at}).where('id', '=', nodeId).execute()
   })
 }
+
+/**
+ * Who a node lacks (active users it was not given) and who it has too many (users it was given that are no longer
+ * active), worked out in SQL: a check where nothing changed reads no names at all.
+ */
+export async function nodeDifference(db: Db, nodeId: number): Promise<{missing: string[]; surplus: string[]}> {
+  const missing = await db
+    .selectFrom('users')
+    .select('users.name')
+    .where('users.status', '=', 'active')
+    .where(({not, exists, selectFrom}) =>
+      not(exists(selectFrom('node_users as nu').select('nu.user_name').where('nu.node_id', '=', nodeId).whereRef('nu.user_name', '=', 'users.name'))),
+    )
+    .execute()
+  const surplus = await db
+    .selectFrom('node_users as nu')
+    .select('nu.user_name')
+    .where('nu.node_id', '=', nodeId)
+    .where(({not, exists, selectFrom}) =>
+      not(exists(selectFrom('users').select('users.name').where('users.status', '=', 'active').whereRef('users.name', '=', 'nu.user_name'))),
+    )
+    .execute()
+  return {missing: missing.map((row) => row.name), surplus: surplus.map((row) => row.user_name)}
+}

@@ -76,13 +76,86 @@ export async function findUserRecord(db: Db, name: string): Promise<UserRecord |
   return row && withTopups([row], await topupsByPeriod(db, row.id))[0]
 }
 
-/** Every user (or those with a status), in name order. */
-export async function listUserRecords(db: Db, filter: {status?: UserStatus} = {}): Promise<UserRecord[]> {
+/** Every user (or those with a status, or those ids), in name order. */
+export async function listUserRecords(db: Db, filter: {status?: UserStatus; ids?: readonly number[]} = {}): Promise<UserRecord[]> {
   let query = selectUserRecords(db)
   if (filter.status) query = query.where('users.status', '=', filter.status)
-  const rows = withTopups(await query.execute(), await topupsByPeriod(db))
+  let found: Array<Omit<UserRecord, 'period_topups'>>
+  if (filter.ids === undefined) found = await query.execute()
+  else {
+    found = []
+    for (let offset = 0; offset < filter.ids.length; offset += idsPerQuery) found.push(...(await query.where('users.id', 'in', filter.ids.slice(offset, offset + idsPerQuery)).execute()))
+  }
+  const rows = withTopups(found, await topupsByPeriod(db))
   // Sorted here, in code-unit order like SQLite's: ordering in SQL walks the name index and fetches each row apart.
   return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+const idsPerQuery = 500
+
+/** Every user's name and status, and nothing else: what the nodes must carry. */
+export async function listUserStatuses(db: Db): Promise<Array<{name: string; status: UserStatus}>> {
+  return db.selectFrom('users').select(['name', 'status']).execute()
+}
+
+/** Users with a max-ips (their own or their plan's) who are not disabled: whose online IPs a check counts. */
+export async function namesWithMaxIps(db: Db): Promise<string[]> {
+  const rows = await db
+    .selectFrom('users')
+    .leftJoin('plans as p', 'p.id', 'users.plan_id')
+    .select('users.name')
+    .where('users.status', '<>', 'disabled')
+    .where((eb) => eb(eb.fn.coalesce('users.max_ips', 'p.max_ips'), 'is not', null))
+    .execute()
+  return rows.map((row) => row.name)
+}
+
+/** What makes a user worth judging in a check beyond the status rules: alert thresholds and IP counts. */
+export interface JudgeWatch {
+  now: number
+  /** Names whose online IPs some node reported. */
+  ipsSeen: readonly string[]
+  /** When alerts go somewhere: the lowest threshold (percent of the allowance) and the end of the expiry window. */
+  alerts: {lowestPercent: number | null; expiringBefore: number | null} | null
+}
+
+/**
+ * The ids of the users a check must look at: every user whose status could change now, and every user an alert
+ * could be due for. A superset, decided in SQL with both a user's own limits and their plan's, so that the exact
+ * rules (in decide-status and due-alerts) run on a handful of users instead of all of them.
+ */
+export async function usersToJudge(db: Db, watch: JudgeWatch): Promise<number[]> {
+  const rows = await db
+    .selectFrom('users')
+    .innerJoin('user_usage as u', 'u.user_id', 'users.id')
+    .leftJoin('plans as p', 'p.id', 'users.plan_id')
+    .select('users.id')
+    .where('users.status', '<>', 'disabled')
+    .where((eb) => {
+      // Kysely does not bracket nested operators: without parens `a + b * 100` multiplies b alone.
+      const periodUsed = eb.parens('u.period_up', '+', eb.ref('u.period_down'))
+      const totalUsed = eb.parens('u.total_up', '+', eb.ref('u.total_down'))
+      const crossed = (used: typeof periodUsed, quota: 'users.monthly_quota' | 'p.monthly_quota' | 'users.total_quota' | 'p.total_quota', percent: number) =>
+        eb.and([eb(quota, '>', 0), eb(eb(used, '*', 100), '>=', eb(eb.ref(quota), '*', percent))])
+      const reasons = [
+        eb('users.status', '<>', 'active'),
+        eb('users.expires_at', '<=', watch.now),
+        crossed(totalUsed, 'users.total_quota', 100),
+        crossed(totalUsed, 'p.total_quota', 100),
+        crossed(periodUsed, 'users.monthly_quota', 100),
+        crossed(periodUsed, 'p.monthly_quota', 100),
+      ]
+      // Many names seen online: every user with a max-ips is then cheaper to list than a huge IN list.
+      if (watch.ipsSeen.length > idsPerQuery) reasons.push(eb(eb.fn.coalesce('users.max_ips', 'p.max_ips'), 'is not', null))
+      else if (watch.ipsSeen.length > 0) reasons.push(eb('users.name', 'in', watch.ipsSeen))
+      const percent = watch.alerts?.lowestPercent
+      if (percent != null) reasons.push(crossed(periodUsed, 'users.monthly_quota', percent), crossed(periodUsed, 'p.monthly_quota', percent))
+      const expiring = watch.alerts?.expiringBefore
+      if (expiring != null) reasons.push(eb('users.expires_at', '<=', expiring))
+      return eb.or(reasons)
+    })
+    .execute()
+  return rows.map((row) => row.id)
 }
 
 /** Credentials by user name, for the users given (all when no names). */

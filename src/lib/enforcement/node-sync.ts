@@ -1,7 +1,7 @@
 import type {Context} from '../context.js'
 import {findValidator} from '../config-file/find-validator.js'
 import {replaceConfigFile} from '../config-file/replace-config.js'
-import {appliedUsers, recordAppliedUsers} from '../db/node-users-repository.js'
+import {appliedUsers, nodeDifference, recordAppliedUsers} from '../db/node-users-repository.js'
 import type {Db} from '../db/open-database.js'
 import type {NodeRow} from '../db/schema.js'
 import {SbqError, unreachable} from '../errors.js'
@@ -49,9 +49,16 @@ const liveConcurrency = 16
  * nodes cost nothing. Never throws for the node's own failures: they come back as `error` and the next run retries,
  * because the applied set is only recorded after success.
  */
-export async function syncNode(db: Db, node: NodeRow, desired: DesiredState, options: SyncOptions, context: Context): Promise<NodeSync> {
-  const applied = await appliedUsers(db, node.id)
+export async function syncNode(db: Db, node: NodeRow, loadDesired: () => Promise<DesiredState>, options: SyncOptions, context: Context): Promise<NodeSync> {
   const fresh = options.full === true || node.synced_at === null
+  if (!fresh) {
+    const difference = await nodeDifference(db, node.id)
+    if (difference.missing.length === 0 && difference.surplus.length === 0) {
+      return {name: node.name, applied: false, method: 'none', added: [], removed: [], error: null, warning: null}
+    }
+  }
+  const desired = await loadDesired()
+  const applied = await appliedUsers(db, node.id)
   const wanted = new Set(desired.active)
   const addedNames = desired.active.filter((name) => fresh || !applied.has(name))
   const removed = [...new Set([...applied, ...(fresh ? desired.managed : [])])].filter((name) => !wanted.has(name)).sort()

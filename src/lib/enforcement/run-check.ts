@@ -2,14 +2,14 @@ import {pullNodes, type NodePull} from '../accounting/pull.js'
 import type {Context} from '../context.js'
 import {recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
-import {listUserRecords, type UserRecord} from '../db/users-repository.js'
-import {limitsOf, toUserView, type UserView} from '../users/user-view.js'
+import {listUserRecords, namesWithMaxIps, usersToJudge, type JudgeWatch, type UserRecord} from '../db/users-repository.js'
+import {toUserView, type UserView} from '../users/user-view.js'
 import {acquireLock, releaseLock, type LockHolder} from './check-lock.js'
 import {decideStatus, overMaxIps, type StatusDecision} from './decide-status.js'
 import {countOnlineIps, type OnlineIps} from './online-ips.js'
 import {settingValue} from '../settings/settings.js'
 import type {NodeSync} from './node-sync.js'
-import {desiredStateOf, syncNodes} from './sync-nodes.js'
+import {syncNodes} from './sync-nodes.js'
 
 export interface CheckOptions {
   dryRun: boolean
@@ -50,13 +50,13 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
   if (holder) return {changes: [], nodes: [], pulls: [], alerts: noAlerts, sharing: [], sharingErrors: [], skipped: {reason: describeHolder(holder)}}
   try {
     const pulls = options.pull && !options.dryRun ? (await pullNodes(db, {}, context)).nodes : []
-    const records = await listUserRecords(db)
-    const sharing = await watchSharing(db, records)
+    const sharing = await watchSharing(db)
+    const alertWatch = options.dryRun ? null : await alertWatchOf(db, context.now)
+    const ids = await usersToJudge(db, {now: context.now, ipsSeen: [...sharing.ips.counts.keys()], alerts: alertWatch})
+    const records = await listUserRecords(db, {ids})
     const {decisions, views} = decideAll(records, sharing, context)
     if (!options.dryRun) await applyDecisions(db, decisions, context)
-    // Without status changes the users just read are the desired state; with some, read them again as now stored.
-    const desired = decisions.length === 0 ? desiredStateOf(db, records) : undefined
-    const nodes = await syncNodes(db, {dryRun: options.dryRun, desired}, context)
+    const nodes = await syncNodes(db, {dryRun: options.dryRun}, context)
     const overIps = views.filter((view) => overMaxIps(view, sharing.ips.counts.get(view.name)))
     if (!options.dryRun) await recordSharing(db, overIps, sharing, context)
     const alerts = options.dryRun ? noAlerts : await raiseAlerts(db, views, decisions, overIps.map((view) => ({view, ips: sharing.ips.counts.get(view.name)!})), context)
@@ -82,9 +82,16 @@ interface Sharing {
 }
 
 /** Online IPs of the users who have a max-ips, from the nodes that can tell. */
-async function watchSharing(db: Db, records: UserRecord[]): Promise<Sharing> {
-  const watched = records.filter((record) => record.status !== 'disabled' && limitsOf(record).maxIps !== null).map((record) => record.name)
-  return {ips: await countOnlineIps(db, watched), enforce: (await settingValue(db, 'enforce-max-ips')) === 'on'}
+async function watchSharing(db: Db): Promise<Sharing> {
+  return {ips: await countOnlineIps(db, await namesWithMaxIps(db)), enforce: (await settingValue(db, 'enforce-max-ips')) === 'on'}
+}
+
+/** What alerts could be due for, when there is somewhere to send them; null when no channel is set up. */
+async function alertWatchOf(db: Db, now: number): Promise<JudgeWatch['alerts']> {
+  const [{listChannels}, {readAlertRules}] = await Promise.all([import('../alerts/channels.js'), import('../alerts/alert-rules.js')])
+  if ((await listChannels(db)).length === 0) return null
+  const rules = await readAlertRules(db)
+  return {lowestPercent: rules.thresholds[0] ?? null, expiringBefore: rules.expiryDays > 0 ? now + rules.expiryDays * 24 * 60 * 60 * 1000 : null}
 }
 
 /** One event per user and period: a sharer seen every minute is one line of history, not thousands. */

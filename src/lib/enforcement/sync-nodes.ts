@@ -2,16 +2,13 @@ import {pullNodes} from '../accounting/pull.js'
 import type {Context} from '../context.js'
 import {listNodes} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
-import {listUserRecords, readCredentials, type UserRecord} from '../db/users-repository.js'
+import {listUserStatuses, readCredentials} from '../db/users-repository.js'
 import type {ManagedUser} from '../proxies/proxy-api.js'
 import {requireNode} from '../nodes/node-service.js'
 import {syncNode, type DesiredState, type NodeSync} from './node-sync.js'
 
 export async function desiredState(db: Db): Promise<DesiredState> {
-  return desiredStateOf(db, await listUserRecords(db))
-}
-
-export function desiredStateOf(db: Db, records: readonly UserRecord[]): DesiredState {
+  const records = await listUserStatuses(db)
   const active = records.filter((record) => record.status === 'active').map((record) => record.name)
   let users: Promise<ManagedUser[]> | undefined
   return {
@@ -24,16 +21,18 @@ export function desiredStateOf(db: Db, records: readonly UserRecord[]): DesiredS
 }
 
 /** Brings every node (or one) in line with the database; one node's failure never stops the others. */
-export async function syncNodes(db: Db, options: {node?: string; full?: boolean; dryRun?: boolean; desired?: DesiredState}, context: Context): Promise<NodeSync[]> {
+export async function syncNodes(db: Db, options: {node?: string; full?: boolean; dryRun?: boolean}, context: Context): Promise<NodeSync[]> {
   const nodes = options.node === undefined ? await listNodes(db) : [await requireNode(db, options.node)]
   if (nodes.length === 0) return []
-  const desired = options.desired ?? (await desiredState(db))
+  // Read once, and only when some node differs from what it was last given.
+  let desired: Promise<DesiredState> | undefined
+  const loadDesired = () => (desired ??= desiredState(db))
   const results: NodeSync[] = []
   for (const node of nodes) {
     const pullNode = async () => {
       await pullNodes(db, {node: node.name}, context)
     }
-    results.push(await syncNode(db, node, desired, {full: options.full, dryRun: options.dryRun, pullNode}, context))
+    results.push(await syncNode(db, node, loadDesired, {full: options.full, dryRun: options.dryRun, pullNode}, context))
   }
   return results
 }
