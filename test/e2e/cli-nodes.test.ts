@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {copyFileSync, existsSync, readFileSync, rmSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
@@ -73,6 +73,30 @@ describe('sbq node commands (stub V2Ray API, real config file, real bin/sbq)', (
     assert.equal(disabled.code, 0, disabled.stderr)
     assert.deepEqual([disabled.json.nodes[0].method, disabled.json.nodes[0].removed], ['live+restart', ['dave']])
     assert.equal(existsSync(marker), true, 'the apply command ran')
+  })
+
+  it("runs the proxy's checker on a live-only rewrite only with validate-config always; a refusal leaves the file alone", async () => {
+    const bin = join(workspace.dir, 'bin')
+    const log = join(workspace.dir, 'checked')
+    mkdirSync(bin)
+    writeFileSync(join(bin, 'v2ray'), `#!/bin/sh\necho "$@" >> '${log}'\nexit \${FAKE_CHECK_EXIT:-0}\n`, {mode: 0o755})
+    const withChecker = (exit: number, ...args: string[]) => runSbq([...args, '--json'], {db: workspace.db, env: {PATH: `${bin}:${process.env['PATH']}`, FAKE_CHECK_EXIT: String(exit)}})
+
+    const fay = await withChecker(0, 'user', 'add', 'fay')
+    assert.equal(fay.json.nodes[0].method, 'live', fay.stderr)
+    assert.equal(existsSync(log), false, 'by default a change the proxy took live is not re-checked')
+
+    assert.equal((await sbq('config', 'set', 'validate-config', 'always')).code, 0)
+    const gus = await withChecker(0, 'user', 'add', 'gus')
+    assert.equal(gus.json.nodes[0].method, 'live', gus.stderr)
+    assert.match(readFileSync(log, 'utf8'), /^-test -config \S+/)
+
+    const before = readFileSync(configPath, 'utf8')
+    const hal = await withChecker(1, 'user', 'add', 'hal')
+    assert.equal(hal.code, 0, 'the user is added; the node is reported and retried by the next check')
+    assert.match(hal.json.nodes[0].error, /was refused by ".*v2ray -test -config"/)
+    assert.equal(readFileSync(configPath, 'utf8'), before)
+    assert.equal((await sbq('config', 'set', 'validate-config', 'sometimes')).code, 2)
   })
 
   it('refuses bad input in one line with the documented exit codes, and stores nothing', async () => {

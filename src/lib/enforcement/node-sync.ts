@@ -39,6 +39,11 @@ export interface SyncOptions {
   full?: boolean
   /** Reads the node's counters into the ledger; called right before a reload or restart zeroes them. */
   pullNode: (node: NodeRow) => Promise<void>
+  /**
+   * Run the proxy's checker even on a config the proxy does not load now (a live Xray/V2Ray change). Off by default:
+   * `v2ray -test` takes 3 s on a 10k-client config and 32 s and 3 GB on a 100k one, while sbq only swaps user lists.
+   */
+  validateAlways?: boolean
 }
 
 const applyTimeoutMs = 60_000
@@ -186,7 +191,8 @@ async function syncXray(change: NodeChange, options: SyncOptions): Promise<Parti
   // Removal through the API leaves open connections running; a restart is the only way to end them.
   const restart = liveError !== null || (node.cut_sessions === 1 && change.removed.length > 0)
   if (restart) await options.pullNode(node)
-  const replaced = await replaceConfigFile({path, newText: rewrite.text, validate: findValidator(flavor), apply: restart ? applySpec(node) : null})
+  const validate = restart || options.validateAlways === true ? findValidator(flavor) : null
+  const replaced = await replaceConfigFile({path, newText: rewrite.text, validate, apply: restart ? applySpec(node) : null})
   if (restart && !replaced.applied) await runApplyCommand(node)
   if (restart) await afterRestart(node, options)
   if (liveError !== null) return {method: 'config+restart', warning: `live update failed (${liveError}); rewrote the config and restarted the proxy instead`}

@@ -5,6 +5,7 @@ import type {Db} from '../db/open-database.js'
 import {listUserStatuses, readCredentials} from '../db/users-repository.js'
 import type {ManagedUser} from '../proxies/proxy-api.js'
 import {requireNode} from '../nodes/node-service.js'
+import {settingValue} from '../settings/settings.js'
 import {syncNode, type DesiredState, type NodeSync} from './node-sync.js'
 
 export async function desiredState(db: Db): Promise<DesiredState> {
@@ -27,12 +28,13 @@ export async function syncNodes(db: Db, options: {node?: string; full?: boolean;
   // Read once, and only when some node differs from what it was last given.
   let desired: Promise<DesiredState> | undefined
   const loadDesired = () => (desired ??= desiredState(db))
+  const validateAlways = (await settingValue(db, 'validate-config')) === 'always'
   const results: NodeSync[] = []
   for (const node of nodes) {
     const pullNode = async () => {
       await pullNodes(db, {node: node.name}, context)
     }
-    results.push(await syncNode(db, node, loadDesired, {full: options.full, dryRun: options.dryRun, pullNode}, context))
+    results.push(await syncNode(db, node, loadDesired, {full: options.full, dryRun: options.dryRun, pullNode, validateAlways}, context))
   }
   return results
 }

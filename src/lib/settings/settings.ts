@@ -45,6 +45,15 @@ const specs: Record<string, SettingSpec> = {
       return normalised
     },
   },
+  'validate-config': {
+    description: "when to run the proxy's own config checker on a rewritten config: on-apply (when sbq reloads or restarts the proxy) or always",
+    defaultValue: () => 'on-apply',
+    validate: (value) => {
+      const normalised = value.trim().toLowerCase()
+      if (!['on-apply', 'always'].includes(normalised)) throw invalidInput('INVALID_SETTING', `validate-config "${value}" is not on-apply or always`, 'give on-apply or always')
+      return normalised
+    },
+  },
   'inform-body-limit': {
     description: 'largest 3x-ui report sbq serve accepts (bigger ones get 413), like 8M',
     defaultValue: () => String(8 * 1024 * 1024),
