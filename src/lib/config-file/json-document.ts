@@ -47,6 +47,7 @@ export class JsonSyntaxError extends Error {
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 // A JSON string token: no raw control characters, only the escapes JSON defines.
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y
+const NEEDS_DECODING = /[\\\u0000-\u001f]/
 
 class Parser {
   private pos = 0
@@ -150,6 +151,16 @@ class Parser {
   }
 
   private readString(): string {
+    // Most strings in a config (names, ids, tags) hold no escapes: the closing quote is the next one, and the text
+    // between needs no decoding. A 100k-client config has ~500k strings, so this path matters.
+    const close = this.text.indexOf('"', this.pos + 1)
+    if (close !== -1) {
+      const body = this.text.slice(this.pos + 1, close)
+      if (!NEEDS_DECODING.test(body)) {
+        this.pos = close + 1
+        return body
+      }
+    }
     STRING.lastIndex = this.pos
     const match = STRING.exec(this.text)
     if (match === null) return this.fail('malformed string')
@@ -195,9 +206,10 @@ export function toValue(node: JsonNode): JsonValue {
     case 'object': {
       const out: JsonObject = {}
       for (const member of node.members) {
-        // defineProperty so that a "__proto__" key is data, not a prototype change.
         const value = toValue(member.value)
-        Object.defineProperty(out, member.key, {value, enumerable: true, writable: true, configurable: true})
+        // defineProperty so that a "__proto__" key is data, not a prototype change (plain assignment is far faster).
+        if (member.key === '__proto__') Object.defineProperty(out, member.key, {value, enumerable: true, writable: true, configurable: true})
+        else out[member.key] = value
       }
       return out
     }

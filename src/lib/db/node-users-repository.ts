@@ -5,11 +5,15 @@ export async function appliedUsers(db: Db, nodeId: number): Promise<Set<string>>
   return new Set(rows.map((row) => row.user_name))
 }
 
-/** Records what a node now carries, after a sync that reached it. */
-export async function recordAppliedUsers(db: Db, nodeId: number, names: Iterable<string>, at: number): Promise<void> {
+/** Records what a node now carries, after a sync that reached it: only the names that came or went are written. */
+export async function recordAppliedUsers(db: Db, nodeId: number, change: {before: ReadonlySet<string>; now: ReadonlySet<string>}, at: number): Promise<void> {
+  const gone = [...change.before].filter((name) => !change.now.has(name))
+  const added = [...change.now].filter((name) => !change.before.has(name))
   await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('node_users').where('node_id', '=', nodeId).execute()
-    const rows = [...names].map((user_name) => ({node_id: nodeId, user_name}))
+    for (let offset = 0; offset < gone.length; offset += 500) {
+      await trx.deleteFrom('node_users').where('node_id', '=', nodeId).where('user_name', 'in', gone.slice(offset, offset + 500)).execute()
+    }
+    const rows = added.map((user_name) => ({node_id: nodeId, user_name}))
     for (let offset = 0; offset < rows.length; offset += 500) await trx.insertInto('node_users').values(rows.slice(offset, offset + 500)).execute()
     await trx.updateTable('nodes').set({synced_at: at}).where('id', '=', nodeId).execute()
   })
