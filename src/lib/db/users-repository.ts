@@ -60,9 +60,9 @@ function selectUserRecords(db: Db) {
  * Top-ups per user and period, read apart from the users: there are few of them, and joining a grouped subquery to
  * every user costs more than the whole rest of the read.
  */
-async function topupsByPeriod(db: Db, userId?: number): Promise<Map<string, number>> {
+async function topupsByPeriod(db: Db, userIds?: readonly number[]): Promise<Map<string, number>> {
   let query = db.selectFrom('topups').select(['user_id', 'period_start']).select((eb) => eb.fn.sum<number>('bytes').as('bytes')).groupBy(['user_id', 'period_start'])
-  if (userId !== undefined) query = query.where('user_id', '=', userId)
+  if (userIds !== undefined) query = query.where('user_id', 'in', userIds)
   return new Map((await query.execute()).map((row) => [`${row.user_id} ${row.period_start}`, Number(row.bytes)]))
 }
 
@@ -73,7 +73,15 @@ function withTopups<T extends {id: number; period_start: number}>(rows: T[], top
 
 export async function findUserRecord(db: Db, name: string): Promise<UserRecord | undefined> {
   const row = await selectUserRecords(db).where('users.name', '=', name).executeTakeFirst()
-  return row && withTopups([row], await topupsByPeriod(db, row.id))[0]
+  return row && withTopups([row], await topupsByPeriod(db, [row.id]))[0]
+}
+
+/** The users with these ids, in the order given (ids that do not exist are left out). */
+export async function findUserRecordsById(db: Db, ids: readonly number[]): Promise<UserRecord[]> {
+  if (ids.length === 0) return []
+  const rows = withTopups(await selectUserRecords(db).where('users.id', 'in', ids).execute(), await topupsByPeriod(db, ids))
+  const byId = new Map(rows.map((row) => [row.id, row]))
+  return ids.flatMap((id) => byId.get(id) ?? [])
 }
 
 /** Every user (or those with a status), in name order. */
