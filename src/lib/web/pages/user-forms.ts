@@ -17,7 +17,7 @@ export function addUserPage(frame: Frame, plans: string[], values: AddUserValues
 <section class="card narrow">
 <h1>${t('add.title')}</h1>
 ${error === null ? '' : html`<p class="flash flash-error" role="alert">${error}</p>`}
-<form method="post" action="/users" class="stacked">${csrfInput(frame)}
+<form method="post" action="/add" class="stacked">${csrfInput(frame)}
 <label>${t('add.name')}<input name="name" required maxlength="64" pattern="[A-Za-z0-9._@\\-]{1,64}" autocomplete="off" autocapitalize="off" spellcheck="false" value="${values.name ?? ''}"></label>
 <p class="hint">${t('add.nameHint')}</p>
 <div class="fields">
