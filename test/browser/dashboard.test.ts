@@ -38,7 +38,6 @@ function seedHistory(db: string, now: number): void {
 }
 
 const skip = browserSkipReason()
-const debug = process.env.SBQ_BROWSER_DEBUG === "1"
 
 describe('web dashboard in Debian Chromium (real sbq serve, real browser)', {skip: skip ?? false, timeout: 180_000}, () => {
   const workspace = tempWorkspace('sbq-browser-')
@@ -146,7 +145,6 @@ describe('web dashboard in Debian Chromium (real sbq serve, real browser)', {ski
     await page.fill('input[name=expires]', '30d')
     await page.selectOption('select[name=plan]', '')
     await Promise.all([page.waitForURL(`${serve.base}/add`), page.click('button:has-text("Create user")')])
-    if (debug) await page.screenshot({path: artifactPath('debug.png'), fullPage: true})
     await page.getByRole('heading', {name: 'User dave created'}).waitFor()
     const secrets = await page.locator('dl.secrets code').allTextContents()
     assert.equal(secrets.length, 3)

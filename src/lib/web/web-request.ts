@@ -3,7 +3,7 @@ import type {IncomingMessage} from 'node:http'
 /** Cookies of a request by name; a malformed pair is skipped, the first of a repeated name wins. */
 export function parseCookies(header: string | undefined): Map<string, string> {
   const cookies = new Map<string, string>()
-  for (const pair of (header ?? '').split(';')) {
+  for (const pair of (header ?? '').split(';').map((part) => part.trim())) {
     const at = pair.indexOf('=')
     if (at <= 0) continue
     const name = pair.slice(0, at).trim()
