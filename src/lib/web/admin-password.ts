@@ -42,10 +42,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /** The password itself, or a one-line refusal (exit 2) when it is empty, too short or too long. */
 export function assertAcceptablePassword(password: string): string {
-  if (password.length === 0) throw invalidInput('EMPTY_PASSWORD', 'admin password is empty', 'give a password of at least 10 characters')
+  const hint = `give at least ${minPasswordLength} characters; a few words make a good one`
+  if (password.length === 0) throw invalidInput('EMPTY_PASSWORD', 'admin password is empty', hint)
   const length = [...password].length
   if (length < minPasswordLength) {
-    throw invalidInput('PASSWORD_TOO_SHORT', `admin password of ${length} characters is too short`, `give at least ${minPasswordLength} characters; a few words make a good one`)
+    throw invalidInput('PASSWORD_TOO_SHORT', `admin password of ${length} characters is too short`, hint)
   }
   if (Buffer.byteLength(password) > maxPasswordBytes) {
     throw invalidInput('PASSWORD_TOO_LONG', `admin password of ${Buffer.byteLength(password)} bytes is too long`, `give at most ${maxPasswordBytes} bytes`)
