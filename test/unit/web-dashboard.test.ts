@@ -59,6 +59,11 @@ describe('users table state in the URL', () => {
     assert.deepEqual(parseUsersQuery(new URLSearchParams('status=bogus&sort=password&page=-1&dir=sideways')), {search: '', status: null, sort: 'name', descending: false, page: 1})
   })
 
+  it("takes the phone menu's order over sort and dir, ignoring orders it does not offer", () => {
+    assert.deepEqual(parseUsersQuery(new URLSearchParams('order=used.desc&sort=name')), {search: '', status: null, sort: 'used', descending: true, page: 1})
+    assert.deepEqual(parseUsersQuery(new URLSearchParams('order=password.desc&sort=lifetime&dir=desc')), {search: '', status: null, sort: 'lifetime', descending: true, page: 1})
+  })
+
   it('writes a URL that reads back the same, leaving defaults out', () => {
     const query = {search: 'bob', status: 'expired' as const, sort: 'lifetime' as const, descending: true, page: 2}
     assert.equal(usersHref(query), '/?q=bob&status=expired&sort=lifetime&dir=desc&page=2')

@@ -13,16 +13,23 @@ export interface UsersQuery {
 
 export const pageSize = 50
 
-/** The table's state from a URL; anything unknown falls back to the default (all users by name, page 1). */
+/** The orders the phone layout offers in a menu (it has no column headers to click), as `sort.dir`. */
+export const menuOrders = ['name.asc', 'used.desc', 'lifetime.desc', 'expires.asc', 'status.asc', 'created.desc'] as const
+
+/**
+ * The table's state from a URL; anything unknown falls back to the default (all users by name, page 1). An `order`
+ * from the menu (`used.desc`) overrides `sort` and `dir`.
+ */
 export function parseUsersQuery(params: URLSearchParams): UsersQuery {
   const status = params.get('status')
-  const sort = params.get('sort')
+  const order = params.get('order')
+  const [sort, dir] = order !== null && (menuOrders as readonly string[]).includes(order) ? order.split('.') : [params.get('sort'), params.get('dir')]
   const page = Number(params.get('page') ?? '1')
   return {
     search: (params.get('q') ?? '').trim().slice(0, 64),
     status: userStatuses.includes(status as UserStatus) ? (status as UserStatus) : null,
     sort: usersSorts.includes(sort as UsersSort) ? (sort as UsersSort) : 'name',
-    descending: params.get('dir') === 'desc',
+    descending: dir === 'desc',
     page: Number.isInteger(page) && page >= 1 && page <= 1_000_000 ? page : 1,
   }
 }

@@ -4,7 +4,7 @@ import type {UserView} from '../../users/user-view.js'
 import {usageBar} from '../charts.js'
 import {html, type Html} from '../html.js'
 import type {MessageKey, Translate} from '../i18n/messages.js'
-import {pageSize, usersHref, type UsersQuery} from '../users-query.js'
+import {menuOrders, pageSize, usersHref, type UsersQuery} from '../users-query.js'
 import {layout, type Frame} from './layout.js'
 import {formatDate, formatInstant, formatQuota, formatSize, percentUsed, userPath} from './view-format.js'
 
@@ -86,9 +86,13 @@ function filters(query: UsersQuery, t: Translate): Html {
   const options = userStatuses.map((status) => html`<option value="${status}" ${query.status === status ? html`selected` : ''}>${t(`status.${status}` as MessageKey)}</option>`)
   const sortInputs = html`${query.sort === 'name' ? '' : html`<input type="hidden" name="sort" value="${query.sort}">`}${query.descending ? html`<input type="hidden" name="dir" value="desc">` : ''}`
   const filtered = query.search !== '' || query.status !== null
+  const current = `${query.sort}.${query.descending ? 'desc' : 'asc'}`
+  const orders = menuOrders.map((order) => html`<option value="${order}" ${order === current ? html`selected` : ''}>${t(`users.order.${order.split('.')[0]}` as MessageKey)}</option>`)
+  const orderMenu = html`<select name="order" class="phone-only" aria-label="${t('users.order')}" data-autosubmit><option value="">${t('users.order')}</option>${orders}</select>`
   return html`<form class="filters" method="get" action="/" role="search">
 <input type="search" name="q" value="${query.search}" placeholder="${t('users.search')}" aria-label="${t('users.search')}" maxlength="64">
 <select name="status" aria-label="${t('users.status')}" data-autosubmit><option value="">${t('users.allStatuses')}</option>${options}</select>
+${orderMenu}
 ${sortInputs}
 <button type="submit">${t('users.filter')}</button>
 ${filtered ? html`<a class="clear" href="${usersHref({...query, search: '', status: null, page: 1})}">${t('users.clear')}</a>` : ''}

@@ -29,7 +29,10 @@ function languageHref(here: string, language: Language): string {
 
 function flashBox(flash: Flash | null): Html {
   if (flash === null) return html``
-  return html`<div class="flash flash-${flash.kind}" role="status">${flash.lines.map((line) => html`<p>${line}</p>`)}${(flash.warnings ?? []).map((line) => html`<p class="flash-warning">${line}</p>`)}</div>`
+  const warnings = flash.warnings ?? []
+  return html`<div class="flash flash-${flash.kind}" role="status">${flash.lines.map((line) => html`<p>${line}</p>`)}</div>${
+    warnings.length === 0 ? '' : html`<div class="flash flash-warn" role="alert">${warnings.map((line) => html`<p>${line}</p>`)}</div>`
+  }`
 }
 
 export function layout(frame: Frame, title: string, body: HtmlValue): Html {

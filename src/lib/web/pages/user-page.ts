@@ -1,7 +1,7 @@
 import type {UserDetail} from '../../users/user-service.js'
 import {cumulativeLine, dailyBars, usageBar, type ChartDay} from '../charts.js'
 import {html, type Html} from '../html.js'
-import type {MessageKey, Translate} from '../i18n/messages.js'
+import {en, type MessageKey, type Translate} from '../i18n/messages.js'
 import {statusBadge} from './dashboard-page.js'
 import {csrfInput, layout, type Frame} from './layout.js'
 import {formatDate, formatInstant, formatQuota, formatSize, percentUsed, userPath} from './view-format.js'
@@ -89,6 +89,16 @@ function credentials(view: UserPageView, t: Translate): Html {
   return html`<div class="card" id="credentials"><h2>${t('user.credentials')}</h2>${body}</div>`
 }
 
+/** An event's kind in the reader's language; a kind this page does not know is shown as stored. */
+function eventKind(kind: string, t: Translate): string {
+  const key = `event.${kind}`
+  return key in en ? t(key as MessageKey) : kind
+}
+
+function statusName(status: string | null, t: Translate): string {
+  return status === null ? t('common.none') : t(`status.${status}` as MessageKey)
+}
+
 function history(view: UserPageView, t: Translate): Html {
   const {user} = view
   const topups =
@@ -103,8 +113,8 @@ function history(view: UserPageView, t: Translate): Html {
       ? html`<p class="empty">${t('user.noEvents')}</p>`
       : html`<table class="table stack"><thead><tr><th scope="col">${t('user.when')}</th><th scope="col">${t('user.what')}</th><th scope="col">${t('user.change')}</th><th scope="col">${t('user.statusReason')}</th><th scope="col">${t('user.by')}</th></tr></thead><tbody>${user.events.map(
           (event) =>
-            html`<tr><td data-label="${t('user.when')}">${formatInstant(event.at, view.timeZone)}</td><td data-label="${t('user.what')}">${event.kind}</td><td data-label="${t('user.change')}">${
-              event.from === null && event.to === null ? '' : `${event.from ?? '-'} → ${event.to ?? '-'}`
+            html`<tr><td data-label="${t('user.when')}">${formatInstant(event.at, view.timeZone)}</td><td data-label="${t('user.what')}">${eventKind(event.kind, t)}</td><td data-label="${t('user.change')}">${
+              event.from === null && event.to === null ? '' : `${statusName(event.from, t)} → ${statusName(event.to, t)}`
             }</td><td data-label="${t('user.statusReason')}">${event.reason ?? ''}</td><td data-label="${t('user.by')}">${event.actor}</td></tr>`,
         )}</tbody></table>`
   return html`<section class="grid-2"><div class="card"><h2>${t('user.events')}</h2>${events}</div><div class="card"><h2>${t('user.topups')}</h2>${topups}</div></section>`
@@ -164,7 +174,7 @@ export function userPage(frame: Frame, view: UserPageView): Html {
 <section class="stats">
 ${stat(t('user.periodUsed'), `${formatSize(user.periodUsed)} / ${formatQuota(user.allowance, t)}`, html`${usageBar(user.periodUsed, user.allowance)}<span class="stat-note">${percent === null ? '' : `${percent}%`}</span>`)}
 ${stat(t('user.lifetime'), formatSize(user.totalUsed), user.totalQuota === 0 ? '' : html`<span class="stat-note">/ ${formatSize(user.totalQuota)}</span>`)}
-${stat(t('user.period'), t('user.periodRange', {start: formatDate(user.periodStart, view.timeZone), end: formatDate(user.periodEnd, view.timeZone)}))}
+${stat(t('user.period'), html`<span class="nowrap">${formatDate(user.periodStart, view.timeZone)}</span> → <span class="nowrap">${formatDate(user.periodEnd, view.timeZone)}</span>`)}
 ${stat(t('user.expires'), user.expiresAt === null ? t('common.never') : formatDate(user.expiresAt, view.timeZone))}
 </section>
 ${charts(view, t)}
