@@ -21,6 +21,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: ['better-sqlite3', 'typescript', 'ts-node', 'tsx', 'tsx/*', 'pnpapi'],
+  // SBQ_NO_MINIFY=1 keeps function names readable in CPU profiles.
   minify: process.env.SBQ_NO_MINIFY === undefined,
   // Error classes and commands keep their names in messages and stack traces.
   keepNames: true,

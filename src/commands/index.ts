@@ -1,4 +1,5 @@
 // The explicit command list oclif loads (package.json oclif.commands): no directory scan, no manifest to keep fresh.
+import AdminSetPassword from './admin/set-password.js'
 import AlertAdd from './alert/add.js'
 import AlertList from './alert/list.js'
 import AlertRemove from './alert/remove.js'
@@ -35,6 +36,7 @@ import UserRemove from './user/remove.js'
 import UserShow from './user/show.js'
 
 export const COMMANDS = {
+  'admin:set-password': AdminSetPassword,
   'alert:add': AlertAdd,
   'alert:list': AlertList,
   'alert:remove': AlertRemove,

@@ -10,12 +10,13 @@ export interface ServeResult {
 }
 
 export default class Serve extends SbqCommand<typeof Serve> {
-  static override summary = 'Receive 3x-ui traffic reports and pushes from other sbq, serve /metrics, and run the check in-process'
+  static override summary = 'Receive 3x-ui traffic reports and pushes from other sbq, serve /metrics and the web dashboard, and run the check in-process'
   static override description =
     'Runs until SIGTERM or SIGINT, then finishes the requests and the check in flight. Put it behind an https reverse proxy: 3x-ui sends no credentials but the token in the URL.'
   static override examples = [
     '<%= config.bin %> serve --listen 127.0.0.1:8787 --check-every 1m',
     '<%= config.bin %> serve --rotate-metrics-token',
+    '<%= config.bin %> admin set-password && <%= config.bin %> serve --trust-proxy',
     'curl -H "Authorization: Bearer TOKEN" http://127.0.0.1:8787/metrics',
   ]
   static override flags = {
@@ -23,6 +24,8 @@ export default class Serve extends SbqCommand<typeof Serve> {
     'check-every': Flags.string({description: 'run sbq check in-process this often (10s to 24h, e.g. 1m); without it, run check from cron or a timer'}),
     'metrics-public': Flags.boolean({description: 'serve /metrics without the bearer token'}),
     'rotate-metrics-token': Flags.boolean({description: 'make a new /metrics token, print it once, and exit'}),
+    dashboard: Flags.boolean({description: 'serve the web dashboard on / (needs sbq admin set-password)', default: true, allowNo: true}),
+    'trust-proxy': Flags.boolean({description: 'behind a reverse proxy: trust its X-Forwarded-Proto (Secure cookies) and X-Forwarded-For (login rate limit)'}),
   }
 
   async run(): Promise<ServeResult> {
@@ -35,7 +38,9 @@ export default class Serve extends SbqCommand<typeof Serve> {
     }
     const [{serve}, {renderChanges, renderNodeSyncs, nodeErrors}] = await Promise.all([import('../lib/serve/run-serve.js'), import('../lib/output/check-tables.js')])
     const style = await this.style()
-    return serve(db, {listen: this.flags.listen, checkEvery: this.flags['check-every'] ?? null, metricsPublic: this.flags['metrics-public']}, {
+    const {listen, dashboard} = this.flags
+    const options = {listen, checkEvery: this.flags['check-every'] ?? null, metricsPublic: this.flags['metrics-public'], dashboard, trustProxy: this.flags['trust-proxy']}
+    return serve(db, options, {
       context: (actor) => this.context(actor),
       log: (line) => this.stderr(line),
       describeCheck: (result) => [

@@ -114,6 +114,7 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
       ['alert-thresholds', '80,100'],
       ['alert-expiry-days', '3'],
       ['enforce-max-ips', 'off'],
+      ['validate-config', 'on-apply'],
       ['inform-body-limit', String(8 * 1024 * 1024)],
     ])
     assertJsonError(await sbq('config', 'set', 'timezone', 'Mars/Base', '--json'), 2, 'INVALID_TIMEZONE', /time zone "Mars\/Base" is not known/)

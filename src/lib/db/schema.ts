@@ -169,6 +169,15 @@ export interface InformReceiptsTable {
   received_at: number
 }
 
+export interface WebSessionsTable {
+  id_hash: string
+  csrf_token: string
+  created_at: number
+  last_seen_at: number
+  expires_at: number
+  flash: string | null
+}
+
 export interface Database {
   settings: SettingsTable
   plans: PlansTable
@@ -187,6 +196,7 @@ export interface Database {
   inbound_usage_daily: InboundUsageDailyTable
   inform_outbox: InformOutboxTable
   inform_receipts: InformReceiptsTable
+  web_sessions: WebSessionsTable
 }
 
 export type PlanRow = Selectable<PlansTable>
@@ -198,3 +208,4 @@ export type TopupRow = Selectable<TopupsTable>
 export type EventRow = Selectable<EventsTable>
 export type NewEvent = Insertable<EventsTable>
 export type NodeRow = Selectable<NodesTable>
+export type WebSessionRow = Selectable<WebSessionsTable>

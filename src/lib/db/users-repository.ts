@@ -60,9 +60,9 @@ function selectUserRecords(db: Db) {
  * Top-ups per user and period, read apart from the users: there are few of them, and joining a grouped subquery to
  * every user costs more than the whole rest of the read.
  */
-async function topupsByPeriod(db: Db, userId?: number): Promise<Map<string, number>> {
+async function topupsByPeriod(db: Db, userIds?: readonly number[]): Promise<Map<string, number>> {
   let query = db.selectFrom('topups').select(['user_id', 'period_start']).select((eb) => eb.fn.sum<number>('bytes').as('bytes')).groupBy(['user_id', 'period_start'])
-  if (userId !== undefined) query = query.where('user_id', '=', userId)
+  if (userIds !== undefined) query = query.where('user_id', 'in', userIds)
   return new Map((await query.execute()).map((row) => [`${row.user_id} ${row.period_start}`, Number(row.bytes)]))
 }
 
@@ -71,27 +71,33 @@ function withTopups<T extends {id: number; period_start: number}>(rows: T[], top
   return rows as Array<T & {period_topups: number}>
 }
 
+/** Ids per `IN (...)` list: well under every SQLite build's limit on bound parameters. */
+const idsPerQuery = 500
+
 export async function findUserRecord(db: Db, name: string): Promise<UserRecord | undefined> {
   const row = await selectUserRecords(db).where('users.name', '=', name).executeTakeFirst()
-  return row && withTopups([row], await topupsByPeriod(db, row.id))[0]
+  return row && withTopups([row], await topupsByPeriod(db, [row.id]))[0]
 }
 
-/** Every user (or those with a status, or those ids), in name order. */
-export async function listUserRecords(db: Db, filter: {status?: UserStatus; ids?: readonly number[]} = {}): Promise<UserRecord[]> {
+/** The users with these ids, in the order given (ids that do not exist are left out). */
+export async function findUserRecordsById(db: Db, ids: readonly number[]): Promise<UserRecord[]> {
+  if (ids.length === 0) return []
+  const found: Array<Omit<UserRecord, 'period_topups'>> = []
+  for (let offset = 0; offset < ids.length; offset += idsPerQuery) found.push(...(await selectUserRecords(db).where('users.id', 'in', ids.slice(offset, offset + idsPerQuery)).execute()))
+  const rows = withTopups(found, await topupsByPeriod(db, ids.length <= idsPerQuery ? ids : undefined))
+  const byId = new Map(rows.map((row) => [row.id, row]))
+  return ids.flatMap((id) => byId.get(id) ?? [])
+}
+
+/** Every user (or those with a status), in name order. */
+export async function listUserRecords(db: Db, filter: {status?: UserStatus} = {}): Promise<UserRecord[]> {
   let query = selectUserRecords(db)
   if (filter.status) query = query.where('users.status', '=', filter.status)
-  let found: Array<Omit<UserRecord, 'period_topups'>>
-  if (filter.ids === undefined) found = await query.execute()
-  else {
-    found = []
-    for (let offset = 0; offset < filter.ids.length; offset += idsPerQuery) found.push(...(await query.where('users.id', 'in', filter.ids.slice(offset, offset + idsPerQuery)).execute()))
-  }
-  const rows = withTopups(found, await topupsByPeriod(db))
+  const rows = withTopups(await query.execute(), await topupsByPeriod(db))
   // Sorted here, in code-unit order like SQLite's: ordering in SQL walks the name index and fetches each row apart.
   return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
-const idsPerQuery = 500
 
 /** Every user's name and status, and nothing else: what the nodes must carry. */
 export async function listUserStatuses(db: Db): Promise<Array<{name: string; status: UserStatus}>> {
@@ -120,7 +126,7 @@ export interface JudgeWatch {
 }
 
 /**
- * The ids of the users a check must look at: every user whose status could change now, and every user an alert
+ * The ids of the users a check must look at, in name order: every user whose status could change now, and every user an alert
  * could be due for. A superset, decided in SQL with both a user's own limits and their plan's, so that the exact
  * rules (in decide-status and due-alerts) run on a handful of users instead of all of them.
  */
@@ -154,6 +160,7 @@ export async function usersToJudge(db: Db, watch: JudgeWatch): Promise<number[]>
       if (expiring != null) reasons.push(eb('users.expires_at', '<=', expiring))
       return eb.or(reasons)
     })
+    .orderBy('users.name')
     .execute()
   return rows.map((row) => row.id)
 }

@@ -2,7 +2,7 @@ import {pullNodes, type NodePull} from '../accounting/pull.js'
 import type {Context} from '../context.js'
 import {recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
-import {listUserRecords, namesWithMaxIps, usersToJudge, type JudgeWatch, type UserRecord} from '../db/users-repository.js'
+import {findUserRecordsById, namesWithMaxIps, usersToJudge, type JudgeWatch, type UserRecord} from '../db/users-repository.js'
 import {toUserView, type UserView} from '../users/user-view.js'
 import {acquireLock, releaseLock, type LockHolder} from './check-lock.js'
 import {decideStatus, overMaxIps, type StatusDecision} from './decide-status.js'
@@ -53,7 +53,7 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
     const sharing = await watchSharing(db)
     const alertWatch = options.dryRun ? null : await alertWatchOf(db, context.now)
     const ids = await usersToJudge(db, {now: context.now, ipsSeen: [...sharing.ips.counts.keys()], alerts: alertWatch})
-    const records = await listUserRecords(db, {ids})
+    const records = await findUserRecordsById(db, ids)
     const {decisions, views} = decideAll(records, sharing, context)
     if (!options.dryRun) await applyDecisions(db, decisions, context)
     const nodes = await syncNodes(db, {dryRun: options.dryRun}, context)

@@ -8,6 +8,10 @@ export interface ServeOptions {
   /** `--check-every`, as typed; null: no in-process check. */
   checkEvery: string | null
   metricsPublic: boolean
+  /** Serve the web dashboard when an admin password is set (`--no-dashboard`: never). */
+  dashboard: boolean
+  /** `--trust-proxy`: the dashboard believes X-Forwarded-Proto and X-Forwarded-For from a reverse proxy. */
+  trustProxy: boolean
 }
 
 export interface ServeIo {
@@ -37,12 +41,14 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
     tokenHash = await metricsTokenHash(db)
     io.log(`/metrics token (shown only now; a new one: sbq serve --rotate-metrics-token): ${token}`)
   }
+  const dashboard = options.dashboard ? await startDashboard(db, options, io) : null
   const server = createSbqServer({
     db,
     context: () => io.context('web'),
     bodyLimit: Number(await settingValue(db, 'inform-body-limit')),
     metricsTokenHash: tokenHash,
     log: io.log,
+    dashboard,
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => reject(invalidInput('LISTEN_FAILED', `cannot listen on "${options.listen}": ${error.code ?? error.message}`, 'pick a free port with --listen HOST:PORT')))
@@ -51,6 +57,7 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
   const address = server.address() as {address: string; port: number}
   const listen = `${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`
   io.log(`sbq serve listening on http://${listen}${interval ? `, checking every ${interval.text}` : ''}`)
+  if (dashboard) io.log(`dashboard on http://${listen}/${isLoopback(host) || options.trustProxy ? '' : ' (plain HTTP: put a TLS reverse proxy in front and use --trust-proxy)'}`)
   const loop = interval === null ? null : await startChecks(db, interval.seconds * 1000, io)
   await waitForSignal()
   io.log('sbq serve stopping: finishing requests in flight')
@@ -58,6 +65,20 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
   server.closeIdleConnections()
   await Promise.all([closed, loop?.stop()])
   return {listen}
+}
+
+/** The dashboard, or null (with one line saying how to turn it on) when no admin password is set. */
+async function startDashboard(db: Db, options: ServeOptions, io: ServeIo) {
+  const [{adminPasswordHash}, {createDashboard}] = await Promise.all([import('../web/admin-password.js'), import('../web/dashboard.js')])
+  if ((await adminPasswordHash(db)) === null) {
+    io.log('dashboard off: no admin password is set (sbq admin set-password, then restart sbq serve); /inform, /metrics and /healthz work')
+    return null
+  }
+  return createDashboard({db, context: () => io.context('web'), trustProxy: options.trustProxy, log: io.log})
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.')
 }
 
 async function startChecks(db: Db, intervalMs: number, io: ServeIo) {

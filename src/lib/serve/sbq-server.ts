@@ -19,6 +19,8 @@ export interface ServerOptions {
   metricsTokenHash: string | null
   /** One line for the operator: failures that are sbq's, never the sender's. */
   log: (line: string) => void
+  /** The web dashboard, which answers every other path; null when it is off (no admin password). */
+  dashboard?: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | null
 }
 
 /** What a refused body costs at most to read before the connection is cut: enough for a client to see the 413. */
@@ -51,6 +53,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   if (path === '/metrics') return onlyGet(request, response, () => serveMetrics(request, response, options))
   const inform = informPath.exec(path)
   if (inform) return receiveInform(request, response, options, inform[1]!, inform[2]!)
+  if (options.dashboard && path !== '/inform' && !path.startsWith('/inform/')) return options.dashboard(request, response)
   reply(response, 404, 'not found\n')
 }
 

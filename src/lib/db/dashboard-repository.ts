@@ -1,0 +1,146 @@
+import type {ExpressionBuilder} from 'kysely'
+
+import type {Db} from './open-database.js'
+import type {Database, UserStatus} from './schema.js'
+
+/**
+ * The web dashboard's reads: one page of users (filtered, sorted and counted in SQL, so a page costs the same at 10k
+ * users as at 10), the cards' totals, and this month's traffic. Kysely builders only, with portable SQL (lower, LIKE,
+ * CASE): the same queries are to run on PostgreSQL.
+ */
+
+export const usersSorts = ['name', 'status', 'used', 'lifetime', 'expires', 'created'] as const
+export type UsersSort = (typeof usersSorts)[number]
+
+export interface UsersPageQuery {
+  /** Part of a name, any case. */
+  search?: string
+  status?: UserStatus
+  sort: UsersSort
+  descending: boolean
+  offset: number
+  limit: number
+  /** Epoch ms: a stored period that has ended counts as nothing used (the next one has just begun). */
+  now: number
+}
+
+export interface UsersPage {
+  /** Users matching the search and status, on every page. */
+  total: number
+  /** The page's user ids, in display order. */
+  ids: number[]
+}
+
+type UsersScope = ExpressionBuilder<Database & {u: Database['user_usage']}, 'users' | 'u'>
+
+/**
+ * This period's bytes as `toUserView` counts them: the stored running count while its period lasts, 0 once it has
+ * ended (nothing is counted into a period before the next pull or inform rolls the user over).
+ */
+function periodUsed(eb: UsersScope, now: number) {
+  return eb.case().when('u.period_end', '>', now).then(eb('u.period_up', '+', eb.ref('u.period_down'))).else(eb.lit(0)).end()
+}
+
+/** Problems first: limited, expired, disabled, then active. */
+function statusRank(eb: UsersScope) {
+  return eb
+    .case('users.status')
+    .when('limited')
+    .then(eb.lit(0))
+    .when('expired')
+    .then(eb.lit(1))
+    .when('disabled')
+    .then(eb.lit(2))
+    .else(eb.lit(3))
+    .end()
+}
+
+/**
+ * The search as a LIKE pattern on the lower-cased name. Names only hold letters, digits and `._@-`, so a search
+ * with anything else matches nobody (and `%` never reaches the pattern); `_` is LIKE's one-character wildcard, so
+ * `a_b` also finds `axb`, which only ever shows a few more rows.
+ */
+function namePattern(search: string): string | null {
+  const text = search.trim().toLowerCase()
+  if (!/^[a-z0-9._@-]*$/.test(text)) return null
+  return `%${text}%`
+}
+
+export async function usersPage(db: Db, query: UsersPageQuery): Promise<UsersPage> {
+  let base = db.selectFrom('users').innerJoin('user_usage as u', 'u.user_id', 'users.id')
+  if (query.status !== undefined) base = base.where('users.status', '=', query.status)
+  if (query.search !== undefined && query.search.trim() !== '') {
+    const pattern = namePattern(query.search)
+    if (pattern === null) return {total: 0, ids: []}
+    base = base.where((eb) => eb(eb.fn('lower', ['users.name']), 'like', pattern))
+  }
+  const direction = query.descending ? 'desc' : 'asc'
+  let page = base.select('users.id')
+  switch (query.sort) {
+    case 'status':
+      page = page.orderBy((eb) => statusRank(eb), direction)
+      break
+    case 'used':
+      page = page.orderBy((eb) => periodUsed(eb, query.now), direction)
+      break
+    case 'lifetime':
+      page = page.orderBy((eb) => eb('u.total_up', '+', eb.ref('u.total_down')), direction)
+      break
+    case 'expires':
+      // Never-expiring users last either way: they are the least urgent.
+      page = page.orderBy((eb) => eb.case().when('users.expires_at', 'is', null).then(eb.lit(1)).else(eb.lit(0)).end()).orderBy('users.expires_at', direction)
+      break
+    case 'created':
+      page = page.orderBy('users.created_at', direction)
+      break
+    case 'name':
+      break
+  }
+  page = page.orderBy('users.name', query.sort === 'name' ? direction : 'asc')
+  const [count, rows] = await Promise.all([
+    base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+    page.limit(query.limit).offset(query.offset).execute(),
+  ])
+  return {total: Number(count.count), ids: rows.map((row) => row.id)}
+}
+
+export interface DashboardTotals {
+  users: number
+  byStatus: Record<UserStatus, number>
+  /** Bytes used in every user's current period. */
+  periodBytes: number
+}
+
+export async function dashboardTotals(db: Db, now: number): Promise<DashboardTotals> {
+  const [statuses, period] = await Promise.all([
+    db.selectFrom('users').select(['status', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('status').execute(),
+    db
+      .selectFrom('users')
+      .innerJoin('user_usage as u', 'u.user_id', 'users.id')
+      .select((eb) => eb.fn.sum<number>(periodUsed(eb, now)).as('bytes'))
+      .executeTakeFirstOrThrow(),
+  ])
+  const byStatus: Record<UserStatus, number> = {active: 0, disabled: 0, limited: 0, expired: 0}
+  for (const row of statuses) byStatus[row.status] = Number(row.count)
+  return {users: Object.values(byStatus).reduce((sum, count) => sum + count, 0), byStatus, periodBytes: Number(period.bytes ?? 0)}
+}
+
+/**
+ * The bytes current users moved in a month: their daily rows with `fromDay <= day < toDay`, read user by user
+ * along the (user, day) key, so the cost follows the users and the month, never the whole history.
+ */
+export async function monthTrafficOfUsers(db: Db, fromDay: string, toDay: string): Promise<number> {
+  const row = await db
+    .selectFrom('users')
+    .innerJoin('usage_daily as d', 'd.user_name', 'users.name')
+    .select((eb) => eb.fn.sum<number>(eb('d.up', '+', eb.ref('d.down'))).as('bytes'))
+    .where('d.day', '>=', fromDay)
+    .where('d.day', '<', toDay)
+    .executeTakeFirstOrThrow()
+  return Number(row.bytes ?? 0)
+}
+
+/** Plan names for the forms' plan menus, A→Z. */
+export async function planNames(db: Db): Promise<string[]> {
+  return (await db.selectFrom('plans').select('name').orderBy('name').execute()).map((row) => row.name)
+}

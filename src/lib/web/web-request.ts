@@ -1,0 +1,88 @@
+import type {IncomingMessage} from 'node:http'
+
+/** Cookies of a request by name; a malformed pair is skipped, the first of a repeated name wins. */
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>()
+  for (const pair of (header ?? '').split(';').map((part) => part.trim())) {
+    const at = pair.indexOf('=')
+    if (at <= 0) continue
+    const name = pair.slice(0, at).trim()
+    if (cookies.has(name)) continue
+    try {
+      cookies.set(name, decodeURIComponent(pair.slice(at + 1).trim()))
+    } catch {
+      // Not percent-encoding sbq wrote: not sbq's cookie.
+    }
+  }
+  return cookies
+}
+
+export interface CookieOptions {
+  /** Seconds; 0 deletes the cookie; undefined makes it last as long as the browser session. */
+  maxAge?: number
+  httpOnly?: boolean
+  secure: boolean
+}
+
+/** A Set-Cookie value: path /, SameSite=Strict always, HttpOnly unless told otherwise. */
+export function serializeCookie(name: string, value: string, options: CookieOptions): string {
+  const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'SameSite=Strict']
+  if (options.httpOnly !== false) parts.push('HttpOnly')
+  if (options.secure) parts.push('Secure')
+  if (options.maxAge !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(options.maxAge))}`)
+  return parts.join('; ')
+}
+
+/**
+ * Whether the browser reached sbq over TLS: only a reverse proxy that terminates TLS can say so, in
+ * X-Forwarded-Proto, and only when the operator said that header can be trusted (`--trust-proxy`).
+ */
+export function requestIsSecure(request: IncomingMessage, trustProxy: boolean): boolean {
+  if (trustProxy) {
+    const proto = request.headers['x-forwarded-proto']
+    const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase()
+    if (first !== undefined) return first === 'https'
+  }
+  return 'encrypted' in request.socket && request.socket.encrypted === true
+}
+
+/**
+ * The client's address for the login rate limit: the socket's peer, or behind a trusted proxy the last address the
+ * proxy appended to X-Forwarded-For (earlier entries come from the client and prove nothing).
+ */
+export function clientIp(request: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const header = request.headers['x-forwarded-for']
+    const list = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((part) => part.trim()).filter((part) => part !== '')
+    const last = list[list.length - 1]
+    if (last !== undefined) return last
+  }
+  return request.socket.remoteAddress ?? 'unknown'
+}
+
+export class FormError extends Error {
+  constructor(
+    readonly status: 400 | 413 | 415,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** The largest form the dashboard takes: its forms are a few short fields. */
+export const formLimit = 16 * 1024
+
+/** An `application/x-www-form-urlencoded` body, refused when it is another type or over `limit` bytes. */
+export async function readForm(request: IncomingMessage, limit = formLimit): Promise<URLSearchParams> {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+  if (type !== 'application/x-www-form-urlencoded') throw new FormError(415, `form content type "${type}" is not application/x-www-form-urlencoded`)
+  if (Number(request.headers['content-length'] ?? 0) > limit) throw new FormError(413, `form over ${limit} bytes`)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw new FormError(413, `form over ${limit} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+}
