@@ -59,7 +59,7 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
     const nodes = await syncNodes(db, {dryRun: options.dryRun}, context)
     const overIps = views.filter((view) => overMaxIps(view, sharing.ips.counts.get(view.name)))
     if (!options.dryRun) await recordSharing(db, overIps, sharing, context)
-    const alerts = options.dryRun ? noAlerts : await raiseAlerts(db, views, decisions, overIps.map((view) => ({view, ips: sharing.ips.counts.get(view.name)!})), context)
+    const alerts = alertWatch === null ? noAlerts : await raiseAlerts(db, views, decisions, overIps.map((view) => ({view, ips: sharing.ips.counts.get(view.name)!})), context)
     return {
       changes: decisions.map(({id: _id, ...change}) => change),
       nodes,

@@ -182,6 +182,13 @@ async function usersReport(db: Db, range: MonthRange, header: ReportHeader, opti
   const reference = referenceInstant(range, context.now)
   const periods = await periodUsages(db, records, reference, range, options.node === undefined ? byName : undefined, context)
 
+  // Users share a handful of period edges: format each once instead of twice per user.
+  const isoOnce = new Map<number, string>()
+  const isoOf = (epochMs: number): string => {
+    let text = isoOnce.get(epochMs)
+    if (text === undefined) isoOnce.set(epochMs, (text = iso(epochMs)))
+    return text
+  }
   const rows: UserReportRow[] = []
   for (const record of records) {
     const month = byName.get(record.name)
@@ -193,8 +200,8 @@ async function usersReport(db: Db, range: MonthRange, header: ReportHeader, opti
       ...usage(month ?? {up: 0, down: 0}),
       monthlyQuota: period.monthlyQuota,
       allowance: period.allowance,
-      periodStart: iso(period.period.start),
-      periodEnd: iso(period.period.end),
+      periodStart: isoOf(period.period.start),
+      periodEnd: isoOf(period.period.end),
       periodUsed: period.used,
       percent: percentOf(period.used, period.allowance),
     })
