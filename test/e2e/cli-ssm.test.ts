@@ -34,4 +34,15 @@ describe('a sing-box SSM node (stub SSM API, real bin/sbq)', () => {
     assert.equal(disabled.code, 0, disabled.stderr)
     assert.equal(stub.users.has('carol'), false)
   })
+
+  it('notices that a sing-box restart emptied the user list, and the next check puts every active user back', async () => {
+    for (const name of ['dora', 'emil']) assert.equal((await sbq('user', 'add', name)).code, 0)
+    assert.deepEqual([...stub.users.keys()].sort(), ['dora', 'emil'])
+    stub.restart()
+    const check = await sbq('check')
+    assert.equal(check.code, 0, check.stderr)
+    assert.deepEqual([...stub.users.keys()].sort(), ['dora', 'emil'], 'both back without sbq node sync')
+    const again = await sbq('check')
+    assert.deepEqual(again.json.nodes.map((sync: {method: string}) => sync.method), ['none'], 'and a check with nothing lost changes nothing')
+  })
 })

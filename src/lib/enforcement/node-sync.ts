@@ -55,7 +55,7 @@ const liveConcurrency = 16
  * because the applied set is only recorded after success.
  */
 export async function syncNode(db: Db, node: NodeRow, loadDesired: () => Promise<DesiredState>, options: SyncOptions, context: Context): Promise<NodeSync> {
-  const fresh = options.full === true || node.synced_at === null
+  const fresh = options.full === true || node.synced_at === null || (await ssmLostUsers(db, node))
   if (!fresh) {
     const difference = await nodeDifference(db, node.id)
     if (difference.missing.length === 0 && difference.surplus.length === 0) {
@@ -90,6 +90,35 @@ export async function syncNode(db: Db, node: NodeRow, loadDesired: () => Promise
     if (!(error instanceof SbqError)) throw error
     return {...result, error: error.message}
   }
+}
+
+/**
+ * sing-box without a cache file forgets the SSM users at every restart, and nothing in sbq's own records changes
+ * then. The stats reply lists every user the server has, so a managed user missing from it means the node needs
+ * everything again. An unreachable API says nothing here: the pull has already reported it.
+ */
+async function ssmLostUsers(db: Db, node: NodeRow): Promise<boolean> {
+  if (node.type !== 'sing-box-ssm' || node.synced_at === null) return false
+  const applied = await appliedUsers(db, node.id)
+  if (applied.size === 0) return false
+  let present: Set<string | undefined>
+  try {
+    const api = await connectNode(node)
+    try {
+      present = new Set((await api.readStats()).counters.map((counter) => userOfCounter(counter.name)))
+    } finally {
+      api.close()
+    }
+  } catch (error) {
+    if (error instanceof SbqError) return false
+    throw error
+  }
+  for (const name of applied) if (!present.has(name)) return true
+  return false
+}
+
+function userOfCounter(counterName: string): string | undefined {
+  return /^user>>>(.+)>>>traffic>>>(?:up|down)link$/.exec(counterName)?.[1]
 }
 
 interface NodeChange {
