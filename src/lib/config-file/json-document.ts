@@ -200,6 +200,19 @@ export function parseJsonDocument(text: string): JsonNode {
   return new Parser(text).parseDocument()
 }
 
+/**
+ * The plain value of JSON-with-comments text. Strict JSON (no comments, no byte-order mark) goes through the native
+ * parser, several times faster on a 16 MB config; anything else through ours, which throws JsonSyntaxError with the
+ * line and column. Both keep the last of duplicate keys and make `__proto__` an ordinary key.
+ */
+export function parseJsonValue(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue
+  } catch {
+    return toValue(parseJsonDocument(text))
+  }
+}
+
 /** The plain value a node stands for; duplicate keys resolve to the last one, as Go's decoder does. */
 export function toValue(node: JsonNode): JsonValue {
   switch (node.kind) {

@@ -20,7 +20,7 @@ import {
 } from 'node:fs'
 import {basename, dirname, extname, join} from 'node:path'
 import {unreachable} from '../errors.js'
-import {JsonSyntaxError, parseJsonDocument} from './json-document.js'
+import {JsonSyntaxError, parseJsonValue} from './json-document.js'
 import type {ValidateSpec} from './find-validator.js'
 import {errorLine, runCommand, type CommandResult} from './run-command.js'
 
@@ -116,7 +116,7 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
   const original = readFileSync(path)
   const originalText = original.toString('utf8')
   try {
-    parseJsonDocument(originalText)
+    parseJsonValue(originalText)
   } catch (error) {
     if (!(error instanceof JsonSyntaxError)) throw error
     const where = `line ${error.line}, column ${error.column}`
@@ -127,7 +127,7 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
     )
   }
   // The new text comes from sbq's own rewriters; if it does not parse that is a bug, not a node problem.
-  parseJsonDocument(options.newText)
+  parseJsonValue(options.newText)
 
   const backupPath = path + (options.backupSuffix ?? '.sbq-bak')
   if (originalText === options.newText) return {changed: false, path, backupPath: null, validated: false, applied: false}

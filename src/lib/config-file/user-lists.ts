@@ -4,7 +4,7 @@
  */
 import {unreachable, type SbqError} from '../errors.js'
 import type {ManagedUser, UserCredentials} from '../proxies/proxy-api.js'
-import {JsonSyntaxError, jsonEqual, parseJsonDocument, toValue, type JsonNode, type JsonValue} from './json-document.js'
+import {JsonSyntaxError, jsonEqual, parseJsonDocument, parseJsonValue, type JsonNode, type JsonValue} from './json-document.js'
 import {DuplicateKeyError, applyEdits, type TextEdit} from './json-edit.js'
 
 export type ProxyKind = 'sing-box' | 'xray' | 'v2ray'
@@ -101,7 +101,7 @@ export function withDuplicateKeysRefused<T>(ctx: ConfigContext, run: () => T): T
  */
 export function applyVerified(text: string, edits: readonly TextEdit[], expected: JsonValue): string {
   const out = applyEdits(text, edits)
-  const actual = toValue(parseJsonDocument(out))
+  const actual = parseJsonValue(out)
   if (!jsonEqual(actual, expected)) throw new Error('config rewrite produced a different document than intended')
   return out
 }

@@ -6,7 +6,7 @@ import type {Db} from '../db/open-database.js'
 import type {NodeRow} from '../db/schema.js'
 import {SbqError, unreachable} from '../errors.js'
 import {connectNode} from '../nodes/connect.js'
-import {managedInboundTags, readConfigInbounds, readConfigText, ssmMethod, type ConfigInbound} from '../nodes/node-config.js'
+import {managedInboundTags, readConfigText, ssmMethod, type ConfigInbound} from '../nodes/node-config.js'
 import type {InboundTarget, LiveProtocol, ManagedUser, ProxyApi} from '../proxies/proxy-api.js'
 
 export interface NodeSync {
@@ -206,13 +206,12 @@ async function syncXray(change: NodeChange, options: SyncOptions): Promise<Parti
   const {node} = change
   const path = requireConfig(node)
   const flavor = node.type === 'v2ray' ? 'v2ray' : 'xray'
-  const inbounds = await readConfigInbounds(node.type, path, managedInboundTags(node))
   const {rewriteXrayUsers} = await import('../proxies/xray/config.js')
   const rewrite = rewriteXrayUsers(await readConfigText(path), {flavor, inbounds: managedInboundTags(node), desired: change.active, managedNames: change.managed, source: path})
 
   let liveError: string | null = null
   try {
-    await applyLive(node, inbounds, change)
+    await applyLive(node, rewrite.inbounds, change)
   } catch (error) {
     if (!(error instanceof SbqError)) throw error
     liveError = error.message
@@ -239,7 +238,7 @@ async function runApplyCommand(node: NodeRow): Promise<void> {
 
 const liveProtocols: ReadonlySet<string> = new Set<LiveProtocol>(['vmess', 'vless', 'trojan', 'shadowsocks'])
 
-async function applyLive(node: NodeRow, inbounds: ConfigInbound[], change: NodeChange): Promise<void> {
+async function applyLive(node: NodeRow, inbounds: ReadonlyArray<Pick<ConfigInbound, 'tag' | 'protocol' | 'method' | 'flow'>>, change: NodeChange): Promise<void> {
   const api: ProxyApi = await connectNode(node)
   try {
     if (!api.addUser || !api.removeUser) throw unreachable('NO_LIVE_API', `node "${node.name}" has no live user API`, 'sbq falls back to rewriting its config and restarting it')

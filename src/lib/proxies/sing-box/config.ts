@@ -6,7 +6,7 @@
  * its exact bytes.
  */
 import type {ManagedUser, UserCredentials} from '../proxy-api.js'
-import {jsonEqual, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
+import {jsonEqual, parseJsonValue, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
 import {
   childOf,
   insertMemberEdit,
@@ -270,7 +270,7 @@ export function rewriteSingBoxUsers(configText: string, options: RewriteSingBoxO
   return withDuplicateKeysRefused(ctx, () => {
     const inbounds = selectInbounds(ctx, root, options.inbounds)
     const stats = statsNode(ctx, root)
-    const expected = toValue(root)
+    const expected = parseJsonValue(configText)
     const edits: TextEdit[] = []
     const changedInbounds: string[] = []
 

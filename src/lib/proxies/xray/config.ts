@@ -5,7 +5,7 @@
  * are left exactly as they were.
  */
 import type {ManagedUser, UserCredentials} from '../proxy-api.js'
-import {jsonEqual, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
+import {jsonEqual, parseJsonValue, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
 import {
   childOf,
   insertMemberEdit,
@@ -205,7 +205,12 @@ export function readXrayUsers(configText: string, options: ReadXrayOptions = {})
   )
 }
 
-export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions): UserListRewrite {
+/** A rewrite, with the managed inbounds as found (what the live API is called on), so nobody parses the file twice. */
+export interface XrayRewrite extends UserListRewrite {
+  inbounds: Array<{tag: string; protocol: string; method?: string; flow?: string}>
+}
+
+export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions): XrayRewrite {
   const ctx = context(options)
   const flavor = options.flavor ?? 'xray'
   const {root} = loadDocument(ctx, configText)
@@ -214,12 +219,14 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
 
   return withDuplicateKeysRefused(ctx, () => {
     const inbounds = selectInbounds(ctx, flavor, root, options.inbounds)
-    const expected = toValue(root)
+    const expected = parseJsonValue(configText)
     const edits: TextEdit[] = []
     const changedInbounds: string[] = []
+    const found: XrayRewrite['inbounds'] = []
 
     for (const inbound of inbounds) {
       const flow = inbound.protocol === 'vless' ? (options.flows?.[inbound.tag] ?? existingFlow(inbound)) : undefined
+      found.push({tag: inbound.tag, protocol: inbound.protocol, ...(inbound.method === undefined ? {} : {method: inbound.method}), ...(flow === undefined ? {} : {flow})})
       const kept = (inbound.clients?.items ?? []).filter((client) => {
         const email = stringChild(client, 'email')
         return email === undefined || !managed.has(email)
@@ -255,7 +262,7 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
       changedInbounds.push(inbound.tag)
     }
 
-    if (edits.length === 0) return {text: configText, changed: false, changedInbounds}
-    return {text: applyVerified(configText, edits, expected), changed: true, changedInbounds}
+    if (edits.length === 0) return {text: configText, changed: false, changedInbounds, inbounds: found}
+    return {text: applyVerified(configText, edits, expected), changed: true, changedInbounds, inbounds: found}
   })
 }
