@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict'
+import {after, before, describe, it} from 'node:test'
+
+import {runSbq, tempWorkspace} from '../support/run-sbq.js'
+import {startServe, type RunningServe} from '../support/run-serve.js'
+import {StubPanel} from '../support/stub-3x-ui-panel.js'
+
+const MiB = 1024 * 1024
+
+describe('sbq check switches 3x-ui clients off and on through the panel (real bin/sbq, sbq serve, stub panel)', () => {
+  const workspace = tempWorkspace('sbq-panel-')
+  const env = {SBQ_NOW: '2024-05-20T12:00:00Z', SBQ_PANEL_PASSWORD: 's3cret'}
+  const sbq = (...args: string[]) => runSbq([...args, '--json'], {db: workspace.db, env})
+  const panel = new StubPanel('/x7Kq2')
+  let serve: RunningServe
+  let informUri: string
+
+  before(async () => {
+    await panel.start()
+    for (const args of [
+      ['config', 'set', 'timezone', 'UTC'],
+      ['user', 'add', 'alice', '--monthly', '1M', '--no-apply'],
+      ['user', 'add', 'bob', '--monthly', '1G', '--no-apply'],
+    ]) {
+      const result = await sbq(...args)
+      assert.equal(result.code, 0, result.stderr)
+    }
+    serve = await startServe(workspace.db, env)
+    const node = await sbq('node', 'add', 'de1', '--type', '3x-ui', '--public-url', serve.base, '--panel-url', panel.url, '--panel-user', 'admin')
+    assert.equal(node.code, 0, node.stderr)
+    informUri = node.json.informUri
+  })
+
+  after(async () => {
+    await serve?.stop()
+    panel.server.close()
+    workspace.cleanup()
+  })
+
+  it('a user over quota on the panel is switched off there, every other client keeps its state', async () => {
+    const report = await fetch(informUri, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({clientTraffics: [{email: 'alice', up: 0, down: 2 * MiB}, {email: 'bob', up: 10, down: 10}]})})
+    assert.equal(report.status, 200)
+    const guestBefore = {...panel.client('guest')}
+    const check = await sbq('check')
+    assert.equal(check.code, 0, check.stderr)
+    assert.deepEqual(check.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]), [['alice', 'limited']])
+    const de1 = check.json.nodes.find((node: {name: string}) => node.name === 'de1')
+    assert.deepEqual([de1.method, de1.error], ['panel', null])
+    assert.equal(panel.client('alice')!.enable, false)
+    assert.equal(panel.client('alice')!.flow, 'xtls-rprx-vision', 'the rest of the client is sent back as it was')
+    assert.equal(panel.client('bob')!.enable, true)
+    assert.deepEqual(panel.client('guest'), guestBefore, 'a client sbq does not manage is left alone')
+    const quiet = await sbq('check')
+    assert.deepEqual(quiet.json.nodes.map((node: {method: string}) => node.method), ['none'], 'nothing to do the next minute')
+  })
+
+  it('sbq reset puts them back on through the panel', async () => {
+    const reset = await sbq('reset', 'alice')
+    assert.equal(reset.code, 0, reset.stderr)
+    assert.equal(panel.client('alice')!.enable, true)
+  })
+})
