@@ -32,7 +32,7 @@ import {userPath} from './pages/view-format.js'
 import {absoluteLifetimeMs, createSession, endSession, loadSession, setFlash, takeFlash, type Flash, type Session} from './sessions.js'
 import {loadStaticAssets, type AssetName} from './static-assets.js'
 import {parseUsersQuery} from './users-query.js'
-import {clientIp, FormError, parseCookies, readForm, requestIsSecure, serializeCookie} from './web-request.js'
+import {clientIp, FormError, parseCookies, readForm, requestIsSecure, requestUrl, sameOriginPath, serializeCookie} from './web-request.js'
 
 export interface DashboardOptions {
   db: Db
@@ -109,8 +109,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     exchange.response.end(exchange.request.method === 'HEAD' ? undefined : page.text)
   }
 
+  /** A 303 to a path on this site; anything that could name another host (`//host`, `/\host`) goes to `/` instead. */
   function redirect(exchange: Exchange, location: string, cookies: string[] = []): void {
-    exchange.response.writeHead(303, {...securityHeaders, location, 'cache-control': 'no-store', ...(cookies.length > 0 ? {'set-cookie': cookies} : {})})
+    exchange.response.writeHead(303, {...securityHeaders, location: sameOriginPath.test(location) ? location : '/', 'cache-control': 'no-store', ...(cookies.length > 0 ? {'set-cookie': cookies} : {})})
     exchange.response.end()
   }
 
@@ -165,6 +166,11 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const method = request.method ?? 'GET'
     const path = url.pathname
     const reading = method === 'GET' || method === 'HEAD'
+    // Dot segments can still resolve to `//host` (`/a/..//host`): no page of sbq's has such a path.
+    if (!sameOriginPath.test(path)) {
+      request.resume()
+      return send(exchange, 404, errorPage(frame(exchange, null), exchange.t('error.notFound'), exchange.t('error.notFoundBody')))
+    }
 
     if (path === '/static/dashboard.css' || path === '/static/dashboard.js') {
       if (!reading) return methodNotAllowed(exchange, 'GET, HEAD')
@@ -295,7 +301,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
 
   return async (request, response) => {
     const started = performance.now()
-    const url = new URL(request.url ?? '/', 'http://sbq')
+    const url = requestUrl(request.url)
     const cookies = parseCookies(request.headers.cookie)
     const chosen = cookies.get(languageCookie)
     const language = isLanguage(chosen) ? chosen : languageFromHeader(request.headers['accept-language'])

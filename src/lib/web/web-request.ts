@@ -60,6 +60,18 @@ export function clientIp(request: IncomingMessage, trustProxy: boolean): string 
   return request.socket.remoteAddress ?? 'unknown'
 }
 
+/**
+ * The request target as a URL on sbq's own origin. Leading slashes (and backslashes, which URL parsing reads as
+ * slashes) are collapsed first: resolved against a base, `//evil.example/x` would make `evil.example` the host and
+ * `/x` the path, and a redirect built from that path could leave the site.
+ */
+export function requestUrl(target: string | undefined): URL {
+  return new URL(`http://sbq/${(target ?? '/').replace(/^[/\\]+/, '')}`)
+}
+
+/** A path a redirect may name: one slash, then not another (nor a backslash), so never `//host` or `/\host`. */
+export const sameOriginPath = /^\/(?![/\\])/
+
 export class FormError extends Error {
   constructor(
     readonly status: 400 | 413 | 415,
