@@ -148,7 +148,10 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
     assert.match(await page.text(), /<a class="user-link" href="\/users\/alice">alice<\/a>/)
   })
 
-  it('marks cookies Secure behind a TLS proxy only with --trust-proxy', async () => {
+  it('marks cookies Secure behind a TLS proxy only with --trust-proxy, which believes a loopback peer (the proxy beside sbq)', async () => {
+    // Every request here comes from 127.0.0.1, as from a proxy on the same machine: the one peer --trust-proxy trusts
+    // (a non-loopback peer is refused in web-security.test.ts). A loopback --listen gives no warning.
+    assert.doesNotMatch(proxied.stderr(), /warning: --trust-proxy/)
     const plain = new Client(serve.base, {'x-forwarded-proto': 'https'})
     assert.doesNotMatch((await plain.logIn()).headers.getSetCookie().join('\n'), /Secure/)
     const behindTls = viaProxy({'x-forwarded-proto': 'https'})

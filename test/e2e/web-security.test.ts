@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {networkInterfaces} from 'node:os'
 import {after, before, describe, it} from 'node:test'
 
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
@@ -41,5 +42,48 @@ describe('dashboard redirects stay on the site (real bin/sbq, real HTTP)', () =>
     }
     const switched = await rawRequest(serve.base, '//x//attacker.example/login?lang=en')
     assert.deepEqual([switched.status, switched.headers.location], [303, '/x//attacker.example/login'], 'the path on this site, never //attacker.example')
+  })
+})
+
+describe('--trust-proxy believes forwarding headers only from loopback (real bin/sbq, real HTTP)', () => {
+  const workspace = tempWorkspace('sbq-web-proxy-')
+  let serve: RunningServe
+  /** This machine's own non-loopback address, if it has one: a peer that is not loopback without leaving the host. */
+  const outside = Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry !== undefined && !entry.internal && entry.family === 'IPv4')?.address
+
+  before(async () => {
+    const set = await runSbq(['admin', 'set-password', '--password-stdin'], {db: workspace.db, input: password})
+    assert.equal(set.code, 0, set.stderr)
+    serve = await startServe(workspace.db, {}, ['--trust-proxy'], '0.0.0.0:0')
+  })
+  after(async () => {
+    await serve?.stop()
+    workspace.cleanup()
+  })
+
+  it('warns once at start that --listen is not loopback', () => {
+    const warnings = serve.stderr().match(/^warning: --trust-proxy .*$/gm) ?? []
+    assert.equal(warnings.length, 1, serve.stderr())
+    assert.match(warnings[0]!, /only from loopback peers, and --listen 0\.0\.0\.0:0 takes connections from other hosts too \(run the proxy on this machine and listen on 127\.0\.0\.1\)$/)
+  })
+
+  it('takes the client address and TLS from the headers of a loopback peer', async () => {
+    const client = new Client(serve.base, {'x-forwarded-for': '198.51.100.40', 'x-forwarded-proto': 'https'})
+    assert.equal((await client.logIn('not the password at all')).status, 401)
+    assert.match(serve.stderr(), /^dashboard: failed login from 198\.51\.100\.40$/m)
+    assert.match((await client.logIn()).headers.getSetCookie().join('\n'), /; Secure/)
+  })
+
+  it('ignores them from any other peer: its own address is limited, and its cookies are not Secure', {skip: outside === undefined && 'this machine has no non-loopback IPv4 address'}, async () => {
+    const port = new URL(serve.base).port
+    const client = new Client(`http://${outside}:${port}`, {'x-forwarded-for': '198.51.100.41', 'x-forwarded-proto': 'https'})
+    assert.equal((await client.logIn('not the password at all')).status, 401)
+    assert.match(serve.stderr(), new RegExp(`^dashboard: failed login from ${outside!.replaceAll('.', '\\.')}$`, 'm'))
+    assert.doesNotMatch(serve.stderr(), /failed login from 198\.51\.100\.41/)
+    const response = await client.logIn()
+    assert.equal(response.status, 303)
+    assert.doesNotMatch(response.headers.getSetCookie().join('\n'), /Secure/)
   })
 })

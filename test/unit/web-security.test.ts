@@ -176,6 +176,21 @@ describe('dashboard requests', () => {
     assert.equal(clientIp(proxied, true), '203.0.113.5', 'the address the proxy added, not what the client claimed')
     assert.equal(clientIp(fakeRequest({}), true), '127.0.0.1')
   })
+
+  it('believes them with --trust-proxy only from a loopback peer, the proxy beside sbq', () => {
+    const headers = {'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.7'}
+    for (const peer of ['203.0.113.50', '10.0.0.1', '::ffff:10.0.0.1', '128.0.0.1', '2001:db8::1', '::']) {
+      const request = fakeRequest(headers, {remoteAddress: peer})
+      assert.equal(clientIp(request, true), peer, `${peer}: its own address, not the one it claims`)
+      assert.equal(requestIsSecure(request, true), false, `${peer}: X-Forwarded-Proto ignored`)
+    }
+    assert.equal(clientIp(fakeRequest(headers, {}), true), 'unknown', 'no peer address: nothing to trust')
+    for (const peer of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
+      const request = fakeRequest(headers, {remoteAddress: peer})
+      assert.equal(clientIp(request, true), '198.51.100.7', peer)
+      assert.equal(requestIsSecure(request, true), true, peer)
+    }
+  })
 })
 
 describe('HTML escaping', () => {
