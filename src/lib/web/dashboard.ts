@@ -21,7 +21,7 @@ import {loadDashboard, loadUserPage} from './dashboard-data.js'
 import {csrfField, csrfTokenMatches, newCsrfToken} from './csrf.js'
 import type {Html} from './html.js'
 import {isLanguage, languageFromHeader, translator, type Language, type Translate} from './i18n/messages.js'
-import {LoginRateLimit} from './login-rate-limit.js'
+import {LoginRateLimit, rateLimitKey} from './login-rate-limit.js'
 import {dashboardPage} from './pages/dashboard-page.js'
 import {errorPage} from './pages/error-page.js'
 import type {Frame} from './pages/layout.js'
@@ -32,6 +32,7 @@ import {userPath} from './pages/view-format.js'
 import {absoluteLifetimeMs, createSession, endSession, loadSession, setFlash, takeFlash, type Flash, type Session} from './sessions.js'
 import {loadStaticAssets, type AssetName} from './static-assets.js'
 import {parseUsersQuery} from './users-query.js'
+import {VerificationSlots} from './verification-slots.js'
 import {clientIp, FormError, parseCookies, readForm, requestIsSecure, requestUrl, sameOriginPath, serializeCookie} from './web-request.js'
 
 export interface DashboardOptions {
@@ -43,6 +44,10 @@ export interface DashboardOptions {
   /** One line for the operator (failed logins, failures that are sbq's). */
   log: (line: string) => void
   rateLimit?: LoginRateLimit
+  /** The cap on password checks running at once, across all clients. */
+  verificationSlots?: VerificationSlots
+  /** The login rate limit's clock (tests move it past the window); Date.now otherwise. */
+  now?: () => number
 }
 
 export type DashboardHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>
@@ -87,6 +92,8 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   const assets = loadStaticAssets()
   const assetUrls = {css: `/static/dashboard.css?v=${assets.get('dashboard.css')!.version}`, js: `/static/dashboard.js?v=${assets.get('dashboard.js')!.version}`}
   const rateLimit = options.rateLimit ?? new LoginRateLimit()
+  const slots = options.verificationSlots ?? new VerificationSlots()
+  const now = options.now ?? Date.now
   const {db} = options
 
   function frame(exchange: Exchange, csrf: string | null, flash: Flash | null = null): Frame {
@@ -136,8 +143,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
 
   async function logIn(exchange: Exchange): Promise<void> {
     const ip = clientIp(exchange.request, options.trustProxy)
-    const now = Date.now()
-    const wait = rateLimit.retryAfterMs(ip, now)
+    const key = rateLimitKey(ip)
+    // Counted before the first await, so requests sent in parallel each see the others as attempts.
+    const wait = rateLimit.begin(key, now())
     if (wait > 0) {
       exchange.request.resume()
       await showLogin(exchange, 429, {kind: 'error', text: exchange.t('login.tooMany', {minutes: Math.ceil(wait / 60_000)})}, {'retry-after': String(Math.ceil(wait / 1000))})
@@ -150,13 +158,25 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
     const hash = await adminPasswordHash(db)
     const password = form.get('password') ?? ''
-    if (hash === null || password === '' || !(await verifyPassword(password, hash))) {
-      rateLimit.fail(ip, now)
+    let right = false
+    if (hash !== null && password !== '') {
+      if (!slots.tryTake()) {
+        options.log(`dashboard: login from ${ip} refused: ${slots.max} password checks already running`)
+        await showLogin(exchange, 429, {kind: 'error', text: exchange.t('login.busy')}, {'retry-after': '1'})
+        return
+      }
+      try {
+        right = await verifyPassword(password, hash)
+      } finally {
+        slots.release()
+      }
+    }
+    if (!right) {
       options.log(`dashboard: failed login from ${ip}`)
       await showLogin(exchange, 401, {kind: 'error', text: exchange.t('login.wrong')})
       return
     }
-    rateLimit.succeed(ip)
+    rateLimit.succeed(key)
     const {id} = await createSession(db, (await options.context()).now)
     redirect(exchange, '/', [cookie(exchange, sessionCookie, id, absoluteLifetimeMs / 1000), cookie(exchange, loginCookie, '', 0)])
   }
