@@ -157,7 +157,7 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
     const behindTls = viaProxy({'x-forwarded-proto': 'https'})
     const response = await behindTls.logIn()
     assert.equal(response.status, 303)
-    assert.match(response.headers.getSetCookie().find((line) => line.startsWith('sbq_session='))!, /; Secure/)
+    assert.match(response.headers.getSetCookie().find((line) => line.startsWith('__Host-sbq_session='))!, /; Secure/)
   })
 
   it('refuses a POST without the session CSRF token or with another session\'s, and takes it with its own (actor web)', async () => {

@@ -29,11 +29,11 @@ import {loginPage} from './pages/login-page.js'
 import {addUserPage, createdPage, removePage, type AddUserValues} from './pages/user-forms.js'
 import {userPage} from './pages/user-page.js'
 import {userPath} from './pages/view-format.js'
-import {absoluteLifetimeMs, createSession, endSession, loadSession, setFlash, takeFlash, type Flash, type Session} from './sessions.js'
+import {absoluteLifetimeMs, createSession, endSession, endSessionOf, loadSession, setFlash, takeFlash, type Flash, type Session} from './sessions.js'
 import {loadStaticAssets, type AssetName} from './static-assets.js'
 import {parseUsersQuery} from './users-query.js'
 import {VerificationSlots} from './verification-slots.js'
-import {clientIp, FormError, parseCookies, readForm, requestIsSecure, requestUrl, sameOriginPath, serializeCookie} from './web-request.js'
+import {clientIp, cookieName, FormError, parseCookies, readForm, requestIsSecure, requestUrl, sameOriginPath, serializeCookie} from './web-request.js'
 
 export interface DashboardOptions {
   db: Db
@@ -101,7 +101,16 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   }
 
   function cookie(exchange: Exchange, name: string, value: string, maxAge?: number): string {
-    return serializeCookie(name, value, {maxAge, secure: exchange.secure})
+    return serializeCookie(cookieName(name, exchange.secure), value, {maxAge, secure: exchange.secure})
+  }
+
+  function readCookie(exchange: Exchange, name: string): string | undefined {
+    return exchange.cookies.get(cookieName(name, exchange.secure))
+  }
+
+  /** The flash to show: taken (cleared) by a GET, only looked at by a HEAD, which shows nobody anything. */
+  async function flashFor(exchange: Exchange, session: Session): Promise<Flash | null> {
+    return exchange.request.method === 'HEAD' ? session.flash : takeFlash(db, session)
   }
 
   function send(exchange: Exchange, status: number, page: Html, headers: Record<string, string | string[]> = {}): void {
@@ -152,7 +161,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       return
     }
     const form = await readForm(exchange.request)
-    if (!csrfTokenMatches(form.get(csrfField), exchange.cookies.get(loginCookie))) {
+    if (!csrfTokenMatches(form.get(csrfField), readCookie(exchange, loginCookie))) {
       await showLogin(exchange, 403, {kind: 'error', text: exchange.t('login.formExpired')})
       return
     }
@@ -177,6 +186,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       return
     }
     rateLimit.succeed(key)
+    await endSessionOf(db, readCookie(exchange, sessionCookie))
     const {id} = await createSession(db, (await options.context()).now)
     redirect(exchange, '/', [cookie(exchange, sessionCookie, id, absoluteLifetimeMs / 1000), cookie(exchange, loginCookie, '', 0)])
   }
@@ -204,7 +214,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
 
     const context = await options.context()
-    const session = await loadSession(db, exchange.cookies.get(sessionCookie), context.now)
+    const session = await loadSession(db, readCookie(exchange, sessionCookie), context.now)
 
     if (path === '/login') {
       if (method === 'POST') return logIn(exchange)
@@ -215,7 +225,8 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
 
     if (session === null) {
-      if (reading) return redirect(exchange, exchange.cookies.has(sessionCookie) ? '/login?m=expired' : '/login', exchange.cookies.has(sessionCookie) ? [cookie(exchange, sessionCookie, '', 0)] : [])
+      const stale = readCookie(exchange, sessionCookie) !== undefined
+      if (reading) return redirect(exchange, stale ? '/login?m=expired' : '/login', stale ? [cookie(exchange, sessionCookie, '', 0)] : [])
       request.resume()
       return send(exchange, 403, errorPage(frame(exchange, null), exchange.t('error.forbidden'), exchange.t('login.expired')), {connection: 'close'})
     }
@@ -236,9 +247,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const {t, url} = exchange
     if (path === '/') {
       const view = await loadDashboard(db, parseUsersQuery(url.searchParams), context)
-      return send(exchange, 200, dashboardPage(frame(exchange, session.csrfToken, await takeFlash(db, session)), view))
+      return send(exchange, 200, dashboardPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), view))
     }
-    if (path === '/add') return send(exchange, 200, addUserPage(frame(exchange, session.csrfToken, await takeFlash(db, session)), await planNames(db)))
+    if (path === '/add') return send(exchange, 200, addUserPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), await planNames(db)))
     const match = userRoute.exec(path)
     const name = match === null ? null : safeDecode(match[1]!)
     if (match !== null && name !== null && (match[2] === undefined || match[2] === 'remove')) {
@@ -248,7 +259,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           return send(exchange, 200, removePage(frame(exchange, session.csrfToken), name))
         }
         const view = await loadUserPage(db, name, url.searchParams.get('credentials') === 'show', context)
-        return send(exchange, 200, userPage(frame(exchange, session.csrfToken, await takeFlash(db, session)), view))
+        return send(exchange, 200, userPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), view))
       } catch (error) {
         if (error instanceof SbqError && error.code === 'USER_NOT_FOUND') {
           return send(exchange, 404, errorPage(frame(exchange, session.csrfToken), t('error.notFound'), t('error.userNotFound', {name})))
@@ -323,9 +334,10 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const started = performance.now()
     const url = requestUrl(request.url)
     const cookies = parseCookies(request.headers.cookie)
-    const chosen = cookies.get(languageCookie)
+    const secure = requestIsSecure(request, options.trustProxy)
+    const chosen = cookies.get(cookieName(languageCookie, secure))
     const language = isLanguage(chosen) ? chosen : languageFromHeader(request.headers['accept-language'])
-    const exchange: Exchange = {request, response, url, started, cookies, secure: requestIsSecure(request, options.trustProxy), language, t: translator(language)}
+    const exchange: Exchange = {request, response, url, started, cookies, secure, language, t: translator(language)}
     try {
       await route(exchange)
     } catch (error) {

@@ -24,7 +24,16 @@ export interface CookieOptions {
   secure: boolean
 }
 
-/** A Set-Cookie value: path /, SameSite=Strict always, HttpOnly unless told otherwise. */
+/**
+ * A cookie's name as sent: with the `__Host-` prefix when it is Secure. Browsers keep such a cookie only when it is
+ * Secure, has Path=/ and no Domain, so a sibling subdomain or a plain-HTTP page cannot plant or overwrite it. Without
+ * Secure the prefix would make browsers drop the cookie, so plain HTTP (an SSH tunnel) keeps the bare name.
+ */
+export function cookieName(name: string, secure: boolean): string {
+  return secure ? `__Host-${name}` : name
+}
+
+/** A Set-Cookie value: path /, no Domain, SameSite=Strict always, HttpOnly unless told otherwise. */
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
   const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'SameSite=Strict']
   if (options.httpOnly !== false) parts.push('HttpOnly')
