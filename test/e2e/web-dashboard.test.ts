@@ -56,7 +56,10 @@ describe('sbq admin set-password (real bin/sbq)', () => {
     assert.ok(!dump.includes(password))
     assert.match(dump, /"value":"scrypt\$32768\$8\$1\$/)
     const config = await runSbq(['config', 'get', '--json'], {db: workspace.db})
-    assert.ok(!config.stdout.includes('scrypt'), 'not listed among the settings')
+    assert.equal(config.code, 0, config.stderr)
+    const keys = (config.json as Array<{key: string}>).map((setting) => setting.key)
+    assert.ok(keys.includes('timezone'), `config get lists the settings: ${keys.join(', ')}`)
+    assert.ok(!keys.includes('web-admin-password') && !config.stdout.includes('scrypt'), 'not listed among the settings')
   })
 })
 
