@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
+import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {dumpDatabase} from '../support/db-dump.js'
+import {fixturesDir} from '../support/paths.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 import {startServe, type RunningServe} from '../support/run-serve.js'
 import {Client, password} from '../support/web-client.js'
@@ -235,5 +237,39 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
     const inform = await fetch(`${serve.base}/inform/nope`, {method: 'POST', body: '{}'})
     assert.deepEqual([inform.status, await inform.text()], [404, 'not found\n'])
     assert.equal(await (await fetch(`${serve.base}/healthz`)).text(), 'ok\n')
+  })
+})
+
+describe('a dashboard action with a node that cannot be reached (real bin/sbq, real HTTP)', () => {
+  const workspace = tempWorkspace('sbq-web-node-down-')
+  let serve: RunningServe
+
+  before(async () => {
+    const set = await runSbq(['admin', 'set-password', '--password-stdin'], {db: workspace.db, input: password})
+    assert.equal(set.code, 0, set.stderr)
+    // Port 1 on loopback: nothing listens there, so the node's API refuses every call. A sing-box SSM node changes
+    // users only through its API (a V2Ray node without --config fails earlier, for want of a config to rewrite).
+    const node = ['node', 'add', 'gone', '--type', 'sing-box-ssm', '--api', 'http://127.0.0.1:1', '--config', join(fixturesDir, 'sing-box-config.json')]
+    for (const args of [node, ['user', 'add', 'bob', '--monthly', '10', '--no-apply']]) {
+      const result = await runSbq(args, {db: workspace.db})
+      assert.equal(result.code, 0, result.stderr)
+    }
+    serve = await startServe(workspace.db, {})
+  })
+  after(async () => {
+    await serve?.stop()
+    workspace.cleanup()
+  })
+
+  it('saves the change and shows the node in a warning box beside the outcome', async () => {
+    const client = new Client(serve.base)
+    await client.logIn()
+    const done = await client.request('/users/bob/disable', {form: {reason: 'node down', _csrf: await client.token('/')}})
+    assert.deepEqual([done.status, done.headers.get('location')], [303, '/users/bob'])
+    const show = await runSbq(['user', 'show', 'bob', '--json'], {db: workspace.db})
+    assert.deepEqual([show.json.status, show.json.events[0].actor, show.json.events[0].reason], ['disabled', 'web', 'node down'], 'saved although the node was not')
+    const page = await (await client.request('/users/bob')).text()
+    assert.match(page, /<div class="flash flash-ok" role="status"><p>bob: active → disabled\.<\/p><\/div>/)
+    assert.match(page, /<div class="flash flash-warn" role="alert"><p>Node gone was not updated: ssm api &quot;http:\/\/127\.0\.0\.1:1&quot; is unreachable: ECONNREFUSED[^<]*\. The change is saved; the next check retries the node\.<\/p><\/div>/)
   })
 })
