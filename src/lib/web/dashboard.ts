@@ -39,7 +39,7 @@ export interface DashboardOptions {
   db: Db
   /** The clock and zone for each request, with actor `web`. */
   context: () => Promise<Context>
-  /** `--trust-proxy`: believe X-Forwarded-Proto (Secure cookies) and X-Forwarded-For (the rate limit's client IP). */
+  /** `--trust-proxy`: believe X-Forwarded-Proto (Secure cookies) and X-Forwarded-For (the rate limit's client IP) from a loopback peer. */
   trustProxy: boolean
   /** One line for the operator (failed logins, failures that are sbq's). */
   log: (line: string) => void
