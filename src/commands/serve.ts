@@ -25,7 +25,7 @@ export default class Serve extends SbqCommand<typeof Serve> {
     'metrics-public': Flags.boolean({description: 'serve /metrics without the bearer token'}),
     'rotate-metrics-token': Flags.boolean({description: 'make a new /metrics token, print it once, and exit'}),
     dashboard: Flags.boolean({description: 'serve the web dashboard on / (needs sbq admin set-password)', default: true, allowNo: true}),
-    'trust-proxy': Flags.boolean({description: 'behind a reverse proxy: trust its X-Forwarded-Proto (Secure cookies) and X-Forwarded-For (login rate limit)'}),
+    'trust-proxy': Flags.boolean({description: 'behind a reverse proxy: trust its X-Forwarded-Proto (Secure cookies) and X-Forwarded-For (login rate limit), from loopback peers only'}),
   }
 
   async run(): Promise<ServeResult> {

@@ -258,8 +258,10 @@ describe('web dashboard in Debian Chromium (real sbq serve, real browser)', {ski
       await zhPage.screenshot({path: artifactPath('dashboard-zh.png'), fullPage: true})
       await zhPage.goto(`${serve.base}/users/alice`)
       await zhPage.screenshot({path: artifactPath('user-zh.png'), fullPage: true})
-      await Promise.all([zhPage.waitForURL(`${serve.base}/users/alice`), zhPage.click('a[hreflang=en]')])
-      assert.equal(await zhPage.locator('html').getAttribute('lang'), 'en')
+      // waitForURL would return at once: the page is already /users/alice, and the switch comes back to it.
+      const [switched] = await Promise.all([zhPage.waitForResponse((response) => /\/users\/alice\?lang=en$/.test(response.url())), zhPage.click('a[hreflang=en]')])
+      assert.deepEqual([switched.status(), switched.headers().location], [303, '/users/alice'])
+      await zhPage.waitForFunction("document.documentElement.lang === 'en'")
       assert.match(await zhPage.locator('.stats').textContent() ?? '', /Period used/)
     } finally {
       await zh.close()

@@ -141,6 +141,7 @@ describe('bad input: one line, a documented exit code, the database unchanged', 
   const cases: Array<[string, string[], number, string, RegExp]> = [
     ['a duplicate user', ['user', 'add', 'alice'], 3, 'USER_EXISTS', /^error: user "alice" already exists \(try: sbq quota set alice --monthly 200\)$/],
     ['a bad name', ['user', 'add', 'bad name'], 2, 'INVALID_NAME', /^error: user name "bad name" is not valid \(use 1-64 characters/],
+    ['a dot-only name', ['user', 'add', '..'], 2, 'INVALID_NAME', /^error: user name "\.\." is only dots \(add a letter, digit, "_", "@" or "-" to it\)$/],
     ['a negative size', ['user', 'add', 'carol', '--monthly', '-1'], 2, 'INVALID_SIZE', /^error: --monthly "-1" is negative/],
     ['an unknown unit', ['user', 'add', 'carol', '--monthly', '5X'], 2, 'INVALID_SIZE', /^error: --monthly "5X" is not a size/],
     ['a fractional byte count', ['user', 'add', 'carol', '--total', '0.5B'], 2, 'INVALID_SIZE', /not a whole number of bytes/],

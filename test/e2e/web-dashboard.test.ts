@@ -1,52 +1,12 @@
 import assert from 'node:assert/strict'
+import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {dumpDatabase} from '../support/db-dump.js'
+import {fixturesDir} from '../support/paths.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 import {startServe, type RunningServe} from '../support/run-serve.js'
-
-const password = 'a long enough admin password'
-
-/** A browser without the browser: a cookie jar over fetch, no redirects followed. */
-class Client {
-  readonly jar = new Map<string, string>()
-  constructor(
-    readonly base: string,
-    readonly headers: Record<string, string> = {},
-  ) {}
-
-  async request(path: string, init: RequestInit & {form?: Record<string, string>} = {}): Promise<Response> {
-    const headers: Record<string, string> = {...this.headers, ...(init.headers as Record<string, string> | undefined)}
-    if (this.jar.size > 0) headers.cookie = [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ')
-    let body = init.body
-    if (init.form) {
-      body = new URLSearchParams(init.form).toString()
-      headers['content-type'] = 'application/x-www-form-urlencoded'
-    }
-    const response = await fetch(`${this.base}${path}`, {...init, body, headers, redirect: 'manual', method: init.method ?? (init.form ? 'POST' : 'GET')})
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';')
-      const at = pair.indexOf('=')
-      const [name, value] = [pair.slice(0, at), pair.slice(at + 1)]
-      if (/Max-Age=0/.test(line)) this.jar.delete(name)
-      else this.jar.set(name, value)
-    }
-    return response
-  }
-
-  /** The CSRF token of the page at `path` (login form or session). */
-  async token(path: string): Promise<string> {
-    const page = await (await this.request(path)).text()
-    const token = /name="_csrf" value="([^"]+)"/.exec(page)?.[1]
-    assert.ok(token, `no CSRF token on ${path}`)
-    return token
-  }
-
-  async logIn(secret = password): Promise<Response> {
-    const token = await this.token('/login')
-    return this.request('/login', {form: {_csrf: token, password: secret}})
-  }
-}
+import {Client, password} from '../support/web-client.js'
 
 describe('sbq serve without an admin password: no dashboard, the rest keeps working', () => {
   const workspace = tempWorkspace('sbq-web-off-')
@@ -98,7 +58,10 @@ describe('sbq admin set-password (real bin/sbq)', () => {
     assert.ok(!dump.includes(password))
     assert.match(dump, /"value":"scrypt\$32768\$8\$1\$/)
     const config = await runSbq(['config', 'get', '--json'], {db: workspace.db})
-    assert.ok(!config.stdout.includes('scrypt'), 'not listed among the settings')
+    assert.equal(config.code, 0, config.stderr)
+    const keys = (config.json as Array<{key: string}>).map((setting) => setting.key)
+    assert.ok(keys.includes('timezone'), `config get lists the settings: ${keys.join(', ')}`)
+    assert.ok(!keys.includes('web-admin-password') && !config.stdout.includes('scrypt'), 'not listed among the settings')
   })
 })
 
@@ -190,13 +153,16 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
     assert.match(await page.text(), /<a class="user-link" href="\/users\/alice">alice<\/a>/)
   })
 
-  it('marks cookies Secure behind a TLS proxy only with --trust-proxy', async () => {
+  it('marks cookies Secure behind a TLS proxy only with --trust-proxy, which believes a loopback peer (the proxy beside sbq)', async () => {
+    // Every request here comes from 127.0.0.1, as from a proxy on the same machine: the one peer --trust-proxy trusts
+    // (a non-loopback peer is refused in web-security.test.ts). A loopback --listen gives no warning.
+    assert.doesNotMatch(proxied.stderr(), /warning: --trust-proxy/)
     const plain = new Client(serve.base, {'x-forwarded-proto': 'https'})
     assert.doesNotMatch((await plain.logIn()).headers.getSetCookie().join('\n'), /Secure/)
     const behindTls = viaProxy({'x-forwarded-proto': 'https'})
     const response = await behindTls.logIn()
     assert.equal(response.status, 303)
-    assert.match(response.headers.getSetCookie().find((line) => line.startsWith('sbq_session='))!, /; Secure/)
+    assert.match(response.headers.getSetCookie().find((line) => line.startsWith('__Host-sbq_session='))!, /; Secure/)
   })
 
   it('refuses a POST without the session CSRF token or with another session\'s, and takes it with its own (actor web)', async () => {
@@ -271,5 +237,39 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
     const inform = await fetch(`${serve.base}/inform/nope`, {method: 'POST', body: '{}'})
     assert.deepEqual([inform.status, await inform.text()], [404, 'not found\n'])
     assert.equal(await (await fetch(`${serve.base}/healthz`)).text(), 'ok\n')
+  })
+})
+
+describe('a dashboard action with a node that cannot be reached (real bin/sbq, real HTTP)', () => {
+  const workspace = tempWorkspace('sbq-web-node-down-')
+  let serve: RunningServe
+
+  before(async () => {
+    const set = await runSbq(['admin', 'set-password', '--password-stdin'], {db: workspace.db, input: password})
+    assert.equal(set.code, 0, set.stderr)
+    // Port 1 on loopback: nothing listens there, so the node's API refuses every call. A sing-box SSM node changes
+    // users only through its API (a V2Ray node without --config fails earlier, for want of a config to rewrite).
+    const node = ['node', 'add', 'gone', '--type', 'sing-box-ssm', '--api', 'http://127.0.0.1:1', '--config', join(fixturesDir, 'sing-box-config.json')]
+    for (const args of [node, ['user', 'add', 'bob', '--monthly', '10', '--no-apply']]) {
+      const result = await runSbq(args, {db: workspace.db})
+      assert.equal(result.code, 0, result.stderr)
+    }
+    serve = await startServe(workspace.db, {})
+  })
+  after(async () => {
+    await serve?.stop()
+    workspace.cleanup()
+  })
+
+  it('saves the change and shows the node in a warning box beside the outcome', async () => {
+    const client = new Client(serve.base)
+    await client.logIn()
+    const done = await client.request('/users/bob/disable', {form: {reason: 'node down', _csrf: await client.token('/')}})
+    assert.deepEqual([done.status, done.headers.get('location')], [303, '/users/bob'])
+    const show = await runSbq(['user', 'show', 'bob', '--json'], {db: workspace.db})
+    assert.deepEqual([show.json.status, show.json.events[0].actor, show.json.events[0].reason], ['disabled', 'web', 'node down'], 'saved although the node was not')
+    const page = await (await client.request('/users/bob')).text()
+    assert.match(page, /<div class="flash flash-ok" role="status"><p>bob: active → disabled\.<\/p><\/div>/)
+    assert.match(page, /<div class="flash flash-warn" role="alert"><p>Node gone was not updated: ssm api &quot;http:\/\/127\.0\.0\.1:1&quot; is unreachable: ECONNREFUSED[^<]*\. The change is saved; the next check retries the node\.<\/p><\/div>/)
   })
 })

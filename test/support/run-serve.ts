@@ -11,7 +11,7 @@ export interface RunningServe {
   stop: () => Promise<number | null>
 }
 
-/** Starts the real `sbq serve` on a free loopback port and waits (bounded) for the address it prints. */
+/** Starts the real `sbq serve` on a free port (loopback unless `listen` says otherwise) and waits (bounded) for the address it prints. */
 export async function startServe(db: string, env: NodeJS.ProcessEnv, args: string[] = [], listen = '127.0.0.1:0'): Promise<RunningServe> {
   const started = Date.now()
   const child = spawn(sbqBin, ['serve', '--listen', listen, ...args], {env: {...process.env, NO_COLOR: '1', SBQ_DB: db, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
@@ -21,10 +21,11 @@ export async function startServe(db: string, env: NodeJS.ProcessEnv, args: strin
     const timer = setTimeout(() => reject(new Error(`sbq serve did not start within 10s: ${stderr}`)), 10_000)
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)
+      // Listening on every address (0.0.0.0) is reached through loopback too.
+      const match = /listening on http:\/\/(?:127\.0\.0\.1|0\.0\.0\.0):(\d+)/.exec(stderr)
       if (match) {
         clearTimeout(timer)
-        resolve(match[1]!)
+        resolve(`http://127.0.0.1:${match[1]!}`)
       }
     })
     void exited.then((code) => reject(new Error(`sbq serve exited with ${code}: ${stderr}`)))

@@ -49,6 +49,22 @@ describe('user names', () => {
   }
 })
 
+describe('dot-only user names', () => {
+  for (const name of ['.', '..', '...']) {
+    it(`refuses ${JSON.stringify(name)}, which a URL path cannot name`, () => {
+      assert.throws(
+        () => assertUserName(name),
+        (error: unknown) =>
+          error instanceof SbqError && error.exit === 2 && error.code === 'INVALID_NAME' && error.message === `user name "${name}" is only dots` && error.hint === 'add a letter, digit, "_", "@" or "-" to it',
+      )
+    })
+  }
+
+  it('accepts dots beside anything else', () => {
+    for (const name of ['.a', 'a.', '..b..', '._', '.@.', '-.']) assert.equal(assertUserName(name), name)
+  })
+})
+
 describe('credentials', () => {
   it('generates a v4 UUID and base64 keys of 32 and 16 bytes', () => {
     const credentials = generateCredentials()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
-import {dashboardTotals, monthTrafficOfUsers, usersPage, type UsersPageQuery} from '../../src/lib/db/dashboard-repository.js'
+import {dashboardTotals, monthTrafficOfUsers, usersPage, usersPageQueries, type UsersPageQuery} from '../../src/lib/db/dashboard-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
 import {findUserRecordsById} from '../../src/lib/db/users-repository.js'
 import {setQuota} from '../../src/lib/quotas/quota-service.js'
@@ -121,8 +121,35 @@ describe('dashboard repository', () => {
   it('searches any case; a search with characters no name has finds nobody', async () => {
     assert.deepEqual(await names({search: 'BO'}), ['Bob'])
     assert.deepEqual(await names({search: ' a '}), ['alice', 'carol_x', 'dave'])
-    assert.deepEqual(await usersPage(db, query({search: '%'})), {total: 0, ids: []})
-    assert.deepEqual(await usersPage(db, query({search: "' or 1=1 --"})), {total: 0, ids: []})
+    assert.deepEqual(await names({search: 'l_x'}), ['carol_x'])
+    for (const search of ['%', '%%', '\\', "' or '1'='1", "' or 1=1 --", 'a" or ""="']) {
+      assert.deepEqual(await usersPage(db, query({search})), {total: 0, ids: []}, search)
+    }
+  })
+
+  it('sends the search as a bound parameter, never as SQL text', () => {
+    const search = "x' or '1'='1"
+    for (const compiled of Object.values(usersPageQueries(db, query({search}))).map((builder) => builder.compile())) {
+      assert.doesNotMatch(compiled.sql, /'1'='1|x'/)
+      assert.match(compiled.sql, /lower\("users"\."name"\) like \? escape '\\'/)
+      assert.ok(compiled.parameters.includes("%x' or '1'='1%"), JSON.stringify(compiled.parameters))
+    }
+  })
+
+  it("matches `_`, `%` and `\\` literally: searching a_b does not find axb", async () => {
+    const own = await memoryDb()
+    try {
+      const may1 = {...contextAt('2024-05-01T08:00:00Z'), actor: 'cli' as const}
+      for (const name of ['a_b', 'axb', 'a.b', 'ab']) await addUser(own, {name, monthlyQuota: GiB}, may1)
+      const found = async (search: string) => (await findUserRecordsById(own, (await usersPage(own, query({search}))).ids)).map((record) => record.name)
+      assert.deepEqual(await found('a_b'), ['a_b'])
+      assert.deepEqual(await found('_'), ['a_b'])
+      assert.deepEqual(await found('a%b'), [])
+      assert.deepEqual(await found('\\'), [])
+      assert.deepEqual(await found('a.b'), ['a.b'])
+    } finally {
+      await own.destroy()
+    }
   })
 
   it('filters by status and sorts by status with problems first', async () => {

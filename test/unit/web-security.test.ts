@@ -4,11 +4,13 @@ import {after, before, describe, it} from 'node:test'
 
 import type {Db} from '../../src/lib/db/open-database.js'
 import {readSettings} from '../../src/lib/db/settings-repository.js'
+import {getSettings} from '../../src/lib/settings/settings.js'
 import {adminPasswordHash, assertAcceptablePassword, hashPassword, setAdminPassword, verifyPassword} from '../../src/lib/web/admin-password.js'
 import {csrfTokenMatches, newCsrfToken} from '../../src/lib/web/csrf.js'
 import {escapeHtml, html, raw} from '../../src/lib/web/html.js'
-import {LoginRateLimit} from '../../src/lib/web/login-rate-limit.js'
+import {LoginRateLimit, rateLimitKey} from '../../src/lib/web/login-rate-limit.js'
 import {absoluteLifetimeMs, createSession, endSession, idleLifetimeMs, loadSession, setFlash, takeFlash} from '../../src/lib/web/sessions.js'
+import {VerificationSlots} from '../../src/lib/web/verification-slots.js'
 import {clientIp, parseCookies, requestIsSecure, serializeCookie} from '../../src/lib/web/web-request.js'
 import {rejectsWith} from '../support/assertions.js'
 import {memoryDb} from '../support/memory-db.js'
@@ -52,7 +54,8 @@ describe('admin password hashing (scrypt)', () => {
       assert.deepEqual(result, {passwordSet: true, sessionsEnded: 2})
       const stored = await adminPasswordHash(db)
       assert.ok(stored && (await verifyPassword('correct horse battery', stored)))
-      assert.ok(![...(await readSettings(db)).values()].some((value) => value.includes('correct horse')))
+      assert.equal((await readSettings(db)).get('web-admin-password'), stored, 'stored under this key')
+      assert.ok(!(await getSettings(db)).some((setting) => setting.key === 'web-admin-password' || setting.value === stored), 'which sbq config get does not list')
       await assert.rejects(setAdminPassword(db, 'short', now), rejectsWith('PASSWORD_TOO_SHORT', 2))
       assert.equal(await adminPasswordHash(db), stored, 'a refused password changes nothing')
     } finally {
@@ -130,24 +133,59 @@ describe('dashboard sessions', () => {
 })
 
 describe('login rate limit', () => {
-  it('blocks an IP after 5 failures in 15 minutes until the oldest ages out, other IPs unaffected', () => {
+  it('allows 5 attempts from an IP in 15 minutes, then blocks it until the oldest ages out, other IPs unaffected', () => {
     const limit = new LoginRateLimit()
     const t0 = 1_000_000
-    for (let attempt = 0; attempt < 4; attempt++) limit.fail('203.0.113.9', t0 + attempt * minute)
-    assert.equal(limit.retryAfterMs('203.0.113.9', t0 + 4 * minute), 0, 'four failures still allow a try')
-    limit.fail('203.0.113.9', t0 + 4 * minute)
+    for (let attempt = 0; attempt < 4; attempt++) assert.equal(limit.begin('203.0.113.9', t0 + attempt * minute), 0)
+    assert.equal(limit.retryAfterMs('203.0.113.9', t0 + 4 * minute), 0, 'four attempts still allow a fifth')
+    assert.equal(limit.begin('203.0.113.9', t0 + 4 * minute), 0)
+    assert.equal(limit.begin('203.0.113.9', t0 + 4 * minute), 11 * minute, 'the sixth is refused, and not recorded')
     assert.equal(limit.retryAfterMs('203.0.113.9', t0 + 4 * minute), 11 * minute)
-    assert.equal(limit.retryAfterMs('203.0.113.10', t0 + 4 * minute), 0)
-    assert.equal(limit.retryAfterMs('203.0.113.9', t0 + 15 * minute), 0, 'the first failure aged out')
+    assert.equal(limit.begin('203.0.113.10', t0 + 4 * minute), 0)
+    assert.equal(limit.retryAfterMs('203.0.113.9', t0 + 15 * minute), 0, 'the first attempt aged out')
+  })
+
+  it('counts an attempt as it begins, so attempts in flight together stop at the limit', () => {
+    const limit = new LoginRateLimit()
+    const answers = Array.from({length: 12}, () => limit.begin('198.51.100.3', 5000))
+    assert.equal(answers.filter((wait) => wait === 0).length, 5)
+    assert.ok(answers.slice(5).every((wait) => wait === 15 * minute))
   })
 
   it('forgets an IP after a success, and tracks a bounded number of IPs', () => {
     const limit = new LoginRateLimit(5, 15 * minute, 100)
-    for (let attempt = 0; attempt < 5; attempt++) limit.fail('198.51.100.1', attempt)
+    for (let attempt = 0; attempt < 5; attempt++) limit.begin('198.51.100.1', attempt)
     limit.succeed('198.51.100.1')
     assert.equal(limit.retryAfterMs('198.51.100.1', 10), 0)
-    for (let index = 0; index < 1000; index++) limit.fail(`10.0.${index >> 8}.${index & 255}`, index)
+    for (let index = 0; index < 1000; index++) limit.begin(`10.0.${index >> 8}.${index & 255}`, index)
     assert.equal(limit.tracked, 100)
+  })
+
+  it('keys IPv4 by address and IPv6 by its /64', () => {
+    assert.equal(rateLimitKey('203.0.113.9'), '203.0.113.9')
+    assert.equal(rateLimitKey('::ffff:203.0.113.9'), '203.0.113.9')
+    assert.equal(rateLimitKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd'), '2001:db8:1:2::/64')
+    assert.equal(rateLimitKey('2001:0DB8:0001:0002::1'), '2001:db8:1:2::/64')
+    assert.equal(rateLimitKey('2001:db8::1'), '2001:db8:0:0::/64')
+    assert.equal(rateLimitKey('2001:db8:0:0:1::'), '2001:db8:0:0::/64')
+    assert.equal(rateLimitKey('fe80::1%eth0'), 'fe80:0:0:0::/64')
+    assert.equal(rateLimitKey('::1'), '0:0:0:0::/64')
+    assert.equal(rateLimitKey('64:ff9b::192.0.2.1'), '64:ff9b:0:0::/64')
+    assert.equal(rateLimitKey('unknown'), 'unknown')
+    const limit = new LoginRateLimit()
+    for (let host = 1; host <= 5; host++) assert.equal(limit.begin(rateLimitKey(`2001:db8:1:2::${host}`), 0), 0)
+    assert.ok(limit.begin(rateLimitKey('2001:db8:1:2:ffff::9'), 0) > 0, 'a new address in the same /64 is the same client')
+    assert.equal(limit.begin(rateLimitKey('2001:db8:1:3::1'), 0), 0, 'the next /64 is another client')
+  })
+})
+
+describe('password check slots', () => {
+  it('gives out at most max at once, and takes them back', () => {
+    const slots = new VerificationSlots(2)
+    assert.deepEqual([slots.tryTake(), slots.tryTake(), slots.tryTake()], [true, true, false])
+    slots.release()
+    assert.equal(slots.tryTake(), true)
+    assert.equal(slots.inUse, 2)
   })
 })
 
@@ -175,6 +213,21 @@ describe('dashboard requests', () => {
     assert.equal(clientIp(proxied, false), '127.0.0.1')
     assert.equal(clientIp(proxied, true), '203.0.113.5', 'the address the proxy added, not what the client claimed')
     assert.equal(clientIp(fakeRequest({}), true), '127.0.0.1')
+  })
+
+  it('believes them with --trust-proxy only from a loopback peer, the proxy beside sbq', () => {
+    const headers = {'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.7'}
+    for (const peer of ['203.0.113.50', '10.0.0.1', '::ffff:10.0.0.1', '128.0.0.1', '2001:db8::1', '::']) {
+      const request = fakeRequest(headers, {remoteAddress: peer})
+      assert.equal(clientIp(request, true), peer, `${peer}: its own address, not the one it claims`)
+      assert.equal(requestIsSecure(request, true), false, `${peer}: X-Forwarded-Proto ignored`)
+    }
+    assert.equal(clientIp(fakeRequest(headers, {}), true), 'unknown', 'no peer address: nothing to trust')
+    for (const peer of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
+      const request = fakeRequest(headers, {remoteAddress: peer})
+      assert.equal(clientIp(request, true), '198.51.100.7', peer)
+      assert.equal(requestIsSecure(request, true), true, peer)
+    }
   })
 })
 

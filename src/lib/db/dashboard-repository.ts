@@ -1,4 +1,4 @@
-import type {ExpressionBuilder} from 'kysely'
+import {sql, type ExpressionBuilder, type SqlBool} from 'kysely'
 
 import type {Db} from './open-database.js'
 import type {Database, UserStatus} from './schema.js'
@@ -56,23 +56,22 @@ function statusRank(eb: UsersScope) {
 }
 
 /**
- * The search as a LIKE pattern on the lower-cased name. Names only hold letters, digits and `._@-`, so a search
- * with anything else matches nobody (and `%` never reaches the pattern); `_` is LIKE's one-character wildcard, so
- * `a_b` also finds `axb`, which only ever shows a few more rows.
+ * The search as a LIKE pattern on the lower-cased name, matched literally: `\`, `%` and `_` are escaped, so `a_b`
+ * finds `a_b` and not `axb`. Text no name can hold (a quote, a space) simply matches nobody; it is a bound parameter
+ * like every value.
  */
-function namePattern(search: string): string | null {
-  const text = search.trim().toLowerCase()
-  if (!/^[a-z0-9._@-]*$/.test(text)) return null
-  return `%${text}%`
+function namePattern(search: string): string {
+  return `%${search.trim().toLowerCase().replace(/[\\%_]/g, '\\$&')}%`
 }
 
-export async function usersPage(db: Db, query: UsersPageQuery): Promise<UsersPage> {
+/** The page and count queries as builders, not yet run (a test compiles them to read the SQL and its parameters). */
+export function usersPageQueries(db: Db, query: UsersPageQuery) {
   let base = db.selectFrom('users').innerJoin('user_usage as u', 'u.user_id', 'users.id')
   if (query.status !== undefined) base = base.where('users.status', '=', query.status)
   if (query.search !== undefined && query.search.trim() !== '') {
     const pattern = namePattern(query.search)
-    if (pattern === null) return {total: 0, ids: []}
-    base = base.where((eb) => eb(eb.fn('lower', ['users.name']), 'like', pattern))
+    // ESCAPE has no Kysely builder; this fragment is standard SQL, the same on SQLite and PostgreSQL.
+    base = base.where((eb) => sql<SqlBool>`${eb.fn('lower', ['users.name'])} like ${pattern} escape '\\'`)
   }
   const direction = query.descending ? 'desc' : 'asc'
   let page = base.select('users.id')
@@ -97,10 +96,12 @@ export async function usersPage(db: Db, query: UsersPageQuery): Promise<UsersPag
       break
   }
   page = page.orderBy('users.name', query.sort === 'name' ? direction : 'asc')
-  const [count, rows] = await Promise.all([
-    base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
-    page.limit(query.limit).offset(query.offset).execute(),
-  ])
+  return {count: base.select((eb) => eb.fn.countAll<number>().as('count')), page: page.limit(query.limit).offset(query.offset)}
+}
+
+export async function usersPage(db: Db, query: UsersPageQuery): Promise<UsersPage> {
+  const queries = usersPageQueries(db, query)
+  const [count, rows] = await Promise.all([queries.count.executeTakeFirstOrThrow(), queries.page.execute()])
   return {total: Number(count.count), ids: rows.map((row) => row.id)}
 }
 

@@ -2,6 +2,7 @@ import type {Context} from '../context.js'
 import type {Db} from '../db/open-database.js'
 import {invalidInput} from '../errors.js'
 import type {CheckResult} from '../enforcement/run-check.js'
+import {isLoopbackAddress} from '../web/web-request.js'
 
 export interface ServeOptions {
   listen: string
@@ -10,7 +11,7 @@ export interface ServeOptions {
   metricsPublic: boolean
   /** Serve the web dashboard when an admin password is set (`--no-dashboard`: never). */
   dashboard: boolean
-  /** `--trust-proxy`: the dashboard believes X-Forwarded-Proto and X-Forwarded-For from a reverse proxy. */
+  /** `--trust-proxy`: the dashboard believes X-Forwarded-Proto and X-Forwarded-For from a reverse proxy on loopback. */
   trustProxy: boolean
 }
 
@@ -42,6 +43,11 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
     io.log(`/metrics token (shown only now; a new one: sbq serve --rotate-metrics-token): ${token}`)
   }
   const dashboard = options.dashboard ? await startDashboard(db, options, io) : null
+  if (dashboard && options.trustProxy && !isLoopback(host)) {
+    io.log(
+      `warning: --trust-proxy believes X-Forwarded-For and X-Forwarded-Proto only from loopback peers, and --listen ${options.listen} takes connections from other hosts too (run the proxy on this machine and listen on 127.0.0.1)`,
+    )
+  }
   const server = createSbqServer({
     db,
     context: () => io.context('web'),
@@ -78,7 +84,7 @@ async function startDashboard(db: Db, options: ServeOptions, io: ServeIo) {
 }
 
 function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.')
+  return host === 'localhost' || isLoopbackAddress(host)
 }
 
 async function startChecks(db: Db, intervalMs: number, io: ServeIo) {

@@ -7,6 +7,7 @@ import {informTokenMatches} from '../inform/inform-token.js'
 import {authenticateInform, recordInform} from '../inform/record-inform.js'
 import {requestIdHeader} from '../inform/outbox.js'
 import {metricsContentType, renderMetrics} from '../output/serve-metrics.js'
+import {requestUrl} from '../web/web-request.js'
 import {collectMetrics} from './metrics.js'
 
 export interface ServerOptions {
@@ -48,7 +49,7 @@ export function createSbqServer(options: ServerOptions): Server {
 }
 
 async function handle(request: IncomingMessage, response: ServerResponse, options: ServerOptions): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://sbq').pathname
+  const path = requestUrl(request.url).pathname
   if (path === '/healthz') return onlyGet(request, response, () => reply(response, 200, 'ok\n'))
   if (path === '/metrics') return onlyGet(request, response, () => serveMetrics(request, response, options))
   const inform = informPath.exec(path)

@@ -21,7 +21,7 @@ import {loadDashboard, loadUserPage} from './dashboard-data.js'
 import {csrfField, csrfTokenMatches, newCsrfToken} from './csrf.js'
 import type {Html} from './html.js'
 import {isLanguage, languageFromHeader, translator, type Language, type Translate} from './i18n/messages.js'
-import {LoginRateLimit} from './login-rate-limit.js'
+import {LoginRateLimit, rateLimitKey} from './login-rate-limit.js'
 import {dashboardPage} from './pages/dashboard-page.js'
 import {errorPage} from './pages/error-page.js'
 import type {Frame} from './pages/layout.js'
@@ -29,20 +29,25 @@ import {loginPage} from './pages/login-page.js'
 import {addUserPage, createdPage, removePage, type AddUserValues} from './pages/user-forms.js'
 import {userPage} from './pages/user-page.js'
 import {userPath} from './pages/view-format.js'
-import {absoluteLifetimeMs, createSession, endSession, loadSession, setFlash, takeFlash, type Flash, type Session} from './sessions.js'
+import {absoluteLifetimeMs, createSession, endSession, endSessionOf, loadSession, setFlash, takeFlash, type Flash, type Session} from './sessions.js'
 import {loadStaticAssets, type AssetName} from './static-assets.js'
 import {parseUsersQuery} from './users-query.js'
-import {clientIp, FormError, parseCookies, readForm, requestIsSecure, serializeCookie} from './web-request.js'
+import {VerificationSlots} from './verification-slots.js'
+import {clientIp, cookieName, FormError, parseCookies, readForm, requestIsSecure, requestUrl, sameOriginPath, serializeCookie} from './web-request.js'
 
 export interface DashboardOptions {
   db: Db
   /** The clock and zone for each request, with actor `web`. */
   context: () => Promise<Context>
-  /** `--trust-proxy`: believe X-Forwarded-Proto (Secure cookies) and X-Forwarded-For (the rate limit's client IP). */
+  /** `--trust-proxy`: believe X-Forwarded-Proto (Secure cookies) and X-Forwarded-For (the rate limit's client IP) from a loopback peer. */
   trustProxy: boolean
   /** One line for the operator (failed logins, failures that are sbq's). */
   log: (line: string) => void
   rateLimit?: LoginRateLimit
+  /** The cap on password checks running at once, across all clients. */
+  verificationSlots?: VerificationSlots
+  /** The login rate limit's clock (tests move it past the window); Date.now otherwise. */
+  now?: () => number
 }
 
 export type DashboardHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>
@@ -87,6 +92,8 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   const assets = loadStaticAssets()
   const assetUrls = {css: `/static/dashboard.css?v=${assets.get('dashboard.css')!.version}`, js: `/static/dashboard.js?v=${assets.get('dashboard.js')!.version}`}
   const rateLimit = options.rateLimit ?? new LoginRateLimit()
+  const slots = options.verificationSlots ?? new VerificationSlots()
+  const now = options.now ?? Date.now
   const {db} = options
 
   function frame(exchange: Exchange, csrf: string | null, flash: Flash | null = null): Frame {
@@ -94,7 +101,16 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   }
 
   function cookie(exchange: Exchange, name: string, value: string, maxAge?: number): string {
-    return serializeCookie(name, value, {maxAge, secure: exchange.secure})
+    return serializeCookie(cookieName(name, exchange.secure), value, {maxAge, secure: exchange.secure})
+  }
+
+  function readCookie(exchange: Exchange, name: string): string | undefined {
+    return exchange.cookies.get(cookieName(name, exchange.secure))
+  }
+
+  /** The flash to show: taken (cleared) by a GET, only looked at by a HEAD, which shows nobody anything. */
+  async function flashFor(exchange: Exchange, session: Session): Promise<Flash | null> {
+    return exchange.request.method === 'HEAD' ? session.flash : takeFlash(db, session)
   }
 
   function send(exchange: Exchange, status: number, page: Html, headers: Record<string, string | string[]> = {}): void {
@@ -109,8 +125,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     exchange.response.end(exchange.request.method === 'HEAD' ? undefined : page.text)
   }
 
+  /** A 303 to a path on this site; anything that could name another host (`//host`, `/\host`) goes to `/` instead. */
   function redirect(exchange: Exchange, location: string, cookies: string[] = []): void {
-    exchange.response.writeHead(303, {...securityHeaders, location, 'cache-control': 'no-store', ...(cookies.length > 0 ? {'set-cookie': cookies} : {})})
+    exchange.response.writeHead(303, {...securityHeaders, location: sameOriginPath.test(location) ? location : '/', 'cache-control': 'no-store', ...(cookies.length > 0 ? {'set-cookie': cookies} : {})})
     exchange.response.end()
   }
 
@@ -135,27 +152,41 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
 
   async function logIn(exchange: Exchange): Promise<void> {
     const ip = clientIp(exchange.request, options.trustProxy)
-    const now = Date.now()
-    const wait = rateLimit.retryAfterMs(ip, now)
+    const key = rateLimitKey(ip)
+    // Counted before the first await, so requests sent in parallel each see the others as attempts.
+    const wait = rateLimit.begin(key, now())
     if (wait > 0) {
       exchange.request.resume()
       await showLogin(exchange, 429, {kind: 'error', text: exchange.t('login.tooMany', {minutes: Math.ceil(wait / 60_000)})}, {'retry-after': String(Math.ceil(wait / 1000))})
       return
     }
     const form = await readForm(exchange.request)
-    if (!csrfTokenMatches(form.get(csrfField), exchange.cookies.get(loginCookie))) {
+    if (!csrfTokenMatches(form.get(csrfField), readCookie(exchange, loginCookie))) {
       await showLogin(exchange, 403, {kind: 'error', text: exchange.t('login.formExpired')})
       return
     }
     const hash = await adminPasswordHash(db)
     const password = form.get('password') ?? ''
-    if (hash === null || password === '' || !(await verifyPassword(password, hash))) {
-      rateLimit.fail(ip, now)
+    let right = false
+    if (hash !== null && password !== '') {
+      if (!slots.tryTake()) {
+        options.log(`dashboard: login from ${ip} refused: ${slots.max} password checks already running`)
+        await showLogin(exchange, 429, {kind: 'error', text: exchange.t('login.busy')}, {'retry-after': '1'})
+        return
+      }
+      try {
+        right = await verifyPassword(password, hash)
+      } finally {
+        slots.release()
+      }
+    }
+    if (!right) {
       options.log(`dashboard: failed login from ${ip}`)
       await showLogin(exchange, 401, {kind: 'error', text: exchange.t('login.wrong')})
       return
     }
-    rateLimit.succeed(ip)
+    rateLimit.succeed(key)
+    await endSessionOf(db, readCookie(exchange, sessionCookie))
     const {id} = await createSession(db, (await options.context()).now)
     redirect(exchange, '/', [cookie(exchange, sessionCookie, id, absoluteLifetimeMs / 1000), cookie(exchange, loginCookie, '', 0)])
   }
@@ -165,6 +196,11 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const method = request.method ?? 'GET'
     const path = url.pathname
     const reading = method === 'GET' || method === 'HEAD'
+    // Dot segments can still resolve to `//host` (`/a/..//host`): no page of sbq's has such a path.
+    if (!sameOriginPath.test(path)) {
+      request.resume()
+      return send(exchange, 404, errorPage(frame(exchange, null), exchange.t('error.notFound'), exchange.t('error.notFoundBody')))
+    }
 
     if (path === '/static/dashboard.css' || path === '/static/dashboard.js') {
       if (!reading) return methodNotAllowed(exchange, 'GET, HEAD')
@@ -178,7 +214,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
 
     const context = await options.context()
-    const session = await loadSession(db, exchange.cookies.get(sessionCookie), context.now)
+    const session = await loadSession(db, readCookie(exchange, sessionCookie), context.now)
 
     if (path === '/login') {
       if (method === 'POST') return logIn(exchange)
@@ -189,7 +225,8 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
 
     if (session === null) {
-      if (reading) return redirect(exchange, exchange.cookies.has(sessionCookie) ? '/login?m=expired' : '/login', exchange.cookies.has(sessionCookie) ? [cookie(exchange, sessionCookie, '', 0)] : [])
+      const stale = readCookie(exchange, sessionCookie) !== undefined
+      if (reading) return redirect(exchange, stale ? '/login?m=expired' : '/login', stale ? [cookie(exchange, sessionCookie, '', 0)] : [])
       request.resume()
       return send(exchange, 403, errorPage(frame(exchange, null), exchange.t('error.forbidden'), exchange.t('login.expired')), {connection: 'close'})
     }
@@ -210,9 +247,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const {t, url} = exchange
     if (path === '/') {
       const view = await loadDashboard(db, parseUsersQuery(url.searchParams), context)
-      return send(exchange, 200, dashboardPage(frame(exchange, session.csrfToken, await takeFlash(db, session)), view))
+      return send(exchange, 200, dashboardPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), view))
     }
-    if (path === '/add') return send(exchange, 200, addUserPage(frame(exchange, session.csrfToken, await takeFlash(db, session)), await planNames(db)))
+    if (path === '/add') return send(exchange, 200, addUserPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), await planNames(db)))
     const match = userRoute.exec(path)
     const name = match === null ? null : safeDecode(match[1]!)
     if (match !== null && name !== null && (match[2] === undefined || match[2] === 'remove')) {
@@ -222,7 +259,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           return send(exchange, 200, removePage(frame(exchange, session.csrfToken), name))
         }
         const view = await loadUserPage(db, name, url.searchParams.get('credentials') === 'show', context)
-        return send(exchange, 200, userPage(frame(exchange, session.csrfToken, await takeFlash(db, session)), view))
+        return send(exchange, 200, userPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), view))
       } catch (error) {
         if (error instanceof SbqError && error.code === 'USER_NOT_FOUND') {
           return send(exchange, 404, errorPage(frame(exchange, session.csrfToken), t('error.notFound'), t('error.userNotFound', {name})))
@@ -295,11 +332,12 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
 
   return async (request, response) => {
     const started = performance.now()
-    const url = new URL(request.url ?? '/', 'http://sbq')
+    const url = requestUrl(request.url)
     const cookies = parseCookies(request.headers.cookie)
-    const chosen = cookies.get(languageCookie)
+    const secure = requestIsSecure(request, options.trustProxy)
+    const chosen = cookies.get(cookieName(languageCookie, secure))
     const language = isLanguage(chosen) ? chosen : languageFromHeader(request.headers['accept-language'])
-    const exchange: Exchange = {request, response, url, started, cookies, secure: requestIsSecure(request, options.trustProxy), language, t: translator(language)}
+    const exchange: Exchange = {request, response, url, started, cookies, secure, language, t: translator(language)}
     try {
       await route(exchange)
     } catch (error) {

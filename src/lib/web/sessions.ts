@@ -57,6 +57,11 @@ export async function endSession(db: Db, session: Session): Promise<void> {
   await deleteWebSession(db, session.idHash)
 }
 
+/** Ends the session a cookie names, if it is one (a browser logging in again leaves no session behind). */
+export async function endSessionOf(db: Db, id: string | undefined): Promise<void> {
+  if (id !== undefined) await deleteWebSession(db, hashSessionId(id))
+}
+
 export async function setFlash(db: Db, session: Session, flash: Flash): Promise<void> {
   await setWebSessionFlash(db, session.idHash, JSON.stringify(flash))
 }

@@ -24,7 +24,16 @@ export interface CookieOptions {
   secure: boolean
 }
 
-/** A Set-Cookie value: path /, SameSite=Strict always, HttpOnly unless told otherwise. */
+/**
+ * A cookie's name as sent: with the `__Host-` prefix when it is Secure. Browsers keep such a cookie only when it is
+ * Secure, has Path=/ and no Domain, so a sibling subdomain or a plain-HTTP page cannot plant or overwrite it. Without
+ * Secure the prefix would make browsers drop the cookie, so plain HTTP (an SSH tunnel) keeps the bare name.
+ */
+export function cookieName(name: string, secure: boolean): string {
+  return secure ? `__Host-${name}` : name
+}
+
+/** A Set-Cookie value: path /, no Domain, SameSite=Strict always, HttpOnly unless told otherwise. */
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
   const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'SameSite=Strict']
   if (options.httpOnly !== false) parts.push('HttpOnly')
@@ -34,11 +43,27 @@ export function serializeCookie(name: string, value: string, options: CookieOpti
 }
 
 /**
+ * Whether a socket peer is this machine (127.0.0.0/8, also as `::ffff:127.x`, or ::1): the only peer that can be the
+ * reverse proxy `--trust-proxy` means, since the proxy runs beside sbq.
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false
+  const v4 = address.toLowerCase().replace(/^::ffff:/, '')
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4) || address === '::1'
+}
+
+/** Whether the request's forwarding headers are the proxy's: `--trust-proxy` is on and the peer is loopback. */
+function fromTrustedProxy(request: IncomingMessage, trustProxy: boolean): boolean {
+  return trustProxy && isLoopbackAddress(request.socket.remoteAddress)
+}
+
+/**
  * Whether the browser reached sbq over TLS: only a reverse proxy that terminates TLS can say so, in
- * X-Forwarded-Proto, and only when the operator said that header can be trusted (`--trust-proxy`).
+ * X-Forwarded-Proto, and only when the operator said that header can be trusted (`--trust-proxy`) and the request
+ * came from loopback (anyone else reaching a non-loopback `--listen` could claim anything).
  */
 export function requestIsSecure(request: IncomingMessage, trustProxy: boolean): boolean {
-  if (trustProxy) {
+  if (fromTrustedProxy(request, trustProxy)) {
     const proto = request.headers['x-forwarded-proto']
     const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase()
     if (first !== undefined) return first === 'https'
@@ -47,11 +72,11 @@ export function requestIsSecure(request: IncomingMessage, trustProxy: boolean): 
 }
 
 /**
- * The client's address for the login rate limit: the socket's peer, or behind a trusted proxy the last address the
- * proxy appended to X-Forwarded-For (earlier entries come from the client and prove nothing).
+ * The client's address for the login rate limit: the socket's peer, or behind a trusted proxy on loopback the last
+ * address the proxy appended to X-Forwarded-For (earlier entries come from the client and prove nothing).
  */
 export function clientIp(request: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
+  if (fromTrustedProxy(request, trustProxy)) {
     const header = request.headers['x-forwarded-for']
     const list = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((part) => part.trim()).filter((part) => part !== '')
     const last = list[list.length - 1]
@@ -59,6 +84,18 @@ export function clientIp(request: IncomingMessage, trustProxy: boolean): string 
   }
   return request.socket.remoteAddress ?? 'unknown'
 }
+
+/**
+ * The request target as a URL on sbq's own origin. Leading slashes (and backslashes, which URL parsing reads as
+ * slashes) are collapsed first: resolved against a base, `//evil.example/x` would make `evil.example` the host and
+ * `/x` the path, and a redirect built from that path could leave the site.
+ */
+export function requestUrl(target: string | undefined): URL {
+  return new URL(`http://sbq/${(target ?? '/').replace(/^[/\\]+/, '')}`)
+}
+
+/** A path a redirect may name: one slash, then not another (nor a backslash), so never `//host` or `/\host`. */
+export const sameOriginPath = /^\/(?![/\\])/
 
 export class FormError extends Error {
   constructor(

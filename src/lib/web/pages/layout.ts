@@ -2,6 +2,7 @@ import {csrfField} from '../csrf.js'
 import {html, type Html, type HtmlValue} from '../html.js'
 import {languageCodes, languages, type Language, type Translate} from '../i18n/messages.js'
 import type {Flash} from '../sessions.js'
+import {requestUrl, sameOriginPath} from '../web-request.js'
 
 /** What every page is drawn with. */
 export interface Frame {
@@ -20,9 +21,10 @@ export function csrfInput(frame: Frame): Html {
   return html`<input type="hidden" name="${csrfField}" value="${frame.csrf ?? ''}">`
 }
 
-/** `here` with `lang` set: the switch keeps the reader on the same page. */
+/** `here` with `lang` set: the switch keeps the reader on the same page, or goes home from a path naming a host. */
 function languageHref(here: string, language: Language): string {
-  const url = new URL(here, 'http://sbq')
+  const url = requestUrl(here)
+  if (!sameOriginPath.test(url.pathname)) url.pathname = '/'
   url.searchParams.set('lang', language)
   return `${url.pathname}${url.search}`
 }
