@@ -1,6 +1,7 @@
 import {sql, type ExpressionBuilder, type SqlBool} from 'kysely'
 
 import type {Db} from './open-database.js'
+import {currentUsersTotal} from './reports-repository.js'
 import type {Database, UserStatus} from './schema.js'
 
 /**
@@ -126,19 +127,9 @@ export async function dashboardTotals(db: Db, now: number): Promise<DashboardTot
   return {users: Object.values(byStatus).reduce((sum, count) => sum + count, 0), byStatus, periodBytes: Number(period.bytes ?? 0)}
 }
 
-/**
- * The bytes current users moved in a month: their daily rows with `fromDay <= day < toDay`, read user by user
- * along the (user, day) key, so the cost follows the users and the month, never the whole history.
- */
+/** The bytes current users moved in a month (`fromDay <= day < toDay`): the ledger's closed month sums plus the open days. */
 export async function monthTrafficOfUsers(db: Db, fromDay: string, toDay: string): Promise<number> {
-  const row = await db
-    .selectFrom('users')
-    .innerJoin('usage_daily as d', 'd.user_name', 'users.name')
-    .select((eb) => eb.fn.sum<number>(eb('d.up', '+', eb.ref('d.down'))).as('bytes'))
-    .where('d.day', '>=', fromDay)
-    .where('d.day', '<', toDay)
-    .executeTakeFirstOrThrow()
-  return Number(row.bytes ?? 0)
+  return currentUsersTotal(db, {fromDay, toDay, fromMonth: fromDay.slice(0, 7), toMonth: toDay.slice(0, 7)})
 }
 
 /** Plan names for the forms' plan menus, A→Z. */

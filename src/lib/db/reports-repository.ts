@@ -128,6 +128,16 @@ export async function usageByUser(db: Db, span: UsageSpan): Promise<NamedUsage[]
     .execute()
 }
 
+/** Bytes that users who exist now moved over the span (removed users' history left out), summed in SQL. */
+export async function currentUsersTotal(db: Db, span: UsageSpan): Promise<number> {
+  const row = await reportsDb(db)
+    .selectFrom((await managedRows(db, span)).as('parts'))
+    .innerJoin('users', 'users.name', 'parts.user_name')
+    .select((eb) => eb.fn.sum<number>(eb.parens('parts.up', '+', eb.ref('parts.down'))).as('bytes'))
+    .executeTakeFirstOrThrow()
+  return Number(row.bytes ?? 0)
+}
+
 /** Bytes per unmanaged name over the span; never billed, so never mixed with `usageByUser`. */
 export async function unmanagedUsageByName(db: Db, span: UsageSpan): Promise<NamedUsage[]> {
   const rdb = reportsDb(db)
