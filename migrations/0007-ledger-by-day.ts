@@ -36,8 +36,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // Each write to the ledger first moves users whose period ended into the current one; this finds them.
   await db.schema.createIndex('user_usage_period_end').on('user_usage').column('period_end').execute()
 
-  // At most one row: the last local day whose daily rows are summed in usage_closed_monthly. No row: none are.
-  await db.schema.createTable('usage_closed_through').addColumn('day', 'text', (col) => col.notNull()).execute()
+  // At most one row (id 1): the last local day whose daily rows are summed in usage_closed_monthly. No row: none are.
+  await db.schema
+    .createTable('usage_closed_through')
+    .addColumn('id', 'integer', (col) => col.primaryKey().check(sql`id = 1`))
+    .addColumn('day', 'text', (col) => col.notNull())
+    .execute()
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

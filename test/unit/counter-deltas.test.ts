@@ -29,6 +29,13 @@ describe('counterDeltas', () => {
     assert.deepEqual(result.users.get('alice'), {up: 200, down: 1000})
   })
 
+  it('counts a name the proxy sent twice once, at its last value', () => {
+    const twice = {counters: [{name: up('alice'), value: 150}, {name: up('alice'), value: 120}], uptimeSeconds: 1060}
+    const result = counterDeltas(baseline({[up('alice')]: 100}), twice, t0 + 60_000)
+    assert.deepEqual(result.users.get('alice'), {up: 20, down: 0})
+    assert.equal(result.next.get(up('alice')), 120)
+  })
+
   it('bills a counter that appears in full', () => {
     const result = counterDeltas(baseline({}), snapshot({[down('bob')]: 4096}), t0 + 60_000)
     assert.deepEqual(result.users.get('bob'), {up: 0, down: 4096})

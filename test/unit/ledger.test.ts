@@ -51,6 +51,22 @@ describe('recordPull', () => {
     assert.deepEqual([alice.periodStart, alice.periodDown, alice.totalDown], ['2024-06-01T00:00:00.000Z', 500, 1500])
   })
 
+  it('a clock set back wipes nobody: traffic goes into the stored period, idle users keep theirs', async () => {
+    await addUser(db, {name: 'bob', resetDay: 1}, may10)
+    await recordPull(db, node, snapshot({[down('alice')]: 0, [down('bob')]: 0}), may10.now, may10)
+    await recordPull(db, node, snapshot({[down('alice')]: 100, [down('bob')]: 900}), may10.now + 1000, may10)
+    const april = contextAt('2024-04-20T12:00:00Z')
+    await recordPull(db, node, snapshot({[down('alice')]: 150, [down('bob')]: 900}), may10.now + 2000, april)
+    const users = await db.selectFrom('user_usage').innerJoin('users', 'users.id', 'user_usage.user_id').select(['users.name', 'period_start', 'period_down', 'total_down']).orderBy('users.name').execute()
+    assert.deepEqual(
+      users.map((row) => [row.name, new Date(row.period_start).toISOString(), row.period_down, row.total_down]),
+      [
+        ['alice', '2024-05-01T00:00:00.000Z', 150, 150],
+        ['bob', '2024-05-01T00:00:00.000Z', 900, 900],
+      ],
+    )
+  })
+
   it('a write that fails leaves the ledger and the baseline as they were, so the next pull counts the bytes once', async () => {
     await recordPull(db, node, snapshot({[down('alice')]: 100}), may10.now, may10)
     await sql`create trigger fail_usage before update on user_usage begin select raise(abort, 'disk full'); end`.execute(db)

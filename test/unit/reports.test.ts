@@ -8,7 +8,7 @@ import {closePastDays} from '../../src/lib/accounting/close-days.js'
 import {recordPull, recordUsage} from '../../src/lib/accounting/ledger.js'
 import {insertNode} from '../../src/lib/db/nodes-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
-import {addDailyUsage, addUnmanagedDailyUsage} from '../../src/lib/db/usage-repository.js'
+import {addDailyUsage, addUnmanagedDailyUsage, writeClosedThrough} from '../../src/lib/db/usage-repository.js'
 import {sparkline} from '../../src/lib/output/report-tables.js'
 import {topUp} from '../../src/lib/quotas/quota-service.js'
 import {parseCsv, toCsv} from '../../src/lib/reports/csv.js'
@@ -303,6 +303,9 @@ describe('prune', () => {
     ])
     assert.deepEqual(await snapshot(db), open)
     assert.equal(await closePastDays(db, '2024-07-02'), '2024-07-01', 'closing again is a no-op')
+    // Another writer that read an older last-closed day must not close those days a second time.
+    await assert.rejects(writeClosedThrough(db, '2024-06-30', '2024-07-01'), /another writer closed days past 2024-06-30/)
+    await assert.rejects(writeClosedThrough(db, null, '2024-07-01'), /UNIQUE|PRIMARY/i)
     assert.deepEqual(await snapshot(db), open)
     const ghost = (await buildReport(db, {month: '2024-05', user: 'ghost'}, july2)) as UserMonthReport
     assert.equal(ghost.totals.total, 88, 'a removed name with history only in closed days still reports')

@@ -13,6 +13,6 @@ export async function closePastDays(trx: Db, today: string): Promise<string | nu
   if (closedThrough !== null && closedThrough >= yesterday) return closedThrough
   const fromDay = closedThrough === null ? await oldestManagedDay(trx) : shiftDay(closedThrough, 1)
   if (fromDay !== undefined) for (const piece of monthPieces(fromDay, today)) await closeDailyUsage(trx, piece)
-  await writeClosedThrough(trx, yesterday)
+  await writeClosedThrough(trx, closedThrough, yesterday)
   return yesterday
 }

@@ -35,19 +35,17 @@ const downlinkSuffix = '>>>traffic>>>downlink'
  * when the snapshot was read, comparable with the proxy's uptime.
  */
 export function counterDeltas(previous: Baseline | null, snapshot: StatsSnapshot, now: number, rules: CounterRules = {countersOutliveUsers: true}): CounterDeltas {
+  // A name sent twice counts once, with its last value (as the proxy's own map would hold it).
   const next = new Map<string, number>()
+  for (const {name, value} of snapshot.counters) next.set(name, value)
   const users = new Map<string, TrafficDelta>()
-  if (previous === null) {
-    for (const {name, value} of snapshot.counters) next.set(name, value)
-    return {baselineOnly: true, restarted: false, users, next}
-  }
-  // One pass over 200k counters at 100k users: remember each, bill it against the last value, and notice on the way
-  // whether any went down or vanished (then the proxy restarted and every value is billed in full instead).
+  if (previous === null) return {baselineOnly: true, restarted: false, users, next}
+  // One pass over 200k counters at 100k users: bill each against its last value, and notice on the way whether any
+  // went down or vanished (then the proxy restarted and every value is billed in full instead).
   const before = previous.counters
   let seenBefore = 0
   let wentDown = false
-  for (const {name, value} of snapshot.counters) {
-    next.set(name, value)
+  for (const [name, value] of next) {
     const last = before.get(name)
     if (last !== undefined) {
       seenBefore++
@@ -55,7 +53,7 @@ export function counterDeltas(previous: Baseline | null, snapshot: StatsSnapshot
     }
     addTraffic(users, name, value - (last ?? 0))
   }
-  const vanished = rules.countersOutliveUsers && (next.size !== snapshot.counters.length ? anyVanished(before, next) : seenBefore < before.size)
+  const vanished = rules.countersOutliveUsers && seenBefore < before.size
   const restarted = wentDown || vanished || startedSince(previous, snapshot, now)
   if (restarted) {
     users.clear()
@@ -80,10 +78,6 @@ function addTraffic(users: Map<string, TrafficDelta>, counterName: string, delta
   else traffic.down += delta
 }
 
-function anyVanished(before: ReadonlyMap<string, number>, next: ReadonlyMap<string, number>): boolean {
-  for (const name of before.keys()) if (!next.has(name)) return true
-  return false
-}
 
 /**
  * Uptime comes in whole seconds and is read a moment after `now`, so estimates of when the proxy started wobble by up

@@ -5,11 +5,16 @@ export async function appliedUsers(db: Db, nodeId: number): Promise<Set<string>>
   return new Set(rows.map((row) => row.user_name))
 }
 
-/** Records what a node now carries, after a sync that reached it: only the names that came or went are written. */
-export async function recordAppliedUsers(db: Db, nodeId: number, change: {before: ReadonlySet<string>; now: ReadonlySet<string>}, at: number): Promise<void> {
-  const gone = [...change.before].filter((name) => !change.now.has(name))
-  const added = [...change.now].filter((name) => !change.before.has(name))
+/**
+ * Records what a node now carries, after a sync that reached it. The table ends up exactly `names`, whatever another
+ * sync recorded meanwhile (the last to reach the node wins, as its list is what the node now has), and only the
+ * names that differ from the table as it stands are written.
+ */
+export async function recordAppliedUsers(db: Db, nodeId: number, names: ReadonlySet<string>, at: number): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    const stored = await appliedUsers(trx, nodeId)
+    const gone = [...stored].filter((name) => !names.has(name))
+    const added = [...names].filter((name) => !stored.has(name))
     for (let offset = 0; offset < gone.length; offset += 500) {
       await trx.deleteFrom('node_users').where('node_id', '=', nodeId).where('user_name', 'in', gone.slice(offset, offset + 500)).execute()
     }

@@ -142,6 +142,7 @@ export interface UsageClosedMonthlyTable {
 }
 
 export interface UsageClosedThroughTable {
+  id: number
   day: string
 }
 

@@ -2,7 +2,7 @@ import {batchedInsert} from './batched-upsert.js'
 import type {Db} from './open-database.js'
 import type {UnmanagedUsageDailyTable, UsageDailyTable, UserUsageTable} from './schema.js'
 
-/** A user whose stored period is not the one in force (it ended, or the clock went back before its start). */
+/** A user whose stored period has ended. */
 export interface StalePeriod {
   user_id: number
   period_start: number
@@ -21,7 +21,10 @@ export async function managedUserIds(db: Db, names: readonly string[]): Promise<
   return new Map(rows.map((row) => [row.name, row.id]))
 }
 
-/** Users whose stored period is over at `now` (or starts after it); found through the period_end index. */
+/**
+ * Users whose stored period is over at `now`, found through the period_end index. A period that starts after `now`
+ * (the clock went back) is left as it is: traffic is added to it rather than wiping what it counted.
+ */
 export async function stalePeriods(db: Db, now: number): Promise<StalePeriod[]> {
   return db
     .selectFrom('user_usage as u')
@@ -29,7 +32,7 @@ export async function stalePeriods(db: Db, now: number): Promise<StalePeriod[]> 
     .leftJoin('plans as p', 'p.id', 'users.plan_id')
     .select(['u.user_id', 'u.period_start', 'u.period_end'])
     .select((eb) => eb.fn.coalesce('users.reset_day', 'p.reset_day').as('resetDay'))
-    .where((eb) => eb.or([eb('u.period_end', '<=', now), eb('u.period_start', '>', now)]))
+    .where('u.period_end', '<=', now)
     .execute()
 }
 
@@ -94,9 +97,18 @@ export async function readClosedThrough(db: Db): Promise<string | null> {
   return row?.day ?? null
 }
 
-export async function writeClosedThrough(db: Db, day: string): Promise<void> {
-  await db.deleteFrom('usage_closed_through').execute()
-  await db.insertInto('usage_closed_through').values({day}).execute()
+/**
+ * Moves the last closed day from `before` to `day`, only if no other writer moved it meanwhile (a compare-and-set on
+ * the table's one row): two writers closing the same days would add them to the sums twice. On SQLite the write
+ * lock already rules that out; on a server database the loser throws and its transaction rolls back.
+ */
+export async function writeClosedThrough(db: Db, before: string | null, day: string): Promise<void> {
+  if (before === null) {
+    await db.insertInto('usage_closed_through').values({id: 1, day}).execute()
+    return
+  }
+  const result = await db.updateTable('usage_closed_through').set({day}).where('id', '=', 1).where('day', '=', before).executeTakeFirst()
+  if (result.numUpdatedRows !== 1n) throw new Error(`another writer closed days past ${before} meanwhile; this write is retried by the next pull`)
 }
 
 /** Adds the daily rows of `fromDay <= day < toDay` (all in `month`) to that month's closed sums. */

@@ -72,7 +72,7 @@ export async function syncNode(db: Db, node: NodeRow, loadDesired: () => Promise
   if (options.dryRun) return {...result, applied: true, method: 'dry-run'}
   if (node.type === '3x-ui' && node.panel_url === null) {
     // Told once per change, not every minute: the operator acts in the panel, and cron mails only what is new.
-    await recordAppliedUsers(db, node.id, {before: applied, now: wanted}, context.now)
+    await recordAppliedUsers(db, node.id, wanted, context.now)
     return {...result, applied: true, method: 'report-only', warning: reportOnlyWarning(node, result)}
   }
   try {
@@ -84,7 +84,7 @@ export async function syncNode(db: Db, node: NodeRow, loadDesired: () => Promise
       : node.type === 'sing-box-ssm' ? await syncSsm(change)
       : node.type === '3x-ui' ? await syncPanel(change)
       : await syncXray(change, options)
-    await recordAppliedUsers(db, node.id, {before: applied, now: wanted}, context.now)
+    await recordAppliedUsers(db, node.id, wanted, context.now)
     return {...result, applied: true, ...outcome}
   } catch (error) {
     if (!(error instanceof SbqError)) throw error
