@@ -35,23 +35,35 @@ const downlinkSuffix = '>>>traffic>>>downlink'
  * when the snapshot was read, comparable with the proxy's uptime.
  */
 export function counterDeltas(previous: Baseline | null, snapshot: StatsSnapshot, now: number, rules: CounterRules = {countersOutliveUsers: true}): CounterDeltas {
-  // A name sent twice counts once, with its last value (as the proxy's own map would hold it).
   const next = new Map<string, number>()
-  for (const {name, value} of snapshot.counters) next.set(name, value)
   const users = new Map<string, TrafficDelta>()
-  if (previous === null) return {baselineOnly: true, restarted: false, users, next}
-  // One pass over 200k counters at 100k users: bill each against its last value, and notice on the way whether any
-  // went down or vanished (then the proxy restarted and every value is billed in full instead).
+  if (previous === null) {
+    for (const {name, value} of snapshot.counters) next.set(name, value)
+    return {baselineOnly: true, restarted: false, users, next}
+  }
+  // One pass over 200k counters at 100k users: remember each, bill it against its last value, and notice on the way
+  // whether any went down or vanished (then the proxy restarted and every value is billed in full instead).
   const before = previous.counters
   let seenBefore = 0
   let wentDown = false
-  for (const [name, value] of next) {
+  const bill = (name: string, value: number): void => {
     const last = before.get(name)
     if (last !== undefined) {
       seenBefore++
       if (value < last) wentDown = true
     }
     addTraffic(users, name, value - (last ?? 0))
+  }
+  for (const {name, value} of snapshot.counters) {
+    next.set(name, value)
+    bill(name, value)
+  }
+  if (next.size !== snapshot.counters.length) {
+    // A name sent twice counts once, at its last value (as the proxy's own map holds it): bill again from `next`.
+    users.clear()
+    seenBefore = 0
+    wentDown = false
+    for (const [name, value] of next) bill(name, value)
   }
   const vanished = rules.countersOutliveUsers && seenBefore < before.size
   const restarted = wentDown || vanished || startedSince(previous, snapshot, now)
