@@ -7,6 +7,7 @@ import {toUserView, type UserView} from '../users/user-view.js'
 import {acquireLock, releaseLock, type LockHolder} from './check-lock.js'
 import {decideStatus, overMaxIps, type StatusDecision} from './decide-status.js'
 import {countOnlineIps, type OnlineIps} from './online-ips.js'
+import type {AlertRules} from '../alerts/due-alerts.js'
 import {settingValue} from '../settings/settings.js'
 import type {NodeSync} from './node-sync.js'
 import {syncNodes} from './sync-nodes.js'
@@ -51,15 +52,15 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
   try {
     const pulls = options.pull && !options.dryRun ? (await pullNodes(db, {}, context)).nodes : []
     const sharing = await watchSharing(db)
-    const alertWatch = options.dryRun ? null : await alertWatchOf(db, context.now)
-    const ids = await usersToJudge(db, {now: context.now, ipsSeen: [...sharing.ips.counts.keys()], alerts: alertWatch})
+    const alerting = options.dryRun ? null : await readAlerting(db, context.now)
+    const ids = await usersToJudge(db, {now: context.now, ipsSeen: [...sharing.ips.counts.keys()], alerts: alerting?.watch ?? null})
     const records = await findUserRecordsById(db, ids)
     const {decisions, views} = decideAll(records, sharing, context)
     if (!options.dryRun) await applyDecisions(db, decisions, context)
     const nodes = await syncNodes(db, {dryRun: options.dryRun}, context)
     const overIps = views.filter((view) => overMaxIps(view, sharing.ips.counts.get(view.name)))
     if (!options.dryRun) await recordSharing(db, overIps, sharing, context)
-    const alerts = alertWatch === null ? noAlerts : await raiseAlerts(db, views, decisions, overIps.map((view) => ({view, ips: sharing.ips.counts.get(view.name)!})), context)
+    const alerts = alerting === null ? noAlerts : await raiseAlerts(db, alerting.rules, views, decisions, overIps.map((view) => ({view, ips: sharing.ips.counts.get(view.name)!})), context)
     return {
       changes: decisions.map(({id: _id, ...change}) => change),
       nodes,
@@ -86,12 +87,12 @@ async function watchSharing(db: Db): Promise<Sharing> {
   return {ips: await countOnlineIps(db, await namesWithMaxIps(db)), enforce: (await settingValue(db, 'enforce-max-ips')) === 'on'}
 }
 
-/** What alerts could be due for, when there is somewhere to send them; null when no channel is set up. */
-async function alertWatchOf(db: Db, now: number): Promise<JudgeWatch['alerts']> {
+/** The alert rules and what alerts could be due for, when there is somewhere to send them; null without a channel. */
+async function readAlerting(db: Db, now: number): Promise<{rules: AlertRules; watch: NonNullable<JudgeWatch['alerts']>} | null> {
   const [{listChannels}, {readAlertRules}] = await Promise.all([import('../alerts/channels.js'), import('../alerts/alert-rules.js')])
   if ((await listChannels(db)).length === 0) return null
   const rules = await readAlertRules(db)
-  return {lowestPercent: rules.thresholds[0] ?? null, expiringBefore: rules.expiryDays > 0 ? now + rules.expiryDays * 24 * 60 * 60 * 1000 : null}
+  return {rules, watch: {lowestPercent: rules.thresholds[0] ?? null, expiringBefore: rules.expiryDays > 0 ? now + rules.expiryDays * 24 * 60 * 60 * 1000 : null}}
 }
 
 /** One event per user and period: a sharer seen every minute is one line of history, not thousands. */
@@ -131,17 +132,14 @@ function decideAll(records: UserRecord[], sharing: Sharing, context: Context): {
  * Raises what people must hear about (thresholds, expiry soon, status changes) and delivers the outbox, including
  * what earlier runs could not deliver. Raising is idempotent per user, kind and period; delivery never throws.
  */
-async function raiseAlerts(db: Db, views: UserView[], decisions: StatusDecision[], overIps: Array<{view: UserView; ips: number}>, context: Context): Promise<CheckAlerts> {
-  const [{listChannels}, {readAlertRules}, {alertStateOf, dueAlerts, statusChangeAlert, maxIpsAlert}, {enqueueAlerts}, {deliverPending}] = await Promise.all([
-    import('../alerts/channels.js'),
-    import('../alerts/alert-rules.js'),
+async function raiseAlerts(db: Db, rules: AlertRules, views: UserView[], decisions: StatusDecision[], overIps: Array<{view: UserView; ips: number}>, context: Context): Promise<CheckAlerts> {
+  const [{alertStateOf, dueAlerts, statusChangeAlert, maxIpsAlert}, {enqueueAlerts}, {deliverPending}] = await Promise.all([
     import('../alerts/due-alerts.js'),
     import('../alerts/outbox.js'),
     import('../alerts/deliver.js'),
   ])
-  if ((await listChannels(db)).length === 0) return {queued: 0, sent: 0, failed: []}
   const states = new Map(views.filter((view) => view.status !== 'disabled').map((view) => [view.name, alertStateOf(view)]))
-  const alerts = dueAlerts([...states.values()], await readAlertRules(db), context.now)
+  const alerts = dueAlerts([...states.values()], rules, context.now)
   for (const decision of decisions) {
     const state = states.get(decision.user)
     if (!state) continue
