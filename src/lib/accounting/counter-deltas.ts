@@ -74,13 +74,21 @@ export function counterDeltas(previous: Baseline | null, snapshot: StatsSnapshot
   return {baselineOnly: false, restarted, users, next}
 }
 
+/** The user of a `user>>>NAME>>>traffic>>>uplink|downlink` counter; undefined for any other counter. */
+export function counterUser(counterName: string): string | undefined {
+  if (!counterName.startsWith(userPrefix)) return undefined
+  const suffix = counterName.endsWith(uplinkSuffix) ? uplinkSuffix : counterName.endsWith(downlinkSuffix) ? downlinkSuffix : undefined
+  if (suffix === undefined) return undefined
+  const user = counterName.slice(userPrefix.length, -suffix.length)
+  return user === '' ? undefined : user
+}
+
 /** Adds a counter's new bytes to its user, if it is a user counter and the bytes are new. */
 function addTraffic(users: Map<string, TrafficDelta>, counterName: string, delta: number): void {
-  if (delta <= 0 || !counterName.startsWith(userPrefix)) return
+  if (delta <= 0) return
+  const user = counterUser(counterName)
+  if (user === undefined) return
   const uplink = counterName.endsWith(uplinkSuffix)
-  if (!uplink && !counterName.endsWith(downlinkSuffix)) return
-  const user = counterName.slice(userPrefix.length, -(uplink ? uplinkSuffix : downlinkSuffix).length)
-  if (user === '') return
   let traffic = users.get(user)
   if (!traffic) {
     traffic = {up: 0, down: 0}

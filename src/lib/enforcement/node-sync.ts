@@ -1,3 +1,4 @@
+import {counterUser} from '../accounting/counter-deltas.js'
 import type {Context} from '../context.js'
 import {findValidator} from '../config-file/find-validator.js'
 import {replaceConfigFile} from '../config-file/replace-config.js'
@@ -105,7 +106,7 @@ async function ssmLostUsers(db: Db, node: NodeRow): Promise<boolean> {
   try {
     const api = await connectNode(node)
     try {
-      present = new Set((await api.readStats()).counters.map((counter) => userOfCounter(counter.name)))
+      present = new Set((await api.readStats()).counters.map((counter) => counterUser(counter.name)))
     } finally {
       api.close()
     }
@@ -115,10 +116,6 @@ async function ssmLostUsers(db: Db, node: NodeRow): Promise<boolean> {
   }
   for (const name of applied) if (!present.has(name)) return true
   return false
-}
-
-function userOfCounter(counterName: string): string | undefined {
-  return /^user>>>(.+)>>>traffic>>>(?:up|down)link$/.exec(counterName)?.[1]
 }
 
 interface NodeChange {
