@@ -2,7 +2,8 @@ import type {Kysely} from 'kysely'
 
 import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} from '../time/day-keys.js'
 import type {Db} from './open-database.js'
-import {readClosedThrough} from './usage-repository.js'
+import {oldestManagedDay, readClosedThrough} from './usage-repository.js'
+import {topupsByPeriod, withTopups} from './users-repository.js'
 import type {Database, UserStatus} from './schema.js'
 
 export interface UsageMonthlyTable {
@@ -248,10 +249,10 @@ export async function newestRolledUpMonth(db: Db): Promise<string | undefined> {
 
 export async function oldestDailyDay(db: Db): Promise<string | undefined> {
   const [managed, unmanaged] = await Promise.all([
-    db.selectFrom('usage_daily').select((eb) => eb.fn.min('day').as('day')).executeTakeFirst(),
+    oldestManagedDay(db),
     db.selectFrom('unmanaged_usage_daily').select((eb) => eb.fn.min('day').as('day')).executeTakeFirst(),
   ])
-  const days = [managed?.day, unmanaged?.day].filter((day): day is string => typeof day === 'string')
+  const days = [managed, unmanaged?.day].filter((day): day is string => typeof day === 'string')
   return days.length === 0 ? undefined : days.sort()[0]
 }
 
@@ -403,13 +404,5 @@ export async function listReportUsers(db: Db): Promise<ReportUser[]> {
       'u.period_down',
     ])
     .execute()
-  // Top-ups are few: summed on their own and matched here, rather than joined as a grouped subquery to every user.
-  const topups = await db
-    .selectFrom('topups')
-    .select(['user_id', 'period_start'])
-    .select((eb) => eb.fn.sum<number>('bytes').as('bytes'))
-    .groupBy(['user_id', 'period_start'])
-    .execute()
-  const topupOf = new Map(topups.map((row) => [`${row.user_id} ${row.period_start}`, Number(row.bytes)]))
-  return users.map((user) => Object.assign(user, {period_topups: topupOf.size === 0 ? 0 : (topupOf.get(`${user.id} ${user.period_start}`) ?? 0)}))
+  return withTopups(users, await topupsByPeriod(db))
 }

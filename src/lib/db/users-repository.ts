@@ -60,13 +60,14 @@ function selectUserRecords(db: Db) {
  * Top-ups per user and period, read apart from the users: there are few of them, and joining a grouped subquery to
  * every user costs more than the whole rest of the read.
  */
-async function topupsByPeriod(db: Db, userIds?: readonly number[]): Promise<Map<string, number>> {
+export async function topupsByPeriod(db: Db, userIds?: readonly number[]): Promise<Map<string, number>> {
   let query = db.selectFrom('topups').select(['user_id', 'period_start']).select((eb) => eb.fn.sum<number>('bytes').as('bytes')).groupBy(['user_id', 'period_start'])
   if (userIds !== undefined) query = query.where('user_id', 'in', userIds)
   return new Map((await query.execute()).map((row) => [`${row.user_id} ${row.period_start}`, Number(row.bytes)]))
 }
 
-function withTopups<T extends {id: number; period_start: number}>(rows: T[], topups: Map<string, number>): Array<T & {period_topups: number}> {
+/** Sets each row's `period_topups`: what was bought for its stored period. */
+export function withTopups<T extends {id: number; period_start: number}>(rows: T[], topups: Map<string, number>): Array<T & {period_topups: number}> {
   for (const row of rows) (row as T & {period_topups: number}).period_topups = topups.get(`${row.id} ${row.period_start}`) ?? 0
   return rows as Array<T & {period_topups: number}>
 }
