@@ -63,10 +63,11 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
 
   /**
    * `--json` output, plain: oclif's logJson colourises on the way out, in time that grows much faster than the
-   * output, and a 100k-user report is megabytes of JSON.
+   * output, and a 100k-user report is megabytes of JSON. Indented for a terminal; compact into a pipe or file (as gh
+   * does), where a program reads it and the indentation would be a third of a large report's bytes.
    */
   override logJson(json: unknown): void {
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+    process.stdout.write(`${process.stdout.isTTY ? JSON.stringify(json, null, 2) : JSON.stringify(json)}\n`)
   }
 
   /** Renders a human view only when one is wanted: under --json the work of building tables is skipped. */

@@ -35,22 +35,19 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
   }
 
   async run(): Promise<Report & {notification?: ReportNotification}> {
-    const [{buildReport}, {renderNodesReport, renderUserMonthReport, renderUsersReport}] = await Promise.all([
-      import('../lib/reports/usage-report.js'),
-      import('../lib/output/report-tables.js'),
-    ])
+    const {buildReport} = await import('../lib/reports/usage-report.js')
     const context = await this.context()
     const {month, user, node, by, top, active, format, notify} = this.flags
     const report = await buildReport(await this.database(), {month, user, node, byNode: by === 'node', top, active}, context)
     const notification = notify && report.kind === 'users' ? await this.notify(report) : undefined
     const result = notification === undefined ? report : {...report, notification}
     if (format === 'json' && !this.jsonEnabled()) {
-      this.log(JSON.stringify(result, null, 2))
+      this.logJson(result)
     } else if (format === 'csv' && !this.jsonEnabled()) {
       const {reportToCsv} = await import('../lib/reports/report-csv.js')
       process.stdout.write(reportToCsv(report))
     } else if (format === 'table' && !this.jsonEnabled()) {
-      const style = await this.style()
+      const [{renderNodesReport, renderUserMonthReport, renderUsersReport}, style] = await Promise.all([import('../lib/output/report-tables.js'), this.style()])
       this.log(report.kind === 'users' ? renderUsersReport(report, style) : report.kind === 'nodes' ? renderNodesReport(report, style) : renderUserMonthReport(report, style))
       if (notification) this.log(`\n${notification.text}${notification.error === null ? `\nsummary sent to ${notification.sentTo.join(', ')}` : ''}`)
     }

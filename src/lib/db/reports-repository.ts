@@ -1,6 +1,7 @@
 import type {Kysely} from 'kysely'
 
 import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} from '../time/day-keys.js'
+import {selectJsonRows} from './json-rows.js'
 import type {Db} from './open-database.js'
 import {oldestManagedDay, readClosedThrough} from './usage-repository.js'
 import {topupsByPeriod, withTopups} from './users-repository.js'
@@ -121,12 +122,14 @@ async function closedPartOf(db: Db, span: UsageSpan): Promise<{fromDay: string; 
 /** Bytes per managed name (users and removed users alike) over the span, summed in SQL. */
 export async function usageByUser(db: Db, span: UsageSpan): Promise<NamedUsage[]> {
   const rdb = reportsDb(db)
-  return rdb
-    .selectFrom((await managedRows(db, span)).as('parts'))
-    .select('user_name as name')
-    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
-    .groupBy('user_name')
-    .execute()
+  return selectJsonRows(
+    db,
+    rdb
+      .selectFrom((await managedRows(db, span)).as('parts'))
+      .select('user_name as name')
+      .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+      .groupBy('user_name'),
+  )
 }
 
 /** Bytes that users who exist now moved over the span (removed users' history left out), summed in SQL. */
@@ -386,7 +389,9 @@ export interface ReportUser {
 
 /** Every user, lean: a report over 100k users must not pay for credentials and notes it never shows. */
 export async function listReportUsers(db: Db): Promise<ReportUser[]> {
-  const users = await db
+  const users = await selectJsonRows(
+    db,
+    db
     .selectFrom('users')
     .innerJoin('user_usage as u', 'u.user_id', 'users.id')
     .leftJoin('plans as p', 'p.id', 'users.plan_id')
@@ -402,7 +407,7 @@ export async function listReportUsers(db: Db): Promise<ReportUser[]> {
       'u.period_end',
       'u.period_up',
       'u.period_down',
-    ])
-    .execute()
+    ]),
+  )
   return withTopups(users, await topupsByPeriod(db))
 }

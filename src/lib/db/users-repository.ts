@@ -68,7 +68,7 @@ export async function topupsByPeriod(db: Db, userIds?: readonly number[]): Promi
 
 /** Sets each row's `period_topups`: what was bought for its stored period. */
 export function withTopups<T extends {id: number; period_start: number}>(rows: T[], topups: Map<string, number>): Array<T & {period_topups: number}> {
-  for (const row of rows) (row as T & {period_topups: number}).period_topups = topups.get(`${row.id} ${row.period_start}`) ?? 0
+  for (const row of rows) (row as T & {period_topups: number}).period_topups = topups.size === 0 ? 0 : (topups.get(`${row.id} ${row.period_start}`) ?? 0)
   return rows as Array<T & {period_topups: number}>
 }
 
