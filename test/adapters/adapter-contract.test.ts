@@ -174,7 +174,7 @@ describe('v2ray api specifics', () => {
       const snapshot = await harness.api.readStats()
       assert.equal(counter(snapshot, 'inbound>>>vmess-in>>>traffic>>>uplink'), 11)
       assert.equal(counter(snapshot, 'outbound>>>direct>>>traffic>>>downlink'), 22)
-      assert.equal(harness.stub.counters.get('user>>>carol>>>traffic>>>uplink'), 5)
+      assert.equal(harness.stub.counter('user>>>carol>>>traffic>>>uplink'), 5)
       const queries = harness.stub.calls.filter((call) => call.method === 'QueryStats')
       assert.ok(queries.length > 0)
       for (const query of queries) assert.deepEqual(query.request, {pattern: '', reset: false})

@@ -117,7 +117,7 @@ describe('v2ray api failures', () => {
         )
       } finally {
         api.close()
-        stub.counters.delete('user>>>huge>>>traffic>>>uplink')
+        stub.deleteCounter('user>>>huge>>>traffic>>>uplink')
       }
     })
 

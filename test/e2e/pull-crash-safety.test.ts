@@ -46,7 +46,7 @@ describe('stats pull survives SIGKILL at any moment', () => {
     const first = await runSbq(['stats', 'pull', '--json'], {db: workspace.db})
     assert.equal(first.code, 0, first.stderr)
     assert.equal(first.json.nodes[0].baseline, true)
-    const start = new Map([...stub.counters].map(([name, value]) => [name, Number(value)]))
+    const start = new Map([...stub.counterValues()].map(([name, value]) => [name, Number(value)]))
 
     // Traffic keeps arriving while pulls are started and killed at random points of their run.
     const grow = setInterval(() => {
@@ -80,7 +80,7 @@ describe('stats pull survives SIGKILL at any moment', () => {
       )
       const grown = (name: string, direction: 'uplink' | 'downlink') => {
         const counter = `user>>>${name}>>>traffic>>>${direction}`
-        return Number(stub.counters.get(counter)) - start.get(counter)!
+        return Number(stub.counter(counter)) - start.get(counter)!
       }
       let moved = 0
       for (const row of totals) {

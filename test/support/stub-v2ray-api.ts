@@ -67,8 +67,12 @@ export class StubV2rayApi {
   mode: StubMode = 'serve'
   growBytes: number
   readonly calls: StubCall[] = []
-  /** Counter values; bigint where a test needs one past 2^53. */
-  readonly counters = new Map<string, number | bigint>()
+  /**
+   * Counters by name; bigint where a test needs a value past 2^53. Boxed, with each name's encoding kept: a Go proxy
+   * answers 200k counters in tens of milliseconds, and a stub much slower than that would bill its own time to the sbq
+   * a benchmark measures.
+   */
+  private readonly counters = new Map<string, StubCounter>()
   /** Users per inbound tag, as AlterInbound left them. */
   readonly inbounds = new Map<string, Map<string, StubUser>>()
   /** Xray's online IP maps, keyed by user name. */
@@ -84,8 +88,8 @@ export class StubV2rayApi {
       this.inbounds.set(tag, new Map())
     }
     for (let index = 1; index <= (options.users ?? 0); index++) {
-      this.counters.set(`user>>>user${index}>>>traffic>>>uplink`, seededUplink(index))
-      this.counters.set(`user>>>user${index}>>>traffic>>>downlink`, seededDownlink(index))
+      this.setCounter(`user>>>user${index}>>>traffic>>>uplink`, seededUplink(index))
+      this.setCounter(`user>>>user${index}>>>traffic>>>downlink`, seededDownlink(index))
     }
   }
 
@@ -114,28 +118,41 @@ export class StubV2rayApi {
     this.startedAt = Date.now()
   }
 
+  counter(name: string): number | bigint | undefined {
+    return this.counters.get(name)?.value
+  }
+
   setCounter(name: string, value: number | bigint): void {
-    this.counters.set(name, value)
+    const counter = this.counters.get(name)
+    if (counter === undefined) this.counters.set(name, {value, user: name.startsWith('user>>>'), encodedName: undefined})
+    else counter.value = value
+  }
+
+  /** Every counter's value now, by name. */
+  counterValues(): Map<string, number | bigint> {
+    return new Map([...this.counters].map(([name, {value}]) => [name, value]))
+  }
+
+  deleteCounter(name: string): void {
+    this.counters.delete(name)
   }
 
   /** Traffic by a user, as the proxy would count it. */
   addTraffic(user: string, uplink: number, downlink: number): void {
     for (const [direction, bytes] of [['uplink', uplink], ['downlink', downlink]] as const) {
       const name = `user>>>${user}>>>traffic>>>${direction}`
-      this.counters.set(name, add(this.counters.get(name) ?? 0, bytes))
+      this.setCounter(name, add(this.counter(name) ?? 0, bytes))
     }
   }
 
   /** Adds `bytes` to every user counter. */
   grow(bytes: number): void {
-    for (const [name, value] of this.counters) {
-      if (name.startsWith('user>>>')) this.counters.set(name, add(value, bytes))
-    }
+    for (const counter of this.counters.values()) if (counter.user) counter.value = add(counter.value, bytes)
   }
 
   /** What a proxy restart looks like from the API: every counter back to zero, uptime from zero. */
   restart(): void {
-    for (const name of this.counters.keys()) this.counters.set(name, 0)
+    for (const counter of this.counters.values()) counter.value = 0
     this.uptimeSeconds = 0
   }
 
@@ -193,28 +210,31 @@ export class StubV2rayApi {
   private queryStats(bytes: Buffer): Buffer {
     const request = decodeQueryStatsRequest(bytes)
     this.calls.push({method: 'QueryStats', request})
-    if (this.growBytes > 0) this.grow(this.growBytes)
     // sing-box reads only its own `patterns` field, so the V2Ray-style `pattern` never filters there.
     const pattern = this.flavor === 'sing-box' ? '' : request.pattern
-    const matched: WireStat[] = []
-    for (const [name, value] of this.counters) {
-      if (!name.includes(pattern)) continue
-      matched.push({name, value})
-      if (request.reset) this.counters.set(name, 0)
+    if (this.growBytes > 0) this.grow(this.growBytes)
+    const matched: Array<[string, StubCounter]> = []
+    let bigints = false
+    for (const entry of this.counters) {
+      if (!entry[0].includes(pattern)) continue
+      matched.push(entry)
+      if (typeof entry[1].value === 'bigint') bigints = true
     }
-    return encodeQueryStatsResponse(matched, matched.length * 48 + 64)
+    const reply = bigints ? encodeQueryStatsResponse(matched.map(([name, {value}]) => ({name, value})), matched.length * 48 + 64) : encodeStats(matched)
+    if (request.reset) for (const [, counter] of matched) counter.value = 0
+    return reply
   }
 
   private getStats(bytes: Buffer): Buffer {
     const request = decodeGetStatsRequest(bytes)
     this.calls.push({method: 'GetStats', request})
-    const value = this.counters.get(request.name)
+    const value = this.counter(request.name)
     if (value === undefined) {
       throw this.flavor === 'xray'
         ? new StubStatusError(grpc.status.NOT_FOUND, `${request.name} not found.`)
         : new StubStatusError(grpc.status.UNKNOWN, `app/stats/command: ${request.name} not found.`)
     }
-    if (request.reset) this.counters.set(request.name, 0)
+    if (request.reset) this.setCounter(request.name, 0)
     return encodeGetStatsResponse({name: request.name, value})
   }
 
@@ -286,6 +306,63 @@ class StubStatusError extends Error {
     super(details)
     this.code = code
   }
+}
+
+interface StubCounter {
+  value: number | bigint
+  readonly user: boolean
+  /** The Stat's name field as bytes, made at the first query that returns it. */
+  encodedName: Buffer | undefined
+}
+
+/** The message encodeQueryStatsResponse writes, for counters whose values are all plain numbers. */
+function encodeStats(counters: ReadonlyArray<[string, StubCounter]>): Buffer {
+  let size = 0
+  for (const [name, counter] of counters) {
+    counter.encodedName ??= name === '' ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x0a]), varint(Buffer.byteLength(name)), Buffer.from(name, 'utf8')])
+    size += counter.encodedName.length + 16
+  }
+  const out = Buffer.allocUnsafe(size)
+  let offset = 0
+  const writeVarint = (value: number): void => {
+    while (value >= 0x80) {
+      out[offset++] = (value % 0x80) | 0x80
+      value = Math.floor(value / 0x80)
+    }
+    out[offset++] = value
+  }
+  for (const [, counter] of counters) {
+    const value = counter.value as number
+    const name = counter.encodedName!
+    // Stat {name = 1; value = 2}: a zero value is left out, as protobuf does.
+    out[offset++] = 0x0a
+    writeVarint(name.length + (value === 0 ? 0 : 1 + varintLength(value)))
+    offset += name.copy(out, offset)
+    if (value !== 0) {
+      out[offset++] = 0x10
+      writeVarint(value)
+    }
+  }
+  return out.subarray(0, offset)
+}
+
+function varint(value: number): Buffer {
+  const bytes: number[] = []
+  while (value >= 0x80) {
+    bytes.push((value % 0x80) | 0x80)
+    value = Math.floor(value / 0x80)
+  }
+  bytes.push(value)
+  return Buffer.from(bytes)
+}
+
+function varintLength(value: number): number {
+  let length = 1
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80)
+    length++
+  }
+  return length
 }
 
 function add(value: number | bigint, bytes: number): number | bigint {
