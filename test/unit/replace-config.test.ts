@@ -62,6 +62,20 @@ describe('replaceConfigFile', () => {
     assertDirHolds('config.json')
   })
 
+  it('refuses to write over an edit made since the caller read the file (basedOn), leaving the edit in place', async () => {
+    const edited = OLD.replace('warn', 'debug')
+    writeFileSync(path, edited)
+    await assert.rejects(replaceConfigFile({path, newText: NEW, basedOn: OLD}), isSbqError('CONFIG_CHANGED', /changed while sbq was updating it/))
+    assert.equal(readFileSync(path, 'utf8'), edited)
+    assertDirHolds('config.json')
+  })
+
+  it('writes the new text when the file still holds what the caller read (basedOn)', async () => {
+    const result = await replaceConfigFile({path, newText: NEW, basedOn: OLD})
+    assert.equal(result.changed, true)
+    assert.equal(readFileSync(path, 'utf8'), NEW)
+  })
+
   it('accepts a current file with comments', async () => {
     writeFileSync(path, '// hand-written\n{"inbounds": []}\n')
     assert.equal((await replaceConfigFile({path, newText: NEW})).changed, true)

@@ -1,7 +1,8 @@
+import {selectJsonRows} from './json-rows.js'
 import type {Db} from './open-database.js'
 
 export async function appliedUsers(db: Db, nodeId: number): Promise<Set<string>> {
-  const rows = await db.selectFrom('node_users').select('user_name').where('node_id', '=', nodeId).execute()
+  const rows = await selectJsonRows(db, db.selectFrom('node_users').select('user_name').where('node_id', '=', nodeId))
   return new Set(rows.map((row) => row.user_name))
 }
 

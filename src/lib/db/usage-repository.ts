@@ -1,4 +1,5 @@
 import {batchedInsert} from './batched-upsert.js'
+import {selectJsonRows} from './json-rows.js'
 import type {Db} from './open-database.js'
 import type {UnmanagedUsageDailyTable, UsageDailyTable, UserUsageTable} from './schema.js'
 
@@ -17,7 +18,7 @@ const lookupLimit = 500
 export async function managedUserIds(db: Db, names: readonly string[]): Promise<Map<string, number>> {
   if (names.length === 0) return new Map()
   const query = db.selectFrom('users').select(['users.name', 'users.id'])
-  const rows = await (names.length <= lookupLimit ? query.where('users.name', 'in', names) : query).execute()
+  const rows = names.length <= lookupLimit ? await query.where('users.name', 'in', names).execute() : await selectJsonRows(db, query)
   return new Map(rows.map((row) => [row.name, row.id]))
 }
 

@@ -1,5 +1,6 @@
 import type {UserCredentials} from '../proxies/proxy-api.js'
 import type {Period} from '../quotas/periods.js'
+import {selectJsonRows} from './json-rows.js'
 import type {Db} from './open-database.js'
 import type {NewUser, TopupRow, UserRow, UserStatus, UserUpdate} from './schema.js'
 
@@ -94,7 +95,7 @@ export async function findUserRecordsById(db: Db, ids: readonly number[]): Promi
 export async function listUserRecords(db: Db, filter: {status?: UserStatus} = {}): Promise<UserRecord[]> {
   let query = selectUserRecords(db)
   if (filter.status) query = query.where('users.status', '=', filter.status)
-  const rows = withTopups(await query.execute(), await topupsByPeriod(db))
+  const rows = withTopups(await selectJsonRows(db, query), await topupsByPeriod(db))
   // Sorted here, in code-unit order like SQLite's: ordering in SQL walks the name index and fetches each row apart.
   return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
@@ -102,7 +103,7 @@ export async function listUserRecords(db: Db, filter: {status?: UserStatus} = {}
 
 /** Every user's name and status, and nothing else: what the nodes must carry. */
 export async function listUserStatuses(db: Db): Promise<Array<{name: string; status: UserStatus}>> {
-  return db.selectFrom('users').select(['name', 'status']).execute()
+  return selectJsonRows(db, db.selectFrom('users').select(['name', 'status']))
 }
 
 /** Users with a max-ips (their own or their plan's) who are not disabled: whose online IPs a check counts. */
@@ -170,7 +171,7 @@ export async function usersToJudge(db: Db, watch: JudgeWatch): Promise<number[]>
 export async function readCredentials(db: Db, names?: readonly string[]): Promise<Map<string, UserCredentials>> {
   let query = db.selectFrom('users').select(['name', 'uuid', 'password', 'password16'])
   if (names !== undefined) query = query.where('name', 'in', names)
-  const rows = names !== undefined && names.length === 0 ? [] : await query.execute()
+  const rows = names !== undefined && names.length === 0 ? [] : await selectJsonRows(db, query)
   return new Map(rows.map((row) => [row.name, {uuid: row.uuid, password: row.password, password16: row.password16}]))
 }
 

@@ -154,10 +154,11 @@ async function syncSingBox(change: NodeChange, options: SyncOptions): Promise<Pa
   const {node} = change
   const path = requireConfig(node)
   const {rewriteSingBoxUsers} = await import('../proxies/sing-box/config.js')
-  const rewrite = rewriteSingBoxUsers(await readConfigText(path), {inbounds: managedInboundTags(node), desired: change.active, managedNames: change.managed, source: path})
+  const text = await readConfigText(path)
+  const rewrite = rewriteSingBoxUsers(text, {inbounds: managedInboundTags(node), desired: change.active, managedNames: change.managed, source: path})
   if (!rewrite.changed) return {method: 'none'}
   await options.pullNode(node)
-  await replaceConfigFile({path, newText: rewrite.text, validate: findValidator('sing-box'), apply: applySpec(node)})
+  await replaceConfigFile({path, newText: rewrite.text, basedOn: text, validate: findValidator('sing-box'), apply: applySpec(node)})
   await afterRestart(node, options)
   return {method: 'config+reload'}
 }
@@ -204,7 +205,8 @@ async function syncXray(change: NodeChange, options: SyncOptions): Promise<Parti
   const path = requireConfig(node)
   const flavor = node.type === 'v2ray' ? 'v2ray' : 'xray'
   const {rewriteXrayUsers} = await import('../proxies/xray/config.js')
-  const rewrite = rewriteXrayUsers(await readConfigText(path), {flavor, inbounds: managedInboundTags(node), desired: change.active, managedNames: change.managed, source: path})
+  const text = await readConfigText(path)
+  const rewrite = rewriteXrayUsers(text, {flavor, inbounds: managedInboundTags(node), desired: change.active, managedNames: change.managed, source: path})
 
   let liveError: string | null = null
   try {
@@ -217,7 +219,7 @@ async function syncXray(change: NodeChange, options: SyncOptions): Promise<Parti
   const restart = liveError !== null || (node.cut_sessions === 1 && change.removed.length > 0)
   if (restart) await options.pullNode(node)
   const validate = restart || options.validateAlways === true ? findValidator(flavor) : null
-  const replaced = await replaceConfigFile({path, newText: rewrite.text, validate, apply: restart ? applySpec(node) : null})
+  const replaced = await replaceConfigFile({path, newText: rewrite.text, basedOn: text, validate, apply: restart ? applySpec(node) : null})
   if (restart && !replaced.applied) await runApplyCommand(node)
   if (restart) await afterRestart(node, options)
   if (liveError !== null) return {method: 'config+restart', warning: `live update failed (${liveError}); rewrote the config and restarted the proxy instead`}
