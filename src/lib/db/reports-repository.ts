@@ -91,11 +91,11 @@ async function managedRows(db: Db, span: UsageSpan) {
   } else {
     if (span.fromDay < closed.fromDay) parts.push(dailyBetween(span.fromDay, closed.fromDay))
     if (closed.toDay < span.toDay) parts.push(dailyBetween(closed.toDay, span.toDay))
-    let sums = rdb
-      .selectFrom('usage_closed_monthly')
-      .select(['node_name', 'user_name', 'up', 'down'])
-      .where('month', '>=', monthOfDay(closed.fromDay))
-      .where('month', '<=', monthOfDay(shiftDay(closed.toDay, -1)))
+    const [firstMonth, lastMonth] = [monthOfDay(closed.fromDay), monthOfDay(shiftDay(closed.toDay, -1))]
+    // One month (a month's report) by equality: the rows then come in user order, so summing them per user needs no
+    // sort, which at 100k users is most of the query.
+    let sums = rdb.selectFrom('usage_closed_monthly').select(['node_name', 'user_name', 'up', 'down'])
+    sums = firstMonth === lastMonth ? sums.where('month', '=', firstMonth) : sums.where('month', '>=', firstMonth).where('month', '<=', lastMonth)
     if (span.node !== undefined) sums = sums.where('node_name', '=', span.node)
     parts.push(sums)
   }
@@ -385,29 +385,54 @@ export interface ReportUser {
   period_up: number
   period_down: number
   period_topups: number
+  /** The user's bytes over the report's span (on its node only, with --node). */
+  span_up: number
+  span_down: number
 }
 
-/** Every user, lean: a report over 100k users must not pay for credentials and notes it never shows. */
-export async function listReportUsers(db: Db): Promise<ReportUser[]> {
+/**
+ * Every user, lean (a report over 100k users must not pay for credentials and notes it never shows), each with their
+ * bytes over the span joined in SQL: one 100k-row read instead of two matched up by name.
+ */
+export async function listReportUsers(db: Db, span: UsageSpan): Promise<ReportUser[]> {
+  const rdb = reportsDb(db)
+  const spanUsage = rdb
+    .selectFrom((await managedRows(db, span)).as('parts'))
+    .select('user_name')
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .groupBy('user_name')
   const users = await selectJsonRows(
     db,
-    db
-    .selectFrom('users')
-    .innerJoin('user_usage as u', 'u.user_id', 'users.id')
-    .leftJoin('plans as p', 'p.id', 'users.plan_id')
-    .select([
-      'users.id',
-      'users.name',
-      'users.status',
-      'users.monthly_quota',
-      'users.reset_day',
-      'p.monthly_quota as plan_monthly_quota',
-      'p.reset_day as plan_reset_day',
-      'u.period_start',
-      'u.period_end',
-      'u.period_up',
-      'u.period_down',
-    ]),
+    rdb
+      .selectFrom('users')
+      .innerJoin('user_usage as u', 'u.user_id', 'users.id')
+      .leftJoin('plans as p', 'p.id', 'users.plan_id')
+      .leftJoin(spanUsage.as('s'), 's.user_name', 'users.name')
+      .select([
+        'users.id',
+        'users.name',
+        'users.status',
+        'users.monthly_quota',
+        'users.reset_day',
+        'p.monthly_quota as plan_monthly_quota',
+        'p.reset_day as plan_reset_day',
+        'u.period_start',
+        'u.period_end',
+        'u.period_up',
+        'u.period_down',
+      ])
+      .select((eb) => [eb.fn.coalesce('s.up', eb.lit(0)).as('span_up'), eb.fn.coalesce('s.down', eb.lit(0)).as('span_down')]),
   )
   return withTopups(users, await topupsByPeriod(db))
+}
+
+/** Bytes per name over the span for names that are no longer users: removed users, whose history is kept. */
+export async function removedUsersUsage(db: Db, span: UsageSpan): Promise<NamedUsage[]> {
+  return reportsDb(db)
+    .selectFrom((await managedRows(db, span)).as('parts'))
+    .select('user_name as name')
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .where(({not, exists, selectFrom}) => not(exists(selectFrom('users').select('users.id').whereRef('users.name', '=', 'parts.user_name'))))
+    .groupBy('user_name')
+    .execute()
 }
