@@ -214,13 +214,15 @@ export class StubV2rayApi {
     const pattern = this.flavor === 'sing-box' ? '' : request.pattern
     if (this.growBytes > 0) this.grow(this.growBytes)
     const matched: Array<[string, StubCounter]> = []
-    let bigints = false
+    let unusual = false
     for (const entry of this.counters) {
       if (!entry[0].includes(pattern)) continue
       matched.push(entry)
-      if (typeof entry[1].value === 'bigint') bigints = true
+      // The hand-written encoder takes safe non-negative numbers; anything else goes through the general one.
+      const value = entry[1].value
+      if (typeof value === 'bigint' || !Number.isSafeInteger(value) || value < 0) unusual = true
     }
-    const reply = bigints ? encodeQueryStatsResponse(matched.map(([name, {value}]) => ({name, value})), matched.length * 48 + 64) : encodeStats(matched)
+    const reply = unusual ? encodeQueryStatsResponse(matched.map(([name, {value}]) => ({name, value})), matched.length * 48 + 64) : encodeStats(matched)
     if (request.reset) for (const [, counter] of matched) counter.value = 0
     return reply
   }

@@ -32,6 +32,12 @@ describe('selectJsonRows', () => {
     assert.deepEqual(await selectJsonRows(db, db.selectFrom('plans').select(['name', 'id'])), [])
   })
 
+  it('refuses a column name given twice (SQLite would rename the second) and "__proto__"', async () => {
+    const db = await memoryDb()
+    await assert.rejects(selectJsonRows(db, db.selectFrom('plans').leftJoin('users', 'users.plan_id', 'plans.id').select(['plans.id', 'users.id'])), /"id" \(repeated or reserved\)/)
+    await assert.rejects(selectJsonRows(db, db.selectFrom('plans').select('name as __proto__')), /"__proto__"/)
+  })
+
   it('refuses a selection it cannot name', async () => {
     const db = await memoryDb()
     await assert.rejects(selectJsonRows(db, db.selectFrom('plans').selectAll()), /needs every selected column named/)

@@ -6,8 +6,8 @@ import type {Db} from './open-database.js'
  * Runs a query that returns many rows (a report over 100k users) and gets them as ONE JSON array of arrays built by
  * the database. better-sqlite3 builds each row object value by value, at about 0.5–0.9 µs a value on a small server;
  * the same rows as one JSON text cost SQLite little to write and V8's JSON.parse a fraction of that to read. Arrays
- * rather than objects keep the text half as long. The query must name every column it selects (no selectAll), and
- * values must be JSON-safe: text, integers up to 2^53, null.
+ * rather than objects keep the text half as long. The query must name every column it selects (no selectAll), each
+ * once, and values must be JSON-safe: text, integers up to 2^53, null (a BLOB fails the whole read).
  *
  * json_group_array/json_array is the SQLite spelling; the PostgreSQL dialect will use json_agg(json_build_array(...)),
  * whose driver parses the JSON itself.
@@ -38,10 +38,14 @@ function rowMaker(columns: readonly string[]): (values: unknown[]) => object {
 
 /** The output names of a query's selections, as kysely's own json helpers find them. */
 function selectedColumns(query: SelectQueryBuilder<any, any, unknown>): string[] {
-  return (query.toOperationNode().selections ?? []).map(({selection}) => {
+  const columns = (query.toOperationNode().selections ?? []).map(({selection}) => {
     if (ReferenceNode.is(selection) && ColumnNode.is(selection.column)) return selection.column.column.name
     if (ColumnNode.is(selection)) return selection.column.name
     if (AliasNode.is(selection) && IdentifierNode.is(selection.alias)) return selection.alias.name
     throw new Error('selectJsonRows needs every selected column named (no selectAll, no unaliased expressions)')
   })
+  // SQLite renames a repeated output name (id, id:1), and "__proto__" in the row maker's literal would set the prototype.
+  const refused = columns.find((column, index) => column === '__proto__' || columns.indexOf(column) !== index)
+  if (refused !== undefined) throw new Error(`selectJsonRows cannot return the column name "${refused}" (repeated or reserved); alias it`)
+  return columns
 }
