@@ -33,4 +33,17 @@ describe('node membership', () => {
     assert.deepEqual([difference.missing, difference.surplus.sort()], [['carol'], ['bob', 'gone']])
     await db.destroy()
   })
+
+  it('finds no difference only when the sets are equal: as many names on each side is not enough', async () => {
+    const db = await memoryDb()
+    const node = await insertNode(db, {name: 'n1', type: 'v2ray', api: '127.0.0.1:1', config_path: null, inbounds: null, apply_command: null, created_at: 0, last_pull_at: null, last_error: null})
+    const other = await insertNode(db, {name: 'n2', type: 'v2ray', api: '127.0.0.1:2', config_path: null, inbounds: null, apply_command: null, created_at: 0, last_pull_at: null, last_error: null})
+    for (const name of ['alice', 'bob']) await addUser(db, {name}, may10)
+    await recordAppliedUsers(db, other.id, new Set(['alice', 'bob', 'zed']), 1)
+    await recordAppliedUsers(db, node.id, new Set(['alice', 'bob']), 1)
+    assert.deepEqual(await nodeDifference(db, node.id), {missing: [], surplus: []})
+    await recordAppliedUsers(db, node.id, new Set(['alice', 'zed']), 2)
+    assert.deepEqual(await nodeDifference(db, node.id), {missing: ['bob'], surplus: ['zed']})
+    await db.destroy()
+  })
 })

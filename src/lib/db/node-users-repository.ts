@@ -30,6 +30,7 @@ export async function recordAppliedUsers(db: Db, nodeId: number, names: Readonly
  * active), worked out in SQL: a check where nothing changed reads no names at all.
  */
 export async function nodeDifference(db: Db, nodeId: number): Promise<{missing: string[]; surplus: string[]}> {
+  if (await nodeMatches(db, nodeId)) return {missing: [], surplus: []}
   const missing = await db
     .selectFrom('users')
     .select('users.name')
@@ -47,4 +48,26 @@ export async function nodeDifference(db: Db, nodeId: number): Promise<{missing: 
     )
     .execute()
   return {missing: missing.map((row) => row.name), surplus: surplus.map((row) => row.user_name)}
+}
+
+/**
+ * Whether a node was given exactly the active users, by counting: active users, names given, and names given that are
+ * active users. Names are unique on both sides, so the three agree only when the sets are equal. One pass of lookups
+ * instead of the two anti-joins that name the difference (0.1 s against 0.3 s at 100k users, on every check).
+ */
+async function nodeMatches(db: Db, nodeId: number): Promise<boolean> {
+  const counts = await db
+    .selectNoFrom((eb) => [
+      eb.selectFrom('users').select(eb.fn.countAll<number>().as('n')).where('users.status', '=', 'active').as('active'),
+      eb.selectFrom('node_users').select(eb.fn.countAll<number>().as('n')).where('node_users.node_id', '=', nodeId).as('applied'),
+      eb
+        .selectFrom('users')
+        .innerJoin('node_users as nu', (join) => join.onRef('nu.user_name', '=', 'users.name').on('nu.node_id', '=', nodeId))
+        .select(eb.fn.countAll<number>().as('n'))
+        .where('users.status', '=', 'active')
+        .as('matched'),
+    ])
+    .executeTakeFirstOrThrow()
+  const matched = Number(counts.matched)
+  return Number(counts.active) === matched && Number(counts.applied) === matched
 }
