@@ -158,6 +158,31 @@ describe('usage reports', () => {
     assert.equal(report.users, 5)
   })
 
+  it('matches users with their bytes even where JavaScript and SQLite sort names differently (past U+FFFF)', async () => {
+    const odd = await reportDb()
+    for (const name of ['a', 'b', 'c']) await addUser(odd, {name}, may10)
+    // Names sbq would refuse today, as an old or hand-edited database might hold: SQLite puts U+FFFD before U+1F600,
+    // JavaScript's UTF-16 order puts it after.
+    await odd.updateTable('users').set({name: '\u{1F600}'}).where('name', '=', 'a').execute()
+    await odd.updateTable('users').set({name: '\uFFFD'}).where('name', '=', 'b').execute()
+    await addDailyUsage(odd, [
+      {day: '2024-05-02', node_name: 'n1', user_name: '\u{1F600}', up: 1, down: 10},
+      {day: '2024-05-02', node_name: 'n1', user_name: 'c', up: 3, down: 30},
+      {day: '2024-05-02', node_name: 'n1', user_name: '\uFFFE', up: 4, down: 40},
+    ])
+    const report = await usersReport(odd, {month: '2024-05'})
+    assert.deepEqual(
+      report.rows.map((row) => [row.name, row.status, row.up, row.down]),
+      [
+        ['\uFFFE', 'removed', 4, 40],
+        ['c', 'active', 3, 30],
+        ['\u{1F600}', 'active', 1, 10],
+        ['\uFFFD', 'active', 0, 0],
+      ],
+    )
+    await odd.destroy()
+  })
+
   it('gives the percentage of the billing period in force at the end of a past month, with its top-ups', async () => {
     const report = await usersReport(db, {month: '2024-05'})
     const alice = report.rows.find((row) => row.name === 'alice')!

@@ -5,7 +5,6 @@ import {
   hasNodeHistory,
   hasUserHistory,
   listReportUsers,
-  removedUsersUsage,
   newestRolledUpMonth,
   rolledUpUsageOf,
   topupsForPeriods,
@@ -178,7 +177,7 @@ function referenceInstant(range: MonthRange, now: number): number {
 
 async function usersReport(db: Db, range: MonthRange, header: ReportHeader, options: ReportOptions, context: Context): Promise<UsersReport> {
   const span = monthSpan(range, options.node)
-  const [records, removedUsage, unmanaged] = await Promise.all([listReportUsers(db, span), removedUsersUsage(db, span), unmanagedUsageByName(db, span)])
+  const [{users: records, removed: removedUsage}, unmanaged] = await Promise.all([listReportUsers(db, span), unmanagedUsageByName(db, span)])
   const reference = referenceInstant(range, context.now)
   const periods = await periodUsages(db, records, reference, range, options.node === undefined, context)
 
