@@ -2,13 +2,16 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {counterDeltas, type Baseline} from '../../src/lib/accounting/counter-deltas.js'
+import {CounterValues} from '../../src/lib/accounting/counter-values.js'
 
 const up = (name: string) => `user>>>${name}>>>traffic>>>uplink`
 const down = (name: string) => `user>>>${name}>>>traffic>>>downlink`
 const t0 = 1_700_000_000_000
 
 function baseline(counters: Record<string, number>, uptimeSeconds: number | null = 1000, takenAt = t0): Baseline {
-  return {takenAt, uptimeSeconds, counters: new Map(Object.entries(counters))}
+  const values = new CounterValues()
+  for (const [name, value] of Object.entries(counters)) values.set(name, value)
+  return {takenAt, uptimeSeconds, counters: values}
 }
 
 function snapshot(counters: Record<string, number>, uptimeSeconds: number | null = 1060) {
@@ -81,9 +84,42 @@ describe('counterDeltas', () => {
     assert.deepEqual(result.users.get('alice'), {up: 50, down: 0})
   })
 
+  it('bills a direction that appears for a known user in full, and treats one that vanished as a restart', () => {
+    const grown = counterDeltas(baseline({[up('alice')]: 100}), snapshot({[up('alice')]: 150, [down('alice')]: 70}), t0 + 60_000)
+    assert.deepEqual([grown.restarted, grown.users.get('alice')], [false, {up: 50, down: 70}])
+    const lost = counterDeltas(baseline({[up('alice')]: 100, [down('alice')]: 70}, null), snapshot({[up('alice')]: 150}, null), t0 + 60_000)
+    assert.deepEqual([lost.restarted, lost.users.get('alice')], [true, {up: 150, down: 0}])
+  })
+
   it('ignores inbound and outbound counters for users but remembers them', () => {
     const result = counterDeltas(baseline({}), snapshot({'inbound>>>vmess-in>>>traffic>>>uplink': 99, [up('a>>>b')]: 7}), t0 + 1000)
     assert.deepEqual([...result.users.keys()], ['a>>>b'])
     assert.equal(result.next.get('inbound>>>vmess-in>>>traffic>>>uplink'), 99)
+  })})
+
+describe('CounterValues', () => {
+  it('keeps user counters per user and every other counter by name, counting each once', () => {
+    const values = new CounterValues()
+    values.set(up('alice'), 1)
+    values.set(down('alice'), 2)
+    values.set(up('alice'), 3)
+    values.set(up('a>>>b'), 4)
+    values.set('inbound>>>api>>>traffic>>>uplink', 5)
+    values.set('user>>>>>>traffic>>>uplink', 6)
+    values.set('user>>>traffic>>>uplink', 7)
+    assert.equal(values.size, 6)
+    assert.deepEqual([values.get(up('alice')), values.get(down('alice')), values.get(down('bob')), values.get(up('a>>>b'))], [3, 2, undefined, 4])
+    assert.deepEqual([...values.users.keys()], ['alice', 'a>>>b'])
+    assert.deepEqual(
+      [...values],
+      [
+        [up('alice'), 3],
+        [down('alice'), 2],
+        [up('a>>>b'), 4],
+        ['inbound>>>api>>>traffic>>>uplink', 5],
+        ['user>>>>>>traffic>>>uplink', 6],
+        ['user>>>traffic>>>uplink', 7],
+      ],
+    )
   })
 })

@@ -1,10 +1,11 @@
 import type {StatsSnapshot} from '../proxies/proxy-api.js'
+import {CounterValues} from './counter-values.js'
 
 /** What sbq remembers of a node's counters after a pull. */
 export interface Baseline {
   takenAt: number
   uptimeSeconds: number | null
-  counters: Map<string, number>
+  counters: CounterValues
 }
 
 export interface TrafficDelta {
@@ -20,12 +21,8 @@ export interface CounterDeltas {
   /** New traffic per user name (from `user>>>NAME>>>traffic>>>uplink|downlink`). */
   users: Map<string, TrafficDelta>
   /** The counters to remember for next time. */
-  next: Map<string, number>
+  next: CounterValues
 }
-
-const userPrefix = 'user>>>'
-const uplinkSuffix = '>>>traffic>>>uplink'
-const downlinkSuffix = '>>>traffic>>>downlink'
 
 /**
  * Turns a node's cumulative counters into new traffic, given what was seen last time. Counters are read without
@@ -35,69 +32,43 @@ const downlinkSuffix = '>>>traffic>>>downlink'
  * when the snapshot was read, comparable with the proxy's uptime.
  */
 export function counterDeltas(previous: Baseline | null, snapshot: StatsSnapshot, now: number, rules: CounterRules = {countersOutliveUsers: true}): CounterDeltas {
-  const next = new Map<string, number>()
+  // A name sent twice counts once, at its last value, as the proxy's own map holds it.
+  const next = new CounterValues()
+  for (const {name, value} of snapshot.counters) next.set(name, value)
   const users = new Map<string, TrafficDelta>()
-  if (previous === null) {
-    for (const {name, value} of snapshot.counters) next.set(name, value)
-    return {baselineOnly: true, restarted: false, users, next}
-  }
-  // One pass over 200k counters at 100k users: remember each, bill it against its last value, and notice on the way
-  // whether any went down or vanished (then the proxy restarted and every value is billed in full instead).
+  if (previous === null) return {baselineOnly: true, restarted: false, users, next}
+
+  // Bill each user against their last values, noticing on the way whether any counter went down or vanished (then
+  // the proxy restarted, and every value is billed in full instead).
   const before = previous.counters
   let seenBefore = 0
   let wentDown = false
-  const bill = (name: string, value: number): void => {
-    const last = before.get(name)
-    if (last !== undefined) {
-      seenBefore++
-      if (value < last) wentDown = true
-    }
-    addTraffic(users, name, value - (last ?? 0))
+  const since = (value: number | undefined, last: number | undefined): number => {
+    if (value === undefined) return 0
+    if (last === undefined) return value
+    seenBefore++
+    if (value < last) wentDown = true
+    return value - last
   }
-  for (const {name, value} of snapshot.counters) {
-    next.set(name, value)
-    bill(name, value)
+  for (const [user, counters] of next.users) {
+    const last = before.users.get(user)
+    addTraffic(users, user, since(counters.up, last?.up), since(counters.down, last?.down))
   }
-  if (next.size !== snapshot.counters.length) {
-    // A name sent twice counts once, at its last value (as the proxy's own map holds it): bill again from `next`.
-    users.clear()
-    seenBefore = 0
-    wentDown = false
-    for (const [name, value] of next) bill(name, value)
-  }
+  for (const [name, value] of next.others) since(value, before.others.get(name))
   const vanished = rules.countersOutliveUsers && seenBefore < before.size
   const restarted = wentDown || vanished || startedSince(previous, snapshot, now)
   if (restarted) {
     users.clear()
-    for (const [name, value] of next) addTraffic(users, name, value)
+    for (const [user, counters] of next.users) addTraffic(users, user, counters.up ?? 0, counters.down ?? 0)
   }
   return {baselineOnly: false, restarted, users, next}
 }
 
-/** The user of a `user>>>NAME>>>traffic>>>uplink|downlink` counter; undefined for any other counter. */
-export function counterUser(counterName: string): string | undefined {
-  if (!counterName.startsWith(userPrefix)) return undefined
-  const suffix = counterName.endsWith(uplinkSuffix) ? uplinkSuffix : counterName.endsWith(downlinkSuffix) ? downlinkSuffix : undefined
-  if (suffix === undefined) return undefined
-  const user = counterName.slice(userPrefix.length, -suffix.length)
-  return user === '' ? undefined : user
+/** Adds a user's new bytes, each direction only when it grew. */
+function addTraffic(users: Map<string, TrafficDelta>, user: string, up: number, down: number): void {
+  if (up <= 0 && down <= 0) return
+  users.set(user, {up: up > 0 ? up : 0, down: down > 0 ? down : 0})
 }
-
-/** Adds a counter's new bytes to its user, if it is a user counter and the bytes are new. */
-function addTraffic(users: Map<string, TrafficDelta>, counterName: string, delta: number): void {
-  if (delta <= 0) return
-  const user = counterUser(counterName)
-  if (user === undefined) return
-  const uplink = counterName.endsWith(uplinkSuffix)
-  let traffic = users.get(user)
-  if (!traffic) {
-    traffic = {up: 0, down: 0}
-    users.set(user, traffic)
-  }
-  if (uplink) traffic.up += delta
-  else traffic.down += delta
-}
-
 
 /**
  * Uptime comes in whole seconds and is read a moment after `now`, so estimates of when the proxy started wobble by up

@@ -1,6 +1,7 @@
 import type {Insertable} from 'kysely'
 
 import type {Baseline} from '../accounting/counter-deltas.js'
+import {CounterValues} from '../accounting/counter-values.js'
 import type {Db} from './open-database.js'
 import type {NodeRow, NodesTable} from './schema.js'
 
@@ -21,10 +22,15 @@ export async function deleteNode(db: Db, id: number): Promise<void> {
 }
 
 /**
- * Counters are stored as two parallel arrays (`{"names":[…],"values":[…]}`): at 100k users that is 200k entries, and
- * arrays serialise and parse several times faster than an object with as many keys.
+ * Counters are stored as parallel arrays, arrays being several times faster to serialise and parse than objects with
+ * as many keys: per user `{"users":[…],"up":[…],"down":[…]}` (null where a direction has no counter) and the other
+ * counters as `"names"`/`"values"`. A baseline written before the per-user form has only `names`/`values`, for every
+ * counter; it reads the same.
  */
 interface StoredCounters {
+  users?: string[]
+  up?: Array<number | null>
+  down?: Array<number | null>
   names: string[]
   values: number[]
 }
@@ -33,13 +39,21 @@ export async function readBaseline(db: Db, nodeId: number): Promise<Baseline | n
   const row = await db.selectFrom('node_baselines').selectAll().where('node_id', '=', nodeId).executeTakeFirst()
   if (!row) return null
   const stored = JSON.parse(row.counters) as StoredCounters
-  const counters = new Map<string, number>()
+  const counters = new CounterValues()
+  const {users = [], up = [], down = []} = stored
+  for (let index = 0; index < users.length; index++) counters.setUser(users[index]!, up[index] ?? undefined, down[index] ?? undefined)
   for (let index = 0; index < stored.names.length; index++) counters.set(stored.names[index]!, stored.values[index]!)
   return {takenAt: row.taken_at, uptimeSeconds: row.uptime_seconds, counters}
 }
 
 export async function writeBaseline(db: Db, nodeId: number, baseline: Baseline): Promise<void> {
-  const stored: StoredCounters = {names: [...baseline.counters.keys()], values: [...baseline.counters.values()]}
+  const {users, others} = baseline.counters
+  const stored: StoredCounters = {users: [], up: [], down: [], names: [...others.keys()], values: [...others.values()]}
+  for (const [user, counters] of users) {
+    stored.users!.push(user)
+    stored.up!.push(counters.up ?? null)
+    stored.down!.push(counters.down ?? null)
+  }
   const values = {taken_at: baseline.takenAt, uptime_seconds: baseline.uptimeSeconds, counters: JSON.stringify(stored)}
   await db
     .insertInto('node_baselines')

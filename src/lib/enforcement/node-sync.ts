@@ -1,4 +1,4 @@
-import {counterUser} from '../accounting/counter-deltas.js'
+import {counterUser} from '../accounting/counter-values.js'
 import type {Context} from '../context.js'
 import {findValidator} from '../config-file/find-validator.js'
 import {replaceConfigFile} from '../config-file/replace-config.js'
