@@ -42,20 +42,6 @@ describe('recordPull', () => {
     assert.equal((await readBaseline(db, node.id))!.counters.get(down('alice')), 3000)
   })
 
-  it('reads a baseline stored before the per-user form (every counter by name) and bills against it', async () => {
-    const legacy = {names: [up('alice'), down('alice'), 'inbound>>>vmess-in>>>traffic>>>uplink'], values: [100, 1000, 5]}
-    await db.insertInto('node_baselines').values({node_id: node.id, taken_at: may10.now, uptime_seconds: null, counters: JSON.stringify(legacy)}).execute()
-    const baseline = (await readBaseline(db, node.id))!
-    assert.deepEqual([...baseline.counters], [[up('alice'), 100], [down('alice'), 1000], ['inbound>>>vmess-in>>>traffic>>>uplink', 5]])
-    const counters = {[up('alice')]: 130, [down('alice')]: 1400, 'inbound>>>vmess-in>>>traffic>>>uplink': 9}
-    const record = await recordPull(db, node, snapshot(counters), may10.now + 60_000, may10)
-    assert.deepEqual([record.restarted, record.up, record.down], [false, 30, 400])
-    // Written back in the per-user form, it reads the same.
-    assert.deepEqual(Object.fromEntries((await readBaseline(db, node.id))!.counters), counters)
-    const stored = JSON.parse((await db.selectFrom('node_baselines').select('counters').executeTakeFirstOrThrow()).counters)
-    assert.deepEqual(stored, {users: ['alice'], up: [130], down: [1400], names: ['inbound>>>vmess-in>>>traffic>>>uplink'], values: [9]})
-  })
-
   it('starts a new period at the rollover, keeping lifetime totals', async () => {
     await recordPull(db, node, snapshot({[down('alice')]: 0}), may10.now, may10)
     await recordPull(db, node, snapshot({[down('alice')]: 1000}), may10.now + 1000, may10)

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
+import {recordPull} from '../../src/lib/accounting/ledger.js'
+import {insertNode, readBaseline} from '../../src/lib/db/nodes-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
 import {addPlan, listPlans, removePlan, setPlan} from '../../src/lib/plans/plan-service.js'
 import {setQuota, topUp} from '../../src/lib/quotas/quota-service.js'
@@ -38,6 +40,37 @@ describe('migrations', () => {
     // Stored day first: a plain scan returns the rows in key order.
     assert.deepEqual(after, [rows[2]!, rows[1]!, rows[0]!].map(({day, node_name, user_name, up, down}) => ({day, user_name, node_name, up, down})))
     assert.deepEqual(await db.selectFrom('usage_closed_through').selectAll().execute(), [])
+    await db.destroy()
+  })
+})
+
+describe('migration 0009', () => {
+  const up = (name: string) => `user>>>${name}>>>traffic>>>uplink`
+  const down = (name: string) => `user>>>${name}>>>traffic>>>downlink`
+
+  it('turns by-name baselines into per-user ones that read and bill the same, and back', async () => {
+    const {Kysely, Migrator, SqliteDialect} = await import('kysely')
+    const {default: BetterSqlite3} = await import('better-sqlite3')
+    const {migrations} = await import('../../migrations/index.js')
+    const db = new Kysely<any>({dialect: new SqliteDialect({database: new BetterSqlite3(':memory:')})})
+    const upTo = (last: string) => new Migrator({db, provider: {getMigrations: async () => Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last))}})
+    assert.equal((await upTo('0008-web-dashboard').migrateToLatest()).error, undefined)
+    await addUser(db, {name: 'alice'}, may10)
+    const node = await insertNode(db, {name: 'n1', type: 'v2ray', api: '127.0.0.1:1', config_path: null, inbounds: null, apply_command: null, created_at: 0, last_pull_at: null, last_error: null})
+    const byName = {names: [up('alice'), 'inbound>>>api>>>traffic>>>uplink', down('alice'), up('bob'), 'user>>>>>>traffic>>>uplink'], values: [100, 5, 1000, 7, 1]}
+    await db.insertInto('node_baselines').values({node_id: node.id, taken_at: may10.now, uptime_seconds: null, counters: JSON.stringify(byName)}).execute()
+
+    assert.equal((await upTo('0009-per-user-baselines').migrateToLatest()).error, undefined)
+    const stored = async () => JSON.parse((await db.selectFrom('node_baselines').select('counters').executeTakeFirstOrThrow()).counters)
+    assert.deepEqual(await stored(), {users: ['alice', 'bob'], up: [100, 7], down: [1000, null], names: ['inbound>>>api>>>traffic>>>uplink', 'user>>>>>>traffic>>>uplink'], values: [5, 1]})
+    const baseline = (await readBaseline(db, node.id))!
+    assert.deepEqual(new Map(baseline.counters), new Map(byName.names.map((name, index) => [name, byName.values[index]])))
+    const record = await recordPull(db, node, {counters: [...byName.names.map((name, index) => ({name, value: byName.values[index]! + 10}))], uptimeSeconds: null}, may10.now + 60_000, may10)
+    assert.deepEqual([record.restarted, record.up, record.down], [false, 20, 10], 'alice and the unmanaged bob, 10 bytes a counter')
+
+    const {error} = await upTo('0009-per-user-baselines').migrateDown()
+    assert.equal(error, undefined)
+    assert.deepEqual(new Set((await stored()).names), new Set(byName.names))
     await db.destroy()
   })
 })

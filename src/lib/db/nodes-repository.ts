@@ -23,14 +23,13 @@ export async function deleteNode(db: Db, id: number): Promise<void> {
 
 /**
  * Counters are stored as parallel arrays, arrays being several times faster to serialise and parse than objects with
- * as many keys: per user `{"users":[…],"up":[…],"down":[…]}` (null where a direction has no counter) and the other
- * counters as `"names"`/`"values"`. A baseline written before the per-user form has only `names`/`values`, for every
- * counter; it reads the same.
+ * as many keys: per user `{"users":[…],"up":[…],"down":[…]}` (null where a direction has no counter), and the other
+ * counters as `"names"`/`"values"` (migration 0009 brought older baselines to this form).
  */
 interface StoredCounters {
-  users?: string[]
-  up?: Array<number | null>
-  down?: Array<number | null>
+  users: string[]
+  up: Array<number | null>
+  down: Array<number | null>
   names: string[]
   values: number[]
 }
@@ -40,8 +39,7 @@ export async function readBaseline(db: Db, nodeId: number): Promise<Baseline | n
   if (!row) return null
   const stored = JSON.parse(row.counters) as StoredCounters
   const counters = new CounterValues()
-  const {users = [], up = [], down = []} = stored
-  for (let index = 0; index < users.length; index++) counters.setUser(users[index]!, up[index] ?? undefined, down[index] ?? undefined)
+  for (let index = 0; index < stored.users.length; index++) counters.setUser(stored.users[index]!, stored.up[index] ?? undefined, stored.down[index] ?? undefined)
   for (let index = 0; index < stored.names.length; index++) counters.set(stored.names[index]!, stored.values[index]!)
   return {takenAt: row.taken_at, uptimeSeconds: row.uptime_seconds, counters}
 }
@@ -50,9 +48,9 @@ export async function writeBaseline(db: Db, nodeId: number, baseline: Baseline):
   const {users, others} = baseline.counters
   const stored: StoredCounters = {users: [], up: [], down: [], names: [...others.keys()], values: [...others.values()]}
   for (const [user, counters] of users) {
-    stored.users!.push(user)
-    stored.up!.push(counters.up ?? null)
-    stored.down!.push(counters.down ?? null)
+    stored.users.push(user)
+    stored.up.push(counters.up ?? null)
+    stored.down.push(counters.down ?? null)
   }
   const values = {taken_at: baseline.takenAt, uptime_seconds: baseline.uptimeSeconds, counters: JSON.stringify(stored)}
   await db
