@@ -6,6 +6,8 @@ import type {Kysely} from 'kysely'
 // stops an older sbq, which would read the new form as every user counter gone (a restart, billing all traffic
 // again), from opening the database.
 
+// The counter-name rules as src/lib/accounting/counter-values.ts has them at 0009, copied because a migration must
+// not change when that file does.
 const userPrefix = 'user>>>'
 const suffixes = {up: '>>>traffic>>>uplink', down: '>>>traffic>>>downlink'} as const
 
@@ -70,8 +72,13 @@ async function rewrite(db: Kysely<any>, convert: (stored: any) => ByName): Promi
   }
 }
 
+/** Baselines written before the array form (an object keyed by counter name) are read as that too. */
+function byNameOf(stored: ByName | Record<string, number>): ByName {
+  return Array.isArray(stored['names']) ? (stored as ByName) : {names: Object.keys(stored), values: Object.values(stored as Record<string, number>)}
+}
+
 export async function up(db: Kysely<any>): Promise<void> {
-  await rewrite(db, (stored: ByName | PerUser) => ('users' in stored ? stored : toPerUser(stored)))
+  await rewrite(db, (stored: ByName | PerUser | Record<string, number>) => ('users' in stored && Array.isArray(stored['users']) ? (stored as PerUser) : toPerUser(byNameOf(stored as ByName | Record<string, number>))))
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

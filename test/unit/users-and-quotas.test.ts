@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
+import * as migration0009 from '../../migrations/0009-per-user-baselines.js'
 import {recordPull} from '../../src/lib/accounting/ledger.js'
 import {insertNode, readBaseline} from '../../src/lib/db/nodes-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
@@ -57,20 +58,30 @@ describe('migration 0009', () => {
     assert.equal((await upTo('0008-web-dashboard').migrateToLatest()).error, undefined)
     await addUser(db, {name: 'alice'}, may10)
     const node = await insertNode(db, {name: 'n1', type: 'v2ray', api: '127.0.0.1:1', config_path: null, inbounds: null, apply_command: null, created_at: 0, last_pull_at: null, last_error: null})
-    const byName = {names: [up('alice'), 'inbound>>>api>>>traffic>>>uplink', down('alice'), up('bob'), 'user>>>>>>traffic>>>uplink'], values: [100, 5, 1000, 7, 1]}
+    const other = await insertNode(db, {name: 'n2', type: 'v2ray', api: '127.0.0.1:2', config_path: null, inbounds: null, apply_command: null, created_at: 0, last_pull_at: null, last_error: null})
+    const names = [up('alice'), 'inbound>>>api>>>traffic>>>uplink', down('alice'), up('bob'), down('carol'), 'user>>>>>>traffic>>>uplink', 'user>>>traffic>>>uplink']
+    const values = [100, 5, 1000, 7, 0, 1, 2]
+    const byName = {names, values}
     await db.insertInto('node_baselines').values({node_id: node.id, taken_at: may10.now, uptime_seconds: null, counters: JSON.stringify(byName)}).execute()
+    // The form before parallel arrays: one object keyed by counter name.
+    await db.insertInto('node_baselines').values({node_id: other.id, taken_at: may10.now, uptime_seconds: null, counters: JSON.stringify({[up('dan')]: 3})}).execute()
 
     assert.equal((await upTo('0009-per-user-baselines').migrateToLatest()).error, undefined)
-    const stored = async () => JSON.parse((await db.selectFrom('node_baselines').select('counters').executeTakeFirstOrThrow()).counters)
-    assert.deepEqual(await stored(), {users: ['alice', 'bob'], up: [100, 7], down: [1000, null], names: ['inbound>>>api>>>traffic>>>uplink', 'user>>>>>>traffic>>>uplink'], values: [5, 1]})
-    const baseline = (await readBaseline(db, node.id))!
-    assert.deepEqual(new Map(baseline.counters), new Map(byName.names.map((name, index) => [name, byName.values[index]])))
-    const record = await recordPull(db, node, {counters: [...byName.names.map((name, index) => ({name, value: byName.values[index]! + 10}))], uptimeSeconds: null}, may10.now + 60_000, may10)
-    assert.deepEqual([record.restarted, record.up, record.down], [false, 20, 10], 'alice and the unmanaged bob, 10 bytes a counter')
+    const stored = async (id = node.id) => JSON.parse((await db.selectFrom('node_baselines').select('counters').where('node_id', '=', id).executeTakeFirstOrThrow()).counters)
+    const perUser = {users: ['alice', 'bob', 'carol'], up: [100, 7, null], down: [1000, null, 0], names: ['inbound>>>api>>>traffic>>>uplink', 'user>>>>>>traffic>>>uplink', 'user>>>traffic>>>uplink'], values: [5, 1, 2]}
+    assert.deepEqual(await stored(), perUser)
+    assert.deepEqual(await stored(other.id), {users: ['dan'], up: [3], down: [null], names: [], values: []})
+    await migration0009.up(db)
+    assert.deepEqual(await stored(), perUser, 'running it again changes nothing')
+    const asMap = new Map(names.map((name, index) => [name, values[index]]))
+    assert.deepEqual(new Map((await readBaseline(db, node.id))!.counters), asMap)
+    const record = await recordPull(db, node, {counters: names.map((name, index) => ({name, value: values[index]! + 10})), uptimeSeconds: null}, may10.now + 60_000, may10)
+    assert.deepEqual([record.restarted, record.up, record.down], [false, 20, 20], 'alice, the unmanaged bob and carol, 10 bytes a counter')
 
     const {error} = await upTo('0009-per-user-baselines').migrateDown()
     assert.equal(error, undefined)
-    assert.deepEqual(new Set((await stored()).names), new Set(byName.names))
+    const back = await stored()
+    assert.deepEqual(new Map(back.names.map((name: string, index: number) => [name, back.values[index]])), new Map(names.map((name, index) => [name, values[index]! + 10])))
     await db.destroy()
   })
 })

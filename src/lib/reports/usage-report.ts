@@ -132,13 +132,17 @@ export async function buildReport(db: Db, options: ReportOptions, context: Conte
   if (options.top !== undefined && (!Number.isInteger(options.top) || options.top < 1)) {
     throw invalidInput('INVALID_TOP', `--top "${options.top}" is not a positive whole number`, 'give how many rows to show, like --top 10')
   }
-  if (options.node !== undefined && !(await hasNodeHistory(db, options.node))) {
-    throw notFound('NODE_NOT_FOUND', `node "${options.node}" does not exist and has no usage history`, 'see: sbq node list')
-  }
   const header: ReportHeader = {month: range.month, timeZone: context.timeZone, from: iso(range.start), to: iso(range.end), node: options.node ?? null}
-  if (options.user !== undefined) return userMonthReport(db, options.user, range, header, context)
-  if (options.byNode) return nodesReport(db, range, header)
-  return usersReport(db, range, header, options, context)
+  // One read snapshot: a pull or a new user landing between the report's reads would make its rows disagree (a user
+  // added meanwhile would show up as removed).
+  return db.transaction().execute(async (trx) => {
+    if (options.node !== undefined && !(await hasNodeHistory(trx, options.node))) {
+      throw notFound('NODE_NOT_FOUND', `node "${options.node}" does not exist and has no usage history`, 'see: sbq node list')
+    }
+    if (options.user !== undefined) return userMonthReport(trx, options.user, range, header, context)
+    if (options.byNode) return nodesReport(trx, range, header)
+    return usersReport(trx, range, header, options, context)
+  })
 }
 
 /** A calendar month's history: its daily rows and its rollups (the `endDay` of a month is the next month's first day). */
