@@ -12,7 +12,6 @@ import {parseArgs} from 'node:util'
 import {type V2rayFlavor, flavorNames, v2rayFlavors} from '../../src/lib/proxies/v2ray-api/flavor.js'
 import {
   type ProtocolUser,
-  type WireStat,
   decodeAddUserOperation,
   decodeAlterInboundRequest,
   decodeFlatFields,
