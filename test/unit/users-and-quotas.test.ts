@@ -23,6 +23,28 @@ describe('migrations', () => {
     await db.destroy()
   })
 
+  it('land whole or not at all: a failing migration undoes the ones before it in the same run', async () => {
+    const {Kysely, Migrator, sql} = await import('kysely')
+    const {default: BetterSqlite3} = await import('better-sqlite3')
+    const {sqliteDialect} = await import('../../src/lib/db/open-database.js')
+    const db = new Kysely<any>({dialect: sqliteDialect(new BetterSqlite3(':memory:'))})
+    const migrations = {
+      '0001-a': {up: async (trx: typeof db) => void (await trx.schema.createTable('kept_a').addColumn('id', 'integer').execute())},
+      '0002-b': {
+        up: async (trx: typeof db) => {
+          await trx.schema.createTable('half_b').addColumn('id', 'integer').execute()
+          await sql`select no_such_function()`.execute(trx)
+        },
+      },
+    }
+    const {error} = await new Migrator({db, provider: {getMigrations: async () => migrations}}).migrateToLatest()
+    assert.ok(error)
+    const tables = (await db.introspection.getTables()).map((table) => table.name)
+    assert.deepEqual(tables.filter((name) => !name.startsWith('kysely_')), [])
+    assert.deepEqual(await db.selectFrom('kysely_migration').selectAll().execute(), [])
+    await db.destroy()
+  })
+
   it('0007 re-keys the daily ledger day first and keeps every row', async () => {
     const {Kysely, Migrator, SqliteDialect} = await import('kysely')
     const {default: BetterSqlite3} = await import('better-sqlite3')

@@ -3,7 +3,7 @@ import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
 import BetterSqlite3 from 'better-sqlite3'
-import {Kysely, Migrator, SqliteDialect, type SqliteDatabase} from 'kysely'
+import {Kysely, Migrator, SqliteAdapter, SqliteDialect, type DialectAdapter, type SqliteDatabase} from 'kysely'
 
 import {migrations} from '../../../migrations/index.js'
 import {SbqError, ExitCode} from '../errors.js'
@@ -26,7 +26,7 @@ const migrationNames = Object.keys(migrations)
  */
 export async function openDatabase(path: string): Promise<Db> {
   const sqlite = openSqlite(path)
-  const db = new Kysely<Database>({dialect: new SqliteDialect({database: withStatementCache(sqlite)})})
+  const db = new Kysely<Database>({dialect: sqliteDialect(withStatementCache(sqlite))})
   try {
     await migrate(db, sqlite, path)
   } catch (error) {
@@ -34,6 +34,28 @@ export async function openDatabase(path: string): Promise<Db> {
     throw error
   }
   return db
+}
+
+/**
+ * SQLite changes schemas inside transactions, but kysely's SqliteAdapter says it cannot, so its Migrator would run
+ * migrations bare: one that fails or is killed halfway (0007 copies every daily row, seconds at 100k users) would
+ * leave a half-changed schema that no later run can migrate. Said so, the Migrator runs all pending migrations in one
+ * transaction, which lands whole or not at all.
+ */
+class TransactionalSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true
+  }
+}
+
+class TransactionalSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalSqliteAdapter()
+  }
+}
+
+export function sqliteDialect(database: SqliteDatabase): SqliteDialect {
+  return new TransactionalSqliteDialect({database})
 }
 
 const cachedStatements = 256
