@@ -4,7 +4,7 @@ import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} fro
 import {selectJsonRows} from './json-rows.js'
 import type {Db} from './open-database.js'
 import {oldestManagedDay, readClosedThrough} from './usage-repository.js'
-import {topupsByPeriod, withTopups} from './users-repository.js'
+import {topupsByPeriod, usersWithUsageAndPlan, withTopups} from './users-repository.js'
 import type {Database, UserStatus} from './schema.js'
 
 export interface UsageMonthlyTable {
@@ -406,10 +406,7 @@ export async function listReportUsers(db: Db, span: UsageSpan): Promise<ReportUs
   const [users, usage] = await Promise.all([
     selectJsonRows(
       db,
-      db
-        .selectFrom('users')
-        .innerJoin('user_usage as u', 'u.user_id', 'users.id')
-        .leftJoin('plans as p', 'p.id', 'users.plan_id')
+      usersWithUsageAndPlan(db)
         .select([
           'users.id',
           'users.name',

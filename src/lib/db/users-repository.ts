@@ -24,11 +24,13 @@ export interface UserRecord extends Omit<UserRow, 'uuid' | 'password' | 'passwor
   period_topups: number
 }
 
+/** Users with their running totals (`u`) and their plan (`p`, null columns without one): what limits are read from. */
+export function usersWithUsageAndPlan(db: Db) {
+  return db.selectFrom('users').innerJoin('user_usage as u', 'u.user_id', 'users.id').leftJoin('plans as p', 'p.id', 'users.plan_id')
+}
+
 function selectUserRecords(db: Db) {
-  return db
-    .selectFrom('users')
-    .innerJoin('user_usage as u', 'u.user_id', 'users.id')
-    .leftJoin('plans as p', 'p.id', 'users.plan_id')
+  return usersWithUsageAndPlan(db)
     .select([
       'users.id',
       'users.name',
@@ -133,10 +135,7 @@ export interface JudgeWatch {
  * rules (in decide-status and due-alerts) run on a handful of users instead of all of them.
  */
 export async function usersToJudge(db: Db, watch: JudgeWatch): Promise<number[]> {
-  const rows = await db
-    .selectFrom('users')
-    .innerJoin('user_usage as u', 'u.user_id', 'users.id')
-    .leftJoin('plans as p', 'p.id', 'users.plan_id')
+  const rows = await usersWithUsageAndPlan(db)
     .select('users.id')
     .where('users.status', '<>', 'disabled')
     .where((eb) => {
