@@ -1,10 +1,10 @@
 import type {Kysely} from 'kysely'
 
 import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} from '../time/day-keys.js'
-import {selectJsonRows} from './json-rows.js'
+import {selectJsonColumns, type JsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
 import {oldestManagedDay, readClosedThrough} from './usage-repository.js'
-import {topupsByPeriod, usersWithUsageAndPlan, withTopups} from './users-repository.js'
+import {topupsByPeriod, usersWithUsageAndPlan} from './users-repository.js'
 import type {Database, UserStatus} from './schema.js'
 
 export interface UsageMonthlyTable {
@@ -119,10 +119,13 @@ async function closedPartOf(db: Db, span: UsageSpan): Promise<{fromDay: string; 
   return toDay > firstWhole ? {fromDay: firstWhole, toDay} : null
 }
 
-/** Bytes per managed name (users and removed users alike) over the span, summed in SQL, by name. */
-export async function usageByUser(db: Db, span: UsageSpan): Promise<NamedUsage[]> {
+/** Bytes per name over a span, as columns in name order. */
+export type UsageColumns = JsonColumns<NamedUsage>
+
+/** Bytes per managed name (users and removed users alike) over the span, summed in SQL, in name order. */
+export async function usageByUser(db: Db, span: UsageSpan): Promise<UsageColumns> {
   const rdb = reportsDb(db)
-  return selectJsonRows(
+  return selectJsonColumns(
     db,
     rdb
       .selectFrom((await managedRows(db, span)).as('parts'))
@@ -372,39 +375,42 @@ export async function foldMonth(db: Db, month: string, fromDay: string, toDay: s
   }
 }
 
-/** What a month's report needs of each user: limits (own and plan's), running usage, this period's top-ups. */
-export interface ReportUser {
-  id: number
-  name: string
-  status: UserStatus
-  monthly_quota: number | null
-  reset_day: number | null
-  plan_monthly_quota: number | null
-  plan_reset_day: number | null
-  period_start: number
-  period_end: number
-  period_up: number
-  period_down: number
-  period_topups: number
-  /** The user's bytes over the report's span (on its node only, with --node). */
-  span_up: number
-  span_down: number
+/**
+ * What a month's report needs of each user, one array per field, every array in name order: limits (own and plan's),
+ * the running period and its usage and top-ups, and the bytes over the report's span (on its node only, with --node).
+ */
+export interface ReportUserColumns {
+  id: number[]
+  name: string[]
+  status: UserStatus[]
+  monthly_quota: Array<number | null>
+  reset_day: Array<number | null>
+  plan_monthly_quota: Array<number | null>
+  plan_reset_day: Array<number | null>
+  period_start: number[]
+  period_end: number[]
+  /** Up plus down of the running period. */
+  period_used: number[]
+  period_topups: number[]
+  span_up: number[]
+  span_down: number[]
 }
 
 export interface ReportUsers {
-  users: ReportUser[]
+  users: ReportUserColumns
   /** Names with bytes over the span that are no longer users: removed users, whose history is kept. */
   removed: NamedUsage[]
 }
 
 /**
- * Every user, lean (a report over 100k users must not pay for credentials and notes it never shows), each with their
- * bytes over the span. Both lists come sorted by name and are matched in one merge: a join in SQL needs a temporary
- * index over the sums, and a Map join in JavaScript 100k lookups, and each cost more than both reads together.
+ * Every user, lean and as columns: a report over 100k users must not pay for credentials and notes it never shows,
+ * nor for an object per user it only reads once. Users and their span bytes both come sorted by name and are matched
+ * in one merge: a join in SQL needs a temporary index over the sums, and a Map in JavaScript 100k lookups, and each
+ * cost more than both reads together.
  */
 export async function listReportUsers(db: Db, span: UsageSpan): Promise<ReportUsers> {
-  const [users, usage] = await Promise.all([
-    selectJsonRows(
+  const [users, usage, topups] = await Promise.all([
+    selectJsonColumns(
       db,
       usersWithUsageAndPlan(db)
         .select([
@@ -417,47 +423,54 @@ export async function listReportUsers(db: Db, span: UsageSpan): Promise<ReportUs
           'p.reset_day as plan_reset_day',
           'u.period_start',
           'u.period_end',
-          'u.period_up',
-          'u.period_down',
         ])
+        .select((eb) => eb(eb.ref('u.period_up'), '+', eb.ref('u.period_down')).as('period_used'))
         .orderBy('users.name'),
     ),
     usageByUser(db, span),
+    topupsByPeriod(db),
   ])
-  return joinByName(withTopups(users, await topupsByPeriod(db)), usage)
+  const periodTopups = users.id.map((id, index) => (topups.size === 0 ? 0 : (topups.get(`${id} ${users.period_start[index]}`) ?? 0)))
+  const spanBytes = matchByName(users.name, usage)
+  return {users: {...users, period_topups: periodTopups, span_up: spanBytes.up, span_down: spanBytes.down}, removed: spanBytes.unmatched}
 }
-
-type ReportUserRow = Omit<ReportUser, 'span_up' | 'span_down'>
 
 /**
- * Gives each user their span bytes and returns the names left over. Both inputs are sorted by SQLite's byte order;
- * when JavaScript's string order says otherwise somewhere (it differs only past U+FFFF), the match falls back to a Map.
+ * Each name's bytes, aligned with `names` (0 for a name without any), and the usage rows whose name is not among them.
+ * Both inputs are sorted by SQLite's byte order; where JavaScript's string order says otherwise somewhere (it differs
+ * only past U+FFFF), the match falls back to a Map.
  */
-function joinByName(users: ReportUserRow[], usage: NamedUsage[]): ReportUsers {
-  const withUsage = users as ReportUser[]
-  if (!ascendingByName(users) || !ascendingByName(usage)) {
-    const byName = new Map(usage.map((row) => [row.name, row]))
-    for (const user of withUsage) {
-      const row = byName.get(user.name)
-      byName.delete(user.name)
-      user.span_up = row?.up ?? 0
-      user.span_down = row?.down ?? 0
+function matchByName(names: readonly string[], usage: UsageColumns): {up: number[]; down: number[]; unmatched: NamedUsage[]} {
+  const up = new Array<number>(names.length).fill(0)
+  const down = new Array<number>(names.length).fill(0)
+  const unmatched: NamedUsage[] = []
+  const unmatchedAt = (row: number) => unmatched.push({name: usage.name[row]!, up: usage.up[row]!, down: usage.down[row]!})
+  if (!ascending(names) || !ascending(usage.name)) {
+    const rowOf = new Map(usage.name.map((name, row) => [name, row]))
+    names.forEach((name, index) => {
+      const row = rowOf.get(name)
+      if (row === undefined) return
+      rowOf.delete(name)
+      up[index] = usage.up[row]!
+      down[index] = usage.down[row]!
+    })
+    for (const row of rowOf.values()) unmatchedAt(row)
+    return {up, down, unmatched}
+  }
+  let row = 0
+  for (let index = 0; index < names.length; index++) {
+    const name = names[index]!
+    while (row < usage.name.length && usage.name[row]! < name) unmatchedAt(row++)
+    if (row < usage.name.length && usage.name[row] === name) {
+      up[index] = usage.up[row]!
+      down[index] = usage.down[row++]!
     }
-    return {users: withUsage, removed: [...byName.values()]}
   }
-  const removed: NamedUsage[] = []
-  let next = 0
-  for (const user of withUsage) {
-    while (next < usage.length && usage[next]!.name < user.name) removed.push(usage[next++]!)
-    const row = next < usage.length && usage[next]!.name === user.name ? usage[next++] : undefined
-    user.span_up = row?.up ?? 0
-    user.span_down = row?.down ?? 0
-  }
-  while (next < usage.length) removed.push(usage[next++]!)
-  return {users: withUsage, removed}
+  while (row < usage.name.length) unmatchedAt(row++)
+  return {up, down, unmatched}
 }
 
-function ascendingByName(rows: ReadonlyArray<{name: string}>): boolean {
-  for (let index = 1; index < rows.length; index++) if (!(rows[index - 1]!.name < rows[index]!.name)) return false
+function ascending(names: readonly string[]): boolean {
+  for (let index = 1; index < names.length; index++) if (!(names[index - 1]! < names[index]!)) return false
   return true
 }

@@ -13,13 +13,13 @@ import {
   usageByNode,
   usageByUser,
   type NamedUsage,
-  type ReportUser,
+  type ReportUserColumns,
   type UsageSpan,
 } from '../db/reports-repository.js'
 import type {UserStatus} from '../db/schema.js'
 import {findUserRecord} from '../db/users-repository.js'
 import {invalidInput, notFound} from '../errors.js'
-import {effectiveLimits, periodAllowance, type Limits} from '../quotas/limits.js'
+import {effectiveMonthlyQuota, effectiveResetDay, periodAllowance} from '../quotas/limits.js'
 import {currentPeriod, type Period} from '../quotas/periods.js'
 import {localDay} from '../time/zoned-time.js'
 import {iso, toUserView} from '../users/user-view.js'
@@ -181,34 +181,30 @@ function referenceInstant(range: MonthRange, now: number): number {
 
 async function usersReport(db: Db, range: MonthRange, header: ReportHeader, options: ReportOptions, context: Context): Promise<UsersReport> {
   const span = monthSpan(range, options.node)
-  const [{users: records, removed: removedUsage}, unmanaged] = await Promise.all([listReportUsers(db, span), unmanagedUsageByName(db, span)])
+  const [{users, removed: removedUsage}, unmanaged] = await Promise.all([listReportUsers(db, span), unmanagedUsageByName(db, span)])
   const reference = referenceInstant(range, context.now)
-  const periods = await periodUsages(db, records, reference, range, options.node === undefined, context)
+  const periods = await periodUsages(db, users, reference, range, options.node === undefined, context)
 
-  // Users share a handful of period edges: format each once instead of twice per user.
-  const isoOnce = new Map<number, string>()
-  const isoOf = (epochMs: number): string => {
-    let text = isoOnce.get(epochMs)
-    if (text === undefined) isoOnce.set(epochMs, (text = iso(epochMs)))
-    return text
-  }
-  const rows: UserReportRow[] = []
-  for (let index = 0; index < records.length; index++) {
-    const record = records[index]!
-    const period = periods[index]!
-    rows.push({
-      name: record.name,
-      status: record.status,
-      up: record.span_up,
-      down: record.span_down,
-      total: record.span_up + record.span_down,
-      monthlyQuota: period.monthlyQuota,
-      allowance: period.allowance,
-      periodStart: isoOf(period.period.start),
-      periodEnd: isoOf(period.period.end),
-      periodUsed: period.used,
-      percent: percentOf(period.used, period.allowance),
-    })
+  const rows = new Array<UserReportRow>(users.name.length)
+  for (let index = 0; index < rows.length; index++) {
+    const up = users.span_up[index]!
+    const down = users.span_down[index]!
+    const period = periods.period[index]!
+    const used = periods.used[index]!
+    const allowance = periods.allowance[index]!
+    rows[index] = {
+      name: users.name[index]!,
+      status: users.status[index]!,
+      up,
+      down,
+      total: up + down,
+      monthlyQuota: periods.monthlyQuota[index]!,
+      allowance,
+      periodStart: period.startIso,
+      periodEnd: period.endIso,
+      periodUsed: used,
+      percent: percentOf(used, allowance),
+    }
   }
   for (const removed of removedUsage) {
     rows.push({name: removed.name, status: 'removed', ...usage(removed), monthlyQuota: null, allowance: null, periodStart: null, periodEnd: null, periodUsed: null, percent: null})
@@ -231,40 +227,68 @@ function byTotalThenName(a: Usage & {name: string}, b: Usage & {name: string}): 
   return b.total - a.total || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
 }
 
-function limitsOfReportUser(user: ReportUser): Limits {
-  const plan = user.plan_monthly_quota === null ? null : {monthly_quota: user.plan_monthly_quota, total_quota: null, reset_day: user.plan_reset_day, max_ips: null}
-  return effectiveLimits({monthly_quota: user.monthly_quota, total_quota: null, reset_day: user.reset_day, max_ips: null}, plan)
+/** A billing period as a report shows it; users share a handful, so each is formatted once. */
+interface ReportPeriod extends Period {
+  startIso: string
+  endIso: string
 }
 
-interface PeriodUsage {
-  period: Period
-  monthlyQuota: number
-  allowance: number
-  used: number | null
+/** Users whose period at the report's instant is not the one their running totals hold. */
+interface PastGroup {
+  period: ReportPeriod
+  indexes: number[]
+}
+
+/** A stored period's answer: it is still in force (its usage is in the running totals), or a past group's period is. */
+type PeriodAtReference = {period: ReportPeriod; past: undefined} | {period: undefined; past: PastGroup}
+
+/** Per user, in the order of the report's user columns. */
+interface PeriodUsages {
+  period: ReportPeriod[]
+  monthlyQuota: number[]
+  allowance: number[]
+  /** Null when pruning cut into the period, so its usage is no longer known. */
+  used: Array<number | null>
 }
 
 /**
- * Each user's billing period at `reference`, its allowance and its usage, in the order of `records`. The period the
- * running totals hold is read from them (what quota checks use); an earlier one is summed from history, one query per
- * distinct period, reusing the users' span bytes when the period is the report's whole month over every node.
+ * Each user's billing period at `reference`, its allowance and its usage. The period the running totals hold is read
+ * from them (what quota checks use); an earlier one is summed from history, one query per distinct period, reusing
+ * the users' span bytes when the period is the report's whole month over every node.
  */
-async function periodUsages(db: Db, records: ReportUser[], reference: number, range: MonthRange, spanIsAllNodes: boolean, context: Context): Promise<PeriodUsage[]> {
-  const result = new Array<PeriodUsage>(records.length)
-  // Time-zone arithmetic is slow and users share a handful of (stored start, reset day) pairs: work each out once.
-  // Keyed by numbers, not `${start}:${end}` strings: at 100k users the string building alone took 0.1 s.
-  const periodCache = new Map<number, Map<number, Map<number, Period>>>()
+async function periodUsages(db: Db, users: ReportUserColumns, reference: number, range: MonthRange, spanIsAllNodes: boolean, context: Context): Promise<PeriodUsages> {
+  const count = users.name.length
+  const result: PeriodUsages = {period: new Array(count), monthlyQuota: new Array(count), allowance: new Array(count), used: new Array(count)}
   // Equal periods reached from different stored ones are one group, so one query: keyed by start, then end.
-  const pastGroups = new Map<number, Map<number, {period: Period; indexes: number[]}>>()
-  for (let index = 0; index < records.length; index++) {
-    const record = records[index]!
-    const limits = limitsOfReportUser(record)
-    const byEnd = mapIn(periodCache, record.period_start, () => new Map<number, Map<number, Period>>())
-    const byResetDay = mapIn(byEnd, record.period_end, () => new Map<number, Period>())
-    const period = mapIn(byResetDay, limits.resetDay, () => currentPeriod({start: record.period_start, end: record.period_end}, reference, limits.resetDay, context.timeZone))
-    if (period.start === record.period_start) {
-      result[index] = {period, monthlyQuota: limits.monthlyQuota, allowance: periodAllowance(limits.monthlyQuota, record.period_topups), used: record.period_up + record.period_down}
+  const pastGroups = new Map<number, Map<number, PastGroup>>()
+  const periodOf = (start: number, end: number): ReportPeriod => ({start, end, startIso: iso(start), endIso: iso(end)})
+  const pastGroup = (start: number, end: number) => mapIn(mapIn(pastGroups, start, () => new Map()), end, () => ({period: periodOf(start, end), indexes: []}))
+  // Time-zone arithmetic is slow and users share a handful of (stored start, stored end, reset day) triples: each is
+  // worked out once, keyed by numbers (at 100k users, building string keys alone took 0.1 s), and a user with the same
+  // triple as the one before skips even the lookup.
+  const resolved = new Map<number, Map<number, Map<number, PeriodAtReference>>>()
+  let previous: {start: number; end: number; resetDay: number; at: PeriodAtReference} | undefined
+  for (let index = 0; index < count; index++) {
+    const start = users.period_start[index]!
+    const end = users.period_end[index]!
+    const resetDay = effectiveResetDay(users.reset_day[index]!, users.plan_reset_day[index]!)
+    if (previous === undefined || previous.start !== start || previous.end !== end || previous.resetDay !== resetDay) {
+      const at = mapIn(mapIn(mapIn(resolved, start, () => new Map()), end, () => new Map()), resetDay, () => {
+        const period = currentPeriod({start, end}, reference, resetDay, context.timeZone)
+        return period.start === start ? {period: periodOf(period.start, period.end), past: undefined} : {period: undefined, past: pastGroup(period.start, period.end)}
+      })
+      previous = {start, end, resetDay, at}
+    }
+    const monthlyQuota = effectiveMonthlyQuota(users.monthly_quota[index]!, users.plan_monthly_quota[index]!)
+    result.monthlyQuota[index] = monthlyQuota
+    const {period, past} = previous.at
+    if (past === undefined) {
+      result.period[index] = period!
+      result.allowance[index] = periodAllowance(monthlyQuota, users.period_topups[index]!)
+      result.used[index] = users.period_used[index]!
     } else {
-      mapIn(mapIn(pastGroups, period.start, () => new Map()), period.end, () => ({period, indexes: []})).indexes.push(index)
+      result.period[index] = past.period
+      past.indexes.push(index)
     }
   }
   const pastPeriods = [...pastGroups.values()].flatMap((byEnd) => [...byEnd.values()])
@@ -279,20 +303,20 @@ async function periodUsages(db: Db, records: ReportUser[], reference: number, ra
     const toDay = localDay(period.end, context.timeZone)
     const known = spanIsKnown(fromDay, keptFrom) && spanIsKnown(toDay, keptFrom)
     const isReportSpan = spanIsAllNodes && fromDay === range.firstDay && toDay === range.endDay
-    const usedByName =
-      known && !isReportSpan
-        ? new Map((await usageByUser(db, {fromDay, toDay, fromMonth: fromDay.slice(0, 7), toMonth: toDay.slice(0, 7)})).map((row) => [row.name, row]))
-        : undefined
-    for (const index of indexes) {
-      const record = records[index]!
-      const limits = limitsOfReportUser(record)
-      let used: number | null = null
-      if (known && isReportSpan) used = record.span_up + record.span_down
-      else if (usedByName !== undefined) {
-        const usage = usedByName.get(record.name)
-        used = usage === undefined ? 0 : usage.up + usage.down
+    let usedOf: (index: number) => number | null = () => null
+    if (known && isReportSpan) {
+      usedOf = (index) => users.span_up[index]! + users.span_down[index]!
+    } else if (known) {
+      const history = await usageByUser(db, {fromDay, toDay, fromMonth: fromDay.slice(0, 7), toMonth: toDay.slice(0, 7)})
+      const rowOf = new Map(history.name.map((name, row) => [name, row]))
+      usedOf = (index) => {
+        const row = rowOf.get(users.name[index]!)
+        return row === undefined ? 0 : history.up[row]! + history.down[row]!
       }
-      result[index] = {period, monthlyQuota: limits.monthlyQuota, allowance: periodAllowance(limits.monthlyQuota, topupFor(record.id, period.start)), used}
+    }
+    for (const index of indexes) {
+      result.allowance[index] = periodAllowance(result.monthlyQuota[index]!, topupFor(users.id[index]!, period.start))
+      result.used[index] = usedOf(index)
     }
   }
   return result
