@@ -9,7 +9,7 @@ import {performance} from 'node:perf_hooks'
 
 import {repoRoot, sbqBin} from '../test/support/paths.js'
 import {failedResult, measuredResult, type ScenarioResult, type SizeResult} from './lib/bench-results.js'
-import {benchSettings, type BenchSettings} from './lib/bench-settings.js'
+import {benchSettings, sbqEnvironment, type BenchSettings} from './lib/bench-settings.js'
 import {onExit} from './lib/exit-cleanup.js'
 import {renderResults} from './lib/results-table.js'
 import {scenarios, type BenchTarget, type Scenario} from './lib/scenarios.js'
@@ -33,6 +33,7 @@ async function main(): Promise<number> {
   const load = loadavg()
   progress(`sizes ${settings.sizes.join(', ')}; ${settings.warmups} warm-up + ${settings.runs} timed runs each; load average ${load.map((value) => value.toFixed(2)).join(' ')}`)
   if (!rssMeasurable) progress('no /usr/bin/time (apt package "time"): peak RSS is not measured')
+  progress(settings.inheritEnv ? 'sbq runs with this shell\'s whole environment (BENCH_INHERIT_ENV=1)' : 'sbq runs with the environment a cron job would have (BENCH_INHERIT_ENV=1 passes this shell\'s whole environment)')
 
   const results: ScenarioResult[] = scenarios.map((scenario) => ({
     name: scenario.name,
@@ -58,6 +59,7 @@ async function main(): Promise<number> {
     warmups: settings.warmups,
     runs: settings.runs,
     rssMeasured: rssMeasurable,
+    environment: settings.inheritEnv ? 'inherited' : 'cron',
     scenarios: results,
   }
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
@@ -132,7 +134,7 @@ function sbq(target: BenchTarget, args: string[], settings: BenchSettings, optio
   return timedRun({
     command: sbqBin,
     args,
-    env: {...process.env, NO_COLOR: '1', SBQ_DB: target.dbPath},
+    env: {...sbqEnvironment(settings), NO_COLOR: '1', SBQ_DB: target.dbPath},
     scratchDir: target.dir,
     timeoutMs: settings.runTimeoutMs,
     okExitCodes: options.okExitCodes ?? [0],

@@ -12,6 +12,8 @@ export interface BenchSettings {
   scenarioBudgetMs: number
   /** The whole bench gives up past this, cleaning up on the way out. */
   totalTimeoutMs: number
+  /** Whether sbq gets this shell's whole environment (BENCH_INHERIT_ENV=1) or only what a cron job would have. */
+  inheritEnv: boolean
 }
 
 export function benchSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
@@ -22,7 +24,22 @@ export function benchSettings(env: NodeJS.ProcessEnv = process.env): BenchSettin
     runTimeoutMs: count(env.BENCH_RUN_TIMEOUT_S, 60, 'BENCH_RUN_TIMEOUT_S') * 1000,
     scenarioBudgetMs: 30_000,
     totalTimeoutMs: count(env.BENCH_TIMEOUT_S, 900, 'BENCH_TIMEOUT_S') * 1000,
+    inheritEnv: env.BENCH_INHERIT_ENV === '1',
   }
+}
+
+/** The variables a cron job or a systemd unit starts with (plus the locale and zone, which sbq's output depends on). */
+const cronVariables = ['PATH', 'HOME', 'LOGNAME', 'USER', 'SHELL', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR']
+
+/**
+ * What sbq runs with in the bench: by default the environment cron would give it, because that is where sbq's main
+ * job runs, and an interactive shell can carry variables no cron job has that cost every start. NODE_EXTRA_CA_CERTS
+ * is one: Node 20 parses the named CA bundle at start-up, before any of sbq's code runs (0.1 s a start on the
+ * machine this was measured on, for a command that makes no TLS connection).
+ */
+export function sbqEnvironment(settings: BenchSettings, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (settings.inheritEnv) return {...env}
+  return Object.fromEntries(cronVariables.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])))
 }
 
 function list(value: string | undefined, fallback: string, name: string): number[] {
