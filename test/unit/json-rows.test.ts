@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {selectJsonRows} from '../../src/lib/db/json-rows.js'
+import {selectJsonColumns, selectJsonRows} from '../../src/lib/db/json-rows.js'
 import {memoryDb} from '../support/memory-db.js'
 
 describe('selectJsonRows', () => {
@@ -41,5 +41,27 @@ describe('selectJsonRows', () => {
   it('refuses a selection it cannot name', async () => {
     const db = await memoryDb()
     await assert.rejects(selectJsonRows(db, db.selectFrom('plans').selectAll()), /needs every selected column named/)
+  })
+})
+
+describe('selectJsonColumns', () => {
+  it('returns each column of execute() as one array, in the query order, nulls and large integers kept', async () => {
+    const db = await memoryDb()
+    await db.insertInto('plans').values({name: 'b "quoted" 名', monthly_quota: 2 ** 53 - 1, total_quota: 0, reset_day: 15, max_ips: null, created_at: 1}).execute()
+    await db.insertInto('plans').values({name: 'a', monthly_quota: 0, total_quota: 5, reset_day: 1, max_ips: 2, created_at: 2}).execute()
+    const query = db.selectFrom('plans').select(['name', 'monthly_quota as quota', 'max_ips']).orderBy('name')
+
+    const columns = await selectJsonColumns(db, query)
+
+    const rows = await query.execute()
+    assert.deepEqual(columns, {name: rows.map((row) => row.name), quota: rows.map((row) => row.quota), max_ips: rows.map((row) => row.max_ips)})
+    assert.deepEqual(columns.name, ['a', 'b "quoted" 名'])
+    assert.deepEqual(columns.max_ips, [2, null])
+  })
+
+  it('gives empty columns for no rows, and refuses what selectJsonRows refuses', async () => {
+    const db = await memoryDb()
+    assert.deepEqual(await selectJsonColumns(db, db.selectFrom('plans').select(['name', 'id'])), {name: [], id: []})
+    await assert.rejects(selectJsonColumns(db, db.selectFrom('plans').selectAll()), /needs every selected column named/)
   })
 })
