@@ -6,6 +6,7 @@ import type {NodeSync} from '../lib/enforcement/node-sync.js'
 import type {Db} from '../lib/db/open-database.js'
 import type {Actor} from '../lib/db/schema.js'
 import {ExitCode, SbqError, invalidInput} from '../lib/errors.js'
+import {writeCompactJson} from '../lib/output/json-output.js'
 
 export type Flags<T extends typeof Command> = Interfaces.InferredFlags<(typeof SbqCommand)['baseFlags'] & T['flags']>
 export type Args<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -67,7 +68,12 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
    * does), where a program reads it and the indentation would be a third of a large report's bytes.
    */
   override logJson(json: unknown): void {
-    process.stdout.write(`${process.stdout.isTTY ? JSON.stringify(json, null, 2) : JSON.stringify(json)}\n`)
+    if (process.stdout.isTTY) {
+      process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+      return
+    }
+    writeCompactJson(json, (text) => process.stdout.write(text))
+    process.stdout.write('\n')
   }
 
   /** Renders a human view only when one is wanted: under --json the work of building tables is skipped. */
