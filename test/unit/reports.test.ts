@@ -10,6 +10,7 @@ import {insertNode} from '../../src/lib/db/nodes-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
 import {addDailyUsage, addUnmanagedDailyUsage, writeClosedThrough} from '../../src/lib/db/usage-repository.js'
 import {sparkline} from '../../src/lib/output/report-tables.js'
+import {addPlan} from '../../src/lib/plans/plan-service.js'
 import {topUp} from '../../src/lib/quotas/quota-service.js'
 import {parseCsv, toCsv} from '../../src/lib/reports/csv.js'
 import {currentMonth, parseDay, parseMonth} from '../../src/lib/reports/month-range.js'
@@ -200,6 +201,31 @@ describe('usage reports', () => {
     const gone = report.rows.find((row) => row.name === 'gone')!
     assert.deepEqual([gone.monthlyQuota, gone.allowance, gone.percent, gone.periodStart], [null, null, null, null])
     assert.equal(report.rows.find((row) => row.name === 'carol')!.percent, null, 'unlimited has no percentage')
+  })
+
+  it("takes limits from the user's plan unless their own are set, and a past period's top-ups", async () => {
+    const planned = await reportDb()
+    const april20 = contextAt('2024-04-20T12:00:00Z')
+    await addPlan(planned, 'gold', {monthlyQuota: 50 * GiB, resetDay: 10}, april20)
+    await addUser(planned, {name: 'erin', plan: 'gold'}, april20)
+    await addUser(planned, {name: 'fay', plan: 'gold', monthlyQuota: 5 * GiB}, april20)
+    // Both still hold April 10 - May 10; at May's end the period in force is May 10 - June 10, summed from history.
+    const erin = await planned.selectFrom('users').select('id').where('name', '=', 'erin').executeTakeFirstOrThrow()
+    await planned
+      .insertInto('topups')
+      .values({user_id: erin.id, period_start: Date.parse('2024-05-10T00:00:00Z'), bytes: GiB, note: null, actor: 'cli', created_at: Date.parse('2024-05-11T00:00:00Z')})
+      .execute()
+    await addDailyUsage(planned, [
+      {day: '2024-05-09', node_name: 'n1', user_name: 'erin', up: 1, down: 10},
+      {day: '2024-05-12', node_name: 'n1', user_name: 'erin', up: 200, down: 2000},
+    ])
+    const report = await usersReport(planned, {month: '2024-05'})
+    const rows = Object.fromEntries(report.rows.map((row) => [row.name, [row.monthlyQuota, row.allowance, row.periodStart, row.periodEnd, row.periodUsed]]))
+    assert.deepEqual(rows, {
+      erin: [50 * GiB, 51 * GiB, '2024-05-10T00:00:00.000Z', '2024-06-10T00:00:00.000Z', 2200],
+      fay: [5 * GiB, 5 * GiB, '2024-05-10T00:00:00.000Z', '2024-06-10T00:00:00.000Z', 0],
+    })
+    await planned.destroy()
   })
 
   it('filters by node without changing the percentage base, and hides idle users with --active', async () => {

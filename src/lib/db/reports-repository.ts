@@ -4,7 +4,8 @@ import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} fro
 import {selectJsonColumns, type JsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
 import {oldestManagedDay, readClosedThrough} from './usage-repository.js'
-import {topupsByPeriod, usersWithUsageAndPlan} from './users-repository.js'
+import {defaultResetDay} from '../quotas/limits.js'
+import {usersWithUsageAndPlan} from './users-repository.js'
 import type {Database, UserStatus} from './schema.js'
 
 export interface UsageMonthlyTable {
@@ -292,18 +293,6 @@ export async function hasNodeHistory(db: Db, name: string): Promise<boolean> {
   return false
 }
 
-/** Top-ups per user for the given period starts: what those periods' allowances add to the monthly quota. */
-export async function topupsForPeriods(db: Db, periodStarts: number[]): Promise<Array<{user_id: number; period_start: number; bytes: number}>> {
-  if (periodStarts.length === 0) return []
-  return db
-    .selectFrom('topups')
-    .select(['user_id', 'period_start'])
-    .select((eb) => eb.fn.sum<number>('bytes').as('bytes'))
-    .where('period_start', 'in', periodStarts)
-    .groupBy(['user_id', 'period_start'])
-    .execute()
-}
-
 export interface FoldCounts {
   /** Daily rows deleted after folding, managed and unmanaged. */
   dailyRows: number
@@ -376,22 +365,19 @@ export async function foldMonth(db: Db, month: string, fromDay: string, toDay: s
 }
 
 /**
- * What a month's report needs of each user, one array per field, every array in name order: limits (own and plan's),
- * the running period and its usage and top-ups, and the bytes over the report's span (on its node only, with --node).
+ * What a month's report needs of each user, one array per field, every array in name order: the limits in force (own,
+ * else the plan's, else the default), the running period and its usage, and the bytes over the report's span (on its
+ * node only, with --node).
  */
 export interface ReportUserColumns {
-  id: number[]
   name: string[]
   status: UserStatus[]
-  monthly_quota: Array<number | null>
-  reset_day: Array<number | null>
-  plan_monthly_quota: Array<number | null>
-  plan_reset_day: Array<number | null>
+  monthly_quota: number[]
+  reset_day: number[]
   period_start: number[]
   period_end: number[]
   /** Up plus down of the running period. */
   period_used: number[]
-  period_topups: number[]
   span_up: number[]
   span_down: number[]
 }
@@ -400,39 +386,55 @@ export interface ReportUsers {
   users: ReportUserColumns
   /** Names with bytes over the span that are no longer users: removed users, whose history is kept. */
   removed: NamedUsage[]
+  /** Bytes bought per user and period, keyed by topupKey(name, period start); empty when nobody bought any. */
+  topups: Map<string, number>
+}
+
+export function topupKey(name: string, periodStart: number): string {
+  return `${name} ${periodStart}`
 }
 
 /**
  * Every user, lean and as columns: a report over 100k users must not pay for credentials and notes it never shows,
- * nor for an object per user it only reads once. Users and their span bytes both come sorted by name and are matched
- * in one merge: a join in SQL needs a temporary index over the sums, and a Map in JavaScript 100k lookups, and each
- * cost more than both reads together.
+ * nor for an object per user it only reads once, and every column is 10-15 ms of SQLite writing JSON (so the limits
+ * come already resolved against the plan, and top-ups by name rather than with an id column). Users and their span
+ * bytes both come sorted by name and are matched in one merge: a join in SQL needs a temporary index over the sums,
+ * and a Map in JavaScript 100k lookups, and each cost more than both reads together.
  */
 export async function listReportUsers(db: Db, span: UsageSpan): Promise<ReportUsers> {
   const [users, usage, topups] = await Promise.all([
     selectJsonColumns(
       db,
       usersWithUsageAndPlan(db)
-        .select([
-          'users.id',
+        .select((eb) => [
           'users.name',
           'users.status',
-          'users.monthly_quota',
-          'users.reset_day',
-          'p.monthly_quota as plan_monthly_quota',
-          'p.reset_day as plan_reset_day',
+          // effectiveLimits in SQL: the user's own limit, else the plan's, else the default.
+          eb.fn.coalesce('users.monthly_quota', 'p.monthly_quota', eb.lit(0)).$castTo<number>().as('monthly_quota'),
+          eb.fn.coalesce('users.reset_day', 'p.reset_day', eb.lit(defaultResetDay)).$castTo<number>().as('reset_day'),
           'u.period_start',
           'u.period_end',
+          eb(eb.ref('u.period_up'), '+', eb.ref('u.period_down')).as('period_used'),
         ])
-        .select((eb) => eb(eb.ref('u.period_up'), '+', eb.ref('u.period_down')).as('period_used'))
         .orderBy('users.name'),
     ),
     usageByUser(db, span),
-    topupsByPeriod(db),
+    topupsByName(db),
   ])
-  const periodTopups = users.id.map((id, index) => (topups.size === 0 ? 0 : (topups.get(`${id} ${users.period_start[index]}`) ?? 0)))
   const spanBytes = matchByName(users.name, usage)
-  return {users: {...users, period_topups: periodTopups, span_up: spanBytes.up, span_down: spanBytes.down}, removed: spanBytes.unmatched}
+  return {users: {...users, span_up: spanBytes.up, span_down: spanBytes.down}, removed: spanBytes.unmatched, topups}
+}
+
+/** Top-ups summed per user and period, keyed by topupKey. */
+async function topupsByName(db: Db): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('topups')
+    .innerJoin('users', 'users.id', 'topups.user_id')
+    .select(['users.name', 'topups.period_start'])
+    .select((eb) => eb.fn.sum<number>('topups.bytes').as('bytes'))
+    .groupBy(['users.name', 'topups.period_start'])
+    .execute()
+  return new Map(rows.map((row) => [topupKey(row.name, row.period_start), Number(row.bytes)]))
 }
 
 /**

@@ -17,20 +17,11 @@ export const defaultResetDay = 1
 
 export function effectiveLimits(user: LimitOverrides, plan: Omit<LimitOverrides, never> | null): Limits {
   return {
-    monthlyQuota: effectiveMonthlyQuota(user.monthly_quota, plan?.monthly_quota),
+    monthlyQuota: user.monthly_quota ?? plan?.monthly_quota ?? 0,
     totalQuota: user.total_quota ?? plan?.total_quota ?? 0,
-    resetDay: effectiveResetDay(user.reset_day, plan?.reset_day),
+    resetDay: user.reset_day ?? plan?.reset_day ?? defaultResetDay,
     maxIps: user.max_ips ?? plan?.max_ips ?? null,
   }
-}
-
-/** The two limits a report needs for each of 100k users, without building their whole Limits. */
-export function effectiveMonthlyQuota(own: number | null, plan: number | null | undefined): number {
-  return own ?? plan ?? 0
-}
-
-export function effectiveResetDay(own: number | null, plan: number | null | undefined): number {
-  return own ?? plan ?? defaultResetDay
 }
 
 /** What the user may use this period: the monthly quota plus this period's top-ups; 0 when unlimited. */

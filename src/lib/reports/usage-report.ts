@@ -7,7 +7,7 @@ import {
   listReportUsers,
   newestRolledUpMonth,
   rolledUpUsageOf,
-  topupsForPeriods,
+  topupKey,
   unmanagedUsageByName,
   unmanagedUsageByNode,
   usageByNode,
@@ -19,7 +19,7 @@ import {
 import type {UserStatus} from '../db/schema.js'
 import {findUserRecord} from '../db/users-repository.js'
 import {invalidInput, notFound} from '../errors.js'
-import {effectiveMonthlyQuota, effectiveResetDay, periodAllowance} from '../quotas/limits.js'
+import {periodAllowance} from '../quotas/limits.js'
 import {currentPeriod, type Period} from '../quotas/periods.js'
 import {localDay} from '../time/zoned-time.js'
 import {iso, toUserView} from '../users/user-view.js'
@@ -181,9 +181,9 @@ function referenceInstant(range: MonthRange, now: number): number {
 
 async function usersReport(db: Db, range: MonthRange, header: ReportHeader, options: ReportOptions, context: Context): Promise<UsersReport> {
   const span = monthSpan(range, options.node)
-  const [{users, removed: removedUsage}, unmanaged] = await Promise.all([listReportUsers(db, span), unmanagedUsageByName(db, span)])
+  const [{users, removed: removedUsage, topups}, unmanaged] = await Promise.all([listReportUsers(db, span), unmanagedUsageByName(db, span)])
   const reference = referenceInstant(range, context.now)
-  const periods = await periodUsages(db, users, reference, range, options.node === undefined, context)
+  const periods = await periodUsages(db, users, topups, reference, range, options.node === undefined, context)
 
   const rows = new Array<UserReportRow>(users.name.length)
   for (let index = 0; index < rows.length; index++) {
@@ -256,8 +256,9 @@ interface PeriodUsages {
  * from them (what quota checks use); an earlier one is summed from history, one query per distinct period, reusing
  * the users' span bytes when the period is the report's whole month over every node.
  */
-async function periodUsages(db: Db, users: ReportUserColumns, reference: number, range: MonthRange, spanIsAllNodes: boolean, context: Context): Promise<PeriodUsages> {
+async function periodUsages(db: Db, users: ReportUserColumns, topups: Map<string, number>, reference: number, range: MonthRange, spanIsAllNodes: boolean, context: Context): Promise<PeriodUsages> {
   const count = users.name.length
+  const topupOf = (index: number, periodStart: number): number => (topups.size === 0 ? 0 : (topups.get(topupKey(users.name[index]!, periodStart)) ?? 0))
   const result: PeriodUsages = {period: new Array(count), monthlyQuota: new Array(count), allowance: new Array(count), used: new Array(count)}
   // Equal periods reached from different stored ones are one group, so one query: keyed by start, then end.
   const pastGroups = new Map<number, Map<number, PastGroup>>()
@@ -271,7 +272,7 @@ async function periodUsages(db: Db, users: ReportUserColumns, reference: number,
   for (let index = 0; index < count; index++) {
     const start = users.period_start[index]!
     const end = users.period_end[index]!
-    const resetDay = effectiveResetDay(users.reset_day[index]!, users.plan_reset_day[index]!)
+    const resetDay = users.reset_day[index]!
     if (previous === undefined || previous.start !== start || previous.end !== end || previous.resetDay !== resetDay) {
       const at = mapIn(mapIn(mapIn(resolved, start, () => new Map()), end, () => new Map()), resetDay, () => {
         const period = currentPeriod({start, end}, reference, resetDay, context.timeZone)
@@ -279,12 +280,12 @@ async function periodUsages(db: Db, users: ReportUserColumns, reference: number,
       })
       previous = {start, end, resetDay, at}
     }
-    const monthlyQuota = effectiveMonthlyQuota(users.monthly_quota[index]!, users.plan_monthly_quota[index]!)
+    const monthlyQuota = users.monthly_quota[index]!
     result.monthlyQuota[index] = monthlyQuota
     const {period, past} = previous.at
     if (past === undefined) {
       result.period[index] = period!
-      result.allowance[index] = periodAllowance(monthlyQuota, users.period_topups[index]!)
+      result.allowance[index] = periodAllowance(monthlyQuota, topupOf(index, start))
       result.used[index] = users.period_used[index]!
     } else {
       result.period[index] = past.period
@@ -294,9 +295,6 @@ async function periodUsages(db: Db, users: ReportUserColumns, reference: number,
   const pastPeriods = [...pastGroups.values()].flatMap((byEnd) => [...byEnd.values()])
   if (pastPeriods.length === 0) return result
 
-  const topups = await topupsForPeriods(db, [...pastGroups.keys()])
-  const topupOf = new Map(topups.map((row) => [`${row.user_id}:${row.period_start}`, row.bytes]))
-  const topupFor = (userId: number, periodStart: number): number => (topupOf.size === 0 ? 0 : (topupOf.get(`${userId}:${periodStart}`) ?? 0))
   const keptFrom = await keptDailyFrom(db)
   for (const {period, indexes} of pastPeriods) {
     const fromDay = localDay(period.start, context.timeZone)
@@ -315,7 +313,7 @@ async function periodUsages(db: Db, users: ReportUserColumns, reference: number,
       }
     }
     for (const index of indexes) {
-      result.allowance[index] = periodAllowance(result.monthlyQuota[index]!, topupFor(users.id[index]!, period.start))
+      result.allowance[index] = periodAllowance(result.monthlyQuota[index]!, topupOf(index, period.start))
       result.used[index] = usedOf(index)
     }
   }
