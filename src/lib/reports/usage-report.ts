@@ -183,22 +183,30 @@ async function usersReport(db: Db, range: MonthRange, header: ReportHeader, opti
   const span = monthSpan(range, options.node)
   const [{users, removed: removedUsage, topups}, unmanaged] = await Promise.all([listReportUsers(db, span), unmanagedUsageByName(db, span)])
   const reference = referenceInstant(range, context.now)
-  const periods = await periodUsages(db, users, topups, reference, range, options.node === undefined, context)
+  const periods = await periodsAtReference(db, users, reference, range, options.node === undefined, context)
+  const topupOf = (name: string, periodStart: number): number => (topups.size === 0 ? 0 : (topups.get(topupKey(name, periodStart)) ?? 0))
 
   const rows = new Array<UserReportRow>(users.name.length)
+  // Rows left out by --active have no bytes, so the totals over every row are the totals over the listed ones.
+  let up = 0
+  let down = 0
   for (let index = 0; index < rows.length; index++) {
-    const up = users.span_up[index]!
-    const down = users.span_down[index]!
-    const period = periods.period[index]!
-    const used = periods.used[index]!
-    const allowance = periods.allowance[index]!
+    const name = users.name[index]!
+    const spanUp = users.span_up[index]!
+    const spanDown = users.span_down[index]!
+    const monthlyQuota = users.monthly_quota[index]!
+    const {period, usedOf} = periods[index]!
+    const used = usedOf(index)
+    const allowance = periodAllowance(monthlyQuota, topupOf(name, period.start))
+    up += spanUp
+    down += spanDown
     rows[index] = {
-      name: users.name[index]!,
+      name,
       status: users.status[index]!,
-      up,
-      down,
-      total: up + down,
-      monthlyQuota: periods.monthlyQuota[index]!,
+      up: spanUp,
+      down: spanDown,
+      total: spanUp + spanDown,
+      monthlyQuota,
       allowance,
       periodStart: period.startIso,
       periodEnd: period.endIso,
@@ -207,6 +215,8 @@ async function usersReport(db: Db, range: MonthRange, header: ReportHeader, opti
     }
   }
   for (const removed of removedUsage) {
+    up += removed.up
+    down += removed.down
     rows.push({name: removed.name, status: 'removed', ...usage(removed), monthlyQuota: null, allowance: null, periodStart: null, periodEnd: null, periodUsed: null, percent: null})
   }
   // Busiest first; users without traffic come last, by name.
@@ -218,7 +228,7 @@ async function usersReport(db: Db, range: MonthRange, header: ReportHeader, opti
     periodsAt: iso(reference),
     rows: options.top === undefined ? listed : listed.slice(0, options.top),
     users: listed.length,
-    totals: sumUsage(listed),
+    totals: {up, down, total: up + down},
     unmanaged: unmanagedSummary(unmanaged),
   }
 }
@@ -233,88 +243,65 @@ interface ReportPeriod extends Period {
   endIso: string
 }
 
-/** Users whose period at the report's instant is not the one their running totals hold. */
-interface PastGroup {
+/**
+ * A user's period at the report's instant and where its usage comes from: the running totals (it is the period they
+ * hold), the span's bytes, other history, or nowhere (null: pruning cut into it). Shared by every user it applies to.
+ */
+interface PeriodAtReference {
   period: ReportPeriod
-  indexes: number[]
-}
-
-/** A stored period's answer: it is still in force (its usage is in the running totals), or a past group's period is. */
-type PeriodAtReference = {period: ReportPeriod; past: undefined} | {period: undefined; past: PastGroup}
-
-/** Per user, in the order of the report's user columns. */
-interface PeriodUsages {
-  period: ReportPeriod[]
-  monthlyQuota: number[]
-  allowance: number[]
-  /** Null when pruning cut into the period, so its usage is no longer known. */
-  used: Array<number | null>
+  /** The usage of the user at this index of the report's columns. */
+  usedOf: (index: number) => number | null
 }
 
 /**
- * Each user's billing period at `reference`, its allowance and its usage. The period the running totals hold is read
- * from them (what quota checks use); an earlier one is summed from history, one query per distinct period, reusing
- * the users' span bytes when the period is the report's whole month over every node.
+ * Each user's billing period at `reference` and how to get its usage, in the order of the report's user columns.
+ * The period the running totals hold is read from them (what quota checks use); an earlier one is summed from
+ * history, one query per distinct period, reusing the users' span bytes when the period is the report's whole month
+ * over every node.
  */
-async function periodUsages(db: Db, users: ReportUserColumns, topups: Map<string, number>, reference: number, range: MonthRange, spanIsAllNodes: boolean, context: Context): Promise<PeriodUsages> {
-  const count = users.name.length
-  const topupOf = (index: number, periodStart: number): number => (topups.size === 0 ? 0 : (topups.get(topupKey(users.name[index]!, periodStart)) ?? 0))
-  const result: PeriodUsages = {period: new Array(count), monthlyQuota: new Array(count), allowance: new Array(count), used: new Array(count)}
-  // Equal periods reached from different stored ones are one group, so one query: keyed by start, then end.
-  const pastGroups = new Map<number, Map<number, PastGroup>>()
+async function periodsAtReference(db: Db, users: ReportUserColumns, reference: number, range: MonthRange, spanIsAllNodes: boolean, context: Context): Promise<PeriodAtReference[]> {
   const periodOf = (start: number, end: number): ReportPeriod => ({start, end, startIso: iso(start), endIso: iso(end)})
-  const pastGroup = (start: number, end: number) => mapIn(mapIn(pastGroups, start, () => new Map()), end, () => ({period: periodOf(start, end), indexes: []}))
+  const running = (start: number, end: number): PeriodAtReference => ({period: periodOf(start, end), usedOf: (index) => users.period_used[index]!})
+  // Equal periods reached from different stored ones are one group, so one query: keyed by start, then end. Their
+  // usage is filled in once every user is grouped.
+  const pastGroups = new Map<number, Map<number, PeriodAtReference>>()
+  const pastGroup = (start: number, end: number) => mapIn(mapIn(pastGroups, start, () => new Map()), end, () => ({period: periodOf(start, end), usedOf: () => null}))
   // Time-zone arithmetic is slow and users share a handful of (stored start, stored end, reset day) triples: each is
   // worked out once, keyed by numbers (at 100k users, building string keys alone took 0.1 s), and a user with the same
   // triple as the one before skips even the lookup.
   const resolved = new Map<number, Map<number, Map<number, PeriodAtReference>>>()
+  const result = new Array<PeriodAtReference>(users.name.length)
   let previous: {start: number; end: number; resetDay: number; at: PeriodAtReference} | undefined
-  for (let index = 0; index < count; index++) {
+  for (let index = 0; index < result.length; index++) {
     const start = users.period_start[index]!
     const end = users.period_end[index]!
     const resetDay = users.reset_day[index]!
     if (previous === undefined || previous.start !== start || previous.end !== end || previous.resetDay !== resetDay) {
       const at = mapIn(mapIn(mapIn(resolved, start, () => new Map()), end, () => new Map()), resetDay, () => {
         const period = currentPeriod({start, end}, reference, resetDay, context.timeZone)
-        return period.start === start ? {period: periodOf(period.start, period.end), past: undefined} : {period: undefined, past: pastGroup(period.start, period.end)}
+        return period.start === start ? running(period.start, period.end) : pastGroup(period.start, period.end)
       })
       previous = {start, end, resetDay, at}
     }
-    const monthlyQuota = users.monthly_quota[index]!
-    result.monthlyQuota[index] = monthlyQuota
-    const {period, past} = previous.at
-    if (past === undefined) {
-      result.period[index] = period!
-      result.allowance[index] = periodAllowance(monthlyQuota, topupOf(index, start))
-      result.used[index] = users.period_used[index]!
-    } else {
-      result.period[index] = past.period
-      past.indexes.push(index)
-    }
+    result[index] = previous.at
   }
   const pastPeriods = [...pastGroups.values()].flatMap((byEnd) => [...byEnd.values()])
   if (pastPeriods.length === 0) return result
 
   const keptFrom = await keptDailyFrom(db)
-  for (const {period, indexes} of pastPeriods) {
-    const fromDay = localDay(period.start, context.timeZone)
-    const toDay = localDay(period.end, context.timeZone)
-    const known = spanIsKnown(fromDay, keptFrom) && spanIsKnown(toDay, keptFrom)
-    const isReportSpan = spanIsAllNodes && fromDay === range.firstDay && toDay === range.endDay
-    let usedOf: (index: number) => number | null = () => null
-    if (known && isReportSpan) {
-      usedOf = (index) => users.span_up[index]! + users.span_down[index]!
-    } else if (known) {
-      const history = await usageByUser(db, {fromDay, toDay, fromMonth: fromDay.slice(0, 7), toMonth: toDay.slice(0, 7)})
-      const rowOf = new Map(history.name.map((name, row) => [name, row]))
-      usedOf = (index) => {
-        const row = rowOf.get(users.name[index]!)
-        return row === undefined ? 0 : history.up[row]! + history.down[row]!
-      }
+  for (const group of pastPeriods) {
+    const fromDay = localDay(group.period.start, context.timeZone)
+    const toDay = localDay(group.period.end, context.timeZone)
+    if (!spanIsKnown(fromDay, keptFrom) || !spanIsKnown(toDay, keptFrom)) continue
+    if (spanIsAllNodes && fromDay === range.firstDay && toDay === range.endDay) {
+      group.usedOf = (index) => users.span_up[index]! + users.span_down[index]!
+      continue
     }
-    for (const index of indexes) {
-      result.allowance[index] = periodAllowance(result.monthlyQuota[index]!, topupOf(index, period.start))
-      result.used[index] = usedOf(index)
+    const history = await usageByUser(db, {fromDay, toDay, fromMonth: fromDay.slice(0, 7), toMonth: toDay.slice(0, 7)})
+    const rowOf = new Map(history.name.map((name, row) => [name, row]))
+    group.usedOf = (index) => {
+      const row = rowOf.get(users.name[index]!)
+      return row === undefined ? 0 : history.up[row]! + history.down[row]!
     }
   }
   return result
