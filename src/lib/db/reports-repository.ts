@@ -1,10 +1,10 @@
 import type {Kysely} from 'kysely'
 
+import {defaultResetDay} from '../quotas/limits.js'
 import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} from '../time/day-keys.js'
 import {selectJsonColumns, type JsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
 import {oldestManagedDay, readClosedThrough} from './usage-repository.js'
-import {defaultResetDay} from '../quotas/limits.js'
 import {usersWithUsageAndPlan} from './users-repository.js'
 import type {Database, UserStatus} from './schema.js'
 

@@ -15,6 +15,7 @@ export interface LimitOverrides {
 
 export const defaultResetDay = 1
 
+/** The same precedence is written in SQL for the monthly report (listReportUsers): change both together. */
 export function effectiveLimits(user: LimitOverrides, plan: Omit<LimitOverrides, never> | null): Limits {
   return {
     monthlyQuota: user.monthly_quota ?? plan?.monthly_quota ?? 0,
