@@ -1,32 +1,51 @@
 #!/usr/bin/env node
-// Bundles the compiled commands (dist/src) into a few ESM chunks under dist/bundle, which bin/sbq loads through
-// oclif's explicit command list. Why: sbq runs from cron every minute, and Node spends most of a short command's
-// time resolving and compiling hundreds of small module files (Kysely alone is ~280); one chunk per lazily loaded
-// piece starts several times faster. @oclif/core is bundled too (bin/sbq enters through dist/bundle/cli.js), and
-// the output is minified because parsing is the rest of a short command's start-up. better-sqlite3 stays outside (a
-// native addon), as do the TypeScript loaders oclif only looks for in development.
-import {rmSync} from 'node:fs'
+// Bundles the compiled CLI (dist/src) into ONE CommonJS file, dist/bundle/sbq.cjs, and records V8's compiled code for
+// it in dist/bundle/sbq.cjs.cache, which bin/sbq hands back to V8 on every start. Why: sbq runs from cron every
+// minute, and a short command's time is mostly Node loading it. Hundreds of small module files (Kysely alone is
+// ~280) cost resolving and reading each; one file costs one read. What is left is compiling ~2 MB of JavaScript,
+// which Node 20 redoes on every start: it keeps no compile cache of its own (that came in Node 22), and V8 can only
+// be handed a cache for a classic script, not for an ES module, hence CommonJS. Lazily loaded parts (the dashboard,
+// the gRPC client) stay lazy: esbuild runs a module's body only when its import() is reached. better-sqlite3 stays
+// outside (a native addon), as do the TypeScript loaders oclif only looks for in development.
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {build} from 'esbuild'
 
-// Chunk names carry content hashes: start clean so stale chunks never pile up.
+// Stale bundles and caches must never be picked up.
 rmSync('dist/bundle', {recursive: true, force: true})
 
 await build({
-  entryPoints: {commands: 'dist/src/commands/index.js', cli: 'dist/src/cli.js'},
-  outdir: 'dist/bundle',
+  entryPoints: ['dist/src/cli.js'],
+  outfile: 'dist/bundle/sbq.cjs',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ['better-sqlite3', 'typescript', 'ts-node', 'tsx', 'tsx/*', 'pnpapi'],
+  // Every import() becomes require(): Node 20 runs an import() in a script compiled from a code cache only with an
+  // experimental flag. The ones left after bundling load built-in modules, or ES-module plugins and TypeScript
+  // sources, which sbq does not have.
+  supported: {'dynamic-import': false},
+  // import.meta does not exist in CommonJS; the code that asks for its own location gets the bundle's.
+  define: {'import.meta.url': 'importMetaUrl'},
+  banner: {js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
   // SBQ_NO_MINIFY=1 keeps function names readable in CPU profiles.
   minify: process.env.SBQ_NO_MINIFY === undefined,
   // Error classes and commands keep their names in messages and stack traces.
   keepNames: true,
-  // CommonJS dependencies bundled into ESM still call require() for Node's built-in modules.
-  banner: {js: "import {createRequire as __sbqCreateRequire} from 'node:module'; const require = __sbqCreateRequire(import.meta.url);"},
   sourcemap: 'linked',
   logLevel: 'warning',
 })
+
+// One run of a command that opens a database and reads it writes the cache (bin/sbq writes one whenever it finds
+// none), so the code every command shares, from oclif to Kysely, starts compiled.
+const scratch = mkdtempSync(join(tmpdir(), 'sbq-bundle-'))
+try {
+  const warmUp = spawnSync(process.execPath, ['bin/sbq', 'report', '--json'], {env: {...process.env, SBQ_DB: join(scratch, 'sbq.db')}, encoding: 'utf8'})
+  if (warmUp.status !== 0) throw new Error(`bin/sbq report (to write the code cache) failed: ${warmUp.stderr || warmUp.stdout}`)
+} finally {
+  rmSync(scratch, {recursive: true, force: true})
+}

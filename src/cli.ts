@@ -1,3 +1,4 @@
-// bin/sbq's way into oclif. Bundled together with the commands so oclif and every command share one copy of
-// @oclif/core, loaded from a few files instead of the ~150 its package has.
+// The one entry point of the bundle: bin/sbq runs oclif's execute from it, and oclif finds the commands in it
+// (package.json oclif.commands), so oclif and every command share one copy of @oclif/core.
 export {execute} from '@oclif/core'
+export {COMMANDS} from './commands/index.js'
