@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (dist/src) into ONE CommonJS file, dist/bundle/sbq.cjs, and records V8's compiled code for
-// it in dist/bundle/sbq.cjs.cache, which bin/sbq hands back to V8 on every start. Why: sbq runs from cron every
+// it in dist/bundle/sbq.cjs.<key>.cache, which bin/sbq hands back to V8 on every start. Why: sbq runs from cron every
 // minute, and a short command's time is mostly Node loading it. Hundreds of small module files (Kysely alone is
 // ~280) cost resolving and reading each; one file costs one read. What is left is compiling ~2 MB of JavaScript,
 // which Node 20 redoes on every start: it keeps no compile cache of its own (that came in Node 22), and V8 can only

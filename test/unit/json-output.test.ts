@@ -32,6 +32,12 @@ describe('compact JSON output', () => {
     assert.ok(writes > 1)
   })
 
+  it("hands a member's toJSON its key, as JSON.stringify does", () => {
+    const keyed = {toJSON: (key: string) => `under ${key}`}
+    const value = {first: keyed, second: {inner: keyed}, rows: Array.from({length: 2100}, (_, index) => index)}
+    assert.equal(written(value).text, JSON.stringify(value))
+  })
+
   it('writes anything else whole, as JSON.stringify does', () => {
     const dated = {toJSON: () => ({when: 'now'})}
     for (const value of [[1, 2, {a: 'b'}], 'text "quoted"', 42, null, dated, new Date(0), Object.assign(Object.create(null), {a: 1})]) {

@@ -209,7 +209,9 @@ describe('usage reports', () => {
     await addPlan(planned, 'gold', {monthlyQuota: 50 * GiB, resetDay: 10}, april20)
     await addUser(planned, {name: 'erin', plan: 'gold'}, april20)
     await addUser(planned, {name: 'fay', plan: 'gold', monthlyQuota: 5 * GiB}, april20)
-    // Both still hold April 10 - May 10; at May's end the period in force is May 10 - June 10, summed from history.
+    await addUser(planned, {name: 'gil', plan: 'gold', resetDay: 20}, april20)
+    // erin and fay still hold April 10 - May 10, gil April 20 - May 20; at May's end the periods in force are the next
+    // ones, summed from history.
     const erin = await planned.selectFrom('users').select('id').where('name', '=', 'erin').executeTakeFirstOrThrow()
     await planned
       .insertInto('topups')
@@ -224,6 +226,7 @@ describe('usage reports', () => {
     assert.deepEqual(rows, {
       erin: [50 * GiB, 51 * GiB, '2024-05-10T00:00:00.000Z', '2024-06-10T00:00:00.000Z', 2200],
       fay: [5 * GiB, 5 * GiB, '2024-05-10T00:00:00.000Z', '2024-06-10T00:00:00.000Z', 0],
+      gil: [50 * GiB, 50 * GiB, '2024-05-20T00:00:00.000Z', '2024-06-20T00:00:00.000Z', 0],
     })
     await planned.destroy()
   })
