@@ -15,6 +15,16 @@ import {contextAt, memoryDb} from '../support/memory-db.js'
 const GiB = 1024 ** 3
 const may10 = contextAt('2024-05-10T12:00:00Z')
 
+/** An empty in-memory database, and a migrator for it that stops after the named migration. */
+async function partlyMigratable() {
+  const {Kysely, Migrator, SqliteDialect} = await import('kysely')
+  const {default: BetterSqlite3} = await import('better-sqlite3')
+  const {migrations} = await import('../../migrations/index.js')
+  const db = new Kysely<any>({dialect: new SqliteDialect({database: new BetterSqlite3(':memory:')})})
+  const upTo = (last: string) => new Migrator({db, provider: {getMigrations: async () => Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last))}})
+  return {db, upTo}
+}
+
 describe('migrations', () => {
   it('build every table from an empty database', async () => {
     const db = await memoryDb()
@@ -46,11 +56,7 @@ describe('migrations', () => {
   })
 
   it('0007 re-keys the daily ledger day first and keeps every row', async () => {
-    const {Kysely, Migrator, SqliteDialect} = await import('kysely')
-    const {default: BetterSqlite3} = await import('better-sqlite3')
-    const {migrations} = await import('../../migrations/index.js')
-    const db = new Kysely<any>({dialect: new SqliteDialect({database: new BetterSqlite3(':memory:')})})
-    const upTo = (last: string) => new Migrator({db, provider: {getMigrations: async () => Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last))}})
+    const {db, upTo} = await partlyMigratable()
     assert.equal((await upTo('0006-inform').migrateToLatest()).error, undefined)
     const rows = [
       {day: '2024-05-02', node_name: 'n1', user_name: 'bob', up: 1, down: 2},
@@ -72,11 +78,7 @@ describe('migration 0009', () => {
   const down = (name: string) => `user>>>${name}>>>traffic>>>downlink`
 
   it('turns by-name baselines into per-user ones that read and bill the same, and back', async () => {
-    const {Kysely, Migrator, SqliteDialect} = await import('kysely')
-    const {default: BetterSqlite3} = await import('better-sqlite3')
-    const {migrations} = await import('../../migrations/index.js')
-    const db = new Kysely<any>({dialect: new SqliteDialect({database: new BetterSqlite3(':memory:')})})
-    const upTo = (last: string) => new Migrator({db, provider: {getMigrations: async () => Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last))}})
+    const {db, upTo} = await partlyMigratable()
     assert.equal((await upTo('0008-web-dashboard').migrateToLatest()).error, undefined)
     await addUser(db, {name: 'alice'}, may10)
     const node = await insertNode(db, {name: 'n1', type: 'v2ray', api: '127.0.0.1:1', config_path: null, inbounds: null, apply_command: null, created_at: 0, last_pull_at: null, last_error: null})

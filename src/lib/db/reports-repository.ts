@@ -5,7 +5,7 @@ import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} fro
 import {selectJsonColumns, type JsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
 import {oldestManagedDay, readClosedThrough} from './usage-repository.js'
-import {usersWithUsageAndPlan} from './users-repository.js'
+import {topupsByPeriod, usersWithUsageAndPlan} from './users-repository.js'
 import type {Database, UserStatus} from './schema.js'
 
 export interface UsageMonthlyTable {
@@ -386,12 +386,8 @@ export interface ReportUsers {
   users: ReportUserColumns
   /** Names with bytes over the span that are no longer users: removed users, whose history is kept. */
   removed: NamedUsage[]
-  /** Bytes bought per user and period, keyed by topupKey(name, period start); empty when nobody bought any. */
+  /** Bytes bought per user and period, keyed by topupKey(name, period start) (users-repository); empty when nobody bought any. */
   topups: Map<string, number>
-}
-
-export function topupKey(name: string, periodStart: number): string {
-  return `${name} ${periodStart}`
 }
 
 /**
@@ -419,22 +415,10 @@ export async function listReportUsers(db: Db, span: UsageSpan): Promise<ReportUs
         .orderBy('users.name'),
     ),
     usageByUser(db, span),
-    topupsByName(db),
+    topupsByPeriod(db),
   ])
   const spanBytes = matchByName(users.name, usage)
   return {users: {...users, span_up: spanBytes.up, span_down: spanBytes.down}, removed: spanBytes.unmatched, topups}
-}
-
-/** Top-ups summed per user and period, keyed by topupKey. */
-async function topupsByName(db: Db): Promise<Map<string, number>> {
-  const rows = await db
-    .selectFrom('topups')
-    .innerJoin('users', 'users.id', 'topups.user_id')
-    .select(['users.name', 'topups.period_start'])
-    .select((eb) => eb.fn.sum<number>('topups.bytes').as('bytes'))
-    .groupBy(['users.name', 'topups.period_start'])
-    .execute()
-  return new Map(rows.map((row) => [topupKey(row.name, row.period_start), Number(row.bytes)]))
 }
 
 /**

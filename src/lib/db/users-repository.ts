@@ -64,14 +64,24 @@ function selectUserRecords(db: Db) {
  * every user costs more than the whole rest of the read.
  */
 export async function topupsByPeriod(db: Db, userIds?: readonly number[]): Promise<Map<string, number>> {
-  let query = db.selectFrom('topups').select(['user_id', 'period_start']).select((eb) => eb.fn.sum<number>('bytes').as('bytes')).groupBy(['user_id', 'period_start'])
-  if (userIds !== undefined) query = query.where('user_id', 'in', userIds)
-  return new Map((await query.execute()).map((row) => [`${row.user_id} ${row.period_start}`, Number(row.bytes)]))
+  let query = db
+    .selectFrom('topups')
+    .innerJoin('users', 'users.id', 'topups.user_id')
+    .select(['users.name', 'topups.period_start'])
+    .select((eb) => eb.fn.sum<number>('topups.bytes').as('bytes'))
+    .groupBy(['users.name', 'topups.period_start'])
+  if (userIds !== undefined) query = query.where('topups.user_id', 'in', userIds)
+  return new Map((await query.execute()).map((row) => [topupKey(row.name, row.period_start), Number(row.bytes)]))
+}
+
+/** A user's period in topupsByPeriod's map: by name, so a report that reads users without their ids can look it up. */
+export function topupKey(name: string, periodStart: number): string {
+  return `${name} ${periodStart}`
 }
 
 /** Sets each row's `period_topups`: what was bought for its stored period. */
-export function withTopups<T extends {id: number; period_start: number}>(rows: T[], topups: Map<string, number>): Array<T & {period_topups: number}> {
-  for (const row of rows) (row as T & {period_topups: number}).period_topups = topups.size === 0 ? 0 : (topups.get(`${row.id} ${row.period_start}`) ?? 0)
+export function withTopups<T extends {name: string; period_start: number}>(rows: T[], topups: Map<string, number>): Array<T & {period_topups: number}> {
+  for (const row of rows) (row as T & {period_topups: number}).period_topups = topups.size === 0 ? 0 : (topups.get(topupKey(row.name, row.period_start)) ?? 0)
   return rows as Array<T & {period_topups: number}>
 }
 

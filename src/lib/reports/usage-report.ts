@@ -7,7 +7,6 @@ import {
   listReportUsers,
   newestRolledUpMonth,
   rolledUpUsageOf,
-  topupKey,
   unmanagedUsageByName,
   unmanagedUsageByNode,
   usageByNode,
@@ -17,7 +16,7 @@ import {
   type UsageSpan,
 } from '../db/reports-repository.js'
 import type {UserStatus} from '../db/schema.js'
-import {findUserRecord} from '../db/users-repository.js'
+import {findUserRecord, topupKey} from '../db/users-repository.js'
 import {invalidInput, notFound} from '../errors.js'
 import {periodAllowance} from '../quotas/limits.js'
 import {currentPeriod, type Period} from '../quotas/periods.js'
