@@ -92,10 +92,10 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
    */
   protected async applyToNodes(apply: boolean): Promise<NodeSync[]> {
     if (!apply) return []
-    const [{syncNodes}, {renderNodeSyncs}] = await Promise.all([import('../lib/enforcement/sync-nodes.js'), import('../lib/output/check-tables.js')])
+    const [{syncNodes}, {renderNodeSyncs, withHint}] = await Promise.all([import('../lib/enforcement/sync-nodes.js'), import('../lib/output/check-tables.js')])
     const nodes = await syncNodes(await this.database(), {}, await this.context())
     for (const line of renderNodeSyncs(nodes, await this.style())) this.stderr(line)
-    for (const node of nodes) if (node.error) this.stderr(`warning: node "${node.name}" was not updated: ${node.error} (sbq check retries it)`)
+    for (const node of nodes) if (node.error) this.stderr(`warning: node "${node.name}" was not updated: ${node.error} (${withHint(node, 'sbq check retries it')})`)
     return nodes
   }
 

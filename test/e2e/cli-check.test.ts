@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {createHmac} from 'node:crypto'
-import {copyFileSync, readFileSync} from 'node:fs'
+import {copyFileSync, readFileSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -132,7 +132,7 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
     assert.equal(readFileSync(configPath, 'utf8'), configBefore, 'the old config is back, byte for byte')
     const check = await sbq('check')
     assert.equal(check.code, 4)
-    assert.match(check.stderr, /^error: node "sb": .*reload refused.* \(the next check retries it\)$/m)
+    assert.match(check.stderr, /^error: node "sb": .*reload refused.* \(the proxy may be down: check it by hand; the next check retries it\)$/m)
     assert.equal((await sbq('node', 'remove', 'sb')).code, 0)
     assert.equal((await sbq('node', 'add', 'sb', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--inbound', 'vless-in', '--apply', reload)).code, 0)
     const retried = await sbq('check', '--json')
@@ -173,6 +173,26 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
     assert.deepEqual(await totals(), before)
     assert.equal((await sbq('node', 'remove', 'sb')).code, 0)
     assert.equal((await sbq('node', 'add', 'sb', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--inbound', 'vless-in', '--apply', reload)).code, 0)
+    assert.equal((await sbq('check')).code, 0)
+  })
+
+  it('a proxy config broken by hand: exit 4, one line naming the file and the spot, the file and its backup untouched', async () => {
+    const working = readFileSync(configPath, 'utf8')
+    const backup = readFileSync(`${configPath}.sbq-bak`, 'utf8')
+    const broken = '{\n  "log": {"level": "warn"\n  "inbounds": []\n}\n'
+    writeFileSync(configPath, broken)
+    try {
+      assert.equal((await sbq('user', 'disable', 'bob', '--no-apply')).code, 0)
+      const result = await sbq('check')
+      assert.equal(result.code, 4)
+      assert.match(result.stderr, /^error: node "sb": sing-box config ".*config\.json" is not valid JSON at line 3, column 3: [^\n]*\(fix the file by hand; sbq did not change it; the next check retries it\)$/m)
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
+      assert.equal(readFileSync(configPath, 'utf8'), broken)
+      assert.equal(readFileSync(`${configPath}.sbq-bak`, 'utf8'), backup)
+    } finally {
+      writeFileSync(configPath, working)
+      assert.equal((await sbq('user', 'enable', 'bob', '--no-apply')).code, 0)
+    }
     assert.equal((await sbq('check')).code, 0)
   })
 

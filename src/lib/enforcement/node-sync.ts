@@ -22,6 +22,8 @@ export interface NodeSync {
   added: string[]
   removed: string[]
   error: string | null
+  /** What to do about `error`, when sbq knows ("fix the file by hand", "copy the backup over it"). */
+  hint: string | null
   warning: string | null
 }
 
@@ -60,7 +62,7 @@ export async function syncNode(db: Db, node: NodeRow, loadDesired: () => Promise
   if (!fresh) {
     const difference = await nodeDifference(db, node.id)
     if (difference.missing.length === 0 && difference.surplus.length === 0) {
-      return {name: node.name, applied: false, method: 'none', added: [], removed: [], error: null, warning: null}
+      return {name: node.name, applied: false, method: 'none', added: [], removed: [], error: null, hint: null, warning: null}
     }
   }
   const desired = await loadDesired()
@@ -68,7 +70,7 @@ export async function syncNode(db: Db, node: NodeRow, loadDesired: () => Promise
   const wanted = new Set(desired.active)
   const addedNames = desired.active.filter((name) => fresh || !applied.has(name))
   const removed = [...new Set([...applied, ...(fresh ? desired.managed : [])])].filter((name) => !wanted.has(name)).sort()
-  const result: NodeSync = {name: node.name, applied: false, method: 'none', added: [...addedNames].sort(), removed, error: null, warning: null}
+  const result: NodeSync = {name: node.name, applied: false, method: 'none', added: [...addedNames].sort(), removed, error: null, hint: null, warning: null}
   if (!fresh && addedNames.length === 0 && removed.length === 0) return result
   if (options.dryRun) return {...result, applied: true, method: 'dry-run'}
   if (node.type === '3x-ui' && node.panel_url === null) {
@@ -89,7 +91,7 @@ export async function syncNode(db: Db, node: NodeRow, loadDesired: () => Promise
     return {...result, applied: true, ...outcome}
   } catch (error) {
     if (!(error instanceof SbqError)) throw error
-    return {...result, error: error.message}
+    return {...result, error: error.message, hint: error.hint ?? null}
   }
 }
 

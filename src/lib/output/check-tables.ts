@@ -25,5 +25,10 @@ export function renderNodeSyncs(nodes: NodeSync[], style: ChalkInstance): string
 }
 
 export function nodeErrors(nodes: NodeSync[]): string[] {
-  return nodes.filter((node) => node.error).map((node) => `error: node "${node.name}": ${node.error} (the next check retries it)`)
+  return nodes.filter((node) => node.error).map((node) => `error: node "${node.name}": ${node.error} (${withHint(node, 'the next check retries it')})`)
+}
+
+/** A node failure says what to do about it, when sbq knows, and then that sbq will try again. */
+export function withHint(node: NodeSync, retry: string): string {
+  return node.hint === null ? retry : `${node.hint}; ${retry}`
 }

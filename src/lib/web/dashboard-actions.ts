@@ -45,7 +45,7 @@ export async function syncAfterChange(db: Db, context: Context, t: Translate): P
   try {
     const nodes = await syncNodes(db, {}, context)
     return nodes.flatMap((node) => [
-      ...(node.error === null ? [] : [t('flash.nodeFailed', {node: node.name, error: node.error})]),
+      ...(node.error === null ? [] : [t('flash.nodeFailed', {node: node.name, error: node.hint === null ? node.error : `${node.error} (${node.hint})`})]),
       ...(node.warning === null ? [] : [t('flash.nodeWarning', {node: node.name, warning: node.warning})]),
     ])
   } catch (error) {
