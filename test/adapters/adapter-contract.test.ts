@@ -53,14 +53,14 @@ async function ssmHarness(): Promise<Harness> {
     reportsUptime: false,
     liveUsers: true,
     traffic: (user, uplink, downlink) => {
-      if (!stub.users.has(user)) stub.users.set(user, {uPSK: 'k', uplinkBytes: 0, downlinkBytes: 0})
+      if (!stub.users.has(user)) stub.addUser(user, 'k')
       stub.addTraffic(user, uplink, downlink)
     },
     restart: () => {
-      for (const user of stub.users.values()) {
-        user.uplinkBytes = 0
-        user.downlinkBytes = 0
-      }
+      // Without a cache file sing-box forgets every user; sbq's next check puts them back, at 0.
+      const users = [...stub.users]
+      stub.restart()
+      for (const [name, user] of users) stub.addUser(name, user.uPSK)
     },
     hasUser: (_inbound, name) => stub.users.has(name),
     close: async () => {

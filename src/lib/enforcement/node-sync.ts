@@ -84,7 +84,7 @@ export async function syncNode(db: Db, node: NodeRow, loadDesired: () => Promise
     const change: NodeChange = {node, added: active.filter((user) => adding.has(user.name)), removed, active, managed: new Set([...desired.managed, ...applied])}
     const outcome =
       node.type === 'sing-box' ? await syncSingBox(change, options)
-      : node.type === 'sing-box-ssm' ? await syncSsm(change)
+      : node.type === 'sing-box-ssm' ? await syncSsm(change, options)
       : node.type === '3x-ui' ? await syncPanel(change)
       : await syncXray(change, options)
     await recordAppliedUsers(db, node.id, wanted, context.now)
@@ -165,13 +165,17 @@ async function syncSingBox(change: NodeChange, options: SyncOptions): Promise<Pa
   return {method: 'config+reload'}
 }
 
-async function syncSsm(change: NodeChange): Promise<Partial<NodeSync>> {
+async function syncSsm(change: NodeChange, options: SyncOptions): Promise<Partial<NodeSync>> {
+  // sing-box drops a deleted user's counters with the user (service/ssmapi traffic.go UpdateUsers): bill them first,
+  // so nothing counted before the change is lost and a re-added user's counter, from 0, is all new traffic.
+  await options.pullNode(change.node)
   const api = await connectNode(change.node)
   try {
     // The key length follows the managed inbound's method (a 2022-blake3-aes-128-gcm server wants 16 bytes).
     const inbound: InboundTarget = {tag: 'ssm', protocol: 'shadowsocks', method: await ssmMethod(change.node.config_path)}
     await forEachLimited(change.removed, (name) => api.removeUser!(inbound, name))
     await forEachLimited(change.added, (user) => api.addUser!(inbound, user))
+    await api.confirmUsers?.(inbound, {present: change.added, absent: change.removed})
     return {method: 'api'}
   } finally {
     api.close()

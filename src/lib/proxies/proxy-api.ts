@@ -45,10 +45,29 @@ export interface InboundTarget {
   method?: string
 }
 
+/**
+ * How long the proxy keeps a counter. `process`: until the proxy restarts, so a counter that went down or vanished
+ * means every counter started again (Xray, V2Ray, sing-box v2ray_api). `user`: until that user is removed, so a
+ * removed and re-added user starts again at 0 while the others keep counting (sing-box SSM).
+ */
+export type CounterLifetime = 'process' | 'user'
+
+/** Who a proxy must (present, with these credentials) and must not (absent) have after a change. */
+export interface ExpectedUsers {
+  present: readonly ManagedUser[]
+  absent: readonly string[]
+}
+
 export interface ProxyApi {
+  readonly counterLifetime: CounterLifetime
   readStats(): Promise<StatsSnapshot>
   /** Live user changes; absent where the proxy has no such API (sing-box v2ray_api). */
   addUser?(inbound: InboundTarget, user: ManagedUser): Promise<void>
   removeUser?(inbound: InboundTarget, name: string): Promise<void>
+  /**
+   * Reads the user list back after a change, where the proxy can list its users, and fails as the node's error when
+   * a removal or an add did not take: an answer to each call is no proof (a 404 to a delete may be a wrong name).
+   */
+  confirmUsers?(inbound: InboundTarget, expected: ExpectedUsers): Promise<void>
   close(): void
 }

@@ -35,7 +35,7 @@ function byteCount(value: unknown, what: string): number {
   return value
 }
 
-export function parseSsmStats(body: string): SsmStats {
+function parseObject(body: string): Record<string, unknown> {
   let parsed: unknown
   try {
     parsed = JSON.parse(body)
@@ -43,13 +43,35 @@ export function parseSsmStats(body: string): SsmStats {
     throw new SsmFormatError(`reply is not JSON (starts "${body.slice(0, 40)}")`)
   }
   if (!isRecord(parsed)) throw new SsmFormatError('reply is not a JSON object')
+  return parsed
+}
+
+/** The `users` list of a reply, each entry with its `username`. */
+function userEntries(parsed: Record<string, unknown>): Array<{username: string; entry: Record<string, unknown>}> {
   const rawUsers = parsed['users'] ?? []
   if (!Array.isArray(rawUsers)) throw new SsmFormatError('"users" is not a list')
-  const users = rawUsers.map((entry: unknown, index): SsmUserStats => {
+  return rawUsers.map((entry: unknown, index) => {
     if (!isRecord(entry) || typeof entry['username'] !== 'string') {
       throw new SsmFormatError(`users[${index}] has no "username"`)
     }
-    const username = entry['username']
+    return {username: entry['username'], entry}
+  })
+}
+
+/** `GET /server/v1/users`: each user's name and uPSK (Go omits an empty uPSK). */
+export function parseSsmUsers(body: string): Map<string, string> {
+  const users = new Map<string, string>()
+  for (const {username, entry} of userEntries(parseObject(body))) {
+    const uPSK = entry['uPSK'] ?? ''
+    if (typeof uPSK !== 'string') throw new SsmFormatError(`uPSK of user "${username}" is not a string`)
+    users.set(username, uPSK)
+  }
+  return users
+}
+
+export function parseSsmStats(body: string): SsmStats {
+  const parsed = parseObject(body)
+  const users = userEntries(parsed).map(({username, entry}): SsmUserStats => {
     return {
       username,
       uplinkBytes: byteCount(entry['uplinkBytes'], `uplinkBytes of user "${username}"`),
