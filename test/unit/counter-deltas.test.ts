@@ -68,13 +68,26 @@ describe('counterDeltas', () => {
     assert.equal(result.restarted, true)
   })
 
-  it('treats a vanished counter as a restart where counters outlive users, not on sing-box SSM', () => {
+  it('treats a vanished counter as a restart where counters live as long as the process, not where they live per user', () => {
     const previous = baseline({[up('alice')]: 100, [up('bob')]: 500}, null)
     const now = snapshot({[up('alice')]: 150}, null)
     assert.equal(counterDeltas(previous, now, t0 + 1000).restarted, true)
-    const ssm = counterDeltas(previous, now, t0 + 1000, {countersOutliveUsers: false})
+    const ssm = counterDeltas(previous, now, t0 + 1000, 'user')
     assert.equal(ssm.restarted, false)
     assert.deepEqual(ssm.users.get('alice'), {up: 50, down: 0})
+    assert.equal(ssm.next.users.has('bob'), false, 'a user who came back later starts from 0')
+  })
+
+  it('restarts only the user whose counter went down where counters live per user (sing-box SSM)', () => {
+    const previous = baseline({[up('alice')]: 5000, [down('alice')]: 9000, [up('bob')]: 10, [down('bob')]: 40, 'inbound>>>ss>>>traffic>>>uplink': 5010}, null)
+    const now = snapshot({[up('alice')]: 300, [down('alice')]: 9500, [up('bob')]: 20, [down('bob')]: 40, 'inbound>>>ss>>>traffic>>>uplink': 5}, null)
+    const result = counterDeltas(previous, now, t0 + 60_000, 'user')
+    assert.equal(result.restarted, false)
+    // alice's counters were dropped together and counted again from 0: both directions are new traffic.
+    assert.deepEqual(result.users.get('alice'), {up: 300, down: 9500})
+    assert.deepEqual(result.users.get('bob'), {up: 10, down: 0})
+    const wholeNode = counterDeltas(previous, now, t0 + 60_000, 'process')
+    assert.deepEqual([wholeNode.restarted, wholeNode.users.get('bob')], [true, {up: 20, down: 40}])
   })
 
   it('does not mistake whole-second uptime for a restart', () => {

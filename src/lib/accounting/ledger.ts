@@ -5,7 +5,7 @@ import type {NodeRow, UnmanagedUsageDailyTable, UsageDailyTable} from '../db/sch
 import {addClosedUsage, addDailyUsage, addRunningUsage, addUnmanagedDailyUsage, managedUserIds, stalePeriods, type UsageIncrement} from '../db/usage-repository.js'
 import {startUsagePeriod} from '../db/users-repository.js'
 import {queuePush} from '../inform/outbox.js'
-import type {StatsSnapshot} from '../proxies/proxy-api.js'
+import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-api.js'
 import {defaultResetDay} from '../quotas/limits.js'
 import {currentPeriod} from '../quotas/periods.js'
 import {localDay} from '../time/zoned-time.js'
@@ -79,10 +79,9 @@ async function startCurrentPeriods(trx: Db, context: Context): Promise<void> {
  * central sbq, the push to send. A crash before the commit leaves the old baseline, so the next pull counts the same
  * bytes again exactly once; a crash after it leaves nothing to redo (the queued push goes with the next pull).
  */
-export async function recordPull(db: Db, node: NodeRow, snapshot: StatsSnapshot, observedAt: number, context: Context): Promise<PullRecord> {
+export async function recordPull(db: Db, node: NodeRow, snapshot: StatsSnapshot, observedAt: number, context: Context, lifetime: CounterLifetime = 'process'): Promise<PullRecord> {
   return db.transaction().execute(async (trx) => {
-    // sing-box's SSM API drops a removed user's counters; the gRPC proxies keep every counter until they restart.
-    const deltas = counterDeltas(await readBaseline(trx, node.id), snapshot, observedAt, {countersOutliveUsers: node.type !== 'sing-box-ssm'})
+    const deltas = counterDeltas(await readBaseline(trx, node.id), snapshot, observedAt, lifetime)
     const usage = await recordUsage(trx, node, deltas.users, context)
     if (node.inform_url !== null) await queuePush(trx, node.id, deltas.users, context.now)
     await writeBaseline(trx, node.id, {takenAt: observedAt, uptimeSeconds: snapshot.uptimeSeconds, counters: deltas.next})

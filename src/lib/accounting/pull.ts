@@ -6,7 +6,7 @@ import {invalidInput, SbqError} from '../errors.js'
 import {deliverPushes, type PushReport} from '../inform/outbox.js'
 import {connectNode} from '../nodes/connect.js'
 import {requireNode} from '../nodes/node-service.js'
-import type {StatsSnapshot} from '../proxies/proxy-api.js'
+import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-api.js'
 import {recordPull, type PullRecord} from './ledger.js'
 
 export interface NodePull {
@@ -45,7 +45,7 @@ export async function pullNodes(db: Db, options: {node?: string}, context: Conte
       results.push(failed(node, read.error))
       continue
     }
-    const record = await recordPull(db, node, read.snapshot, read.observedAt, context)
+    const record = await recordPull(db, node, read.snapshot, read.observedAt, context, read.lifetime)
     // After the commit: the push is queued with the usage, so a receiver that is down loses nothing.
     const push = node.inform_url === null ? null : await deliverPushes(db, node)
     results.push({...succeeded(node, record, read.snapshot), push})
@@ -65,13 +65,13 @@ function pullable(node: NodeRow): NodeRow {
   return node
 }
 
-async function readNode(node: NodeRow): Promise<{snapshot: StatsSnapshot; observedAt: number} | {error: string}> {
+async function readNode(node: NodeRow): Promise<{snapshot: StatsSnapshot; observedAt: number; lifetime: CounterLifetime} | {error: string}> {
   try {
     const api = await connectNode(node)
     try {
       // The real clock, not the context's: it is compared with the proxy's own uptime to spot restarts.
       const observedAt = Date.now()
-      return {snapshot: await api.readStats(), observedAt}
+      return {snapshot: await api.readStats(), observedAt, lifetime: api.counterLifetime}
     } finally {
       api.close()
     }

@@ -61,6 +61,8 @@ export function createV2rayApi(options: V2rayApiOptions): V2rayApi {
   const api: V2rayApi = {
     flavor: options.flavor,
     address,
+    // RemoveUser leaves a user's counters in the stats manager: they end only with the process.
+    counterLifetime: 'process',
     readStats: (): Promise<StatsSnapshot> => stats.readStats(),
     close: (): void => connection.close(),
   }
