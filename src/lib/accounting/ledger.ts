@@ -5,6 +5,7 @@ import type {NodeRow, UnmanagedUsageDailyTable, UsageDailyTable} from '../db/sch
 import {addClosedUsage, addDailyUsage, addRunningUsage, addUnmanagedDailyUsage, managedUserIds, stalePeriods, type UsageIncrement} from '../db/usage-repository.js'
 import {startUsagePeriod} from '../db/users-repository.js'
 import {queuePush} from '../inform/outbox.js'
+import {PLACEHOLDER_USER_NAME} from '../proxies/placeholder-user.js'
 import type {StatsSnapshot} from '../proxies/proxy-api.js'
 import {defaultResetDay} from '../quotas/limits.js'
 import {currentPeriod} from '../quotas/periods.js'
@@ -83,6 +84,8 @@ export async function recordPull(db: Db, node: NodeRow, snapshot: StatsSnapshot,
   return db.transaction().execute(async (trx) => {
     // sing-box's SSM API drops a removed user's counters; the gRPC proxies keep every counter until they restart.
     const deltas = counterDeltas(await readBaseline(trx, node.id), snapshot, observedAt, {countersOutliveUsers: node.type !== 'sing-box-ssm'})
+    // Only someone holding the placeholder's secret could make traffic as it: nobody's to bill, nor to report.
+    deltas.users.delete(PLACEHOLDER_USER_NAME)
     const usage = await recordUsage(trx, node, deltas.users, context)
     if (node.inform_url !== null) await queuePush(trx, node.id, deltas.users, context.now)
     await writeBaseline(trx, node.id, {takenAt: observedAt, uptimeSeconds: snapshot.uptimeSeconds, counters: deltas.next})
