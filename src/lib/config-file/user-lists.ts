@@ -190,11 +190,13 @@ export function planUserList(
   desired: readonly JsonValue[],
   placeholderEntry: JsonValue,
 ): UserListPlan {
-  const existing = entries.filter((entry) => isPlaceholderUser(nameOf(entry)))
-  const kept = entries.filter((entry) => {
+  const existing: JsonNode[] = []
+  const kept: JsonNode[] = []
+  for (const entry of entries) {
     const name = nameOf(entry)
-    return name === undefined || (!managed.has(name) && !isPlaceholderUser(name))
-  })
+    if (isPlaceholderUser(name)) existing.push(entry)
+    else if (name === undefined || !managed.has(name)) kept.push(entry)
+  }
   if (kept.length + desired.length > 0) {
     return {items: [...kept.map((keep) => ({keep})), ...desired.map((value) => ({value}))], placeholder: existing.length > 0 ? 'removed' : 'none'}
   }
