@@ -82,8 +82,6 @@ export interface RewriteSingBoxOptions extends ReadSingBoxOptions {
   managedNames: ReadonlySet<string>
   /** vless flow per inbound tag, overriding the flow read from the inbound's existing users. */
   flows?: Readonly<Record<string, string>>
-  /** The placeholder to write where an inbound would be left empty; one with a new random secret by default. */
-  placeholder?: ManagedUser
 }
 
 export interface SingBoxRewrite extends UserListRewrite {
@@ -270,7 +268,8 @@ export function rewriteSingBoxUsers(configText: string, options: RewriteSingBoxO
   const {root} = loadDocument(ctx, configText)
   const desired = orderDesired(options.desired)
   const managed = new Set([...options.managedNames, ...desired.map((u) => u.name)])
-  const placeholder = options.placeholder ?? newPlaceholderUser()
+  // Written only where an inbound would be left with no user (see placeholder-user.ts).
+  const placeholder = newPlaceholderUser()
 
   return withDuplicateKeysRefused(ctx, () => {
     const inbounds = selectInbounds(ctx, root, options.inbounds)

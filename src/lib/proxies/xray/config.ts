@@ -66,8 +66,6 @@ export interface RewriteXrayOptions extends ReadXrayOptions {
   managedNames: ReadonlySet<string>
   /** vless flow per inbound tag, overriding the flow read from the inbound's existing clients. */
   flows?: Readonly<Record<string, string>>
-  /** The placeholder to write where an inbound would be left empty; one with a new random secret by default. */
-  placeholder?: ManagedUser
 }
 
 interface ManagedInbound {
@@ -222,7 +220,8 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
   const {root} = loadDocument(ctx, configText)
   const desired = orderDesired(options.desired)
   const managed = new Set([...options.managedNames, ...desired.map((u) => u.name)])
-  const placeholder = options.placeholder ?? newPlaceholderUser()
+  // Written only where an inbound would be left with no user (see placeholder-user.ts).
+  const placeholder = newPlaceholderUser()
 
   return withDuplicateKeysRefused(ctx, () => {
     const inbounds = selectInbounds(ctx, flavor, root, options.inbounds)
