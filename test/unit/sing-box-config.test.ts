@@ -5,6 +5,7 @@ import {describe, it} from 'node:test'
 import {SbqError} from '../../src/lib/errors.js'
 import {mergeImportedUsers, shadowsocksKey} from '../../src/lib/config-file/user-lists.js'
 import {readSingBoxUsers, rewriteSingBoxUsers} from '../../src/lib/proxies/sing-box/config.js'
+import {assertUserName} from '../../src/lib/users/user-name.js'
 import {fixturesDir} from '../support/paths.js'
 import {alice, bob, managedNames} from '../support/fixture-users.js'
 
@@ -270,6 +271,10 @@ describe('rewriteSingBoxUsers: an inbound left with no user gets the locked plac
   }
   const keyBytes = (key: unknown): number => Buffer.from(String(key), 'base64').length
   const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+  it('is named so that no sbq user can ever be called the same', () => {
+    assert.throws(() => assertUserName(placeholderName), (error: unknown) => error instanceof SbqError && error.code === 'INVALID_NAME')
+  })
 
   it('never writes an empty user list: each inbound type gets one placeholder of its own shape', () => {
     for (const tag of USER_TAGS) {
