@@ -42,6 +42,13 @@ describe('recordPull', () => {
     assert.equal((await readBaseline(db, node.id))!.counters.get(down('alice')), 3000)
   })
 
+  it("neither bills nor reports the counters of sbq's locked placeholder user", async () => {
+    await recordPull(db, node, snapshot({[down('alice')]: 0}), may10.now, may10)
+    const record = await recordPull(db, node, snapshot({[down('alice')]: 10, [up('sbq~locked')]: 5, [down('sbq~locked')]: 700}), may10.now + 60_000, may10)
+    assert.deepEqual([record.users, record.unmanaged, record.up, record.down], [1, 0, 0, 10])
+    assert.deepEqual(await db.selectFrom('unmanaged_usage_daily').selectAll().execute(), [])
+  })
+
   it('starts a new period at the rollover, keeping lifetime totals', async () => {
     await recordPull(db, node, snapshot({[down('alice')]: 0}), may10.now, may10)
     await recordPull(db, node, snapshot({[down('alice')]: 1000}), may10.now + 1000, may10)

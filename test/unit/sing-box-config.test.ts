@@ -5,6 +5,7 @@ import {describe, it} from 'node:test'
 import {SbqError} from '../../src/lib/errors.js'
 import {mergeImportedUsers, shadowsocksKey} from '../../src/lib/config-file/user-lists.js'
 import {readSingBoxUsers, rewriteSingBoxUsers} from '../../src/lib/proxies/sing-box/config.js'
+import {assertUserName} from '../../src/lib/users/user-name.js'
 import {fixturesDir} from '../support/paths.js'
 import {alice, bob, managedNames} from '../support/fixture-users.js'
 
@@ -255,5 +256,83 @@ describe('rewriteSingBoxUsers', () => {
   it('refuses an ambiguous duplicated key on the way to a user list', () => {
     const text = '{"inbounds": [{"type": "trojan", "tag": "t", "users": [], "users": []}]}'
     assert.throws(() => rewriteSingBoxUsers(text, {desired: [bob], managedNames}), assertSbqError('CONFIG_INVALID', 4, /"users" twice/))
+  })
+})
+
+describe('rewriteSingBoxUsers: an inbound left with no user gets the locked placeholder', () => {
+  const placeholderName = 'sbq~locked'
+  const everyone = new Set([...managedNames, 'guest'])
+  const emptied = rewriteSingBoxUsers(fixture, {desired: [], managedNames: everyone})
+  const config = JSON.parse(emptied.text) as Json
+  const only = (tag: string): Json => {
+    const list = users(config, tag)
+    assert.equal(list.length, 1, `${tag} holds exactly one user`)
+    return list[0]!
+  }
+  const keyBytes = (key: unknown): number => Buffer.from(String(key), 'base64').length
+  const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+  it('is named so that no sbq user can ever be called the same', () => {
+    assert.throws(() => assertUserName(placeholderName), (error: unknown) => error instanceof SbqError && error.code === 'INVALID_NAME')
+  })
+
+  it('never writes an empty user list: each inbound type gets one placeholder of its own shape', () => {
+    for (const tag of USER_TAGS) {
+      const user = only(tag)
+      const type = inbound(config, tag)['type'] as string
+      const nameKey = ['naive', 'socks', 'http', 'mixed'].includes(type) ? 'username' : 'name'
+      assert.equal(user[nameKey], placeholderName, tag)
+    }
+    const keys = (tag: string) => Object.keys(only(tag)).sort()
+    assert.deepEqual(keys('vless-in'), ['flow', 'name', 'uuid'])
+    assert.equal(only('vless-in')['flow'], 'xtls-rprx-vision', 'a vless placeholder carries the flow the inbound uses')
+    assert.deepEqual(keys('vmess-in'), ['alterId', 'name', 'uuid'])
+    assert.deepEqual(keys('tuic-in'), ['name', 'password', 'uuid'])
+    assert.deepEqual(keys('hysteria-in'), ['auth_str', 'name'])
+    for (const tag of ['trojan-in', 'ss128-in', 'ss256-in', 'ss-chacha-in', 'hy2-in', 'anytls-in', 'shadowtls-in']) assert.deepEqual(keys(tag), ['name', 'password'], tag)
+    for (const tag of ['naive-in', 'socks-in', 'http-in', 'mixed-in']) assert.deepEqual(keys(tag), ['password', 'username'], tag)
+    for (const tag of ['vless-in', 'vmess-in', 'tuic-in']) assert.match(String(only(tag)['uuid']), uuidPattern, tag)
+    assert.equal(keyBytes(only('ss128-in')['password']), 16, '2022-blake3-aes-128-gcm takes a 16-byte key')
+    assert.equal(keyBytes(only('ss256-in')['password']), 32, '2022-blake3-aes-256-gcm takes a 32-byte key')
+    assert.ok(String(only('socks-in')['password']).length >= 32, 'a socks password nobody can guess')
+  })
+
+  it('keeps the placeholder out of the counted names and of what sbq reads back as users', () => {
+    assert.deepEqual((statsUsers(config) as Json)['users'], [])
+    for (const found of readSingBoxUsers(emptied.text).inbounds) assert.deepEqual(found.users, [], found.tag)
+  })
+
+  it('gives each rewrite a new secret, none of them a real user\'s', () => {
+    const other = JSON.parse(rewriteSingBoxUsers(fixture, {desired: [], managedNames: everyone}).text) as Json
+    assert.notEqual(users(other, 'trojan-in')[0]!['password'], only('trojan-in')['password'])
+    const realSecrets = new Set([...Object.values(alice.credentials), ...Object.values(bob.credentials)])
+    for (const tag of USER_TAGS) for (const value of Object.values(only(tag))) assert.ok(!realSecrets.has(value as string), tag)
+  })
+
+  it('keeps the placeholder byte for byte while the inbound stays empty (no needless reload)', () => {
+    const again = rewriteSingBoxUsers(emptied.text, {desired: [], managedNames: everyone})
+    assert.deepEqual([again.changed, again.text === emptied.text, again.changedInbounds], [false, true, []])
+  })
+
+  it('removes the placeholder as soon as a real user is back, and never adds one beside an unmanaged user', () => {
+    const back = JSON.parse(rewriteSingBoxUsers(emptied.text, {desired: [bob], managedNames: everyone}).text) as Json
+    for (const tag of USER_TAGS) {
+      const list = users(back, tag)
+      assert.equal(list.length, 1, tag)
+      assert.ok(list[0]!['name'] === 'bob' || list[0]!['username'] === 'bob', tag)
+    }
+    assert.deepEqual((statsUsers(back) as Json)['users'], ['bob'])
+    // guest is not sbq's: the inbounds that still carry guest need no placeholder, the others get one.
+    const withGuest = JSON.parse(rewriteSingBoxUsers(fixture, {desired: [], managedNames}).text) as Json
+    assert.deepEqual(users(withGuest, 'trojan-in').map((u) => u['name']), ['guest'])
+    assert.deepEqual(users(withGuest, 'vmess-in').map((u) => u['name']), [placeholderName])
+  })
+
+  it('writes a new placeholder when the old one no longer fits the inbound (its method changed)', () => {
+    const to256 = emptied.text.replace('"method": "2022-blake3-aes-128-gcm",\n      "password"', '"method": "2022-blake3-aes-256-gcm",\n      "password"')
+    assert.notEqual(to256, emptied.text)
+    const out = rewriteSingBoxUsers(to256, {inbounds: ['ss128-in'], desired: [], managedNames: everyone})
+    assert.equal(out.changed, true)
+    assert.equal(keyBytes(users(JSON.parse(out.text) as Json, 'ss128-in')[0]!['password']), 32)
   })
 })

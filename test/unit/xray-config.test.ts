@@ -3,7 +3,7 @@ import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {describe, it} from 'node:test'
+import {describe, it, type TestContext} from 'node:test'
 import {SbqError} from '../../src/lib/errors.js'
 import {findValidator} from '../../src/lib/config-file/find-validator.js'
 import {mergeImportedUsers} from '../../src/lib/config-file/user-lists.js'
@@ -35,6 +35,26 @@ function withoutManagedClients(text: string, tags: readonly string[]): Json {
 }
 
 const isSbqError = (code: string, pattern?: RegExp) => rejectsWith(code, 4, pattern)
+
+/** Runs the real `v2ray -test` on the text; skipped where v2ray is not installed, except under CI. */
+function assertV2rayAccepts(t: TestContext, text: string): void {
+  const validator = findValidator('v2ray')
+  if (validator === null) {
+    assert.equal(process.env['CI'], undefined, 'v2ray must be on PATH in CI')
+    t.skip('v2ray is not on PATH')
+    return
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sbq-xray-config-'))
+  try {
+    const file = join(dir, 'config.json')
+    writeFileSync(file, text)
+    const run = spawnSync(validator.command[0]!, [...validator.command.slice(1), file], {encoding: 'utf8'})
+    assert.equal(run.status, 0, run.stdout + run.stderr)
+    assert.match(run.stdout, /Configuration OK/)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
 
 describe('readXrayUsers', () => {
   it('finds the client inbounds and skips the api dokodemo-door and socks', () => {
@@ -151,21 +171,71 @@ describe('rewriteXrayUsers (V2Ray 4.x)', () => {
   })
 
   it('produces a config the real v2ray accepts', (t) => {
-    const validator = findValidator('v2ray')
-    if (validator === null) {
-      assert.equal(process.env['CI'], undefined, 'v2ray must be on PATH in CI')
-      t.skip('v2ray is not on PATH')
-      return
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'sbq-xray-config-'))
-    try {
-      const file = join(dir, 'config.json')
-      writeFileSync(file, result.text)
-      const run = spawnSync(validator.command[0]!, [...validator.command.slice(1), file], {encoding: 'utf8'})
-      assert.equal(run.status, 0, run.stdout + run.stderr)
-      assert.match(run.stdout, /Configuration OK/)
-    } finally {
-      rmSync(dir, {recursive: true, force: true})
-    }
+    assertV2rayAccepts(t, result.text)
+  })
+})
+
+describe('rewriteXrayUsers: an inbound left with no client gets the locked placeholder', () => {
+  const placeholderName = 'sbq~locked'
+  const everyone = new Set([...managedNames, 'guest'])
+  const keyBytes = (key: unknown): number => Buffer.from(String(key), 'base64').length
+  const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+  const xray = rewriteXrayUsers(xrayFixture, {desired: [], managedNames: everyone})
+  const v2ray = rewriteXrayUsers(v2rayFixture, {flavor: 'v2ray', desired: [], managedNames: everyone})
+  const only = (text: string, tag: string): Json => {
+    const list = clients(JSON.parse(text) as Json, tag)
+    assert.equal(list.length, 1, `${tag} holds exactly one client`)
+    return list[0]!
+  }
+
+  it('never writes an empty client list: each Xray protocol gets one placeholder of its own shape', () => {
+    for (const tag of XRAY_TAGS) assert.equal(only(xray.text, tag)['email'], placeholderName, tag)
+    const vless = only(xray.text, 'vless-reality')
+    assert.deepEqual(Object.keys(vless).sort(), ['email', 'flow', 'id', 'level'])
+    assert.equal(vless['flow'], 'xtls-rprx-vision')
+    assert.match(String(vless['id']), uuidPattern)
+    assert.deepEqual(Object.keys(only(xray.text, 'vmess-ws')).sort(), ['email', 'id', 'level'])
+    assert.deepEqual(Object.keys(only(xray.text, 'trojan-tcp')).sort(), ['email', 'level', 'password'])
+    const ss2022 = only(xray.text, 'ss2022')
+    assert.deepEqual(Object.keys(ss2022).sort(), ['email', 'password'])
+    assert.equal(keyBytes(ss2022['password']), 16, 'the 2022-blake3-aes-128-gcm inbound gets a 16-byte key, not single-user mode')
+    const legacy = only(xray.text, 'ss-legacy')
+    assert.deepEqual([Object.keys(legacy).sort(), legacy['method']], [['email', 'level', 'method', 'password'], 'aes-256-gcm'])
+    assert.deepEqual(xray.changedInbounds, XRAY_TAGS)
+  })
+
+  it('gives V2Ray vmess, vless and trojan a placeholder in their V2Ray shapes', () => {
+    for (const tag of V2RAY_TAGS) assert.equal(only(v2ray.text, tag)['email'], placeholderName, tag)
+    assert.deepEqual(Object.keys(only(v2ray.text, 'vmess-in')).sort(), ['alterId', 'email', 'id', 'level'])
+    assert.equal(only(v2ray.text, 'vmess-in')['alterId'], 0)
+  })
+
+  it('does not read the placeholder back as a user, and keeps it while the inbound stays empty', () => {
+    for (const found of readXrayUsers(xray.text)) assert.deepEqual(found.users, [], found.tag)
+    const again = rewriteXrayUsers(xray.text, {desired: [], managedNames: everyone})
+    assert.deepEqual([again.changed, again.text === xray.text], [false, true])
+  })
+
+  it('tells the live path where a placeholder was added, and where a real user replaced it', () => {
+    assert.deepEqual(xray.inbounds.map((i) => [i.tag, i.placeholder]), XRAY_TAGS.map((tag) => [tag, 'added']))
+    assert.equal(xray.placeholder.name, placeholderName)
+    assert.equal(only(xray.text, 'vmess-ws')['id'], xray.placeholder.credentials.uuid, 'the one written is the one to add live')
+    const back = rewriteXrayUsers(xray.text, {desired: [bob], managedNames: everyone})
+    assert.deepEqual(back.inbounds.map((i) => [i.tag, i.placeholder]), XRAY_TAGS.map((tag) => [tag, 'removed']))
+    for (const tag of XRAY_TAGS) assert.deepEqual(clients(JSON.parse(back.text) as Json, tag).map((c) => c['email']), ['bob'], tag)
+    const kept = rewriteXrayUsers(xray.text, {desired: [], managedNames: everyone})
+    assert.deepEqual(kept.inbounds.map((i) => i.placeholder), XRAY_TAGS.map(() => 'kept'))
+    const untouched = rewriteXrayUsers(xrayFixture, {desired: [alice], managedNames})
+    assert.deepEqual(untouched.inbounds.map((i) => i.placeholder), XRAY_TAGS.map(() => 'none'))
+  })
+
+  it('never adds a placeholder beside a client sbq does not manage', () => {
+    const withGuest = JSON.parse(rewriteXrayUsers(xrayFixture, {desired: [], managedNames}).text) as Json
+    assert.deepEqual(clients(withGuest, 'trojan-tcp').map((c) => c['email']), ['guest'])
+    assert.deepEqual(clients(withGuest, 'vmess-ws').map((c) => c['email']), [placeholderName])
+  })
+
+  it('produces an emptied config the real v2ray accepts', (t) => {
+    assertV2rayAccepts(t, v2ray.text)
   })
 })

@@ -5,6 +5,7 @@ import type {NodeRow, UnmanagedUsageDailyTable, UsageDailyTable} from '../db/sch
 import {addClosedUsage, addDailyUsage, addRunningUsage, addUnmanagedDailyUsage, managedUserIds, stalePeriods, type UsageIncrement} from '../db/usage-repository.js'
 import {startUsagePeriod} from '../db/users-repository.js'
 import {queuePush} from '../inform/outbox.js'
+import {PLACEHOLDER_USER_NAME} from '../proxies/placeholder-user.js'
 import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-api.js'
 import {defaultResetDay} from '../quotas/limits.js'
 import {currentPeriod} from '../quotas/periods.js'
@@ -82,6 +83,8 @@ async function startCurrentPeriods(trx: Db, context: Context): Promise<void> {
 export async function recordPull(db: Db, node: NodeRow, snapshot: StatsSnapshot, observedAt: number, context: Context, lifetime: CounterLifetime = 'process'): Promise<PullRecord> {
   return db.transaction().execute(async (trx) => {
     const deltas = counterDeltas(await readBaseline(trx, node.id), snapshot, observedAt, lifetime)
+    // Only someone holding the placeholder's secret could make traffic as it: nobody's to bill, nor to report.
+    deltas.users.delete(PLACEHOLDER_USER_NAME)
     const usage = await recordUsage(trx, node, deltas.users, context)
     if (node.inform_url !== null) await queuePush(trx, node.id, deltas.users, context.now)
     await writeBaseline(trx, node.id, {takenAt: observedAt, uptimeSeconds: snapshot.uptimeSeconds, counters: deltas.next})

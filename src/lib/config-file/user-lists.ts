@@ -3,9 +3,10 @@
  * earn, picking a shadowsocks key for a method, and merging users found in several inbounds for `--import`.
  */
 import {unreachable, type SbqError} from '../errors.js'
+import {isPlaceholderUser} from '../proxies/placeholder-user.js'
 import type {ManagedUser, UserCredentials} from '../proxies/proxy-api.js'
-import {JsonSyntaxError, jsonEqual, parseJsonDocument, parseJsonValue, type JsonNode, type JsonValue} from './json-document.js'
-import {DuplicateKeyError, applyEdits, type TextEdit} from './json-edit.js'
+import {JsonSyntaxError, jsonEqual, parseJsonDocument, parseJsonValue, toValue, type JsonNode, type JsonValue} from './json-document.js'
+import {DuplicateKeyError, applyEdits, type ArrayItem, type TextEdit} from './json-edit.js'
 
 export type ProxyKind = 'sing-box' | 'xray' | 'v2ray'
 
@@ -167,6 +168,61 @@ export function mergeImportedUsers(inbounds: readonly ImportedInbound[]): Merged
     }
   }
   return [...byName.values()]
+}
+
+/** What a rewrite did to an inbound's placeholder: what the live API has to repeat. */
+export type PlaceholderChange = 'none' | 'added' | 'kept' | 'replaced' | 'removed'
+
+export interface UserListPlan {
+  items: ArrayItem[]
+  placeholder: PlaceholderChange
+}
+
+/**
+ * The entries one managed inbound's list gets: the entries sbq does not manage (kept in place) and the desired users;
+ * or, when that leaves nobody, exactly one locked placeholder (see placeholder-user.ts). A placeholder already there
+ * is kept byte for byte while it still fits, so a config with nothing to change is not rewritten or reloaded.
+ */
+export function planUserList(
+  entries: readonly JsonNode[],
+  nameOf: (entry: JsonNode) => string | undefined,
+  managed: ReadonlySet<string>,
+  desired: readonly JsonValue[],
+  placeholderEntry: JsonValue,
+): UserListPlan {
+  const existing: JsonNode[] = []
+  const kept: JsonNode[] = []
+  for (const entry of entries) {
+    const name = nameOf(entry)
+    if (isPlaceholderUser(name)) existing.push(entry)
+    else if (name === undefined || !managed.has(name)) kept.push(entry)
+  }
+  if (kept.length + desired.length > 0) {
+    return {items: [...kept.map((keep) => ({keep})), ...desired.map((value) => ({value}))], placeholder: existing.length > 0 ? 'removed' : 'none'}
+  }
+  const fitting = existing.find((entry) => sameShape(toValue(entry), placeholderEntry))
+  if (fitting !== undefined) return {items: [{keep: fitting}], placeholder: 'kept'}
+  return {items: [{value: placeholderEntry}], placeholder: existing.length > 0 ? 'replaced' : 'added'}
+}
+
+const secretKeys: ReadonlySet<string> = new Set(['id', 'uuid', 'password', 'auth_str'])
+
+/**
+ * Whether an existing placeholder is one sbq would write now: the same keys and settings (flow, method, alterId,
+ * level), and secrets of the same length (a shadowsocks method changed from 128 to 256 bits needs a longer key).
+ */
+function sameShape(existing: JsonValue, fresh: JsonValue): boolean {
+  const a = asObject(existing)
+  const b = asObject(fresh)
+  if (a === undefined || b === undefined) return false
+  const keys = Object.keys(b)
+  if (Object.keys(a).length !== keys.length) return false
+  return keys.every((key) => {
+    const x = a[key]
+    const y = b[key]
+    if (secretKeys.has(key)) return typeof x === 'string' && typeof y === 'string' && x.length === y.length
+    return jsonEqual(x, y)
+  })
 }
 
 /** Plain-object access on parsed values, for building the expected document. */

@@ -7,8 +7,9 @@ import type {Db} from '../db/open-database.js'
 import type {NodeRow} from '../db/schema.js'
 import {SbqError, unreachable} from '../errors.js'
 import {connectNode} from '../nodes/connect.js'
-import {managedInboundTags, readConfigText, ssmMethod, type ConfigInbound} from '../nodes/node-config.js'
+import {managedInboundTags, readConfigText, ssmMethod} from '../nodes/node-config.js'
 import type {InboundTarget, LiveProtocol, ManagedUser, ProxyApi} from '../proxies/proxy-api.js'
+import type {XrayRewrite} from '../proxies/xray/config.js'
 
 export interface NodeSync {
   name: string
@@ -216,7 +217,7 @@ async function syncXray(change: NodeChange, options: SyncOptions): Promise<Parti
 
   let liveError: string | null = null
   try {
-    await applyLive(node, rewrite.inbounds, change)
+    await applyLive(node, rewrite, change)
   } catch (error) {
     if (!(error instanceof SbqError)) throw error
     liveError = error.message
@@ -243,16 +244,21 @@ async function runApplyCommand(node: NodeRow): Promise<void> {
 
 const liveProtocols: ReadonlySet<string> = new Set<LiveProtocol>(['vmess', 'vless', 'trojan', 'shadowsocks'])
 
-async function applyLive(node: NodeRow, inbounds: ReadonlyArray<Pick<ConfigInbound, 'tag' | 'protocol' | 'method' | 'flow'>>, change: NodeChange): Promise<void> {
+/**
+ * Makes the running proxy hold what the rewritten config holds. An inbound about to lose its last user gets the
+ * config's placeholder first, and one getting a real user back loses it last, so no inbound is empty at any moment.
+ */
+async function applyLive(node: NodeRow, rewrite: Pick<XrayRewrite, 'inbounds' | 'placeholder'>, change: NodeChange): Promise<void> {
   const api: ProxyApi = await connectNode(node)
   try {
     if (!api.addUser || !api.removeUser) throw unreachable('NO_LIVE_API', `node "${node.name}" has no live user API`, 'sbq falls back to rewriting its config and restarting it')
-    const targets: InboundTarget[] = inbounds
-      .filter((inbound) => liveProtocols.has(inbound.protocol))
-      .map((inbound) => ({tag: inbound.tag, protocol: inbound.protocol as LiveProtocol, flow: inbound.flow, method: inbound.method}))
-    for (const target of targets) {
+    for (const inbound of rewrite.inbounds) {
+      if (!liveProtocols.has(inbound.protocol)) continue
+      const target: InboundTarget = {tag: inbound.tag, protocol: inbound.protocol as LiveProtocol, flow: inbound.flow, method: inbound.method}
+      if (inbound.placeholder === 'added') await api.addUser(target, rewrite.placeholder)
       await forEachLimited(change.removed, (name) => api.removeUser!(target, name))
       await forEachLimited(change.added, (user) => api.addUser!(target, user))
+      if (inbound.placeholder === 'removed') await api.removeUser(target, rewrite.placeholder.name)
     }
   } finally {
     api.close()

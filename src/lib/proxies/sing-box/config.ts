@@ -5,6 +5,7 @@
  * caller manages, and everything that is not a managed user list (or `experimental.v2ray_api.stats.users`) keeps
  * its exact bytes.
  */
+import {isPlaceholderUser, newPlaceholderUser} from '../placeholder-user.js'
 import type {ManagedUser, UserCredentials} from '../proxy-api.js'
 import {jsonEqual, parseJsonValue, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
 import {
@@ -24,6 +25,7 @@ import {
   loadDocument,
   mostCommon,
   orderDesired,
+  planUserList,
   shadowsocksCredentials,
   shadowsocksKey,
   withDuplicateKeysRefused,
@@ -57,7 +59,7 @@ export interface SingBoxInboundUsers {
   method?: string
   /** vless only: the flow its users carry (new users get the same), absent when none. */
   flow?: string
-  /** Users with a name, in config order; unnamed entries cannot be managed and are left out. */
+  /** Users with a name, in config order; unnamed entries cannot be managed and are left out, as is sbq's placeholder. */
   users: ImportedUser[]
 }
 
@@ -231,7 +233,7 @@ export function readSingBoxUsers(configText: string, options: ReadSingBoxOptions
     const inbounds = selectInbounds(ctx, root, options.inbounds).map((inbound): SingBoxInboundUsers => {
       const users = (inbound.users?.items ?? []).flatMap((entry) => {
         const name = entryName(entry, inbound.type)
-        return name === undefined ? [] : [{name, credentials: importedCredentials(entry, inbound)}]
+        return name === undefined || isPlaceholderUser(name) ? [] : [{name, credentials: importedCredentials(entry, inbound)}]
       })
       const flow = inbound.type === 'vless' ? existingFlow(inbound) : undefined
       return {
@@ -266,6 +268,8 @@ export function rewriteSingBoxUsers(configText: string, options: RewriteSingBoxO
   const {root} = loadDocument(ctx, configText)
   const desired = orderDesired(options.desired)
   const managed = new Set([...options.managedNames, ...desired.map((u) => u.name)])
+  // Written only where an inbound would be left with no user (see placeholder-user.ts).
+  const placeholder = newPlaceholderUser()
 
   return withDuplicateKeysRefused(ctx, () => {
     const inbounds = selectInbounds(ctx, root, options.inbounds)
@@ -276,14 +280,13 @@ export function rewriteSingBoxUsers(configText: string, options: RewriteSingBoxO
 
     for (const inbound of inbounds) {
       const flow = inbound.type === 'vless' ? (options.flows?.[inbound.tag] ?? existingFlow(inbound)) : undefined
-      const kept = (inbound.users?.items ?? []).filter((entry) => {
-        const name = entryName(entry, inbound.type)
-        return name === undefined || !managed.has(name)
-      })
-      const items: ArrayItem[] = [
-        ...kept.map((keep) => ({keep})),
-        ...desired.map((u) => ({value: userEntry(inbound, u, flow)})),
-      ]
+      const {items} = planUserList(
+        inbound.users?.items ?? [],
+        (entry) => entryName(entry, inbound.type),
+        managed,
+        desired.map((u) => userEntry(inbound, u, flow)),
+        userEntry(inbound, placeholder, flow),
+      )
       const before = inbound.users === undefined ? [] : toValue(inbound.users)
       const after = items.map((item) => ('keep' in item ? toValue(item.keep) : item.value))
       if (jsonEqual(before, after)) continue

@@ -4,6 +4,7 @@
  * A client's `email` is its name. Clients whose email sbq does not manage, and every other byte of the config,
  * are left exactly as they were.
  */
+import {isPlaceholderUser, newPlaceholderUser} from '../placeholder-user.js'
 import type {ManagedUser, UserCredentials} from '../proxy-api.js'
 import {jsonEqual, parseJsonValue, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
 import {
@@ -12,7 +13,6 @@ import {
   memberOf,
   replaceArrayEdit,
   replaceValueEdit,
-  type ArrayItem,
   type TextEdit,
 } from '../../config-file/json-edit.js'
 import {
@@ -25,11 +25,13 @@ import {
   loadDocument,
   mostCommon,
   orderDesired,
+  planUserList,
   shadowsocksCredentials,
   shadowsocksKey,
   withDuplicateKeysRefused,
   type ConfigContext,
   type ImportedUser,
+  type PlaceholderChange,
   type UserListRewrite,
 } from '../../config-file/user-lists.js'
 
@@ -45,7 +47,7 @@ export interface XrayInboundUsers {
   method?: string
   /** vless only: the flow its clients carry, absent when none. */
   flow?: string
-  /** Clients with an email, in config order. */
+  /** Clients with an email, in config order; sbq's placeholder is left out. */
   users: ImportedUser[]
 }
 
@@ -191,7 +193,7 @@ export function readXrayUsers(configText: string, options: ReadXrayOptions = {})
     selectInbounds(ctx, flavor, root, options.inbounds).map((inbound): XrayInboundUsers => {
       const users = (inbound.clients?.items ?? []).flatMap((client) => {
         const email = stringChild(client, 'email')
-        return email === undefined ? [] : [{name: email, credentials: importedCredentials(client, inbound)}]
+        return email === undefined || isPlaceholderUser(email) ? [] : [{name: email, credentials: importedCredentials(client, inbound)}]
       })
       const flow = inbound.protocol === 'vless' ? existingFlow(inbound) : undefined
       return {
@@ -207,7 +209,9 @@ export function readXrayUsers(configText: string, options: ReadXrayOptions = {})
 
 /** A rewrite, with the managed inbounds as found (what the live API is called on), so nobody parses the file twice. */
 export interface XrayRewrite extends UserListRewrite {
-  inbounds: Array<{tag: string; protocol: string; method?: string; flow?: string}>
+  inbounds: Array<{tag: string; protocol: string; method?: string; flow?: string; placeholder: PlaceholderChange}>
+  /** The placeholder written where one was added, for the live API to add the same. Never shown to anyone. */
+  placeholder: ManagedUser
 }
 
 export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions): XrayRewrite {
@@ -216,6 +220,8 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
   const {root} = loadDocument(ctx, configText)
   const desired = orderDesired(options.desired)
   const managed = new Set([...options.managedNames, ...desired.map((u) => u.name)])
+  // Written only where an inbound would be left with no user (see placeholder-user.ts).
+  const placeholder = newPlaceholderUser()
 
   return withDuplicateKeysRefused(ctx, () => {
     const inbounds = selectInbounds(ctx, flavor, root, options.inbounds)
@@ -226,15 +232,15 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
 
     for (const inbound of inbounds) {
       const flow = inbound.protocol === 'vless' ? (options.flows?.[inbound.tag] ?? existingFlow(inbound)) : undefined
-      found.push({tag: inbound.tag, protocol: inbound.protocol, ...(inbound.method === undefined ? {} : {method: inbound.method}), ...(flow === undefined ? {} : {flow})})
-      const kept = (inbound.clients?.items ?? []).filter((client) => {
-        const email = stringChild(client, 'email')
-        return email === undefined || !managed.has(email)
-      })
-      const items: ArrayItem[] = [
-        ...kept.map((keep) => ({keep})),
-        ...desired.map((u) => ({value: clientEntry(inbound, flavor, u, flow)})),
-      ]
+      const plan = planUserList(
+        inbound.clients?.items ?? [],
+        (client) => stringChild(client, 'email'),
+        managed,
+        desired.map((u) => clientEntry(inbound, flavor, u, flow)),
+        clientEntry(inbound, flavor, placeholder, flow),
+      )
+      const {items} = plan
+      found.push({tag: inbound.tag, protocol: inbound.protocol, ...(inbound.method === undefined ? {} : {method: inbound.method}), ...(flow === undefined ? {} : {flow}), placeholder: plan.placeholder})
       const before = inbound.clients === undefined ? [] : toValue(inbound.clients)
       const after = items.map((item) => ('keep' in item ? toValue(item.keep) : item.value))
       if (jsonEqual(before, after)) continue
@@ -262,7 +268,7 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
       changedInbounds.push(inbound.tag)
     }
 
-    if (edits.length === 0) return {text: configText, changed: false, changedInbounds, inbounds: found}
-    return {text: applyVerified(configText, edits, expected), changed: true, changedInbounds, inbounds: found}
+    if (edits.length === 0) return {text: configText, changed: false, changedInbounds, inbounds: found, placeholder}
+    return {text: applyVerified(configText, edits, expected), changed: true, changedInbounds, inbounds: found, placeholder}
   })
 }
