@@ -235,7 +235,9 @@ describe('replaceConfigFile after a kill', () => {
     mkdirSync(join(dir, live), {mode: 0o700})
     const liveButOld = `.config.json.sbq-${process.pid}-0ddba11a.tmp`
     mkdirSync(join(dir, liveButOld), {mode: 0o700})
-    utimesSync(join(dir, liveButOld), new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000))
+    // Two hours before now by the file system's clock (the config was just written), which sbq measures ages by.
+    const twoHoursAgo = new Date(statSync(path).mtimeMs - 2 * 3600_000)
+    utimesSync(join(dir, liveButOld), twoHoursAgo, twoHoursAgo)
     const otherConfig = `.other.json.sbq-${deadPid}-deadbeef.tmp`
     writeFileSync(join(dir, otherConfig), '')
 

@@ -131,14 +131,16 @@ function removeTempFile(temp: TempFile): void {
 /**
  * Removes what a killed sbq left beside `path`: temp folders, and the temp files of older versions
  * (`.NAME.sbq-PID-HEX.EXT`, which `-C`/`-confdir` load as config), once their process is gone or an hour has passed
- * (a PID can be reused). Another config's leftovers are not this rewrite's business.
+ * (a PID can be reused). Ages are measured against `own`, just made, so both sides are the file system's clock,
+ * whatever this process's clock says. Another config's leftovers are not this rewrite's business.
  */
-function removeStaleTempFiles(path: string): void {
+function removeStaleTempFiles(path: string, own: TempFile): void {
   const name = basename(path)
   const prefix = `.${name}.sbq-`
   const dir = dirname(path)
+  const now = lstatSync(own.folder).mtimeMs
   for (const entry of readdirSync(dir)) {
-    if (!entry.startsWith(prefix)) continue
+    if (!entry.startsWith(prefix) || join(dir, entry) === own.folder) continue
     const match = /^(\d+)-[0-9a-f]{8}(\.[^.]*)?$/.exec(entry.slice(prefix.length))
     if (match === null) continue
     const entryPath = join(dir, entry)
@@ -148,8 +150,12 @@ function removeStaleTempFiles(path: string): void {
     } catch {
       continue
     }
-    if (isAlive(Number(match[1])) && Date.now() - stats.mtimeMs < STALE_AFTER_MS) continue
-    rmSync(entryPath, {recursive: true, force: true})
+    if (isAlive(Number(match[1])) && now - stats.mtimeMs < STALE_AFTER_MS) continue
+    try {
+      rmSync(entryPath, {recursive: true, force: true})
+    } catch {
+      // A leftover sbq may not remove (another owner) is no reason to leave the users' change unapplied.
+    }
   }
 }
 
@@ -187,10 +193,10 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
 
   const stats = statSync(path)
   const dir = dirname(path)
-  removeStaleTempFiles(path)
   const temp = makeTempFile(path)
   let validated = false
   try {
+    removeStaleTempFiles(path, temp)
     writePrivate(temp.file, options.newText)
 
     if (options.validate) {
