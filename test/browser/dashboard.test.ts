@@ -11,6 +11,8 @@ import {startServe, type RunningServe} from '../support/run-serve.js'
 const password = 'correct horse battery staple'
 const GiB = 1024 ** 3
 const day = 86_400_000
+/** Mid-month, so this period holds 20 of the 30 seeded days (GiB, not MiB), whatever the real date is. */
+const clock = {SBQ_NOW: '2024-05-20T12:00:00Z'}
 
 /**
  * Thirty days of alice's traffic as pulls would have left it: daily rows, and this period's running count equal
@@ -42,7 +44,7 @@ const skip = browserSkipReason()
 describe('web dashboard in Debian Chromium (real sbq serve, real browser)', {skip: skip ?? false, timeout: 180_000}, () => {
   const workspace = tempWorkspace('sbq-browser-')
   const sbq = async (...args: string[]) => {
-    const result = await runSbq(args, {db: workspace.db, env: {}})
+    const result = await runSbq(args, {db: workspace.db, env: clock})
     assert.equal(result.code, 0, `sbq ${args.join(' ')}: ${result.stderr}`)
     return result
   }
@@ -55,15 +57,15 @@ describe('web dashboard in Debian Chromium (real sbq serve, real browser)', {ski
 
   before(async () => {
     await sbq('config', 'set', 'timezone', 'UTC')
-    const set = await runSbq(['admin', 'set-password', '--password-stdin'], {db: workspace.db, input: `${password}\n`})
+    const set = await runSbq(['admin', 'set-password', '--password-stdin'], {db: workspace.db, env: clock, input: `${password}\n`})
     assert.equal(set.code, 0, set.stderr)
     await sbq('plan', 'add', 'basic', '--monthly', '100')
     await sbq('user', 'add', 'alice', '--monthly', '20', '--no-apply', '--note', 'family')
     await sbq('user', 'add', 'bob', '--plan', 'basic', '--expires', '30d', '--no-apply')
     await sbq('user', 'add', 'erin', '--monthly', '5', '--no-apply')
     await sbq('user', 'disable', 'erin', '--reason', 'asked to pause', '--no-apply')
-    seedHistory(workspace.db, Date.now())
-    serve = await startServe(workspace.db, {})
+    seedHistory(workspace.db, Date.parse(clock.SBQ_NOW))
+    serve = await startServe(workspace.db, clock)
     await sbq('node', 'add', 'de1', '--type', '3x-ui', '--public-url', serve.base)
     browser = await launchChromium()
     context = await browser.newContext({locale: 'en-US', viewport: {width: 1280, height: 900}})
@@ -240,7 +242,7 @@ describe('web dashboard in Debian Chromium (real sbq serve, real browser)', {ski
     await Promise.all([page.waitForURL(`${serve.base}/`), page.click('button:has-text("Remove dave")')])
     await page.getByText('User dave removed.').waitFor()
     assert.deepEqual(await page.locator('table.users .user-link').allTextContents(), ['alice', 'bob', 'erin'])
-    const show = await runSbq(['user', 'show', 'dave', '--json'], {db: workspace.db})
+    const show = await runSbq(['user', 'show', 'dave', '--json'], {db: workspace.db, env: clock})
     assert.equal(show.code, 3)
   })
 

@@ -111,6 +111,32 @@ describe('sbq alert commands (real bin/sbq)', () => {
     assertJsonError(await sbq('alert', 'remove', '2', '--json'), 3, 'ALERT_CHANNEL_NOT_FOUND', /alert channel 2 does not exist/)
   })
 
+  it('a webhook URL\'s password and tokens are masked in alert list (table and --json) and in alert test\'s error', async () => {
+    // A port that refuses: a listener closed before the test, so the connection fails on loopback at once.
+    const refusing = createServer()
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve))
+    const port = (refusing.address() as AddressInfo).port
+    await new Promise<void>((resolve) => refusing.close(() => resolve()))
+    const url = `http://ops:Hunter2Password@127.0.0.1:${port}/services/T0/B0/SlackPathTokenQ7Xy9Zw3?token=QueryTokenZ8vK2mP4`
+    const added = await sbq('alert', 'add', 'webhook', url, '--json')
+    assert.equal(added.code, 0, added.stderr)
+    const shown = `http://***:***@127.0.0.1:${port}/services/T0/B0/***9Zw3?token=***2mP4`
+    assert.equal(added.json.target, shown)
+    const id = String(added.json.id)
+    const table = await sbq('alert', 'list')
+    const json = await sbq('alert', 'list', '--json')
+    assert.equal(json.json.find((channel: {id: number}) => channel.id === added.json.id).target, shown)
+    assert.ok(table.stdout.includes(`127.0.0.1:${port}`), table.stdout)
+    const failed = await sbq('alert', 'test', id)
+    assert.equal(failed.code, 4)
+    assert.match(failed.stderr, new RegExp(`^error: alert channel ${id} \\(webhook http://\\*\\*\\*:\\*\\*\\*@127\\.0\\.0\\.1:${port}/.*\\) failed: .*ECONNREFUSED`))
+    const failedJson = await sbq('alert', 'test', id, '--json')
+    assertJsonError(failedJson, 4, 'ALERT_DELIVERY_FAILED', /ECONNREFUSED/)
+    const everything = [added, table, json, failed, failedJson].map((result) => result.stdout + result.stderr).join('\n')
+    for (const secret of ['Hunter2Password', 'SlackPathToken', 'QueryTokenZ8']) assert.ok(!everything.includes(secret), `${secret} was shown:\n${everything}`)
+    assert.equal((await sbq('alert', 'remove', id, '--json')).code, 0)
+  })
+
   it('refuses a bad URL, an unknown type and a missing token with exit 2 and one line', async () => {
     assertJsonError(await sbq('alert', 'add', 'webhook', 'not-a-url', '--json'), 2, 'INVALID_WEBHOOK_URL', /webhook URL "not-a-url" is not an http\(s\) URL/)
     assertJsonError(await sbq('alert', 'add', 'pager', '--json'), 2, 'INVALID_USAGE', /pager/)

@@ -216,14 +216,17 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
   })
 
   it('alerts: a failing endpoint never blocks enforcement; kept alerts go out once the endpoint is back, and only once', async () => {
-    assert.equal((await sbq('alert', 'add', 'webhook', receiver.url, '--secret', 'shh-its-a-secret')).code, 0)
+    const withCredentials = receiver.url.replace('http://', 'http://ops:CheckPassword42@') + '?key=CheckQueryKey77'
+    assert.equal((await sbq('alert', 'add', 'webhook', withCredentials, '--secret', 'shh-its-a-secret')).code, 0)
     stub.addTraffic('bob', 0, 85 * MiB)
     receiver.failing = true
     const failing = await sbq('check', '--json')
     assert.equal(failing.code, 0, failing.stderr)
     assert.equal(failing.json.alerts.queued, 1)
     assert.equal(failing.json.alerts.failed.length, 1)
-    assert.match(failing.stderr, /warning: alert channel .* failed/)
+    assert.match(failing.stderr, /warning: alert channel \d+ \(webhook http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/hook\?key=\*\*\*\) failed: HTTP 500/)
+    assert.match(failing.json.alerts.failed[0].channel, /^\d+ \(webhook http:\/\/\*\*\*:\*\*\*@/)
+    for (const secret of ['CheckPassword42', 'CheckQueryKey77']) assert.ok(!(failing.stdout + failing.stderr).includes(secret), `${secret} shows in check's output`)
 
     receiver.failing = false
     const delivered = await sbq('check', '--json')

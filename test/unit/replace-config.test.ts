@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
-import {chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {afterEach, beforeEach, describe, it} from 'node:test'
 import {SbqError} from '../../src/lib/errors.js'
 import {findOnPath, findValidator} from '../../src/lib/config-file/find-validator.js'
@@ -168,6 +170,80 @@ describe('replaceConfigFile', () => {
     const result = await replaceConfigFile({path, newText: good, basedOn: original, validate: validator})
     assert.equal(result.validated, true)
     assert.equal(readFileSync(path, 'utf8'), good)
+  })
+})
+
+/**
+ * The names a proxy loads from a config folder, as upstream reads them: sing-box cmd/sing-box/cmd_run.go readConfig
+ * (`run -C`: every entry ending .json/.yaml/.yml, dotfiles included, folders skipped), Xray-core main/run.go
+ * readConfDir (`-confdir`: any entry matching ^.+\.(json|jsonc|toml|yaml|yml)$, folders included), v2ray-core v4
+ * main/main.go readConfDir (`-confdir`: ending .json; v5 .json/.yaml/.yml in any case).
+ */
+const loaderReads = /\.(json|jsonc|toml|yaml|yml)$/i
+
+/** Everything below `dir` but the config and its backup, with its permission bits. */
+function leftovers(): Array<{name: string; mode: number}> {
+  const found: Array<{name: string; mode: number}> = []
+  const walk = (relative: string) => {
+    for (const name of readdirSync(join(dir, relative))) {
+      const entry = join(relative, name)
+      if (entry === 'config.json' || entry === 'config.json.sbq-bak') continue
+      const stats = lstatSync(join(dir, entry))
+      found.push({name: entry, mode: stats.mode & 0o777})
+      if (stats.isDirectory()) walk(entry)
+    }
+  }
+  walk('')
+  return found
+}
+
+describe('replaceConfigFile after a kill', () => {
+  const replaceConfigModule = new URL('../../src/lib/config-file/replace-config.js', import.meta.url).href
+
+  /** A rewrite in another process, SIGKILLed (with its validator) while the validator holds the new text. */
+  async function killMidRewrite(): Promise<void> {
+    const marker = join(dir, 'validator-started')
+    const script = `
+      const {replaceConfigFile} = await import(${JSON.stringify(replaceConfigModule)})
+      await replaceConfigFile({path: ${JSON.stringify(path)}, newText: ${JSON.stringify(NEW)}, basedOn: ${JSON.stringify(OLD)},
+        validate: {command: ['/bin/sh', '-c', 'touch "$0"; exec sleep 30', ${JSON.stringify(marker)}]}})`
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {detached: true, stdio: 'ignore'})
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    for (let waited = 0; !existsSync(marker); waited += 20) {
+      assert.ok(waited < 10_000, 'the validator never started')
+      await sleep(20)
+    }
+    process.kill(-child.pid!, 'SIGKILL')
+    await exited
+    rmSync(marker)
+  }
+
+  it('a SIGKILL mid-rewrite leaves the config as it was and nothing a proxy would load, readable by no one else', async () => {
+    await killMidRewrite()
+    assert.equal(readFileSync(path, 'utf8'), OLD)
+    const left = leftovers()
+    assert.ok(left.length > 0, 'the kill left the temp file behind (the next test relies on it)')
+    assert.deepEqual(readdirSync(dir).filter((name) => loaderReads.test(name)), ['config.json'], 'only the config is named like a config')
+    for (const entry of left) assert.equal(entry.mode & 0o077, 0, `${entry.name} is mode ${entry.mode.toString(8)}`)
+  })
+
+  it('the next rewrite removes what a dead sbq left, also under the old .json name, and keeps a live one\'s fresh file', async () => {
+    await killMidRewrite()
+    const deadPid = 2 ** 22 + 12345
+    writeFileSync(join(dir, `.config.json.sbq-${deadPid}-deadbeef.json`), NEW)
+    const live = `.config.json.sbq-${process.pid}-0badf00d.tmp`
+    mkdirSync(join(dir, live), {mode: 0o700})
+    const liveButOld = `.config.json.sbq-${process.pid}-0ddba11a.tmp`
+    mkdirSync(join(dir, liveButOld), {mode: 0o700})
+    // Two hours before now by the file system's clock (the config was just written), which sbq measures ages by.
+    const twoHoursAgo = new Date(statSync(path).mtimeMs - 2 * 3600_000)
+    utimesSync(join(dir, liveButOld), twoHoursAgo, twoHoursAgo)
+    const otherConfig = `.other.json.sbq-${deadPid}-deadbeef.tmp`
+    writeFileSync(join(dir, otherConfig), '')
+
+    const result = await replaceConfigFile({path, newText: NEW, basedOn: OLD})
+    assert.equal(result.changed, true)
+    assertDirHolds('config.json', 'config.json.sbq-bak', live, otherConfig)
   })
 })
 

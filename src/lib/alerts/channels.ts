@@ -2,6 +2,7 @@ import type {Context} from '../context.js'
 import type {Db} from '../db/open-database.js'
 import {conflict, invalidInput, notFound} from '../errors.js'
 import {alertDb, channelTypes, type ChannelRow, type ChannelType} from './alert-tables.js'
+import {maskSecret, maskUrl} from './mask-secrets.js'
 
 export interface NewChannelInput {
   type: string
@@ -31,7 +32,7 @@ export async function addChannel(db: Db, input: NewChannelInput, context: Contex
   return adb.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('alert_channels').select('id').where('type', '=', channel.type).where('target', '=', channel.target).executeTakeFirst()
     if (existing) {
-      throw conflict('ALERT_CHANNEL_EXISTS', `alert channel ${existing.id} already sends to ${channel.type} "${channel.target}"`, `remove it first to change it: sbq alert remove ${existing.id}`)
+      throw conflict('ALERT_CHANNEL_EXISTS', `alert channel ${existing.id} already sends to ${channel.type} "${shownTarget(channel)}"`, `remove it first to change it: sbq alert remove ${existing.id}`)
     }
     const inserted = await trx
       .insertInto('alert_channels')
@@ -77,9 +78,14 @@ export async function findChannels(db: Db, id?: string): Promise<ChannelRow[]> {
   return alertDb(db).selectFrom('alert_channels').selectAll().orderBy('id').execute()
 }
 
-/** How a channel is named in messages: never with its secret. */
+/** How a channel is named in messages: never with its secret, nor with a credential its URL carries. */
 export function channelLabel(channel: Pick<ChannelRow, 'id' | 'type' | 'target'>): string {
-  return channel.type === 'webhook' ? `${channel.id} (webhook ${channel.target})` : `${channel.id} (telegram chat ${channel.target})`
+  return channel.type === 'webhook' ? `${channel.id} (webhook ${shownTarget(channel)})` : `${channel.id} (telegram chat ${channel.target})`
+}
+
+/** A telegram target is a chat id, which opens nothing; a webhook URL may carry credentials. */
+function shownTarget(channel: Pick<ChannelRow, 'type' | 'target'>): string {
+  return channel.type === 'webhook' ? maskUrl(channel.target) : channel.target
 }
 
 interface Backlog {
@@ -119,7 +125,7 @@ function validWebhook(input: NewChannelInput): ValidChannel {
     throw invalidInput('INVALID_ALERT_CHANNEL', 'a webhook needs a URL', 'give one: sbq alert add webhook https://example.com/hook')
   }
   if (!isHttpUrl(input.url)) {
-    throw invalidInput('INVALID_WEBHOOK_URL', `webhook URL "${input.url}" is not an http(s) URL`, 'give a full URL like https://example.com/hook')
+    throw invalidInput('INVALID_WEBHOOK_URL', `webhook URL "${maskUrl(input.url)}" is not an http(s) URL`, 'give a full URL like https://example.com/hook')
   }
   if (input.secret !== undefined && input.secret.trim() === '') {
     throw invalidInput('INVALID_ALERT_CHANNEL', 'webhook secret "" is empty', 'give a secret, or leave out --secret to send unsigned')
@@ -154,18 +160,12 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
-/** Enough to tell two secrets apart, never enough to use one: the last 4 characters of long secrets only. */
-function maskSecret(secret: string | null): string | null {
-  if (secret === null) return null
-  return secret.length >= 16 ? `***${secret.slice(-4)}` : '***'
-}
-
 function toView(channel: ChannelRow, backlog: Backlog | undefined): ChannelView {
   return {
     id: channel.id,
     type: channel.type,
-    target: channel.target,
-    secret: maskSecret(channel.secret),
+    target: shownTarget(channel),
+    secret: channel.secret === null ? null : maskSecret(channel.secret),
     createdAt: new Date(channel.created_at).toISOString(),
     pending: backlog?.pending ?? 0,
     failed: backlog?.failed ?? 0,

@@ -4,6 +4,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {request} from 'undici'
 
 import type {ChannelRow} from './alert-tables.js'
+import {maskUrlSecretsIn} from './mask-secrets.js'
 import type {WebhookBody} from './messages.js'
 
 export interface TransportOptions {
@@ -100,8 +101,9 @@ function httpFailure(status: number, detail: string): DeliveryError {
 
 function asDeliveryError(error: unknown, channel: ChannelRow, options: TransportOptions): DeliveryError {
   const raw = error instanceof DeliveryError ? error : new DeliveryError(describeNetworkError(error, options.timeoutMs), false)
-  // Errors can echo the request URL, and a Telegram URL carries the bot token.
-  const message = channel.secret === null ? raw.message : raw.message.split(channel.secret).join('***')
+  // Errors can echo the request URL: a Telegram URL carries the bot token, a webhook URL may carry its own credentials.
+  const withoutSecret = channel.secret === null ? raw.message : raw.message.split(channel.secret).join('***')
+  const message = channel.type === 'webhook' ? maskUrlSecretsIn(withoutSecret, channel.target) : withoutSecret
   return new DeliveryError(oneLine(message).slice(0, 200), raw.permanent)
 }
 

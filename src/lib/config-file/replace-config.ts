@@ -5,11 +5,15 @@
  */
 import {randomBytes} from 'node:crypto'
 import {
+  chmodSync,
+  chownSync,
   closeSync,
   fchmodSync,
-  fchownSync,
   fsyncSync,
+  lstatSync,
+  mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
@@ -18,8 +22,9 @@ import {
   writeSync,
   type Stats,
 } from 'node:fs'
-import {basename, dirname, extname, join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import {unreachable} from '../errors.js'
+import {isAlive} from '../process-alive.js'
 import type {ValidateSpec} from './find-validator.js'
 import {errorLine, runCommand, type CommandResult} from './run-command.js'
 
@@ -58,6 +63,8 @@ export interface ReplaceConfigResult {
 }
 
 const DEFAULT_VALIDATE_TIMEOUT_MS = 60_000
+/** A temp file this old is stale even if its PID is alive again: no rewrite takes an hour. */
+const STALE_AFTER_MS = 60 * 60 * 1000
 
 function quoteCommand(argv: readonly string[]): string {
   return argv.join(' ')
@@ -77,13 +84,12 @@ function fsyncDirectory(dir: string): void {
   }
 }
 
-/** Writes `data` to a new file with the original's mode (and owner, when root can set it), flushed to disk. */
-function writeLike(path: string, data: string | Buffer, like: Stats): void {
-  const fd = openSync(path, 'wx', like.mode & 0o7777)
+/** Writes `data` to a new file that only this user can read, flushed to disk; `adopt` gives it the original's mode. */
+function writePrivate(path: string, data: string | Buffer): void {
+  const fd = openSync(path, 'wx', 0o600)
   try {
     // The mode given to open is filtered by the umask; set it explicitly.
-    fchmodSync(fd, like.mode & 0o7777)
-    if (process.getuid?.() === 0) fchownSync(fd, like.uid, like.gid)
+    fchmodSync(fd, 0o600)
     const buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
     let offset = 0
     while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset)
@@ -93,19 +99,75 @@ function writeLike(path: string, data: string | Buffer, like: Stats): void {
   }
 }
 
-/** A temp name beside the target, keeping its extension: Xray picks the config format from it. */
-function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.sbq-${process.pid}-${randomBytes(4).toString('hex')}${extname(path)}`)
+/** The original's mode (and owner, when root can set it), given just before the file takes the original's place. */
+function adopt(path: string, like: Stats): void {
+  if (process.getuid?.() === 0) chownSync(path, like.uid, like.gid)
+  chmodSync(path, like.mode & 0o7777)
 }
 
-/** Replaces PATH atomically with `data` (temp file, fsync, rename, fsync of the directory). */
+interface TempFile {
+  folder: string
+  file: string
+}
+
+/**
+ * The new text waits in a private folder beside the target, `.NAME.sbq-PID-HEX.tmp/NAME`: the file keeps the target's
+ * name (Xray picks the config format from its extension) on the same file system (so the rename is atomic), while
+ * what a kill leaves behind is a folder that no proxy loads as config. sing-box `run -C` (cmd/sing-box/cmd_run.go)
+ * skips folders; Xray `-confdir` (main/run.go) and V2Ray `-confdir` (main/main.go) take any entry whose name ends
+ * .json/.jsonc/.toml/.yaml/.yml, folders too, and `.tmp` is none of those.
+ */
+function makeTempFile(path: string): TempFile {
+  const folder = join(dirname(path), `.${basename(path)}.sbq-${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
+  mkdirSync(folder, {mode: 0o700})
+  chmodSync(folder, 0o700)
+  return {folder, file: join(folder, basename(path))}
+}
+
+function removeTempFile(temp: TempFile): void {
+  rmSync(temp.folder, {recursive: true, force: true})
+}
+
+/**
+ * Removes what a killed sbq left beside `path`: temp folders, and the temp files of older versions
+ * (`.NAME.sbq-PID-HEX.EXT`, which `-C`/`-confdir` load as config), once their process is gone or an hour has passed
+ * (a PID can be reused). Ages are measured against `own`, just made, so both sides are the file system's clock,
+ * whatever this process's clock says. Another config's leftovers are not this rewrite's business.
+ */
+function removeStaleTempFiles(path: string, own: TempFile): void {
+  const name = basename(path)
+  const prefix = `.${name}.sbq-`
+  const dir = dirname(path)
+  const now = lstatSync(own.folder).mtimeMs
+  for (const entry of readdirSync(dir)) {
+    if (!entry.startsWith(prefix) || join(dir, entry) === own.folder) continue
+    const match = /^(\d+)-[0-9a-f]{8}(\.[^.]*)?$/.exec(entry.slice(prefix.length))
+    if (match === null) continue
+    const entryPath = join(dir, entry)
+    let stats: Stats
+    try {
+      stats = lstatSync(entryPath)
+    } catch {
+      continue
+    }
+    if (isAlive(Number(match[1])) && now - stats.mtimeMs < STALE_AFTER_MS) continue
+    try {
+      rmSync(entryPath, {recursive: true, force: true})
+    } catch {
+      // A leftover sbq may not remove (another owner) is no reason to leave the users' change unapplied.
+    }
+  }
+}
+
+/** Replaces PATH atomically with `data` (private temp file, fsync, rename, fsync of the directory). */
 function atomicWrite(path: string, data: string | Buffer, like: Stats): void {
-  const temp = tempPathFor(path)
+  const temp = makeTempFile(path)
   try {
-    writeLike(temp, data, like)
-    renameSync(temp, path)
+    writePrivate(temp.file, data)
+    adopt(temp.file, like)
+    renameSync(temp.file, path)
   } finally {
-    rmSync(temp, {force: true})
+    removeTempFile(temp)
   }
   fsyncDirectory(dirname(path))
 }
@@ -131,14 +193,15 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
 
   const stats = statSync(path)
   const dir = dirname(path)
-  const temp = tempPathFor(path)
+  const temp = makeTempFile(path)
   let validated = false
   try {
-    writeLike(temp, options.newText, stats)
+    removeStaleTempFiles(path, temp)
+    writePrivate(temp.file, options.newText)
 
     if (options.validate) {
       const timeoutMs = options.validateTimeoutMs ?? DEFAULT_VALIDATE_TIMEOUT_MS
-      const result = await runCommand([...options.validate.command, temp], {timeoutMs, cwd: dir})
+      const result = await runCommand([...options.validate.command, temp.file], {timeoutMs, cwd: dir})
       if (result.exitCode !== 0) {
         const checker = quoteCommand(options.validate.command)
         throw unreachable(
@@ -154,10 +217,11 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
 
     // Someone may have edited the file while the validator ran; their change wins over sbq's.
     if (!readFileSync(path).equals(original)) throw configChanged(path)
-    renameSync(temp, path)
+    adopt(temp.file, stats)
+    renameSync(temp.file, path)
     fsyncDirectory(dir)
   } finally {
-    rmSync(temp, {force: true})
+    removeTempFile(temp)
   }
 
   if (!options.apply) return {changed: true, path, backupPath, validated, applied: false}

@@ -2,20 +2,12 @@ import {hostname} from 'node:os'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {Db} from '../db/open-database.js'
+import {isAlive} from '../process-alive.js'
 
 export interface LockHolder {
   pid: number
   host: string
   acquiredAt: number
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /**
