@@ -114,6 +114,7 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
       ['alert-thresholds', '80,100'],
       ['alert-expiry-days', '3'],
       ['enforce-max-ips', 'off'],
+      ['max-ips-cooldown', '30m'],
       ['validate-config', 'on-apply'],
       ['inform-body-limit', String(8 * 1024 * 1024)],
     ])
