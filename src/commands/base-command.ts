@@ -26,6 +26,9 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
     }),
   }
 
+  /** Whether the command may run on a database whose upgrade waits for user names that differ only in case (0010). */
+  static resolvesNameClash = false
+
   protected flags!: Flags<T>
   protected args!: Args<T>
   private openDb: Db | undefined
@@ -47,7 +50,7 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
   protected async database(): Promise<Db> {
     if (!this.openDb) {
       const {defaultDatabasePath, openDatabase} = await import('../lib/db/open-database.js')
-      this.openDb = await openDatabase(this.flags.db ?? defaultDatabasePath())
+      this.openDb = await openDatabase(this.flags.db ?? defaultDatabasePath(), {beforeNameClashCheck: (this.ctor as typeof SbqCommand).resolvesNameClash})
     }
     return this.openDb
   }

@@ -10,7 +10,8 @@ import {StubV2rayApi} from '../support/stub-v2ray-api.js'
 describe('account sharing: max-ips from Xray online-IP lists (stub API, real bin/sbq)', () => {
   const workspace = tempWorkspace('sbq-max-ips-')
   const configPath = join(workspace.dir, 'xray.json')
-  const sbq = (...args: string[]) => runSbq(args, {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
+  const sbqAt = (now: string, ...args: string[]) => runSbq(args, {db: workspace.db, env: {SBQ_NOW: now}})
+  const sbq = (...args: string[]) => sbqAt('2024-05-20T12:00:00Z', ...args)
   let stub: StubV2rayApi
 
   const onlineFrom = (count: number) => new Map(Array.from({length: count}, (_, index) => [`203.0.113.${index + 1}`, 1_716_200_000]))
@@ -52,16 +53,37 @@ describe('account sharing: max-ips from Xray online-IP lists (stub API, real bin
     assert.equal(events[0].reason, 'seen on 3 IPs at once, max-ips is 2')
   })
 
-  it('with enforce-max-ips on, limits the sharer until the count drops', async () => {
+  it('with enforce-max-ips on, limits the sharer and re-enables them only after the cool-down, not on the next run', async () => {
     assert.equal((await sbq('config', 'set', 'enforce-max-ips', 'on')).code, 0)
     const limited = await sbq('check', '--json')
     assert.deepEqual(limited.json.changes.map((change: {user: string; to: string; reason: string}) => [change.user, change.to, change.reason]), [
       ['carol', 'limited', 'seen on 3 IPs at once, max-ips is 2'],
     ])
     assert.ok(!stub.inbounds.get('vless-reality')!.has('carol'), 'removed live from the inbound')
-    stub.onlineIps.set('carol', onlineFrom(1))
-    const back = await sbq('check', '--json')
+    // Removed from the inbound, carol is online nowhere: the next run sees no IPs at all, which says nothing yet.
+    stub.onlineIps.delete('carol')
+    const cooldown = await sbq('config', 'get', 'max-ips-cooldown', '--json')
+    assert.equal(cooldown.code, 0, cooldown.stderr)
+    assert.equal(cooldown.json[0].value, '30m')
+    for (const minute of ['12:01', '12:29']) {
+      const quiet = await sbqAt(`2024-05-20T${minute}:00Z`, 'check', '--json')
+      assert.equal(quiet.code, 0, quiet.stderr)
+      assert.deepEqual(quiet.json.changes, [], `still limited at ${minute}`)
+    }
+    assert.ok(!stub.inbounds.get('vless-reality')!.has('carol'), 'not added back during the cool-down')
+    const back = await sbqAt('2024-05-20T12:30:00Z', 'check', '--json')
     assert.deepEqual(back.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]), [['carol', 'active']])
     assert.ok(stub.inbounds.get('vless-reality')!.has('carol'), 'added back live')
+  })
+
+  it('max-ips-cooldown 0 re-enables at once; a bad value is refused with one line', async () => {
+    stub.onlineIps.set('carol', onlineFrom(3))
+    assert.deepEqual((await sbqAt('2024-05-20T13:00:00Z', 'check', '--json')).json.changes.map((change: {to: string}) => change.to), ['limited'])
+    stub.onlineIps.delete('carol')
+    assert.equal((await sbq('config', 'set', 'max-ips-cooldown', '0')).code, 0)
+    assert.deepEqual((await sbqAt('2024-05-20T13:01:00Z', 'check', '--json')).json.changes.map((change: {to: string}) => change.to), ['active'])
+    const bad = await sbq('config', 'set', 'max-ips-cooldown', 'soon', '--json')
+    assert.equal(bad.code, 2)
+    assert.equal(bad.json.error.message, 'max-ips-cooldown "soon" is not a duration')
   })
 })

@@ -114,6 +114,7 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
       ['alert-thresholds', '80,100'],
       ['alert-expiry-days', '3'],
       ['enforce-max-ips', 'off'],
+      ['max-ips-cooldown', '30m'],
       ['validate-config', 'on-apply'],
       ['inform-body-limit', String(8 * 1024 * 1024)],
     ])
@@ -140,6 +141,8 @@ describe('bad input: one line, a documented exit code, the database unchanged', 
 
   const cases: Array<[string, string[], number, string, RegExp]> = [
     ['a duplicate user', ['user', 'add', 'alice'], 3, 'USER_EXISTS', /^error: user "alice" already exists \(try: sbq quota set alice --monthly 200\)$/],
+    ['a name that differs only in case', ['user', 'add', 'ALICE'], 3, 'USER_NAME_CLASH', /^error: user "ALICE" clashes with the existing user "alice": proxies take names that differ only in case for one user \(pick another name, or change "alice": sbq quota set alice --monthly 200\)$/],
+    ['a user named in another case', ['user', 'show', 'Alice'], 3, 'USER_NOT_FOUND', /^error: user "Alice" does not exist \(names are exact: did you mean "alice"\? sbq user show alice\)$/],
     ['a bad name', ['user', 'add', 'bad name'], 2, 'INVALID_NAME', /^error: user name "bad name" is not valid \(use 1-64 characters/],
     ['a dot-only name', ['user', 'add', '..'], 2, 'INVALID_NAME', /^error: user name "\.\." is only dots \(add a letter, digit, "_", "@" or "-" to it\)$/],
     ['a negative size', ['user', 'add', 'carol', '--monthly', '-1'], 2, 'INVALID_SIZE', /^error: --monthly "-1" is negative/],

@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 
 import {SbqError} from '../../src/lib/errors.js'
 import {parseExpiry} from '../../src/lib/time/expiry.js'
-import {assertUserName} from '../../src/lib/users/user-name.js'
+import {assertUserName, proxyNameKey} from '../../src/lib/users/user-name.js'
 import {generateCredentials} from '../../src/lib/users/credentials.js'
 
 const now = Date.parse('2024-05-10T12:00:00Z')
@@ -47,6 +47,18 @@ describe('user names', () => {
       assert.throws(() => assertUserName(name), (error: unknown) => error instanceof SbqError && error.exit === 2 && error.code === 'INVALID_NAME')
     })
   }
+})
+
+describe('proxyNameKey: names as Xray and V2Ray compare them (Go strings.ToLower)', () => {
+  it('folds case, so two spellings of one name share a key', () => {
+    assert.equal(proxyNameKey('ALICE@Example.com'), proxyNameKey('alice@example.com'))
+    assert.notEqual(proxyNameKey('alice'), proxyNameKey('alice2'))
+  })
+
+  it('maps each code point alone, as Go does: no final sigma, and a dotted capital I is a plain i', () => {
+    assert.equal(proxyNameKey('ΟΔΟΣ'), 'οδοσ')
+    assert.equal(proxyNameKey('\u0130stanbul'), 'istanbul')
+  })
 })
 
 describe('dot-only user names', () => {

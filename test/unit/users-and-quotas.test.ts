@@ -9,6 +9,7 @@ import {addPlan, listPlans, removePlan, setPlan} from '../../src/lib/plans/plan-
 import {setQuota, topUp} from '../../src/lib/quotas/quota-service.js'
 import {getSettings, setSetting} from '../../src/lib/settings/settings.js'
 import {addUser, listUsers, removeUser, setUserStatus, showUser} from '../../src/lib/users/user-service.js'
+import {SbqError} from '../../src/lib/errors.js'
 import {rejectsWith} from '../support/assertions.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
 
@@ -133,6 +134,12 @@ describe('users', () => {
     assert.equal((await listUsers(db, {}, may10)).length, 1)
   })
 
+  it('refuses a name that differs only in case, naming the existing one, and finds names only as stored', async () => {
+    await assert.rejects(addUser(db, {name: 'ALICE'}, may10), rejectsWith('USER_NAME_CLASH', 3, /^user "ALICE" clashes with the existing user "alice"/))
+    assert.equal((await listUsers(db, {}, may10)).length, 1)
+    await assert.rejects(showUser(db, 'Alice', {secrets: false}, may10), (error: unknown) => error instanceof SbqError && error.code === 'USER_NOT_FOUND' && error.hint === 'names are exact: did you mean "alice"? sbq user show alice')
+  })
+
   it('refuses an unknown plan without creating the user', async () => {
     await assert.rejects(addUser(db, {name: 'carol', plan: 'gold'}, may10), rejectsWith('PLAN_NOT_FOUND', 3))
     await assert.rejects(showUser(db, 'carol', {secrets: false}, may10), rejectsWith('USER_NOT_FOUND', 3))
@@ -243,7 +250,19 @@ describe('settings', () => {
     await assert.rejects(setSetting(db, 'colour', 'blue'), rejectsWith('UNKNOWN_SETTING', 2))
     const [reset] = [await setSetting(db, 'timezone', 'default')]
     assert.equal(reset.isDefault, true)
-    assert.deepEqual((await getSettings(db)).map((s) => s.key), ['timezone', 'alert-thresholds', 'alert-expiry-days', 'enforce-max-ips', 'validate-config', 'inform-body-limit'])
+    assert.deepEqual((await getSettings(db)).map((s) => s.key), ['timezone', 'alert-thresholds', 'alert-expiry-days', 'enforce-max-ips', 'max-ips-cooldown', 'validate-config', 'inform-body-limit'])
+    await db.destroy()
+  })
+})
+
+describe('import and names that differ only in case', () => {
+  it('leaves out a config user that is another spelling of one sbq has, as a name sbq cannot manage', async () => {
+    const {importUsers} = await import('../../src/lib/nodes/import-users.js')
+    const db = await memoryDb()
+    await addUser(db, {name: 'alice'}, may10)
+    const result = await importUsers(db, [{tag: 'in', protocol: 'vless', users: [{name: 'Alice', credentials: {}}, {name: 'bob', credentials: {}}, {name: 'BOB', credentials: {}}]}], may10)
+    assert.deepEqual([result.added, result.skipped], [['bob'], ['Alice', 'BOB']])
+    assert.deepEqual((await listUsers(db, {}, may10)).map((user) => user.name), ['alice', 'bob'])
     await db.destroy()
   })
 })

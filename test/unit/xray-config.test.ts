@@ -170,6 +170,28 @@ describe('rewriteXrayUsers (V2Ray 4.x)', () => {
     assert.deepEqual(withoutManagedClients(result.text, V2RAY_TAGS), withoutManagedClients(v2rayFixture, V2RAY_TAGS))
   })
 
+  // V2Ray and Xray lower-case every email before they compare it (v2fly/v2ray-core proxy/vmess/inbound/inbound.go
+  // userByEmail, XTLS/Xray-core proxy/vless/validator.go and proxy/trojan/validator.go): a second spelling is refused.
+  it('refuses to write a managed name next to an unmanaged client that differs only in case, naming both', () => {
+    const clashing = v2rayFixture.replace('"guest"', '"Bob"')
+    assert.notEqual(clashing, v2rayFixture)
+    assert.throws(
+      () => rewriteXrayUsers(clashing, {flavor: 'v2ray', desired: [bob, alice], managedNames, source: 'v2.json'}),
+      (error: unknown) =>
+        error instanceof SbqError &&
+        error.code === 'USER_NAME_CLASH' &&
+        error.exit === 4 &&
+        error.message === 'inbound "vmess-in" in v2ray config "v2.json" would hold "Bob" and "bob", which v2ray takes for one user' &&
+        /rename or remove "Bob" in the config, or remove the user: sbq user remove bob; sbq did not change it/.test(error.hint ?? ''),
+    )
+  })
+
+  it('refuses unmanaged clients that already clash, rather than rewrite a config v2ray cannot load', () => {
+    const clashing = v2rayFixture.replace('"guest"', '"DAVE"').replace('"dave"', '"Dave"')
+    const unmanaged = new Set(['alice', 'bob'])
+    assert.throws(() => rewriteXrayUsers(clashing, {flavor: 'v2ray', desired: [bob], managedNames: unmanaged}), (error: unknown) => error instanceof SbqError && error.code === 'USER_NAME_CLASH' && /"DAVE" and "Dave"/.test(error.message))
+  })
+
   it('produces a config the real v2ray accepts', (t) => {
     assertV2rayAccepts(t, result.text)
   })

@@ -9,6 +9,7 @@ export default class UserRemove extends SbqCommand<typeof UserRemove> {
     apply: Flags.boolean({description: 'put the change on the nodes now', default: true, allowNo: true}),
   }
   static override args = {name: Args.string({description: 'user name', required: true})}
+  static override resolvesNameClash = true
 
   async run(): Promise<{name: string; removed: true} & {nodes: NodeSync[]}> {
     const {removeUser} = await import('../../lib/users/user-service.js')

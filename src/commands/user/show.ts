@@ -7,6 +7,7 @@ export default class UserShow extends SbqCommand<typeof UserShow> {
   static override summary = 'Show one user: limits, usage, top-ups and recent events'
   static override args = {name: Args.string({description: 'user name', required: true})}
   static override flags = {secrets: Flags.boolean({description: 'include the credentials'})}
+  static override resolvesNameClash = true
 
   async run(): Promise<UserDetail> {
     const [{showUser}, {renderUserDetail}] = await Promise.all([import('../../lib/users/user-service.js'), import('../../lib/output/tables.js')])

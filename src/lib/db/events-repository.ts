@@ -1,5 +1,5 @@
 import type {Db} from './open-database.js'
-import type {EventRow, NewEvent} from './schema.js'
+import type {EventRow, NewEvent, UserStatus} from './schema.js'
 
 export async function recordEvents(db: Db, events: NewEvent[]): Promise<void> {
   if (events.length > 0) await db.insertInto('events').values(events).execute()
@@ -14,4 +14,25 @@ export async function recentEvents(db: Db, userName: string, limit: number): Pro
     .orderBy('id', 'desc')
     .limit(limit)
     .execute()
+}
+
+/** Names per `IN (...)` list: well under every SQLite build's limit on bound parameters. */
+const namesPerQuery = 500
+
+/** When each of these users last changed to `status`; users who never did are left out. */
+export async function lastStatusChangeAt(db: Db, names: readonly string[], status: UserStatus): Promise<Map<string, number>> {
+  const found = new Map<string, number>()
+  for (let offset = 0; offset < names.length; offset += namesPerQuery) {
+    const rows = await db
+      .selectFrom('events')
+      .select(['user_name'])
+      .select((eb) => eb.fn.max('at').as('at'))
+      .where('kind', '=', 'status')
+      .where('to_status', '=', status)
+      .where('user_name', 'in', names.slice(offset, offset + namesPerQuery))
+      .groupBy('user_name')
+      .execute()
+    for (const row of rows) found.set(row.user_name, Number(row.at))
+  }
+  return found
 }

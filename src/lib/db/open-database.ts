@@ -20,15 +20,25 @@ export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env, isRoot
 
 const migrationNames = Object.keys(migrations)
 
+export interface OpenOptions {
+  /**
+   * When 0010 refuses to upgrade because user names differ only in case, open the database at the schema before it
+   * instead: `sbq user remove` is how the operator resolves the clash, so it must run on such a database.
+   */
+  beforeNameClashCheck?: boolean
+}
+
+const lastBeforeNameClashCheck = '0009-per-user-baselines'
+
 /**
  * Opens (creating if needed) and migrates the database. The file and its directory are private (0600/0700): the
  * database holds every user's proxy credentials.
  */
-export async function openDatabase(path: string): Promise<Db> {
+export async function openDatabase(path: string, options: OpenOptions = {}): Promise<Db> {
   const sqlite = openSqlite(path)
   const db = new Kysely<Database>({dialect: sqliteDialect(withStatementCache(sqlite))})
   try {
-    await migrate(db, sqlite, path)
+    await migrate(db, sqlite, path, options)
   } catch (error) {
     await db.destroy()
     throw error
@@ -109,7 +119,7 @@ function openSqlite(path: string): BetterSqlite3.Database {
   }
 }
 
-async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string): Promise<void> {
+async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string, options: OpenOptions): Promise<void> {
   // user_version mirrors the migrator's state so an up-to-date database costs one pragma read at start-up.
   let version: number
   try {
@@ -130,6 +140,12 @@ async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string): Pr
   }
   const migrator = new Migrator({db, provider: {getMigrations: async () => migrations}})
   const {error} = await migrator.migrateToLatest()
+  if (error instanceof SbqError && error.code === 'USER_NAME_CLASH' && options.beforeNameClashCheck) {
+    const before = await migrator.migrateTo(lastBeforeNameClashCheck)
+    if (before.error === undefined) return
+  }
+  // A migration's own refusal (one that says what the operator must do first) is shown as it is, about this file.
+  if (error instanceof SbqError) throw new SbqError(error.code, `database "${path}" ${error.message}`, {exit: error.exit, hint: error.hint, cause: error})
   if (error) {
     throw new SbqError('MIGRATION_FAILED', `database "${path}" could not be migrated: ${describe(error)}`, {
       exit: ExitCode.bug,

@@ -1,3 +1,5 @@
+import {sql} from 'kysely'
+
 import type {UserCredentials} from '../proxies/proxy-api.js'
 import type {Period} from '../quotas/periods.js'
 import {selectJsonRows} from './json-rows.js'
@@ -91,6 +93,15 @@ const idsPerQuery = 500
 export async function findUserRecord(db: Db, name: string): Promise<UserRecord | undefined> {
   const row = await selectUserRecords(db).where('users.name', '=', name).executeTakeFirst()
   return row && withTopups([row], await topupsByPeriod(db, [row.id]))[0]
+}
+
+/**
+ * The stored spelling of a user named `name` without regard to case, if any. sbq names are ASCII, so SQLite's NOCASE
+ * (ASCII-only folding, the collation of the users_name_nocase index) folds them as the proxies do.
+ */
+export async function nameIgnoringCase(db: Db, name: string): Promise<string | undefined> {
+  const row = await db.selectFrom('users').select('name').where(sql<boolean>`name = ${name} COLLATE NOCASE`).executeTakeFirst()
+  return row?.name
 }
 
 /** The users with these ids, in the order given (ids that do not exist are left out). */

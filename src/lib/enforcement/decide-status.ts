@@ -15,6 +15,11 @@ export interface SharingRule {
   ipsSeen?: number
   /** The install setting enforce-max-ips: limit (not only report) users over their max-ips. */
   enforceMaxIps: boolean
+  /**
+   * Until when a user limited for sharing stays limited whatever the count (max-ips-cooldown): the limit ended their
+   * connections, so the few or no IPs seen right after it say nothing about whether they still share.
+   */
+  coolingDownUntil?: number
 }
 
 /**
@@ -26,6 +31,15 @@ export function decideStatus(user: Judged, now: number, sharing: SharingRule = {
   const target = targetStatus(user, now, sharing)
   if (target.status === user.status) return null
   return {user: user.name, from: user.status, to: target.status, reason: target.reason}
+}
+
+/** Why a sharer is limited; `limitedForSharing` recognises it in a stored status reason. */
+export function maxIpsReason(ipsSeen: number, maxIps: number): string {
+  return `seen on ${ipsSeen} IPs at once, max-ips is ${maxIps}`
+}
+
+export function limitedForSharing(user: {status: UserStatus; statusReason: string | null}): boolean {
+  return user.status === 'limited' && user.statusReason !== null && /^seen on \d+ IPs at once, max-ips is \d+$/.test(user.statusReason)
 }
 
 /** Whether a user is seen on more IPs than their max-ips allows. */
@@ -42,7 +56,10 @@ function targetStatus(user: Judged, now: number, sharing: SharingRule): {status:
     return {status: 'limited', reason: `monthly allowance used: ${user.periodUsed} of ${user.allowance} bytes`}
   }
   if (sharing.enforceMaxIps && overMaxIps(user, sharing.ipsSeen)) {
-    return {status: 'limited', reason: `seen on ${sharing.ipsSeen} IPs at once, max-ips is ${user.maxIps}`}
+    return {status: 'limited', reason: maxIpsReason(sharing.ipsSeen!, user.maxIps!)}
+  }
+  if (sharing.enforceMaxIps && user.status === 'limited' && sharing.coolingDownUntil !== undefined && now < sharing.coolingDownUntil) {
+    return {status: 'limited', reason: 'max-ips cool-down'}
   }
   return {status: 'active', reason: user.status === 'expired' ? 'expiry moved' : 'within quota again (new period, reset, top-up or raised quota)'}
 }

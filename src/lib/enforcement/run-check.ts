@@ -1,14 +1,14 @@
 import {pullNodes, type NodePull} from '../accounting/pull.js'
 import type {Context} from '../context.js'
-import {recordEvents} from '../db/events-repository.js'
+import {lastStatusChangeAt, recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
 import {findUserRecordsById, namesWithMaxIps, usersToJudge, type JudgeWatch, type UserRecord} from '../db/users-repository.js'
 import {toUserView, type UserView} from '../users/user-view.js'
 import {acquireLock, releaseLock, type LockHolder} from './check-lock.js'
-import {decideStatus, overMaxIps, type StatusDecision} from './decide-status.js'
+import {decideStatus, limitedForSharing, maxIpsReason, overMaxIps, type StatusDecision} from './decide-status.js'
 import {countOnlineIps, type OnlineIps} from './online-ips.js'
 import type {AlertRules} from '../alerts/due-alerts.js'
-import {settingValue} from '../settings/settings.js'
+import {durationSettingMs, settingValue} from '../settings/settings.js'
 import type {NodeSync} from './node-sync.js'
 import {syncNodes} from './sync-nodes.js'
 
@@ -55,7 +55,7 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
     const alerting = options.dryRun ? null : await readAlerting(db, context.now)
     const ids = await usersToJudge(db, {now: context.now, ipsSeen: [...sharing.ips.counts.keys()], alerts: alerting?.watch ?? null})
     const records = await findUserRecordsById(db, ids)
-    const {decisions, views} = decideAll(records, sharing, context)
+    const {decisions, views} = decideAll(records, sharing, await sharersLimitedAt(db, records, sharing), context)
     if (!options.dryRun) await applyDecisions(db, decisions, context)
     const nodes = await syncNodes(db, {dryRun: options.dryRun}, context)
     const overIps = views.filter((view) => overMaxIps(view, sharing.ips.counts.get(view.name)))
@@ -80,11 +80,23 @@ type Decision = StatusDecision & {id: number}
 interface Sharing {
   ips: OnlineIps
   enforce: boolean
+  cooldownMs: number
 }
 
 /** Online IPs of the users who have a max-ips, from the nodes that can tell. */
 async function watchSharing(db: Db): Promise<Sharing> {
-  return {ips: await countOnlineIps(db, await namesWithMaxIps(db)), enforce: (await settingValue(db, 'enforce-max-ips')) === 'on'}
+  return {
+    ips: await countOnlineIps(db, await namesWithMaxIps(db)),
+    enforce: (await settingValue(db, 'enforce-max-ips')) === 'on',
+    cooldownMs: await durationSettingMs(db, 'max-ips-cooldown'),
+  }
+}
+
+/** When each user now limited for sharing was limited, for the cool-down; nothing to read when there is none. */
+async function sharersLimitedAt(db: Db, records: UserRecord[], sharing: Sharing): Promise<Map<string, number>> {
+  if (!sharing.enforce || sharing.cooldownMs === 0) return new Map()
+  const sharers = records.filter((record) => limitedForSharing({status: record.status, statusReason: record.status_reason})).map((record) => record.name)
+  return sharers.length === 0 ? new Map() : lastStatusChangeAt(db, sharers, 'limited')
 }
 
 /** The alert rules and what alerts could be due for, when there is somewhere to send them; null without a channel. */
@@ -110,19 +122,24 @@ async function recordSharing(db: Db, overIps: UserView[], sharing: Sharing, cont
       kind: 'max-ips',
       from_status: null,
       to_status: null,
-      reason: `seen on ${sharing.ips.counts.get(view.name)} IPs at once, max-ips is ${view.maxIps}`,
+      reason: maxIpsReason(sharing.ips.counts.get(view.name)!, view.maxIps!),
       actor: 'check' as const,
     })),
   )
 }
 
-function decideAll(records: UserRecord[], sharing: Sharing, context: Context): {decisions: Decision[]; views: UserView[]} {
+function decideAll(records: UserRecord[], sharing: Sharing, limitedAt: Map<string, number>, context: Context): {decisions: Decision[]; views: UserView[]} {
   const decisions: Decision[] = []
   const views: UserView[] = []
   for (const record of records) {
     const view = toUserView(record, context)
     views.push(view)
-    const decision = decideStatus(view, context.now, {ipsSeen: sharing.ips.counts.get(view.name), enforceMaxIps: sharing.enforce})
+    const since = limitedAt.get(view.name)
+    const decision = decideStatus(view, context.now, {
+      ipsSeen: sharing.ips.counts.get(view.name),
+      enforceMaxIps: sharing.enforce,
+      ...(since === undefined ? {} : {coolingDownUntil: since + sharing.cooldownMs}),
+    })
     if (decision) decisions.push({...decision, id: record.id})
   }
   return {decisions, views}

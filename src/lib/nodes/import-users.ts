@@ -1,7 +1,7 @@
 import type {Context} from '../context.js'
 import {recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
-import {findUserRecord, insertUser} from '../db/users-repository.js'
+import {findUserRecord, insertUser, nameIgnoringCase} from '../db/users-repository.js'
 import {mergeImportedUsers} from '../config-file/user-lists.js'
 import {generateCredentials} from '../users/credentials.js'
 import {assertUserName} from '../users/user-name.js'
@@ -35,6 +35,11 @@ export async function importUsers(db: Db, inbounds: ConfigInbound[], context: Co
     }
     if (await findUserRecord(db, found.name)) {
       result.existing.push(found.name)
+      continue
+    }
+    // Another spelling of a user sbq has is another proxy user, which sbq's names cannot tell apart.
+    if ((await nameIgnoringCase(db, found.name)) !== undefined) {
+      result.skipped.push(found.name)
       continue
     }
     if (found.conflicts.length > 0) result.conflicts.push(found.name)

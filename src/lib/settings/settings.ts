@@ -4,6 +4,9 @@ import {invalidInput} from '../errors.js'
 import {parseSize} from '../quotas/size.js'
 import {assertTimeZone, systemTimeZone} from '../time/zoned-time.js'
 
+const durationPattern = /^(\d{1,6})(s|m|h|d)?$/
+const durationUnitMs: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}
+
 interface SettingSpec {
   description: string
   defaultValue: () => string
@@ -43,6 +46,15 @@ const specs: Record<string, SettingSpec> = {
       const normalised = value.trim().toLowerCase()
       if (!['on', 'off'].includes(normalised)) throw invalidInput('INVALID_SETTING', `enforce-max-ips "${value}" is not on or off`, 'give on or off')
       return normalised
+    },
+  },
+  'max-ips-cooldown': {
+    description: 'how long a user limited for too many IPs stays limited before a check may re-enable them, like 30m, 2h or 0',
+    defaultValue: () => '30m',
+    validate: (value) => {
+      const match = durationPattern.exec(value.trim())
+      if (!match || (match[2] === undefined && Number(match[1]) !== 0)) throw invalidInput('INVALID_SETTING', `max-ips-cooldown "${value}" is not a duration`, 'give a duration like 30m, 2h or 1d, or 0 to re-enable at once')
+      return Number(match[1]) === 0 ? '0' : `${Number(match[1])}${match[2]!}`
     },
   },
   'validate-config': {
@@ -106,4 +118,10 @@ export async function installTimeZone(db: Db): Promise<string> {
 export async function settingValue(db: Db, key: string): Promise<string> {
   const [setting] = await getSettings(db, key)
   return setting!.value
+}
+
+/** A duration setting (validated as `30m`, `2h`, `0`) in milliseconds. */
+export async function durationSettingMs(db: Db, key: string): Promise<number> {
+  const [, amount, unit] = durationPattern.exec(await settingValue(db, key))!
+  return Number(amount) * durationUnitMs[unit ?? 's']!
 }

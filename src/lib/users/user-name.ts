@@ -12,6 +12,16 @@ export function assertUserName(name: string): string {
   return name
 }
 
+/**
+ * A name as Xray and V2Ray compare it: they lower-case every email with Go's strings.ToLower before they look it up
+ * (v2fly/v2ray-core proxy/vmess/inbound/inbound.go userByEmail; XTLS/Xray-core proxy/vless/validator.go,
+ * proxy/trojan/validator.go, proxy/shadowsocks/validator.go), so two names with one key are one user to them. Go maps
+ * each code point alone: no final sigma, and "İ" becomes a plain "i" where JavaScript adds a combining dot.
+ */
+export function proxyNameKey(name: string): string {
+  return Array.from(name, (char) => (char === '\u0130' ? 'i' : char.toLowerCase())).join('')
+}
+
 export function assertPlanName(name: string): string {
   return assertName(name, 'plan name')
 }

@@ -3,7 +3,7 @@ import {recentEvents, recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
 import {findPlan} from '../db/plans-repository.js'
 import type {UserStatus} from '../db/schema.js'
-import {deleteUser, findUserRecord, insertUser, listTopups, listUserRecords, readCredentials, updateUser, type UserRecord} from '../db/users-repository.js'
+import {deleteUser, findUserRecord, insertUser, nameIgnoringCase, listTopups, listUserRecords, readCredentials, updateUser, type UserRecord} from '../db/users-repository.js'
 import {conflict, invalidInput, notFound} from '../errors.js'
 import type {UserCredentials} from '../proxies/proxy-api.js'
 import {effectiveLimits} from '../quotas/limits.js'
@@ -37,6 +37,14 @@ export async function addUser(db: Db, input: NewUserInput, context: Context): Pr
   await db.transaction().execute(async (trx) => {
     if (await findUserRecord(trx, name)) {
       throw conflict('USER_EXISTS', `user "${name}" already exists`, `try: sbq quota set ${name} --monthly 200`)
+    }
+    const existing = await nameIgnoringCase(trx, name)
+    if (existing !== undefined) {
+      throw conflict(
+        'USER_NAME_CLASH',
+        `user "${name}" clashes with the existing user "${existing}": proxies take names that differ only in case for one user`,
+        `pick another name, or change "${existing}": sbq quota set ${existing} --monthly 200`,
+      )
     }
     const plan = input.plan === undefined ? null : await requirePlan(trx, input.plan)
     const user = {
@@ -133,8 +141,10 @@ export async function setUserStatus(db: Db, name: string, to: 'active' | 'disabl
 
 export async function requireUser(db: Db, name: string): Promise<UserRecord> {
   const record = await findUserRecord(db, name)
-  if (!record) throw notFound('USER_NOT_FOUND', `user "${name}" does not exist`, 'see: sbq user list')
-  return record
+  if (record) return record
+  // Names are looked up exactly: events and usage history are keyed by the stored spelling.
+  const other = await nameIgnoringCase(db, name)
+  throw notFound('USER_NOT_FOUND', `user "${name}" does not exist`, other === undefined ? 'see: sbq user list' : `names are exact: did you mean "${other}"? sbq user show ${other}`)
 }
 
 export async function requirePlan(db: Db, name: string) {

@@ -6,6 +6,8 @@
  */
 import {isPlaceholderUser, newPlaceholderUser} from '../placeholder-user.js'
 import type {ManagedUser, UserCredentials} from '../proxy-api.js'
+import {unreachable} from '../../errors.js'
+import {proxyNameKey} from '../../users/user-name.js'
 import {jsonEqual, parseJsonValue, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
 import {
   childOf,
@@ -19,6 +21,7 @@ import {
   applyVerified,
   asObject,
   configInvalid,
+  describeConfig,
   inboundNotFound,
   inboundUnsupported,
   is2022Method,
@@ -185,6 +188,26 @@ function clientEntry(inbound: ManagedInbound, flavor: XrayFlavor, user: ManagedU
   }
 }
 
+/**
+ * Xray and V2Ray refuse a client list in which two emails differ only in case (see proxyNameKey), and then will not
+ * start: sbq's names are unique that way, but an unmanaged client the operator added may clash with one.
+ */
+function refuseNameClash(ctx: ConfigContext, tag: string, clients: readonly JsonValue[], managed: ReadonlySet<string>): void {
+  const byKey = new Map<string, string>()
+  for (const client of clients) {
+    const email = asObject(client)?.['email']
+    if (typeof email !== 'string' || email === '') continue
+    const key = proxyNameKey(email)
+    const first = byKey.get(key)
+    if (first === undefined) {
+      byKey.set(key, email)
+      continue
+    }
+    const fix = managed.has(email) ? `rename or remove "${first}" in the config, or remove the user: sbq user remove ${email}` : 'rename or remove one of them in the config'
+    throw unreachable('USER_NAME_CLASH', `inbound "${tag}" in ${describeConfig(ctx)} would hold "${first}" and "${email}", which ${ctx.proxy} takes for one user`, `${fix}; sbq did not change it`)
+  }
+}
+
 export function readXrayUsers(configText: string, options: ReadXrayOptions = {}): XrayInboundUsers[] {
   const ctx = context(options)
   const flavor = options.flavor ?? 'xray'
@@ -243,6 +266,7 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
       found.push({tag: inbound.tag, protocol: inbound.protocol, ...(inbound.method === undefined ? {} : {method: inbound.method}), ...(flow === undefined ? {} : {flow}), placeholder: plan.placeholder})
       const before = inbound.clients === undefined ? [] : toValue(inbound.clients)
       const after = items.map((item) => ('keep' in item ? toValue(item.keep) : item.value))
+      refuseNameClash(ctx, inbound.tag, after, managed)
       if (jsonEqual(before, after)) continue
 
       const inboundsValue = asObject(expected)?.['inbounds']

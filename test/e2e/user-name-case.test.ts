@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict'
+import {randomUUID} from 'node:crypto'
+import {after, before, describe, it} from 'node:test'
+
+import BetterSqlite3 from 'better-sqlite3'
+
+import {dumpDatabase} from '../support/db-dump.js'
+import {runSbq, tempWorkspace} from '../support/run-sbq.js'
+
+/**
+ * A database from before names were unique without regard to case: made by today's sbq, then taken back to schema
+ * 0009 by hand (the case-insensitive index and its migration row gone) and given a second spelling of alice.
+ */
+function backToSchema9WithClash(path: string, copyOf: string, spelling: string): void {
+  const sqlite = new BetterSqlite3(path)
+  try {
+    sqlite.exec("DROP INDEX IF EXISTS users_name_nocase; DELETE FROM kysely_migration WHERE name LIKE '0010-%'; PRAGMA user_version = 9")
+    const columns = (sqlite.prepare('PRAGMA table_info(users)').all() as Array<{name: string}>).map((column) => column.name).filter((name) => name !== 'id')
+    const values = columns.map((name) => (name === 'name' ? '?' : name === 'uuid' ? '?' : name))
+    const {lastInsertRowid} = sqlite.prepare(`INSERT INTO users (${columns.join(', ')}) SELECT ${values.join(', ')} FROM users WHERE name = ?`).run(spelling, randomUUID(), copyOf)
+    const usage = (sqlite.prepare('PRAGMA table_info(user_usage)').all() as Array<{name: string}>).map((column) => column.name).filter((name) => name !== 'user_id')
+    sqlite.prepare(`INSERT INTO user_usage (user_id, ${usage.join(', ')}) SELECT ?, ${usage.join(', ')} FROM user_usage WHERE user_id = (SELECT id FROM users WHERE name = ?)`).run(lastInsertRowid, copyOf)
+  } finally {
+    sqlite.close()
+  }
+}
+
+describe('names that differ only in case: an upgrade finds the clashes and says how to resolve them (real bin/sbq)', () => {
+  const workspace = tempWorkspace('sbq-name-case-')
+  const sbq = (...args: string[]) => runSbq(args, {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
+
+  before(async () => {
+    for (const name of ['alice', 'bob']) assert.equal((await sbq('user', 'add', name, '--monthly', '10')).code, 0)
+    backToSchema9WithClash(workspace.db, 'alice', 'ALICE')
+  })
+  after(() => workspace.cleanup())
+
+  it('refuses to upgrade with one line naming the clashing users and the fix, changing nothing', async () => {
+    const before = dumpDatabase(workspace.db)
+    const human = await sbq('user', 'list')
+    assert.equal(human.code, 3, human.stderr)
+    assert.equal(human.stdout, '')
+    assert.equal(
+      human.stderr,
+      `error: database "${workspace.db}" has users whose names differ only in case, which V2Ray and Xray take for one user: "alice" and "ALICE" (keep one of each: sbq user remove ALICE, and add that person again under another name; then run sbq again)\n`,
+    )
+    const json = await sbq('check', '--json')
+    assert.deepEqual([json.code, json.json.error.code], [3, 'USER_NAME_CLASH'])
+    assert.deepEqual(dumpDatabase(workspace.db), before, 'the database is unchanged, still at schema 0009')
+  })
+
+  it('lets sbq user show and sbq user remove resolve the clash, after which the upgrade goes through', async () => {
+    const shown = await sbq('user', 'show', 'ALICE', '--secrets', '--json')
+    assert.equal(shown.code, 0, shown.stderr)
+    assert.equal(typeof shown.json.credentials.uuid, 'string')
+    const removed = await sbq('user', 'remove', 'ALICE', '--json')
+    assert.equal(removed.code, 0, removed.stderr)
+    assert.equal(removed.json.name, 'ALICE')
+    const listed = await sbq('user', 'list', '--json')
+    assert.equal(listed.code, 0, listed.stderr)
+    assert.deepEqual(listed.json.map((user: {name: string}) => user.name), ['alice', 'bob'])
+  })
+
+  it('then holds names unique without regard to case, in the database itself', async () => {
+    const sqlite = new BetterSqlite3(workspace.db)
+    try {
+      assert.throws(() => sqlite.prepare("UPDATE users SET name = 'Alice' WHERE name = 'bob'").run(), /UNIQUE constraint failed/)
+    } finally {
+      sqlite.close()
+    }
+    const again = await sbq('user', 'add', 'Alice', '--json')
+    assert.deepEqual([again.code, again.json.error.code], [3, 'USER_NAME_CLASH'])
+  })
+})
