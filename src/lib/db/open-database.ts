@@ -1,4 +1,4 @@
-import {closeSync, mkdirSync, openSync} from 'node:fs'
+import {chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync, type Stats} from 'node:fs'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -6,7 +6,8 @@ import BetterSqlite3 from 'better-sqlite3'
 import {Kysely, Migrator, SqliteAdapter, SqliteDialect, type DialectAdapter, type SqliteDatabase} from 'kysely'
 
 import {migrations} from '../../../migrations/index.js'
-import {SbqError, ExitCode} from '../errors.js'
+import {SbqError, ExitCode, invalidInput} from '../errors.js'
+import {damagedDatabase} from './database-errors.js'
 import type {Database} from './schema.js'
 
 export type Db = Kysely<Database>
@@ -22,10 +23,11 @@ const migrationNames = Object.keys(migrations)
 
 /**
  * Opens (creating if needed) and migrates the database. The file and its directory are private (0600/0700): the
- * database holds every user's proxy credentials.
+ * database holds every user's proxy credentials. `warn` gets the one line said when an existing file cannot be made
+ * private.
  */
-export async function openDatabase(path: string): Promise<Db> {
-  const sqlite = openSqlite(path)
+export async function openDatabase(path: string, options: {warn?: (line: string) => void} = {}): Promise<Db> {
+  const sqlite = openSqlite(path, options.warn ?? (() => {}))
   const db = new Kysely<Database>({dialect: sqliteDialect(withStatementCache(sqlite))})
   try {
     await migrate(db, sqlite, path)
@@ -85,13 +87,18 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
   }
 }
 
-function openSqlite(path: string): BetterSqlite3.Database {
+function openSqlite(path: string, warn: (line: string) => void): BetterSqlite3.Database {
+  const onDisk = path !== ':memory:' && path !== ''
+  if (onDisk) prepareFile(path, warn)
+  let sqlite: BetterSqlite3.Database
   try {
-    if (path !== ':memory:') {
-      mkdirSync(dirname(path), {recursive: true, mode: 0o700})
-      closeSync(openSync(path, 'a', 0o600))
-    }
-    const sqlite = new BetterSqlite3(path, {timeout: 5000})
+    sqlite = new BetterSqlite3(path, {timeout: 5000})
+  } catch (error) {
+    throw damagedDatabase(path, error) ?? cannotOpen(path, error)
+  }
+  try {
+    // Before the first write: switching to WAL alone rewrites the file's header.
+    if (onDisk) assertSbqDatabase(sqlite, path)
     sqlite.pragma('journal_mode = WAL')
     // NORMAL: in WAL mode a commit survives any process crash; a power cut may lose the last commits, and then the
     // ledger's baselines go back with its usage, so the next pull counts those bytes again, once.
@@ -101,12 +108,67 @@ function openSqlite(path: string): BetterSqlite3.Database {
     sqlite.pragma('cache_size = -65536')
     return sqlite
   } catch (error) {
-    throw new SbqError('DATABASE_UNUSABLE', `database "${path}" cannot be opened: ${describe(error)}`, {
-      exit: ExitCode.invalidInput,
-      hint: 'point --db (or SBQ_DB) at a writable SQLite file',
-      cause: error,
-    })
+    sqlite.close()
+    if (error instanceof SbqError) throw error
+    throw damagedDatabase(path, error) ?? cannotOpen(path, error)
   }
+}
+
+/**
+ * Creates a missing database file private from its first byte. An existing one must be a regular file (opening a
+ * FIFO waits for a writer forever; a directory or device is never a database) and is made private if it is not: it
+ * holds every user's proxy credentials, and so do its -wal and -shm files.
+ */
+function prepareFile(path: string, warn: (line: string) => void): void {
+  let stats: Stats
+  try {
+    stats = statSync(path)
+  } catch {
+    try {
+      mkdirSync(dirname(path), {recursive: true, mode: 0o700})
+      closeSync(openSync(path, 'a', 0o600))
+    } catch (error) {
+      throw cannotOpen(path, error)
+    }
+    return
+  }
+  if (!stats.isFile()) {
+    throw invalidInput('DATABASE_NOT_A_FILE', `database "${path}" is not a regular file`, 'point --db (or SBQ_DB) at an sbq database or a new file name')
+  }
+  const exposed = [path, `${path}-wal`, `${path}-shm`].filter((file) => existsSync(file) && (statSync(file).mode & 0o077) !== 0)
+  for (const file of exposed) {
+    const mode = (statSync(file).mode & 0o777).toString(8).padStart(4, '0')
+    try {
+      chmodSync(file, 0o600)
+    } catch (error) {
+      // One warning is enough: the -wal and -shm files have the same owner and the same fix.
+      warn(`warning: database "${file}" is readable by other users (mode ${mode}) and sbq cannot make it private: ${(error as NodeJS.ErrnoException).code ?? describe(error)} (as its owner: chmod 600 "${path}"*)`)
+      return
+    }
+  }
+}
+
+/**
+ * sbq never adopts another program's database: a file with tables but without the migrations table sbq's migrator
+ * keeps would get sbq's tables added to it and be switched to WAL.
+ */
+function assertSbqDatabase(sqlite: BetterSqlite3.Database, path: string): void {
+  const names = sqlite.prepare("select name from sqlite_master where name not like 'sqlite\\_%' escape '\\'").pluck().all() as string[]
+  if (names.length > 0 && !names.includes('kysely_migration')) {
+    throw invalidInput(
+      'DATABASE_NOT_SBQ',
+      `database "${path}" is not an sbq database: it has other tables (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`,
+      'point --db (or SBQ_DB) at an sbq database or a new file name; sbq did not change it',
+    )
+  }
+}
+
+function cannotOpen(path: string, error: unknown): SbqError {
+  return new SbqError('DATABASE_UNUSABLE', `database "${path}" cannot be opened: ${describe(error)}`, {
+    exit: ExitCode.invalidInput,
+    hint: 'point --db (or SBQ_DB) at a writable SQLite file',
+    cause: error,
+  })
 }
 
 async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string): Promise<void> {
@@ -115,11 +177,7 @@ async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string): Pr
   try {
     version = sqlite.pragma('user_version', {simple: true}) as number
   } catch (error) {
-    throw new SbqError('DATABASE_UNUSABLE', `database "${path}" is not an SQLite database: ${describe(error)}`, {
-      exit: ExitCode.invalidInput,
-      hint: 'point --db (or SBQ_DB) at an sbq database or a new file name',
-      cause: error,
-    })
+    throw damagedDatabase(path, error) ?? cannotOpen(path, error)
   }
   if (version === migrationNames.length) return
   if (version > migrationNames.length) {
@@ -131,7 +189,7 @@ async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string): Pr
   const migrator = new Migrator({db, provider: {getMigrations: async () => migrations}})
   const {error} = await migrator.migrateToLatest()
   if (error) {
-    throw new SbqError('MIGRATION_FAILED', `database "${path}" could not be migrated: ${describe(error)}`, {
+    throw damagedDatabase(path, error) ?? new SbqError('MIGRATION_FAILED', `database "${path}" could not be migrated: ${describe(error)}`, {
       exit: ExitCode.bug,
       cause: error,
     })
