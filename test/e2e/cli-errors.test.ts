@@ -174,7 +174,7 @@ describe('clear errors (real bin/sbq)', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
     const {port} = busy.address() as {port: number}
     try {
-      const failed = await sbq(db, 'serve', '--listen', `127.0.0.1:${port}`)
+      const failed = await sbq(db, 'serve', '--no-dashboard', '--listen', `127.0.0.1:${port}`)
       assertErrorLine(failed, 2, /cannot listen on "127\.0\.0\.1:\d+": EADDRINUSE/)
     } finally {
       busy.close()
@@ -204,7 +204,7 @@ describe('clear errors (real bin/sbq)', () => {
         })
       })
     const plain = await run('user', 'list')
-    assertErrorLine(plain, 1, /dist\/bundle\/sbq\.cjs is missing.*\(run npm ci, or npm run build\)/)
+    assertErrorLine(plain, 1, /dist\/bundle\/sbq\.cjs is missing.*\(run npm ci \(or npm run build\)/)
     assertJsonError(await run('user', 'list', '--json'), 1, 'NOT_BUILT', /is missing/)
   })
 })
