@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {execFile, execFileSync} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {chmodSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
@@ -117,18 +117,8 @@ describe('clear errors (real bin/sbq)', () => {
 
   describe('schedule install', () => {
     const unitDir = join(workspace.dir, 'units')
-    const inDir = (...args: string[]) =>
-      new Promise<SbqResult>((resolve) => {
-        execFile(join(repoRoot, 'bin', 'sbq'), args, {cwd: workspace.dir, env: {...process.env, NO_COLOR: '1', SBQ_DB: ''}}, (error, stdout, stderr) => {
-          let json: unknown
-          try {
-            json = JSON.parse(stdout)
-          } catch {
-            json = undefined
-          }
-          resolve({code: error ? Number(error.code) : 0, stdout, stderr, json})
-        })
-      })
+    // Every call gives --db, which wins over the SBQ_DB runSbq sets.
+    const inDir = (...args: string[]) => runSbq(args, {db: workspace.db, cwd: workspace.dir})
 
     it('writes the absolute path of a relative --db into the unit and the cron line', async () => {
       const result = await inDir('schedule', 'install', '--db', 'rel.db', '--unit-dir', unitDir, '--no-enable', '--json')
@@ -191,18 +181,7 @@ describe('clear errors (real bin/sbq)', () => {
     const checkout = join(workspace.dir, 'checkout')
     cpSync(join(repoRoot, 'bin'), join(checkout, 'bin'), {recursive: true})
     cpSync(join(repoRoot, 'package.json'), join(checkout, 'package.json'))
-    const run = (...args: string[]) =>
-      new Promise<SbqResult>((resolve) => {
-        execFile(process.execPath, [join(checkout, 'bin', 'sbq'), ...args], (error, stdout, stderr) => {
-          let json: unknown
-          try {
-            json = JSON.parse(stdout)
-          } catch {
-            json = undefined
-          }
-          resolve({code: error ? Number(error.code) : 0, stdout, stderr, json})
-        })
-      })
+    const run = (...args: string[]) => runSbq(args, {db: workspace.db, bin: join(checkout, 'bin', 'sbq')})
     const plain = await run('user', 'list')
     assertErrorLine(plain, 1, /dist\/bundle\/sbq\.cjs is missing.*\(run npm ci \(or npm run build\)/)
     assertJsonError(await run('user', 'list', '--json'), 1, 'NOT_BUILT', /is missing/)
