@@ -8,7 +8,7 @@ import {after, before, describe, it} from 'node:test'
 import BetterSqlite3 from 'better-sqlite3'
 
 import {assertJsonError} from '../support/assertions.js'
-import {repoRoot} from '../support/paths.js'
+import {repoRoot, sbqBin} from '../support/paths.js'
 import {runSbq, tempWorkspace, type SbqResult} from '../support/run-sbq.js'
 import {startServe} from '../support/run-serve.js'
 
@@ -87,6 +87,23 @@ describe('clear errors (real bin/sbq)', () => {
     const result = await sbq(workspace.db, 'user', 'list', '--json')
     assert.equal(result.code, 0, result.stderr)
     assert.equal(statSync(workspace.db).mode & 0o777, 0o600)
+  })
+
+  it('says once, on stderr, when it cannot make a readable database private', {skip: process.getuid?.() !== 0 && 'needs root to run sbq as another user'}, async () => {
+    const shared = tempWorkspace('sbq-shared-')
+    try {
+      chmodSync(shared.dir, 0o777)
+      writeFileSync(shared.db, healthy)
+      chmodSync(shared.db, 0o666)
+      // As nobody, who may write the file (mode 0666) but, not owning it, may not chmod it.
+      const result = await runSbq(['--reuid=65534', '--regid=65534', '--clear-groups', sbqBin, 'user', 'list', '--json'], {db: shared.db, bin: 'setpriv', env: {HOME: shared.dir}})
+      assert.equal(result.code, 0, result.stderr)
+      assert.deepEqual(result.json.map((user: {name: string}) => user.name), ['alice'])
+      assert.match(result.stderr, /^warning: database ".*\/sbq\.db" is readable by other users \(mode 0666\) and sbq cannot make it private: EPERM \(as its owner: chmod 600 [^\n]+\)\n$/)
+      assert.equal(statSync(shared.db).mode & 0o777, 0o666)
+    } finally {
+      shared.cleanup()
+    }
   })
 
   it('refuses an expiry beyond the year 9999 instead of storing a broken or a never-expiring user', async () => {
