@@ -70,6 +70,16 @@ describe('clear errors (real bin/sbq)', () => {
     after.close()
   })
 
+  it("refuses another kysely application's database: its migrations are not sbq's", async () => {
+    const db = join(workspace.dir, 'other-kysely-app.db')
+    const other = new BetterSqlite3(db)
+    other.exec("create table kysely_migration (name varchar(255) primary key, timestamp varchar(255)); insert into kysely_migration values ('2024-01-init', '2024-01-01'); create table notes (body text)")
+    other.close()
+    const before = readFileSync(db)
+    assertJsonError(await sbq(db, 'user', 'add', 'bob', '--json'), 2, 'DATABASE_NOT_SBQ', /is not an sbq database: it has other tables \(kysely_migration, notes\)/)
+    assert.deepEqual(readFileSync(db), before)
+  })
+
   it('refuses a FIFO or a directory as --db at once instead of hanging', async () => {
     const fifo = join(workspace.dir, 'fifo')
     execFileSync('mkfifo', [fifo])

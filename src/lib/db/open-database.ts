@@ -149,18 +149,26 @@ function prepareFile(path: string, warn: (line: string) => void): void {
 }
 
 /**
- * sbq never adopts another program's database: a file with tables but without the migrations table sbq's migrator
- * keeps would get sbq's tables added to it and be switched to WAL.
+ * sbq never adopts another program's database: a file with tables but without sbq's migrations in the table kysely's
+ * migrator keeps (another program may use kysely too) would get sbq's tables added to it and be switched to WAL.
  */
 function assertSbqDatabase(sqlite: BetterSqlite3.Database, path: string): void {
   const names = sqlite.prepare("select name from sqlite_master where name not like 'sqlite\\_%' escape '\\'").pluck().all() as string[]
-  if (names.length > 0 && !names.includes('kysely_migration')) {
-    throw invalidInput(
-      'DATABASE_NOT_SBQ',
-      `database "${path}" is not an sbq database: it has other tables (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`,
-      'point --db (or SBQ_DB) at an sbq database or a new file name; sbq did not change it',
-    )
-  }
+  if (names.length === 0 || (names.includes('kysely_migration') && (isUpToDate(sqlite) || onlySbqMigrations(sqlite)))) return
+  throw invalidInput(
+    'DATABASE_NOT_SBQ',
+    `database "${path}" is not an sbq database: it has other tables (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`,
+    'point --db (or SBQ_DB) at an sbq database or a new file name; sbq did not change it',
+  )
+}
+
+/** At or past this sbq's schema: nothing to migrate (a newer sbq's migrations are refused later, by version). */
+function isUpToDate(sqlite: BetterSqlite3.Database): boolean {
+  return (sqlite.pragma('user_version', {simple: true}) as number) >= migrationNames.length
+}
+
+function onlySbqMigrations(sqlite: BetterSqlite3.Database): boolean {
+  return (sqlite.prepare('select name from kysely_migration').pluck().all() as string[]).every((name) => Object.hasOwn(migrations, name))
 }
 
 function cannotOpen(path: string, error: unknown): SbqError {
