@@ -55,15 +55,20 @@ describe('clear errors (real bin/sbq)', () => {
     })
   })
 
-  it("refuses another application's SQLite file before writing anything to it, WAL included", async () => {
-    const db = join(workspace.dir, 'other-app.db')
+  /** Another program's SQLite file, made by `script`, and its bytes. */
+  function otherAppDatabase(name: string, script: string): {db: string; bytes: Buffer} {
+    const db = join(workspace.dir, name)
     const other = new BetterSqlite3(db)
-    other.exec("create table notes (body text); insert into notes values ('keep me')")
+    other.exec(script)
     other.close()
-    const before = readFileSync(db)
+    return {db, bytes: readFileSync(db)}
+  }
+
+  it("refuses another application's SQLite file before writing anything to it, WAL included", async () => {
+    const {db, bytes} = otherAppDatabase('other-app.db', "create table notes (body text); insert into notes values ('keep me')")
     assertJsonError(await sbq(db, 'user', 'add', 'bob', '--json'), 2, 'DATABASE_NOT_SBQ', /database ".*other-app\.db" is not an sbq database/)
     assertErrorLine(await sbq(db, 'user', 'list'), 2, /not an sbq database/)
-    assert.deepEqual(readFileSync(db), before)
+    assert.deepEqual(readFileSync(db), bytes)
     const after = new BetterSqlite3(db, {readonly: true})
     assert.deepEqual(after.prepare("select name from sqlite_master where type = 'table'").pluck().all(), ['notes'])
     assert.equal(after.pragma('journal_mode', {simple: true}), 'delete')
@@ -71,13 +76,12 @@ describe('clear errors (real bin/sbq)', () => {
   })
 
   it("refuses another kysely application's database: its migrations are not sbq's", async () => {
-    const db = join(workspace.dir, 'other-kysely-app.db')
-    const other = new BetterSqlite3(db)
-    other.exec("create table kysely_migration (name varchar(255) primary key, timestamp varchar(255)); insert into kysely_migration values ('2024-01-init', '2024-01-01'); create table notes (body text)")
-    other.close()
-    const before = readFileSync(db)
+    const {db, bytes} = otherAppDatabase(
+      'other-kysely-app.db',
+      "create table kysely_migration (name varchar(255) primary key, timestamp varchar(255)); insert into kysely_migration values ('2024-01-init', '2024-01-01'); create table notes (body text)",
+    )
     assertJsonError(await sbq(db, 'user', 'add', 'bob', '--json'), 2, 'DATABASE_NOT_SBQ', /is not an sbq database: it has other tables \(kysely_migration, notes\)/)
-    assert.deepEqual(readFileSync(db), before)
+    assert.deepEqual(readFileSync(db), bytes)
   })
 
   it('refuses a FIFO or a directory as --db at once instead of hanging', async () => {
