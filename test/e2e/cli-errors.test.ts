@@ -61,6 +61,7 @@ describe('clear errors (real bin/sbq)', () => {
     const other = new BetterSqlite3(db)
     other.exec(script)
     other.close()
+    chmodSync(db, 0o644)
     return {db, bytes: readFileSync(db)}
   }
 
@@ -69,6 +70,7 @@ describe('clear errors (real bin/sbq)', () => {
     assertJsonError(await sbq(db, 'user', 'add', 'bob', '--json'), 2, 'DATABASE_NOT_SBQ', /database ".*other-app\.db" is not an sbq database/)
     assertErrorLine(await sbq(db, 'user', 'list'), 2, /not an sbq database/)
     assert.deepEqual(readFileSync(db), bytes)
+    assert.equal(statSync(db).mode & 0o777, 0o644, 'not even its mode')
     const after = new BetterSqlite3(db, {readonly: true})
     assert.deepEqual(after.prepare("select name from sqlite_master where type = 'table'").pluck().all(), ['notes'])
     assert.equal(after.pragma('journal_mode', {simple: true}), 'delete')

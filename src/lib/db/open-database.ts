@@ -1,4 +1,4 @@
-import {chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync, type Stats} from 'node:fs'
+import {chmodSync, closeSync, mkdirSync, openSync, statSync, type Stats} from 'node:fs'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -89,7 +89,7 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
 
 function openSqlite(path: string, warn: (line: string) => void): BetterSqlite3.Database {
   const onDisk = path !== ':memory:' && path !== ''
-  if (onDisk) prepareFile(path, warn)
+  const existed = onDisk && existingOrNewFile(path)
   let sqlite: BetterSqlite3.Database
   try {
     sqlite = new BetterSqlite3(path, {timeout: 5000})
@@ -99,6 +99,7 @@ function openSqlite(path: string, warn: (line: string) => void): BetterSqlite3.D
   try {
     // Before the first write: switching to WAL alone rewrites the file's header.
     if (onDisk) assertSbqDatabase(sqlite, path)
+    if (existed) makePrivate(path, warn)
     sqlite.pragma('journal_mode = WAL')
     // NORMAL: in WAL mode a commit survives any process crash; a power cut may lose the last commits, and then the
     // ledger's baselines go back with its usage, so the next pull counts those bytes again, once.
@@ -115,11 +116,10 @@ function openSqlite(path: string, warn: (line: string) => void): BetterSqlite3.D
 }
 
 /**
- * Creates a missing database file private from its first byte. An existing one must be a regular file (opening a
- * FIFO waits for a writer forever; a directory or device is never a database) and is made private if it is not: it
- * holds every user's proxy credentials, and so do its -wal and -shm files.
+ * Creates a missing database file, private from its first byte, and says whether it existed. An existing one must be
+ * a regular file: opening a FIFO waits for a writer forever, and a directory or device is never a database.
  */
-function prepareFile(path: string, warn: (line: string) => void): void {
+function existingOrNewFile(path: string): boolean {
   let stats: Stats
   try {
     stats = statSync(path)
@@ -130,19 +130,32 @@ function prepareFile(path: string, warn: (line: string) => void): void {
     } catch (error) {
       throw cannotOpen(path, error)
     }
-    return
+    return false
   }
   if (!stats.isFile()) {
     throw invalidInput('DATABASE_NOT_A_FILE', `database "${path}" is not a regular file`, 'point --db (or SBQ_DB) at an sbq database or a new file name')
   }
-  const exposed = [path, `${path}-wal`, `${path}-shm`].filter((file) => existsSync(file) && (statSync(file).mode & 0o077) !== 0)
-  for (const file of exposed) {
-    const mode = (statSync(file).mode & 0o777).toString(8).padStart(4, '0')
+  return true
+}
+
+/** An existing sbq database that others can read is made private: it, and its -wal and -shm, hold every credential. */
+function makePrivate(path: string, warn: (line: string) => void): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let mode: number
+    try {
+      mode = statSync(file).mode & 0o777
+    } catch {
+      // The -wal and -shm come and go with other sbq processes' connections.
+      continue
+    }
+    if ((mode & 0o077) === 0) continue
     try {
       chmodSync(file, 0o600)
     } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? describe(error)
+      if (reason === 'ENOENT') continue
       // One warning is enough: the -wal and -shm files have the same owner and the same fix.
-      warn(`warning: database "${file}" is readable by other users (mode ${mode}) and sbq cannot make it private: ${(error as NodeJS.ErrnoException).code ?? describe(error)} (as its owner: chmod 600 "${path}"*)`)
+      warn(`warning: database "${file}" is readable by other users (mode ${mode.toString(8).padStart(4, '0')}) and sbq cannot make it private: ${reason} (as its owner: chmod 600 "${path}"*)`)
       return
     }
   }
