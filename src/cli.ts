@@ -2,3 +2,4 @@
 // (package.json oclif.commands), so oclif and every command share one copy of @oclif/core.
 export {execute} from '@oclif/core'
 export {COMMANDS} from './commands/index.js'
+export {commandNotFound} from './commands/hooks/command-not-found.js'

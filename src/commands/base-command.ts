@@ -5,6 +5,7 @@ import type {Context} from '../lib/context.js'
 import type {NodeSync} from '../lib/enforcement/node-sync.js'
 import type {Db} from '../lib/db/open-database.js'
 import type {Actor} from '../lib/db/schema.js'
+import {damagedDatabase} from '../lib/db/database-errors.js'
 import {ExitCode, SbqError, invalidInput} from '../lib/errors.js'
 import {writeCompactJson} from '../lib/output/json-output.js'
 
@@ -32,6 +33,7 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
   protected flags!: Flags<T>
   protected args!: Args<T>
   private openDb: Db | undefined
+  private databasePath: string | undefined
 
   override async init(): Promise<void> {
     await super.init()
@@ -50,7 +52,11 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
   protected async database(): Promise<Db> {
     if (!this.openDb) {
       const {defaultDatabasePath, openDatabase} = await import('../lib/db/open-database.js')
-      this.openDb = await openDatabase(this.flags.db ?? defaultDatabasePath(), {beforeNameClashCheck: (this.ctor as typeof SbqCommand).resolvesNameClash})
+      this.databasePath = this.flags.db ?? defaultDatabasePath()
+      this.openDb = await openDatabase(this.databasePath, {
+        beforeNameClashCheck: (this.ctor as typeof SbqCommand).resolvesNameClash,
+        warn: (line) => this.stderr(line),
+      })
     }
     return this.openDb
   }
@@ -104,20 +110,27 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
 
   override async catch(error: Error & {exitCode?: number}): Promise<void> {
     if (error instanceof Errors.ExitError) throw error
-    const failure = toFailure(error)
-    process.exitCode = failure.exit
-    if (this.jsonEnabled()) {
-      this.logJson({error: {code: failure.code, message: failure.message, hint: failure.hint ?? null}})
-    } else {
-      process.stderr.write(`error: ${failure.message}${failure.hint ? ` (${failure.hint})` : ''}\n`)
-    }
+    const failure = (this.databasePath === undefined ? undefined : damagedDatabase(this.databasePath, error)) ?? toFailure(error)
+    reportFailure(failure, this.jsonEnabled(), (json) => this.logJson(json))
     if (failure.exit === ExitCode.bug && process.env.SBQ_DEBUG) process.stderr.write(`${error.stack}\n`)
   }
 
   override async finally(error: Error | undefined): Promise<void> {
-    await this.openDb?.destroy()
+    try {
+      await this.openDb?.destroy()
+    } catch (closeError) {
+      // Closing a damaged database fails again on the way out; the command's own error already said so.
+      if (error === undefined) throw closeError
+    }
     await super.finally(error)
   }
+}
+
+/** Sets the exit code and says what failed: one JSON error object under --json (on stdout), else one line on stderr. */
+export function reportFailure(failure: SbqError, json: boolean, logJson: (json: unknown) => void): void {
+  process.exitCode = failure.exit
+  if (json) logJson({error: {code: failure.code, message: failure.message, hint: failure.hint ?? null}})
+  else process.stderr.write(`error: ${failure.message}${failure.hint ? ` (${failure.hint})` : ''}\n`)
 }
 
 /** SBQ_NOW (ISO date or epoch ms) stands in for the clock; only the tests set it, to cross period boundaries. */

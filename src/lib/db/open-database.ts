@@ -1,4 +1,4 @@
-import {closeSync, mkdirSync, openSync} from 'node:fs'
+import {chmodSync, closeSync, mkdirSync, openSync, statSync, type Stats} from 'node:fs'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -6,7 +6,8 @@ import BetterSqlite3 from 'better-sqlite3'
 import {Kysely, Migrator, SqliteAdapter, SqliteDialect, type DialectAdapter, type SqliteDatabase} from 'kysely'
 
 import {migrations} from '../../../migrations/index.js'
-import {SbqError, ExitCode} from '../errors.js'
+import {SbqError, ExitCode, invalidInput} from '../errors.js'
+import {damagedDatabase} from './database-errors.js'
 import type {Database} from './schema.js'
 
 export type Db = Kysely<Database>
@@ -26,16 +27,19 @@ export interface OpenOptions {
    * instead: `sbq user remove` is how the operator resolves the clash, so it must run on such a database.
    */
   beforeNameClashCheck?: boolean
+  /** Gets the one line said when an existing file cannot be made private. */
+  warn?: (line: string) => void
 }
 
 const lastBeforeNameClashCheck = '0009-per-user-baselines'
 
 /**
  * Opens (creating if needed) and migrates the database. The file and its directory are private (0600/0700): the
- * database holds every user's proxy credentials.
+ * database holds every user's proxy credentials. `warn` gets the one line said when an existing file cannot be made
+ * private.
  */
 export async function openDatabase(path: string, options: OpenOptions = {}): Promise<Db> {
-  const sqlite = openSqlite(path)
+  const sqlite = openSqlite(path, options.warn ?? (() => {}))
   const db = new Kysely<Database>({dialect: sqliteDialect(withStatementCache(sqlite))})
   try {
     await migrate(db, sqlite, path, options)
@@ -95,13 +99,19 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
   }
 }
 
-function openSqlite(path: string): BetterSqlite3.Database {
+function openSqlite(path: string, warn: (line: string) => void): BetterSqlite3.Database {
+  const onDisk = path !== ':memory:' && path !== ''
+  const existed = onDisk && existingOrNewFile(path)
+  let sqlite: BetterSqlite3.Database
   try {
-    if (path !== ':memory:') {
-      mkdirSync(dirname(path), {recursive: true, mode: 0o700})
-      closeSync(openSync(path, 'a', 0o600))
-    }
-    const sqlite = new BetterSqlite3(path, {timeout: 5000})
+    sqlite = new BetterSqlite3(path, {timeout: 5000})
+  } catch (error) {
+    throw damagedDatabase(path, error) ?? cannotOpen(path, error)
+  }
+  try {
+    // Before the first write: switching to WAL alone rewrites the file's header.
+    if (onDisk) assertSbqDatabase(sqlite, path)
+    if (existed) makePrivate(path, warn)
     sqlite.pragma('journal_mode = WAL')
     // NORMAL: in WAL mode a commit survives any process crash; a power cut may lose the last commits, and then the
     // ledger's baselines go back with its usage, so the next pull counts those bytes again, once.
@@ -111,12 +121,87 @@ function openSqlite(path: string): BetterSqlite3.Database {
     sqlite.pragma('cache_size = -65536')
     return sqlite
   } catch (error) {
-    throw new SbqError('DATABASE_UNUSABLE', `database "${path}" cannot be opened: ${describe(error)}`, {
-      exit: ExitCode.invalidInput,
-      hint: 'point --db (or SBQ_DB) at a writable SQLite file',
-      cause: error,
-    })
+    sqlite.close()
+    if (error instanceof SbqError) throw error
+    throw damagedDatabase(path, error) ?? cannotOpen(path, error)
   }
+}
+
+/**
+ * Creates a missing database file, private from its first byte, and says whether it existed. An existing one must be
+ * a regular file: opening a FIFO waits for a writer forever, and a directory or device is never a database.
+ */
+function existingOrNewFile(path: string): boolean {
+  let stats: Stats
+  try {
+    stats = statSync(path)
+  } catch {
+    try {
+      mkdirSync(dirname(path), {recursive: true, mode: 0o700})
+      closeSync(openSync(path, 'a', 0o600))
+    } catch (error) {
+      throw cannotOpen(path, error)
+    }
+    return false
+  }
+  if (!stats.isFile()) {
+    throw invalidInput('DATABASE_NOT_A_FILE', `database "${path}" is not a regular file`, 'point --db (or SBQ_DB) at an sbq database or a new file name')
+  }
+  return true
+}
+
+/** An existing sbq database that others can read is made private: it, and its -wal and -shm, hold every credential. */
+function makePrivate(path: string, warn: (line: string) => void): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let mode: number
+    try {
+      mode = statSync(file).mode & 0o777
+    } catch {
+      // The -wal and -shm come and go with other sbq processes' connections.
+      continue
+    }
+    if ((mode & 0o077) === 0) continue
+    try {
+      chmodSync(file, 0o600)
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? describe(error)
+      if (reason === 'ENOENT') continue
+      // One warning is enough: the -wal and -shm files have the same owner and the same fix.
+      warn(`warning: database "${file}" is readable by other users (mode ${mode.toString(8).padStart(4, '0')}) and sbq cannot make it private: ${reason} (as its owner: chmod 600 "${path}"*)`)
+      return
+    }
+  }
+}
+
+/**
+ * sbq never adopts another program's database: a file with tables but without sbq's migrations in the table kysely's
+ * migrator keeps (another program may use kysely too) would get sbq's tables added to it and be switched to WAL.
+ */
+function assertSbqDatabase(sqlite: BetterSqlite3.Database, path: string): void {
+  const names = sqlite.prepare("select name from sqlite_master where name not like 'sqlite\\_%' escape '\\'").pluck().all() as string[]
+  if (names.length === 0 || (names.includes('kysely_migration') && (isUpToDate(sqlite) || onlySbqMigrations(sqlite)))) return
+  throw invalidInput(
+    'DATABASE_NOT_SBQ',
+    `database "${path}" is not an sbq database: it has other tables (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`,
+    'point --db (or SBQ_DB) at an sbq database or a new file name; sbq did not change it',
+  )
+}
+
+/** At or past this sbq's schema: nothing to migrate (a newer sbq's migrations are refused later, by version). */
+function isUpToDate(sqlite: BetterSqlite3.Database): boolean {
+  return (sqlite.pragma('user_version', {simple: true}) as number) >= migrationNames.length
+}
+
+function onlySbqMigrations(sqlite: BetterSqlite3.Database): boolean {
+  return (sqlite.prepare('select name from kysely_migration').pluck().all() as string[]).every((name) => Object.hasOwn(migrations, name))
+}
+
+function cannotOpen(path: string, error: unknown): SbqError {
+  return new SbqError('DATABASE_UNUSABLE', `database "${path}" cannot be opened: ${describe(error)}`, {
+    exit: ExitCode.invalidInput,
+    hint: 'point --db (or SBQ_DB) at a writable SQLite file',
+    cause: error,
+  })
 }
 
 async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string, options: OpenOptions): Promise<void> {
@@ -125,11 +210,7 @@ async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string, opt
   try {
     version = sqlite.pragma('user_version', {simple: true}) as number
   } catch (error) {
-    throw new SbqError('DATABASE_UNUSABLE', `database "${path}" is not an SQLite database: ${describe(error)}`, {
-      exit: ExitCode.invalidInput,
-      hint: 'point --db (or SBQ_DB) at an sbq database or a new file name',
-      cause: error,
-    })
+    throw damagedDatabase(path, error) ?? cannotOpen(path, error)
   }
   if (version === migrationNames.length) return
   if (version > migrationNames.length) {
@@ -147,7 +228,7 @@ async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string, opt
   // A migration's own refusal (one that says what the operator must do first) is shown as it is, about this file.
   if (error instanceof SbqError) throw new SbqError(error.code, `database "${path}" ${error.message}`, {exit: error.exit, hint: error.hint, cause: error})
   if (error) {
-    throw new SbqError('MIGRATION_FAILED', `database "${path}" could not be migrated: ${describe(error)}`, {
+    throw damagedDatabase(path, error) ?? new SbqError('MIGRATION_FAILED', `database "${path}" could not be migrated: ${describe(error)}`, {
       exit: ExitCode.bug,
       cause: error,
     })

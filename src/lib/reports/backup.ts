@@ -59,9 +59,7 @@ export async function backupDatabase(
   }
   const file = resolve(intoDirectory ? join(target, backupFileName(context.now, context.timeZone)) : target)
   if (!existsSync(dirname(file))) throw notFound('BACKUP_DIRECTORY_NOT_FOUND', `directory "${dirname(file)}" does not exist`, 'create it first, or give an existing directory')
-  if (existsSync(databasePath) && existsSync(file) && realpathSync(file) === realpathSync(databasePath)) {
-    throw invalidInput('BACKUP_OVER_DATABASE', `backup path "${target}" is the database itself`, 'give another file or a directory')
-  }
+  assertNotTheDatabase(databasePath, file, target)
 
   const source = openDatabaseReadOnly(databasePath)
   const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`)
@@ -93,6 +91,22 @@ export async function backupDatabase(
 
   const removed = intoDirectory && options.keep !== undefined ? removeOldBackups(dirname(file), options.keep) : []
   return {path: file, bytes: statSync(file).size, removed}
+}
+
+/**
+ * A backup written over the database, or over its -wal, -shm or -journal file (which need not exist yet), would damage
+ * the database under every reader. Compared by real directory, so another spelling or a symlinked directory is caught.
+ */
+function assertNotTheDatabase(databasePath: string, file: string, target: string): void {
+  if (!existsSync(dirname(databasePath))) return
+  const real = (path: string) => (existsSync(path) ? realpathSync(path) : join(realpathSync(dirname(path)), basename(path)))
+  const database = real(databasePath)
+  const backup = real(file)
+  if (backup === database) throw invalidInput('BACKUP_OVER_DATABASE', `backup path "${target}" is the database itself`, 'give another file or a directory')
+  const suffix = ['-wal', '-shm', '-journal'].find((ending) => backup === `${database}${ending}`)
+  if (suffix !== undefined) {
+    throw invalidInput('BACKUP_OVER_DATABASE', `backup path "${target}" belongs to the database (its ${suffix.slice(1)} file)`, 'give another file or a directory')
+  }
 }
 
 /** Deletes the oldest stamped backups beyond `keep`; other files in the directory are never touched. */

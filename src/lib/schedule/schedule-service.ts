@@ -1,10 +1,11 @@
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {userInfo} from 'node:os'
-import {join} from 'node:path'
+import {join, resolve} from 'node:path'
 
 import {findOnPath} from '../config-file/find-validator.js'
-import {unreachable} from '../errors.js'
+import {invalidInput, unreachable} from '../errors.js'
+import {parseListen} from '../serve/run-serve.js'
 import {crontabLine, parseInterval, serveUnit, systemdUnits} from './units.js'
 
 export const unitName = 'sbq-check'
@@ -16,6 +17,7 @@ export interface ScheduleInput {
   every: string
   /** The sbq executable cron/systemd should run. */
   sbqPath: string
+  /** As given; the schedule gets its absolute path, since cron and systemd run sbq from another directory. */
   database: string
   unitDir: string
   /** Run systemctl daemon-reload + enable --now (false: only write the files). */
@@ -37,13 +39,27 @@ function checkCommand(input: Pick<ScheduleInput, 'sbqPath'>): string {
   return `${quote(process.execPath)} ${quote(input.sbqPath)} check --quiet`
 }
 
+/**
+ * The database's absolute path, with it and the programs the schedule runs checked: a line break cannot be said in
+ * a crontab line or a unit file (it would end the line and start another).
+ */
+function scheduledDatabase(input: Pick<ScheduleInput, 'sbqPath' | 'database'>): string {
+  const database = resolve(input.database)
+  for (const [what, path] of [['database path', database], ['sbq path', input.sbqPath], ['node path', process.execPath]] as const) {
+    if (/[\n\r]/.test(path)) throw invalidInput('PATH_UNSCHEDULABLE', `${what} ${JSON.stringify(path)} has a line break, which a schedule cannot hold`, 'rename it to a path without line breaks')
+  }
+  return database
+}
+
 export function cronSchedule(input: Pick<ScheduleInput, 'every' | 'sbqPath' | 'database'>): ScheduleResult {
-  const line = crontabLine(parseInterval(input.every), `SBQ_DB=${quote(input.database)} ${checkCommand(input)}`, userInfo().username)
+  const database = scheduledDatabase(input)
+  const line = crontabLine(parseInterval(input.every), `SBQ_DB=${quote(database)} ${checkCommand(input)}`, userInfo().username)
   return {method: 'cron', files: [], enabled: false, crontab: line}
 }
 
 export function installSchedule(input: ScheduleInput): ScheduleResult {
-  const units = systemdUnits(parseInterval(input.every), checkCommand(input), {SBQ_DB: input.database})
+  const database = scheduledDatabase(input)
+  const units = systemdUnits(parseInterval(input.every), checkCommand(input), {SBQ_DB: database})
   mkdirSync(input.unitDir, {recursive: true})
   const files = [join(input.unitDir, `${unitName}.service`), join(input.unitDir, `${unitName}.timer`)]
   writeFileSync(files[0]!, units.service, {mode: 0o644})
@@ -57,12 +73,14 @@ export function installSchedule(input: ScheduleInput): ScheduleResult {
 
 /** `sbq serve --check-every` as one service: receiving, metrics and the check, with no timer or cron. */
 export function installServe(input: ScheduleInput & {listen: string; passwd?: string}): ScheduleResult {
+  const database = scheduledDatabase(input)
   const every = parseInterval(input.every)
+  parseListen(input.listen)
   const command = `${quote(process.execPath)} ${quote(input.sbqPath)} serve --listen ${quote(input.listen)} --check-every ${every.text}`
   const user = accountExists(serviceUser, input.passwd ?? '/etc/passwd') ? serviceUser : null
   mkdirSync(input.unitDir, {recursive: true})
   const file = join(input.unitDir, `${serveUnitName}.service`)
-  writeFileSync(file, serveUnit(command, {SBQ_DB: input.database}, user), {mode: 0o644})
+  writeFileSync(file, serveUnit(command, {SBQ_DB: database}, user), {mode: 0o644})
   if (input.enable) {
     systemctl('daemon-reload')
     systemctl('enable', '--now', `${serveUnitName}.service`)

@@ -15,15 +15,17 @@ export function parseInterval(text: string): Interval {
   return {seconds, text: text.trim()}
 }
 
-/** The crontab line; cron counts whole minutes and hours only. */
-/** A line for /etc/cron.d (which names the user to run as). */
+/**
+ * A line for /etc/cron.d (which names the user to run as); cron counts whole minutes and hours only. cron turns a
+ * bare % in the command into a line break, so each is escaped.
+ */
 export function crontabLine(interval: Interval, command: string, user: string): string {
   const {seconds} = interval
   let schedule: string
   if (seconds % 3600 === 0 && seconds / 3600 <= 24 && 24 % (seconds / 3600) === 0) schedule = seconds === 3600 ? '0 * * * *' : `0 */${seconds / 3600} * * *`
   else if (seconds % 60 === 0 && 60 % (seconds / 60) === 0) schedule = seconds === 60 ? '* * * * *' : `*/${seconds / 60} * * * *`
   else throw invalidInput('INVALID_INTERVAL', `interval "${interval.text}" cannot be said in cron`, 'use a divisor of an hour or a day (1m, 5m, 15m, 1h), or the systemd timer')
-  return `${schedule} ${user} ${command}`
+  return `${schedule} ${user} ${command.replaceAll('%', '\\%')}`
 }
 
 export interface Units {
@@ -42,7 +44,7 @@ export function systemdUnits(interval: Interval, execStart: string, environment:
     '[Service]',
     'Type=oneshot',
     ...env,
-    `ExecStart=${execStart}`,
+    `ExecStart=${withoutSpecifiers(execStart)}`,
     'Nice=5',
     '',
   ].join('\n')
@@ -78,7 +80,7 @@ export function serveUnit(execStart: string, environment: Record<string, string>
     'Type=simple',
     ...(user === null ? [] : [`User=${user}`]),
     ...env,
-    `ExecStart=${execStart}`,
+    `ExecStart=${withoutSpecifiers(execStart)}`,
     'Restart=on-failure',
     'RestartSec=5s',
     'KillSignal=SIGTERM',
@@ -92,5 +94,10 @@ export function serveUnit(execStart: string, environment: Record<string, string>
 
 /** Quoted, so a path with spaces stays one assignment (systemd splits Environment= on whitespace). */
 function environmentLines(environment: Record<string, string>): string[] {
-  return Object.entries(environment).map(([key, value]) => `Environment="${key}=${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`)
+  return Object.entries(environment).map(([key, value]) => `Environment="${key}=${withoutSpecifiers(value.replaceAll('\\', '\\\\').replaceAll('"', '\\"'))}"`)
+}
+
+/** systemd reads %x in ExecStart= and Environment= as a specifier (%h: the home directory); %% is a literal %. */
+function withoutSpecifiers(text: string): string {
+  return text.replaceAll('%', '%%')
 }

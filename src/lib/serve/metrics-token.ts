@@ -9,9 +9,24 @@ export async function metricsTokenHash(db: Db): Promise<string | null> {
   return (await readSettings(db)).get(key) ?? null
 }
 
-/** A new /metrics bearer token; only its hash is stored, so this is the one time it can be shown. */
-export async function rotateMetricsToken(db: Db): Promise<string> {
+export interface MetricsToken {
+  token: string
+  hash: string
+}
+
+/** A new /metrics bearer token, not yet stored: `sbq serve` stores it only once it listens, and then shows it. */
+export function newMetricsToken(): MetricsToken {
   const token = newInformToken()
-  await writeSetting(db, key, hashInformToken(token))
-  return token
+  return {token, hash: hashInformToken(token)}
+}
+
+/** Only the hash is stored, so storing is the one time the token can be shown. */
+export async function storeMetricsToken(db: Db, token: MetricsToken): Promise<void> {
+  await writeSetting(db, key, token.hash)
+}
+
+export async function rotateMetricsToken(db: Db): Promise<string> {
+  const token = newMetricsToken()
+  await storeMetricsToken(db, token)
+  return token.token
 }

@@ -28,7 +28,7 @@ export interface ServeIo {
  * connections, finishes the requests and the check in flight, and returns the address it listened on.
  */
 export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise<{listen: string}> {
-  const [{createSbqServer}, {settingValue}, {parseInterval}, {metricsTokenHash, rotateMetricsToken}] = await Promise.all([
+  const [{createSbqServer}, {settingValue}, {parseInterval}, {metricsTokenHash, newMetricsToken, storeMetricsToken}] = await Promise.all([
     import('./sbq-server.js'),
     import('../settings/settings.js'),
     import('../schedule/units.js'),
@@ -36,12 +36,10 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
   ])
   const {host, port} = parseListen(options.listen)
   const interval = options.checkEvery === null ? null : parseInterval(options.checkEvery)
-  let tokenHash = options.metricsPublic ? null : await metricsTokenHash(db)
-  if (!options.metricsPublic && tokenHash === null) {
-    const token = await rotateMetricsToken(db)
-    tokenHash = await metricsTokenHash(db)
-    io.log(`/metrics token (shown only now; a new one: sbq serve --rotate-metrics-token): ${token}`)
-  }
+  const storedHash = options.metricsPublic ? null : await metricsTokenHash(db)
+  // Stored and shown only once the server listens: a start that fails must not use up the one showing.
+  const newToken = !options.metricsPublic && storedHash === null ? newMetricsToken() : null
+  const tokenHash = newToken?.hash ?? storedHash
   const dashboard = options.dashboard ? await startDashboard(db, options, io) : null
   if (dashboard && options.trustProxy && !isLoopback(host)) {
     io.log(
@@ -60,6 +58,10 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
     server.once('error', (error: NodeJS.ErrnoException) => reject(invalidInput('LISTEN_FAILED', `cannot listen on "${options.listen}": ${error.code ?? error.message}`, 'pick a free port with --listen HOST:PORT')))
     server.listen(port, host, resolve)
   })
+  if (newToken) {
+    await storeMetricsToken(db, newToken)
+    io.log(`/metrics token (shown only now; a new one: sbq serve --rotate-metrics-token): ${newToken.token}`)
+  }
   const address = server.address() as {address: string; port: number}
   const listen = `${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`
   io.log(`sbq serve listening on http://${listen}${interval ? `, checking every ${interval.text}` : ''}`)

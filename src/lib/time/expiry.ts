@@ -5,11 +5,26 @@ const hour = 3_600_000
 const durationUnits: Record<string, number> = {h: hour, d: 24 * hour, w: 7 * 24 * hour}
 
 /**
+ * The latest expiry sbq stores: the last instant of the year 9999 in UTC. Every date sbq shows has four-digit years,
+ * and far beyond it JavaScript has no date at all (a user stored so breaks every list, the dashboard and /metrics).
+ */
+export const latestExpiry = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+
+/**
  * `--expires` takes a local date (`2025-06-30`: expiry at that day's start), a local date-time
  * (`2025-06-30T18:00`), an ISO instant with zone (`...Z` / `+02:00`), a duration from now (`12h`, `30d`, `4w`, `1mo`,
- * `1y`) or `never` (null).
+ * `1y`) or `never` (null), up to `latestExpiry`.
  */
 export function parseExpiry(text: string, now: number, timeZone: string): number | null {
+  const expiry = parseExpiryText(text, now, timeZone)
+  // Also catches what no calendar reaches (NaN from a month count past any year).
+  if (expiry !== null && !(expiry <= latestExpiry)) {
+    throw invalidInput('EXPIRY_OUT_OF_RANGE', `expiry "${text}" is after 9999-12-31`, 'give an earlier date or a shorter duration, or never for no expiry')
+  }
+  return expiry
+}
+
+function parseExpiryText(text: string, now: number, timeZone: string): number | null {
   const value = text.trim()
   if (/^never$/i.test(value)) return null
 
