@@ -115,7 +115,8 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
       ['alert-expiry-days', '3'],
       ['enforce-max-ips', 'off'],
       ['validate-config', 'on-apply'],
-      ['inform-body-limit', String(8 * 1024 * 1024)],
+      ['inform-body-limit', String(64 * 1024 * 1024)],
+      ['unmanaged-names-limit', '10000'],
     ])
     assertJsonError(await sbq('config', 'set', 'timezone', 'Mars/Base', '--json'), 2, 'INVALID_TIMEZONE', /time zone "Mars\/Base" is not known/)
   })
