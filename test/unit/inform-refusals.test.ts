@@ -12,13 +12,14 @@ import {toNodeView} from '../../src/lib/nodes/node-service.js'
 import {renderNode} from '../../src/lib/output/node-tables.js'
 import {renderMetrics} from '../../src/lib/output/serve-metrics.js'
 import {collectMetrics} from '../../src/lib/serve/metrics.js'
+import {createSbqServer} from '../../src/lib/serve/sbq-server.js'
 import {getSettings, setSetting} from '../../src/lib/settings/settings.js'
 import {addUser, listUsers} from '../../src/lib/users/user-service.js'
 import {loadDashboard} from '../../src/lib/web/dashboard-data.js'
 import {translator} from '../../src/lib/web/i18n/messages.js'
 import {dashboardPage} from '../../src/lib/web/pages/dashboard-page.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
-import {informTrafficBody, type InformClient} from '../support/stub-3x-ui-inform.js'
+import {informTrafficBody, postInform, type InformClient} from '../support/stub-3x-ui-inform.js'
 
 const may10 = contextAt('2024-05-10T12:00:00Z')
 
@@ -74,6 +75,34 @@ describe('refused 3x-ui reports are kept on the node', () => {
     const stored = await node()
     assert.deepEqual([stored.refused_names, stored.refused_reports, stored.counted_up], [2, 0, 11 + 1 + 2 + 5 + 3])
     assert.match(stored.last_refusal_reason!, /^1 new unmanaged name\(s\) not recorded: the node already added 2 today \(sbq config set unmanaged-names-limit\)$/)
+  })
+})
+
+describe("sbq serve's own failure", () => {
+  it('answers 500, rolls the report back, logs it and counts it on the node', async () => {
+    const db = await memoryDb()
+    await addUser(db, {name: 'alice', resetDay: 1}, may10)
+    const token = newInformToken()
+    const base = {config_path: null, inbounds: null, apply_command: null, created_at: may10.now, last_pull_at: null, last_error: null}
+    const de1 = await insertNode(db, {...base, name: 'de1', type: '3x-ui', api: '', token_hash: hashInformToken(token)})
+    // A write that fails inside the report's transaction, after alice's bytes were added.
+    await db.schema.dropTable('inbound_usage_daily').execute()
+    const lines: string[] = []
+    const server = createSbqServer({db, context: async () => may10, bodyLimit: 1024 * 1024, metricsTokenHash: null, log: (line) => lines.push(line)})
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as {port: number}).port}/inform/de1/${token}`
+      const body = informTrafficBody([{email: 'alice', up: 5, down: 5}], [{tag: 'inbound-443', up: 5, down: 5}])
+      assert.equal((await postInform(url, body)).status, 500)
+      for (let wait = 0; wait < 100 && lines.length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 10))
+      assert.match(lines.join('\n'), new RegExp(`^inform refused: node "de1", status 500, ${body.length} bytes: sbq failed to record it: .*inbound_usage_daily`, 'm'))
+      const stored = await db.selectFrom('nodes').selectAll().where('id', '=', de1.id).executeTakeFirstOrThrow()
+      assert.deepEqual([stored.refused_reports, stored.last_refusal_status, stored.last_pull_at], [1, 500, null])
+      assert.equal((await listUsers(db, {}, may10)).find((user) => user.name === 'alice')!.periodUsed, 0, 'nothing of the report is kept')
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+      await db.destroy()
+    }
   })
 })
 
