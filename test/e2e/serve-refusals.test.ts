@@ -63,6 +63,11 @@ describe('sbq serve: every refused 3x-ui report is logged and kept on the node (
     const ghost = await postInform(uri.replace('/inform/de1/', '/inform/ghost%0Aforged/'), good)
     assert.equal(ghost.status, 404)
     assert.equal((await logLines(serve, /^inform refused: node "ghost\\nforged" \(unknown\), status 404, \d+ bytes: no such node$/)).length, 1, 'a sender cannot break the log line')
+    assert.equal((await postInform(uri.replace(/\/[^/]+$/, ''), good)).status, 404)
+    assert.equal((await postInform(`${uri}/extra`, good)).status, 404)
+    const pathLines = await logLines(serve, /^inform refused: path "\/inform\/de1(\/…\/extra)?", status 404, \d+ bytes: the path is not \/inform\/NODE\/TOKEN$/, 2)
+    assert.equal(pathLines.length, 2, serve.stderr())
+    assert.ok(!serve.stderr().includes(uri.split('/').pop()!), 'the token never reaches the log')
 
     const shown = (await sbq('node', 'show', 'de1', '--json')).json
     assert.deepEqual([shown.refusedReports, shown.refusedNames], [4, 0])

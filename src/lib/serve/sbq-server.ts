@@ -59,8 +59,14 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   if (path === '/metrics') return onlyGet(request, response, () => serveMetrics(request, response, options))
   const inform = informPath.exec(path)
   if (inform) return receiveInform(request, response, options, parser, inform[1]!, inform[2]!)
-  if (options.dashboard && path !== '/inform' && !path.startsWith('/inform/')) return options.dashboard(request, response)
+  const informLike = path === '/inform' || path.startsWith('/inform/')
+  if (options.dashboard && !informLike) return options.dashboard(request, response)
   reply(response, 404, 'not found\n')
+  // A panel whose inform URI lost its token (or gained a segment) posts here: as lost as any refused report.
+  if (informLike && request.method === 'POST') {
+    const size = declaredLength(request)
+    options.log(`inform refused: path ${logName(redactedPath(request.url))}, status 404, ${size === null ? 'size unknown' : `${size} bytes`}: the path is not /inform/NODE/TOKEN`)
+  }
 }
 
 async function onlyGet(request: IncomingMessage, response: ServerResponse, serve: () => void | Promise<void>): Promise<void> {
