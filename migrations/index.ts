@@ -10,6 +10,7 @@ import * as ledgerByDay from './0007-ledger-by-day.js'
 import * as webDashboard from './0008-web-dashboard.js'
 import * as perUserBaselines from './0009-per-user-baselines.js'
 import * as userNamesWithoutCase from './0010-user-names-without-case.js'
+import * as informRefusals from './0011-inform-refusals.js'
 
 /** Every migration, in order. Listed by hand so nothing is discovered by scanning a directory at run time. */
 export const migrations: Record<string, Migration> = {
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0008-web-dashboard': webDashboard,
   '0009-per-user-baselines': perUserBaselines,
   '0010-user-names-without-case': userNamesWithoutCase,
+  '0011-inform-refusals': informRefusals,
 }

@@ -40,6 +40,21 @@ await build({
   logLevel: 'warning',
 })
 
+// sbq serve parses big 3x-ui reports on a worker thread, which loads a file of its own: it sits beside the bundle,
+// where the bundled code looks for it (new URL('./inform-parser-worker.js', import.meta.url)), as an ES module
+// (package.json says "type": "module").
+await build({
+  entryPoints: ['dist/src/lib/inform/inform-parser-worker.js'],
+  outfile: 'dist/bundle/inform-parser-worker.js',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: process.env.SBQ_NO_MINIFY === undefined,
+  keepNames: true,
+  logLevel: 'warning',
+})
+
 // One run of a command that opens a database and reads it writes the cache (bin/sbq writes one whenever it finds
 // none), so the code every command shares, from oclif to Kysely, starts compiled.
 const scratch = mkdtempSync(join(tmpdir(), 'sbq-bundle-'))

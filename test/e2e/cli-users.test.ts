@@ -116,7 +116,8 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
       ['enforce-max-ips', 'off'],
       ['max-ips-cooldown', '30m'],
       ['validate-config', 'on-apply'],
-      ['inform-body-limit', String(8 * 1024 * 1024)],
+      ['inform-body-limit', String(64 * 1024 * 1024)],
+      ['unmanaged-names-limit', '10000'],
     ])
     assertJsonError(await sbq('config', 'set', 'timezone', 'Mars/Base', '--json'), 2, 'INVALID_TIMEZONE', /time zone "Mars\/Base" is not known/)
   })

@@ -250,7 +250,7 @@ describe('settings', () => {
     await assert.rejects(setSetting(db, 'colour', 'blue'), rejectsWith('UNKNOWN_SETTING', 2))
     const [reset] = [await setSetting(db, 'timezone', 'default')]
     assert.equal(reset.isDefault, true)
-    assert.deepEqual((await getSettings(db)).map((s) => s.key), ['timezone', 'alert-thresholds', 'alert-expiry-days', 'enforce-max-ips', 'max-ips-cooldown', 'validate-config', 'inform-body-limit'])
+    assert.deepEqual((await getSettings(db)).map((s) => s.key), ['timezone', 'alert-thresholds', 'alert-expiry-days', 'enforce-max-ips', 'max-ips-cooldown', 'validate-config', 'inform-body-limit', 'unmanaged-names-limit'])
     await db.destroy()
   })
 })

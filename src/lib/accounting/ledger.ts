@@ -1,23 +1,30 @@
 import type {Context} from '../context.js'
-import {readBaseline, recordNodePull, writeBaseline} from '../db/nodes-repository.js'
+import {readBaseline, recordNodePull, recordRefusal, writeBaseline} from '../db/nodes-repository.js'
+import {yieldToEventLoop} from '../db/batched-upsert.js'
 import type {Db} from '../db/open-database.js'
 import type {NodeRow, UnmanagedUsageDailyTable, UsageDailyTable} from '../db/schema.js'
-import {addClosedUsage, addDailyUsage, addRunningUsage, addUnmanagedDailyUsage, managedUserIds, stalePeriods, type UsageIncrement} from '../db/usage-repository.js'
+import {addClosedUsage, addDailyUsage, addRunningUsage, addUnmanagedDailyUsage, countUnmanagedNames, managedUserIds, stalePeriods, unmanagedNamesOfDay, type UsageIncrement} from '../db/usage-repository.js'
 import {startUsagePeriod} from '../db/users-repository.js'
 import {queuePush} from '../inform/outbox.js'
 import {PLACEHOLDER_USER_NAME} from '../proxies/placeholder-user.js'
 import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-api.js'
 import {defaultResetDay} from '../quotas/limits.js'
 import {currentPeriod} from '../quotas/periods.js'
+import {settingValue} from '../settings/settings.js'
 import {localDay} from '../time/zoned-time.js'
 import {closePastDays} from './close-days.js'
 import {counterDeltas, type TrafficDelta} from './counter-deltas.js'
+
+/** How many names are sorted between two turns of the event loop (sbq serve stays responsive at 150k names). */
+const rowsBetweenYields = 5000
 
 export interface UsageRecord {
   /** Users with new traffic that sbq manages. */
   users: number
   /** Names with new traffic that sbq does not manage (kept apart, never billed). */
   unmanaged: number
+  /** New unmanaged names turned away: the node had already added as many as `unmanaged-names-limit` allows today. */
+  refusedNames: number
   up: number
   down: number
 }
@@ -33,7 +40,7 @@ export interface PullRecord extends UsageRecord {
  * bytes. Every way traffic reaches sbq (pulled counters, 3x-ui reports, pushes from other sbq) goes through here.
  */
 export async function recordUsage(trx: Db, node: Pick<NodeRow, 'id' | 'name'>, deltas: ReadonlyMap<string, TrafficDelta>, context: Context): Promise<UsageRecord> {
-  const record: UsageRecord = {users: 0, unmanaged: 0, up: 0, down: 0}
+  const record: UsageRecord = {users: 0, unmanaged: 0, refusedNames: 0, up: 0, down: 0}
   const traffic = [...deltas].filter(([, {up, down}]) => up > 0 || down > 0)
   if (traffic.length === 0) return record
   const day = localDay(context.now, context.timeZone)
@@ -41,27 +48,56 @@ export async function recordUsage(trx: Db, node: Pick<NodeRow, 'id' | 'name'>, d
   await startCurrentPeriods(trx, context)
   const ids = await managedUserIds(trx, traffic.map(([name]) => name))
   const daily: UsageDailyTable[] = []
-  const unmanaged: UnmanagedUsageDailyTable[] = []
+  const offered: UnmanagedUsageDailyTable[] = []
   const increments: UsageIncrement[] = []
-  for (const [name, {up, down}] of traffic) {
-    record.up += up
-    record.down += down
+  for (const [index, [name, {up, down}]] of traffic.entries()) {
+    if (index > 0 && index % rowsBetweenYields === 0) await yieldToEventLoop()
     const userId = ids.get(name)
     if (userId === undefined) {
-      unmanaged.push({day, node_name: node.name, name, up, down})
+      offered.push({day, node_name: node.name, name, up, down})
       continue
     }
+    record.up += up
+    record.down += down
     daily.push({day, node_name: node.name, user_name: name, up, down})
     increments.push({user_id: userId, up, down})
   }
+  const unmanaged = await admitUnmanaged(trx, node, offered, context.now)
+  for (const row of unmanaged) {
+    record.up += row.up
+    record.down += row.down
+  }
   record.users = daily.length
   record.unmanaged = unmanaged.length
+  record.refusedNames = offered.length - unmanaged.length
   await addDailyUsage(trx, daily)
   if (closedThrough !== null && day <= closedThrough) await addClosedUsage(trx, daily)
   await addUnmanagedDailyUsage(trx, unmanaged)
   await addRunningUsage(trx, increments, context.now)
   await addNodeCounted(trx, node.id, record.up, record.down)
   return record
+}
+
+/**
+ * The unmanaged rows the node may add: names it already added today, then new names up to `unmanaged-names-limit` a
+ * day. Unmanaged traffic is never billed, so a node (or whoever holds its inform token) sending ever new names would
+ * only grow the database; the names turned away are counted on the node as a refusal, managed users are never
+ * affected.
+ */
+async function admitUnmanaged(trx: Db, node: Pick<NodeRow, 'id' | 'name'>, rows: UnmanagedUsageDailyTable[], now: number): Promise<UnmanagedUsageDailyTable[]> {
+  if (rows.length === 0) return rows
+  const day = rows[0]!.day
+  const limit = Number(await settingValue(trx, 'unmanaged-names-limit'))
+  if ((await countUnmanagedNames(trx, day, node.name)) + rows.length <= limit) return rows
+  const known = await unmanagedNamesOfDay(trx, day, node.name)
+  let room = limit - known.size
+  const admitted = rows.filter((row) => known.has(row.name) || room-- > 0)
+  const refused = rows.length - admitted.length
+  if (refused > 0) {
+    const reason = `${refused} new unmanaged name(s) not recorded: the node already added ${limit} today (sbq config set unmanaged-names-limit)`
+    await recordRefusal(trx, node.id, {at: now, status: 200, reason, bytes: null, reports: 0, names: refused})
+  }
+  return admitted
 }
 
 /**

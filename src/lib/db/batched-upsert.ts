@@ -33,7 +33,17 @@ export async function batchedInsert<T extends keyof Database & string, R extends
       compiled.set(batch.length, sqlText)
     }
     await db.executeQuery(CompiledQuery.raw(sqlText, parameters))
+    if (offset + batchSize < rows.length) await yieldToEventLoop()
   }
+}
+
+/**
+ * Lets the event loop run between the batches of a big read or write, so `sbq serve` keeps answering (/healthz, other
+ * nodes' reports being read) while a 150k-client report is written. A transaction stays open: other writers in the
+ * process wait for its connection, so the write stays whole.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 /** The batch's values row by row in column order (plain loops: this runs for every value of a 100k-row write). */

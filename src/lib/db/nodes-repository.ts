@@ -67,3 +67,32 @@ export async function recordNodePull(db: Db, nodeId: number, at: number, error: 
     .where('id', '=', nodeId)
     .execute()
 }
+
+/** A report the node sent and sbq refused (or partly refused): the sender never learns it, so the node keeps it. */
+export interface Refusal {
+  at: number
+  /** The HTTP status the sender got (200 when the report was taken but some names were turned away); null: none, it left. */
+  status: number | null
+  reason: string
+  /** The body's size in bytes, when known. */
+  bytes: number | null
+  /** Whole reports refused (1) or not (0: only names turned away). */
+  reports: 0 | 1
+  /** Unmanaged names turned away. */
+  names: number
+}
+
+export async function recordRefusal(db: Db, nodeId: number, refusal: Refusal): Promise<void> {
+  await db
+    .updateTable('nodes')
+    .set((eb) => ({
+      refused_reports: eb('refused_reports', '+', refusal.reports),
+      refused_names: eb('refused_names', '+', refusal.names),
+      last_refused_at: refusal.at,
+      last_refusal_status: refusal.status,
+      last_refusal_reason: refusal.reason,
+      last_refusal_bytes: refusal.bytes,
+    }))
+    .where('id', '=', nodeId)
+    .execute()
+}

@@ -95,6 +95,12 @@ export interface NodesTable {
   inform_url: Generated<string | null>
   counted_up: Generated<number>
   counted_down: Generated<number>
+  refused_reports: Generated<number>
+  refused_names: Generated<number>
+  last_refused_at: Generated<number | null>
+  last_refusal_status: Generated<number | null>
+  last_refusal_reason: Generated<string | null>
+  last_refusal_bytes: Generated<number | null>
 }
 
 export interface NodeUsersTable {

@@ -1,5 +1,5 @@
-import {batchedInsert} from './batched-upsert.js'
-import {selectJsonRows} from './json-rows.js'
+import {batchedInsert, yieldToEventLoop} from './batched-upsert.js'
+import {selectJsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
 import type {UnmanagedUsageDailyTable, UsageDailyTable, UserUsageTable} from './schema.js'
 
@@ -13,13 +13,23 @@ export interface StalePeriod {
 
 /** Few names are looked up one by one (a 3x-ui report every few seconds); many are read with every user at once. */
 const lookupLimit = 500
+/** Every user is read in pages of this many, letting the event loop run in between (sbq serve at 150k users). */
+const usersPage = 5000
 
 /** The id of each managed name among `names` (all users when there are many names). */
 export async function managedUserIds(db: Db, names: readonly string[]): Promise<Map<string, number>> {
   if (names.length === 0) return new Map()
-  const query = db.selectFrom('users').select(['users.name', 'users.id'])
-  const rows = names.length <= lookupLimit ? await query.where('users.name', 'in', names).execute() : await selectJsonRows(db, query)
-  return new Map(rows.map((row) => [row.name, row.id]))
+  if (names.length <= lookupLimit) {
+    const rows = await db.selectFrom('users').select(['users.name', 'users.id']).where('users.name', 'in', names).execute()
+    return new Map(rows.map((row) => [row.name, row.id]))
+  }
+  const ids = new Map<string, number>()
+  for (let after = 0; ; await yieldToEventLoop()) {
+    const page = await selectJsonColumns(db, db.selectFrom('users').select(['users.id', 'users.name']).where('users.id', '>', after).orderBy('users.id').limit(usersPage))
+    for (let index = 0; index < page.id.length; index++) ids.set(page.name[index]!, page.id[index]!)
+    if (page.id.length < usersPage) return ids
+    after = page.id[page.id.length - 1]!
+  }
 }
 
 /**
@@ -90,6 +100,17 @@ export async function addUnmanagedDailyUsage(db: Db, rows: UnmanagedUsageDailyTa
         })),
       ),
   )
+}
+
+/** How many unmanaged names the node has a row for on `day` (the table's key starts with day and node). */
+export async function countUnmanagedNames(db: Db, day: string, nodeName: string): Promise<number> {
+  const row = await db.selectFrom('unmanaged_usage_daily').select((eb) => eb.fn.countAll<number>().as('count')).where('day', '=', day).where('node_name', '=', nodeName).executeTakeFirst()
+  return Number(row?.count ?? 0)
+}
+
+export async function unmanagedNamesOfDay(db: Db, day: string, nodeName: string): Promise<Set<string>> {
+  const rows = await db.selectFrom('unmanaged_usage_daily').select('name').where('day', '=', day).where('node_name', '=', nodeName).execute()
+  return new Set(rows.map((row) => row.name))
 }
 
 /** The last day whose daily rows are summed into usage_closed_monthly, or null before the first close. */

@@ -15,8 +15,18 @@ export type InformOutcome = {duplicate: false; record: UsageRecord} | {duplicate
 
 /** The node a request's path names, when its token is right; null for every kind of wrong, so nothing tells them apart. */
 export async function authenticateInform(db: Db, nodeName: string, token: string): Promise<NodeRow | null> {
+  const sender = await findInformSender(db, nodeName, token)
+  return sender.authenticated ? sender.node! : null
+}
+
+/**
+ * The node a request's path names (if it exists) and whether the token is its own: a wrong token for a node that
+ * exists is still counted on that node (an old inform URI left in a panel loses every report), though the sender
+ * gets the same 404 as for a node that does not exist.
+ */
+export async function findInformSender(db: Db, nodeName: string, token: string): Promise<{node: NodeRow | undefined; authenticated: boolean}> {
   const node = await findNode(db, nodeName)
-  return informTokenMatches(token, node?.token_hash ?? null) ? node! : null
+  return {node, authenticated: informTokenMatches(token, node?.token_hash ?? null)}
 }
 
 /**

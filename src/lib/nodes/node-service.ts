@@ -44,6 +44,12 @@ export interface NodeView {
   panel: string | null
   /** Where pulls are pushed, with the receiver's token left out. */
   inform: string | null
+  /** Reports sbq serve refused whole; 3x-ui never reads the answer, so this is where a refusal shows. */
+  refusedReports: number
+  /** New unmanaged names not recorded, over unmanaged-names-limit. */
+  refusedNames: number
+  /** The last refusal; a later successful report does not clear it (`at` says when it was). */
+  lastRefusal: {at: string; status: number | null; reason: string; bytes: number | null} | null
 }
 
 /** What `node add --type 3x-ui` and `node rotate-token` print once: the token is stored hashed, never shown again. */
@@ -80,6 +86,10 @@ export function toNodeView(node: NodeRow): NodeView {
     createdAt: iso(node.created_at),
     panel: node.panel_url === null ? null : `${node.panel_user ?? ''} @ ${node.panel_url}`,
     inform: node.inform_url === null ? null : withoutToken(node.inform_url),
+    refusedReports: node.refused_reports,
+    refusedNames: node.refused_names,
+    lastRefusal:
+      node.last_refused_at === null ? null : {at: iso(node.last_refused_at), status: node.last_refusal_status, reason: node.last_refusal_reason ?? '', bytes: node.last_refusal_bytes},
   }
 }
 

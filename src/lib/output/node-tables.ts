@@ -21,7 +21,8 @@ export function renderNodes(nodes: NodeView[], timeZone: string, style: ChalkIns
   if (nodes.length === 0) return 'no nodes yet (add one: sbq node add hk1 --type xray --api 127.0.0.1:10085 --config /usr/local/etc/xray/config.json)'
   const out = table(['node', 'type', 'api', 'config', 'last pull', 'last error'], style)
   for (const node of nodes) {
-    out.push([node.name, node.type, node.api || '-', node.config ?? '-', formatInstant(node.lastPullAt, timeZone), node.lastError ? style.red(node.lastError) : ''])
+    const lastError = node.lastError ?? (node.lastRefusal ? describeRefusal(node.lastRefusal, timeZone) : null)
+    out.push([node.name, node.type, node.api || '-', node.config ?? '-', formatInstant(node.lastPullAt, timeZone), lastError ? style.red(lastError) : ''])
   }
   return out.toString()
 }
@@ -39,8 +40,17 @@ export function renderNode(node: NodeView, timeZone: string): string {
     ...(node.inform ? [['pushes to', node.inform] as [string, string]] : []),
     [node.type === '3x-ui' ? 'last report' : 'last pull', formatInstant(node.lastPullAt, timeZone)],
     ['last error', node.lastError ?? '-'],
+    ['refused', node.refusedReports === 0 && node.refusedNames === 0 ? 'none' : `${node.refusedReports} report(s), ${node.refusedNames} new unmanaged name(s)`],
+    ['last refused', node.lastRefusal ? describeRefusal(node.lastRefusal, timeZone) : '-'],
   ]
   return rows.map(([key, value]) => `${key.padEnd(12)}  ${value}`).join('\n')
+}
+
+/** A refusal with when it was: a later successful report does not clear it. */
+export function describeRefusal(refusal: NonNullable<NodeView['lastRefusal']>, timeZone: string): string {
+  const status = refusal.status === null ? 'no answer' : `status ${refusal.status}`
+  const size = refusal.bytes === null ? '' : `, ${refusal.bytes} bytes`
+  return `report refused ${formatInstant(refusal.at, timeZone)} (${status}${size}): ${refusal.reason}`
 }
 
 /** Printed once, when the token is made: it is stored hashed and cannot be shown again. */

@@ -54,6 +54,24 @@ export function renderMetrics(metrics: Metrics): string {
       help: "Pulls of the node not yet acknowledged by the central sbq it pushes to.",
       samples: metrics.nodes.filter((node) => node.queuedPushes !== null).map((node) => [{node: node.name}, node.queuedPushes!]),
     },
+    {
+      name: 'sbq_node_refused_reports_total',
+      type: 'counter',
+      help: "Reports for the node that sbq serve refused (too large, not 3x-ui's shape, wrong token, sbq's own failure); 3x-ui never resends them.",
+      samples: metrics.nodes.map((node) => [{node: node.name}, node.refusedReports]),
+    },
+    {
+      name: 'sbq_node_refused_names_total',
+      type: 'counter',
+      help: 'New unmanaged names from the node not recorded, over unmanaged-names-limit a day.',
+      samples: metrics.nodes.map((node) => [{node: node.name}, node.refusedNames]),
+    },
+    {
+      name: 'sbq_node_last_refusal_timestamp_seconds',
+      type: 'gauge',
+      help: 'When sbq last refused a report (or names in one) from the node, as Unix time.',
+      samples: metrics.nodes.filter((node) => node.lastRefusedAt !== null).map((node) => [{node: node.name}, node.lastRefusedAt! / 1000]),
+    },
   ]
   const lines: string[] = []
   for (const family of families) {

@@ -23,6 +23,12 @@ export interface NodeMetrics {
   countedDown: number
   /** Pushes waiting for the central receiver (nodes with an inform URL). */
   queuedPushes: number | null
+  /** Reports refused whole (too large, not the inform shape, wrong token, sbq's own failure). */
+  refusedReports: number
+  /** New unmanaged names turned away over unmanaged-names-limit. */
+  refusedNames: number
+  /** The last refusal of either kind, epoch ms. */
+  lastRefusedAt: number | null
 }
 
 export interface Metrics {
@@ -51,6 +57,9 @@ export async function collectMetrics(db: Db, context: Context): Promise<Metrics>
       countedUp: node.counted_up,
       countedDown: node.counted_down,
       queuedPushes: node.inform_url === null ? null : (queuedByNode.get(node.id) ?? 0),
+      refusedReports: node.refused_reports,
+      refusedNames: node.refused_names,
+      lastRefusedAt: node.last_refused_at,
     })),
     statuses: userStatuses,
   }

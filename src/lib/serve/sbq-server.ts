@@ -2,9 +2,12 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 
 import type {Context} from '../context.js'
 import type {Db} from '../db/open-database.js'
-import {InformPayloadError, parseInformPayload} from '../inform/inform-payload.js'
+import {recordRefusal, type Refusal} from '../db/nodes-repository.js'
+import type {NodeRow} from '../db/schema.js'
+import {InformParser} from '../inform/inform-parser.js'
+import {InformPayloadError} from '../inform/inform-payload.js'
 import {informTokenMatches} from '../inform/inform-token.js'
-import {authenticateInform, recordInform} from '../inform/record-inform.js'
+import {findInformSender, recordInform} from '../inform/record-inform.js'
 import {requestIdHeader} from '../inform/outbox.js'
 import {metricsContentType, renderMetrics} from '../output/serve-metrics.js'
 import {requestUrl} from '../web/web-request.js'
@@ -18,7 +21,7 @@ export interface ServerOptions {
   bodyLimit: number
   /** sha256 of the /metrics bearer token; null serves /metrics to anyone. */
   metricsTokenHash: string | null
-  /** One line for the operator: failures that are sbq's, never the sender's. */
+  /** One line for the operator: failures, and every report refused (3x-ui never reads the answer). */
   log: (line: string) => void
   /** The web dashboard, which answers every other path; null when it is off (no admin password). */
   dashboard?: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | null
@@ -35,8 +38,9 @@ const requestIdPattern = /^[\x21-\x7e]{1,128}$/
  * wrong token are the same 404, so the server tells nobody which nodes exist.
  */
 export function createSbqServer(options: ServerOptions): Server {
+  const parser = new InformParser()
   const server = createServer((request, response) => {
-    handle(request, response, options).catch((error: unknown) => {
+    handle(request, response, options, parser).catch((error: unknown) => {
       options.log(`error: ${request.method} ${redactedPath(request.url)} failed: ${(error as Error).message}`)
       if (!response.headersSent) reply(response, 500, 'internal error\n')
       else response.destroy()
@@ -45,17 +49,24 @@ export function createSbqServer(options: ServerOptions): Server {
   // Bounds a sender that trickles: 3x-ui gives up after 3 s anyway.
   server.requestTimeout = 30_000
   server.headersTimeout = 10_000
+  server.on('close', () => void parser.close())
   return server
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, options: ServerOptions): Promise<void> {
+async function handle(request: IncomingMessage, response: ServerResponse, options: ServerOptions, parser: InformParser): Promise<void> {
   const path = requestUrl(request.url).pathname
   if (path === '/healthz') return onlyGet(request, response, () => reply(response, 200, 'ok\n'))
   if (path === '/metrics') return onlyGet(request, response, () => serveMetrics(request, response, options))
   const inform = informPath.exec(path)
-  if (inform) return receiveInform(request, response, options, inform[1]!, inform[2]!)
-  if (options.dashboard && path !== '/inform' && !path.startsWith('/inform/')) return options.dashboard(request, response)
+  if (inform) return receiveInform(request, response, options, parser, inform[1]!, inform[2]!)
+  const informLike = path === '/inform' || path.startsWith('/inform/')
+  if (options.dashboard && !informLike) return options.dashboard(request, response)
   reply(response, 404, 'not found\n')
+  // A panel whose inform URI lost its token (or gained a segment) posts here: as lost as any refused report.
+  if (informLike && request.method === 'POST') {
+    const size = declaredLength(request)
+    options.log(`inform refused: path ${logName(redactedPath(request.url))}, status 404, ${size === null ? 'size unknown' : `${size} bytes`}: the path is not /inform/NODE/TOKEN`)
+  }
 }
 
 async function onlyGet(request: IncomingMessage, response: ServerResponse, serve: () => void | Promise<void>): Promise<void> {
@@ -77,7 +88,7 @@ async function serveMetrics(request: IncomingMessage, response: ServerResponse, 
   reply(response, 200, renderMetrics(await collectMetrics(options.db, await options.context())), {'content-type': metricsContentType})
 }
 
-async function receiveInform(request: IncomingMessage, response: ServerResponse, options: ServerOptions, rawNode: string, token: string): Promise<void> {
+async function receiveInform(request: IncomingMessage, response: ServerResponse, options: ServerOptions, parser: InformParser, rawNode: string, token: string): Promise<void> {
   if (request.method !== 'POST') {
     reply(response, 405, 'method not allowed\n', {allow: 'POST'})
     return
@@ -86,50 +97,100 @@ async function receiveInform(request: IncomingMessage, response: ServerResponse,
   try {
     nodeName = decodeURIComponent(rawNode)
   } catch {
-    nodeName = ''
+    nodeName = rawNode
   }
-  const node = nodeName === '' ? null : await authenticateInform(options.db, nodeName, token)
-  if (node === null) {
+  const declared = declaredLength(request)
+  const sender = nodeName === '' ? {node: undefined, authenticated: false} : await findInformSender(options.db, nodeName, token)
+  if (!sender.authenticated) {
+    // Answered before anything is counted, so how long the answer takes tells nobody whether the node exists.
     reply(response, 404, 'not found\n', {connection: 'close'})
+    const reason = sender.node ? 'wrong token (an old inform URI in the panel? sbq node rotate-token prints a new one)' : 'no such node'
+    await refuse(options, nodeName, sender.node, {status: 404, reason, bytes: declared})
     return
+  }
+  const node = sender.node!
+  const refuseWith = async (status: number, text: string, reason: string, bytes: number | null, headers: Record<string, string> = {}): Promise<void> => {
+    reply(response, status, text, headers)
+    await refuse(options, node.name, node, {status, reason, bytes})
   }
   const requestId = request.headers[requestIdHeader]
   if (requestId !== undefined && (Array.isArray(requestId) || !requestIdPattern.test(requestId))) {
-    reply(response, 400, `bad request: ${requestIdHeader} is not 1-128 printable characters\n`, {connection: 'close'})
-    return
+    const reason = `${requestIdHeader} is not 1-128 printable characters`
+    return refuseWith(400, `bad request: ${reason}\n`, reason, declared, {connection: 'close'})
   }
-  const body = await readBody(request, options.bodyLimit)
-  if (body === null) {
-    reply(response, 413, `payload too large: the limit is ${options.bodyLimit} bytes (sbq config set inform-body-limit)\n`, {connection: 'close'})
-    return
-  }
-  let payload
+  let bytes = declared
   try {
-    payload = parseInformPayload(body)
+    const read = await readBody(request, options.bodyLimit)
+    bytes = read.bytes
+    if (read.kind === 'aborted') return await refuse(options, node.name, node, {status: null, reason: 'the sender closed the connection before the end of the report', bytes})
+    if (read.kind === 'too-large') {
+      const reason = `over the limit of ${options.bodyLimit} bytes (sbq config set inform-body-limit)`
+      return await refuseWith(413, `payload too large: the limit is ${options.bodyLimit} bytes (sbq config set inform-body-limit)\n`, reason, bytes, {connection: 'close'})
+    }
+    let payload
+    try {
+      payload = await parser.parse(read.body)
+    } catch (error) {
+      if (!(error instanceof InformPayloadError)) throw error
+      return await refuseWith(400, `bad request: ${error.message}\n`, error.message, bytes)
+    }
+    const outcome = await recordInform(options.db, node, payload, requestId ?? null, await options.context())
+    if (!outcome.duplicate && outcome.record.refusedNames > 0) {
+      options.log(`inform partly refused: node ${logName(node.name)}, ${bytes} bytes: ${outcome.record.refusedNames} new unmanaged name(s) not recorded, over unmanaged-names-limit (sbq config set unmanaged-names-limit)`)
+    }
+    const answer = outcome.duplicate ? {ok: true, duplicate: true} : {ok: true, duplicate: false, users: outcome.record.users, unmanaged: outcome.record.unmanaged, refusedNames: outcome.record.refusedNames}
+    reply(response, 200, `${JSON.stringify(answer)}\n`, {'content-type': 'application/json'})
   } catch (error) {
-    if (!(error instanceof InformPayloadError)) throw error
-    reply(response, 400, `bad request: ${error.message}\n`)
-    return
+    if (response.headersSent) response.destroy()
+    else reply(response, 500, 'internal error\n')
+    await refuse(options, node.name, node, {status: 500, reason: `sbq failed to record it: ${(error as Error).message}`, bytes})
   }
-  const outcome = await recordInform(options.db, node, payload, requestId ?? null, await options.context())
-  const answer = outcome.duplicate ? {ok: true, duplicate: true} : {ok: true, duplicate: false, users: outcome.record.users, unmanaged: outcome.record.unmanaged}
-  reply(response, 200, `${JSON.stringify(answer)}\n`, {'content-type': 'application/json'})
 }
 
-/** The body as text, or null when it is over the limit (read and dropped up to a bound, so the sender sees the 413). */
-function readBody(request: IncomingMessage, limit: number): Promise<string | null> {
-  const declared = Number(request.headers['content-length'] ?? Number.NaN)
-  if (declared > limit + drainAllowance) return Promise.resolve(null)
-  return new Promise((resolve, reject) => {
+/**
+ * Logs a refused report (3x-ui never reads the status, so this line and the node's count are all that is left of it)
+ * and counts it on the node when the node exists.
+ */
+async function refuse(options: ServerOptions, nodeName: string, node: NodeRow | undefined, refusal: Pick<Refusal, 'status' | 'reason' | 'bytes'>): Promise<void> {
+  const status = refusal.status === null ? 'no answer' : `status ${refusal.status}`
+  const size = refusal.bytes === null ? 'size unknown' : `${refusal.bytes} bytes`
+  options.log(`inform refused: node ${logName(nodeName)}${node ? '' : ' (unknown)'}, ${status}, ${size}: ${refusal.reason}`)
+  if (!node) return
+  try {
+    await recordRefusal(options.db, node.id, {...refusal, at: (await options.context()).now, reports: 1, names: 0})
+  } catch (error) {
+    options.log(`error: could not count the refused report on node ${logName(nodeName)}: ${(error as Error).message}`)
+  }
+}
+
+/** A node name from a request path, quoted and escaped so that no sender can forge or break log lines. */
+function logName(name: string): string {
+  return JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name)
+}
+
+function declaredLength(request: IncomingMessage): number | null {
+  const header = request.headers['content-length']
+  return header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : null
+}
+
+type ReadBody = {kind: 'complete'; body: Buffer; bytes: number} | {kind: 'too-large'; bytes: number} | {kind: 'aborted'; bytes: number}
+
+/** The body, or that it is over the limit (read and dropped up to a bound, so the sender sees the 413), or cut off. */
+function readBody(request: IncomingMessage, limit: number): Promise<ReadBody> {
+  const declared = declaredLength(request)
+  if (declared !== null && declared > limit + drainAllowance) return Promise.resolve({kind: 'too-large', bytes: declared})
+  return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let size = 0
     request.on('data', (chunk: Buffer) => {
       size += chunk.length
       if (size <= limit) chunks.push(chunk)
-      else if (size > limit + drainAllowance) resolve(null)
+      else if (size > limit + drainAllowance) resolve({kind: 'too-large', bytes: declared ?? size})
     })
-    request.on('end', () => resolve(size > limit ? null : Buffer.concat(chunks).toString('utf8')))
-    request.on('error', reject)
+    request.on('end', () => resolve(size > limit ? {kind: 'too-large', bytes: declared ?? size} : {kind: 'complete', body: Buffer.concat(chunks, size), bytes: size}))
+    // After 'end' these change nothing: a promise settles once.
+    request.on('error', () => resolve({kind: 'aborted', bytes: size}))
+    request.on('close', () => resolve({kind: 'aborted', bytes: size}))
   })
 }
 

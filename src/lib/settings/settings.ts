@@ -67,12 +67,20 @@ const specs: Record<string, SettingSpec> = {
     },
   },
   'inform-body-limit': {
-    description: 'largest 3x-ui report sbq serve accepts (bigger ones get 413), like 8M',
-    defaultValue: () => String(8 * 1024 * 1024),
+    description: 'largest 3x-ui report sbq serve accepts (bigger ones get 413, logged and counted on the node); 3x-ui sends every client every 5 s, 230-300 bytes each, so the default 64M takes about 220k clients',
+    defaultValue: () => String(64 * 1024 * 1024),
     validate: (value) => {
       const bytes = parseSize(/^\d+$/.test(value.trim()) ? `${value.trim()}B` : value, 'inform-body-limit')
       if (bytes < 1024) throw invalidInput('INVALID_SETTING', `inform-body-limit "${value}" is below 1K`, 'give a size like 8M; 3x-ui sends about 200 bytes per client')
       return String(bytes)
+    },
+  },
+  'unmanaged-names-limit': {
+    description: 'most distinct names sbq does not manage that one node may add to the ledger a day; new ones past it are not recorded, and are logged and counted on the node',
+    defaultValue: () => '10000',
+    validate: (value) => {
+      if (!/^\d{1,9}$/.test(value.trim())) throw invalidInput('INVALID_SETTING', `unmanaged-names-limit "${value}" is not a whole number`, 'give a number of names like 10000, or 0 to record none')
+      return String(Number(value))
     },
   },
 }

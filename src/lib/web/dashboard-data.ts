@@ -38,7 +38,15 @@ export async function loadDashboard(db: Db, query: UsersQuery, context: Context)
     users: records.map((record) => toUserView(record, context)),
     matching: page.total,
     query,
-    nodes: nodes.map((node) => ({name: node.name, type: node.type, lastReportAt: node.last_pull_at, lastError: node.last_error})),
+    nodes: nodes.map((node) => ({
+      name: node.name,
+      type: node.type,
+      lastReportAt: node.last_pull_at,
+      lastError: node.last_error,
+      refusedReports: node.refused_reports,
+      refusedNames: node.refused_names,
+      lastRefusal: node.last_refused_at === null ? null : {at: node.last_refused_at, status: node.last_refusal_status, reason: node.last_refusal_reason ?? ''},
+    })),
     timeZone: context.timeZone,
   }
 }

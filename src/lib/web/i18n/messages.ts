@@ -65,6 +65,8 @@ export const en = {
   'nodes.type': 'Type',
   'nodes.lastReport': 'Last pull or report',
   'nodes.lastError': 'Last error',
+  'nodes.refused': 'Refused reports',
+  'nodes.refusedLast': '{reports} refused, {names} names turned away; last {at} (status {status}): {reason}',
   'nodes.none': 'No nodes yet: add one with sbq node add.',
 
   'common.never': 'never',
@@ -253,6 +255,8 @@ export const zhCN: Messages = {
   'nodes.type': '类型',
   'nodes.lastReport': '最近拉取或上报',
   'nodes.lastError': '最近错误',
+  'nodes.refused': '被拒绝的上报',
+  'nodes.refusedLast': '拒绝 {reports} 次，未记录 {names} 个名称；最近一次 {at}（状态 {status}）：{reason}',
   'nodes.none': '还没有节点：用 sbq node add 添加。',
 
   'common.never': '从未',

@@ -13,6 +13,10 @@ export interface DashboardNode {
   type: NodeType
   lastReportAt: number | null
   lastError: string | null
+  /** Reports sbq serve refused whole (3x-ui never reads the answer, so the dashboard says it). */
+  refusedReports: number
+  refusedNames: number
+  lastRefusal: {at: number; status: number | null; reason: string} | null
 }
 
 export interface DashboardView {
@@ -115,11 +119,24 @@ function nodesSection(view: DashboardView, t: Translate): Html {
   const body =
     view.nodes.length === 0
       ? html`<p class="empty">${t('nodes.none')}</p>`
-      : html`<table class="table stack"><thead><tr><th scope="col">${t('nodes.name')}</th><th scope="col">${t('nodes.type')}</th><th scope="col">${t('nodes.lastReport')}</th><th scope="col">${t('nodes.lastError')}</th></tr></thead><tbody>${view.nodes.map(
+      : html`<table class="table stack"><thead><tr><th scope="col">${t('nodes.name')}</th><th scope="col">${t('nodes.type')}</th><th scope="col">${t('nodes.lastReport')}</th><th scope="col">${t('nodes.lastError')}</th><th scope="col">${t('nodes.refused')}</th></tr></thead><tbody>${view.nodes.map(
           (node) =>
-            html`<tr><td data-label="${t('nodes.name')}">${node.name}</td><td data-label="${t('nodes.type')}">${node.type}</td><td data-label="${t('nodes.lastReport')}">${node.lastReportAt === null ? t('common.never') : formatInstant(new Date(node.lastReportAt).toISOString(), view.timeZone)}</td><td data-label="${t('nodes.lastError')}" class="${node.lastError === null ? '' : 'error-text'}">${node.lastError ?? t('common.none')}</td></tr>`,
+            html`<tr><td data-label="${t('nodes.name')}">${node.name}</td><td data-label="${t('nodes.type')}">${node.type}</td><td data-label="${t('nodes.lastReport')}">${node.lastReportAt === null ? t('common.never') : formatInstant(new Date(node.lastReportAt).toISOString(), view.timeZone)}</td><td data-label="${t('nodes.lastError')}" class="${node.lastError === null ? '' : 'error-text'}">${node.lastError ?? t('common.none')}</td>${refusedCell(node, view.timeZone, t)}</tr>`,
         )}</tbody></table>`
   return html`<section class="card"><h2>${t('nodes.title')}</h2>${body}</section>`
+}
+
+function refusedCell(node: DashboardNode, timeZone: string, t: Translate): Html {
+  if (node.lastRefusal === null) return html`<td data-label="${t('nodes.refused')}">${t('common.none')}</td>`
+  const refusal = node.lastRefusal
+  const text = t('nodes.refusedLast', {
+    reports: String(node.refusedReports),
+    names: String(node.refusedNames),
+    at: formatInstant(new Date(refusal.at).toISOString(), timeZone),
+    status: refusal.status === null ? '-' : String(refusal.status),
+    reason: refusal.reason,
+  })
+  return html`<td data-label="${t('nodes.refused')}" class="error-text">${text}</td>`
 }
 
 export function dashboardPage(frame: Frame, view: DashboardView): Html {
