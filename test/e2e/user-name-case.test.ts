@@ -3,18 +3,28 @@ import {randomUUID} from 'node:crypto'
 import {after, before, describe, it} from 'node:test'
 
 import BetterSqlite3 from 'better-sqlite3'
+import {Kysely, Migrator, SqliteDialect} from 'kysely'
+
+import {migrations} from '../../migrations/index.js'
 
 import {dumpDatabase} from '../support/db-dump.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 
 /**
  * A database from before names were unique without regard to case: made by today's sbq, then taken back to schema
- * 0009 by hand (the case-insensitive index and its migration row gone) and given a second spelling of alice.
+ * 0009 by the later migrations' own `down` and given a second spelling of alice.
  */
-function backToSchema9WithClash(path: string, copyOf: string, spelling: string): void {
+async function backToSchema9WithClash(path: string, copyOf: string, spelling: string): Promise<void> {
+  const db = new Kysely<unknown>({dialect: new SqliteDialect({database: new BetterSqlite3(path)})})
+  try {
+    const {error} = await new Migrator({db, provider: {getMigrations: async () => migrations}}).migrateTo('0009-per-user-baselines')
+    assert.equal(error, undefined)
+  } finally {
+    await db.destroy()
+  }
   const sqlite = new BetterSqlite3(path)
   try {
-    sqlite.exec("DROP INDEX IF EXISTS users_name_nocase; DELETE FROM kysely_migration WHERE name LIKE '0010-%'; PRAGMA user_version = 9")
+    sqlite.exec('PRAGMA user_version = 9')
     const columns = (sqlite.prepare('PRAGMA table_info(users)').all() as Array<{name: string}>).map((column) => column.name).filter((name) => name !== 'id')
     const values = columns.map((name) => (name === 'name' ? '?' : name === 'uuid' ? '?' : name))
     const {lastInsertRowid} = sqlite.prepare(`INSERT INTO users (${columns.join(', ')}) SELECT ${values.join(', ')} FROM users WHERE name = ?`).run(spelling, randomUUID(), copyOf)
@@ -31,7 +41,7 @@ describe('names that differ only in case: an upgrade finds the clashes and says 
 
   before(async () => {
     for (const name of ['alice', 'bob']) assert.equal((await sbq('user', 'add', name, '--monthly', '10')).code, 0)
-    backToSchema9WithClash(workspace.db, 'alice', 'ALICE')
+    await backToSchema9WithClash(workspace.db, 'alice', 'ALICE')
   })
   after(() => workspace.cleanup())
 
