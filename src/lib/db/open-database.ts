@@ -3,7 +3,7 @@ import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
 import BetterSqlite3 from 'better-sqlite3'
-import {Kysely, Migrator, SqliteAdapter, SqliteDialect, type DialectAdapter, type SqliteDatabase} from 'kysely'
+import {CompiledQuery, Kysely, Migrator, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter, type Driver, type SqliteDatabase, type SqliteDialectConfig, type TransactionSettings} from 'kysely'
 
 import {migrations} from '../../../migrations/index.js'
 import {SbqError, ExitCode} from '../errors.js'
@@ -48,15 +48,52 @@ class TransactionalSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/**
+ * Kysely begins a transaction with a plain (deferred) `begin`, which takes the write lock only at the first write. A
+ * transaction that reads first and then writes (nearly all of sbq's do) finds another process's write in between
+ * and gets SQLITE_BUSY at once: SQLite cannot wait for a lock a reader wants to upgrade, so the busy timeout never
+ * applies, and the user sees "database is locked". `begin immediate` takes the write lock up front, where SQLite
+ * does wait (up to busyTimeoutMs) for the writer before it to commit. A transaction started with
+ * `setAccessMode('read only')` (a report's one snapshot) stays deferred: it never writes, and holding the write lock
+ * for a seconds-long read would stall every writer behind it, while in WAL mode readers and the writer never wait for
+ * each other.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(settings?.accessMode === 'read only' ? 'begin deferred' : 'begin immediate'))
+  }
+}
+
 class TransactionalSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig
+
+  constructor(config: SqliteDialectConfig) {
+    super(config)
+    this.#config = config
+  }
+
   override createAdapter(): DialectAdapter {
     return new TransactionalSqliteAdapter()
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config)
   }
 }
 
 export function sqliteDialect(database: SqliteDatabase): SqliteDialect {
   return new TransactionalSqliteDialect({database})
 }
+
+/**
+ * How long a writer waits for another one before SQLite gives up with "database is locked". Writers queue, so this
+ * must outlast the longest write transaction sbq runs, queued behind a few others: the biggest are a month's first
+ * check at 100,000 users and migration 0007 (about 6 s at that size, once), so 60 s leaves a wide margin. Only a
+ * process that holds the lock and is stuck (stopped with ^Z, an open `sqlite3` shell) makes a writer wait that long
+ * and then fail; a shorter wait would turn a slow but healthy writer into a lost report. The wait blocks the process
+ * (better-sqlite3 is synchronous), and `sbq serve` stops answering while it lasts, which is why it is not longer.
+ */
+export const busyTimeoutMs = 60_000
 
 const cachedStatements = 256
 
@@ -91,7 +128,7 @@ function openSqlite(path: string): BetterSqlite3.Database {
       mkdirSync(dirname(path), {recursive: true, mode: 0o700})
       closeSync(openSync(path, 'a', 0o600))
     }
-    const sqlite = new BetterSqlite3(path, {timeout: 5000})
+    const sqlite = new BetterSqlite3(path, {timeout: busyTimeoutMs})
     sqlite.pragma('journal_mode = WAL')
     // NORMAL: in WAL mode a commit survives any process crash; a power cut may lose the last commits, and then the
     // ledger's baselines go back with its usage, so the next pull counts those bytes again, once.
