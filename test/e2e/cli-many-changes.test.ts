@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import BetterSqlite3 from 'better-sqlite3'
@@ -40,8 +41,8 @@ describe(`${users} users change status at once (seeded database, stub V2Ray API,
     workspace.cleanup()
   })
 
-  const eventCount = (kind: string, to: string | null) => {
-    const sqlite = new BetterSqlite3(workspace.db, {readonly: true})
+  const eventCount = (kind: string, to: string | null, db = workspace.db) => {
+    const sqlite = new BetterSqlite3(db, {readonly: true})
     try {
       return (sqlite.prepare('select count(*) as n from events where kind = ? and to_status is ?').get(kind, to) as {n: number}).n
     } finally {
@@ -66,5 +67,13 @@ describe(`${users} users change status at once (seeded database, stub V2Ray API,
     assert.equal(reset.json.changes.length, users)
     assert.equal(eventCount('reset', null), users)
     assert.equal(eventCount('status', 'active'), users)
+  })
+
+  it('node add --import adopts every user of a config and records each one', async () => {
+    const fresh = join(workspace.dir, 'import.db')
+    const add = await runSbq(['node', 'add', 'v2', '--type', 'v2ray', '--api', stub.address, '--config', join(workspace.dir, 'v2ray.json'), '--apply', 'true', '--import', '--json'], {db: fresh, env})
+    assert.equal(add.code, 0, add.stderr + add.stdout.slice(0, 500))
+    assert.equal(add.json.imported.added.length, users)
+    assert.equal(eventCount('created', 'active', fresh), users)
   })
 })
