@@ -87,13 +87,14 @@ export function sqliteDialect(database: SqliteDatabase): SqliteDialect {
 
 /**
  * How long a writer waits for another one before SQLite gives up with "database is locked". Writers queue, so this
- * must outlast the longest write transaction sbq runs, queued behind a few others: the biggest are a month's first
- * check at 100,000 users and migration 0007 (about 6 s at that size, once), so 60 s leaves a wide margin. Only a
- * process that holds the lock and is stuck (stopped with ^Z, an open `sqlite3` shell) makes a writer wait that long
- * and then fail; a shorter wait would turn a slow but healthy writer into a lost report. The wait blocks the process
- * (better-sqlite3 is synchronous), and `sbq serve` stops answering while it lasts, which is why it is not longer.
+ * must outlast the longest write transactions sbq runs, with a few queued ahead: migration 0007 at 100,000 users
+ * (about 6 s on 2 cores, once) and a check, reset or import that changes 10,000+ users at once (seconds). 60 s leaves
+ * a wide margin on a loaded machine; only a process stuck while holding the lock (stopped with ^Z, an open `sqlite3`
+ * shell) makes a writer wait that long and then fail, and a shorter wait would turn a slow but healthy writer into a
+ * lost 3x-ui report. The wait blocks the waiting process (better-sqlite3 is synchronous): `sbq serve` answers nothing
+ * else meanwhile, which is why it is not longer.
  */
-export const busyTimeoutMs = 60_000
+const busyTimeoutMs = 60_000
 
 const cachedStatements = 256
 
