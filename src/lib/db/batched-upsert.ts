@@ -4,6 +4,8 @@ import type {Db} from './open-database.js'
 import type {Database} from './schema.js'
 
 const batchSize = 500
+/** SQLite's SQLITE_MAX_VARIABLE_NUMBER in better-sqlite3's build: a statement with more bound values is refused. */
+const maxBoundValues = 32_766
 
 /**
  * Writes many rows with few statements. Kysely builds the multi-row statement (so the SQL stays the dialect's own);
@@ -18,8 +20,9 @@ export async function batchedInsert<T extends keyof Database & string, R extends
   if (rows.length === 0) return
   const columns = Object.keys(rows[0]!)
   const compiled = new Map<number, string>()
-  for (let offset = 0; offset < rows.length; offset += batchSize) {
-    const batch = rows.slice(offset, offset + batchSize)
+  const rowsPerBatch = Math.min(batchSize, Math.floor(maxBoundValues / Math.max(1, columns.length)))
+  for (let offset = 0; offset < rows.length; offset += rowsPerBatch) {
+    const batch = rows.slice(offset, offset + rowsPerBatch)
     const parameters = flatten(batch, columns)
     let sqlText = compiled.get(batch.length)
     if (sqlText === undefined) {
@@ -33,7 +36,7 @@ export async function batchedInsert<T extends keyof Database & string, R extends
       compiled.set(batch.length, sqlText)
     }
     await db.executeQuery(CompiledQuery.raw(sqlText, parameters))
-    if (offset + batchSize < rows.length) await yieldToEventLoop()
+    if (offset + rowsPerBatch < rows.length) await yieldToEventLoop()
   }
 }
 

@@ -1,8 +1,10 @@
+import {batchedInsert} from './batched-upsert.js'
 import type {Db} from './open-database.js'
 import type {EventRow, NewEvent, UserStatus} from './schema.js'
 
+/** In batches: one check, reset or import can change more users than one statement may carry values. */
 export async function recordEvents(db: Db, events: NewEvent[]): Promise<void> {
-  if (events.length > 0) await db.insertInto('events').values(events).execute()
+  await batchedInsert(db, events, (batchDb, batch) => batchDb.insertInto('events').values(batch))
 }
 
 export async function recentEvents(db: Db, userName: string, limit: number): Promise<EventRow[]> {

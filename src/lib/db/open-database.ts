@@ -3,7 +3,7 @@ import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
 import BetterSqlite3 from 'better-sqlite3'
-import {Kysely, Migrator, SqliteAdapter, SqliteDialect, type DialectAdapter, type SqliteDatabase} from 'kysely'
+import {CompiledQuery, Kysely, Migrator, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter, type Driver, type SqliteDatabase, type SqliteDialectConfig, type TransactionSettings} from 'kysely'
 
 import {migrations} from '../../../migrations/index.js'
 import {SbqError, ExitCode, invalidInput} from '../errors.js'
@@ -62,15 +62,53 @@ class TransactionalSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/**
+ * Kysely begins a transaction with a plain (deferred) `begin`, which takes the write lock only at the first write. A
+ * transaction that reads first and then writes (nearly all of sbq's do) finds another process's write in between
+ * and gets SQLITE_BUSY at once: SQLite cannot wait for a lock a reader wants to upgrade, so the busy timeout never
+ * applies, and the user sees "database is locked". `begin immediate` takes the write lock up front, where SQLite
+ * does wait (up to busyTimeoutMs) for the writer before it to commit. A transaction started with
+ * `setAccessMode('read only')` (a report's one snapshot) stays deferred: it never writes, and holding the write lock
+ * for a seconds-long read would stall every writer behind it, while in WAL mode readers and the writer never wait for
+ * each other.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(settings?.accessMode === 'read only' ? 'begin deferred' : 'begin immediate'))
+  }
+}
+
 class TransactionalSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig
+
+  constructor(config: SqliteDialectConfig) {
+    super(config)
+    this.#config = config
+  }
+
   override createAdapter(): DialectAdapter {
     return new TransactionalSqliteAdapter()
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config)
   }
 }
 
 export function sqliteDialect(database: SqliteDatabase): SqliteDialect {
   return new TransactionalSqliteDialect({database})
 }
+
+/**
+ * How long a writer waits for another one before SQLite gives up with "database is locked". Writers queue, so this
+ * must outlast the longest write transactions sbq runs, with a few queued ahead: migration 0007 at 100,000 users
+ * (about 6 s on 2 cores, once) and a check, reset or import that changes 10,000+ users at once (seconds). 60 s leaves
+ * a wide margin on a loaded machine; only a process stuck while holding the lock (stopped with ^Z, an open `sqlite3`
+ * shell) makes a writer wait that long and then fail, and a shorter wait would turn a slow but healthy writer into a
+ * lost 3x-ui report. The wait blocks the waiting process (better-sqlite3 is synchronous): `sbq serve` answers nothing
+ * else meanwhile, which is why it is not longer.
+ */
+const busyTimeoutMs = 60_000
 
 const cachedStatements = 256
 
@@ -104,7 +142,7 @@ function openSqlite(path: string, warn: (line: string) => void): BetterSqlite3.D
   const existed = onDisk && existingOrNewFile(path)
   let sqlite: BetterSqlite3.Database
   try {
-    sqlite = new BetterSqlite3(path, {timeout: 5000})
+    sqlite = new BetterSqlite3(path, {timeout: busyTimeoutMs})
   } catch (error) {
     throw damagedDatabase(path, error) ?? cannotOpen(path, error)
   }

@@ -17,10 +17,15 @@ export interface LockHolder {
 export async function acquireLock(db: Db, name: string, waitMs: number): Promise<LockHolder | null> {
   const deadline = Date.now() + waitMs
   const me = {pid: process.pid, host: hostname()}
-  // Single statements only (each its own transaction), so two racing runs never hit a failed read-to-write upgrade.
   for (;;) {
-    await db.insertInto('locks').values({name, ...me, acquired_at: Date.now()}).onConflict((oc) => oc.column('name').doNothing()).execute()
-    const row = await db.selectFrom('locks').selectAll().where('name', '=', name).executeTakeFirstOrThrow()
+    // One statement that takes the lock or names its holder: an insert-or-ignore followed by a separate read found no
+    // row when the holder let go in between. The no-op update makes RETURNING give the holder's row on a conflict.
+    const row = await db
+      .insertInto('locks')
+      .values({name, ...me, acquired_at: Date.now()})
+      .onConflict((oc) => oc.column('name').doUpdateSet({name: (eb) => eb.ref('locks.name')}))
+      .returningAll()
+      .executeTakeFirstOrThrow()
     if (row.pid === me.pid && row.host === me.host) return null
     if (row.host === me.host && !isAlive(row.pid)) {
       await db.updateTable('locks').set({...me, acquired_at: Date.now()}).where('name', '=', name).where('pid', '=', row.pid).where('host', '=', row.host).execute()

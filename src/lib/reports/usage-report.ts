@@ -133,8 +133,8 @@ export async function buildReport(db: Db, options: ReportOptions, context: Conte
   }
   const header: ReportHeader = {month: range.month, timeZone: context.timeZone, from: iso(range.start), to: iso(range.end), node: options.node ?? null}
   // One read snapshot: a pull or a new user landing between the report's reads would make its rows disagree (a user
-  // added meanwhile would show up as removed).
-  return db.transaction().execute(async (trx) => {
+  // added meanwhile would show up as removed). Read only: it must not hold the write lock while it reads.
+  return db.transaction().setAccessMode('read only').execute(async (trx) => {
     if (options.node !== undefined && !(await hasNodeHistory(trx, options.node))) {
       throw notFound('NODE_NOT_FOUND', `node "${options.node}" does not exist and has no usage history`, 'see: sbq node list')
     }

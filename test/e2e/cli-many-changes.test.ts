@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+
+import BetterSqlite3 from 'better-sqlite3'
+
+import {seedDatabase} from '../../bench/lib/seed-database.js'
+import {openDatabase} from '../../src/lib/db/open-database.js'
+import {defaultResetDay} from '../../src/lib/quotas/limits.js'
+import {currentPeriod} from '../../src/lib/quotas/periods.js'
+import {installTimeZone} from '../../src/lib/settings/settings.js'
+import {runSbq, tempWorkspace} from '../support/run-sbq.js'
+import {StubV2rayApi} from '../support/stub-v2ray-api.js'
+
+const GiB = 1024 ** 3
+const users = 10_000
+
+/**
+ * SQLite refuses a statement with more than 32,766 bound values (better-sqlite3's build), so a multi-row insert of
+ * events (7 values a row) broke at 4,681 rows: one check, reset or import that changed more users failed whole.
+ */
+describe(`${users} users change status at once (seeded database, stub V2Ray API, real bin/sbq)`, () => {
+  const workspace = tempWorkspace('sbq-many-')
+  const env = {SBQ_NOW: '2024-05-20T12:00:00Z'}
+  let stub: StubV2rayApi
+
+  before(async () => {
+    stub = await StubV2rayApi.start({flavor: 'v2ray'})
+    await seedDatabase(workspace.db, {users, nodeApi: stub.address, dir: workspace.dir, monthlyQuota: GiB})
+    const db = await openDatabase(workspace.db)
+    const period = currentPeriod(null, Date.parse(env.SBQ_NOW), defaultResetDay, await installTimeZone(db))
+    await db.destroy()
+    // Every user over quota in the fixed clock's period.
+    const sqlite = new BetterSqlite3(workspace.db)
+    sqlite.prepare('update user_usage set period_start = ?, period_end = ?, period_down = ?').run(period.start, period.end, 2 * GiB)
+    sqlite.close()
+  })
+
+  after(async () => {
+    await stub.close()
+    workspace.cleanup()
+  })
+
+  const eventCount = (kind: string, to: string | null, db = workspace.db) => {
+    const sqlite = new BetterSqlite3(db, {readonly: true})
+    try {
+      return (sqlite.prepare('select count(*) as n from events where kind = ? and to_status is ?').get(kind, to) as {n: number}).n
+    } finally {
+      sqlite.close()
+    }
+  }
+
+  it('check limits every one of them and records every change', async () => {
+    const check = await runSbq(['check', '--no-pull', '--json'], {db: workspace.db, env})
+    assert.equal(check.code, 0, check.stderr + check.stdout.slice(0, 500))
+    assert.equal(check.json.changes.length, users)
+    assert.ok(check.json.changes.every((change: {to: string}) => change.to === 'limited'))
+    assert.equal(eventCount('status', 'limited'), users)
+    const list = await runSbq(['user', 'list', '--json'], {db: workspace.db, env})
+    assert.ok((list.json as Array<{status: string}>).every((user) => user.status === 'limited'))
+  })
+
+  it('reset --all resets and re-enables every one of them', async () => {
+    const reset = await runSbq(['reset', '--all', '--json'], {db: workspace.db, env})
+    assert.equal(reset.code, 0, reset.stderr + reset.stdout.slice(0, 500))
+    assert.equal(reset.json.reset.length, users)
+    assert.equal(reset.json.changes.length, users)
+    assert.equal(eventCount('reset', null), users)
+    assert.equal(eventCount('status', 'active'), users)
+  })
+
+  it('node add --import adopts every user of a config and records each one', async () => {
+    const fresh = join(workspace.dir, 'import.db')
+    const add = await runSbq(['node', 'add', 'v2', '--type', 'v2ray', '--api', stub.address, '--config', join(workspace.dir, 'v2ray.json'), '--apply', 'true', '--import', '--json'], {db: fresh, env})
+    assert.equal(add.code, 0, add.stderr + add.stdout.slice(0, 500))
+    assert.equal(add.json.imported.added.length, users)
+    assert.equal(eventCount('created', 'active', fresh), users)
+  })
+})
