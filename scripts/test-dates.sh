@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs the tests that read the real clock under Debian's faketime (apt-get install faketime) on the days date code
+# Runs the test suite under Debian's faketime (apt-get install faketime) on the days date code
 # gets wrong: the 1st and 2nd of a month, the 31st, and 29 February. Tests that depend on the calendar use SBQ_NOW;
 # these runs catch one that does not. V2Ray (Go) ignores libfaketime and keeps the real clock.
 # Usage, after npm run build: sh scripts/test-dates.sh [dist/test/... files]
@@ -16,7 +16,8 @@ fi
 if [ "$#" -gt 0 ]; then
   files="$*"
 else
-  files="$(find dist/test/unit dist/test/browser -name '*.test.js' | sort) $(for name in cli-nodes cli-schedule cli-ssm code-cache pull-crash-safety serve-check-loop v2ray-lab v2ray-stats-pull web-dashboard web-security; do printf 'dist/test/e2e/%s.test.js ' "$name"; done)"
+  # The whole suite, not a list of the files thought to read the clock: a list goes stale as tests are added.
+  files="$(find dist/test -name '*.test.js' | sort)"
 fi
 failed=''
 for when in '2027-03-01 00:30:00' '2027-03-02 12:00:00' '2027-01-31 12:00:00' '2028-02-29 12:00:00'; do
