@@ -57,7 +57,9 @@ describe('stats pull survives SIGKILL at any moment', () => {
     }, 5)
     const outcomes: string[] = []
     try {
-      for (let round = 0; round < kills; round++) outcomes.push(await pullAndKill(workspace.db, 200 + Math.floor(Math.random() * 900)))
+      // Kill points spread evenly from start-up (50 ms) to past a whole pull (about 1 s), with jitter, so some pulls are
+      // killed on a fast machine too: random points over 200-1100 ms all missed a pull that finished in under 200 ms.
+      for (let round = 0; round < kills; round++) outcomes.push(await pullAndKill(workspace.db, 50 + (round % 12) * 90 + Math.floor(Math.random() * 40)))
     } finally {
       clearInterval(grow)
     }
