@@ -213,7 +213,8 @@ describe('v2ray api specifics', () => {
         assert.equal(user('vmess-in')?.accountType, `${prefix}proxy.vmess.Account`)
         assert.deepEqual(user('vmess-in')?.accountFields, new Map([[1, alice.credentials.uuid]]))
         assert.equal(user('vless-in')?.accountType, `${prefix}proxy.vless.Account`)
-        assert.deepEqual(user('vless-in')?.accountFields, new Map([[1, alice.credentials.uuid], [3, 'none']]))
+        // Field 3 (encryption) stays unset: Xray refuses it on an inbound's users.
+        assert.deepEqual(user('vless-in')?.accountFields, new Map([[1, alice.credentials.uuid]]))
         assert.equal(user('trojan-in')?.accountType, `${prefix}proxy.trojan.Account`)
         assert.deepEqual(user('trojan-in')?.accountFields, new Map([[1, alice.credentials.password]]))
         assert.equal(user('trojan-in')?.email, 'alice')

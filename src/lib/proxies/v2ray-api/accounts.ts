@@ -22,7 +22,8 @@ export function encodeAccount(flavor: V2rayFlavor, inbound: InboundTarget, crede
       return {type: `${typePrefix}proxy.vmess.Account`, value: writer.finish()}
     }
     case 'vless': {
-      writer.string(1, credentials.uuid).string(2, inbound.flow ?? '').string(3, 'none')
+      // No `encryption` (field 3): it belongs to the client side, and Xray refuses it on an inbound's users.
+      writer.string(1, credentials.uuid).string(2, inbound.flow ?? '')
       return {type: `${typePrefix}proxy.vless.Account`, value: writer.finish()}
     }
     case 'trojan': {

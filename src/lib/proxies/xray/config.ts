@@ -168,8 +168,13 @@ function importedCredentials(client: JsonNode, inbound: ManagedInbound): Partial
   return inbound.protocol === 'shadowsocks' ? shadowsocksCredentials(inbound.method, password) : {password}
 }
 
+/**
+ * The flow new clients get: the one most clients carry, else the inbound's own `settings.flow`, which Xray gives
+ * clients that name none (since 2025-08). A client added live gets no such default, so sbq must send it: a Vision
+ * inbound refuses a client without a flow.
+ */
 function existingFlow(inbound: ManagedInbound): string | undefined {
-  return mostCommon((inbound.clients?.items ?? []).map((c) => stringChild(c, 'flow')))
+  return mostCommon((inbound.clients?.items ?? []).map((c) => stringChild(c, 'flow'))) ?? mostCommon([stringChild(inbound.settings, 'flow')])
 }
 
 function clientEntry(inbound: ManagedInbound, flavor: XrayFlavor, user: ManagedUser, flow: string | undefined): JsonValue {
