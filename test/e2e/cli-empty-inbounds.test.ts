@@ -99,7 +99,7 @@ describe('sbq keeps a sing-box inbound closed when its last user goes', () => {
 
     const imported = await sbq('node', 'add', 'again', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--import', '--apply', 'exit 0')
     assert.equal(imported.code, 0, imported.stderr)
-    assert.deepEqual(imported.json.imported, {added: [], existing: [], conflicts: [], skipped: []})
+    assert.deepEqual(imported.json.imported, {added: [], existing: [], skipped: []})
     const shown = [disabled, imported, await sbq('node', 'show', 'sb'), await sbq('user', 'list'), await sbq('node', 'sync', 'sb')]
     assertNothingRevealed(shown, placeholderSecrets(configPath, SING_BOX_TAGS))
   })

@@ -66,7 +66,6 @@ export function renderInformUri(uri: string): string[] {
 export function renderImport(imported: ImportResult): string {
   const lines = [`imported ${imported.added.length} user(s)${imported.added.length > 0 ? `: ${imported.added.join(', ')}` : ''}`]
   if (imported.existing.length > 0) lines.push(`already in sbq, left as they are: ${imported.existing.join(', ')}`)
-  if (imported.conflicts.length > 0) lines.push(`different credentials in different inbounds, the first inbound's kept: ${imported.conflicts.join(', ')}`)
   if (imported.skipped.length > 0) lines.push(`names sbq cannot manage, left alone: ${imported.skipped.join(', ')}`)
   return lines.join('\n')
 }
