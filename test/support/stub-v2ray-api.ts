@@ -35,6 +35,13 @@ export interface StubV2rayApiOptions {
   growBytes?: number
   /** Inbound tags AlterInbound accepts. */
   inboundTags?: string[]
+  /**
+   * Xray emulation: the one account type each listed inbound's handler takes. Xray casts an added user's account
+   * unchecked (proxy/shadowsocks/validator.go Validator.Add, proxy/shadowsocks_2022/inbound_multi.go
+   * MultiUserInbound.AddUser: `u.Account.(*MemoryAccount)`), and its gRPC server recovers no panic, so another type
+   * ends the whole process: the stub then stops answering, as a dead Xray would.
+   */
+  accountTypes?: Record<string, string>
 }
 
 export interface StubCall {
@@ -79,9 +86,13 @@ export class StubV2rayApi {
   private readonly server = new grpc.Server({'grpc.max_send_message_length': 512 * 1024 * 1024})
   private uptimeBase = 0
   private startedAt = Date.now()
+  private readonly accountTypes: Readonly<Record<string, string>>
+  /** Set when an AddUser of the wrong account type ended the emulated Xray. */
+  crashed = false
 
   private constructor(options: StubV2rayApiOptions) {
     this.flavor = options.flavor
+    this.accountTypes = options.accountTypes ?? {}
     this.growBytes = options.growBytes ?? 0
     for (const tag of options.inboundTags ?? ['vmess-in', 'vless-in', 'trojan-in', 'ss-in']) {
       this.inbounds.set(tag, new Map())
@@ -267,6 +278,8 @@ export class StubV2rayApi {
     if (operationType === `${prefix}AddUserOperation`) {
       const user = decodeAddUserOperation(operation)
       if (user === null || user.account === null) throw new StubStatusError(grpc.status.UNKNOWN, 'no user given')
+      const takes = this.accountTypes[request.tag]
+      if (takes !== undefined && user.account.type !== takes) this.crash()
       this.addInboundUser(users, user)
     } else if (operationType === `${prefix}RemoveUserOperation`) {
       const email = decodeRemoveUserOperation(operation)
@@ -280,6 +293,13 @@ export class StubV2rayApi {
       throw new StubStatusError(grpc.status.UNKNOWN, `app/proxyman/command: not an inbound operation`)
     }
     return Buffer.alloc(0)
+  }
+
+  /** A Go panic outside any recover: the process is gone, and with it every open connection. */
+  private crash(): never {
+    this.crashed = true
+    this.server.forceShutdown()
+    throw new StubStatusError(grpc.status.UNAVAILABLE, 'panic: interface conversion: protocol.Account is not *MemoryAccount')
   }
 
   private addInboundUser(users: Map<string, StubUser>, user: ProtocolUser): void {
