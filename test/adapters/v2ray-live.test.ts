@@ -10,7 +10,7 @@ import {type Server, createServer, get} from 'node:http'
 import {createServer as createTcpServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {it} from 'node:test'
+import {type TestContext, it} from 'node:test'
 import {SbqError} from '../../src/lib/errors.js'
 import type {InboundTarget, ManagedUser} from '../../src/lib/proxies/proxy-api.js'
 import {type V2rayApi, createV2rayApi} from '../../src/lib/proxies/v2ray-api/index.js'
@@ -39,7 +39,7 @@ async function freePort(): Promise<number> {
   return address.port
 }
 
-function serverConfig(apiPort: number, vmessPort: number): object {
+function serverConfig(apiPort: number, vmessPort: number, vlessPort?: number): object {
   return {
     log: {loglevel: 'warning'},
     stats: {},
@@ -51,6 +51,7 @@ function serverConfig(apiPort: number, vmessPort: number): object {
     inbounds: [
       {tag: 'api', listen: '127.0.0.1', port: apiPort, protocol: 'dokodemo-door', settings: {address: '127.0.0.1'}},
       {tag: 'vmess-in', listen: '127.0.0.1', port: vmessPort, protocol: 'vmess', settings: {clients: []}},
+      ...(vlessPort === undefined ? [] : [{tag: 'vless-in', listen: '127.0.0.1', port: vlessPort, protocol: 'vless', settings: {clients: [], decryption: 'none'}}]),
     ],
     outbounds: [{tag: 'direct', protocol: 'freedom'}],
     routing: {rules: [{type: 'field', inboundTag: ['api'], outboundTag: 'api'}]},
@@ -58,7 +59,8 @@ function serverConfig(apiPort: number, vmessPort: number): object {
 }
 
 /** A v2ray client that forwards `forwardPort` to the payload server through vmess as the live user. */
-function clientConfig(forwardPort: number, vmessPort: number, payloadPort: number): object {
+function clientConfig(forwardPort: number, vmessPort: number, payloadPort: number, protocol: 'vmess' | 'vless' = 'vmess'): object {
+  const user = protocol === 'vmess' ? {id: liveUser.credentials.uuid, alterId: 0} : {id: liveUser.credentials.uuid, encryption: 'none'}
   return {
     log: {loglevel: 'warning'},
     inbounds: [
@@ -71,8 +73,8 @@ function clientConfig(forwardPort: number, vmessPort: number, payloadPort: numbe
     ],
     outbounds: [
       {
-        protocol: 'vmess',
-        settings: {vnext: [{address: '127.0.0.1', port: vmessPort, users: [{id: liveUser.credentials.uuid, alterId: 0}]}]},
+        protocol,
+        settings: {vnext: [{address: '127.0.0.1', port: vmessPort, users: [user]}]},
       },
     ],
   }
@@ -123,7 +125,14 @@ async function eventually<T>(attempt: () => Promise<T>, withinMs: number): Promi
   }
 }
 
-it('v2ray 4.x live: stats, add/remove a vmess user, traffic counted', {timeout: 60_000}, async (t) => {
+interface Lab {
+  payloadPort: number
+  start(name: string, config: object): ChildProcess
+  api(apiPort: number): V2rayApi
+}
+
+/** Runs `body` beside a payload server; stops every v2ray and API client it started, whatever happens. */
+async function inLab(t: TestContext, body: (lab: Lab) => Promise<void>): Promise<void> {
   if (!v2rayInstalled()) {
     if (process.env['CI']) assert.fail('v2ray is not installed, and CI is set: install the v2ray package')
     t.skip('v2ray not installed')
@@ -133,18 +142,39 @@ it('v2ray 4.x live: stats, add/remove a vmess user, traffic counted', {timeout: 
   const payload: Server = createServer((_request, response) => {
     response.writeHead(200, {'content-length': payloadBytes}).end(Buffer.alloc(payloadBytes, 0x61))
   })
-  let server: ChildProcess | undefined
-  let client: ChildProcess | undefined
-  let api: V2rayApi | undefined
+  const children: ChildProcess[] = []
+  const apis: V2rayApi[] = []
   try {
     await new Promise<void>((resolve) => payload.listen(0, '127.0.0.1', resolve))
-    const payloadPort = (payload.address() as {port: number}).port
-    const [apiPort, vmessPort, forwardPort] = [await freePort(), await freePort(), await freePort()]
-    server = startV2ray(dir, 'server', serverConfig(apiPort, vmessPort))
-    api = createV2rayApi({flavor: 'v2ray', address: `127.0.0.1:${apiPort}`, timeoutMs: 3000})
-    const liveApi = api
+    await body({
+      payloadPort: (payload.address() as {port: number}).port,
+      start: (name, config) => {
+        const child = startV2ray(dir, name, config)
+        children.push(child)
+        return child
+      },
+      api: (apiPort) => {
+        const api = createV2rayApi({flavor: 'v2ray', address: `127.0.0.1:${apiPort}`, timeoutMs: 3000})
+        apis.push(api)
+        return api
+      },
+    })
+  } finally {
+    for (const api of apis) api.close()
+    for (const child of children.reverse()) await stop(child)
+    payload.closeAllConnections()
+    payload.close()
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
 
-    const first = await eventually(() => liveApi.readStats(), 15_000)
+it('v2ray 4.x live: stats, add/remove a vmess user, traffic counted', {timeout: 60_000}, (t) =>
+  inLab(t, async (lab) => {
+    const [apiPort, vmessPort, forwardPort] = [await freePort(), await freePort(), await freePort()]
+    lab.start('server', serverConfig(apiPort, vmessPort))
+    const api = lab.api(apiPort)
+
+    const first = await eventually(() => api.readStats(), 15_000)
     assert.equal(typeof first.uptimeSeconds, 'number')
     const names = first.counters.map((sample) => sample.name)
     assert.ok(names.includes('inbound>>>vmess-in>>>traffic>>>uplink'), names.join(', '))
@@ -154,7 +184,7 @@ it('v2ray 4.x live: stats, add/remove a vmess user, traffic counted', {timeout: 
     await api.addUser(vmessInbound, liveUser)
     await api.addUser(vmessInbound, liveUser)
 
-    client = startV2ray(dir, 'client', clientConfig(forwardPort, vmessPort, payloadPort))
+    lab.start('client', clientConfig(forwardPort, vmessPort, lab.payloadPort))
     const received = await eventually(() => fetchThrough(forwardPort), 15_000)
     assert.equal(received, payloadBytes)
 
@@ -174,12 +204,18 @@ it('v2ray 4.x live: stats, add/remove a vmess user, traffic counted', {timeout: 
       api.addUser({tag: 'no-such-inbound', protocol: 'vmess'}, liveUser),
       (error: unknown) => error instanceof SbqError && error.code === 'INBOUND_UNKNOWN' && error.message.includes('"no-such-inbound"'),
     )
-  } finally {
-    api?.close()
-    await stop(client)
-    await stop(server)
-    payload.closeAllConnections()
-    payload.close()
-    rmSync(dir, {recursive: true, force: true})
-  }
-})
+  }),
+)
+
+it('v2ray 4.x live: a vless user added live with no encryption on its account carries traffic', {timeout: 60_000}, (t) =>
+  inLab(t, async (lab) => {
+    const [apiPort, vmessPort, vlessPort, forwardPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
+    lab.start('server', serverConfig(apiPort, vmessPort, vlessPort))
+    const api = lab.api(apiPort)
+    await eventually(() => api.readStats(), 15_000)
+    assert.ok(api.addUser)
+    await api.addUser({tag: 'vless-in', protocol: 'vless'}, liveUser)
+    lab.start('client', clientConfig(forwardPort, vlessPort, lab.payloadPort, 'vless'))
+    assert.equal(await eventually(() => fetchThrough(forwardPort), 15_000), payloadBytes)
+  }),
+)

@@ -57,6 +57,14 @@ function assertV2rayAccepts(t: TestContext, text: string): void {
 }
 
 describe('readXrayUsers', () => {
+  it('takes a vless inbound\'s own settings.flow as the flow for clients without one (Xray infra/conf/vless.go, since 2025-08)', () => {
+    const config = {inbounds: [{tag: 'vision', protocol: 'vless', settings: {decryption: 'none', flow: 'xtls-rprx-vision', clients: [{id: alice.credentials.uuid, email: 'alice'}]}}]}
+    const read = readXrayUsers(JSON.stringify(config))
+    assert.equal(read[0]?.flow, 'xtls-rprx-vision')
+    const rewritten = rewriteXrayUsers(JSON.stringify(config), {flavor: 'xray', desired: [alice, bob], managedNames})
+    assert.equal(rewritten.inbounds[0]?.flow, 'xtls-rprx-vision')
+  })
+
   it('finds the client inbounds and skips the api dokodemo-door and socks', () => {
     const read = readXrayUsers(xrayFixture)
     assert.deepEqual(

@@ -29,6 +29,8 @@ export interface MergedImportedUser {
   inbounds: string[]
   /** Fields that had different values in different inbounds; the caller decides (the first value is kept above). */
   conflicts: (keyof UserCredentials)[]
+  /** Per field, the tags of the inbounds that gave it a value, in inbound order (the first gave the kept value). */
+  fieldInbounds: Partial<Record<keyof UserCredentials, string[]>>
 }
 
 export interface UserListRewrite {
@@ -154,13 +156,15 @@ export function mergeImportedUsers(inbounds: readonly ImportedInbound[]): Merged
     for (const user of inbound.users) {
       let merged = byName.get(user.name)
       if (merged === undefined) {
-        merged = {name: user.name, credentials: {}, inbounds: [], conflicts: []}
+        merged = {name: user.name, credentials: {}, inbounds: [], conflicts: [], fieldInbounds: {}}
         byName.set(user.name, merged)
       }
       if (!merged.inbounds.includes(inbound.tag)) merged.inbounds.push(inbound.tag)
       for (const field of ['uuid', 'password', 'password16'] as const) {
         const value = user.credentials[field]
         if (value === undefined) continue
+        const tags = (merged.fieldInbounds[field] ??= [])
+        if (!tags.includes(inbound.tag)) tags.push(inbound.tag)
         const current = merged.credentials[field]
         if (current === undefined) merged.credentials[field] = value
         else if (current !== value && !merged.conflicts.includes(field)) merged.conflicts.push(field)
