@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
-import type {InboundTarget, ManagedUser, ProxyApi, StatsSnapshot} from '../../src/lib/proxies/proxy-api.js'
-import {createSingBoxSsmApi} from '../../src/lib/proxies/sing-box-ssm/index.js'
-import {type V2rayApi, type V2rayFlavor, createV2rayApi} from '../../src/lib/proxies/v2ray-api/index.js'
+import type {InboundTarget, ManagedUser, ProxyApi, StatsSnapshot} from '../../src/lib/proxies/proxy-driver.js'
+import {createSingBoxSsmApi} from '../../src/lib/proxies/sing-box-ssm/ssm-api.js'
+import {type V2rayApi, type V2rayFlavor, createV2rayApi} from '../../src/lib/proxies/shared/v2ray-api/index.js'
 import {StubSsmApi} from '../support/stub-ssm-api.js'
 import {StubV2rayApi} from '../support/stub-v2ray-api.js'
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {ProtoReader, ProtoWriter, WireFormatError, WireRangeError, varintSize} from '../../src/lib/proxies/grpc-wire.js'
+import {ProtoReader, ProtoWriter, WireFormatError, WireRangeError, varintSize} from '../../src/lib/proxies/shared/grpc-wire.js'
 import {
   decodeAddUserOperation,
   decodeAlterInboundRequest,
@@ -19,7 +19,7 @@ import {
   encodeQueryStatsResponse,
   encodeRemoveUserOperation,
   encodeSysStatsResponse,
-} from '../../src/lib/proxies/v2ray-api/messages.js'
+} from '../../src/lib/proxies/shared/v2ray-api/messages.js'
 
 function roundTripUint(value: number): number {
   const bytes = new ProtoWriter().uint(1, value).finish()

@@ -1,7 +1,7 @@
 /** 100k users in one QueryStats reply (~8 MB, past gRPC's default 4 MiB limit): every counter arrives exactly. */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {createV2rayApi} from '../../src/lib/proxies/v2ray-api/index.js'
+import {createV2rayApi} from '../../src/lib/proxies/shared/v2ray-api/index.js'
 import {StubV2rayApi, seededDownlink, seededUplink} from '../support/stub-v2ray-api.js'
 
 const userCount = 100_000

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 import {SbqError} from '../../src/lib/errors.js'
-import type {InboundTarget, ManagedUser} from '../../src/lib/proxies/proxy-api.js'
-import {createSingBoxSsmApi, type SingBoxSsmApi} from '../../src/lib/proxies/sing-box-ssm/index.js'
+import type {InboundTarget, ManagedUser} from '../../src/lib/proxies/proxy-driver.js'
+import {createSingBoxSsmApi, type SingBoxSsmApi} from '../../src/lib/proxies/sing-box-ssm/ssm-api.js'
 import {StubSsmApi} from '../support/stub-ssm-api.js'
 
 const testTimeout = {timeout: 10_000}

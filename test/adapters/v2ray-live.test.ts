@@ -12,8 +12,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {type TestContext, it} from 'node:test'
 import {SbqError} from '../../src/lib/errors.js'
-import type {InboundTarget, ManagedUser} from '../../src/lib/proxies/proxy-api.js'
-import {type V2rayApi, createV2rayApi} from '../../src/lib/proxies/v2ray-api/index.js'
+import type {InboundTarget, ManagedUser} from '../../src/lib/proxies/proxy-driver.js'
+import {type V2rayApi, createV2rayApi} from '../../src/lib/proxies/shared/v2ray-api/index.js'
 
 const payloadBytes = 200_000
 const liveUser: ManagedUser = {

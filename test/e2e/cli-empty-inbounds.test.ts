@@ -9,7 +9,7 @@ import {copyFileSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {decodeAddUserOperation, decodeRemoveUserOperation, type AlterInboundRequest} from '../../src/lib/proxies/v2ray-api/messages.js'
+import {decodeAddUserOperation, decodeRemoveUserOperation, type AlterInboundRequest} from '../../src/lib/proxies/shared/v2ray-api/messages.js'
 import {fixturesDir} from '../support/paths.js'
 import {runSbq, tempWorkspace, type SbqResult} from '../support/run-sbq.js'
 import {StubV2rayApi} from '../support/stub-v2ray-api.js'

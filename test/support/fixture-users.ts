@@ -1,4 +1,4 @@
-import type {ManagedUser} from '../../src/lib/proxies/proxy-api.js'
+import type {ManagedUser} from '../../src/lib/proxies/proxy-driver.js'
 
 /** Two users with fixed credentials, for the config rewriter tests (the fixtures name alice, bob and dave). */
 export const alice: ManagedUser = {

@@ -9,7 +9,7 @@
 import * as grpc from '@grpc/grpc-js'
 import {pathToFileURL} from 'node:url'
 import {parseArgs} from 'node:util'
-import {type V2rayFlavor, flavorNames, v2rayFlavors} from '../../src/lib/proxies/v2ray-api/flavor.js'
+import {type V2rayFlavor, flavorNames, v2rayFlavors} from '../../src/lib/proxies/shared/v2ray-api/flavor.js'
 import {
   type ProtocolUser,
   decodeAddUserOperation,
@@ -22,7 +22,7 @@ import {
   encodeOnlineIpListResponse,
   encodeQueryStatsResponse,
   encodeSysStatsResponse,
-} from '../../src/lib/proxies/v2ray-api/messages.js'
+} from '../../src/lib/proxies/shared/v2ray-api/messages.js'
 
 /** How the stub answers: properly, with bytes that are no valid reply, or never. */
 export type StubMode = 'serve' | 'garbage' | 'silent'

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import type {InformSecret, NodeView} from '../../lib/nodes/node-service.js'
+import {nodeTypes, type InformSecret, type NodeView} from '../../lib/nodes/node-service.js'
 import type {ImportResult} from '../../lib/nodes/import-users.js'
 
 export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
@@ -14,7 +14,7 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
   ]
   static override args = {name: Args.string({description: 'node name', required: true})}
   static override flags = {
-    type: Flags.string({description: 'proxy type', options: ['xray', 'v2ray', 'sing-box', 'sing-box-ssm', '3x-ui'], required: true}),
+    type: Flags.string({description: 'proxy type', options: [...nodeTypes], required: true}),
     api: Flags.string({description: 'API address: HOST:PORT (gRPC), or the SSM API URL (every type but 3x-ui)'}),
     config: Flags.string({description: "the proxy's config file, whose user lists sbq keeps in line"}),
     inbound: Flags.string({description: 'inbound tag sbq manages (repeatable; default: every inbound with users)', multiple: true}),

@@ -1,4 +1,4 @@
-import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-api.js'
+import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-driver.js'
 import {CounterValues, type UserCounters} from './counter-values.js'
 
 /** What sbq remembers of a node's counters after a pull. */

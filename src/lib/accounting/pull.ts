@@ -4,9 +4,9 @@ import type {Db} from '../db/open-database.js'
 import type {NodeRow} from '../db/schema.js'
 import {invalidInput, SbqError} from '../errors.js'
 import {deliverPushes, type PushReport} from '../inform/outbox.js'
-import {connectNode} from '../nodes/connect.js'
+import {connectNode, driverOf} from '../proxies/registry.js'
 import {requireNode} from '../nodes/node-service.js'
-import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-api.js'
+import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-driver.js'
 import {recordPull, type PullRecord} from './ledger.js'
 
 export interface NodePull {
@@ -53,9 +53,9 @@ export async function pullNodes(db: Db, options: {node?: string}, context: Conte
   return {nodes: results}
 }
 
-/** 3x-ui nodes have no counters to read: they POST their traffic to `sbq serve`. */
+/** Some nodes (3x-ui) have no counters to read: they POST their traffic to `sbq serve`. */
 function reportsItself(node: NodeRow): boolean {
-  return node.type === '3x-ui'
+  return driverOf(node).traffic === 'pushed'
 }
 
 function pullable(node: NodeRow): NodeRow {

@@ -25,8 +25,12 @@ import {
 import {basename, dirname, join} from 'node:path'
 import {unreachable} from '../errors.js'
 import {isAlive} from '../process-alive.js'
-import type {ValidateSpec} from './find-validator.js'
 import {errorLine, runCommand, type CommandResult} from './run-command.js'
+
+export interface ValidateSpec {
+  /** The checker's argv; the config file to check is appended as the last argument. */
+  command: string[]
+}
 
 export interface ApplySpec {
   /** Run with `/bin/sh -c`, e.g. `systemctl restart xray` or `systemctl reload sing-box`. */

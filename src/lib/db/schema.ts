@@ -71,13 +71,11 @@ export interface EventsTable {
   actor: Actor
 }
 
-export type NodeType = 'xray' | 'v2ray' | 'sing-box' | 'sing-box-ssm' | '3x-ui'
-export const nodeTypes: readonly NodeType[] = ['xray', 'v2ray', 'sing-box', 'sing-box-ssm', '3x-ui']
-
 export interface NodesTable {
   id: Generated<number>
   name: string
-  type: NodeType
+  /** A proxy driver's type (src/lib/proxies/registry.ts); the database knows no driver. */
+  type: string
   api: string
   config_path: string | null
   inbounds: string | null

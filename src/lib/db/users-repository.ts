@@ -1,6 +1,6 @@
 import {sql} from 'kysely'
 
-import type {UserCredentials} from '../proxies/proxy-api.js'
+import type {UserCredentials} from '../proxies/proxy-driver.js'
 import type {Period} from '../quotas/periods.js'
 import {selectJsonRows} from './json-rows.js'
 import type {Db} from './open-database.js'

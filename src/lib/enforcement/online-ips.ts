@@ -1,7 +1,7 @@
 import type {Db} from '../db/open-database.js'
 import {listNodes} from '../db/nodes-repository.js'
 import {SbqError} from '../errors.js'
-import {connectNode} from '../nodes/connect.js'
+import {connectNode, driverOf} from '../proxies/registry.js'
 
 export interface OnlineIps {
   /** Distinct IPs per user across every node that can tell (Xray's GetStatsOnlineIpList). */
@@ -13,18 +13,18 @@ export interface OnlineIps {
 const concurrency = 16
 
 /**
- * Counts each watched user's distinct online IPs over every Xray node. Nodes without the API (V2Ray, sing-box)
- * cannot say, and `sbq node test` tells the operator so; an unreachable node is reported and skipped.
+ * Counts each watched user's distinct online IPs over every node whose proxy tracks them (Xray). Others cannot say,
+ * and `sbq node test` tells the operator so; an unreachable node is reported and skipped.
  */
 export async function countOnlineIps(db: Db, names: string[]): Promise<OnlineIps> {
   const result: OnlineIps = {counts: new Map(), errors: []}
   if (names.length === 0) return result
   const seen = new Map<string, Set<string>>()
-  for (const node of (await listNodes(db)).filter((row) => row.type === 'xray')) {
+  for (const node of (await listNodes(db)).filter((row) => driverOf(row).onlineIps)) {
     const api = await connectNode(node)
     try {
-      if (!('onlineIps' in api) || typeof api.onlineIps !== 'function') continue
-      const lookup = api.onlineIps.bind(api) as (name: string) => Promise<Map<string, number>>
+      if (api.onlineIps === undefined) continue
+      const lookup = api.onlineIps.bind(api)
       let next = 0
       const worker = async () => {
         while (next < names.length) {

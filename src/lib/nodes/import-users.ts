@@ -2,14 +2,14 @@ import type {Context} from '../context.js'
 import {recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
 import {findUserRecord, insertUser, nameIgnoringCase} from '../db/users-repository.js'
-import {is2022Method, mergeImportedUsers, type MergedImportedUser} from '../config-file/user-lists.js'
+import {is2022Method, mergeImportedUsers, type MergedImportedUser} from '../proxies/shared/user-lists.js'
 import {conflict} from '../errors.js'
-import type {UserCredentials} from '../proxies/proxy-api.js'
+import type {UserCredentials} from '../proxies/proxy-driver.js'
 import {generateCredentials} from '../users/credentials.js'
 import {assertUserName} from '../users/user-name.js'
 import {periodAt} from '../quotas/periods.js'
 import {defaultResetDay} from '../quotas/limits.js'
-import type {ConfigInbound} from './node-config.js'
+import type {ConfigInbound} from '../proxies/proxy-driver.js'
 
 export interface ImportResult {
   added: string[]

@@ -3,13 +3,17 @@ import {deleteNode, findNode, insertNode, listNodes as listNodeRows} from '../db
 import {hashInformToken, newInformToken} from '../inform/inform-token.js'
 import {assertBaseUrl, defaultPublicUrl, informUri} from '../inform/inform-uri.js'
 import type {Db} from '../db/open-database.js'
-import {nodeTypes, type NodeRow, type NodeType} from '../db/schema.js'
+import type {NodeRow} from '../db/schema.js'
 import {conflict, invalidInput, notFound} from '../errors.js'
 import {assertUserName} from '../users/user-name.js'
 import {iso} from '../users/user-view.js'
-import {connectNode, ssmBaseUrl} from './connect.js'
 import {importUsers, type ImportResult} from './import-users.js'
-import {managedInboundTags, readConfigInbounds} from './node-config.js'
+import {readConfigInbounds} from './node-config.js'
+import type {NodeProbe, PanelLogin, ProxyDriver, TrafficSource} from '../proxies/proxy-driver.js'
+import {driverForInput, driverOf} from '../proxies/registry.js'
+
+export {nodeTypes} from '../proxies/registry.js'
+import {managedInboundTags} from '../proxies/shared/config-sync.js'
 
 export interface NodeInput {
   name: string
@@ -31,7 +35,9 @@ export interface NodeInput {
 
 export interface NodeView {
   name: string
-  type: NodeType
+  type: string
+  /** How its traffic reaches sbq: pulled from its API, or pushed by the node to `sbq serve`. */
+  traffic: TrafficSource
   api: string
   config: string | null
   inbounds: string[] | null
@@ -57,25 +63,11 @@ export interface InformSecret {
   informUri: string
 }
 
-/** What makes each proxy take a new config when the operator does not say. */
-export function defaultApplyCommand(type: NodeType): string | null {
-  switch (type) {
-    case 'sing-box':
-      return 'systemctl reload sing-box'
-    case 'xray':
-      return 'systemctl restart xray'
-    case 'v2ray':
-      return 'systemctl restart v2ray'
-    case 'sing-box-ssm':
-    case '3x-ui':
-      return null
-  }
-}
-
 export function toNodeView(node: NodeRow): NodeView {
   return {
     name: node.name,
     type: node.type,
+    traffic: driverOf(node).traffic,
     api: node.api,
     config: node.config_path,
     inbounds: managedInboundTags(node) ?? null,
@@ -100,22 +92,20 @@ function withoutToken(url: string): string {
 
 export async function addNode(db: Db, input: NodeInput, context: Context): Promise<NodeView & {imported?: ImportResult} & Partial<InformSecret>> {
   assertUserName(input.name)
-  if (!nodeTypes.includes(input.type as NodeType)) {
-    throw invalidInput('INVALID_NODE_TYPE', `node type "${input.type}" is not supported`, `use one of: ${nodeTypes.join(', ')}`)
-  }
-  const type = input.type as NodeType
-  if (type === '3x-ui') return addReportingNode(db, input, context)
+  const driver = driverForInput(input.type)
+  const type = driver.type
+  if (driver.traffic === 'pushed') return addReportingNode(db, input, driver, context)
   if (input.api === undefined) throw invalidInput('NODE_NEEDS_API', `node "${input.name}" needs --api`, `give the ${type} API address with --api`)
   if (input.publicUrl !== undefined || input.panel?.url !== undefined) {
     throw invalidInput('NOT_A_3X_UI_NODE', `--public-url and --panel-url are for 3x-ui nodes, and "${input.name}" is ${type}`, 'leave them out, or add the node with --type 3x-ui')
   }
   const inform = input.inform === undefined ? null : assertBaseUrl('--inform', input.inform)
   const api = input.api
-  await connectNode({type, api: type === 'sing-box-ssm' ? ssmBaseUrl(api) : api}).then((client) => client.close())
+  await driver.connect!({name: input.name, api}).then((client) => client.close())
   if (input.import && !input.config) throw invalidInput('IMPORT_NEEDS_CONFIG', `node "${input.name}" has no --config to import users from`, 'give --config PATH with --import')
   const inbounds = input.inbounds && input.inbounds.length > 0 ? input.inbounds : undefined
   // Read the config now so a wrong path or inbound tag is refused before anything is stored.
-  const found = input.config ? await readConfigInbounds(type, input.config, inbounds) : []
+  const found = input.config ? await readConfigInbounds(driver, input.config, inbounds) : []
   return db.transaction().execute(async (trx) => {
     await assertNewNode(trx, input.name)
     const node = await insertNode(trx, {
@@ -124,7 +114,7 @@ export async function addNode(db: Db, input: NodeInput, context: Context): Promi
       api,
       config_path: input.config ?? null,
       inbounds: inbounds ? JSON.stringify(inbounds) : null,
-      apply_command: input.apply ?? (input.config ? defaultApplyCommand(type) : null),
+      apply_command: input.apply ?? (input.config ? driver.defaultApplyCommand : null),
       cut_sessions: input.cutSessions ? 1 : 0,
       created_at: context.now,
       last_pull_at: null,
@@ -144,18 +134,18 @@ async function assertNewNode(db: Db, name: string): Promise<void> {
  * A 3x-ui node: fed by its own POSTs to `sbq serve`, with a random token in the URL. With a panel login, sbq checks
  * it now (exit 4 when refused) and later switches clients off and on through it.
  */
-async function addReportingNode(db: Db, input: NodeInput, context: Context): Promise<NodeView & InformSecret> {
+async function addReportingNode(db: Db, input: NodeInput, driver: ProxyDriver, context: Context): Promise<NodeView & InformSecret> {
   if (input.api !== undefined || input.config !== undefined || input.import || input.inform !== undefined || (input.inbounds?.length ?? 0) > 0 || input.apply !== undefined) {
     throw invalidInput('NOT_FOR_3X_UI', `3x-ui node "${input.name}" takes no --api, --config, --import, --inbound, --apply or --inform`, 'it reports by itself; give --public-url and, to enforce quotas, --panel-url, --panel-user and --panel-password')
   }
   const publicUrl = assertBaseUrl('--public-url', input.publicUrl ?? defaultPublicUrl)
-  const panel = await checkedPanel(input)
+  const panel = await checkedPanel(input, driver)
   const token = newInformToken()
   const node = await db.transaction().execute(async (trx) => {
     await assertNewNode(trx, input.name)
     return insertNode(trx, {
       name: input.name,
-      type: '3x-ui',
+      type: input.type,
       api: '',
       config_path: null,
       inbounds: null,
@@ -174,22 +164,21 @@ async function addReportingNode(db: Db, input: NodeInput, context: Context): Pro
   return {...toNodeView(node), informUri: informUri(publicUrl, node.name, token)}
 }
 
-async function checkedPanel(input: NodeInput): Promise<{url: string; user: string; password: string} | null> {
+async function checkedPanel(input: NodeInput, driver: ProxyDriver): Promise<PanelLogin | null> {
   const {url, user, password} = input.panel ?? {}
   if (url === undefined && user === undefined && password === undefined) return null
   if (url === undefined || user === undefined || password === undefined) {
     throw invalidInput('PANEL_LOGIN_INCOMPLETE', `3x-ui node "${input.name}" needs all of --panel-url, --panel-user and --panel-password`, 'give all three, or none to only receive its traffic')
   }
   const credentials = {url: assertBaseUrl('--panel-url', url), user, password}
-  const {openPanel} = await import('../proxies/3x-ui/panel-client.js')
-  ;(await openPanel(credentials)).close()
+  await driver.checkPanelLogin?.(credentials)
   return credentials
 }
 
 /** A new inform token for a 3x-ui node; the old one stops working at once. */
 export async function rotateInformToken(db: Db, name: string, publicUrl: string | undefined): Promise<{name: string} & InformSecret> {
   const node = await requireNode(db, name)
-  if (node.type !== '3x-ui') throw invalidInput('NODE_HAS_NO_TOKEN', `node "${name}" is ${node.type} and has no inform token`, 'only 3x-ui nodes report to sbq serve')
+  if (driverOf(node).traffic !== 'pushed') throw invalidInput('NODE_HAS_NO_TOKEN', `node "${name}" is ${node.type} and has no inform token`, 'only 3x-ui nodes report to sbq serve')
   const base = publicUrl === undefined ? (node.public_url ?? defaultPublicUrl) : assertBaseUrl('--public-url', publicUrl)
   const token = newInformToken()
   await db.updateTable('nodes').set({token_hash: hashInformToken(token), public_url: base}).where('id', '=', node.id).execute()
@@ -216,50 +205,14 @@ export async function removeNode(db: Db, name: string): Promise<{name: string; r
   return {name, removed: true}
 }
 
-export interface NodeTest {
+export interface NodeTest extends NodeProbe {
   name: string
   ok: true
-  uptime: number | null
-  userCounters: number
-  users: number
-  liveUserChanges: boolean
-  onlineIps: boolean
 }
 
-/** Reaches the node's API once; throws the adapter's exit-4 error when it cannot. */
+/** Reaches the node once; throws the driver's exit-4 error when it cannot. */
 export async function testNode(db: Db, name: string): Promise<NodeTest> {
   const node = await requireNode(db, name)
-  if (node.type === '3x-ui') return testPanel(node)
-  const api = await connectNode(node)
-  try {
-    const snapshot = await api.readStats()
-    const userCounters = snapshot.counters.filter((counter) => counter.name.startsWith('user>>>'))
-    const users = new Set(userCounters.map((counter) => counter.name.split('>>>')[1]))
-    return {
-      name,
-      ok: true,
-      uptime: snapshot.uptimeSeconds,
-      userCounters: userCounters.length,
-      users: users.size,
-      liveUserChanges: api.addUser !== undefined,
-      onlineIps: 'onlineIps' in api,
-    }
-  } finally {
-    api.close()
-  }
-}
-
-/** A 3x-ui node is reached through its panel: a login and the client list, or nothing when it has no login. */
-async function testPanel(node: NodeRow): Promise<NodeTest> {
-  if (node.panel_url === null) {
-    throw invalidInput('NODE_HAS_NO_PANEL', `3x-ui node "${node.name}" has no panel login to test`, 'its traffic arrives through sbq serve; see the last report in: sbq node show ' + node.name)
-  }
-  const {openPanel} = await import('../proxies/3x-ui/panel-client.js')
-  const panel = await openPanel({url: node.panel_url, user: node.panel_user ?? '', password: node.panel_password ?? ''})
-  try {
-    const clients = await panel.listClients()
-    return {name: node.name, ok: true, uptime: null, userCounters: 0, users: new Set(clients.map((client) => client.email)).size, liveUserChanges: true, onlineIps: false}
-  } finally {
-    panel.close()
-  }
+  const probe = await driverOf(node).probe(node)
+  return {name, ok: true, ...probe}
 }

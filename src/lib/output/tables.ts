@@ -2,7 +2,7 @@ import type {ChalkInstance} from 'chalk'
 
 import type {PlanView} from '../plans/plan-service.js'
 import type {SettingView} from '../settings/settings.js'
-import type {UserCredentials} from '../proxies/proxy-api.js'
+import type {UserCredentials} from '../proxies/proxy-driver.js'
 import type {UserDetail} from '../users/user-service.js'
 import type {UserView} from '../users/user-view.js'
 import {formatDate, formatInstant, formatQuota, formatSize, statusText, usageBar} from './format.js'

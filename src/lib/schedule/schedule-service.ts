@@ -3,7 +3,7 @@ import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:f
 import {userInfo} from 'node:os'
 import {join, resolve} from 'node:path'
 
-import {findOnPath} from '../config-file/find-validator.js'
+import {findOnPath} from '../config-file/find-on-path.js'
 import {invalidInput, unreachable} from '../errors.js'
 import {parseListen} from '../serve/run-serve.js'
 import {crontabLine, parseInterval, serveUnit, systemdUnits} from './units.js'

@@ -2,7 +2,7 @@ import type {Context} from '../context.js'
 import {listNodes} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
 import {listUserRecords} from '../db/users-repository.js'
-import {userStatuses, type NodeType, type UserStatus} from '../db/schema.js'
+import {userStatuses, type UserStatus} from '../db/schema.js'
 import {toUserView} from '../users/user-view.js'
 
 export interface UserMetrics {
@@ -16,7 +16,7 @@ export interface UserMetrics {
 
 export interface NodeMetrics {
   name: string
-  type: NodeType
+  type: string
   /** Last pull or 3x-ui report, epoch ms. */
   lastReportAt: number | null
   countedUp: number

@@ -1,7 +1,7 @@
 import {randomBytes, randomUUID} from 'node:crypto'
 
 import {invalidInput} from '../errors.js'
-import type {UserCredentials} from '../proxies/proxy-api.js'
+import type {UserCredentials} from '../proxies/proxy-driver.js'
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

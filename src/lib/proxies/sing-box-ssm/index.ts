@@ -1,217 +1,91 @@
 /**
- * sing-box's SSM API (service `ssm-api`, sing-box 1.12+): HTTP JSON over one managed shadowsocks 2022 inbound.
- * Counters are mapped onto the gRPC API's names so the accounting treats every proxy alike.
+ * sing-box's SSM API (service `ssm-api`): one managed shadowsocks 2022 inbound whose users and counters live in the
+ * running sing-box, changed over HTTP with no config rewrite and no reload.
  */
-import {Agent, request} from 'undici'
-import {SbqError, invalidInput, unreachable} from '../../errors.js'
-import type {CounterSample, ExpectedUsers, InboundTarget, ManagedUser, ProxyApi, StatsSnapshot} from '../proxy-api.js'
-import {SsmFormatError, parseSsmStats, parseSsmUsers} from './ssm-json.js'
+import {parseJsonDocument, toValue} from '../../config-file/json-document.js'
+import {readConfigText} from '../../config-file/read-config.js'
+import {counterUser} from '../../accounting/counter-values.js'
+import {SbqError, unreachable} from '../../errors.js'
+import type {ChangeHost, ChangeOutcome, InboundTarget, ProxyApi, ProxyDriver, ProxyNode, UserChange} from '../proxy-driver.js'
+import {forEachLimited} from '../shared/config-sync.js'
+import {probeApi} from '../shared/probe-api.js'
+import {readSingBoxInbounds} from '../shared/sing-box-inbounds.js'
 
-export interface SingBoxSsmApiOptions {
-  /**
-   * The API's URL including the server's path from the `servers` map, e.g. `http://127.0.0.1:9000` for
-   * `servers: {"/": "ss-in"}` or `http://127.0.0.1:9000/ss` for `{"/ss": "ss-in"}`.
-   */
-  baseUrl: string
-  /** When given, the inbound's totals are reported as `inbound>>>TAG>>>traffic>>>uplink|downlink`. */
-  inboundTag?: string
-  /** Deadline for each request; 10 s by default. */
-  timeoutMs?: number
+export const singBoxSsmDriver: ProxyDriver = {
+  type: 'sing-box-ssm',
+  traffic: 'pulled',
+  defaultApplyCommand: null,
+  onlineIps: false,
+  connect,
+  readConfigInbounds: readSingBoxInbounds,
+  applyUsers,
+  lostUsers,
+  probe: async (node) => probeApi(await connect(node)),
 }
 
-export interface SingBoxSsmApi extends ProxyApi {
-  readonly baseUrl: string
-  addUser(inbound: InboundTarget, user: ManagedUser): Promise<void>
-  removeUser(inbound: InboundTarget, name: string): Promise<void>
-  confirmUsers(inbound: InboundTarget, expected: ExpectedUsers): Promise<void>
+async function connect(node: Pick<ProxyNode, 'api'>, timeoutMs?: number): Promise<ProxyApi> {
+  const {createSingBoxSsmApi} = await import('./ssm-api.js')
+  return createSingBoxSsmApi({baseUrl: ssmBaseUrl(node.api), timeoutMs})
 }
 
-const defaultTimeoutMs = 10_000
-const apiHint = 'check sing-box is running and its ssm-api service listens there'
-const shortKeyMethod = '2022-blake3-aes-128-gcm'
-
-interface HttpReply {
-  status: number
-  body: string
+/** `--api` for an SSM node may be a bare HOST:PORT (the `/` server) or a full URL with the server's path. */
+export function ssmBaseUrl(api: string): string {
+  return /^https?:\/\//.test(api) ? api : `http://${api}`
 }
 
-function describeTimeout(timeoutMs: number): string {
-  return timeoutMs % 1000 === 0 ? `${timeoutMs / 1000}s` : `${timeoutMs}ms`
-}
-
-function normalizeBaseUrl(baseUrl: string): string {
-  let url: URL
+async function applyUsers(change: UserChange, host: ChangeHost): Promise<ChangeOutcome> {
+  // sing-box drops a deleted user's counters with the user (service/ssmapi traffic.go UpdateUsers): bill them first,
+  // so nothing counted before the change is lost and a re-added user's counter, from 0, is all new traffic.
+  await host.pullNode()
+  const api = await connect(change.node)
   try {
-    url = new URL(baseUrl)
-  } catch {
-    throw invalidInput('SSM_URL_INVALID', `ssm api url "${baseUrl}" is not a url`, 'give it as e.g. http://127.0.0.1:9000')
+    // The key length follows the managed inbound's method (a 2022-blake3-aes-128-gcm server wants 16 bytes).
+    const inbound: InboundTarget = {tag: 'ssm', protocol: 'shadowsocks', method: await ssmMethod(change.node.config_path)}
+    await forEachLimited(change.removed, (name) => api.removeUser!(inbound, name))
+    await forEachLimited(change.added, (user) => api.addUser!(inbound, user))
+    await api.confirmUsers?.(inbound, {present: change.added, absent: change.removed})
+    return {method: 'api'}
+  } finally {
+    api.close()
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalidInput('SSM_URL_INVALID', `ssm api url "${baseUrl}" is not http or https`, 'give it as e.g. http://127.0.0.1:9000')
-  }
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 }
 
 /**
- * A user's path, `/server/v1/users/NAME`, with NAME escaped exactly as Go's net/url escapes a path. Go then leaves
- * `URL.RawPath` empty, and chi, which routes on RawPath whenever it is set and never unescapes a `{username}`
- * (go-chi/chi mux.go routeHTTP), sees the name itself. encodeURIComponent would send `@` as `%40`, which Go keeps as
- * RawPath: chi would look up the literal `alice%40example.com` and sing-box answer 404.
+ * sing-box without a cache file forgets the SSM users at every restart, and nothing in sbq's own records changes
+ * then. The stats reply lists every user the server has, so a managed user missing from it means the node needs
+ * everything again. An unreachable API says nothing here: the pull has already reported it.
  */
-export function userPath(name: string): string {
-  let escaped = ''
-  for (const byte of Buffer.from(name, 'utf8')) {
-    const char = String.fromCharCode(byte)
-    escaped += goPathSafe.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
-  }
-  return `/server/v1/users/${escaped}`
-}
-
-/** What net/url's shouldEscape leaves alone in a path: unreserved characters and `$&+,/:;=@`. */
-const goPathSafe = /^[A-Za-z0-9\-_.~$&+,/:;=@]$/
-
-/** `user "a"` or `users "a", "b"`, with at most a few names: the message stays one line. */
-function usersNamed(names: readonly string[]): string {
-  const shown = names.slice(0, 5).map((name) => `"${name}"`).join(', ')
-  return `${names.length === 1 ? 'user' : 'users'} ${names.length > 5 ? `${shown} and ${names.length - 5} more` : shown}`
-}
-
-export function userCounterName(name: string, direction: 'uplink' | 'downlink'): string {
-  return `user>>>${name}>>>traffic>>>${direction}`
-}
-
-export function createSingBoxSsmApi(options: SingBoxSsmApiOptions): SingBoxSsmApi {
-  const baseUrl = normalizeBaseUrl(options.baseUrl)
-  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
-    throw invalidInput('SSM_TIMEOUT_INVALID', `ssm api timeout "${timeoutMs}" is not a positive number of milliseconds`, 'give a whole number of milliseconds above 0')
-  }
-  // An agent of our own so close() can release its keep-alive sockets and let a cron run exit promptly.
-  const agent = new Agent({connect: {timeout: timeoutMs}})
-  const node = `ssm api "${baseUrl}"`
-
-  async function send(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, json?: unknown): Promise<HttpReply> {
+async function lostUsers(node: ProxyNode, applied: ReadonlySet<string>): Promise<boolean> {
+  if (applied.size === 0) return false
+  let present: Set<string | undefined>
+  try {
+    const api = await connect(node)
     try {
-      const reply = await request(`${baseUrl}${path}`, {
-        method,
-        dispatcher: agent,
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: json === undefined ? {} : {'content-type': 'application/json'},
-        body: json === undefined ? null : JSON.stringify(json),
-      })
-      return {status: reply.statusCode, body: await reply.body.text()}
-    } catch (error) {
-      const name = error instanceof Error ? error.name : ''
-      if (name === 'TimeoutError' || name === 'AbortError' || name === 'ConnectTimeoutError') {
-        throw unreachable('NODE_TIMEOUT', `${node} did not answer within ${describeTimeout(timeoutMs)}`, apiHint, error)
-      }
-      const detail = error instanceof Error ? (errorCode(error) ?? error.message) : String(error)
-      throw unreachable('NODE_UNREACHABLE', `${node} is unreachable: ${detail}`, apiHint, error)
+      present = new Set((await api.readStats()).counters.map((counter) => counterUser(counter.name)))
+    } finally {
+      api.close()
     }
+  } catch (error) {
+    if (error instanceof SbqError) return false
+    throw error
   }
-
-  function badStatus(what: string, reply: HttpReply): SbqError {
-    return unreachable(
-      'NODE_API_ERROR',
-      `${node} answered ${what} with http ${reply.status}: "${reply.body.trim().slice(0, 200)}"`,
-      'check the url includes the path of the server from the ssm-api "servers" map',
-    )
-  }
-
-  function parseReply<T>(parse: (body: string) => T, reply: HttpReply, what: string): T {
-    try {
-      return parse(reply.body)
-    } catch (error) {
-      if (error instanceof SsmFormatError) {
-        throw unreachable('NODE_API_MALFORMED', `${node} sent a malformed ${what}: ${error.message}`, apiHint, error)
-      }
-      throw error
-    }
-  }
-
-  async function readStats(): Promise<StatsSnapshot> {
-    // Without `clear`, the counters are cumulative (since start, or since the cache file's last save).
-    const reply = await send('GET', '/server/v1/stats')
-    if (reply.status !== 200) throw badStatus('GET /server/v1/stats', reply)
-    const stats = parseReply(parseSsmStats, reply, 'stats reply')
-    const counters: CounterSample[] = []
-    for (const user of stats.users) {
-      counters.push(
-        {name: userCounterName(user.username, 'uplink'), value: user.uplinkBytes},
-        {name: userCounterName(user.username, 'downlink'), value: user.downlinkBytes},
-      )
-    }
-    if (options.inboundTag !== undefined) {
-      counters.push(
-        {name: `inbound>>>${options.inboundTag}>>>traffic>>>uplink`, value: stats.uplinkBytes},
-        {name: `inbound>>>${options.inboundTag}>>>traffic>>>downlink`, value: stats.downlinkBytes},
-      )
-    }
-    return {counters, uptimeSeconds: null}
-  }
-
-  function keyFor(inbound: InboundTarget, user: ManagedUser): string {
-    return inbound.method === shortKeyMethod ? user.credentials.password16 : user.credentials.password
-  }
-
-  async function addUser(inbound: InboundTarget, user: ManagedUser): Promise<void> {
-    const uPSK = keyFor(inbound, user)
-    const created = await send('POST', '/server/v1/users', {username: user.name, uPSK})
-    if (created.status === 201 || created.status === 200 || created.status === 204) return
-    if (created.status === 400 && created.body.includes('already exists')) {
-      // Present already, maybe with an older key: set the key so the result matches a fresh add.
-      const updated = await send('PUT', userPath(user.name), {uPSK})
-      if (updated.status === 204 || updated.status === 200) return
-      throw badStatus(`PUT ${userPath(user.name)}`, updated)
-    }
-    throw badStatus('POST /server/v1/users', created)
-  }
-
-  async function removeUser(_inbound: InboundTarget, name: string): Promise<void> {
-    const path = userPath(name)
-    const reply = await send('DELETE', path)
-    // sing-box answers a bare 404 for a name it does not have: removed already, or a name that reached it changed,
-    // which confirmUsers tells apart. A 404 with a body is the router's "404 page not found": the url's path is wrong.
-    if (reply.status === 204 || reply.status === 200) return
-    if (reply.status === 404 && reply.body.trim() === '') return
-    throw badStatus(`DELETE ${path}`, reply)
-  }
-
-  async function confirmUsers(inbound: InboundTarget, expected: ExpectedUsers): Promise<void> {
-    const reply = await send('GET', '/server/v1/users')
-    if (reply.status !== 200) throw badStatus('GET /server/v1/users', reply)
-    const listed = parseReply(parseSsmUsers, reply, 'user list')
-    const stillThere = expected.absent.filter((name) => listed.has(name))
-    const missing = expected.present.filter((user) => !listed.has(user.name)).map((user) => user.name)
-    const otherKey = expected.present.filter((user) => listed.has(user.name) && listed.get(user.name) !== keyFor(inbound, user)).map((user) => user.name)
-    const problems = [
-      stillThere.length === 0 ? '' : `still has ${usersNamed(stillThere)} that sbq removed`,
-      missing.length === 0 ? '' : `does not have ${usersNamed(missing)} that sbq added`,
-      otherKey.length === 0 ? '' : `has ${usersNamed(otherKey)} with another key than sbq gave`,
-    ].filter(Boolean)
-    if (problems.length > 0) {
-      throw unreachable('NODE_CHANGE_NOT_APPLIED', `${node} ${problems.join('; ')}`, 'check the sing-box log, and that nothing else changes this server\'s users')
-    }
-  }
-
-  return {
-    baseUrl,
-    // user.go Delete hands the remaining users to traffic.go UpdateUsers, which keeps only their counters.
-    counterLifetime: 'user',
-    readStats,
-    addUser,
-    removeUser,
-    confirmUsers,
-    close: (): void => {
-      void agent.close()
-    },
-  }
+  for (const name of applied) if (!present.has(name)) return true
+  return false
 }
 
-function errorCode(error: Error): string | undefined {
-  const code: unknown = (error as {code?: unknown}).code
-  const cause: unknown = error.cause
-  if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return `${code} (${error.message})`
-  if (cause instanceof Error) return errorCode(cause) ?? cause.message
-  return undefined
+/**
+ * The method of the SSM-managed shadowsocks inbound in a sing-box config (it decides whether a user's key is the
+ * 16-byte or the 32-byte one); undefined without a config or such an inbound.
+ */
+async function ssmMethod(configPath: string | null): Promise<string | undefined> {
+  if (configPath === null) return undefined
+  let config: unknown
+  try {
+    config = toValue(parseJsonDocument(await readConfigText(configPath)))
+  } catch (error) {
+    throw unreachable('CONFIG_INVALID', `sing-box config "${configPath}" cannot be read: ${(error as Error).message}`, 'fix the file, or add the node again without --config')
+  }
+  const inbounds = (config as {inbounds?: Array<{type?: unknown; managed?: unknown; method?: unknown}>}).inbounds ?? []
+  const managed = inbounds.find((inbound) => inbound.type === 'shadowsocks' && inbound.managed === true)
+  return typeof managed?.method === 'string' ? managed.method : undefined
 }

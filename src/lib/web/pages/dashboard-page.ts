@@ -1,5 +1,5 @@
 import type {DashboardTotals, UsersSort} from '../../db/dashboard-repository.js'
-import {userStatuses, type NodeType} from '../../db/schema.js'
+import {userStatuses} from '../../db/schema.js'
 import type {UserView} from '../../users/user-view.js'
 import {usageBar} from '../charts.js'
 import {html, type Html} from '../html.js'
@@ -10,7 +10,7 @@ import {formatDate, formatInstant, formatQuota, formatSize, percentUsed, userPat
 
 export interface DashboardNode {
   name: string
-  type: NodeType
+  type: string
   lastReportAt: number | null
   lastError: string | null
   /** Reports sbq serve refused whole (3x-ui never reads the answer, so the dashboard says it). */

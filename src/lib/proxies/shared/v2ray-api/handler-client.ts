@@ -2,8 +2,8 @@
  * HandlerService: live add/remove of users through AlterInbound (Xray and V2Ray; sing-box has no such service).
  * Both operations are idempotent from sbq's side, since a cron run may repeat one that half-succeeded before.
  */
-import {unreachable} from '../../errors.js'
-import type {InboundTarget, ManagedUser} from '../proxy-api.js'
+import {unreachable} from '../../../errors.js'
+import type {InboundTarget, ManagedUser} from '../../proxy-driver.js'
 import {encodeAccount} from './accounts.js'
 import type {V2rayFlavor} from './flavor.js'
 import {type GrpcConnection, RpcStatusError, unexpectedStatus} from './grpc-connection.js'

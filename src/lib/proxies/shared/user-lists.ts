@@ -2,19 +2,15 @@
  * What the sing-box and Xray/V2Ray user-list rewriters share: loading a config for editing, the errors a config can
  * earn, picking a shadowsocks key for a method, and merging users found in several inbounds for `--import`.
  */
-import {unreachable, type SbqError} from '../errors.js'
-import {isPlaceholderUser} from '../proxies/placeholder-user.js'
-import type {ManagedUser, UserCredentials} from '../proxies/proxy-api.js'
-import {JsonSyntaxError, jsonEqual, parseJsonDocument, parseJsonValue, toValue, type JsonNode, type JsonValue} from './json-document.js'
-import {DuplicateKeyError, applyEdits, type ArrayItem, type TextEdit} from './json-edit.js'
+import {unreachable, type SbqError} from '../../errors.js'
+import {isPlaceholderUser} from './placeholder-user.js'
+import type {ImportedUser, ManagedUser, UserCredentials} from '../proxy-driver.js'
+import {JsonSyntaxError, jsonEqual, parseJsonDocument, parseJsonValue, toValue, type JsonNode, type JsonValue} from '../../config-file/json-document.js'
+import {DuplicateKeyError, applyEdits, type ArrayItem, type TextEdit} from '../../config-file/json-edit.js'
 
 export type ProxyKind = 'sing-box' | 'xray' | 'v2ray'
 
-/** A user as found in one inbound: only the credential fields that inbound's protocol carries. */
-export interface ImportedUser {
-  name: string
-  credentials: Partial<UserCredentials>
-}
+export type {ImportedUser}
 
 export interface ImportedInbound {
   tag: string

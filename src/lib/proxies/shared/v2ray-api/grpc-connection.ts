@@ -3,7 +3,7 @@
  * malformed reply surfaces as our own decode error instead of grpc-js's generic INTERNAL.
  */
 import * as grpc from '@grpc/grpc-js'
-import {SbqError, unreachable} from '../../errors.js'
+import {SbqError, unreachable} from '../../../errors.js'
 import {WireFormatError, WireRangeError} from '../grpc-wire.js'
 
 /** 100k users is ~8 MB; this leaves room for millions without letting a broken peer exhaust memory. */

@@ -1,8 +1,8 @@
 /**
  * The V2Ray-family gRPC API shared by Xray, V2Ray 4.x and sing-box's `experimental.v2ray_api`.
  */
-import {invalidInput} from '../../errors.js'
-import type {InboundTarget, ManagedUser, ProxyApi, StatsSnapshot} from '../proxy-api.js'
+import {invalidInput} from '../../../errors.js'
+import type {InboundTarget, ManagedUser, ProxyApi, StatsSnapshot} from '../../proxy-driver.js'
 import {type V2rayFlavor, flavorNames, v2rayFlavors} from './flavor.js'
 import {GrpcConnection, defaultTimeoutMs} from './grpc-connection.js'
 import {HandlerClient} from './handler-client.js'
@@ -22,8 +22,6 @@ export interface V2rayApiOptions {
 export interface V2rayApi extends ProxyApi {
   readonly flavor: V2rayFlavor
   readonly address: string
-  /** Xray only: the IPs seen for a user, each with its last-seen unix time (seconds). */
-  onlineIps?(name: string): Promise<Map<string, number>>
 }
 
 const hostPortPattern = /^(?:\[[\da-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5})$/

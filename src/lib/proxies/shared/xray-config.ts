@@ -4,8 +4,8 @@
  * A client's `email` is its name. Clients whose email sbq does not manage, and every other byte of the config,
  * are left exactly as they were.
  */
-import {isPlaceholderUser, newPlaceholderUser} from '../placeholder-user.js'
-import type {ManagedUser, UserCredentials} from '../proxy-api.js'
+import {isPlaceholderUser, newPlaceholderUser} from './placeholder-user.js'
+import type {ManagedUser, UserCredentials} from '../proxy-driver.js'
 import {unreachable} from '../../errors.js'
 import {proxyNameKey} from '../../users/user-name.js'
 import {jsonEqual, parseJsonValue, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
@@ -36,7 +36,7 @@ import {
   type ImportedUser,
   type PlaceholderChange,
   type UserListRewrite,
-} from '../../config-file/user-lists.js'
+} from './user-lists.js'
 
 export type XrayFlavor = 'xray' | 'v2ray'
 export type XrayClientProtocol = 'vmess' | 'vless' | 'trojan' | 'shadowsocks'

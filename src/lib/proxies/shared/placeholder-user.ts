@@ -11,7 +11,7 @@
  */
 import {randomBytes, randomUUID} from 'node:crypto'
 
-import type {ManagedUser} from './proxy-api.js'
+import type {ManagedUser} from '../proxy-driver.js'
 
 export const PLACEHOLDER_USER_NAME = 'sbq~locked'
 

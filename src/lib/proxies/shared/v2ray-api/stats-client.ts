@@ -3,7 +3,7 @@
  * whenever the write after the read fails; the accounting layer diffs cumulative values instead.
  */
 import * as grpc from '@grpc/grpc-js'
-import type {CounterSample, StatsSnapshot} from '../proxy-api.js'
+import type {CounterSample, StatsSnapshot} from '../../proxy-driver.js'
 import {type GrpcConnection, RpcStatusError, unexpectedStatus} from './grpc-connection.js'
 import {
   decodeOnlineIpListResponse,

@@ -2,9 +2,9 @@
  * The per-protocol account a User carries in AddUserOperation, wrapped in a TypedMessage whose type is the account's
  * full protobuf name. The field sets differ between Xray and V2Ray (vmess alter_id, shadowsocks 2022).
  */
-import {is2022Method} from '../../config-file/user-lists.js'
-import {invalidInput} from '../../errors.js'
-import type {InboundTarget, UserCredentials} from '../proxy-api.js'
+import {is2022Method} from '../user-lists.js'
+import {invalidInput} from '../../../errors.js'
+import type {InboundTarget, UserCredentials} from '../../proxy-driver.js'
 import {ProtoWriter} from '../grpc-wire.js'
 import {type V2rayFlavor, flavorNames} from './flavor.js'
 import type {TypedMessage} from './messages.js'

@@ -5,8 +5,8 @@
  * caller manages, and everything that is not a managed user list (or `experimental.v2ray_api.stats.users`) keeps
  * its exact bytes.
  */
-import {isPlaceholderUser, newPlaceholderUser} from '../placeholder-user.js'
-import type {ManagedUser, UserCredentials} from '../proxy-api.js'
+import {isPlaceholderUser, newPlaceholderUser} from './placeholder-user.js'
+import type {ManagedUser, UserCredentials} from '../proxy-driver.js'
 import {jsonEqual, parseJsonValue, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
 import {
   childOf,
@@ -32,7 +32,7 @@ import {
   type ConfigContext,
   type ImportedUser,
   type UserListRewrite,
-} from '../../config-file/user-lists.js'
+} from './user-lists.js'
 
 export const SING_BOX_USER_INBOUND_TYPES = [
   'vless',

@@ -1,0 +1,65 @@
+/**
+ * 3x-ui: the panel posts each client's traffic to `sbq serve` (External Traffic Inform), so there is no API to read;
+ * with a panel login sbq switches clients off and on through the panel, and without one it can only tell the operator.
+ */
+import {invalidInput} from '../../errors.js'
+import type {ChangeOutcome, NodeProbe, ProxyDriver, ProxyNode, UserChange} from '../proxy-driver.js'
+import type {PanelClient} from './panel-client.js'
+
+export const threeXUiDriver: ProxyDriver = {
+  type: '3x-ui',
+  traffic: 'pushed',
+  defaultApplyCommand: null,
+  onlineIps: false,
+  applyUsers,
+  checkPanelLogin: async (login) => {
+    const {openPanel} = await import('./panel-client.js')
+    ;(await openPanel(login)).close()
+  },
+  probe,
+}
+
+async function openNodePanel(node: ProxyNode & {panel_url: string}): Promise<PanelClient> {
+  const {openPanel} = await import('./panel-client.js')
+  return openPanel({url: node.panel_url, user: node.panel_user ?? '', password: node.panel_password ?? ''})
+}
+
+/** Switches clients off and on through the panel: sbq never creates or deletes 3x-ui clients, it only sets `enable`. */
+async function applyUsers(change: UserChange): Promise<ChangeOutcome> {
+  const {node} = change
+  // Told once per change, not every minute: the operator acts in the panel, and cron mails only what is new.
+  if (node.panel_url === null) return {method: 'report-only', warning: reportOnlyWarning(node, change)}
+  const panel = await openNodePanel({...node, panel_url: node.panel_url})
+  try {
+    const wanted = new Map<string, boolean>([...change.removed.map((name) => [name, false] as const), ...change.added.map((user) => [user.name, true] as const)])
+    const {missing} = await panel.setEnabled(wanted)
+    const notThere = change.removed.filter((name) => missing.has(name))
+    return {method: 'panel', warning: notThere.length > 0 ? `not in the 3x-ui panel, nothing to switch off: ${notThere.join(', ')}` : null}
+  } finally {
+    panel.close()
+  }
+}
+
+function reportOnlyWarning(node: ProxyNode, change: UserChange): string | null {
+  const added = change.added.map((user) => user.name).sort()
+  const parts = [
+    change.removed.length > 0 ? `over quota, expired or disabled but still enabled there: ${change.removed.join(', ')}` : '',
+    added.length > 0 ? `active again: ${added.join(', ')}` : '',
+  ].filter(Boolean)
+  if (parts.length === 0) return null
+  return `3x-ui node "${node.name}" has no panel login, so sbq could not act; ${parts.join('; ')} (switch them in the panel, or add the node again with --panel-url, --panel-user and --panel-password)`
+}
+
+/** A 3x-ui node is reached through its panel: a login and the client list, or nothing when it has no login. */
+async function probe(node: ProxyNode): Promise<NodeProbe> {
+  if (node.panel_url === null) {
+    throw invalidInput('NODE_HAS_NO_PANEL', `3x-ui node "${node.name}" has no panel login to test`, 'its traffic arrives through sbq serve; see the last report in: sbq node show ' + node.name)
+  }
+  const panel = await openNodePanel({...node, panel_url: node.panel_url})
+  try {
+    const clients = await panel.listClients()
+    return {uptime: null, userCounters: 0, users: new Set(clients.map((client) => client.email)).size, liveUserChanges: true, onlineIps: false}
+  } finally {
+    panel.close()
+  }
+}
