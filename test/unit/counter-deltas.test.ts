@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {counterDeltas, type Baseline} from '../../src/lib/accounting/counter-deltas.js'
-import {CounterValues} from '../../src/lib/accounting/counter-values.js'
+import {counterDeltas, type Baseline} from '../../src/lib/domain/counter-deltas.js'
+import {CounterValues} from '../../src/lib/domain/counter-values.js'
 
 const up = (name: string) => `user>>>${name}>>>traffic>>>uplink`
 const down = (name: string) => `user>>>${name}>>>traffic>>>downlink`

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {SbqError} from '../../src/lib/errors.js'
-import {parseExpiry} from '../../src/lib/time/expiry.js'
-import {assertUserName, proxyNameKey} from '../../src/lib/users/user-name.js'
+import {parseExpiry} from '../../src/lib/domain/expiry.js'
+import {assertUserName, proxyNameKey} from '../../src/lib/domain/user-name.js'
 import {generateCredentials} from '../../src/lib/users/credentials.js'
 
 const now = Date.parse('2024-05-10T12:00:00Z')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {maskSecret, maskUrl, maskUrlSecretsIn} from '../../src/lib/alerts/mask-secrets.js'
+import {maskSecret, maskUrl, maskUrlSecretsIn} from '../../src/lib/domain/mask-secrets.js'
 
 // Each row: a webhook URL as stored (URL.href), how sbq shows it, and the credentials that must never show.
 const urls: Array<{url: string; shown: string; hidden: string[]}> = [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import {decideStatus, limitedForSharing, maxIpsReason} from '../../src/lib/enforcement/decide-status.js'
+import {decideStatus, limitedForSharing, maxIpsReason} from '../../src/lib/domain/decide-status.js'
 
 const now = Date.parse('2024-05-20T12:10:00Z')
 const sharer = {name: 'carol', status: 'limited' as const, expiresAt: null, monthlyQuota: 0, totalQuota: 0, periodUsed: 0, allowance: 0, totalUsed: 0, maxIps: 2}

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {currentPeriod, nextBoundaryAfter, periodAt, periodWithNewResetDay} from '../../src/lib/quotas/periods.js'
-import {fromLocal, localDay, offsetAt, toLocal} from '../../src/lib/time/zoned-time.js'
+import {currentPeriod, nextBoundaryAfter, periodAt, periodWithNewResetDay} from '../../src/lib/domain/periods.js'
+import {fromLocal, localDay, offsetAt, toLocal} from '../../src/lib/domain/zoned-time.js'
 
 const utc = (text: string) => Date.parse(`${text}Z`)
 const iso = (ms: number) => new Date(ms).toISOString()

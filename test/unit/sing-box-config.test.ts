@@ -5,7 +5,7 @@ import {describe, it} from 'node:test'
 import {SbqError} from '../../src/lib/errors.js'
 import {mergeImportedUsers, shadowsocksKey} from '../../src/lib/proxies/shared/user-lists.js'
 import {readSingBoxUsers, rewriteSingBoxUsers} from '../../src/lib/proxies/shared/sing-box-config.js'
-import {assertUserName} from '../../src/lib/users/user-name.js'
+import {assertUserName} from '../../src/lib/domain/user-name.js'
 import {fixturesDir} from '../support/paths.js'
 import {alice, bob, managedNames} from '../support/fixture-users.js'
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {SbqError} from '../../src/lib/errors.js'
-import {formatSize, parseSize} from '../../src/lib/quotas/size.js'
+import {formatSize, parseSize} from '../../src/lib/domain/size.js'
 
 const GiB = 1024 ** 3
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {dueAlerts, alertStateOf} from '../../src/lib/alerts/due-alerts.js'
+import {dueAlerts, alertStateOf} from '../../src/lib/domain/due-alerts.js'
 import {listUserRecords, usersToJudge} from '../../src/lib/db/users-repository.js'
-import {decideStatus} from '../../src/lib/enforcement/decide-status.js'
+import {decideStatus} from '../../src/lib/domain/decide-status.js'
 import {addPlan} from '../../src/lib/plans/plan-service.js'
 import {topUp} from '../../src/lib/quotas/quota-service.js'
 import {addUser, setUserStatus} from '../../src/lib/users/user-service.js'

@@ -19,7 +19,7 @@ export default class PlanAdd extends SbqCommand<typeof PlanAdd> {
   async run(): Promise<PlanView> {
     const [{addPlan}, {parseLimitFlags}, {renderPlans}] = await Promise.all([
       import('../../lib/plans/plan-service.js'),
-      import('../../lib/quotas/limit-flags.js'),
+      import('../../lib/domain/limit-flags.js'),
       import('../../lib/output/tables.js'),
     ])
     const context = await this.context()

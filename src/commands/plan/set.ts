@@ -12,7 +12,7 @@ export default class PlanSet extends SbqCommand<typeof PlanSet> {
   async run(): Promise<PlanView> {
     const [{setPlan}, {parseLimitFlags}, {renderPlans}] = await Promise.all([
       import('../../lib/plans/plan-service.js'),
-      import('../../lib/quotas/limit-flags.js'),
+      import('../../lib/domain/limit-flags.js'),
       import('../../lib/output/tables.js'),
     ])
     const context = await this.context()

@@ -22,7 +22,7 @@ export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
   async run(): Promise<UserView & {nodes: NodeSync[]}> {
     const [{setQuota}, {parseLimitFlags}, {renderUser}] = await Promise.all([
       import('../../lib/quotas/quota-service.js'),
-      import('../../lib/quotas/limit-flags.js'),
+      import('../../lib/domain/limit-flags.js'),
       import('../../lib/output/tables.js'),
     ])
     const context = await this.context()

@@ -18,7 +18,7 @@ note: Flags.string({description: 'kept with the top-up'})}
   async run(): Promise<UserView & {nodes: NodeSync[]}> {
     const [{topUp}, {parseSize}, {renderUser}] = await Promise.all([
       import('../../lib/quotas/quota-service.js'),
-      import('../../lib/quotas/size.js'),
+      import('../../lib/domain/size.js'),
       import('../../lib/output/tables.js'),
     ])
     const context = await this.context()

@@ -26,7 +26,7 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
   async run(): Promise<UserWithCredentials & {nodes: NodeSync[]}> {
     const [{addUser}, {parseLimitFlags}, {renderUser, renderCredentials}] = await Promise.all([
       import('../../lib/users/user-service.js'),
-      import('../../lib/quotas/limit-flags.js'),
+      import('../../lib/domain/limit-flags.js'),
       import('../../lib/output/tables.js'),
     ])
     const context = await this.context()

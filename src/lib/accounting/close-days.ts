@@ -1,6 +1,6 @@
 import type {Db} from '../db/open-database.js'
 import {closeDailyUsage, oldestManagedDay, readClosedThrough, writeClosedThrough} from '../db/usage-repository.js'
-import {monthPieces, shiftDay} from '../time/day-keys.js'
+import {monthPieces, shiftDay} from '../domain/day-keys.js'
 
 /**
  * Sums every day before `today` that is not yet closed into the monthly closed sums, inside the caller's

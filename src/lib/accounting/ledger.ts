@@ -8,12 +8,12 @@ import {startUsagePeriod} from '../db/users-repository.js'
 import {queuePush} from '../inform/outbox.js'
 import {PLACEHOLDER_USER_NAME} from '../proxies/shared/placeholder-user.js'
 import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-driver.js'
-import {defaultResetDay} from '../quotas/limits.js'
-import {currentPeriod} from '../quotas/periods.js'
+import {defaultResetDay} from '../domain/limits.js'
+import {currentPeriod} from '../domain/periods.js'
 import {settingValue} from '../settings/settings.js'
-import {localDay} from '../time/zoned-time.js'
+import {localDay} from '../domain/zoned-time.js'
 import {closePastDays} from './close-days.js'
-import {counterDeltas, type TrafficDelta} from './counter-deltas.js'
+import {counterDeltas, type TrafficDelta} from '../domain/counter-deltas.js'
 
 /** How many names are sorted between two turns of the event loop (sbq serve stays responsive at 150k names). */
 const rowsBetweenYields = 5000

@@ -1,6 +1,6 @@
 import type {Db} from '../db/open-database.js'
 import {settingValue} from '../settings/settings.js'
-import type {AlertRules} from './due-alerts.js'
+import type {AlertRules} from '../domain/due-alerts.js'
 
 /** The thresholds and expiry window in force; settings are validated when stored, so this only parses. */
 export async function readAlertRules(db: Db): Promise<AlertRules> {

@@ -2,7 +2,7 @@ import type {Context} from '../context.js'
 import type {Db} from '../db/open-database.js'
 import {conflict, invalidInput, notFound} from '../errors.js'
 import {alertDb, channelTypes, type ChannelRow, type ChannelType} from './alert-tables.js'
-import {maskSecret, maskUrl} from './mask-secrets.js'
+import {maskSecret, maskUrl} from '../domain/mask-secrets.js'
 
 export interface NewChannelInput {
   type: string

@@ -1,5 +1,5 @@
-import {formatInstant, formatQuota, formatSize} from '../output/format.js'
-import type {Alert, AlertKind} from './due-alerts.js'
+import {formatInstant, formatQuota, formatSize} from '../domain/format.js'
+import type {Alert, AlertKind} from '../domain/due-alerts.js'
 
 /** The JSON a webhook receives, keys in this order. Bytes are integers, times ISO 8601; null where a kind has none. */
 export interface WebhookBody {

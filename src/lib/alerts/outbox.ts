@@ -1,7 +1,7 @@
 import type {Context} from '../context.js'
 import type {Db} from '../db/open-database.js'
 import {alertDb, type AlertRow, type ChannelRow} from './alert-tables.js'
-import type {Alert, AlertKind} from './due-alerts.js'
+import type {Alert, AlertKind} from '../domain/due-alerts.js'
 import {alertText} from './messages.js'
 
 /** A delivery still owed: one alert on one channel. */

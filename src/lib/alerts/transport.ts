@@ -4,7 +4,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {request} from 'undici'
 
 import type {ChannelRow} from './alert-tables.js'
-import {maskUrlSecretsIn} from './mask-secrets.js'
+import {maskUrlSecretsIn} from '../domain/mask-secrets.js'
 import type {WebhookBody} from './messages.js'
 
 export interface TransportOptions {

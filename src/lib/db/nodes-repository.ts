@@ -1,7 +1,7 @@
 import type {Insertable} from 'kysely'
 
-import type {Baseline} from '../accounting/counter-deltas.js'
-import {CounterValues} from '../accounting/counter-values.js'
+import type {Baseline} from '../domain/counter-deltas.js'
+import {CounterValues} from '../domain/counter-values.js'
 import type {Db} from './open-database.js'
 import type {NodeRow, NodesTable} from './schema.js'
 

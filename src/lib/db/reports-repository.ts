@@ -1,7 +1,7 @@
 import type {Kysely} from 'kysely'
 
-import {defaultResetDay} from '../quotas/limits.js'
-import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} from '../time/day-keys.js'
+import {defaultResetDay} from '../domain/limits.js'
+import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} from '../domain/day-keys.js'
 import {selectJsonColumns, type JsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
 import {oldestManagedDay, readClosedThrough} from './usage-repository.js'

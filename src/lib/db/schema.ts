@@ -1,9 +1,8 @@
 import type {Generated, Insertable, Selectable, Updateable} from 'kysely'
 
-export type UserStatus = 'active' | 'disabled' | 'limited' | 'expired'
-export const userStatuses: readonly UserStatus[] = ['active', 'disabled', 'limited', 'expired']
+import type {Actor, UserStatus} from '../domain/user.js'
 
-export type Actor = 'cli' | 'check' | 'web' | 'import'
+export {userStatuses, type Actor, type UserStatus} from '../domain/user.js'
 
 export interface SettingsTable {
   key: string

@@ -1,7 +1,7 @@
 import {sql} from 'kysely'
 
 import type {UserCredentials} from '../proxies/proxy-driver.js'
-import type {Period} from '../quotas/periods.js'
+import type {Period} from '../domain/periods.js'
 import {selectJsonRows} from './json-rows.js'
 import type {Db} from './open-database.js'
 import type {NewUser, TopupRow, UserRow, UserStatus, UserUpdate} from './schema.js'

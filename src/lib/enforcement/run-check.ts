@@ -5,9 +5,9 @@ import type {Db} from '../db/open-database.js'
 import {findUserRecordsById, namesWithMaxIps, usersToJudge, type JudgeWatch, type UserRecord} from '../db/users-repository.js'
 import {toUserView, type UserView} from '../users/user-view.js'
 import {acquireLock, releaseLock, type LockHolder} from './check-lock.js'
-import {decideStatus, limitedForSharing, maxIpsReason, overMaxIps, type StatusDecision} from './decide-status.js'
+import {decideStatus, limitedForSharing, maxIpsReason, overMaxIps, type StatusDecision} from '../domain/decide-status.js'
 import {countOnlineIps, type OnlineIps} from './online-ips.js'
-import type {AlertRules} from '../alerts/due-alerts.js'
+import type {AlertRules} from '../domain/due-alerts.js'
 import {durationSettingMs, settingValue} from '../settings/settings.js'
 import type {NodeSync} from './node-sync.js'
 import {syncNodes} from './sync-nodes.js'
@@ -151,7 +151,7 @@ function decideAll(records: UserRecord[], sharing: Sharing, limitedAt: Map<strin
  */
 async function raiseAlerts(db: Db, rules: AlertRules, views: UserView[], decisions: StatusDecision[], overIps: Array<{view: UserView; ips: number}>, context: Context): Promise<CheckAlerts> {
   const [{alertStateOf, dueAlerts, statusChangeAlert, maxIpsAlert}, {enqueueAlerts}, {deliverPending}] = await Promise.all([
-    import('../alerts/due-alerts.js'),
+    import('../domain/due-alerts.js'),
     import('../alerts/outbox.js'),
     import('../alerts/deliver.js'),
   ])

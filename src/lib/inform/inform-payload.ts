@@ -1,4 +1,4 @@
-import type {TrafficDelta} from '../accounting/counter-deltas.js'
+import type {TrafficDelta} from '../domain/counter-deltas.js'
 
 /** A 3x-ui External Traffic Inform body, checked: deltas per client email and per inbound tag since the last report. */
 export interface InformPayload {

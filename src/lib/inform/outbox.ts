@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto'
 
-import type {TrafficDelta} from '../accounting/counter-deltas.js'
+import type {TrafficDelta} from '../domain/counter-deltas.js'
 import type {Db} from '../db/open-database.js'
 import type {NodeRow} from '../db/schema.js'
 import {informBody} from './inform-payload.js'

@@ -1,4 +1,4 @@
-import type {TrafficDelta} from '../accounting/counter-deltas.js'
+import type {TrafficDelta} from '../domain/counter-deltas.js'
 import {yieldToEventLoop} from '../db/batched-upsert.js'
 
 /**

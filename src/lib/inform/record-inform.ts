@@ -4,7 +4,7 @@ import {findNode, recordNodePull} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
 import type {InboundUsageDailyTable, NodeRow} from '../db/schema.js'
 import {batchedInsert} from '../db/batched-upsert.js'
-import {localDay} from '../time/zoned-time.js'
+import {localDay} from '../domain/zoned-time.js'
 import type {InformPayload} from './inform-payload.js'
 import {informTokenMatches} from './inform-token.js'
 

@@ -6,9 +6,9 @@ import {is2022Method, mergeImportedUsers, type MergedImportedUser} from '../prox
 import {conflict} from '../errors.js'
 import type {UserCredentials} from '../proxies/proxy-driver.js'
 import {generateCredentials} from '../users/credentials.js'
-import {assertUserName} from '../users/user-name.js'
-import {periodAt} from '../quotas/periods.js'
-import {defaultResetDay} from '../quotas/limits.js'
+import {assertUserName} from '../domain/user-name.js'
+import {periodAt} from '../domain/periods.js'
+import {defaultResetDay} from '../domain/limits.js'
 import type {ConfigInbound} from '../proxies/proxy-driver.js'
 
 export interface ImportResult {

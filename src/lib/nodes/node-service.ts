@@ -5,7 +5,7 @@ import {assertBaseUrl, defaultPublicUrl, informUri} from '../inform/inform-uri.j
 import type {Db} from '../db/open-database.js'
 import type {NodeRow} from '../db/schema.js'
 import {conflict, invalidInput, notFound} from '../errors.js'
-import {assertUserName} from '../users/user-name.js'
+import {assertUserName} from '../domain/user-name.js'
 import {iso} from '../users/user-view.js'
 import {importUsers, type ImportResult} from './import-users.js'
 import {readConfigInbounds} from './node-config.js'

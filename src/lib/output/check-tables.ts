@@ -1,7 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 
 import type {NodeSync} from '../enforcement/node-sync.js'
-import type {StatusDecision} from '../enforcement/decide-status.js'
+import type {StatusDecision} from '../domain/decide-status.js'
 import {statusText} from './format.js'
 
 export function renderChanges(changes: StatusDecision[], style: ChalkInstance, dryRun = false): string[] {

@@ -6,8 +6,8 @@ import type {UserUpdate} from '../db/schema.js'
 import {invalidInput} from '../errors.js'
 import {requirePlan, requireUser} from '../users/user-service.js'
 import {limitsOf, toUserView, type UserView} from '../users/user-view.js'
-import {currentPeriod, periodWithNewResetDay, type Period} from './periods.js'
-import {decideStatus} from '../enforcement/decide-status.js'
+import {currentPeriod, periodWithNewResetDay, type Period} from '../domain/periods.js'
+import {decideStatus} from '../domain/decide-status.js'
 
 export interface QuotaChanges {
   monthlyQuota?: number

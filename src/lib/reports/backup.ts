@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3'
 
 import type {Context} from '../context.js'
 import {ExitCode, SbqError, invalidInput, notFound} from '../errors.js'
-import {toLocal} from '../time/zoned-time.js'
+import {toLocal} from '../domain/zoned-time.js'
 
 export interface BackupResult {
   /** The backup file written. */

@@ -2,8 +2,8 @@ import type {Context} from '../context.js'
 import type {Db} from '../db/open-database.js'
 import {foldMonth, oldestDailyDay} from '../db/reports-repository.js'
 import {invalidInput} from '../errors.js'
-import {addMonths, formatLocalDate, toLocal, type LocalDate} from '../time/zoned-time.js'
-import {daysBefore, monthKey, parseDay} from './month-range.js'
+import {addMonths, formatLocalDate, toLocal, type LocalDate} from '../domain/zoned-time.js'
+import {daysBefore, monthKey, parseDay} from '../domain/month-range.js'
 
 export interface PruneOptions {
   /** `YYYY-MM-DD`: fold and delete daily rows before this day (rounded down to its month's first day). */

@@ -1,4 +1,4 @@
-import {formatSize} from '../output/format.js'
+import {formatSize} from '../domain/format.js'
 import type {UsersReport} from './usage-report.js'
 
 export interface SummaryOptions {

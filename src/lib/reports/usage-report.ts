@@ -18,11 +18,11 @@ import {
 import type {UserStatus} from '../db/schema.js'
 import {findUserRecord, topupKey} from '../db/users-repository.js'
 import {invalidInput, notFound} from '../errors.js'
-import {periodAllowance} from '../quotas/limits.js'
-import {currentPeriod, type Period} from '../quotas/periods.js'
-import {localDay} from '../time/zoned-time.js'
+import {periodAllowance} from '../domain/limits.js'
+import {currentPeriod, type Period} from '../domain/periods.js'
+import {localDay} from '../domain/zoned-time.js'
 import {iso, toUserView} from '../users/user-view.js'
-import {currentMonth, monthKey, parseMonth, type MonthRange} from './month-range.js'
+import {currentMonth, monthKey, parseMonth, type MonthRange} from '../domain/month-range.js'
 
 export interface ReportOptions {
   /** `YYYY-MM`; the current month in the install's zone when absent. */

@@ -1,8 +1,8 @@
 import type {Context} from '../context.js'
 import type {Db} from '../db/open-database.js'
 import {dailyUsageOf} from '../db/reports-repository.js'
-import {formatLocalDate, toLocal} from '../time/zoned-time.js'
-import {daysBefore} from './month-range.js'
+import {formatLocalDate, toLocal} from '../domain/zoned-time.js'
+import {daysBefore} from '../domain/month-range.js'
 import type {DayRow} from './usage-report.js'
 
 /** One user's traffic per local day for the last `days` days up to today, oldest first, days without traffic as 0. */

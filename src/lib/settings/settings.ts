@@ -1,8 +1,9 @@
 import {readSettings, writeSetting} from '../db/settings-repository.js'
 import type {Db} from '../db/open-database.js'
 import {invalidInput} from '../errors.js'
-import {parseSize} from '../quotas/size.js'
-import {assertTimeZone, systemTimeZone} from '../time/zoned-time.js'
+import {parseSize} from '../domain/size.js'
+import {assertTimeZone} from '../domain/zoned-time.js'
+import {systemTimeZone} from './system-time-zone.js'
 
 const durationPattern = /^(\d{1,6})(s|m|h|d)?$/
 const durationUnitMs: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}

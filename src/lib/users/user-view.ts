@@ -1,37 +1,10 @@
 import type {Context} from '../context.js'
 import type {UserRecord} from '../db/users-repository.js'
-import type {UserStatus} from '../db/schema.js'
-import {effectiveLimits, periodAllowance} from '../quotas/limits.js'
-import {currentPeriod} from '../quotas/periods.js'
+import {effectiveLimits, periodAllowance} from '../domain/limits.js'
+import {currentPeriod} from '../domain/periods.js'
+import {iso, type UserView} from '../domain/user.js'
 
-/** A user as commands show them; the `--json` shape. Bytes are integers, times ISO 8601. */
-export interface UserView {
-  name: string
-  status: UserStatus
-  statusReason: string | null
-  plan: string | null
-  monthlyQuota: number
-  totalQuota: number
-  resetDay: number
-  maxIps: number | null
-  expiresAt: string | null
-  note: string | null
-  periodStart: string
-  periodEnd: string
-  periodUp: number
-  periodDown: number
-  periodUsed: number
-  topups: number
-  allowance: number
-  totalUp: number
-  totalDown: number
-  totalUsed: number
-  createdAt: string
-}
-
-export function iso(epochMs: number): string {
-  return new Date(epochMs).toISOString()
-}
+export {iso, type UserView} from '../domain/user.js'
 
 export function limitsOf(record: UserRecord) {
   return effectiveLimits(record, record.plan_name === null ? null : {

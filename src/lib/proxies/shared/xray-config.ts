@@ -7,7 +7,7 @@
 import {isPlaceholderUser, newPlaceholderUser} from './placeholder-user.js'
 import type {ManagedUser, UserCredentials} from '../proxy-driver.js'
 import {unreachable} from '../../errors.js'
-import {proxyNameKey} from '../../users/user-name.js'
+import {proxyNameKey} from '../../domain/user-name.js'
 import {jsonEqual, parseJsonValue, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
 import {
   childOf,

@@ -4,7 +4,7 @@
  */
 import {parseJsonDocument, toValue} from '../../config-file/json-document.js'
 import {readConfigText} from '../../config-file/read-config.js'
-import {counterUser} from '../../accounting/counter-values.js'
+import {counterUser} from '../../domain/counter-values.js'
 import {SbqError, unreachable} from '../../errors.js'
 import type {ChangeHost, ChangeOutcome, InboundTarget, ProxyApi, ProxyDriver, ProxyNode, UserChange} from '../proxy-driver.js'
 import {forEachLimited} from '../shared/config-sync.js'

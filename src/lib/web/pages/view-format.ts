@@ -1,4 +1,4 @@
-import {formatDate, formatInstant, formatSize} from '../../output/format.js'
+import {formatDate, formatInstant, formatSize} from '../../domain/format.js'
 import type {Translate} from '../i18n/messages.js'
 
 export {formatDate, formatInstant, formatSize}

@@ -1,4 +1,4 @@
-import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-driver.js'
+import type {CounterLifetime, StatsSnapshot} from './traffic.js'
 import {CounterValues, type UserCounters} from './counter-values.js'
 
 /** What sbq remembers of a node's counters after a pull. */

@@ -1,5 +1,5 @@
 import {invalidInput} from '../errors.js'
-import {addMonths, formatLocalDate, fromLocal, toLocal, type LocalDate} from '../time/zoned-time.js'
+import {addMonths, formatLocalDate, fromLocal, toLocal, type LocalDate} from './zoned-time.js'
 
 /** A calendar month in the install's time zone, and the `day` keys of its daily usage rows. */
 export interface MonthRange {

@@ -1,5 +1,5 @@
-import type {UserStatus} from '../db/schema.js'
-import type {UserView} from '../users/user-view.js'
+import type {UserStatus} from './user.js'
+import type {UserView} from './user.js'
 
 export interface StatusDecision {
   user: string

@@ -1,4 +1,4 @@
-import type {UserView} from '../users/user-view.js'
+import type {UserView} from './user.js'
 
 export type AlertKind = 'threshold' | 'expiry-soon' | 'limited' | 'expired' | 're-enabled' | 'max-ips'
 

@@ -1,5 +1,3 @@
-import {readlinkSync} from 'node:fs'
-
 import {invalidInput} from '../errors.js'
 
 /** A wall-clock date in some time zone; month is 1-12. */
@@ -50,22 +48,6 @@ export function assertTimeZone(timeZone: string): string {
     throw invalidInput('INVALID_TIMEZONE', `time zone "${timeZone}" is not known`, 'use an IANA name like Europe/Berlin, Asia/Shanghai or UTC')
   }
   return timeZone
-}
-
-/**
- * The machine's zone: $TZ, else the /etc/localtime link, else what Intl says. Asking Intl first would load ICU's
- * locale data on every start (~15 ms), and most servers run in UTC, where no zone lookup is needed at all.
- */
-export function systemTimeZone(): string {
-  const fromEnv = process.env.TZ?.replace(/^:/, '')
-  if (fromEnv && isValidTimeZone(fromEnv)) return fromEnv
-  try {
-    const zone = /zoneinfo\/(.+)$/.exec(readlinkSync('/etc/localtime'))?.[1]
-    if (zone && isValidTimeZone(zone)) return zone
-  } catch {
-    // Not a link (or no such file): fall through to Intl.
-  }
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'
 }
 
 const utcZones = new Set(['UTC', 'Etc/UTC', 'Etc/UCT', 'Etc/GMT', 'GMT', 'Etc/Universal', 'Etc/Zulu', 'Universal', 'Zulu'])

@@ -1,4 +1,4 @@
-import {addMonths, daysInMonth, fromLocal, toLocal} from '../time/zoned-time.js'
+import {addMonths, daysInMonth, fromLocal, toLocal} from './zoned-time.js'
 
 /**
  * Billing periods are calendar months that start at local midnight on the user's reset day, in the install's time

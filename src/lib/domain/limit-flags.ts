@@ -1,5 +1,5 @@
 import {invalidInput} from '../errors.js'
-import {parseExpiry} from '../time/expiry.js'
+import {parseExpiry} from './expiry.js'
 import {parseSize} from './size.js'
 
 /** The limit flags shared by `user add`, `quota set` and `plan add/set`, as the operator typed them. */
