@@ -7,7 +7,7 @@ import {decideStatus} from '../../src/lib/domain/decide-status.js'
 import {addPlan} from '../../src/lib/plans/plan-service.js'
 import {topUp} from '../../src/lib/quotas/quota-service.js'
 import {addUser, setUserStatus} from '../../src/lib/users/user-service.js'
-import {toUserView} from '../../src/lib/users/user-view.js'
+import {toUserView} from '../../src/lib/domain/user.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
 
 const GiB = 1024 ** 3

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
 import type {NodeSync} from '../../lib/enforcement/node-sync.js'
-import type {UserView} from '../../lib/users/user-view.js'
+import type {UserView} from '../../lib/domain/user.js'
 
 export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
   static override summary = "Change a user's limits, expiry or plan"

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
 import type {NodeSync} from '../../lib/enforcement/node-sync.js'
-import type {UserView} from '../../lib/users/user-view.js'
+import type {UserView} from '../../lib/domain/user.js'
 
 export default class QuotaTopup extends SbqCommand<typeof QuotaTopup> {
   static override summary = "Add a traffic package to the current period's allowance"

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import type {UserView} from '../../lib/users/user-view.js'
+import type {UserView} from '../../lib/domain/user.js'
 
 export default class UserList extends SbqCommand<typeof UserList> {
   static override summary = 'List users with their usage this period'

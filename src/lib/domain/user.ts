@@ -1,4 +1,7 @@
 /** A user's standing, who acts on it, and the plain view of a user that decisions and commands read. */
+import {effectiveLimits, periodAllowance, type LimitOverrides} from './limits.js'
+import {currentPeriod} from './periods.js'
+
 export type UserStatus = 'active' | 'disabled' | 'limited' | 'expired'
 export const userStatuses: readonly UserStatus[] = ['active', 'disabled', 'limited', 'expired']
 
@@ -31,4 +34,68 @@ export interface UserView {
 
 export function iso(epochMs: number): string {
   return new Date(epochMs).toISOString()
+}
+
+/** A user's stored facts, as the view and the limits are computed from them: plain data, no database. */
+export interface UserFacts extends LimitOverrides {
+  name: string
+  status: UserStatus
+  status_reason: string | null
+  note: string | null
+  expires_at: number | null
+  created_at: number
+  plan_name: string | null
+  plan_monthly_quota: number | null
+  plan_total_quota: number | null
+  plan_reset_day: number | null
+  plan_max_ips: number | null
+  period_start: number
+  period_end: number
+  period_up: number
+  period_down: number
+  total_up: number
+  total_down: number
+  period_topups: number
+}
+
+export function limitsOf(record: UserFacts) {
+  return effectiveLimits(record, record.plan_name === null ? null : {
+    monthly_quota: record.plan_monthly_quota,
+    total_quota: record.plan_total_quota,
+    reset_day: record.plan_reset_day,
+    max_ips: record.plan_max_ips,
+  })
+}
+
+export function toUserView(record: UserFacts, context: {now: number; timeZone: string}): UserView {
+  const limits = limitsOf(record)
+  const period = currentPeriod({start: record.period_start, end: record.period_end}, context.now, limits.resetDay, context.timeZone)
+  // Running counts belong to the stored period; once it has rolled over, the new one has used nothing yet.
+  const samePeriod = period.start === record.period_start
+  const periodUp = samePeriod ? record.period_up : 0
+  const periodDown = samePeriod ? record.period_down : 0
+  const topups = samePeriod ? record.period_topups : 0
+  return {
+    name: record.name,
+    status: record.status,
+    statusReason: record.status_reason,
+    plan: record.plan_name,
+    monthlyQuota: limits.monthlyQuota,
+    totalQuota: limits.totalQuota,
+    resetDay: limits.resetDay,
+    maxIps: limits.maxIps,
+    expiresAt: record.expires_at === null ? null : iso(record.expires_at),
+    note: record.note,
+    periodStart: iso(period.start),
+    periodEnd: iso(period.end),
+    periodUp,
+    periodDown,
+    periodUsed: periodUp + periodDown,
+    topups,
+    allowance: periodAllowance(limits.monthlyQuota, topups),
+    totalUp: record.total_up,
+    totalDown: record.total_down,
+    totalUsed: record.total_up + record.total_down,
+    createdAt: iso(record.created_at),
+  }
 }

@@ -1,5 +1,8 @@
 import type {TrafficDelta} from '../domain/counter-deltas.js'
 
+/** The header carrying a push's id; the receiver records it with the usage, so a re-sent push counts once. */
+export const requestIdHeader = 'idempotency-key'
+
 /** A 3x-ui External Traffic Inform body, checked: deltas per client email and per inbound tag since the last report. */
 export interface InformPayload {
   clients: Map<string, TrafficDelta>

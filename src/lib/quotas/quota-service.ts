@@ -5,7 +5,7 @@ import {insertTopup, setUsagePeriodEnd, startUsagePeriod, updateUser, type UserR
 import type {UserUpdate} from '../db/schema.js'
 import {invalidInput} from '../errors.js'
 import {requirePlan, requireUser} from '../users/user-service.js'
-import {limitsOf, toUserView, type UserView} from '../users/user-view.js'
+import {limitsOf, toUserView, type UserView} from '../domain/user.js'
 import {currentPeriod, periodWithNewResetDay, type Period} from '../domain/periods.js'
 import {decideStatus} from '../domain/decide-status.js'
 

@@ -5,7 +5,7 @@ import {listUserRecords} from '../db/users-repository.js'
 import {decideStatus, type StatusDecision} from '../domain/decide-status.js'
 import {invalidInput} from '../errors.js'
 import {requireUser} from '../users/user-service.js'
-import {toUserView} from '../users/user-view.js'
+import {toUserView} from '../domain/user.js'
 import {rollToCurrentPeriod} from './quota-service.js'
 
 export interface ResetResult {

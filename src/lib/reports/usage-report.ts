@@ -21,7 +21,7 @@ import {invalidInput, notFound} from '../errors.js'
 import {periodAllowance} from '../domain/limits.js'
 import {currentPeriod, type Period} from '../domain/periods.js'
 import {localDay} from '../domain/zoned-time.js'
-import {iso, toUserView} from '../users/user-view.js'
+import {iso, toUserView} from '../domain/user.js'
 import {currentMonth, monthKey, parseMonth, type MonthRange} from '../domain/month-range.js'
 
 export interface ReportOptions {

@@ -5,8 +5,8 @@ import {join, resolve} from 'node:path'
 
 import {findOnPath} from '../config-file/find-on-path.js'
 import {invalidInput, unreachable} from '../errors.js'
-import {parseListen} from '../serve/run-serve.js'
-import {crontabLine, parseInterval, serveUnit, systemdUnits} from './units.js'
+import {parseInterval, parseListen} from '../domain/schedule-input.js'
+import {crontabLine, serveUnit, systemdUnits} from './units.js'
 
 export const unitName = 'sbq-check'
 export const serveUnitName = 'sbq-serve'

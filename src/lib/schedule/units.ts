@@ -1,19 +1,5 @@
 import {invalidInput} from '../errors.js'
-
-export interface Interval {
-  seconds: number
-  text: string
-}
-
-/** `--every`: 30s, 1m, 5m, 1h… (at least 10 s: a check every few seconds would only fight itself for the lock). */
-export function parseInterval(text: string): Interval {
-  const match = /^(\d+)(s|m|h)$/.exec(text.trim())
-  const seconds = match ? Number(match[1]) * {s: 1, m: 60, h: 3600}[match[2] as 's' | 'm' | 'h'] : Number.NaN
-  if (!(seconds >= 10 && seconds <= 86_400)) {
-    throw invalidInput('INVALID_INTERVAL', `interval "${text}" is not one sbq can schedule`, 'give 10s to 24h, like 30s, 1m, 5m or 1h')
-  }
-  return {seconds, text: text.trim()}
-}
+import type {Interval} from '../domain/schedule-input.js'
 
 /**
  * A line for /etc/cron.d (which names the user to run as); cron counts whole minutes and hours only. cron turns a

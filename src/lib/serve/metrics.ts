@@ -3,7 +3,7 @@ import {listNodes} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
 import {listUserRecords} from '../db/users-repository.js'
 import {userStatuses, type UserStatus} from '../db/schema.js'
-import {toUserView} from '../users/user-view.js'
+import {toUserView} from '../domain/user.js'
 
 export interface UserMetrics {
   name: string

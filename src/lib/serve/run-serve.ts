@@ -1,5 +1,6 @@
 import type {Context} from '../context.js'
 import type {Db} from '../db/open-database.js'
+import {parseInterval, parseListen} from '../domain/schedule-input.js'
 import {invalidInput} from '../errors.js'
 import type {CheckResult} from '../enforcement/run-check.js'
 import {isLoopbackAddress} from '../web/web-request.js'
@@ -28,10 +29,9 @@ export interface ServeIo {
  * connections, finishes the requests and the check in flight, and returns the address it listened on.
  */
 export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise<{listen: string}> {
-  const [{createSbqServer}, {settingValue}, {parseInterval}, {metricsTokenHash, newMetricsToken, storeMetricsToken}] = await Promise.all([
+  const [{createSbqServer}, {settingValue}, {metricsTokenHash, newMetricsToken, storeMetricsToken}] = await Promise.all([
     import('./sbq-server.js'),
     import('../settings/settings.js'),
-    import('../schedule/units.js'),
     import('./metrics-token.js'),
   ])
   const {host, port} = parseListen(options.listen)
@@ -99,13 +99,6 @@ async function startChecks(db: Db, intervalMs: number, io: ServeIo) {
       io.log(`error: check failed: ${(error as Error).message} (the next one runs in ${intervalMs / 1000}s)`)
     }
   })
-}
-
-export function parseListen(text: string): {host: string; port: number} {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim())
-  const port = match ? Number(match[3]) : Number.NaN
-  if (!match || port > 65_535) throw invalidInput('INVALID_LISTEN', `listen address "${text}" is not HOST:PORT`, 'give it like 127.0.0.1:8787, or [::1]:8787')
-  return {host: match[1] ?? match[2]!, port}
 }
 
 function waitForSignal(): Promise<void> {

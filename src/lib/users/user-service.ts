@@ -12,7 +12,7 @@ import {userStatuses} from '../db/schema.js'
 import {dailySeries, forecastExhaustion} from '../reports/user-usage-history.js'
 import {generateCredentials} from './credentials.js'
 import {assertUserName} from '../domain/user-name.js'
-import {iso, toUserView, type UserView} from './user-view.js'
+import {iso, toUserView, type UserView} from '../domain/user.js'
 
 export interface NewUserInput {
   name: string

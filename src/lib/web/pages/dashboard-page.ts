@@ -1,6 +1,6 @@
 import type {DashboardTotals, UsersSort} from '../../db/dashboard-repository.js'
 import {userStatuses} from '../../db/schema.js'
-import type {UserView} from '../../users/user-view.js'
+import type {UserView} from '../../domain/user.js'
 import {usageBar} from '../charts.js'
 import {html, type Html} from '../html.js'
 import type {MessageKey, Translate} from '../i18n/messages.js'

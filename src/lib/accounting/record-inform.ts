@@ -1,12 +1,12 @@
-import {recordUsage, type UsageRecord} from '../accounting/ledger.js'
+import {recordUsage, type UsageRecord} from './ledger.js'
 import type {Context} from '../context.js'
 import {findNode, recordNodePull} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
 import type {InboundUsageDailyTable, NodeRow} from '../db/schema.js'
 import {batchedInsert} from '../db/batched-upsert.js'
 import {localDay} from '../domain/zoned-time.js'
-import type {InformPayload} from './inform-payload.js'
-import {informTokenMatches} from './inform-token.js'
+import type {InformPayload} from '../inform/inform-payload.js'
+import {informTokenMatches} from '../inform/inform-token.js'
 
 /** How long a request id is remembered: a push re-sent later than this would be counted again. */
 export const receiptLifetimeMs = 30 * 86_400_000

@@ -3,10 +3,7 @@ import {randomUUID} from 'node:crypto'
 import type {TrafficDelta} from '../domain/counter-deltas.js'
 import type {Db} from '../db/open-database.js'
 import type {NodeRow} from '../db/schema.js'
-import {informBody} from './inform-payload.js'
-
-/** The header carrying a push's id; the receiver records it with the usage, so a re-sent push counts once. */
-export const requestIdHeader = 'idempotency-key'
+import {informBody} from '../inform/inform-payload.js'
 
 /** Bounds one pull's catching up after a long outage; the rest goes with the next pulls, in order. */
 const pushesPerRun = 200

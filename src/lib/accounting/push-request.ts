@@ -1,6 +1,6 @@
 import {request} from 'undici'
 
-import {requestIdHeader} from './outbox.js'
+import {requestIdHeader} from '../inform/inform-payload.js'
 
 const pushTimeoutMs = 5000
 
