@@ -1,7 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from './base-command.js'
-import type {BackupResult} from '../lib/reports/backup.js'
+import {backupDatabase, type BackupResult} from '../lib/reports/backup.js'
+import {renderBackupResult} from '../lib/output/report-tables.js'
+import {defaultDatabasePath} from '../lib/db/open-database.js'
 
 export default class BackupCommand extends SbqCommand<typeof BackupCommand> {
   static override summary = 'Copy the database consistently while sbq keeps running (the copy is private, 0600)'
@@ -10,11 +12,6 @@ export default class BackupCommand extends SbqCommand<typeof BackupCommand> {
   static override flags = {keep: Flags.integer({description: 'with a directory: keep only the N newest backups', min: 1})}
 
   async run(): Promise<BackupResult> {
-    const [{backupDatabase}, {renderBackupResult}, {defaultDatabasePath}] = await Promise.all([
-      import('../lib/reports/backup.js'),
-      import('../lib/output/report-tables.js'),
-      import('../lib/db/open-database.js'),
-    ])
     const context = await this.context()
     const result = await backupDatabase(this.flags.db ?? defaultDatabasePath(), this.args.path, {keep: this.flags.keep}, context)
     this.log(renderBackupResult(result))

@@ -1,13 +1,16 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
-import type {ChalkInstance} from 'chalk'
 
 import type {Context} from '../lib/context.js'
 import type {NodeSync} from '../lib/enforcement/node-sync.js'
-import type {Db} from '../lib/db/open-database.js'
+import {createStyle, type Style} from '../lib/output/style.js'
+import {type Db, defaultDatabasePath, openDatabase} from '../lib/db/open-database.js'
 import type {Actor} from '../lib/db/schema.js'
 import {damagedDatabase} from '../lib/db/database-errors.js'
 import {ExitCode, SbqError, invalidInput} from '../lib/errors.js'
 import {writeCompactJson} from '../lib/output/json-output.js'
+import {installTimeZone} from '../lib/settings/settings.js'
+import {syncNodes} from '../lib/enforcement/sync-nodes.js'
+import {renderNodeSyncs, withHint} from '../lib/output/check-tables.js'
 
 export type Flags<T extends typeof Command> = Interfaces.InferredFlags<(typeof SbqCommand)['baseFlags'] & T['flags']>
 export type Args<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -51,7 +54,6 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
   /** The database, opened and migrated on first use so commands that don't need it never pay for it. */
   protected async database(): Promise<Db> {
     if (!this.openDb) {
-      const {defaultDatabasePath, openDatabase} = await import('../lib/db/open-database.js')
       this.databasePath = this.flags.db ?? defaultDatabasePath()
       this.openDb = await openDatabase(this.databasePath, {
         beforeNameClashCheck: (this.ctor as typeof SbqCommand).resolvesNameClash,
@@ -62,12 +64,10 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
   }
 
   protected async context(actor: Actor = 'cli'): Promise<Context> {
-    const {installTimeZone} = await import('../lib/settings/settings.js')
     return {now: clockNow(), timeZone: await installTimeZone(await this.database()), actor}
   }
 
-  protected async style(): Promise<ChalkInstance> {
-    const {createStyle} = await import('../lib/output/style.js')
+  protected async style(): Promise<Style> {
     return createStyle()
   }
 
@@ -101,7 +101,6 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
    */
   protected async applyToNodes(apply: boolean): Promise<NodeSync[]> {
     if (!apply) return []
-    const [{syncNodes}, {renderNodeSyncs, withHint}] = await Promise.all([import('../lib/enforcement/sync-nodes.js'), import('../lib/output/check-tables.js')])
     const nodes = await syncNodes(await this.database(), {}, await this.context())
     for (const line of renderNodeSyncs(nodes, await this.style())) this.stderr(line)
     for (const node of nodes) if (node.error) this.stderr(`warning: node "${node.name}" was not updated: ${node.error} (${withHint(node, 'sbq check retries it')})`)

@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {SbqCommand} from './base-command.js'
 import {ExitCode} from '../lib/errors.js'
-import type {CheckResult} from '../lib/enforcement/run-check.js'
+import {type CheckResult, runCheck} from '../lib/enforcement/run-check.js'
+import {renderChanges, renderNodeSyncs, nodeErrors} from '../lib/output/check-tables.js'
 
 export default class Check extends SbqCommand<typeof Check> {
   static override summary = 'Pull, then limit, expire and re-enable users and put every proxy in line (for cron)'
@@ -15,7 +16,6 @@ export default class Check extends SbqCommand<typeof Check> {
   }
 
   async run(): Promise<CheckResult> {
-    const [{runCheck}, {renderChanges, renderNodeSyncs, nodeErrors}] = await Promise.all([import('../lib/enforcement/run-check.js'), import('../lib/output/check-tables.js')])
     const dryRun = this.flags['dry-run']
     const result = await runCheck(await this.database(), {dryRun, pull: this.flags.pull, lockWaitMs: 5000}, await this.context('check'))
     const style = await this.style()

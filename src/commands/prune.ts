@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {SbqCommand} from './base-command.js'
-import type {PruneResult} from '../lib/reports/prune.js'
+import {type PruneResult, pruneUsage} from '../lib/reports/prune.js'
+import {renderPruneResult} from '../lib/output/report-tables.js'
 
 export default class PruneCommand extends SbqCommand<typeof PruneCommand> {
   static override summary = 'Fold old daily usage into monthly totals and delete the daily rows'
@@ -15,7 +16,6 @@ export default class PruneCommand extends SbqCommand<typeof PruneCommand> {
   }
 
   async run(): Promise<PruneResult> {
-    const [{pruneUsage}, {renderPruneResult}] = await Promise.all([import('../lib/reports/prune.js'), import('../lib/output/report-tables.js')])
     const context = await this.context()
     const result = await pruneUsage(await this.database(), {before: this.flags.before, keepDays: this.flags['keep-days']}, context)
     this.log(renderPruneResult(result))

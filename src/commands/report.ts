@@ -2,7 +2,11 @@ import {Flags} from '@oclif/core'
 
 import {SbqCommand} from './base-command.js'
 import {ExitCode, SbqError} from '../lib/errors.js'
-import type {Report} from '../lib/reports/usage-report.js'
+import {buildReport, type Report} from '../lib/reports/usage-report.js'
+import {reportToCsv} from '../lib/reports/report-csv.js'
+import {summaryText} from '../lib/reports/report-summary.js'
+import {sendMessage} from '../lib/alerts/deliver.js'
+import {renderNodesReport, renderUserMonthReport, renderUsersReport} from '../lib/output/report-tables.js'
 
 export interface ReportNotification {
   text: string
@@ -35,7 +39,6 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
   }
 
   async run(): Promise<Report & {notification?: ReportNotification}> {
-    const {buildReport} = await import('../lib/reports/usage-report.js')
     const context = await this.context()
     const {month, user, node, by, top, active, format, notify} = this.flags
     const report = await buildReport(await this.database(), {month, user, node, byNode: by === 'node', top, active}, context)
@@ -44,10 +47,9 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
     if (format === 'json' && !this.jsonEnabled()) {
       this.logJson(result)
     } else if (format === 'csv' && !this.jsonEnabled()) {
-      const {reportToCsv} = await import('../lib/reports/report-csv.js')
       process.stdout.write(reportToCsv(report))
     } else if (format === 'table' && !this.jsonEnabled()) {
-      const [{renderNodesReport, renderUserMonthReport, renderUsersReport}, style] = await Promise.all([import('../lib/output/report-tables.js'), this.style()])
+      const style = await this.style()
       this.log(report.kind === 'users' ? renderUsersReport(report, style) : report.kind === 'nodes' ? renderNodesReport(report, style) : renderUserMonthReport(report, style))
       if (notification) this.log(`\n${notification.text}${notification.error === null ? `\nsummary sent to ${notification.sentTo.join(', ')}` : ''}`)
     }
@@ -60,7 +62,6 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
 
   /** The seed's daily report: the summary goes to every alert channel; a failed channel is exit 4 after the report. */
   private async notify(report: Extract<Report, {kind: 'users'}>): Promise<ReportNotification> {
-    const [{summaryText}, {sendMessage}] = await Promise.all([import('../lib/reports/report-summary.js'), import('../lib/alerts/deliver.js')])
     const text = summaryText(report)
     try {
       const sent = await sendMessage(await this.database(), text, await this.context())

@@ -1,8 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from './base-command.js'
-import type {ResetResult} from '../lib/quotas/reset-usage.js'
+import {type ResetResult, resetUsage} from '../lib/quotas/reset-usage.js'
 import type {NodeSync} from '../lib/enforcement/node-sync.js'
+import {renderChanges} from '../lib/output/check-tables.js'
 
 export default class Reset extends SbqCommand<typeof Reset> {
   static override summary = "Start the current period's count from zero (history is kept)"
@@ -15,7 +16,6 @@ export default class Reset extends SbqCommand<typeof Reset> {
   }
 
   async run(): Promise<ResetResult & {nodes: NodeSync[]}> {
-    const [{resetUsage}, {renderChanges}] = await Promise.all([import('../lib/quotas/reset-usage.js'), import('../lib/output/check-tables.js')])
     const context = await this.context()
     const result = await resetUsage(await this.database(), {name: this.args.name, all: this.flags.all}, context)
     this.log(`reset the period usage of ${result.reset.length === 1 ? `user "${result.reset[0]}"` : `${result.reset.length} users`}`)

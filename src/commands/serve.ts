@@ -1,6 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {SbqCommand} from './base-command.js'
+import {rotateMetricsToken} from '../lib/serve/metrics-token.js'
+import {serve} from '../lib/serve/run-serve.js'
+import {renderChanges, renderNodeSyncs, nodeErrors} from '../lib/output/check-tables.js'
 
 export interface ServeResult {
   /** The address the server listened on. */
@@ -31,12 +34,10 @@ export default class Serve extends SbqCommand<typeof Serve> {
   async run(): Promise<ServeResult> {
     const db = await this.database()
     if (this.flags['rotate-metrics-token']) {
-      const {rotateMetricsToken} = await import('../lib/serve/metrics-token.js')
       const metricsToken = await rotateMetricsToken(db)
       this.log(metricsToken)
       return {metricsToken}
     }
-    const [{serve}, {renderChanges, renderNodeSyncs, nodeErrors}] = await Promise.all([import('../lib/serve/run-serve.js'), import('../lib/output/check-tables.js')])
     const style = await this.style()
     const {listen, dashboard} = this.flags
     const options = {listen, checkEvery: this.flags['check-every'] ?? null, metricsPublic: this.flags['metrics-public'], dashboard, trustProxy: this.flags['trust-proxy']}

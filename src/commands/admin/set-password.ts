@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import type {SetPasswordResult} from '../../lib/web/admin-password.js'
+import {setAdminPassword, type SetPasswordResult} from '../../lib/web/admin-password.js'
+import {passwordFromStdin, passwordFromTerminal} from '../../lib/web/read-password.js'
 
 export default class AdminSetPassword extends SbqCommand<typeof AdminSetPassword> {
   static override summary = "Set the web dashboard's admin password (stored as a scrypt hash)"
@@ -13,7 +14,6 @@ export default class AdminSetPassword extends SbqCommand<typeof AdminSetPassword
   }
 
   async run(): Promise<SetPasswordResult> {
-    const [{setAdminPassword}, {passwordFromStdin, passwordFromTerminal}] = await Promise.all([import('../../lib/web/admin-password.js'), import('../../lib/web/read-password.js')])
     const password = this.flags['password-stdin'] ? await passwordFromStdin() : await passwordFromTerminal()
     const result = await setAdminPassword(await this.database(), password, (await this.context()).now)
     this.log(`admin password set${result.sessionsEnded > 0 ? `; ${result.sessionsEnded} dashboard session(s) logged out` : ''}`)

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import type {ChannelView} from '../../lib/alerts/channels.js'
+import {addChannel, type ChannelView} from '../../lib/alerts/channels.js'
+import {renderChannels} from '../../lib/output/alert-tables.js'
 
 export default class AlertAdd extends SbqCommand<typeof AlertAdd> {
   static override summary = 'Add a channel that alerts are sent to: a webhook or a Telegram chat'
@@ -22,7 +23,6 @@ export default class AlertAdd extends SbqCommand<typeof AlertAdd> {
   }
 
   async run(): Promise<ChannelView> {
-    const [{addChannel}, {renderChannels}] = await Promise.all([import('../../lib/alerts/channels.js'), import('../../lib/output/alert-tables.js')])
     const context = await this.context()
     const channel = await addChannel(await this.database(), {type: this.args.type, url: this.args.url, secret: this.flags.secret, token: this.flags.token, chat: this.flags.chat}, context)
     this.log(renderChannels([channel], context.timeZone, await this.style()))

@@ -1,7 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import type {TestDelivery} from '../../lib/alerts/deliver.js'
+import {sendTestAlerts, type TestDelivery} from '../../lib/alerts/deliver.js'
+import {renderTestDeliveries} from '../../lib/output/alert-tables.js'
 
 export default class AlertTest extends SbqCommand<typeof AlertTest> {
   static override summary = 'Send a test alert through one channel or all of them'
@@ -10,7 +11,6 @@ export default class AlertTest extends SbqCommand<typeof AlertTest> {
   static override args = {id: Args.string({description: 'channel id (default: every channel)'})}
 
   async run(): Promise<TestDelivery[]> {
-    const [{sendTestAlerts}, {renderTestDeliveries}] = await Promise.all([import('../../lib/alerts/deliver.js'), import('../../lib/output/alert-tables.js')])
     const deliveries = await sendTestAlerts(await this.database(), this.args.id, await this.context())
     this.log(renderTestDeliveries(deliveries, await this.style()))
     return deliveries

@@ -1,7 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import type {SettingView} from '../../lib/settings/settings.js'
+import {setSetting, type SettingView} from '../../lib/settings/settings.js'
+import {renderSettings} from '../../lib/output/tables.js'
 
 export default class ConfigSet extends SbqCommand<typeof ConfigSet> {
   static override summary = 'Change an install-wide setting ("default" restores the default)'
@@ -12,7 +13,6 @@ export default class ConfigSet extends SbqCommand<typeof ConfigSet> {
   }
 
   async run(): Promise<SettingView> {
-    const [{setSetting}, {renderSettings}] = await Promise.all([import('../../lib/settings/settings.js'), import('../../lib/output/tables.js')])
     const setting = await setSetting(await this.database(), this.args.key, this.args.value)
     this.log(renderSettings([setting], await this.style()))
     return setting

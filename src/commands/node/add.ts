@@ -1,8 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import {nodeTypes, type InformSecret, type NodeView} from '../../lib/nodes/node-service.js'
+import {addNode, type InformSecret, nodeTypes, type NodeView} from '../../lib/nodes/node-service.js'
 import type {ImportResult} from '../../lib/nodes/import-users.js'
+import {renderNode, renderImport, renderInformUri} from '../../lib/output/node-tables.js'
 
 export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
   static override summary = 'Register a proxy node whose API sbq reads (and whose config it rewrites), or a 3x-ui node that reports to sbq serve'
@@ -29,7 +30,6 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
   }
 
   async run(): Promise<NodeView & {imported?: ImportResult} & Partial<InformSecret>> {
-    const [{addNode}, {renderNode, renderImport, renderInformUri}] = await Promise.all([import('../../lib/nodes/node-service.js'), import('../../lib/output/node-tables.js')])
     const context = await this.context()
     const {type, api, config, inbound, apply, inform} = this.flags
     const panel = {url: this.flags['panel-url'], user: this.flags['panel-user'], password: this.flags['panel-password']}

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import type {InformSecret} from '../../lib/nodes/node-service.js'
+import {type InformSecret, rotateInformToken} from '../../lib/nodes/node-service.js'
+import {renderInformUri} from '../../lib/output/node-tables.js'
 
 export default class NodeRotateToken extends SbqCommand<typeof NodeRotateToken> {
   static override summary = "Give a 3x-ui node a new inform token; the old URL stops working at once"
@@ -12,7 +13,6 @@ export default class NodeRotateToken extends SbqCommand<typeof NodeRotateToken> 
   }
 
   async run(): Promise<{name: string} & InformSecret> {
-    const [{rotateInformToken}, {renderInformUri}] = await Promise.all([import('../../lib/nodes/node-service.js'), import('../../lib/output/node-tables.js')])
     const rotated = await rotateInformToken(await this.database(), this.args.name, this.flags['public-url'])
     this.log(rotated.informUri)
     for (const line of renderInformUri(rotated.informUri).slice(1)) this.stderr(line)

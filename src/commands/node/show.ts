@@ -1,14 +1,14 @@
 import {Args} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import type {NodeView} from '../../lib/nodes/node-service.js'
+import {type NodeView, showNode} from '../../lib/nodes/node-service.js'
+import {renderNode} from '../../lib/output/node-tables.js'
 
 export default class NodeShow extends SbqCommand<typeof NodeShow> {
   static override summary = 'Show one node'
   static override args = {name: Args.string({description: 'node name', required: true})}
 
   async run(): Promise<NodeView> {
-    const [{showNode}, {renderNode}] = await Promise.all([import('../../lib/nodes/node-service.js'), import('../../lib/output/node-tables.js')])
     const context = await this.context()
     const node = await showNode(await this.database(), this.args.name)
     this.log(renderNode(node, context.timeZone))

@@ -1,7 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import type {PlanView} from '../../lib/plans/plan-service.js'
+import {addPlan, type PlanView} from '../../lib/plans/plan-service.js'
+import {parseLimitFlags} from '../../lib/domain/limit-flags.js'
+import {renderPlans} from '../../lib/output/tables.js'
 
 export const planFlags = {
   total: Flags.string({description: 'lifetime quota'}),
@@ -17,11 +19,6 @@ export default class PlanAdd extends SbqCommand<typeof PlanAdd> {
   static override flags = {monthly: Flags.string({description: 'monthly quota (e.g. 100, 1T)', required: true}), ...planFlags}
 
   async run(): Promise<PlanView> {
-    const [{addPlan}, {parseLimitFlags}, {renderPlans}] = await Promise.all([
-      import('../../lib/plans/plan-service.js'),
-      import('../../lib/domain/limit-flags.js'),
-      import('../../lib/output/tables.js'),
-    ])
     const context = await this.context()
     const plan = await addPlan(await this.database(), this.args.name, parseLimitFlags(this.flags, context), context)
     this.log(renderPlans([plan], await this.style()))

@@ -3,6 +3,9 @@ import {Args, Flags} from '@oclif/core'
 import {SbqCommand} from '../base-command.js'
 import type {NodeSync} from '../../lib/enforcement/node-sync.js'
 import type {UserView} from '../../lib/domain/user.js'
+import {setQuota} from '../../lib/quotas/quota-service.js'
+import {parseLimitFlags} from '../../lib/domain/limit-flags.js'
+import {renderUser} from '../../lib/output/tables.js'
 
 export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
   static override summary = "Change a user's limits, expiry or plan"
@@ -20,11 +23,6 @@ export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
   }
 
   async run(): Promise<UserView & {nodes: NodeSync[]}> {
-    const [{setQuota}, {parseLimitFlags}, {renderUser}] = await Promise.all([
-      import('../../lib/quotas/quota-service.js'),
-      import('../../lib/domain/limit-flags.js'),
-      import('../../lib/output/tables.js'),
-    ])
     const context = await this.context()
     const limits = parseLimitFlags(this.flags, context)
     const plan = this.flags.plan === undefined ? undefined : this.flags.plan === 'none' ? null : this.flags.plan

@@ -3,6 +3,9 @@ import {Args, Flags} from '@oclif/core'
 import {SbqCommand} from '../base-command.js'
 import type {NodeSync} from '../../lib/enforcement/node-sync.js'
 import type {UserView} from '../../lib/domain/user.js'
+import {topUp} from '../../lib/quotas/quota-service.js'
+import {parseSize} from '../../lib/domain/size.js'
+import {renderUser} from '../../lib/output/tables.js'
 
 export default class QuotaTopup extends SbqCommand<typeof QuotaTopup> {
   static override summary = "Add a traffic package to the current period's allowance"
@@ -16,11 +19,6 @@ export default class QuotaTopup extends SbqCommand<typeof QuotaTopup> {
 note: Flags.string({description: 'kept with the top-up'})}
 
   async run(): Promise<UserView & {nodes: NodeSync[]}> {
-    const [{topUp}, {parseSize}, {renderUser}] = await Promise.all([
-      import('../../lib/quotas/quota-service.js'),
-      import('../../lib/domain/size.js'),
-      import('../../lib/output/tables.js'),
-    ])
     const context = await this.context()
     const bytes = parseSize(this.args.size, 'top-up size')
     const user = await topUp(await this.database(), this.args.name, bytes, this.flags.note ?? null, context)

@@ -1,7 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import type {ScheduleResult} from '../../lib/schedule/schedule-service.js'
+import {cronSchedule, installSchedule, installServe, type ScheduleResult} from '../../lib/schedule/schedule-service.js'
+import {defaultDatabasePath} from '../../lib/db/open-database.js'
+import {realpathSync} from 'node:fs'
 
 export default class ScheduleInstall extends SbqCommand<typeof ScheduleInstall> {
   static override summary = 'Run sbq check on a schedule: a systemd timer, or a crontab line with --cron'
@@ -20,11 +22,6 @@ export default class ScheduleInstall extends SbqCommand<typeof ScheduleInstall> 
   }
 
   async run(): Promise<ScheduleResult> {
-    const [{cronSchedule, installSchedule, installServe}, {defaultDatabasePath}, {realpathSync}] = await Promise.all([
-      import('../../lib/schedule/schedule-service.js'),
-      import('../../lib/db/open-database.js'),
-      import('node:fs'),
-    ])
     const input = {every: this.flags.every, sbqPath: realpathSync(process.argv[1]!), database: this.flags.db ?? defaultDatabasePath(), unitDir: this.flags['unit-dir'], enable: this.flags.enable}
     const result = this.flags.cron ? cronSchedule(input) : this.flags.serve ? installServe({...input, listen: this.flags.listen}) : installSchedule(input)
     if (result.crontab) this.log(result.crontab)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
+import {removeSchedule} from '../../lib/schedule/schedule-service.js'
 
 export default class ScheduleRemove extends SbqCommand<typeof ScheduleRemove> {
   static override summary = 'Stop and remove the systemd timer that runs sbq check'
@@ -10,7 +11,6 @@ export default class ScheduleRemove extends SbqCommand<typeof ScheduleRemove> {
   }
 
   async run(): Promise<{removed: string[]}> {
-    const {removeSchedule} = await import('../../lib/schedule/schedule-service.js')
     const result = removeSchedule({unitDir: this.flags['unit-dir'], enable: this.flags.enable})
     this.log(result.removed.length > 0 ? `removed ${result.removed.join(' and ')}` : 'no sbq schedule was installed')
     return result

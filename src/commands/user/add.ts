@@ -2,7 +2,9 @@ import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
 import type {NodeSync} from '../../lib/enforcement/node-sync.js'
-import type {UserWithCredentials} from '../../lib/users/user-service.js'
+import {addUser, type UserWithCredentials} from '../../lib/users/user-service.js'
+import {parseLimitFlags} from '../../lib/domain/limit-flags.js'
+import {renderUser, renderCredentials} from '../../lib/output/tables.js'
 
 export default class UserAdd extends SbqCommand<typeof UserAdd> {
   static override summary = 'Create a user with fresh credentials and a quota'
@@ -24,11 +26,6 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
   }
 
   async run(): Promise<UserWithCredentials & {nodes: NodeSync[]}> {
-    const [{addUser}, {parseLimitFlags}, {renderUser, renderCredentials}] = await Promise.all([
-      import('../../lib/users/user-service.js'),
-      import('../../lib/domain/limit-flags.js'),
-      import('../../lib/output/tables.js'),
-    ])
     const context = await this.context()
     const {monthlyQuota, totalQuota, resetDay, maxIps, expiresAt} = parseLimitFlags(this.flags, context)
     const {name} = this.args

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
 import type {NodeSync} from '../../lib/enforcement/node-sync.js'
-import type {StatusChange} from '../../lib/users/user-service.js'
+import {setUserStatus, type StatusChange} from '../../lib/users/user-service.js'
 
 export default class UserDisable extends SbqCommand<typeof UserDisable> {
   static override summary = 'Disable a user by hand; quota checks never re-enable them'
@@ -13,7 +13,6 @@ export default class UserDisable extends SbqCommand<typeof UserDisable> {
   }
 
   async run(): Promise<StatusChange & {nodes: NodeSync[]}> {
-    const {setUserStatus} = await import('../../lib/users/user-service.js')
     const change = await setUserStatus(await this.database(), this.args.name, 'disabled', this.flags.reason ?? null, await this.context())
     this.log(change.changed ? `user "${change.name}": ${change.from} → disabled` : `user "${change.name}" is already disabled`)
     return {...change, nodes: change.changed ? await this.applyToNodes(this.flags.apply) : []}

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
 import type {NodeSync} from '../../lib/enforcement/node-sync.js'
-import type {StatusChange} from '../../lib/users/user-service.js'
+import {setUserStatus, type StatusChange} from '../../lib/users/user-service.js'
 
 export default class UserEnable extends SbqCommand<typeof UserEnable> {
   static override summary = 'Make a disabled, limited or expired user active again'
@@ -13,7 +13,6 @@ export default class UserEnable extends SbqCommand<typeof UserEnable> {
   static override args = {name: Args.string({description: 'user name', required: true})}
 
   async run(): Promise<StatusChange & {nodes: NodeSync[]}> {
-    const {setUserStatus} = await import('../../lib/users/user-service.js')
     const change = await setUserStatus(await this.database(), this.args.name, 'active', null, await this.context())
     this.log(change.changed ? `user "${change.name}": ${change.from} → active` : `user "${change.name}" is already active`)
     return {...change, nodes: change.changed ? await this.applyToNodes(this.flags.apply) : []}

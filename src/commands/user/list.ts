@@ -2,6 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
 import type {UserView} from '../../lib/domain/user.js'
+import {listUsers} from '../../lib/users/user-service.js'
+import {renderUsers} from '../../lib/output/tables.js'
 
 export default class UserList extends SbqCommand<typeof UserList> {
   static override summary = 'List users with their usage this period'
@@ -10,7 +12,6 @@ export default class UserList extends SbqCommand<typeof UserList> {
   }
 
   async run(): Promise<UserView[]> {
-    const [{listUsers}, {renderUsers}] = await Promise.all([import('../../lib/users/user-service.js'), import('../../lib/output/tables.js')])
     const context = await this.context()
     const users = await listUsers(await this.database(), {status: this.flags.status}, context)
     await this.show(async () => renderUsers(users, context.timeZone, await this.style()))

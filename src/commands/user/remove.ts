@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
 import type {NodeSync} from '../../lib/enforcement/node-sync.js'
+import {removeUser} from '../../lib/users/user-service.js'
 
 export default class UserRemove extends SbqCommand<typeof UserRemove> {
   static override summary = 'Remove a user (their events stay in the history)'
@@ -12,7 +13,6 @@ export default class UserRemove extends SbqCommand<typeof UserRemove> {
   static override resolvesNameClash = true
 
   async run(): Promise<{name: string; removed: true} & {nodes: NodeSync[]}> {
-    const {removeUser} = await import('../../lib/users/user-service.js')
     const result = await removeUser(await this.database(), this.args.name, await this.context())
     this.log(`removed user "${result.name}"`)
     return {...result, nodes: await this.applyToNodes(this.flags.apply)}

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import type {UserDetail} from '../../lib/users/user-service.js'
+import {showUser, type UserDetail} from '../../lib/users/user-service.js'
+import {renderUserDetail} from '../../lib/output/tables.js'
 
 export default class UserShow extends SbqCommand<typeof UserShow> {
   static override summary = 'Show one user: limits, usage, top-ups and recent events'
@@ -10,7 +11,6 @@ export default class UserShow extends SbqCommand<typeof UserShow> {
   static override resolvesNameClash = true
 
   async run(): Promise<UserDetail> {
-    const [{showUser}, {renderUserDetail}] = await Promise.all([import('../../lib/users/user-service.js'), import('../../lib/output/tables.js')])
     const context = await this.context()
     const user = await showUser(await this.database(), this.args.name, {secrets: this.flags.secrets}, context)
     this.log(renderUserDetail(user, context.timeZone, await this.style()))
