@@ -53,6 +53,7 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
     const table = await sbq('user', 'list')
     assert.equal(table.code, 0)
     assert.match(table.stdout, /alice.*active.*0 B \/ 100 GiB/)
+    // eslint-disable-next-line no-control-regex -- ESC starts every colour code
     assert.doesNotMatch(table.stdout, /\u001b\[/, 'no colour codes when stdout is not a terminal')
     const json = (await sbq('user', 'list', '--json')).json
     assert.deepEqual(json.map((user: {name: string}) => user.name), ['alice', 'bob'])

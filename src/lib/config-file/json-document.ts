@@ -45,8 +45,10 @@ export class JsonSyntaxError extends Error {
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
-// A JSON string token: no raw control characters, only the escapes JSON defines.
+// A JSON string token: no raw control characters, only the escapes JSON defines (RFC 8259, section 7).
+// eslint-disable-next-line no-control-regex -- matching the control characters JSON forbids is the point
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y
+// eslint-disable-next-line no-control-regex -- as above
 const NEEDS_DECODING = /[\\\u0000-\u001f]/
 
 class Parser {

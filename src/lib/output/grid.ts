@@ -10,6 +10,7 @@ export function table(head: string[], style: ChalkInstance): Table.Table {
 const boxedRowLimit = 500
 
 function visibleLength(text: string): number {
+  // eslint-disable-next-line no-control-regex -- ESC starts the colour codes whose width is zero
   return text.replace(/\u001b\[[0-9;]*m/g, '').length
 }
 
