@@ -10,7 +10,7 @@ import {hashInformToken, newInformToken} from '../../src/lib/inform/inform-token
 import {recordInform} from '../../src/lib/accounting/record-inform.js'
 import {toNodeView} from '../../src/lib/nodes/node-service.js'
 import {renderNode} from '../../src/lib/output/node-tables.js'
-import {renderMetrics} from '../../src/lib/output/serve-metrics.js'
+import {renderMetrics} from '../../src/lib/serve/metrics-text.js'
 import {collectMetrics} from '../../src/lib/serve/metrics.js'
 import {createSbqServer} from '../../src/lib/serve/sbq-server.js'
 import {getSettings, setSetting} from '../../src/lib/settings/settings.js'

@@ -1,5 +1,8 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 
+/** How output is coloured; only this folder knows it is chalk. */
+export type Style = ChalkInstance
+
 /** Colour only for a person at a terminal: never into pipes or files, never when NO_COLOR is set. */
 export function createStyle(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
   const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0'

@@ -1,4 +1,4 @@
-import type {Metrics} from '../serve/metrics.js'
+import type {Metrics} from './metrics.js'
 
 /** The Prometheus text exposition format (version 0.0.4). */
 export const metricsContentType = 'text/plain; version=0.0.4; charset=utf-8'

@@ -9,7 +9,7 @@ import {InformPayloadError} from '../inform/inform-payload.js'
 import {informTokenMatches} from '../inform/inform-token.js'
 import {findInformSender, recordInform} from '../accounting/record-inform.js'
 import {requestIdHeader} from '../inform/inform-payload.js'
-import {metricsContentType, renderMetrics} from '../output/serve-metrics.js'
+import {metricsContentType, renderMetrics} from './metrics-text.js'
 import {requestUrl} from '../web/web-request.js'
 import {collectMetrics} from './metrics.js'
 
