@@ -4,8 +4,8 @@ import {join} from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 
 import {openDatabase} from '../../src/lib/db/open-database.js'
-import {defaultResetDay} from '../../src/lib/quotas/limits.js'
-import {currentPeriod} from '../../src/lib/quotas/periods.js'
+import {defaultResetDay} from '../../src/lib/domain/limits.js'
+import {currentPeriod} from '../../src/lib/domain/periods.js'
 import {installTimeZone} from '../../src/lib/settings/settings.js'
 
 const GiB = 1024 ** 3
