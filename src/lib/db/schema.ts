@@ -251,5 +251,6 @@ export type EventRow = Selectable<EventsTable>
 export type NewEvent = Insertable<EventsTable>
 export type NodeRow = Selectable<NodesTable>
 export type WebSessionRow = Selectable<WebSessionsTable>
+export type LockRow = Selectable<LocksTable>
 export type ChannelRow = Selectable<AlertChannelsTable>
 export type AlertRow = Selectable<AlertsTable>
