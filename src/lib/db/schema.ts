@@ -252,5 +252,6 @@ export type NewEvent = Insertable<EventsTable>
 export type NodeRow = Selectable<NodesTable>
 export type WebSessionRow = Selectable<WebSessionsTable>
 export type LockRow = Selectable<LocksTable>
+export type InformPushRow = Selectable<InformOutboxTable>
 export type ChannelRow = Selectable<AlertChannelsTable>
 export type AlertRow = Selectable<AlertsTable>
