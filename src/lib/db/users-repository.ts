@@ -1,6 +1,6 @@
 import {sql} from 'kysely'
 
-import type {UserCredentials} from '../proxies/proxy-driver.js'
+import type {UserCredentials} from '../domain/traffic.js'
 import type {Period} from '../domain/periods.js'
 import {selectJsonRows} from './json-rows.js'
 import type {Db} from './open-database.js'
