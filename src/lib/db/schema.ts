@@ -137,6 +137,23 @@ export interface UnmanagedUsageDailyTable {
   down: number
 }
 
+/** What `sbq prune` folds a month's daily rows into (migration 0004): a month's usage is its rollup rows plus its daily rows. */
+export interface UsageMonthlyTable {
+  month: string
+  node_name: string
+  user_name: string
+  up: number
+  down: number
+}
+
+export interface UnmanagedUsageMonthlyTable {
+  month: string
+  node_name: string
+  name: string
+  up: number
+  down: number
+}
+
 /** Per month, the daily rows of closed days summed (see migration 0007): what month reports read. */
 export interface UsageClosedMonthlyTable {
   month: string
@@ -228,6 +245,8 @@ export interface Database {
   node_baselines: NodeBaselinesTable
   usage_daily: UsageDailyTable
   unmanaged_usage_daily: UnmanagedUsageDailyTable
+  usage_monthly: UsageMonthlyTable
+  unmanaged_usage_monthly: UnmanagedUsageMonthlyTable
   usage_closed_monthly: UsageClosedMonthlyTable
   usage_closed_through: UsageClosedThroughTable
   node_users: NodeUsersTable
