@@ -12,7 +12,6 @@ import type {Kysely} from 'kysely'
 
 import {up} from '../../migrations/0003-alerts.js'
 import {readAlertRules} from '../../src/lib/alerts/alert-rules.js'
-import {alertDb} from '../../src/lib/alerts/alert-tables.js'
 import {addChannel, listChannels, removeChannel} from '../../src/lib/alerts/channels.js'
 import {deliverPending, sendTestAlerts} from '../../src/lib/alerts/deliver.js'
 import {dueAlerts, maxIpsAlert, statusChangeAlert, type Alert, type UserAlertState} from '../../src/lib/domain/due-alerts.js'
@@ -183,7 +182,7 @@ describe('outbox: each alert once per user, threshold and period', () => {
     rmSync(dir, {recursive: true, force: true})
   })
 
-  const outboxRows = async () => alertDb(first).selectFrom('alert_outbox').selectAll().execute()
+  const outboxRows = async () => first.selectFrom('alert_outbox').selectAll().execute()
 
   it('queues a new alert for every channel, and the same alert again is dropped', async () => {
     assert.equal(await enqueueAlerts(first, dueAlerts([user(85 * GiB)], rules, may10.now), may10), 1)
@@ -196,7 +195,7 @@ describe('outbox: each alert once per user, threshold and period', () => {
     const alerts = dueAlerts([user(100 * GiB)], rules, may10.now)
     const counts = await enqueueOverlapping(join(dir, 'sbq.db'), alerts, may10, 4)
     assert.equal(counts.reduce((sum, count) => sum + count, 0), 1, `queued ${counts.join(' + ')}`)
-    const stored = await alertDb(first).selectFrom('alerts').select(['kind', 'threshold']).where('user_name', '=', 'alice').orderBy('id').execute()
+    const stored = await first.selectFrom('alerts').select(['kind', 'threshold']).where('user_name', '=', 'alice').orderBy('id').execute()
     assert.deepEqual(stored.map((row) => row.threshold), [80, 100])
     assert.equal((await outboxRows()).length, 4)
   })
@@ -217,7 +216,7 @@ describe('outbox: each alert once per user, threshold and period', () => {
     const limited = statusChangeAlert('limited', user(100 * GiB), may10.now)
     assert.equal(await enqueueAlerts(first, [limited, {...limited, at: limited.at + 1}], may10), 1)
     assert.equal(await enqueueAlerts(first, [maxIpsAlert(user(0), 3, 5, may10.now)], may10), 1)
-    const text = await alertDb(first).selectFrom('alerts').select('text').where('kind', '=', 'max-ips').executeTakeFirstOrThrow()
+    const text = await first.selectFrom('alerts').select('text').where('kind', '=', 'max-ips').executeTakeFirstOrThrow()
     assert.equal(text.text, 'sbq: alice was seen on 5 IPs at once; the limit is 3')
   })
 })
@@ -241,7 +240,7 @@ describe('channels', () => {
       ['telegram', '-1001234', '***6789'],
     ])
     assert.doesNotMatch(JSON.stringify(listed), /signing-secret|ABCdef|"secret":"short"/)
-    const stored = await alertDb(db).selectFrom('alert_channels').select('secret').where('id', '=', hook.id).executeTakeFirstOrThrow()
+    const stored = await db.selectFrom('alert_channels').select('secret').where('id', '=', hook.id).executeTakeFirstOrThrow()
     assert.equal(stored.secret, 'a-long-signing-secret-1234')
   })
 
@@ -261,7 +260,7 @@ describe('channels', () => {
     await enqueueAlerts(db, [statusChangeAlert('expired', user(0), may10.now)], may10)
     assert.deepEqual((await listChannels(db)).map((channel) => channel.pending), [1, 1, 1])
     await removeChannel(db, '1')
-    assert.equal((await alertDb(db).selectFrom('alert_outbox').selectAll().execute()).length, 2)
+    assert.equal((await db.selectFrom('alert_outbox').selectAll().execute()).length, 2)
   })
 })
 
@@ -283,8 +282,8 @@ describe('delivery', () => {
   }
 
   async function onlyChannel(input: Parameters<typeof addChannel>[1]) {
-    await alertDb(db).deleteFrom('alert_channels').execute()
-    await alertDb(db).deleteFrom('alerts').execute()
+    await db.deleteFrom('alert_channels').execute()
+    await db.deleteFrom('alerts').execute()
     return addChannel(db, input, may10)
   }
 
@@ -330,7 +329,7 @@ describe('delivery', () => {
     assert.deepEqual(await deliverPending(db, may10, fast), {sent: 1, failed: [], gaveUp: 0})
     assert.equal(endpoint.requests.length, 2)
     assert.equal(endpoint.requests[0]!.body, endpoint.requests[1]!.body, 'a retry sends the same bytes')
-    const row = await alertDb(db).selectFrom('alert_outbox').selectAll().executeTakeFirstOrThrow()
+    const row = await db.selectFrom('alert_outbox').selectAll().executeTakeFirstOrThrow()
     assert.deepEqual([row.attempts, row.delivered_at, row.last_error, row.claimed_until], [1, may10.now, null, null])
   })
 
@@ -372,7 +371,7 @@ describe('delivery', () => {
     const endpoint = await freshReceiver(() => ({status: 200}))
     await onlyChannel({type: 'webhook', url: endpoint.url})
     await enqueueAlerts(db, [statusChangeAlert('expired', user(0), may10.now)], may10)
-    await alertDb(db).updateTable('alert_outbox').set({claimed_until: may10.now + 60_000}).execute()
+    await db.updateTable('alert_outbox').set({claimed_until: may10.now + 60_000}).execute()
     assert.deepEqual(await deliverPending(db, may10, fast), {sent: 0, failed: [], gaveUp: 0})
     assert.equal(endpoint.requests.length, 0)
     assert.equal((await deliverPending(db, contextAt('2024-05-10T12:01:00Z'), fast)).sent, 1, 'an abandoned claim expires')

@@ -1,5 +1,5 @@
 import type {Context} from '../context.js'
-import {readBaseline, recordNodePull, recordRefusal, writeBaseline} from '../db/nodes-repository.js'
+import {addNodeCounted, readBaseline, recordNodePull, recordRefusal, writeBaseline} from '../db/nodes-repository.js'
 import {yieldToEventLoop} from '../db/batched-upsert.js'
 import type {Db} from '../db/open-database.js'
 import type {NodeRow, UnmanagedUsageDailyTable, UsageDailyTable} from '../db/schema.js'
@@ -127,13 +127,4 @@ export async function recordPull(db: Db, node: NodeRow, snapshot: StatsSnapshot,
     await recordNodePull(trx, node.id, context.now, null)
     return {...usage, baselineOnly: deltas.baselineOnly, restarted: deltas.restarted}
   })
-}
-
-/** Bytes counted for a node, for /metrics: kept with the usage rows they sum so a scrape never adds up daily rows. */
-async function addNodeCounted(trx: Db, nodeId: number, up: number, down: number): Promise<void> {
-  await trx
-    .updateTable('nodes')
-    .set((eb) => ({counted_up: eb('counted_up', '+', up), counted_down: eb('counted_down', '+', down)}))
-    .where('id', '=', nodeId)
-    .execute()
 }

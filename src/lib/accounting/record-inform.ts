@@ -1,9 +1,10 @@
 import {recordUsage, type UsageRecord} from './ledger.js'
 import type {Context} from '../context.js'
+import {forgetInformReceiptsBefore, hasInformReceipt, insertInformReceipt} from '../db/inform-receipts-repository.js'
 import {findNode, recordNodePull} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
 import type {InboundUsageDailyTable, NodeRow} from '../db/schema.js'
-import {batchedInsert} from '../db/batched-upsert.js'
+import {addInboundDailyUsage} from '../db/usage-repository.js'
 import {localDay} from '../domain/zoned-time.js'
 import type {InformPayload} from '../inform/inform-payload.js'
 import {informTokenMatches} from '../inform/inform-token.js'
@@ -36,10 +37,9 @@ export async function findInformSender(db: Db, nodeName: string, token: string):
 export async function recordInform(db: Db, node: NodeRow, payload: InformPayload, requestId: string | null, context: Context): Promise<InformOutcome> {
   return db.transaction().execute(async (trx) => {
     if (requestId !== null) {
-      const seen = await trx.selectFrom('inform_receipts').select('request_id').where('node_id', '=', node.id).where('request_id', '=', requestId).executeTakeFirst()
-      if (seen) return {duplicate: true}
-      await trx.deleteFrom('inform_receipts').where('received_at', '<', context.now - receiptLifetimeMs).execute()
-      await trx.insertInto('inform_receipts').values({node_id: node.id, request_id: requestId, received_at: context.now}).execute()
+      if (await hasInformReceipt(trx, node.id, requestId)) return {duplicate: true}
+      await forgetInformReceiptsBefore(trx, context.now - receiptLifetimeMs)
+      await insertInformReceipt(trx, node.id, requestId, context.now)
     }
     const record = await recordUsage(trx, node, payload.clients, context)
     await addInboundUsage(trx, node.name, payload.inbounds, context)
@@ -51,15 +51,5 @@ export async function recordInform(db: Db, node: NodeRow, payload: InformPayload
 async function addInboundUsage(trx: Db, nodeName: string, inbounds: InformPayload['inbounds'], context: Context): Promise<void> {
   const day = localDay(context.now, context.timeZone)
   const rows: InboundUsageDailyTable[] = [...inbounds].filter(([, {up, down}]) => up > 0 || down > 0).map(([tag, {up, down}]) => ({day, node_name: nodeName, tag, up, down}))
-  await batchedInsert(trx, rows, (db, batch) =>
-    db
-      .insertInto('inbound_usage_daily')
-      .values(batch)
-      .onConflict((oc) =>
-        oc.columns(['day', 'node_name', 'tag']).doUpdateSet((eb) => ({
-          up: eb(eb.ref('inbound_usage_daily.up'), '+', eb.ref('excluded.up')),
-          down: eb(eb.ref('inbound_usage_daily.down'), '+', eb.ref('excluded.down')),
-        })),
-      ),
-  )
+  await addInboundDailyUsage(trx, rows)
 }

@@ -1,7 +1,9 @@
 import type {Context} from '../context.js'
+import {allChannels, channelSendingTo, deleteChannel, findChannel, insertChannel, undeliveredDeliveries} from '../db/alerts-repository.js'
 import type {Db} from '../db/open-database.js'
+import type {ChannelRow} from '../db/schema.js'
 import {conflict, invalidInput, notFound} from '../errors.js'
-import {alertDb, channelTypes, type ChannelRow, type ChannelType} from './alert-tables.js'
+import {channelTypes, type ChannelType} from '../domain/alert-channel.js'
 import {maskSecret, maskUrl} from '../domain/mask-secrets.js'
 
 export interface NewChannelInput {
@@ -28,29 +30,19 @@ export interface ChannelView {
 
 export async function addChannel(db: Db, input: NewChannelInput, context: Context): Promise<ChannelView> {
   const channel = validChannel(input)
-  const adb = alertDb(db)
-  return adb.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('alert_channels').select('id').where('type', '=', channel.type).where('target', '=', channel.target).executeTakeFirst()
+  return db.transaction().execute(async (trx) => {
+    const existing = await channelSendingTo(trx, channel.type, channel.target)
     if (existing) {
       throw conflict('ALERT_CHANNEL_EXISTS', `alert channel ${existing.id} already sends to ${channel.type} "${shownTarget(channel)}"`, `remove it first to change it: sbq alert remove ${existing.id}`)
     }
-    const inserted = await trx
-      .insertInto('alert_channels')
-      .values({...channel, created_at: context.now})
-      .returning('id')
-      .executeTakeFirstOrThrow()
-    return toView({id: inserted.id, ...channel, created_at: context.now}, undefined)
+    const id = await insertChannel(trx, {...channel, created_at: context.now})
+    return toView({id, ...channel, created_at: context.now}, undefined)
   })
 }
 
 export async function listChannels(db: Db): Promise<ChannelView[]> {
-  const adb = alertDb(db)
-  const channels = await adb.selectFrom('alert_channels').selectAll().orderBy('id').execute()
-  const undelivered = await adb
-    .selectFrom('alert_outbox')
-    .select(['channel_id', 'failed_at', 'last_error', 'last_attempt_at'])
-    .where('delivered_at', 'is', null)
-    .execute()
+  const channels = await allChannels(db)
+  const undelivered = await undeliveredDeliveries(db)
   const backlogs = new Map<number, Backlog>()
   for (const row of undelivered) {
     const backlog = backlogs.get(row.channel_id) ?? {pending: 0, failed: 0, lastError: null, lastAttemptAt: -1}
@@ -67,15 +59,14 @@ export async function listChannels(db: Db): Promise<ChannelView[]> {
 
 export async function removeChannel(db: Db, id: string): Promise<{id: number; removed: true}> {
   const channel = await requireChannel(db, id)
-  // The outbox rows go with it (ON DELETE CASCADE): nobody is left to send them to.
-  await alertDb(db).deleteFrom('alert_channels').where('id', '=', channel.id).execute()
+  await deleteChannel(db, channel.id)
   return {id: channel.id, removed: true}
 }
 
 /** One channel by its id as typed, or every channel; refuses an id that is not there. */
 export async function findChannels(db: Db, id?: string): Promise<ChannelRow[]> {
   if (id !== undefined) return [await requireChannel(db, id)]
-  return alertDb(db).selectFrom('alert_channels').selectAll().orderBy('id').execute()
+  return allChannels(db)
 }
 
 /** How a channel is named in messages: never with its secret, nor with a credential its URL carries. */
@@ -99,7 +90,7 @@ async function requireChannel(db: Db, id: string): Promise<ChannelRow> {
   if (!/^\d{1,15}$/.test(id.trim())) {
     throw invalidInput('INVALID_ALERT_CHANNEL', `alert channel id "${id}" is not a number`, 'see the ids in: sbq alert list')
   }
-  const channel = await alertDb(db).selectFrom('alert_channels').selectAll().where('id', '=', Number(id)).executeTakeFirst()
+  const channel = await findChannel(db, Number(id))
   if (!channel) throw notFound('ALERT_CHANNEL_NOT_FOUND', `alert channel ${Number(id)} does not exist`, 'see the ids in: sbq alert list')
   return channel
 }

@@ -1,9 +1,9 @@
 import {hostname} from 'node:os'
 
 import type {Context} from '../context.js'
+import {claimDelivery, recordDelivered, recordFailedAttempt} from '../db/alerts-repository.js'
 import type {Db} from '../db/open-database.js'
 import {notFound, unreachable} from '../errors.js'
-import {alertDb, type AlertDb} from './alert-tables.js'
 import {channelLabel, findChannels} from './channels.js'
 import {alertBody, messageBody, testBody, type WebhookBody} from './messages.js'
 import {alertOfRow, pendingDeliveries, type PendingDelivery} from './outbox.js'
@@ -43,21 +43,22 @@ export interface DeliveryReport {
  */
 export async function deliverPending(db: Db, context: Context, options: Partial<DeliveryOptions> = {}): Promise<DeliveryReport> {
   const settings = {...defaultDeliveryOptions(), ...options}
-  const adb = alertDb(db)
   const failures = new Map<number, DeliveryFailure>()
   const downChannels = new Map<number, string>()
   const report: DeliveryReport = {sent: 0, failed: [], gaveUp: 0}
   for (const delivery of await pendingDeliveries(db, context.now)) {
-    if (!(await claim(adb, delivery, context.now, settings.claimMs))) continue
+    const key = {alertId: delivery.alert.id, channelId: delivery.channel.id}
+    // Takes the delivery for this run unless another run holds it: the conditional update is the lock.
+    if (!(await claimDelivery(db, key, context.now, context.now + settings.claimMs))) continue
     const channelId = delivery.channel.id
     const downReason = downChannels.get(channelId)
     const error = downReason === undefined ? await attempt(delivery, settings) : new DeliveryError(downReason, false)
     if (error === null) {
-      await recordDelivered(adb, delivery, context.now)
+      await recordDelivered(db, key, delivery.attempts + 1, context.now)
       report.sent++
       continue
     }
-    if (await recordFailure(adb, delivery, error.message, context.now, settings.maxRuns)) report.gaveUp++
+    if (await recordFailure(db, delivery, error.message, context.now, settings.maxRuns)) report.gaveUp++
     if (!error.permanent) downChannels.set(channelId, error.message)
     const failure = failures.get(channelId) ?? {channel: channelId, label: channelLabel(delivery.channel), error: error.message, alerts: 0}
     failure.alerts++
@@ -119,38 +120,10 @@ async function attempt(delivery: PendingDelivery, options: TransportOptions): Pr
   }
 }
 
-/** Takes a delivery for this run unless another run holds it; the conditional update is the lock. */
-async function claim(adb: AlertDb, delivery: PendingDelivery, now: number, claimMs: number): Promise<boolean> {
-  const result = await adb
-    .updateTable('alert_outbox')
-    .set({claimed_until: now + claimMs})
-    .where('alert_id', '=', delivery.alert.id)
-    .where('channel_id', '=', delivery.channel.id)
-    .where('delivered_at', 'is', null)
-    .where('failed_at', 'is', null)
-    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
-    .executeTakeFirst()
-  return result.numUpdatedRows === 1n
-}
-
-async function recordDelivered(adb: AlertDb, delivery: PendingDelivery, now: number): Promise<void> {
-  await adb
-    .updateTable('alert_outbox')
-    .set({attempts: delivery.attempts + 1, last_attempt_at: now, last_error: null, claimed_until: null, delivered_at: now})
-    .where('alert_id', '=', delivery.alert.id)
-    .where('channel_id', '=', delivery.channel.id)
-    .execute()
-}
-
 /** Returns whether this failure used up the last run and the alert is now given up on. */
-async function recordFailure(adb: AlertDb, delivery: PendingDelivery, error: string, now: number, maxRuns: number): Promise<boolean> {
+async function recordFailure(db: Db, delivery: PendingDelivery, error: string, now: number, maxRuns: number): Promise<boolean> {
   const attempts = delivery.attempts + 1
   const givenUp = attempts >= maxRuns
-  await adb
-    .updateTable('alert_outbox')
-    .set({attempts, last_attempt_at: now, last_error: error, claimed_until: null, failed_at: givenUp ? now : null})
-    .where('alert_id', '=', delivery.alert.id)
-    .where('channel_id', '=', delivery.channel.id)
-    .execute()
+  await recordFailedAttempt(db, {alertId: delivery.alert.id, channelId: delivery.channel.id}, attempts, error, now, givenUp ? now : null)
   return givenUp
 }

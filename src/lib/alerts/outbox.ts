@@ -1,6 +1,7 @@
 import type {Context} from '../context.js'
+import {insertAlertOnce, pendingDeliveryRows, queueForEveryChannel} from '../db/alerts-repository.js'
 import type {Db} from '../db/open-database.js'
-import {alertDb, type AlertRow, type ChannelRow} from './alert-tables.js'
+import type {AlertRow, ChannelRow} from '../db/schema.js'
 import type {Alert, AlertKind} from '../domain/due-alerts.js'
 import {alertText} from './messages.js'
 
@@ -20,71 +21,32 @@ export async function enqueueAlerts(db: Db, alerts: Alert[], context: Context): 
   if (alerts.length === 0) return 0
   // Every statement here writes, and the first one takes SQLite's write lock: a transaction that read first could not
   // wait for an overlapping run's lock (SQLITE_BUSY_SNAPSHOT) and would fail instead.
-  return alertDb(db)
-    .transaction()
-    .execute(async (trx) => {
-      let queued = 0
-      for (const alert of alerts) {
-        const inserted = await trx
-          .insertInto('alerts')
-          .values({
-            user_name: alert.user,
-            kind: alert.kind,
-            threshold: alert.threshold ?? 0,
-            occasion: occasionOf(alert),
-            period_start: alert.periodStart,
-            period_used: alert.periodUsed,
-            allowance: alert.allowance,
-            expires_at: alert.expiresAt,
-            at: alert.at,
-            text: alertText(alert, context.timeZone),
-          })
-          .onConflict((oc) => oc.columns(['user_name', 'kind', 'threshold', 'occasion']).doNothing())
-          .returning('id')
-          .executeTakeFirst()
-        if (!inserted) continue
-        queued++
-        await trx
-          .insertInto('alert_outbox')
-          .columns(['alert_id', 'channel_id', 'attempts'])
-          .expression((eb) => eb.selectFrom('alert_channels').select([eb.val(inserted.id).as('alert_id'), 'id as channel_id', eb.val(0).as('attempts')]))
-          .execute()
-      }
-      return queued
-    })
+  return db.transaction().execute(async (trx) => {
+    let queued = 0
+    for (const alert of alerts) {
+      const id = await insertAlertOnce(trx, {
+        user_name: alert.user,
+        kind: alert.kind,
+        threshold: alert.threshold ?? 0,
+        occasion: occasionOf(alert),
+        period_start: alert.periodStart,
+        period_used: alert.periodUsed,
+        allowance: alert.allowance,
+        expires_at: alert.expiresAt,
+        at: alert.at,
+        text: alertText(alert, context.timeZone),
+      })
+      if (id === undefined) continue
+      queued++
+      await queueForEveryChannel(trx, id)
+    }
+    return queued
+  })
 }
 
 /** Deliveries neither sent nor given up on, oldest alert first, that no other run is sending right now. */
 export async function pendingDeliveries(db: Db, now: number): Promise<PendingDelivery[]> {
-  const rows = await alertDb(db)
-    .selectFrom('alert_outbox')
-    .innerJoin('alerts', 'alerts.id', 'alert_outbox.alert_id')
-    .innerJoin('alert_channels', 'alert_channels.id', 'alert_outbox.channel_id')
-    .select([
-      'alerts.id as alert_id',
-      'alerts.user_name',
-      'alerts.kind',
-      'alerts.threshold',
-      'alerts.occasion',
-      'alerts.period_start',
-      'alerts.period_used',
-      'alerts.allowance',
-      'alerts.expires_at',
-      'alerts.at',
-      'alerts.text',
-      'alert_channels.id as channel_id',
-      'alert_channels.type',
-      'alert_channels.target',
-      'alert_channels.secret',
-      'alert_channels.created_at',
-      'alert_outbox.attempts',
-    ])
-    .where('alert_outbox.delivered_at', 'is', null)
-    .where('alert_outbox.failed_at', 'is', null)
-    .where((eb) => eb.or([eb('alert_outbox.claimed_until', 'is', null), eb('alert_outbox.claimed_until', '<=', now)]))
-    .orderBy('alerts.id')
-    .orderBy('alert_channels.id')
-    .execute()
+  const rows = await pendingDeliveryRows(db, now)
   return rows.map((row) => ({
     alert: {
       id: row.alert_id,

@@ -3,7 +3,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {request} from 'undici'
 
-import type {ChannelRow} from './alert-tables.js'
+import type {ChannelRow} from '../db/schema.js'
 import {maskUrlSecretsIn} from '../domain/mask-secrets.js'
 import type {WebhookBody} from './messages.js'
 

@@ -18,6 +18,12 @@ export async function recentEvents(db: Db, userName: string, limit: number): Pro
     .execute()
 }
 
+/** Whether a user has an event of this kind at or after `since`. */
+export async function hasEventSince(db: Db, userName: string, kind: string, since: number): Promise<boolean> {
+  const earlier = await db.selectFrom('events').select('id').where('user_name', '=', userName).where('kind', '=', kind).where('at', '>=', since).executeTakeFirst()
+  return earlier !== undefined
+}
+
 /** Names per `IN (...)` list: well under every SQLite build's limit on bound parameters. */
 const namesPerQuery = 500
 

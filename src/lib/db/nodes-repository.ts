@@ -68,6 +68,20 @@ export async function recordNodePull(db: Db, nodeId: number, at: number, error: 
     .execute()
 }
 
+/** Bytes counted for a node, for /metrics: kept with the usage rows they sum so a scrape never adds up daily rows. */
+export async function addNodeCounted(db: Db, nodeId: number, up: number, down: number): Promise<void> {
+  await db
+    .updateTable('nodes')
+    .set((eb) => ({counted_up: eb('counted_up', '+', up), counted_down: eb('counted_down', '+', down)}))
+    .where('id', '=', nodeId)
+    .execute()
+}
+
+/** A node's new inform token (its hash: the token itself is never stored) and the base URL its inform URI uses. */
+export async function setInformToken(db: Db, nodeId: number, tokenHash: string, publicUrl: string): Promise<void> {
+  await db.updateTable('nodes').set({token_hash: tokenHash, public_url: publicUrl}).where('id', '=', nodeId).execute()
+}
+
 /** A report the node sent and sbq refused (or partly refused): the sender never learns it, so the node keeps it. */
 export interface Refusal {
   at: number

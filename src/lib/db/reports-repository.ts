@@ -1,40 +1,10 @@
-import type {Kysely} from 'kysely'
-
 import {defaultResetDay} from '../domain/limits.js'
 import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} from '../domain/day-keys.js'
 import {selectJsonColumns, type JsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
 import {oldestManagedDay, readClosedThrough} from './usage-repository.js'
 import {topupsByPeriod, usersWithUsageAndPlan} from './users-repository.js'
-import type {Database, UserStatus} from './schema.js'
-
-export interface UsageMonthlyTable {
-  month: string
-  node_name: string
-  user_name: string
-  up: number
-  down: number
-}
-
-export interface UnmanagedUsageMonthlyTable {
-  month: string
-  node_name: string
-  name: string
-  up: number
-  down: number
-}
-
-/** The tables of migration 0004, kept out of schema.ts so the report code owns them (a type: withTables needs an index signature). */
-export type RollupTables = {
-  usage_monthly: UsageMonthlyTable
-  unmanaged_usage_monthly: UnmanagedUsageMonthlyTable
-}
-
-export type ReportsDb = Kysely<Database & RollupTables>
-
-export function reportsDb(db: Kysely<Database>): ReportsDb {
-  return db.withTables<RollupTables>()
-}
+import type {UserStatus} from './schema.js'
 
 /**
  * A stretch of usage history: daily rows with `fromDay <= day < toDay`, plus the monthly rollups of
@@ -66,7 +36,7 @@ export interface DayUsage {
 }
 
 /** Whether any rollup row falls in the span; when none does (never pruned), the daily query runs alone. */
-async function spanHasRollups(db: ReportsDb, span: UsageSpan, table: 'usage_monthly' | 'unmanaged_usage_monthly'): Promise<boolean> {
+async function spanHasRollups(db: Db, span: UsageSpan, table: 'usage_monthly' | 'unmanaged_usage_monthly'): Promise<boolean> {
   if (span.fromMonth >= span.toMonth) return false
   let query = db.selectFrom(table).select('month').where('month', '>=', span.fromMonth).where('month', '<', span.toMonth)
   if (span.node !== undefined) query = query.where('node_name', '=', span.node)
@@ -79,10 +49,9 @@ async function spanHasRollups(db: ReportsDb, span: UsageSpan, table: 'usage_mont
  * A past month is then one row per user and node instead of one per day.
  */
 async function managedRows(db: Db, span: UsageSpan) {
-  const rdb = reportsDb(db)
   const parts = []
   const dailyBetween = (fromDay: string, toDay: string) => {
-    let query = rdb.selectFrom('usage_daily').select(['node_name', 'user_name', 'up', 'down']).where('day', '>=', fromDay).where('day', '<', toDay)
+    let query = db.selectFrom('usage_daily').select(['node_name', 'user_name', 'up', 'down']).where('day', '>=', fromDay).where('day', '<', toDay)
     if (span.node !== undefined) query = query.where('node_name', '=', span.node)
     return query
   }
@@ -95,13 +64,13 @@ async function managedRows(db: Db, span: UsageSpan) {
     const [firstMonth, lastMonth] = [monthOfDay(closed.fromDay), monthOfDay(shiftDay(closed.toDay, -1))]
     // One month (a month's report) by equality: the rows then come in user order, so summing them per user needs no
     // sort, which at 100k users is most of the query.
-    let sums = rdb.selectFrom('usage_closed_monthly').select(['node_name', 'user_name', 'up', 'down'])
+    let sums = db.selectFrom('usage_closed_monthly').select(['node_name', 'user_name', 'up', 'down'])
     sums = firstMonth === lastMonth ? sums.where('month', '=', firstMonth) : sums.where('month', '>=', firstMonth).where('month', '<=', lastMonth)
     if (span.node !== undefined) sums = sums.where('node_name', '=', span.node)
     parts.push(sums)
   }
-  if (await spanHasRollups(rdb, span, 'usage_monthly')) {
-    let monthly = rdb.selectFrom('usage_monthly').select(['node_name', 'user_name', 'up', 'down']).where('month', '>=', span.fromMonth).where('month', '<', span.toMonth)
+  if (await spanHasRollups(db, span, 'usage_monthly')) {
+    let monthly = db.selectFrom('usage_monthly').select(['node_name', 'user_name', 'up', 'down']).where('month', '>=', span.fromMonth).where('month', '<', span.toMonth)
     if (span.node !== undefined) monthly = monthly.where('node_name', '=', span.node)
     parts.push(monthly)
   }
@@ -125,10 +94,9 @@ export type UsageColumns = JsonColumns<NamedUsage>
 
 /** Bytes per managed name (users and removed users alike) over the span, summed in SQL, in name order. */
 export async function usageByUser(db: Db, span: UsageSpan): Promise<UsageColumns> {
-  const rdb = reportsDb(db)
   return selectJsonColumns(
     db,
-    rdb
+    db
       .selectFrom((await managedRows(db, span)).as('parts'))
       .select('user_name as name')
       .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
@@ -139,7 +107,7 @@ export async function usageByUser(db: Db, span: UsageSpan): Promise<UsageColumns
 
 /** Bytes that users who exist now moved over the span (removed users' history left out), summed in SQL. */
 export async function currentUsersTotal(db: Db, span: UsageSpan): Promise<number> {
-  const row = await reportsDb(db)
+  const row = await db
     .selectFrom((await managedRows(db, span)).as('parts'))
     .innerJoin('users', 'users.name', 'parts.user_name')
     .select((eb) => eb.fn.sum<number>(eb.parens('parts.up', '+', eb.ref('parts.down'))).as('bytes'))
@@ -149,8 +117,7 @@ export async function currentUsersTotal(db: Db, span: UsageSpan): Promise<number
 
 /** Bytes per unmanaged name over the span; never billed, so never mixed with `usageByUser`. */
 export async function unmanagedUsageByName(db: Db, span: UsageSpan): Promise<NamedUsage[]> {
-  const rdb = reportsDb(db)
-  let daily = rdb
+  let daily = db
     .selectFrom('unmanaged_usage_daily')
     .select('name')
     .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
@@ -158,8 +125,8 @@ export async function unmanagedUsageByName(db: Db, span: UsageSpan): Promise<Nam
     .where('day', '<', span.toDay)
     .groupBy('name')
   if (span.node !== undefined) daily = daily.where('node_name', '=', span.node)
-  if (!(await spanHasRollups(rdb, span, 'unmanaged_usage_monthly'))) return daily.execute()
-  let monthly = rdb
+  if (!(await spanHasRollups(db, span, 'unmanaged_usage_monthly'))) return daily.execute()
+  let monthly = db
     .selectFrom('unmanaged_usage_monthly')
     .select('name')
     .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
@@ -167,7 +134,7 @@ export async function unmanagedUsageByName(db: Db, span: UsageSpan): Promise<Nam
     .where('month', '<', span.toMonth)
     .groupBy('name')
   if (span.node !== undefined) monthly = monthly.where('node_name', '=', span.node)
-  return rdb
+  return db
     .selectFrom(daily.unionAll(monthly).as('parts'))
     .select('name')
     .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
@@ -177,8 +144,7 @@ export async function unmanagedUsageByName(db: Db, span: UsageSpan): Promise<Nam
 
 /** Managed bytes per node over the span, with how many names used each node. */
 export async function usageByNode(db: Db, span: UsageSpan): Promise<NodeUsage[]> {
-  const rdb = reportsDb(db)
-  return rdb
+  return db
     .selectFrom((await managedRows(db, span)).as('parts'))
     .select('node_name as name')
     .select((eb) => [
@@ -192,13 +158,12 @@ export async function usageByNode(db: Db, span: UsageSpan): Promise<NodeUsage[]>
 
 /** Unmanaged bytes per node over the span. */
 export async function unmanagedUsageByNode(db: Db, span: UsageSpan): Promise<NamedUsage[]> {
-  const rdb = reportsDb(db)
-  let daily = rdb
+  let daily = db
     .selectFrom('unmanaged_usage_daily')
     .select(['node_name', 'up', 'down'])
     .where('day', '>=', span.fromDay)
     .where('day', '<', span.toDay)
-  let monthly = rdb
+  let monthly = db
     .selectFrom('unmanaged_usage_monthly')
     .select(['node_name', 'up', 'down'])
     .where('month', '>=', span.fromMonth)
@@ -207,7 +172,7 @@ export async function unmanagedUsageByNode(db: Db, span: UsageSpan): Promise<Nam
     daily = daily.where('node_name', '=', span.node)
     monthly = monthly.where('node_name', '=', span.node)
   }
-  return rdb
+  return db
     .selectFrom(daily.unionAll(monthly).as('parts'))
     .select('node_name as name')
     .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
@@ -234,7 +199,7 @@ export async function dailyUsageOf(db: Db, name: string, fromDay: string, toDay:
 
 /** What prune folded of one name's month (its days are gone), or undefined when nothing was. */
 export async function rolledUpUsageOf(db: Db, name: string, month: string, node?: string): Promise<{up: number; down: number} | undefined> {
-  let query = reportsDb(db)
+  let query = db
     .selectFrom('usage_monthly')
     .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
     .where('user_name', '=', name)
@@ -246,10 +211,9 @@ export async function rolledUpUsageOf(db: Db, name: string, month: string, node?
 
 /** The first month whose daily rows prune kept (the month after the newest rollup), or undefined if never pruned. */
 export async function newestRolledUpMonth(db: Db): Promise<string | undefined> {
-  const rdb = reportsDb(db)
   const [managed, unmanaged] = await Promise.all([
-    rdb.selectFrom('usage_monthly').select((eb) => eb.fn.max('month').as('month')).executeTakeFirst(),
-    rdb.selectFrom('unmanaged_usage_monthly').select((eb) => eb.fn.max('month').as('month')).executeTakeFirst(),
+    db.selectFrom('usage_monthly').select((eb) => eb.fn.max('month').as('month')).executeTakeFirst(),
+    db.selectFrom('unmanaged_usage_monthly').select((eb) => eb.fn.max('month').as('month')).executeTakeFirst(),
   ])
   const months = [managed?.month, unmanaged?.month].filter((month): month is string => typeof month === 'string')
   return months.length === 0 ? undefined : months.sort().at(-1)
@@ -266,14 +230,13 @@ export async function oldestDailyDay(db: Db): Promise<string | undefined> {
 
 /** Whether a name has any usage history, daily or rolled up (a removed user's history outlives them). */
 export async function hasUserHistory(db: Db, name: string): Promise<boolean> {
-  const rdb = reportsDb(db)
   // Every daily row of a closed day is also in the closed sums (or, pruned, in the rollups): only later days need the
   // daily rows, which keeps this from reading the whole history.
   const closedThrough = await readClosedThrough(db)
   const lookups = [
-    () => rdb.selectFrom('usage_closed_monthly').select('month').where('user_name', '=', name).limit(1).executeTakeFirst(),
-    () => rdb.selectFrom('usage_monthly').select('month').where('user_name', '=', name).limit(1).executeTakeFirst(),
-    () => rdb.selectFrom('usage_daily').select('day').where('day', '>', closedThrough ?? '').where('user_name', '=', name).limit(1).executeTakeFirst(),
+    () => db.selectFrom('usage_closed_monthly').select('month').where('user_name', '=', name).limit(1).executeTakeFirst(),
+    () => db.selectFrom('usage_monthly').select('month').where('user_name', '=', name).limit(1).executeTakeFirst(),
+    () => db.selectFrom('usage_daily').select('day').where('day', '>', closedThrough ?? '').where('user_name', '=', name).limit(1).executeTakeFirst(),
   ]
   for (const lookup of lookups) if (await lookup()) return true
   return false
@@ -281,13 +244,12 @@ export async function hasUserHistory(db: Db, name: string): Promise<boolean> {
 
 /** Whether a node is configured or has any usage history (a removed node's traffic still reports). */
 export async function hasNodeHistory(db: Db, name: string): Promise<boolean> {
-  const rdb = reportsDb(db)
   const lookups = [
-    () => rdb.selectFrom('nodes').select('name').where('name', '=', name).limit(1).executeTakeFirst(),
-    () => rdb.selectFrom('usage_daily').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
-    () => rdb.selectFrom('unmanaged_usage_daily').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
-    () => rdb.selectFrom('usage_monthly').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
-    () => rdb.selectFrom('unmanaged_usage_monthly').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
+    () => db.selectFrom('nodes').select('name').where('name', '=', name).limit(1).executeTakeFirst(),
+    () => db.selectFrom('usage_daily').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
+    () => db.selectFrom('unmanaged_usage_daily').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
+    () => db.selectFrom('usage_monthly').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
+    () => db.selectFrom('unmanaged_usage_monthly').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
   ]
   for (const lookup of lookups) if (await lookup()) return true
   return false
@@ -305,8 +267,7 @@ export interface FoldCounts {
  * the deletion commit together or not at all.
  */
 export async function foldMonth(db: Db, month: string, fromDay: string, toDay: string): Promise<FoldCounts> {
-  const rdb = reportsDb(db)
-  const managed = await rdb
+  const managed = await db
     .insertInto('usage_monthly')
     .columns(['month', 'node_name', 'user_name', 'up', 'down'])
     .expression((eb) =>
@@ -330,7 +291,7 @@ export async function foldMonth(db: Db, month: string, fromDay: string, toDay: s
       })),
     )
     .executeTakeFirst()
-  const unmanaged = await rdb
+  const unmanaged = await db
     .insertInto('unmanaged_usage_monthly')
     .columns(['month', 'node_name', 'name', 'up', 'down'])
     .expression((eb) =>
@@ -355,9 +316,9 @@ export async function foldMonth(db: Db, month: string, fromDay: string, toDay: s
     )
     .executeTakeFirst()
   // The month's closed sums held the same bytes as its daily rows: they leave together.
-  await rdb.deleteFrom('usage_closed_monthly').where('month', '=', month).execute()
-  const deletedManaged = await rdb.deleteFrom('usage_daily').where('day', '>=', fromDay).where('day', '<', toDay).executeTakeFirst()
-  const deletedUnmanaged = await rdb.deleteFrom('unmanaged_usage_daily').where('day', '>=', fromDay).where('day', '<', toDay).executeTakeFirst()
+  await db.deleteFrom('usage_closed_monthly').where('month', '=', month).execute()
+  const deletedManaged = await db.deleteFrom('usage_daily').where('day', '>=', fromDay).where('day', '<', toDay).executeTakeFirst()
+  const deletedUnmanaged = await db.deleteFrom('unmanaged_usage_daily').where('day', '>=', fromDay).where('day', '<', toDay).executeTakeFirst()
   return {
     dailyRows: Number(deletedManaged.numDeletedRows) + Number(deletedUnmanaged.numDeletedRows),
     monthlyRows: Number(managed.numInsertedOrUpdatedRows ?? 0n) + Number(unmanaged.numInsertedOrUpdatedRows ?? 0n),

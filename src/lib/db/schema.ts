@@ -1,7 +1,9 @@
 import type {Generated, Insertable, Selectable, Updateable} from 'kysely'
 
+import type {ChannelType} from '../domain/alert-channel.js'
 import type {Actor, UserStatus} from '../domain/user.js'
 
+export {channelTypes, type ChannelType} from '../domain/alert-channel.js'
 export {userStatuses, type Actor, type UserStatus} from '../domain/user.js'
 
 export interface SettingsTable {
@@ -135,6 +137,23 @@ export interface UnmanagedUsageDailyTable {
   down: number
 }
 
+/** What `sbq prune` folds a month's daily rows into (migration 0004): a month's usage is its rollup rows plus its daily rows. */
+export interface UsageMonthlyTable {
+  month: string
+  node_name: string
+  user_name: string
+  up: number
+  down: number
+}
+
+export interface UnmanagedUsageMonthlyTable {
+  month: string
+  node_name: string
+  name: string
+  up: number
+  down: number
+}
+
 /** Per month, the daily rows of closed days summed (see migration 0007): what month reports read. */
 export interface UsageClosedMonthlyTable {
   month: string
@@ -173,6 +192,39 @@ export interface InformReceiptsTable {
   received_at: number
 }
 
+export interface AlertChannelsTable {
+  id: Generated<number>
+  type: ChannelType
+  target: string
+  secret: string | null
+  created_at: number
+}
+
+export interface AlertsTable {
+  id: Generated<number>
+  user_name: string
+  kind: string
+  threshold: number
+  occasion: number
+  period_start: number
+  period_used: number
+  allowance: number
+  expires_at: number | null
+  at: number
+  text: string
+}
+
+export interface AlertOutboxTable {
+  alert_id: number
+  channel_id: number
+  attempts: number
+  last_error: string | null
+  last_attempt_at: number | null
+  claimed_until: number | null
+  delivered_at: number | null
+  failed_at: number | null
+}
+
 export interface WebSessionsTable {
   id_hash: string
   csrf_token: string
@@ -193,10 +245,15 @@ export interface Database {
   node_baselines: NodeBaselinesTable
   usage_daily: UsageDailyTable
   unmanaged_usage_daily: UnmanagedUsageDailyTable
+  usage_monthly: UsageMonthlyTable
+  unmanaged_usage_monthly: UnmanagedUsageMonthlyTable
   usage_closed_monthly: UsageClosedMonthlyTable
   usage_closed_through: UsageClosedThroughTable
   node_users: NodeUsersTable
   locks: LocksTable
+  alert_channels: AlertChannelsTable
+  alerts: AlertsTable
+  alert_outbox: AlertOutboxTable
   inbound_usage_daily: InboundUsageDailyTable
   inform_outbox: InformOutboxTable
   inform_receipts: InformReceiptsTable
@@ -213,3 +270,7 @@ export type EventRow = Selectable<EventsTable>
 export type NewEvent = Insertable<EventsTable>
 export type NodeRow = Selectable<NodesTable>
 export type WebSessionRow = Selectable<WebSessionsTable>
+export type LockRow = Selectable<LocksTable>
+export type InformPushRow = Selectable<InformOutboxTable>
+export type ChannelRow = Selectable<AlertChannelsTable>
+export type AlertRow = Selectable<AlertsTable>

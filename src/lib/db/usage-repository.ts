@@ -1,7 +1,7 @@
 import {batchedInsert, yieldToEventLoop} from './batched-upsert.js'
 import {selectJsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
-import type {UnmanagedUsageDailyTable, UsageDailyTable, UserUsageTable} from './schema.js'
+import type {InboundUsageDailyTable, UnmanagedUsageDailyTable, UsageDailyTable, UserUsageTable} from './schema.js'
 
 /** A user whose stored period has ended. */
 export interface StalePeriod {
@@ -97,6 +97,20 @@ export async function addUnmanagedDailyUsage(db: Db, rows: UnmanagedUsageDailyTa
         oc.columns(['day', 'node_name', 'name']).doUpdateSet((eb) => ({
           up: eb(eb.ref('unmanaged_usage_daily.up'), '+', eb.ref('excluded.up')),
           down: eb(eb.ref('unmanaged_usage_daily.down'), '+', eb.ref('excluded.down')),
+        })),
+      ),
+  )
+}
+
+export async function addInboundDailyUsage(db: Db, rows: InboundUsageDailyTable[]): Promise<void> {
+  await batchedInsert(db, rows, (trx, batch) =>
+    trx
+      .insertInto('inbound_usage_daily')
+      .values(batch)
+      .onConflict((oc) =>
+        oc.columns(['day', 'node_name', 'tag']).doUpdateSet((eb) => ({
+          up: eb(eb.ref('inbound_usage_daily.up'), '+', eb.ref('excluded.up')),
+          down: eb(eb.ref('inbound_usage_daily.down'), '+', eb.ref('excluded.down')),
         })),
       ),
   )

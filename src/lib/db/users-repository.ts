@@ -208,6 +208,15 @@ export async function updateUser(db: Db, id: number, changes: UserUpdate): Promi
   await db.updateTable('users').set(changes).where('id', '=', id).execute()
 }
 
+/**
+ * Sets a user's status only if it is still `from`, the status it was judged on: one someone changed since (say, a hand
+ * disable) is left as they set it. Returns whether it changed.
+ */
+export async function updateStatusIfStill(db: Db, id: number, from: UserStatus, change: {status: UserStatus; status_reason: string | null; updated_at: number}): Promise<boolean> {
+  const result = await db.updateTable('users').set(change).where('id', '=', id).where('status', '=', from).executeTakeFirst()
+  return result.numUpdatedRows > 0n
+}
+
 export async function deleteUser(db: Db, id: number): Promise<void> {
   await db.deleteFrom('users').where('id', '=', id).execute()
 }
@@ -219,6 +228,11 @@ export async function startUsagePeriod(db: Db, userId: number, period: Period, n
     .set({period_start: period.start, period_end: period.end, period_up: 0, period_down: 0, updated_at: now})
     .where('user_id', '=', userId)
     .execute()
+}
+
+/** Starts the running period's count from zero; its dates and the totals stay. */
+export async function zeroPeriodUsage(db: Db, userId: number, now: number): Promise<void> {
+  await db.updateTable('user_usage').set({period_up: 0, period_down: 0, updated_at: now}).where('user_id', '=', userId).execute()
 }
 
 /** The running period's end moved (the reset day changed); what it counted stays. */

@@ -1,6 +1,7 @@
 import {hostname} from 'node:os'
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {deleteLock, takeLockOrHolder, takeOverLock} from '../db/check-lock-repository.js'
 import type {Db} from '../db/open-database.js'
 import {isAlive} from '../process-alive.js'
 
@@ -18,17 +19,11 @@ export async function acquireLock(db: Db, name: string, waitMs: number): Promise
   const deadline = Date.now() + waitMs
   const me = {pid: process.pid, host: hostname()}
   for (;;) {
-    // One statement that takes the lock or names its holder: an insert-or-ignore followed by a separate read found no
-    // row when the holder let go in between. The no-op update makes RETURNING give the holder's row on a conflict.
-    const row = await db
-      .insertInto('locks')
-      .values({name, ...me, acquired_at: Date.now()})
-      .onConflict((oc) => oc.column('name').doUpdateSet({name: (eb) => eb.ref('locks.name')}))
-      .returningAll()
-      .executeTakeFirstOrThrow()
+    // One statement that takes the lock or names its holder (see takeLockOrHolder).
+    const row = await takeLockOrHolder(db, name, me, Date.now())
     if (row.pid === me.pid && row.host === me.host) return null
     if (row.host === me.host && !isAlive(row.pid)) {
-      await db.updateTable('locks').set({...me, acquired_at: Date.now()}).where('name', '=', name).where('pid', '=', row.pid).where('host', '=', row.host).execute()
+      await takeOverLock(db, name, row, me, Date.now())
       continue
     }
     if (Date.now() >= deadline) return {pid: row.pid, host: row.host, acquiredAt: row.acquired_at}
@@ -37,5 +32,5 @@ export async function acquireLock(db: Db, name: string, waitMs: number): Promise
 }
 
 export async function releaseLock(db: Db, name: string): Promise<void> {
-  await db.deleteFrom('locks').where('name', '=', name).where('pid', '=', process.pid).execute()
+  await deleteLock(db, name, process.pid)
 }

@@ -1,8 +1,8 @@
 import {pullNodes, type NodePull} from '../accounting/pull.js'
 import type {Context} from '../context.js'
-import {lastStatusChangeAt, recordEvents} from '../db/events-repository.js'
+import {hasEventSince, lastStatusChangeAt, recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
-import {findUserRecordsById, namesWithMaxIps, usersToJudge, type JudgeWatch, type UserRecord} from '../db/users-repository.js'
+import {findUserRecordsById, namesWithMaxIps, updateStatusIfStill, usersToJudge, type JudgeWatch, type UserRecord} from '../db/users-repository.js'
 import {toUserView, type UserView} from '../domain/user.js'
 import {acquireLock, releaseLock, type LockHolder} from './check-lock.js'
 import {decideStatus, limitedForSharing, maxIpsReason, overMaxIps, type StatusDecision} from '../domain/decide-status.js'
@@ -111,8 +111,7 @@ async function readAlerting(db: Db, now: number): Promise<{rules: AlertRules; wa
 async function recordSharing(db: Db, overIps: UserView[], sharing: Sharing, context: Context): Promise<void> {
   const fresh: UserView[] = []
   for (const view of overIps) {
-    const earlier = await db.selectFrom('events').select('id').where('user_name', '=', view.name).where('kind', '=', 'max-ips').where('at', '>=', Date.parse(view.periodStart)).executeTakeFirst()
-    if (!earlier) fresh.push(view)
+    if (!(await hasEventSince(db, view.name, 'max-ips', Date.parse(view.periodStart)))) fresh.push(view)
   }
   await recordEvents(
     db,
@@ -175,13 +174,8 @@ async function applyDecisions(db: Db, decisions: Decision[], context: Context): 
     const applied: Decision[] = []
     for (const decision of decisions) {
       // A status someone changed since it was judged (say, a hand disable) is left as they set it.
-      const result = await trx
-        .updateTable('users')
-        .set({status: decision.to, status_reason: decision.to === 'active' ? null : decision.reason, updated_at: context.now})
-        .where('id', '=', decision.id)
-        .where('status', '=', decision.from)
-        .executeTakeFirst()
-      if (result.numUpdatedRows > 0n) applied.push(decision)
+      const change = {status: decision.to, status_reason: decision.to === 'active' ? null : decision.reason, updated_at: context.now}
+      if (await updateStatusIfStill(trx, decision.id, decision.from, change)) applied.push(decision)
     }
     await recordEvents(
       trx,

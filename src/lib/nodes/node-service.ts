@@ -1,5 +1,5 @@
 import type {Context} from '../context.js'
-import {deleteNode, findNode, insertNode, listNodes as listNodeRows} from '../db/nodes-repository.js'
+import {deleteNode, findNode, insertNode, listNodes as listNodeRows, setInformToken} from '../db/nodes-repository.js'
 import {hashInformToken, newInformToken} from '../inform/inform-token.js'
 import {assertBaseUrl, defaultPublicUrl, informUri} from '../inform/inform-uri.js'
 import type {Db} from '../db/open-database.js'
@@ -181,7 +181,7 @@ export async function rotateInformToken(db: Db, name: string, publicUrl: string 
   if (driverOf(node).traffic !== 'pushed') throw invalidInput('NODE_HAS_NO_TOKEN', `node "${name}" is ${node.type} and has no inform token`, 'only 3x-ui nodes report to sbq serve')
   const base = publicUrl === undefined ? (node.public_url ?? defaultPublicUrl) : assertBaseUrl('--public-url', publicUrl)
   const token = newInformToken()
-  await db.updateTable('nodes').set({token_hash: hashInformToken(token), public_url: base}).where('id', '=', node.id).execute()
+  await setInformToken(db, node.id, hashInformToken(token), base)
   return {name, informUri: informUri(base, name, token)}
 }
 

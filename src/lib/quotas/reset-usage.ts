@@ -1,7 +1,7 @@
 import type {Context} from '../context.js'
 import {recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
-import {listUserRecords} from '../db/users-repository.js'
+import {listUserRecords, updateUser, zeroPeriodUsage} from '../db/users-repository.js'
 import {decideStatus, type StatusDecision} from '../domain/decide-status.js'
 import {invalidInput} from '../errors.js'
 import {requireUser} from '../users/user-service.js'
@@ -30,11 +30,11 @@ export async function resetUsage(db: Db, target: {name?: string; all?: boolean},
     const changes: StatusDecision[] = []
     for (const record of records) {
       const period = await rollToCurrentPeriod(trx, record, context)
-      await trx.updateTable('user_usage').set({period_up: 0, period_down: 0, updated_at: context.now}).where('user_id', '=', record.id).execute()
+      await zeroPeriodUsage(trx, record.id, context.now)
       const view = toUserView({...record, period_start: period.start, period_end: period.end, period_up: 0, period_down: 0}, context)
       const decision = decideStatus(view, context.now)
       if (decision?.to === 'active') {
-        await trx.updateTable('users').set({status: 'active', status_reason: null, updated_at: context.now}).where('id', '=', record.id).execute()
+        await updateUser(trx, record.id, {status: 'active', status_reason: null, updated_at: context.now})
         changes.push(decision)
       }
     }

@@ -1,4 +1,5 @@
 import type {Context} from '../context.js'
+import {informPushesByNode} from '../db/inform-outbox-repository.js'
 import {listNodes} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
 import {listUserRecords} from '../db/users-repository.js'
@@ -39,12 +40,7 @@ export interface Metrics {
 
 /** What /metrics shows, read at scrape time; periods roll over as `sbq user list` shows them. */
 export async function collectMetrics(db: Db, context: Context): Promise<Metrics> {
-  const [records, nodes, queued] = await Promise.all([
-    listUserRecords(db),
-    listNodes(db),
-    db.selectFrom('inform_outbox').select(['node_id', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('node_id').execute(),
-  ])
-  const queuedByNode = new Map(queued.map((row) => [row.node_id, Number(row.count)]))
+  const [records, nodes, queuedByNode] = await Promise.all([listUserRecords(db), listNodes(db), informPushesByNode(db)])
   return {
     users: records.map((record) => {
       const view = toUserView(record, context)

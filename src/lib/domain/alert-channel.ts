@@ -1,0 +1,2 @@
+export type ChannelType = 'webhook' | 'telegram'
+export const channelTypes: readonly ChannelType[] = ['webhook', 'telegram']
