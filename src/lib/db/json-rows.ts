@@ -2,6 +2,10 @@ import {AliasNode, ColumnNode, IdentifierNode, ReferenceNode, sql, type SelectQu
 
 import type {Db} from './open-database.js'
 
+/** A select over any tables and joins: only the row type it returns matters here. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tables and aliases of each caller's query
+type AnySelect<O> = SelectQueryBuilder<any, any, O>
+
 /**
  * Runs a query that returns many rows (a report over 100k users) and gets them as ONE JSON array of arrays built by
  * the database. better-sqlite3 builds each row object value by value, at about 0.5–0.9 µs a value on a small server;
@@ -12,7 +16,7 @@ import type {Db} from './open-database.js'
  * json_group_array/json_array is the SQLite spelling; the PostgreSQL dialect will use json_agg(json_build_array(...)),
  * whose driver parses the JSON itself.
  */
-export async function selectJsonRows<O>(db: Db, query: SelectQueryBuilder<any, any, O>): Promise<O[]> {
+export async function selectJsonRows<O>(db: Db, query: AnySelect<O>): Promise<O[]> {
   const columns = selectedColumns(query)
   const values = sql.join(columns.map((column) => sql.ref(`agg.${column}`)))
   const {rows} = await sql<{json: string}>`select coalesce(json_group_array(json_array(${values})), '[]') as json from (${query}) as agg`.execute(db)
@@ -28,7 +32,7 @@ export type JsonColumns<O> = {[K in keyof O]: Array<O[K]>}
  * boxed number per value (at 100k users, 0.1 s less parsing and as much less garbage). The columns come from one
  * pass of one query, so index i is the same row in each.
  */
-export async function selectJsonColumns<O>(db: Db, query: SelectQueryBuilder<any, any, O>): Promise<JsonColumns<O>> {
+export async function selectJsonColumns<O>(db: Db, query: AnySelect<O>): Promise<JsonColumns<O>> {
   const columns = selectedColumns(query)
   const arrays = columns.map((column, index) => sql`coalesce(json_group_array(${sql.ref(`agg.${column}`)}), '[]') as ${sql.id(`c${index}`)}`)
   const {rows} = await sql<Record<string, string>>`select ${sql.join(arrays)} from (${query}) as agg`.execute(db)
@@ -55,7 +59,7 @@ function rowMaker(columns: readonly string[]): (values: unknown[]) => object {
 }
 
 /** The output names of a query's selections, as kysely's own json helpers find them. */
-function selectedColumns(query: SelectQueryBuilder<any, any, unknown>): string[] {
+function selectedColumns(query: AnySelect<unknown>): string[] {
   const columns = (query.toOperationNode().selections ?? []).map(({selection}) => {
     if (ReferenceNode.is(selection) && ColumnNode.is(selection.column)) return selection.column.column.name
     if (ColumnNode.is(selection)) return selection.column.name

@@ -1,7 +1,7 @@
 import {batchedInsert, yieldToEventLoop} from './batched-upsert.js'
 import {selectJsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
-import type {InboundUsageDailyTable, UnmanagedUsageDailyTable, UsageDailyTable, UserUsageTable} from './schema.js'
+import type {InboundUsageDailyTable, UnmanagedUsageDailyTable, UsageDailyTable} from './schema.js'
 
 /** A user whose stored period has ended. */
 export interface StalePeriod {
