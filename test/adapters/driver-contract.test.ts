@@ -28,11 +28,6 @@ import {StubV2rayApi} from '../support/stub-v2ray-api.js'
 
 const testTimeout = {timeout: 10_000}
 
-const carol: ManagedUser = {
-  name: 'carol',
-  credentials: {uuid: '9c02c333-037e-48da-89a7-8945896346cc', password: 'd/xQYf6QYQpFjt/ScjBhMOXGGO7Ao80C3p0w8XIav1k=', password16: 'icwkAoUGH6GuXBXS9u0oRQ=='},
-}
-
 /** sbq manages alice, bob and carol; `guest` and `dave` in the fixtures are the operator's own and must stay as they are. */
 const managed: ReadonlySet<string> = new Set(['alice', 'bob', 'carol'])
 

@@ -57,6 +57,7 @@ export interface ProxyNode {
   /** The managed inbound tags as stored (a JSON array), or null for every inbound with users. */
   inbounds: string | null
   apply_command: string | null
+  /** 1: restart the proxy after a removal to end open connections (Xray, V2Ray); types that cannot ignore it. */
   cut_sessions: number
   panel_url: string | null
   panel_user: string | null
@@ -143,7 +144,11 @@ export interface ProxyDriver {
    * sbq reads. Throws INBOUND_NOT_FOUND for a tag the file lacks.
    */
   readConfigInbounds?(text: string, source: string, inbounds: readonly string[] | undefined): ConfigInbound[]
-  /** Makes the node carry exactly `change.active` of the managed users, by whatever means the type has. */
+  /**
+   * Puts the change on the node by whatever means the type has: a live API applies the difference (`removed`,
+   * `added`), a config rewrite writes exactly `active` among the managed names. A user put on a proxy behind sbq's
+   * back is removed at the next full sync (`sbq node sync`), or when the rewritten config is next loaded.
+   */
   applyUsers(change: UserChange, host: ChangeHost): Promise<ChangeOutcome>
   /**
    * Whether the node has lost users sbq applied without sbq changing anything (sing-box SSM without a cache file

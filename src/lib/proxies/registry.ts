@@ -4,7 +4,7 @@
  */
 import {invalidInput} from '../errors.js'
 import {threeXUiDriver} from './3x-ui/index.js'
-import type {ProxyDriver} from './proxy-driver.js'
+import type {ProxyApi, ProxyDriver} from './proxy-driver.js'
 import {singBoxSsmDriver} from './sing-box-ssm/index.js'
 import {singBoxDriver} from './sing-box/index.js'
 import {v2rayDriver} from './v2ray/index.js'
@@ -27,7 +27,7 @@ export function driverOf(node: {type: string}): ProxyDriver {
 }
 
 /** The node's API client, or exit 2 when its type reports by itself and has none. */
-export function connectNode(node: {type: string; name: string; api: string}, timeoutMs?: number) {
+export async function connectNode(node: {type: string; name: string; api: string}, timeoutMs?: number): Promise<ProxyApi> {
   const driver = driverOf(node)
   if (!driver.connect) {
     throw invalidInput('NODE_HAS_NO_PROXY_API', `a ${node.type} node has no proxy API sbq reads`, 'its traffic arrives through sbq serve; its users are switched through the panel')
