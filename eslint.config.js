@@ -11,7 +11,10 @@ export default tseslint.config(
     languageOptions: {globals: {...globals.node}},
     rules: {
       // `{id: _id, ...rest}` drops a field on purpose.
-      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true}],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true},
+      ],
     },
   },
   {

@@ -31,9 +31,15 @@ async function main(): Promise<number> {
 
   const startedAt = new Date()
   const load = loadavg()
-  progress(`sizes ${settings.sizes.join(', ')}; ${settings.warmups} warm-up + ${settings.runs} timed runs each; load average ${load.map((value) => value.toFixed(2)).join(' ')}`)
+  progress(
+    `sizes ${settings.sizes.join(', ')}; ${settings.warmups} warm-up + ${settings.runs} timed runs each; load average ${load.map((value) => value.toFixed(2)).join(' ')}`,
+  )
   if (!rssMeasurable) progress('no /usr/bin/time (apt package "time"): peak RSS is not measured')
-  progress(settings.inheritEnv ? 'sbq runs with this shell\'s whole environment (BENCH_INHERIT_ENV=1)' : 'sbq runs with the environment a cron job would have (BENCH_INHERIT_ENV=1 passes this shell\'s whole environment)')
+  progress(
+    settings.inheritEnv
+      ? "sbq runs with this shell's whole environment (BENCH_INHERIT_ENV=1)"
+      : "sbq runs with the environment a cron job would have (BENCH_INHERIT_ENV=1 passes this shell's whole environment)",
+  )
 
   const results: ScenarioResult[] = scenarios.map((scenario) => ({
     name: scenario.name,
@@ -89,7 +95,12 @@ async function benchSize(size: number, settings: BenchSettings): Promise<SizeRes
   }
 }
 
-async function prepare(size: number, dir: string, stubAddress: Promise<string>, settings: BenchSettings): Promise<BenchTarget> {
+async function prepare(
+  size: number,
+  dir: string,
+  stubAddress: Promise<string>,
+  settings: BenchSettings,
+): Promise<BenchTarget> {
   let phase = performance.now()
   const address = await stubAddress
   const dbPath = join(dir, 'sbq.db')
@@ -100,8 +111,10 @@ async function prepare(size: number, dir: string, stubAddress: Promise<string>, 
   phase = performance.now()
   // The first pull only records the counters as the baseline; every later one bills all N users.
   const baseline = await sbq(target, ['stats', 'pull', '--json'], settings, {keepStdout: true})
-  const node = (JSON.parse(baseline.stdout) as {nodes: Array<{ok: boolean; baseline: boolean; error: string | null}>}).nodes[0]
-  if (node === undefined || !node.ok || !node.baseline) throw new Error(`baseline pull did not take a baseline: ${baseline.stdout.slice(0, 500)}`)
+  const node = (JSON.parse(baseline.stdout) as {nodes: Array<{ok: boolean; baseline: boolean; error: string | null}>})
+    .nodes[0]
+  if (node === undefined || !node.ok || !node.baseline)
+    throw new Error(`baseline pull did not take a baseline: ${baseline.stdout.slice(0, 500)}`)
   progress(`${size} users: baseline pull (${elapsed(phase)})`)
   return target
 }
@@ -121,7 +134,10 @@ async function benchScenario(scenario: Scenario, target: BenchTarget, settings: 
       spentMs += measurement.wallMs
     }
     const result = measuredResult(scenario, target.size, runs)
-    const cut = runs.length < settings.runs ? ` (only ${runs.length} timed runs: over the ${settings.scenarioBudgetMs / 1000} s budget)` : ''
+    const cut =
+      runs.length < settings.runs
+        ? ` (only ${runs.length} timed runs: over the ${settings.scenarioBudgetMs / 1000} s budget)`
+        : ''
     progress(`${target.size} users: ${scenario.name}: median ${(result.medianMs! / 1000).toFixed(3)} s${cut}`)
     return result
   } catch (error) {
@@ -130,7 +146,12 @@ async function benchScenario(scenario: Scenario, target: BenchTarget, settings: 
   }
 }
 
-function sbq(target: BenchTarget, args: string[], settings: BenchSettings, options: {keepStdout?: boolean; okExitCodes?: number[]} = {}): Promise<RunMeasurement> {
+function sbq(
+  target: BenchTarget,
+  args: string[],
+  settings: BenchSettings,
+  options: {keepStdout?: boolean; okExitCodes?: number[]} = {},
+): Promise<RunMeasurement> {
   return timedRun({
     command: sbqBin,
     args,

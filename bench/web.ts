@@ -53,16 +53,25 @@ function addCurrentActivity(path: string): void {
   try {
     const now = new Date()
     const month = now.toISOString().slice(0, 7)
-    const daily = sqlite.prepare(`insert or ignore into usage_daily (day, node_name, user_name, up, down) values (?, 'bench', ?, ?, ?)`)
+    const daily = sqlite.prepare(
+      `insert or ignore into usage_daily (day, node_name, user_name, up, down) values (?, 'bench', ?, ?, ?)`,
+    )
     sqlite.transaction(() => {
       for (let index = 1; index <= users; index++) {
-        for (let day = 1; day <= now.getUTCDate(); day++) daily.run(`${month}-${String(day).padStart(2, '0')}`, `user${index}`, 1000 * index, 20_000 * day + index)
+        for (let day = 1; day <= now.getUTCDate(); day++)
+          daily.run(`${month}-${String(day).padStart(2, '0')}`, `user${index}`, 1000 * index, 20_000 * day + index)
       }
-      sqlite.prepare(`update user_usage set period_down = (user_id * 7919) % ${120 * GiB}, period_up = user_id * 1000, total_down = (user_id * 104729) % ${900 * GiB}`).run()
+      sqlite
+        .prepare(
+          `update user_usage set period_down = (user_id * 7919) % ${120 * GiB}, period_up = user_id * 1000, total_down = (user_id * 104729) % ${900 * GiB}`,
+        )
+        .run()
       sqlite.prepare(`update users set status = 'limited' where id % 50 = 0`).run()
       sqlite.prepare(`update users set status = 'disabled' where id % 97 = 0`).run()
       sqlite.prepare(`update users set expires_at = ? + id * 3600000 where id % 3 = 0`).run(Date.now())
-      const topup = sqlite.prepare(`insert into topups (user_id, period_start, bytes, note, actor, created_at) select id, period_start, ?, null, 'cli', ? from users join user_usage on user_id = id where id % 200 = 0`)
+      const topup = sqlite.prepare(
+        `insert into topups (user_id, period_start, bytes, note, actor, created_at) select id, period_start, ?, null, 'cli', ? from users join user_usage on user_id = id where id % 200 = 0`,
+      )
       topup.run(10 * GiB, Date.now())
     })()
   } finally {
@@ -90,7 +99,10 @@ interface Client {
 
 async function logIn(base: string): Promise<Client> {
   const form = await fetch(`${base}/login`)
-  const loginCookie = form.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ')
+  const loginCookie = form.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .join('; ')
   const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? ''
   const response = await fetch(`${base}/login`, {
     method: 'POST',
@@ -99,13 +111,17 @@ async function logIn(base: string): Promise<Client> {
     body: new URLSearchParams({_csrf: token, password}).toString(),
   })
   const session = response.headers.getSetCookie().find((line) => line.startsWith('sbq_session='))
-  if (response.status !== 303 || session === undefined) throw new Error(`login failed: ${response.status} ${await response.text()}`)
+  if (response.status !== 303 || session === undefined)
+    throw new Error(`login failed: ${response.status} ${await response.text()}`)
   return {cookie: session.split(';')[0]!}
 }
 
 async function timePage(base: string, client: Client, path: string): Promise<{server: number; total: number}> {
   const started = performance.now()
-  const response = await fetch(`${base}${path}`, {headers: {cookie: client.cookie, 'accept-language': 'en'}, redirect: 'manual'})
+  const response = await fetch(`${base}${path}`, {
+    headers: {cookie: client.cookie, 'accept-language': 'en'},
+    redirect: 'manual',
+  })
   const body = await response.text()
   const total = performance.now() - started
   if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${body.slice(0, 200)}`)
@@ -123,23 +139,45 @@ async function main(): Promise<number> {
     await seedDatabase(db, {users, nodeApi: '127.0.0.1:9', dir})
     addCurrentActivity(db)
     await closeDaysAsAPullWould(db)
-    execFileSync(sbqBin, ['admin', 'set-password', '--password-stdin'], {input: password, env: {...process.env, SBQ_DB: db}, stdio: ['pipe', 'ignore', 'inherit']})
-    progress(`seeded ${users.toLocaleString('en-US')} users in ${((performance.now() - seeded) / 1000).toFixed(1)} s; ${warmups} warm-up + ${runs} timed requests per page`)
+    execFileSync(sbqBin, ['admin', 'set-password', '--password-stdin'], {
+      input: password,
+      env: {...process.env, SBQ_DB: db},
+      stdio: ['pipe', 'ignore', 'inherit'],
+    })
+    progress(
+      `seeded ${users.toLocaleString('en-US')} users in ${((performance.now() - seeded) / 1000).toFixed(1)} s; ${warmups} warm-up + ${runs} timed requests per page`,
+    )
     serve = await startServe(db, {})
     onExit(() => serve?.child.kill('SIGKILL'))
     const client = await logIn(serve.base)
-    const rows: Array<{page: string; path: string; serverMedianMs: number; serverMaxMs: number; totalMedianMs: number; ok: boolean}> = []
+    const rows: Array<{
+      page: string
+      path: string
+      serverMedianMs: number
+      serverMaxMs: number
+      totalMedianMs: number
+      ok: boolean
+    }> = []
     for (const page of pages) {
       for (let warm = 0; warm < warmups; warm++) await timePage(serve.base, client, page.path)
       const samples = []
       for (let run = 0; run < runs; run++) samples.push(await timePage(serve.base, client, page.path))
       const server = summarise(samples.map((sample) => sample.server))
       const total = summarise(samples.map((sample) => sample.total))
-      rows.push({page: page.name, path: page.path, serverMedianMs: server.median, serverMaxMs: server.max, totalMedianMs: total.median, ok: server.median <= targetMs})
+      rows.push({
+        page: page.name,
+        path: page.path,
+        serverMedianMs: server.median,
+        serverMaxMs: server.max,
+        totalMedianMs: total.median,
+        ok: server.median <= targetMs,
+      })
       progress(`${page.name}: server median ${server.median.toFixed(1)} ms`)
     }
     const width = Math.max(...rows.map((row) => row.page.length))
-    process.stdout.write(`\ndashboard pages at ${users.toLocaleString('en-US')} users (median of ${runs}; target: server ≤ ${targetMs} ms)\n`)
+    process.stdout.write(
+      `\ndashboard pages at ${users.toLocaleString('en-US')} users (median of ${runs}; target: server ≤ ${targetMs} ms)\n`,
+    )
     process.stdout.write(`${'page'.padEnd(width)}  server median  server max  request median\n`)
     for (const row of rows) {
       process.stdout.write(
@@ -147,7 +185,10 @@ async function main(): Promise<number> {
       )
     }
     const file = join(repoRoot, 'bench', 'web-results.json')
-    writeFileSync(file, `${JSON.stringify({date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, users, runs, targetMs, pages: rows}, null, 2)}\n`)
+    writeFileSync(
+      file,
+      `${JSON.stringify({date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, users, runs, targetMs, pages: rows}, null, 2)}\n`,
+    )
     progress(`wrote ${file}`)
     return rows.every((row) => row.ok) ? 0 : 1
   } finally {

@@ -36,7 +36,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('up', 'bigint', (col) => col.notNull())
     .addColumn('down', 'bigint', (col) => col.notNull())
     .addPrimaryKeyConstraint('usage_daily_pk', ['user_name', 'day', 'node_name'])
-  await (db.getExecutor().adapter instanceof SqliteAdapter ? usageDaily.modifyEnd(sql`without rowid`) : usageDaily).execute()
+  await (
+    db.getExecutor().adapter instanceof SqliteAdapter ? usageDaily.modifyEnd(sql`without rowid`) : usageDaily
+  ).execute()
 
   // Traffic of names sbq does not manage: kept apart, never billed, reported as unmanaged.
   await db.schema
@@ -51,5 +53,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['unmanaged_usage_daily', 'usage_daily', 'node_baselines', 'nodes']) await db.schema.dropTable(table).execute()
+  for (const table of ['unmanaged_usage_daily', 'usage_daily', 'node_baselines', 'nodes'])
+    await db.schema.dropTable(table).execute()
 }

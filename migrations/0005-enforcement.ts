@@ -9,7 +9,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('node_users_pk', ['node_id', 'user_name'])
     .execute()
 
-  await db.schema.alterTable('nodes').addColumn('cut_sessions', 'integer', (col) => col.notNull().defaultTo(0)).execute()
+  await db.schema
+    .alterTable('nodes')
+    .addColumn('cut_sessions', 'integer', (col) => col.notNull().defaultTo(0))
+    .execute()
   await db.schema.alterTable('nodes').addColumn('synced_at', 'bigint').execute()
 
   // One row per lock; a holder that died is recognised by its pid and replaced.

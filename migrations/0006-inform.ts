@@ -12,8 +12,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // Where this node's pulls are pushed, in 3x-ui's inform format.
   await db.schema.alterTable('nodes').addColumn('inform_url', 'text').execute()
   // Bytes counted for the node since this migration, kept with the ledger so /metrics never sums the daily rows.
-  await db.schema.alterTable('nodes').addColumn('counted_up', 'bigint', (col) => col.notNull().defaultTo(0)).execute()
-  await db.schema.alterTable('nodes').addColumn('counted_down', 'bigint', (col) => col.notNull().defaultTo(0)).execute()
+  await db.schema
+    .alterTable('nodes')
+    .addColumn('counted_up', 'bigint', (col) => col.notNull().defaultTo(0))
+    .execute()
+  await db.schema
+    .alterTable('nodes')
+    .addColumn('counted_down', 'bigint', (col) => col.notNull().defaultTo(0))
+    .execute()
 
   await db.schema
     .createTable('inbound_usage_daily')
@@ -49,8 +55,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['inform_receipts', 'inform_outbox', 'inbound_usage_daily']) await db.schema.dropTable(table).execute()
-  for (const column of ['counted_down', 'counted_up', 'inform_url', 'panel_password', 'panel_user', 'panel_url', 'public_url', 'token_hash']) {
+  for (const table of ['inform_receipts', 'inform_outbox', 'inbound_usage_daily'])
+    await db.schema.dropTable(table).execute()
+  for (const column of [
+    'counted_down',
+    'counted_up',
+    'inform_url',
+    'panel_password',
+    'panel_user',
+    'panel_url',
+    'public_url',
+    'token_hash',
+  ]) {
     await db.schema.alterTable('nodes').dropColumn(column).execute()
   }
 }

@@ -27,7 +27,13 @@ function toPerUser(stored: ByName): PerUser {
   const out: PerUser = {users: [], up: [], down: [], names: [], values: []}
   stored.names.forEach((name, index) => {
     const value = stored.values[index]!
-    const direction = !name.startsWith(userPrefix) ? undefined : name.endsWith(suffixes.up) ? 'up' : name.endsWith(suffixes.down) ? 'down' : undefined
+    const direction = !name.startsWith(userPrefix)
+      ? undefined
+      : name.endsWith(suffixes.up)
+        ? 'up'
+        : name.endsWith(suffixes.down)
+          ? 'down'
+          : undefined
     const user = direction === undefined ? '' : name.slice(userPrefix.length, name.length - suffixes[direction].length)
     if (direction === undefined || name.length <= userPrefix.length + suffixes[direction].length) {
       out.names.push(name)
@@ -62,7 +68,10 @@ function toByName(stored: PerUser): ByName {
 }
 
 async function rewrite(db: Kysely<any>, convert: (stored: any) => ByName): Promise<void> {
-  const rows: Array<{node_id: number; counters: string}> = await db.selectFrom('node_baselines').select(['node_id', 'counters']).execute()
+  const rows: Array<{node_id: number; counters: string}> = await db
+    .selectFrom('node_baselines')
+    .select(['node_id', 'counters'])
+    .execute()
   for (const row of rows) {
     await db
       .updateTable('node_baselines')
@@ -74,11 +83,17 @@ async function rewrite(db: Kysely<any>, convert: (stored: any) => ByName): Promi
 
 /** Baselines written before the array form (an object keyed by counter name) are read as that too. */
 function byNameOf(stored: ByName | Record<string, number>): ByName {
-  return Array.isArray(stored['names']) ? (stored as ByName) : {names: Object.keys(stored), values: Object.values(stored as Record<string, number>)}
+  return Array.isArray(stored['names'])
+    ? (stored as ByName)
+    : {names: Object.keys(stored), values: Object.values(stored as Record<string, number>)}
 }
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await rewrite(db, (stored: ByName | PerUser | Record<string, number>) => ('users' in stored && Array.isArray(stored['users']) ? (stored as PerUser) : toPerUser(byNameOf(stored as ByName | Record<string, number>))))
+  await rewrite(db, (stored: ByName | PerUser | Record<string, number>) =>
+    'users' in stored && Array.isArray(stored['users'])
+      ? (stored as PerUser)
+      : toPerUser(byNameOf(stored as ByName | Record<string, number>)),
+  )
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

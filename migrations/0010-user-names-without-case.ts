@@ -9,7 +9,11 @@ import {SbqError} from '../src/lib/errors.js'
 // A database that already has such names is not changed: which person keeps the name is the operator's call.
 
 export async function up(db: Kysely<any>): Promise<void> {
-  const users: Array<{id: number; name: string}> = await db.selectFrom('users').select(['id', 'name']).orderBy('id').execute()
+  const users: Array<{id: number; name: string}> = await db
+    .selectFrom('users')
+    .select(['id', 'name'])
+    .orderBy('id')
+    .execute()
   const byKey = new Map<string, string[]>()
   for (const {name} of users) {
     const key = name.toLowerCase()
@@ -19,10 +23,14 @@ export async function up(db: Kysely<any>): Promise<void> {
   if (clashes.length > 0) {
     // Oldest first: the later spellings are the likelier mistakes, so the hint names one of those.
     const listed = clashes.map((names) => names.map((name) => `"${name}"`).join(' and ')).join('; ')
-    throw new SbqError('USER_NAME_CLASH', `has users whose names differ only in case, which V2Ray and Xray take for one user: ${listed}`, {
-      exit: 3,
-      hint: `keep one of each: sbq user remove ${clashes[0]!.at(-1)!}, and add that person again under another name; then run sbq again`,
-    })
+    throw new SbqError(
+      'USER_NAME_CLASH',
+      `has users whose names differ only in case, which V2Ray and Xray take for one user: ${listed}`,
+      {
+        exit: 3,
+        hint: `keep one of each: sbq user remove ${clashes[0]!.at(-1)!}, and add that person again under another name; then run sbq again`,
+      },
+    )
   }
   await sql`CREATE UNIQUE INDEX users_name_nocase ON users (name COLLATE NOCASE)`.execute(db)
 }

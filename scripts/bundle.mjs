@@ -59,8 +59,12 @@ await build({
 // none), so the code every command shares, from oclif to Kysely, starts compiled.
 const scratch = mkdtempSync(join(tmpdir(), 'sbq-bundle-'))
 try {
-  const warmUp = spawnSync(process.execPath, ['bin/sbq', 'report', '--json'], {env: {...process.env, SBQ_DB: join(scratch, 'sbq.db')}, encoding: 'utf8'})
-  if (warmUp.status !== 0) throw new Error(`bin/sbq report (to write the code cache) failed: ${warmUp.stderr || warmUp.stdout}`)
+  const warmUp = spawnSync(process.execPath, ['bin/sbq', 'report', '--json'], {
+    env: {...process.env, SBQ_DB: join(scratch, 'sbq.db')},
+    encoding: 'utf8',
+  })
+  if (warmUp.status !== 0)
+    throw new Error(`bin/sbq report (to write the code cache) failed: ${warmUp.stderr || warmUp.stdout}`)
 } finally {
   rmSync(scratch, {recursive: true, force: true})
 }

@@ -14,7 +14,10 @@ import {DownloadRefusedError, startLab, v2rayAvailable} from './lab/v2ray-lab.js
 
 const MiB = 1024 * 1024
 
-const bold = process.stdout.isTTY && process.env.NO_COLOR === undefined ? (text: string) => `\u001b[1m${text}\u001b[0m` : (text: string) => text
+const bold =
+  process.stdout.isTTY && process.env.NO_COLOR === undefined
+    ? (text: string) => `\u001b[1m${text}\u001b[0m`
+    : (text: string) => text
 
 function say(text: string): void {
   process.stdout.write(`\n${bold(`== ${text}`)}\n`)
@@ -26,9 +29,12 @@ function ensureV2ray(): void {
     console.error('the demo needs V2Ray: run `sudo apt-get install -y v2ray`, then `npm run demo` again')
     process.exit(1)
   }
-  say('V2Ray is not installed: installing Debian\'s v2ray package (apt-get install -y v2ray)')
+  say("V2Ray is not installed: installing Debian's v2ray package (apt-get install -y v2ray)")
   execFileSync('apt-get', ['update', '-qq'], {stdio: 'inherit'})
-  execFileSync('apt-get', ['install', '-y', '-qq', 'v2ray'], {stdio: 'inherit', env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'}})
+  execFileSync('apt-get', ['install', '-y', '-qq', 'v2ray'], {
+    stdio: 'inherit',
+    env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'},
+  })
 }
 
 async function main(): Promise<void> {
@@ -58,7 +64,19 @@ async function main(): Promise<void> {
   try {
     sbq('user', 'add', 'alice', '--monthly', '2M', '--uuid', alice.uuid, '--no-apply')
     sbq('user', 'add', 'bob', '--monthly', '50M', '--uuid', bob.uuid, '--no-apply')
-    sbq('node', 'add', 'demo', '--type', 'v2ray', '--api', lab.apiAddress, '--config', lab.serverConfigPath, '--apply', 'true')
+    sbq(
+      'node',
+      'add',
+      'demo',
+      '--type',
+      'v2ray',
+      '--api',
+      lab.apiAddress,
+      '--config',
+      lab.serverConfigPath,
+      '--apply',
+      'true',
+    )
     sbq('check')
     say('traffic: alice fetches 3 MiB (over her 2 MiB quota), bob 1 MiB')
     await download('alice', 3 * MiB)

@@ -55,12 +55,27 @@ export function measuredResult(scenario: Scenario, size: number, runs: RunMeasur
 
 /** The bound at this size: a size-specific one, else the 100k target for every size up to 100k. */
 export function targetFor(scenario: Pick<Scenario, 'targetSeconds' | 'targets'>, size: number): number | null {
-  return scenario.targets?.[size] ?? (scenario.targetSeconds !== undefined && size <= targetSize ? scenario.targetSeconds : null)
+  return (
+    scenario.targets?.[size] ??
+    (scenario.targetSeconds !== undefined && size <= targetSize ? scenario.targetSeconds : null)
+  )
 }
 
 export function failedResult(size: number, error: unknown): SizeResult {
   const message = error instanceof Error ? error.message : String(error)
-  return {size, runsMs: [], rssKb: [], medianMs: null, minMs: null, maxMs: null, rssMb: null, stdoutBytes: null, verdict: 'FAIL', targetSeconds: null, error: message}
+  return {
+    size,
+    runsMs: [],
+    rssKb: [],
+    medianMs: null,
+    minMs: null,
+    maxMs: null,
+    rssMb: null,
+    stdoutBytes: null,
+    verdict: 'FAIL',
+    targetSeconds: null,
+    error: message,
+  }
 }
 
 function round(value: number): number {

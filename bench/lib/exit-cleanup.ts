@@ -33,7 +33,10 @@ function install(): void {
   if (installed) return
   installed = true
   process.on('exit', runAll)
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.on(signal, () => {
       process.stderr.write(`\nbench: ${signal}, cleaning up\n`)
       process.exit(code)

@@ -12,7 +12,9 @@ export function renderResults(results: readonly ScenarioResult[]): string {
         result.size.toLocaleString('en-US'),
         String(result.runsMs.length),
         result.medianMs === null ? '-' : seconds(result.medianMs),
-        result.minMs === null || result.maxMs === null ? '-' : `${seconds(result.minMs, false)}–${seconds(result.maxMs)}`,
+        result.minMs === null || result.maxMs === null
+          ? '-'
+          : `${seconds(result.minMs, false)}–${seconds(result.maxMs)}`,
         result.rssMb === null ? '-' : `${Math.round(result.rssMb)} MB`,
         result.targetSeconds === null ? '-' : `≤ ${result.targetSeconds} s`,
         result.verdict ?? '-',
@@ -23,7 +25,10 @@ export function renderResults(results: readonly ScenarioResult[]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)))
   const numeric = new Set([1, 2, 3, 4, 5])
   const line = (cells: string[]): string =>
-    cells.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd()
+    cells
+      .map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd()
   const text = [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)]
   if (failures.length > 0) text.push('', 'failures:', ...failures.map((failure) => `  ${failure}`))
   return `${text.join('\n')}\n`

@@ -54,7 +54,9 @@ export async function seedDatabase(path: string, options: SeedOptions): Promise<
        values (?, ?, ?, 0, 0, 0, 0, ?)`,
     )
     const insertApplied = sqlite.prepare(`insert into node_users (node_id, user_name) values (1, ?)`)
-    const insertDaily = sqlite.prepare(`insert into usage_daily (day, node_name, user_name, up, down) values (?, 'bench', ?, ?, ?)`)
+    const insertDaily = sqlite.prepare(
+      `insert into usage_daily (day, node_name, user_name, up, down) values (?, 'bench', ?, ?, ?)`,
+    )
     const month = reportMonth()
     const days = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0)).getUTCDate()
     const quota = options.monthlyQuota ?? 100 * GiB
@@ -62,7 +64,9 @@ export async function seedDatabase(path: string, options: SeedOptions): Promise<
     const clients: Array<{id: string; email: string; level: number; alterId: number}> = []
     sqlite.transaction(() => {
       sqlite
-        .prepare(`insert into nodes (id, name, type, api, config_path, apply_command, created_at, synced_at) values (1, 'bench', 'v2ray', ?, ?, 'true', ?, ?)`)
+        .prepare(
+          `insert into nodes (id, name, type, api, config_path, apply_command, created_at, synced_at) values (1, 'bench', 'v2ray', ?, ?, 'true', ?, ?)`,
+        )
         .run(options.nodeApi, configPath, now, now)
       for (let index = 1; index <= options.users; index++) {
         // Credentials are never used by the benchmarked commands; deterministic values keep databases comparable.
@@ -72,7 +76,8 @@ export async function seedDatabase(path: string, options: SeedOptions): Promise<
         insertUsage.run(index, period.start, period.end, now)
         insertApplied.run(name)
         clients.push({id: indexUuid(index), email: name, level: 0, alterId: 0})
-        for (let day = 1; day <= days; day++) insertDaily.run(`${month}-${String(day).padStart(2, '0')}`, name, 1000 + index, 50_000 + day)
+        for (let day = 1; day <= days; day++)
+          insertDaily.run(`${month}-${String(day).padStart(2, '0')}`, name, 1000 + index, 50_000 + day)
       }
     })()
     writeFileSync(configPath, JSON.stringify(v2rayConfig(clients), null, 2))
@@ -113,7 +118,9 @@ export async function putOnePercentOverQuota(target: {dbPath: string; dir: strin
     sqlite.transaction(() => {
       sqlite.prepare(`update users set status = 'active', status_reason = null where id % 100 = 0`).run()
       sqlite.prepare(`update user_usage set period_down = ? where user_id % 100 = 0`).run(200 * GiB)
-      sqlite.prepare(`insert or ignore into node_users (node_id, user_name) select 1, name from users where id % 100 = 0`).run()
+      sqlite
+        .prepare(`insert or ignore into node_users (node_id, user_name) select 1, name from users where id % 100 = 0`)
+        .run()
     })()
   } finally {
     sqlite.close()

@@ -19,9 +19,13 @@ export interface StubProcess {
  * as a real proxy would.
  */
 export function startStub(options: {users: number; growBytes: number; timeoutMs: number}): StubProcess {
-  const child = spawn(process.execPath, [stubScript, '--flavor', 'v2ray', '--users', String(options.users), '--grow', String(options.growBytes)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    [stubScript, '--flavor', 'v2ray', '--users', String(options.users), '--grow', String(options.growBytes)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   const killOnExit = onExit(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
@@ -34,7 +38,10 @@ export function startStub(options: {users: number; growBytes: number; timeoutMs:
     child.once('error', () => resolve())
   })
   const address = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stub did not listen within ${options.timeoutMs} ms`)), options.timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`stub did not listen within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    )
     const lines = createInterface({input: child.stdout})
     lines.once('line', (line) => {
       clearTimeout(timer)

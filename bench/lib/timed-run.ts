@@ -84,10 +84,17 @@ export function timedRun(options: RunOptions): Promise<RunMeasurement> {
       }
       const exit = code ?? -1
       if (!options.okExitCodes.includes(exit)) {
-        reject(new Error(`${what}: exit ${exit}: ${(stderr.trim() || tail.toString('utf8').trim()).replace(/\s+/g, ' ')}`))
+        reject(
+          new Error(`${what}: exit ${exit}: ${(stderr.trim() || tail.toString('utf8').trim()).replace(/\s+/g, ' ')}`),
+        )
         return
       }
-      resolve({wallMs, rssKb: rssMeasurable ? readPeakRss(report) : null, stdoutBytes, stdout: Buffer.concat(kept).toString('utf8')})
+      resolve({
+        wallMs,
+        rssKb: rssMeasurable ? readPeakRss(report) : null,
+        stdoutBytes,
+        stdout: Buffer.concat(kept).toString('utf8'),
+      })
     })
   })
 }

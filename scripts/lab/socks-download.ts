@@ -86,7 +86,8 @@ export function socksHttpDownload(options: SocksDownloadOptions): Promise<number
       const tunnelOpen = stage === 'headers' || stage === 'body'
       finish(tunnelOpen ? new DownloadRefusedError(message, received) : new Error(message))
     }
-    const progress = (): string => (expected < 0 ? 'before any HTTP response' : `after ${received} of ${expected} bytes`)
+    const progress = (): string =>
+      expected < 0 ? 'before any HTTP response' : `after ${received} of ${expected} bytes`
 
     const totalTimer = setTimeout(() => fail(`not finished within ${totalTimeoutMs} ms, ${progress()}`), totalTimeoutMs)
     socket.setTimeout(idleTimeoutMs, () => fail(`no data for ${idleTimeoutMs} ms, ${progress()}`))

@@ -103,13 +103,18 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
     if (!apply) return []
     const nodes = await syncNodes(await this.database(), {}, await this.context())
     for (const line of renderNodeSyncs(nodes, await this.style())) this.stderr(line)
-    for (const node of nodes) if (node.error) this.stderr(`warning: node "${node.name}" was not updated: ${node.error} (${withHint(node, 'sbq check retries it')})`)
+    for (const node of nodes)
+      if (node.error)
+        this.stderr(
+          `warning: node "${node.name}" was not updated: ${node.error} (${withHint(node, 'sbq check retries it')})`,
+        )
     return nodes
   }
 
   override async catch(error: Error & {exitCode?: number}): Promise<void> {
     if (error instanceof Errors.ExitError) throw error
-    const failure = (this.databasePath === undefined ? undefined : damagedDatabase(this.databasePath, error)) ?? toFailure(error)
+    const failure =
+      (this.databasePath === undefined ? undefined : damagedDatabase(this.databasePath, error)) ?? toFailure(error)
     reportFailure(failure, this.jsonEnabled(), (json) => this.logJson(json))
     if (failure.exit === ExitCode.bug && process.env.SBQ_DEBUG) process.stderr.write(`${error.stack}\n`)
   }
@@ -137,7 +142,8 @@ function clockNow(): number {
   const fake = process.env.SBQ_NOW
   if (fake === undefined || fake === '') return Date.now()
   const value = /^\d+$/.test(fake) ? Number(fake) : Date.parse(fake)
-  if (Number.isNaN(value)) throw invalidInput('INVALID_CLOCK', `SBQ_NOW "${fake}" is not a date`, 'unset SBQ_NOW; it is only for tests')
+  if (Number.isNaN(value))
+    throw invalidInput('INVALID_CLOCK', `SBQ_NOW "${fake}" is not a date`, 'unset SBQ_NOW; it is only for tests')
   return value
 }
 

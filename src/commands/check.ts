@@ -7,7 +7,8 @@ import {renderChanges, renderNodeSyncs, nodeErrors} from '../lib/output/check-ta
 
 export default class Check extends SbqCommand<typeof Check> {
   static override summary = 'Pull, then limit, expire and re-enable users and put every proxy in line (for cron)'
-  static override description = 'Silent when nothing changed, so cron mails nothing. Exit 4 when a node could not be pulled or changed.'
+  static override description =
+    'Silent when nothing changed, so cron mails nothing. Exit 4 when a node could not be pulled or changed.'
   static override examples = ['* * * * * root sbq check']
   static override flags = {
     'dry-run': Flags.boolean({description: 'show what would change; change nothing'}),
@@ -17,17 +18,32 @@ export default class Check extends SbqCommand<typeof Check> {
 
   async run(): Promise<CheckResult> {
     const dryRun = this.flags['dry-run']
-    const result = await runCheck(await this.database(), {dryRun, pull: this.flags.pull, lockWaitMs: 5000}, await this.context('check'))
+    const result = await runCheck(
+      await this.database(),
+      {dryRun, pull: this.flags.pull, lockWaitMs: 5000},
+      await this.context('check'),
+    )
     const style = await this.style()
     if (result.skipped) {
       if (!this.flags.quiet) this.stderr(result.skipped.reason)
       return result
     }
-    if (!this.flags.quiet) for (const line of [...renderChanges(result.changes, style, dryRun), ...renderNodeSyncs(result.nodes, style)]) this.log(line)
-    const errors = [...result.pulls.filter((pull) => !pull.ok).map((pull) => `error: node "${pull.name}" could not be pulled: ${pull.error}`), ...nodeErrors(result.nodes)]
+    if (!this.flags.quiet)
+      for (const line of [...renderChanges(result.changes, style, dryRun), ...renderNodeSyncs(result.nodes, style)])
+        this.log(line)
+    const errors = [
+      ...result.pulls
+        .filter((pull) => !pull.ok)
+        .map((pull) => `error: node "${pull.name}" could not be pulled: ${pull.error}`),
+      ...nodeErrors(result.nodes),
+    ]
     for (const line of errors) this.stderr(line)
-    for (const failure of result.sharingErrors) this.stderr(`warning: node "${failure.node}": online IPs could not be read: ${failure.error}`)
-    for (const failure of result.alerts.failed) this.stderr(`warning: alert channel ${failure.channel} failed: ${failure.error} (${failure.alerts} alert(s) kept for the next run)`)
+    for (const failure of result.sharingErrors)
+      this.stderr(`warning: node "${failure.node}": online IPs could not be read: ${failure.error}`)
+    for (const failure of result.alerts.failed)
+      this.stderr(
+        `warning: alert channel ${failure.channel} failed: ${failure.error} (${failure.alerts} alert(s) kept for the next run)`,
+      )
     if (errors.length > 0) process.exitCode = ExitCode.unreachable
     return result
   }

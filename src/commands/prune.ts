@@ -7,7 +7,7 @@ import {renderPruneResult} from '../lib/output/report-tables.js'
 export default class PruneCommand extends SbqCommand<typeof PruneCommand> {
   static override summary = 'Fold old daily usage into monthly totals and delete the daily rows'
   static override description =
-    'Only whole months are folded: the cut-off is rounded down to its month\'s first day. Reports for pruned months show ' +
+    "Only whole months are folded: the cut-off is rounded down to its month's first day. Reports for pruned months show " +
     'the same totals (no longer split by day). Running totals, events and top-ups are kept.'
   static override examples = ['<%= config.bin %> prune --keep-days 400', '<%= config.bin %> prune --before 2024-01-01']
   static override flags = {
@@ -17,7 +17,11 @@ export default class PruneCommand extends SbqCommand<typeof PruneCommand> {
 
   async run(): Promise<PruneResult> {
     const context = await this.context()
-    const result = await pruneUsage(await this.database(), {before: this.flags.before, keepDays: this.flags['keep-days']}, context)
+    const result = await pruneUsage(
+      await this.database(),
+      {before: this.flags.before, keepDays: this.flags['keep-days']},
+      context,
+    )
     this.log(renderPruneResult(result))
     return result
   }

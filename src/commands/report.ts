@@ -19,7 +19,7 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
   static override summary = 'Traffic per user (or per node, or one user per day) for a calendar month'
   static override description =
     'Months are calendar months in the install\'s time zone (sbq config set timezone). "% of quota" is of each user\'s ' +
-    'billing period in force at the month\'s end (or now, for the current month). Traffic of names sbq does not manage ' +
+    "billing period in force at the month's end (or now, for the current month). Traffic of names sbq does not manage " +
     'is shown on a separate "unmanaged" line and never counted in the totals.'
   static override examples = [
     '<%= config.bin %> report',
@@ -31,7 +31,11 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
     month: Flags.string({description: 'calendar month as YYYY-MM [default: this month]'}),
     user: Flags.string({description: "one user's days of the month", exclusive: ['by', 'top', 'active', 'notify']}),
     node: Flags.string({description: 'only traffic on this node'}),
-    by: Flags.string({description: 'one row per node instead of per user', options: ['node'], exclusive: ['top', 'active', 'notify']}),
+    by: Flags.string({
+      description: 'one row per node instead of per user',
+      options: ['node'],
+      exclusive: ['top', 'active', 'notify'],
+    }),
     top: Flags.integer({description: 'only the N busiest users (the totals still cover all)', min: 1}),
     active: Flags.boolean({description: 'hide users without traffic this month'}),
     format: Flags.string({description: 'output format', options: ['table', 'json', 'csv'], default: 'table'}),
@@ -41,7 +45,11 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
   async run(): Promise<Report & {notification?: ReportNotification}> {
     const context = await this.context()
     const {month, user, node, by, top, active, format, notify} = this.flags
-    const report = await buildReport(await this.database(), {month, user, node, byNode: by === 'node', top, active}, context)
+    const report = await buildReport(
+      await this.database(),
+      {month, user, node, byNode: by === 'node', top, active},
+      context,
+    )
     const notification = notify && report.kind === 'users' ? await this.notify(report) : undefined
     const result = notification === undefined ? report : {...report, notification}
     if (format === 'json' && !this.jsonEnabled()) {
@@ -50,8 +58,17 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
       process.stdout.write(reportToCsv(report))
     } else if (format === 'table' && !this.jsonEnabled()) {
       const style = await this.style()
-      this.log(report.kind === 'users' ? renderUsersReport(report, style) : report.kind === 'nodes' ? renderNodesReport(report, style) : renderUserMonthReport(report, style))
-      if (notification) this.log(`\n${notification.text}${notification.error === null ? `\nsummary sent to ${notification.sentTo.join(', ')}` : ''}`)
+      this.log(
+        report.kind === 'users'
+          ? renderUsersReport(report, style)
+          : report.kind === 'nodes'
+            ? renderNodesReport(report, style)
+            : renderUserMonthReport(report, style),
+      )
+      if (notification)
+        this.log(
+          `\n${notification.text}${notification.error === null ? `\nsummary sent to ${notification.sentTo.join(', ')}` : ''}`,
+        )
     }
     if (notification?.error) {
       this.stderr(`error: ${notification.error}`)

@@ -16,12 +16,15 @@ describe('3x-ui panel client against a stub panel', () => {
     const client = await openPanel(credentials())
     try {
       const clients = await client.listClients()
-      assert.deepEqual(clients.map((entry) => [entry.inboundId, entry.protocol, entry.email, entry.enable]), [
-        [1, 'vless', 'alice', true],
-        [1, 'vless', 'guest', true],
-        [2, 'trojan', 'bob', true],
-        [3, 'shadowsocks', 'carol', false],
-      ])
+      assert.deepEqual(
+        clients.map((entry) => [entry.inboundId, entry.protocol, entry.email, entry.enable]),
+        [
+          [1, 'vless', 'alice', true],
+          [1, 'vless', 'guest', true],
+          [2, 'trojan', 'bob', true],
+          [3, 'shadowsocks', 'carol', false],
+        ],
+      )
     } finally {
       client.close()
     }
@@ -32,7 +35,15 @@ describe('3x-ui panel client against a stub panel', () => {
     const client = await openPanel(credentials())
     try {
       panel.calls.length = 0
-      const outcome = await client.setEnabled(new Map([['alice', false], ['bob', false], ['carol', true], ['guest', true], ['nobody', false]]))
+      const outcome = await client.setEnabled(
+        new Map([
+          ['alice', false],
+          ['bob', false],
+          ['carol', true],
+          ['guest', true],
+          ['nobody', false],
+        ]),
+      )
       assert.deepEqual(outcome.switched, ['alice', 'bob', 'carol'])
       assert.deepEqual([...outcome.missing], ['nobody'])
     } finally {
@@ -62,7 +73,13 @@ describe('3x-ui panel client against a stub panel', () => {
   })
 
   it('a wrong web base path is exit 4, and so is a panel that is down', async () => {
-    await assert.rejects(openPanel({...credentials(), url: panel.url.replace('/x7Kq2', '/nope')}), (error: unknown) => error instanceof SbqError && error.exit === 4)
-    await assert.rejects(openPanel({...credentials(), url: 'http://127.0.0.1:1'}), (error: unknown) => error instanceof SbqError && error.exit === 4 && /cannot be reached/.test(error.message))
+    await assert.rejects(
+      openPanel({...credentials(), url: panel.url.replace('/x7Kq2', '/nope')}),
+      (error: unknown) => error instanceof SbqError && error.exit === 4,
+    )
+    await assert.rejects(
+      openPanel({...credentials(), url: 'http://127.0.0.1:1'}),
+      (error: unknown) => error instanceof SbqError && error.exit === 4 && /cannot be reached/.test(error.message),
+    )
   })
 })

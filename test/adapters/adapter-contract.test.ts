@@ -107,7 +107,8 @@ for (const adapter of adapters) {
       assert.equal(counter(snapshot, 'user>>>alice>>>traffic>>>uplink'), 1_000_000)
       assert.equal(counter(snapshot, 'user>>>alice>>>traffic>>>downlink'), 5_000_000_000)
       assert.equal(counter(snapshot, 'user>>>bob>>>traffic>>>downlink'), 2 ** 52 + 1)
-      for (const sample of snapshot.counters) assert.ok(Number.isSafeInteger(sample.value) && sample.value >= 0, sample.name)
+      for (const sample of snapshot.counters)
+        assert.ok(Number.isSafeInteger(sample.value) && sample.value >= 0, sample.name)
     })
 
     it('reports uptime where the api has it', testTimeout, async () => {
@@ -120,8 +121,12 @@ for (const adapter of adapters) {
       const first = await harness.api.readStats()
       const second = await harness.api.readStats()
       assert.deepEqual(
-        second.counters.filter((sample) => sample.name.startsWith('user>>>')).sort((a, b) => a.name.localeCompare(b.name)),
-        first.counters.filter((sample) => sample.name.startsWith('user>>>')).sort((a, b) => a.name.localeCompare(b.name)),
+        second.counters
+          .filter((sample) => sample.name.startsWith('user>>>'))
+          .sort((a, b) => a.name.localeCompare(b.name)),
+        first.counters
+          .filter((sample) => sample.name.startsWith('user>>>'))
+          .sort((a, b) => a.name.localeCompare(b.name)),
       )
       harness.traffic('alice', 10, 20)
       const third = await harness.api.readStats()
@@ -236,7 +241,10 @@ describe('v2ray api specifics', () => {
     const harness = await grpcHarness('xray')
     try {
       await harness.api.addUser?.({tag: 'ss-in', protocol: 'shadowsocks', method: '2022-blake3-aes-256-gcm'}, alice)
-      assert.deepEqual(harness.stub.inbounds.get('ss-in')?.get('alice')?.accountFields, new Map([[1, alice.credentials.password]]))
+      assert.deepEqual(
+        harness.stub.inbounds.get('ss-in')?.get('alice')?.accountFields,
+        new Map([[1, alice.credentials.password]]),
+      )
     } finally {
       await harness.close()
     }

@@ -52,7 +52,10 @@ describe('v2ray api failures', () => {
     const address = `127.0.0.1:${await closedPort()}`
     const api = createV2rayApi({flavor: 'v2ray', address, timeoutMs: 3000})
     try {
-      await assert.rejects(api.readStats(), isSbqError({code: 'NODE_UNREACHABLE', exit: 4, includes: [`node api "${address}"`]}))
+      await assert.rejects(
+        api.readStats(),
+        isSbqError({code: 'NODE_UNREACHABLE', exit: 4, includes: [`node api "${address}"`]}),
+      )
     } finally {
       api.close()
     }
@@ -100,7 +103,10 @@ describe('v2ray api failures', () => {
       stub.mode = 'garbage'
       const api = createV2rayApi({flavor: 'v2ray', address: stub.address, timeoutMs: 3000})
       try {
-        await assert.rejects(api.readStats(), isSbqError({code: 'NODE_API_MALFORMED', exit: 4, includes: [stub.address, 'malformed']}))
+        await assert.rejects(
+          api.readStats(),
+          isSbqError({code: 'NODE_API_MALFORMED', exit: 4, includes: [stub.address, 'malformed']}),
+        )
       } finally {
         api.close()
         stub.mode = 'serve'
@@ -113,7 +119,11 @@ describe('v2ray api failures', () => {
       try {
         await assert.rejects(
           api.readStats(),
-          isSbqError({code: 'NODE_COUNTER_OUT_OF_RANGE', exit: 4, includes: ['"user>>>huge>>>traffic>>>uplink"', '9007199254740993']}),
+          isSbqError({
+            code: 'NODE_COUNTER_OUT_OF_RANGE',
+            exit: 4,
+            includes: ['"user>>>huge>>>traffic>>>uplink"', '9007199254740993'],
+          }),
         )
       } finally {
         api.close()
@@ -153,7 +163,10 @@ describe('v2ray api failures', () => {
 
   it('rejects an address that is not HOST:PORT with exit 2', () => {
     for (const address of ['127.0.0.1', 'http://127.0.0.1:1', '127.0.0.1:99999', '']) {
-      assert.throws(() => createV2rayApi({flavor: 'v2ray', address}), isSbqError({code: 'NODE_ADDRESS_INVALID', exit: 2, includes: [`"${address}"`]}))
+      assert.throws(
+        () => createV2rayApi({flavor: 'v2ray', address}),
+        isSbqError({code: 'NODE_ADDRESS_INVALID', exit: 2, includes: [`"${address}"`]}),
+      )
     }
   })
 })
@@ -163,7 +176,10 @@ describe('sing-box ssm failures', () => {
     const baseUrl = `http://127.0.0.1:${await closedPort()}`
     const api = createSingBoxSsmApi({baseUrl, timeoutMs: 3000})
     try {
-      await assert.rejects(api.readStats(), isSbqError({code: 'NODE_UNREACHABLE', exit: 4, includes: [`ssm api "${baseUrl}"`, 'ECONNREFUSED']}))
+      await assert.rejects(
+        api.readStats(),
+        isSbqError({code: 'NODE_UNREACHABLE', exit: 4, includes: [`ssm api "${baseUrl}"`, 'ECONNREFUSED']}),
+      )
     } finally {
       api.close()
     }
@@ -174,7 +190,10 @@ describe('sing-box ssm failures', () => {
     const baseUrl = `http://127.0.0.1:${silent.port}`
     const api = createSingBoxSsmApi({baseUrl, timeoutMs: 400})
     try {
-      await assert.rejects(api.readStats(), isSbqError({code: 'NODE_TIMEOUT', exit: 4, includes: [`ssm api "${baseUrl}" did not answer within 400ms`]}))
+      await assert.rejects(
+        api.readStats(),
+        isSbqError({code: 'NODE_TIMEOUT', exit: 4, includes: [`ssm api "${baseUrl}" did not answer within 400ms`]}),
+      )
     } finally {
       api.close()
       for (const socket of silent.sockets) socket.destroy()
@@ -195,7 +214,10 @@ describe('sing-box ssm failures', () => {
       stub.mode = 'garbage'
       const api = createSingBoxSsmApi({baseUrl: stub.baseUrl, timeoutMs: 3000})
       try {
-        await assert.rejects(api.readStats(), isSbqError({code: 'NODE_API_MALFORMED', exit: 4, includes: [stub.baseUrl]}))
+        await assert.rejects(
+          api.readStats(),
+          isSbqError({code: 'NODE_API_MALFORMED', exit: 4, includes: [stub.baseUrl]}),
+        )
       } finally {
         api.close()
         stub.mode = 'serve'
@@ -203,10 +225,14 @@ describe('sing-box ssm failures', () => {
     })
 
     it('a counter past 2^53 is refused, not rounded', testTimeout, async () => {
-      stub.rawStatsBody = '{"uplinkBytes":0,"downlinkBytes":0,"users":[{"username":"huge","uplinkBytes":9007199254740993,"downlinkBytes":0}]}'
+      stub.rawStatsBody =
+        '{"uplinkBytes":0,"downlinkBytes":0,"users":[{"username":"huge","uplinkBytes":9007199254740993,"downlinkBytes":0}]}'
       const api = createSingBoxSsmApi({baseUrl: stub.baseUrl, timeoutMs: 3000})
       try {
-        await assert.rejects(api.readStats(), isSbqError({code: 'NODE_API_MALFORMED', exit: 4, includes: ['"huge"', '2^53-1']}))
+        await assert.rejects(
+          api.readStats(),
+          isSbqError({code: 'NODE_API_MALFORMED', exit: 4, includes: ['"huge"', '2^53-1']}),
+        )
       } finally {
         api.close()
         stub.rawStatsBody = null

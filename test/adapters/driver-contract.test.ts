@@ -12,12 +12,29 @@
  * logs, so nothing real is checked, reloaded or restarted, and the order of pulls, checks and applies is on record.
  */
 import assert from 'node:assert/strict'
-import {appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {SbqError} from '../../src/lib/errors.js'
-import type {ChangeHost, ChangeOutcome, ManagedUser, ProxyDriver, ProxyNode, UserChange} from '../../src/lib/proxies/proxy-driver.js'
+import type {
+  ChangeHost,
+  ChangeOutcome,
+  ManagedUser,
+  ProxyDriver,
+  ProxyNode,
+  UserChange,
+} from '../../src/lib/proxies/proxy-driver.js'
 import {connectNode, proxyDrivers} from '../../src/lib/proxies/registry.js'
 import {PLACEHOLDER_USER_NAME} from '../../src/lib/proxies/shared/placeholder-user.js'
 import {alice, bob} from '../support/fixture-users.js'
@@ -74,7 +91,9 @@ function xrayView(text: string, tags: readonly string[]): UserView {
 }
 
 function singBoxView(text: string, tags: readonly string[]): UserView {
-  const config = JSON.parse(text) as {inbounds: Array<{tag?: string; users?: Array<{name?: string; username?: string}>}>}
+  const config = JSON.parse(text) as {
+    inbounds: Array<{tag?: string; users?: Array<{name?: string; username?: string}>}>
+  }
   return new Map(
     tags.map((tag) => {
       const inbound = config.inbounds.find((entry) => entry.tag === tag)
@@ -88,8 +107,21 @@ const XRAY_TAGS = ['vless-reality', 'vmess-ws', 'trojan-tcp', 'ss2022', 'ss-lega
 const V2RAY_TAGS = ['vmess-in', 'vless-in', 'trojan-in']
 /** Every sing-box inbound with a user list; `ss-ssm` is `managed: true` and belongs to the SSM API. */
 const SING_BOX_TAGS = [
-  'vless-in', 'vmess-in', 'trojan-in', 'ss128-in', 'ss256-in', 'ss-chacha-in', 'tuic-in', 'hysteria-in', 'hy2-in',
-  'anytls-in', 'shadowtls-in', 'naive-in', 'socks-in', 'http-in', 'mixed-in',
+  'vless-in',
+  'vmess-in',
+  'trojan-in',
+  'ss128-in',
+  'ss256-in',
+  'ss-chacha-in',
+  'tuic-in',
+  'hysteria-in',
+  'hy2-in',
+  'anytls-in',
+  'shadowtls-in',
+  'naive-in',
+  'socks-in',
+  'http-in',
+  'mixed-in',
 ]
 
 const xrayFixture = {file: 'xray-config.json', tags: XRAY_TAGS, read: xrayView}
@@ -121,7 +153,11 @@ function copyFixture(dir: string, file: string): string {
 // --- harnesses, one per registered type ----------------------------------------------------------------------------
 
 /** Xray, V2Ray and sing-box v2ray_api: the gRPC stub, seeded with the fixture's users where the type has live users. */
-function grpcHarness(type: string, flavor: 'xray' | 'v2ray' | 'sing-box', fixture: NonNullable<Harness['fixture']>): Harness {
+function grpcHarness(
+  type: string,
+  flavor: 'xray' | 'v2ray' | 'sing-box',
+  fixture: NonNullable<Harness['fixture']>,
+): Harness {
   let stub: StubV2rayApi
   const live = flavor !== 'sing-box'
   const fixtureView = fixture.read(readFileSync(join(fixturesDir, fixture.file), 'utf8'), fixture.tags)
@@ -138,7 +174,9 @@ function grpcHarness(type: string, flavor: 'xray' | 'v2ray' | 'sing-box', fixtur
       for (const [tag, users] of stub.inbounds) {
         users.clear()
         // The running proxy holds what its config holds.
-        if (live) for (const email of fixtureView.get(tag)?.keys() ?? []) users.set(email, {email, level: 0, accountType: 'from the config', accountFields: new Map()})
+        if (live)
+          for (const email of fixtureView.get(tag)?.keys() ?? [])
+            users.set(email, {email, level: 0, accountType: 'from the config', accountFields: new Map()})
       }
       const configPath = copyFixture(dir, fixture.file)
       return {
@@ -206,7 +244,17 @@ function panelHarness(): Harness {
       return {
         node: nodeOf('3x-ui', {panel_url: panel.url, panel_user: 'admin', panel_password: 's3cret'}),
         // 3x-ui builds its own Xray config from the panel; sbq's view is the panel's clients that are on.
-        live: () => new Map([['panel', new Map(clients().filter((client) => client.enable !== false).map((client) => [String(client.email), {...client}]))]]),
+        live: () =>
+          new Map([
+            [
+              'panel',
+              new Map(
+                clients()
+                  .filter((client) => client.enable !== false)
+                  .map((client) => [String(client.email), {...client}]),
+              ),
+            ],
+          ]),
       }
     },
     seedProbe: () => [...new Set(clients().map((client) => String(client.email)))],
@@ -231,7 +279,10 @@ mkdirSync(shimDir)
 for (const checker of ['xray', 'v2ray', 'sing-box']) {
   // The file to check is the last argument, in a temp folder beside the config: the log sits beside the config too.
   const shim = join(shimDir, checker)
-  writeFileSync(shim, '#!/bin/sh\nfor last; do :; done\nprintf \'check\\n\' >> "$(dirname "$(dirname "$last")")/events.log"\n')
+  writeFileSync(
+    shim,
+    '#!/bin/sh\nfor last; do :; done\nprintf \'check\\n\' >> "$(dirname "$(dirname "$last")")/events.log"\n',
+  )
   chmodSync(shim, 0o755)
 }
 process.env['PATH'] = `${shimDir}${delimiter}${process.env['PATH'] ?? ''}`
@@ -256,7 +307,8 @@ function loggingHost(events: string, subject: NodeUnderTest, removed: readonly s
     validateAlways: false,
     pullNode: async () => {
       const live = subject.live?.()
-      const stillThere = live !== undefined && removed.some((name) => [...live.values()].some((users) => users.has(name)))
+      const stillThere =
+        live !== undefined && removed.some((name) => [...live.values()].some((users) => users.has(name)))
       appendFileSync(events, stillThere ? 'pull while-removed-users-there\n' : 'pull\n')
     },
   }
@@ -276,31 +328,66 @@ function names(users: Map<string, unknown> | undefined): string[] {
 }
 
 function unmanagedEntries(users: Map<string, unknown> | undefined): Array<[string, unknown]> {
-  return [...(users ?? new Map<string, unknown>())].filter(([name]) => !managed.has(name) && name !== PLACEHOLDER_USER_NAME)
+  return [...(users ?? new Map<string, unknown>())].filter(
+    ([name]) => !managed.has(name) && name !== PLACEHOLDER_USER_NAME,
+  )
 }
 
 /** Each inbound of `after` carries exactly `active` of the managed users, and the others' entries as `before` had them. */
 function assertCarriesExactly(what: string, before: UserView, after: UserView, active: readonly string[]): void {
   assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort(), `${what}: the managed inbounds`)
   for (const [tag, users] of after) {
-    assert.deepEqual(names(users).filter((name) => managed.has(name)), [...active].sort(), `${what}, inbound "${tag}": the managed users`)
-    assert.deepEqual(unmanagedEntries(users), unmanagedEntries(before.get(tag)), `${what}, inbound "${tag}": users sbq does not manage are left as they were`)
-    if (active.length > 0) assert.equal(users.has(PLACEHOLDER_USER_NAME), false, `${what}, inbound "${tag}": no placeholder beside a real user`)
+    assert.deepEqual(
+      names(users).filter((name) => managed.has(name)),
+      [...active].sort(),
+      `${what}, inbound "${tag}": the managed users`,
+    )
+    assert.deepEqual(
+      unmanagedEntries(users),
+      unmanagedEntries(before.get(tag)),
+      `${what}, inbound "${tag}": users sbq does not manage are left as they were`,
+    )
+    if (active.length > 0)
+      assert.equal(
+        users.has(PLACEHOLDER_USER_NAME),
+        false,
+        `${what}, inbound "${tag}": no placeholder beside a real user`,
+      )
   }
 }
 
 /** No managed inbound is left open: one that held only managed users now holds exactly the locked placeholder. */
 function assertNoneLeftEmpty(what: string, before: UserView, after: UserView, harness: Harness): void {
   for (const [tag, users] of after) {
-    assert.deepEqual(names(users).filter((name) => managed.has(name)), [], `${what}, inbound "${tag}": no managed user is left`)
+    assert.deepEqual(
+      names(users).filter((name) => managed.has(name)),
+      [],
+      `${what}, inbound "${tag}": no managed user is left`,
+    )
     const othersBefore = unmanagedEntries(before.get(tag))
-    assert.deepEqual(unmanagedEntries(users), othersBefore, `${what}, inbound "${tag}": users sbq does not manage are left as they were`)
+    assert.deepEqual(
+      unmanagedEntries(users),
+      othersBefore,
+      `${what}, inbound "${tag}": users sbq does not manage are left as they were`,
+    )
     if (othersBefore.length > 0) {
-      assert.equal(users.has(PLACEHOLDER_USER_NAME), false, `${what}, inbound "${tag}": no placeholder beside a user sbq does not manage`)
+      assert.equal(
+        users.has(PLACEHOLDER_USER_NAME),
+        false,
+        `${what}, inbound "${tag}": no placeholder beside a user sbq does not manage`,
+      )
     } else if (harness.emptyInboundIsClosed !== undefined) {
-      assert.deepEqual(names(users), [], `${what}, inbound "${tag}": empty is closed here (${harness.emptyInboundIsClosed}), so nothing is added`)
+      assert.deepEqual(
+        names(users),
+        [],
+        `${what}, inbound "${tag}": empty is closed here (${harness.emptyInboundIsClosed}), so nothing is added`,
+      )
     } else {
-      assert.deepEqual(names(users), [PLACEHOLDER_USER_NAME], `${what}, inbound "${tag}" would have no user at all: it must hold just the locked placeholder`)
+      assert.deepEqual(
+        names(users),
+        [PLACEHOLDER_USER_NAME],
+        `${what}, inbound "${tag}" would have no user at all: it must hold just the locked placeholder`,
+      )
     }
   }
 }
@@ -324,17 +411,36 @@ function assertDriverReadsConfig(driver: ProxyDriver, subject: NodeUnderTest, vi
  * - on a type whose counters live as long as the user (`counterLifetime: 'user'`), a removal is preceded by a pull
  *   made while the removed user was still there.
  */
-async function assertBilledFirst(driver: ProxyDriver, subject: NodeUnderTest, outcome: ChangeOutcome, events: string[], removed: readonly string[]): Promise<void> {
+async function assertBilledFirst(
+  driver: ProxyDriver,
+  subject: NodeUnderTest,
+  outcome: ChangeOutcome,
+  events: string[],
+  removed: readonly string[],
+): Promise<void> {
   const applies = events.filter((event) => event === 'apply').length
   const reloadOrRestart = /reload|restart/.test(outcome.method)
-  assert.equal(applies > 0, reloadOrRestart, `method "${outcome.method}" but the apply command ran ${applies} times (events: ${events.join(', ')})`)
+  assert.equal(
+    applies > 0,
+    reloadOrRestart,
+    `method "${outcome.method}" but the apply command ran ${applies} times (events: ${events.join(', ')})`,
+  )
   if (driver.defaultApplyCommand !== null && subject.live === undefined) {
-    assert.ok(applies > 0, `${driver.type} has no live user changes, so the proxy must load the rewritten config (events: ${events.join(', ')})`)
+    assert.ok(
+      applies > 0,
+      `${driver.type} has no live user changes, so the proxy must load the rewritten config (events: ${events.join(', ')})`,
+    )
   }
   if (applies > 0) {
     const beforeApply = events.slice(0, events.indexOf('apply'))
-    assert.ok(beforeApply.some((event) => event.startsWith('pull')), `a reload or restart may zero the counters, so they are pulled first (events: ${events.join(', ')})`)
-    assert.ok(beforeApply.includes('check'), `the proxy's checker sees the config before the proxy loads it (events: ${events.join(', ')})`)
+    assert.ok(
+      beforeApply.some((event) => event.startsWith('pull')),
+      `a reload or restart may zero the counters, so they are pulled first (events: ${events.join(', ')})`,
+    )
+    assert.ok(
+      beforeApply.includes('check'),
+      `the proxy's checker sees the config before the proxy loads it (events: ${events.join(', ')})`,
+    )
   }
   if (driver.connect !== undefined && removed.length > 0) {
     const api = await driver.connect(subject.node, 3000)
@@ -388,53 +494,86 @@ for (const driver of proxyDrivers) {
       await harness.close()
     })
 
-    it(`traffic "${driver.traffic}" agrees with connect: pulled types read their stub's counters, pushed ones have no API`, testTimeout, async () => {
-      const {subject} = fresh()
-      if (driver.traffic === 'pulled') {
-        assert.ok(driver.connect, 'a pulled type opens its proxy API with connect')
-        const seeded = harness.seedProbe()
-        const api = await driver.connect(subject.node, 3000)
-        try {
-          const snapshot = await api.readStats()
-          const users = new Set(snapshot.counters.filter((sample) => sample.name.startsWith('user>>>')).map((sample) => sample.name.split('>>>')[1]))
-          assert.deepEqual([...users].sort(), [...seeded].sort(), 'the users with counters')
-          for (const sample of snapshot.counters) assert.ok(Number.isSafeInteger(sample.value) && sample.value >= 0, sample.name)
-          assert.ok(['process', 'user'].includes(api.counterLifetime), `counterLifetime "${api.counterLifetime}"`)
-          assert.equal(api.onlineIps !== undefined, driver.onlineIps, 'the driver says onlineIps exactly when its API has them')
-        } finally {
-          api.close()
+    it(
+      `traffic "${driver.traffic}" agrees with connect: pulled types read their stub's counters, pushed ones have no API`,
+      testTimeout,
+      async () => {
+        const {subject} = fresh()
+        if (driver.traffic === 'pulled') {
+          assert.ok(driver.connect, 'a pulled type opens its proxy API with connect')
+          const seeded = harness.seedProbe()
+          const api = await driver.connect(subject.node, 3000)
+          try {
+            const snapshot = await api.readStats()
+            const users = new Set(
+              snapshot.counters
+                .filter((sample) => sample.name.startsWith('user>>>'))
+                .map((sample) => sample.name.split('>>>')[1]),
+            )
+            assert.deepEqual([...users].sort(), [...seeded].sort(), 'the users with counters')
+            for (const sample of snapshot.counters)
+              assert.ok(Number.isSafeInteger(sample.value) && sample.value >= 0, sample.name)
+            assert.ok(['process', 'user'].includes(api.counterLifetime), `counterLifetime "${api.counterLifetime}"`)
+            assert.equal(
+              api.onlineIps !== undefined,
+              driver.onlineIps,
+              'the driver says onlineIps exactly when its API has them',
+            )
+          } finally {
+            api.close()
+          }
+        } else {
+          assert.equal(driver.traffic, 'pushed')
+          assert.equal(driver.connect, undefined, 'a pushed type has no API sbq reads')
+          assert.equal(driver.onlineIps, false, 'online IPs are asked through an API a pushed type does not have')
+          await assert.rejects(
+            async () => connectNode(subject.node),
+            (error) => error instanceof SbqError && error.code === 'NODE_HAS_NO_PROXY_API' && error.exit === 2,
+          )
         }
-      } else {
-        assert.equal(driver.traffic, 'pushed')
-        assert.equal(driver.connect, undefined, 'a pushed type has no API sbq reads')
-        assert.equal(driver.onlineIps, false, 'online IPs are asked through an API a pushed type does not have')
-        await assert.rejects(async () => connectNode(subject.node), (error) => error instanceof SbqError && error.code === 'NODE_HAS_NO_PROXY_API' && error.exit === 2)
-      }
-    })
+      },
+    )
 
-    it('applyUsers leaves exactly the active managed users, the others untouched, counters billed first', testTimeout, async () => {
-      const {subject, events} = fresh()
-      const liveBefore = subject.live?.()
-      const configBefore = subject.config?.()
-      const configText = subject.node.config_path === null ? null : readFileSync(subject.node.config_path, 'utf8')
-      const request = aliceOutBobIn(subject.node)
-      const outcome = await driver.applyUsers(request, loggingHost(events, subject, request.removed))
+    it(
+      'applyUsers leaves exactly the active managed users, the others untouched, counters billed first',
+      testTimeout,
+      async () => {
+        const {subject, events} = fresh()
+        const liveBefore = subject.live?.()
+        const configBefore = subject.config?.()
+        const configText = subject.node.config_path === null ? null : readFileSync(subject.node.config_path, 'utf8')
+        const request = aliceOutBobIn(subject.node)
+        const outcome = await driver.applyUsers(request, loggingHost(events, subject, request.removed))
 
-      assert.equal(typeof outcome.method, 'string')
-      assert.notEqual(outcome.method, '', 'the method is named')
-      assert.ok(!['none', 'report-only'].includes(outcome.method), `the node was changed, yet the method is "${outcome.method}"`)
-      assert.ok(liveBefore !== undefined || configBefore !== undefined, `the ${driver.type} harness shows neither live users nor a config: nothing to check`)
-      if (liveBefore !== undefined) assertCarriesExactly('live', liveBefore, subject.live!(), ['bob'])
-      if (driver.defaultApplyCommand !== null) {
-        assert.ok(configBefore, `${driver.type} rewrites a config (it has a default apply command): its harness must read it`)
-        const configAfter = subject.config!()
-        assertCarriesExactly('config', configBefore, configAfter, ['bob'])
-        assertDriverReadsConfig(driver, subject, configAfter)
-      } else if (configText !== null) {
-        assert.equal(readFileSync(subject.node.config_path!, 'utf8'), configText, `${driver.type} rewrites no config (no default apply command), so its file is left byte for byte`)
-      }
-      await assertBilledFirst(driver, subject, outcome, readEvents(events), request.removed)
-    })
+        assert.equal(typeof outcome.method, 'string')
+        assert.notEqual(outcome.method, '', 'the method is named')
+        assert.ok(
+          !['none', 'report-only'].includes(outcome.method),
+          `the node was changed, yet the method is "${outcome.method}"`,
+        )
+        assert.ok(
+          liveBefore !== undefined || configBefore !== undefined,
+          `the ${driver.type} harness shows neither live users nor a config: nothing to check`,
+        )
+        if (liveBefore !== undefined) assertCarriesExactly('live', liveBefore, subject.live!(), ['bob'])
+        if (driver.defaultApplyCommand !== null) {
+          assert.ok(
+            configBefore,
+            `${driver.type} rewrites a config (it has a default apply command): its harness must read it`,
+          )
+          const configAfter = subject.config!()
+          assertCarriesExactly('config', configBefore, configAfter, ['bob'])
+          assertDriverReadsConfig(driver, subject, configAfter)
+        } else if (configText !== null) {
+          assert.equal(
+            readFileSync(subject.node.config_path!, 'utf8'),
+            configText,
+            `${driver.type} rewrites no config (no default apply command), so its file is left byte for byte`,
+          )
+        }
+        await assertBilledFirst(driver, subject, outcome, readEvents(events), request.removed)
+      },
+    )
 
     it('a change that cuts sessions (cut_sessions) is checked, billed and loaded', testTimeout, async () => {
       const {subject, events} = fresh()
@@ -443,93 +582,163 @@ for (const driver of proxyDrivers) {
       const outcome = await driver.applyUsers(request, loggingHost(events, subject, request.removed))
       const log = readEvents(events)
       if (driver.defaultApplyCommand !== null) {
-        assert.ok(log.includes('apply'), `sessions of a removed user end only when the proxy reloads or restarts (method "${outcome.method}", events: ${log.join(', ')})`)
+        assert.ok(
+          log.includes('apply'),
+          `sessions of a removed user end only when the proxy reloads or restarts (method "${outcome.method}", events: ${log.join(', ')})`,
+        )
       }
       await assertBilledFirst(driver, subject, outcome, log, request.removed)
     })
 
-    it('removing every managed user leaves no managed inbound without a user (locked placeholder); switched clients are disabled, not deleted', testTimeout, async () => {
-      const {subject, events} = fresh()
-      const liveBefore = subject.live?.()
-      const configBefore = subject.config?.()
-      const switchesBefore = harness.switches?.()
-      const request = change(subject.node, [], ['alice', 'bob', 'carol'], [])
-      const outcome = await driver.applyUsers(request, loggingHost(events, subject, request.removed))
-      assert.ok(typeof outcome.method === 'string' && outcome.method !== '', 'the method is named')
+    it(
+      'removing every managed user leaves no managed inbound without a user (locked placeholder); switched clients are disabled, not deleted',
+      testTimeout,
+      async () => {
+        const {subject, events} = fresh()
+        const liveBefore = subject.live?.()
+        const configBefore = subject.config?.()
+        const switchesBefore = harness.switches?.()
+        const request = change(subject.node, [], ['alice', 'bob', 'carol'], [])
+        const outcome = await driver.applyUsers(request, loggingHost(events, subject, request.removed))
+        assert.ok(typeof outcome.method === 'string' && outcome.method !== '', 'the method is named')
 
-      if (liveBefore !== undefined) assertNoneLeftEmpty('live', liveBefore, subject.live!(), harness)
-      if (configBefore !== undefined) {
-        const configAfter = subject.config!()
-        assertNoneLeftEmpty('config', configBefore, configAfter, harness)
-        assertDriverReadsConfig(driver, subject, configAfter)
-        const emptied = [...configBefore].filter(([, users]) => unmanagedEntries(users).length === 0).map(([tag]) => tag)
-        assert.ok(emptied.length > 0, 'the fixture has an inbound only managed users hold, so the placeholder is exercised')
-      }
-      if (switchesBefore !== undefined) {
-        const switchesAfter = harness.switches!()
-        assert.deepEqual([...switchesAfter.keys()].sort(), [...switchesBefore.keys()].sort(), 'no client is created or deleted')
-        for (const name of managed) if (switchesBefore.has(name)) assert.equal(switchesAfter.get(name), false, `${name} is switched off`)
-        for (const [name, on] of switchesBefore) if (!managed.has(name)) assert.equal(switchesAfter.get(name), on, `${name}, not managed, keeps its state`)
-      }
-      await assertBilledFirst(driver, subject, outcome, readEvents(events), request.removed)
-    })
-
-    it('probe reports uptime, users, live changes and online IPs as the driver and its stub say', testTimeout, async () => {
-      const {subject} = fresh()
-      const seeded = harness.seedProbe()
-      const probe = await driver.probe(subject.node)
-      assert.ok(probe.uptime === null || (typeof probe.uptime === 'number' && probe.uptime >= 0), `uptime ${probe.uptime}`)
-      assert.equal(probe.users, seeded.length, 'users counted')
-      assert.ok(Number.isSafeInteger(probe.userCounters) && probe.userCounters >= 0, `userCounters ${probe.userCounters}`)
-      assert.equal(typeof probe.liveUserChanges, 'boolean')
-      assert.equal(probe.liveUserChanges, subject.live !== undefined, 'liveUserChanges agrees with whether the running proxy\'s users change')
-      assert.equal(typeof probe.onlineIps, 'boolean')
-      if (driver.traffic === 'pulled') {
-        assert.equal(probe.onlineIps, driver.onlineIps, 'probe and driver agree on online IPs')
-        assert.equal(probe.userCounters, 2 * seeded.length, 'an uplink and a downlink counter per user')
-        const api = await driver.connect!(subject.node, 3000)
-        try {
-          const snapshot = await api.readStats()
-          assert.equal(probe.uptime === null, snapshot.uptimeSeconds === null, 'uptime is known exactly when the API tells it')
-        } finally {
-          api.close()
+        if (liveBefore !== undefined) assertNoneLeftEmpty('live', liveBefore, subject.live!(), harness)
+        if (configBefore !== undefined) {
+          const configAfter = subject.config!()
+          assertNoneLeftEmpty('config', configBefore, configAfter, harness)
+          assertDriverReadsConfig(driver, subject, configAfter)
+          const emptied = [...configBefore]
+            .filter(([, users]) => unmanagedEntries(users).length === 0)
+            .map(([tag]) => tag)
+          assert.ok(
+            emptied.length > 0,
+            'the fixture has an inbound only managed users hold, so the placeholder is exercised',
+          )
         }
-      } else {
-        assert.equal(probe.onlineIps, false)
-      }
-    })
+        if (switchesBefore !== undefined) {
+          const switchesAfter = harness.switches!()
+          assert.deepEqual(
+            [...switchesAfter.keys()].sort(),
+            [...switchesBefore.keys()].sort(),
+            'no client is created or deleted',
+          )
+          for (const name of managed)
+            if (switchesBefore.has(name)) assert.equal(switchesAfter.get(name), false, `${name} is switched off`)
+          for (const [name, on] of switchesBefore)
+            if (!managed.has(name)) assert.equal(switchesAfter.get(name), on, `${name}, not managed, keeps its state`)
+        }
+        await assertBilledFirst(driver, subject, outcome, readEvents(events), request.removed)
+      },
+    )
 
-    it('readConfigInbounds lists the fixture\'s inbounds and refuses an unknown tag', {...testTimeout, skip: driver.readConfigInbounds === undefined ? 'no readConfigInbounds: users are kept in no config sbq reads' : false}, () => {
-      const read = driver.readConfigInbounds!
-      const fixture = harness.fixture
-      assert.ok(fixture, `${driver.type} reads configs: its harness must name the fixture to read`)
-      const text = readFileSync(join(fixturesDir, fixture.file), 'utf8')
-      const inbounds = read(text, fixture.file, undefined)
-      assert.deepEqual(inbounds.map((inbound) => inbound.tag), [...fixture.tags])
-      const raw = fixture.read(text, fixture.tags)
-      for (const inbound of inbounds) {
-        assert.ok(inbound.protocol !== '', `inbound "${inbound.tag}" names its protocol`)
-        assert.deepEqual(inbound.users.map((user) => user.name), [...(raw.get(inbound.tag)?.keys() ?? [])], `the users of "${inbound.tag}"`)
-      }
-      const one = fixture.tags[1]!
-      assert.deepEqual(read(text, fixture.file, [one]).map((inbound) => inbound.tag), [one], 'only the tags asked for')
-      assert.throws(
-        () => read(text, fixture.file, [one, 'no-such-inbound']),
-        (error) => error instanceof SbqError && error.code === 'INBOUND_NOT_FOUND' && error.message.includes('"no-such-inbound"'),
-      )
-    })
+    it(
+      'probe reports uptime, users, live changes and online IPs as the driver and its stub say',
+      testTimeout,
+      async () => {
+        const {subject} = fresh()
+        const seeded = harness.seedProbe()
+        const probe = await driver.probe(subject.node)
+        assert.ok(
+          probe.uptime === null || (typeof probe.uptime === 'number' && probe.uptime >= 0),
+          `uptime ${probe.uptime}`,
+        )
+        assert.equal(probe.users, seeded.length, 'users counted')
+        assert.ok(
+          Number.isSafeInteger(probe.userCounters) && probe.userCounters >= 0,
+          `userCounters ${probe.userCounters}`,
+        )
+        assert.equal(typeof probe.liveUserChanges, 'boolean')
+        assert.equal(
+          probe.liveUserChanges,
+          subject.live !== undefined,
+          "liveUserChanges agrees with whether the running proxy's users change",
+        )
+        assert.equal(typeof probe.onlineIps, 'boolean')
+        if (driver.traffic === 'pulled') {
+          assert.equal(probe.onlineIps, driver.onlineIps, 'probe and driver agree on online IPs')
+          assert.equal(probe.userCounters, 2 * seeded.length, 'an uplink and a downlink counter per user')
+          const api = await driver.connect!(subject.node, 3000)
+          try {
+            const snapshot = await api.readStats()
+            assert.equal(
+              probe.uptime === null,
+              snapshot.uptimeSeconds === null,
+              'uptime is known exactly when the API tells it',
+            )
+          } finally {
+            api.close()
+          }
+        } else {
+          assert.equal(probe.onlineIps, false)
+        }
+      },
+    )
 
-    it('lostUsers sees a restart that forgot the applied users, and nothing when they are all there', {...testTimeout, skip: driver.lostUsers === undefined ? 'no lostUsers: this type cannot lose users behind sbq' : false}, async () => {
-      const lostUsers = driver.lostUsers!
-      assert.ok(harness.restartForgettingUsers, `${driver.type} can lose users: its harness must restart its stub forgetting them`)
-      const {subject, events} = fresh()
-      const request = aliceOutBobIn(subject.node)
-      await driver.applyUsers(request, loggingHost(events, subject, request.removed))
-      const applied = new Set(request.active.map((user) => user.name))
-      assert.equal(await lostUsers(subject.node, applied), false, 'every applied user is there')
-      assert.equal(await lostUsers(subject.node, new Set()), false, 'nothing applied, nothing to lose')
-      harness.restartForgettingUsers()
-      assert.equal(await lostUsers(subject.node, applied), true, 'the restart forgot them')
-    })
+    it(
+      "readConfigInbounds lists the fixture's inbounds and refuses an unknown tag",
+      {
+        ...testTimeout,
+        skip:
+          driver.readConfigInbounds === undefined
+            ? 'no readConfigInbounds: users are kept in no config sbq reads'
+            : false,
+      },
+      () => {
+        const read = driver.readConfigInbounds!
+        const fixture = harness.fixture
+        assert.ok(fixture, `${driver.type} reads configs: its harness must name the fixture to read`)
+        const text = readFileSync(join(fixturesDir, fixture.file), 'utf8')
+        const inbounds = read(text, fixture.file, undefined)
+        assert.deepEqual(
+          inbounds.map((inbound) => inbound.tag),
+          [...fixture.tags],
+        )
+        const raw = fixture.read(text, fixture.tags)
+        for (const inbound of inbounds) {
+          assert.ok(inbound.protocol !== '', `inbound "${inbound.tag}" names its protocol`)
+          assert.deepEqual(
+            inbound.users.map((user) => user.name),
+            [...(raw.get(inbound.tag)?.keys() ?? [])],
+            `the users of "${inbound.tag}"`,
+          )
+        }
+        const one = fixture.tags[1]!
+        assert.deepEqual(
+          read(text, fixture.file, [one]).map((inbound) => inbound.tag),
+          [one],
+          'only the tags asked for',
+        )
+        assert.throws(
+          () => read(text, fixture.file, [one, 'no-such-inbound']),
+          (error) =>
+            error instanceof SbqError &&
+            error.code === 'INBOUND_NOT_FOUND' &&
+            error.message.includes('"no-such-inbound"'),
+        )
+      },
+    )
+
+    it(
+      'lostUsers sees a restart that forgot the applied users, and nothing when they are all there',
+      {
+        ...testTimeout,
+        skip: driver.lostUsers === undefined ? 'no lostUsers: this type cannot lose users behind sbq' : false,
+      },
+      async () => {
+        const lostUsers = driver.lostUsers!
+        assert.ok(
+          harness.restartForgettingUsers,
+          `${driver.type} can lose users: its harness must restart its stub forgetting them`,
+        )
+        const {subject, events} = fresh()
+        const request = aliceOutBobIn(subject.node)
+        await driver.applyUsers(request, loggingHost(events, subject, request.removed))
+        const applied = new Set(request.active.map((user) => user.name))
+        assert.equal(await lostUsers(subject.node, applied), false, 'every applied user is there')
+        assert.equal(await lostUsers(subject.node, new Set()), false, 'nothing applied, nothing to lose')
+        harness.restartForgettingUsers()
+        assert.equal(await lostUsers(subject.node, applied), true, 'the restart forgot them')
+      },
+    )
   })
 }

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {ProtoReader, ProtoWriter, WireFormatError, WireRangeError, varintSize} from '../../src/lib/proxies/shared/grpc-wire.js'
+import {
+  ProtoReader,
+  ProtoWriter,
+  WireFormatError,
+  WireRangeError,
+  varintSize,
+} from '../../src/lib/proxies/shared/grpc-wire.js'
 import {
   decodeAddUserOperation,
   decodeAlterInboundRequest,
@@ -30,7 +36,22 @@ function roundTripUint(value: number): number {
 
 describe('grpc-wire varints', () => {
   it('round-trips integers across every varint length up to 2^53-1', () => {
-    const values = [1, 127, 128, 300, 16_383, 16_384, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 35 + 5, 2 ** 49 - 1, 2 ** 49, 2 ** 52 + 3]
+    const values = [
+      1,
+      127,
+      128,
+      300,
+      16_383,
+      16_384,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 35 + 5,
+      2 ** 49 - 1,
+      2 ** 49,
+      2 ** 52 + 3,
+    ]
     for (const value of values) assert.equal(roundTripUint(value), value, `value ${value}`)
     assert.equal(roundTripUint(Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER)
     assert.equal(roundTripUint(Number.MAX_SAFE_INTEGER - 1), Number.MAX_SAFE_INTEGER - 1)
@@ -49,7 +70,8 @@ describe('grpc-wire varints', () => {
       reader.tag()
       assert.throws(
         () => reader.safeInteger(),
-        (error: unknown) => error instanceof WireRangeError && error.value === big && error.message.includes(String(big)),
+        (error: unknown) =>
+          error instanceof WireRangeError && error.value === big && error.message.includes(String(big)),
       )
     }
   })
@@ -57,7 +79,10 @@ describe('grpc-wire varints', () => {
   it('refuses negative int64 values', () => {
     const reader = new ProtoReader(new ProtoWriter().int64Big(1, -5n).finish())
     reader.tag()
-    assert.throws(() => reader.safeInteger(), (error: unknown) => error instanceof WireRangeError && error.value === -5n)
+    assert.throws(
+      () => reader.safeInteger(),
+      (error: unknown) => error instanceof WireRangeError && error.value === -5n,
+    )
   })
 
   it('reads the raw 64-bit value exactly as a bigint', () => {
@@ -99,7 +124,9 @@ describe('grpc-wire varints', () => {
 
   it('round-trips multi-byte UTF-8 names', () => {
     const names = ['Łukasz', '用户', '🙂 emoji', 'a'.repeat(1000)]
-    const decoded = decodeQueryStatsResponse(encodeQueryStatsResponse(names.map((name, index) => ({name, value: index}))))
+    const decoded = decodeQueryStatsResponse(
+      encodeQueryStatsResponse(names.map((name, index) => ({name, value: index}))),
+    )
     assert.deepEqual(
       decoded.map((stat) => stat.name),
       names,
@@ -109,13 +136,19 @@ describe('grpc-wire varints', () => {
 
 describe('v2ray api messages', () => {
   it('round-trips QueryStats request and response, skipping unknown fields', () => {
-    assert.deepEqual(decodeQueryStatsRequest(encodeQueryStatsRequest({pattern: 'user>>>', reset: true})), {pattern: 'user>>>', reset: true})
+    assert.deepEqual(decodeQueryStatsRequest(encodeQueryStatsRequest({pattern: 'user>>>', reset: true})), {
+      pattern: 'user>>>',
+      reset: true,
+    })
     assert.equal(encodeQueryStatsRequest({pattern: '', reset: false}).length, 0)
     const stats = [
       {name: 'user>>>alice>>>traffic>>>uplink', value: 0},
       {name: 'user>>>alice>>>traffic>>>downlink', value: Number.MAX_SAFE_INTEGER},
     ]
-    const withUnknownField = Buffer.concat([new ProtoWriter().uint(7, 99).string(8, 'extra').finish(), encodeQueryStatsResponse(stats)])
+    const withUnknownField = Buffer.concat([
+      new ProtoWriter().uint(7, 99).string(8, 'extra').finish(),
+      encodeQueryStatsResponse(stats),
+    ])
     assert.deepEqual(decodeQueryStatsResponse(withUnknownField), stats)
   })
 
@@ -124,28 +157,49 @@ describe('v2ray api messages', () => {
     assert.throws(
       () => decodeQueryStatsResponse(bytes),
       (error: unknown) =>
-        error instanceof WireRangeError && error.message.includes('"user>>>bob>>>traffic>>>uplink"') && error.message.includes('9007199254740993'),
+        error instanceof WireRangeError &&
+        error.message.includes('"user>>>bob>>>traffic>>>uplink"') &&
+        error.message.includes('9007199254740993'),
     )
   })
 
   it('round-trips GetStats, SysStats and online IP replies', () => {
     assert.deepEqual(decodeGetStatsResponse(encodeGetStatsResponse({name: 'a', value: 5})), {name: 'a', value: 5})
     assert.equal(decodeGetStatsResponse(encodeGetStatsResponse(null)), null)
-    assert.deepEqual(decodeSysStatsResponse(encodeSysStatsResponse({numGoroutine: 3, uptimeSeconds: 86_400})), {numGoroutine: 3, uptimeSeconds: 86_400})
-    const ips = new Map([['203.0.113.7', 1_700_000_000], ['2001:db8::1', 1_700_000_123]])
+    assert.deepEqual(decodeSysStatsResponse(encodeSysStatsResponse({numGoroutine: 3, uptimeSeconds: 86_400})), {
+      numGoroutine: 3,
+      uptimeSeconds: 86_400,
+    })
+    const ips = new Map([
+      ['203.0.113.7', 1_700_000_000],
+      ['2001:db8::1', 1_700_000_123],
+    ])
     assert.deepEqual(decodeOnlineIpListResponse(encodeOnlineIpListResponse('user>>>a>>>online', ips)), ips)
   })
 
   it('round-trips AlterInbound with a TypedMessage-wrapped AddUserOperation', () => {
-    const account = {type: 'xray.proxy.vless.Account', value: new ProtoWriter().string(1, 'uuid-1').string(2, 'xtls-rprx-vision').string(3, 'none').finish()}
-    const operation = {type: 'xray.app.proxyman.command.AddUserOperation', value: encodeAddUserOperation({level: 0, email: 'alice', account})}
+    const account = {
+      type: 'xray.proxy.vless.Account',
+      value: new ProtoWriter().string(1, 'uuid-1').string(2, 'xtls-rprx-vision').string(3, 'none').finish(),
+    }
+    const operation = {
+      type: 'xray.app.proxyman.command.AddUserOperation',
+      value: encodeAddUserOperation({level: 0, email: 'alice', account}),
+    }
     const request = decodeAlterInboundRequest(encodeAlterInboundRequest({tag: 'vless-in', operation}))
     assert.equal(request.tag, 'vless-in')
     assert.equal(request.operation?.type, operation.type)
     const user = decodeAddUserOperation(request.operation?.value ?? Buffer.alloc(0))
     assert.equal(user?.email, 'alice')
     assert.equal(user?.account?.type, 'xray.proxy.vless.Account')
-    assert.deepEqual(decodeFlatFields(user?.account?.value ?? Buffer.alloc(0)), new Map([[1, 'uuid-1'], [2, 'xtls-rprx-vision'], [3, 'none']]))
+    assert.deepEqual(
+      decodeFlatFields(user?.account?.value ?? Buffer.alloc(0)),
+      new Map([
+        [1, 'uuid-1'],
+        [2, 'xtls-rprx-vision'],
+        [3, 'none'],
+      ]),
+    )
     assert.equal(decodeRemoveUserOperation(encodeRemoveUserOperation('alice')), 'alice')
   })
 })

@@ -51,7 +51,17 @@ function serverConfig(apiPort: number, vmessPort: number, vlessPort?: number): o
     inbounds: [
       {tag: 'api', listen: '127.0.0.1', port: apiPort, protocol: 'dokodemo-door', settings: {address: '127.0.0.1'}},
       {tag: 'vmess-in', listen: '127.0.0.1', port: vmessPort, protocol: 'vmess', settings: {clients: []}},
-      ...(vlessPort === undefined ? [] : [{tag: 'vless-in', listen: '127.0.0.1', port: vlessPort, protocol: 'vless', settings: {clients: [], decryption: 'none'}}]),
+      ...(vlessPort === undefined
+        ? []
+        : [
+            {
+              tag: 'vless-in',
+              listen: '127.0.0.1',
+              port: vlessPort,
+              protocol: 'vless',
+              settings: {clients: [], decryption: 'none'},
+            },
+          ]),
     ],
     outbounds: [{tag: 'direct', protocol: 'freedom'}],
     routing: {rules: [{type: 'field', inboundTag: ['api'], outboundTag: 'api'}]},
@@ -59,8 +69,16 @@ function serverConfig(apiPort: number, vmessPort: number, vlessPort?: number): o
 }
 
 /** A v2ray client that forwards `forwardPort` to the payload server through vmess as the live user. */
-function clientConfig(forwardPort: number, vmessPort: number, payloadPort: number, protocol: 'vmess' | 'vless' = 'vmess'): object {
-  const user = protocol === 'vmess' ? {id: liveUser.credentials.uuid, alterId: 0} : {id: liveUser.credentials.uuid, encryption: 'none'}
+function clientConfig(
+  forwardPort: number,
+  vmessPort: number,
+  payloadPort: number,
+  protocol: 'vmess' | 'vless' = 'vmess',
+): object {
+  const user =
+    protocol === 'vmess'
+      ? {id: liveUser.credentials.uuid, alterId: 0}
+      : {id: liveUser.credentials.uuid, encryption: 'none'}
   return {
     log: {loglevel: 'warning'},
     inbounds: [
@@ -195,27 +213,38 @@ it('v2ray 4.x live: stats, add/remove a vmess user, traffic counted', {timeout: 
 
     await api.removeUser(vmessInbound, liveUser.name)
     await api.removeUser(vmessInbound, liveUser.name)
-    await assert.rejects(fetchThrough(forwardPort).then((bytes) => {
-      if (bytes < payloadBytes) throw new Error(`only ${bytes} bytes: refused`)
-      return bytes
-    }))
+    await assert.rejects(
+      fetchThrough(forwardPort).then((bytes) => {
+        if (bytes < payloadBytes) throw new Error(`only ${bytes} bytes: refused`)
+        return bytes
+      }),
+    )
 
     await assert.rejects(
       api.addUser({tag: 'no-such-inbound', protocol: 'vmess'}, liveUser),
-      (error: unknown) => error instanceof SbqError && error.code === 'INBOUND_UNKNOWN' && error.message.includes('"no-such-inbound"'),
+      (error: unknown) =>
+        error instanceof SbqError && error.code === 'INBOUND_UNKNOWN' && error.message.includes('"no-such-inbound"'),
     )
   }),
 )
 
-it('v2ray 4.x live: a vless user added live with no encryption on its account carries traffic', {timeout: 60_000}, (t) =>
-  inLab(t, async (lab) => {
-    const [apiPort, vmessPort, vlessPort, forwardPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
-    lab.start('server', serverConfig(apiPort, vmessPort, vlessPort))
-    const api = lab.api(apiPort)
-    await eventually(() => api.readStats(), 15_000)
-    assert.ok(api.addUser)
-    await api.addUser({tag: 'vless-in', protocol: 'vless'}, liveUser)
-    lab.start('client', clientConfig(forwardPort, vlessPort, lab.payloadPort, 'vless'))
-    assert.equal(await eventually(() => fetchThrough(forwardPort), 15_000), payloadBytes)
-  }),
+it(
+  'v2ray 4.x live: a vless user added live with no encryption on its account carries traffic',
+  {timeout: 60_000},
+  (t) =>
+    inLab(t, async (lab) => {
+      const [apiPort, vmessPort, vlessPort, forwardPort] = [
+        await freePort(),
+        await freePort(),
+        await freePort(),
+        await freePort(),
+      ]
+      lab.start('server', serverConfig(apiPort, vmessPort, vlessPort))
+      const api = lab.api(apiPort)
+      await eventually(() => api.readStats(), 15_000)
+      assert.ok(api.addUser)
+      await api.addUser({tag: 'vless-in', protocol: 'vless'}, liveUser)
+      lab.start('client', clientConfig(forwardPort, vlessPort, lab.payloadPort, 'vless'))
+      assert.equal(await eventually(() => fetchThrough(forwardPort), 15_000), payloadBytes)
+    }),
 )

@@ -17,10 +17,17 @@ describe(`${runs} overlapping checks, ${atOnce} at a time, hand the lock over (s
 
   before(async () => {
     stub = await StubV2rayApi.start({flavor: 'v2ray'})
-    for (const name of ['alice', 'bob', 'carol']) assert.equal((await runSbq(['user', 'add', name, '--monthly', '10G', '--no-apply'], {db: workspace.db, env})).code, 0)
+    for (const name of ['alice', 'bob', 'carol'])
+      assert.equal(
+        (await runSbq(['user', 'add', name, '--monthly', '10G', '--no-apply'], {db: workspace.db, env})).code,
+        0,
+      )
     const config = join(workspace.dir, 'v2ray.json')
     copyFileSync(join(fixturesDir, 'v2ray-config.json'), config)
-    const node = await runSbq(['node', 'add', 'v1', '--type', 'v2ray', '--api', stub.address, '--config', config, '--apply', 'true'], {db: workspace.db, env})
+    const node = await runSbq(
+      ['node', 'add', 'v1', '--type', 'v2ray', '--api', stub.address, '--config', config, '--apply', 'true'],
+      {db: workspace.db, env},
+    )
     assert.equal(node.code, 0, node.stderr)
   })
 

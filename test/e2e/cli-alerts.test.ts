@@ -25,14 +25,15 @@ const server: Server = createServer((request, response) => {
   request.on('end', () => {
     received.push({url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8')})
     if (request.url === '/fail') response.writeHead(500).end('broken')
-    else if (request.url?.endsWith('/sendMessage')) response.writeHead(200, {'content-type': 'application/json'}).end('{"ok":true,"result":{}}')
+    else if (request.url?.endsWith('/sendMessage'))
+      response.writeHead(200, {'content-type': 'application/json'}).end('{"ok":true,"result":{}}')
     else response.writeHead(200).end()
   })
 })
 let base = ''
 
-const sbq = (...args: string[]) => runSbq(args, {db: workspace.db, env: {SBQ_NOW: '2024-05-10T12:00:00Z', SBQ_TELEGRAM_API: base}})
-
+const sbq = (...args: string[]) =>
+  runSbq(args, {db: workspace.db, env: {SBQ_NOW: '2024-05-10T12:00:00Z', SBQ_TELEGRAM_API: base}})
 
 function requestsTo(path: string): Received[] {
   return received.filter((request) => request.url === path)
@@ -58,7 +59,10 @@ describe('sbq alert commands (real bin/sbq)', () => {
   it('alert add webhook stores the secret and shows only its last 4 characters', async () => {
     const added = await sbq('alert', 'add', 'webhook', `${base}/ok`, '--secret', secret, '--json')
     assert.equal(added.code, 0, added.stderr)
-    assert.deepEqual([added.json.id, added.json.type, added.json.target, added.json.secret], [1, 'webhook', `${base}/ok`, '***abcd'])
+    assert.deepEqual(
+      [added.json.id, added.json.type, added.json.target, added.json.secret],
+      [1, 'webhook', `${base}/ok`, '***abcd'],
+    )
     assert.doesNotMatch(added.stdout, /e2e-signing-secret/)
   })
 
@@ -67,7 +71,14 @@ describe('sbq alert commands (real bin/sbq)', () => {
     assert.equal(table.code, 0, table.stderr)
     assert.match(table.stdout, /1.*webhook.*\/ok.*\*\*\*abcd/)
     const json = await sbq('alert', 'list', '--json')
-    assert.deepEqual(json.json.map((channel: {id: number; secret: string; pending: number}) => [channel.id, channel.secret, channel.pending]), [[1, '***abcd', 0]])
+    assert.deepEqual(
+      json.json.map((channel: {id: number; secret: string; pending: number}) => [
+        channel.id,
+        channel.secret,
+        channel.pending,
+      ]),
+      [[1, '***abcd', 0]],
+    )
     assert.doesNotMatch(table.stdout + json.stdout, /e2e-signing-secret/)
   })
 
@@ -77,7 +88,10 @@ describe('sbq alert commands (real bin/sbq)', () => {
     assert.deepEqual(result.json, [{channel: 1, label: `1 (webhook ${base}/ok)`, sent: true}])
     const [request, ...more] = requestsTo('/ok')
     assert.equal(more.length, 0)
-    assert.equal(request!.headers['x-sbq-signature'], `sha256=${createHmac('sha256', secret).update(request!.body).digest('hex')}`)
+    assert.equal(
+      request!.headers['x-sbq-signature'],
+      `sha256=${createHmac('sha256', secret).update(request!.body).digest('hex')}`,
+    )
     const body = JSON.parse(request!.body)
     assert.deepEqual([body.kind, body.user, body.at], ['test', null, '2024-05-10T12:00:00.000Z'])
     assert.match(body.text, /^sbq: test alert from /)
@@ -87,9 +101,17 @@ describe('sbq alert commands (real bin/sbq)', () => {
     assert.equal((await sbq('alert', 'add', 'webhook', `${base}/fail`, '--json')).code, 0)
     const human = await sbq('alert', 'test')
     assert.equal(human.code, 4)
-    assert.equal(human.stderr, `error: alert channel 2 (webhook ${base}/fail) failed: HTTP 500: broken (check that the endpoint is up and its URL, chat or token is right; see: sbq alert list)\n`)
+    assert.equal(
+      human.stderr,
+      `error: alert channel 2 (webhook ${base}/fail) failed: HTTP 500: broken (check that the endpoint is up and its URL, chat or token is right; see: sbq alert list)\n`,
+    )
     assert.equal(requestsTo('/fail').length, 3, 'three tries, then it gives up')
-    assertJsonError(await sbq('alert', 'test', '--json'), 4, 'ALERT_DELIVERY_FAILED', /^alert channel 2 .* failed: HTTP 500/)
+    assertJsonError(
+      await sbq('alert', 'test', '--json'),
+      4,
+      'ALERT_DELIVERY_FAILED',
+      /^alert channel 2 .* failed: HTTP 500/,
+    )
     assert.equal((await sbq('alert', 'test', '1', '--json')).code, 0, 'testing only the working channel succeeds')
   })
 
@@ -107,11 +129,19 @@ describe('sbq alert commands (real bin/sbq)', () => {
   it('alert remove drops a channel; removing it again is exit 3', async () => {
     const removed = await sbq('alert', 'remove', '2', '--json')
     assert.deepEqual(removed.json, {id: 2, removed: true})
-    assert.deepEqual((await sbq('alert', 'list', '--json')).json.map((channel: {id: number}) => channel.id), [1, 3])
-    assertJsonError(await sbq('alert', 'remove', '2', '--json'), 3, 'ALERT_CHANNEL_NOT_FOUND', /alert channel 2 does not exist/)
+    assert.deepEqual(
+      (await sbq('alert', 'list', '--json')).json.map((channel: {id: number}) => channel.id),
+      [1, 3],
+    )
+    assertJsonError(
+      await sbq('alert', 'remove', '2', '--json'),
+      3,
+      'ALERT_CHANNEL_NOT_FOUND',
+      /alert channel 2 does not exist/,
+    )
   })
 
-  it('a webhook URL\'s password and tokens are masked in alert list (table and --json) and in alert test\'s error', async () => {
+  it("a webhook URL's password and tokens are masked in alert list (table and --json) and in alert test's error", async () => {
     // A port that refuses: a listener closed before the test, so the connection fails on loopback at once.
     const refusing = createServer()
     await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve))
@@ -129,18 +159,36 @@ describe('sbq alert commands (real bin/sbq)', () => {
     assert.ok(table.stdout.includes(`127.0.0.1:${port}`), table.stdout)
     const failed = await sbq('alert', 'test', id)
     assert.equal(failed.code, 4)
-    assert.match(failed.stderr, new RegExp(`^error: alert channel ${id} \\(webhook http://\\*\\*\\*:\\*\\*\\*@127\\.0\\.0\\.1:${port}/.*\\) failed: .*ECONNREFUSED`))
+    assert.match(
+      failed.stderr,
+      new RegExp(
+        `^error: alert channel ${id} \\(webhook http://\\*\\*\\*:\\*\\*\\*@127\\.0\\.0\\.1:${port}/.*\\) failed: .*ECONNREFUSED`,
+      ),
+    )
     const failedJson = await sbq('alert', 'test', id, '--json')
     assertJsonError(failedJson, 4, 'ALERT_DELIVERY_FAILED', /ECONNREFUSED/)
-    const everything = [added, table, json, failed, failedJson].map((result) => result.stdout + result.stderr).join('\n')
-    for (const secret of ['Hunter2Password', 'SlackPathToken', 'QueryTokenZ8']) assert.ok(!everything.includes(secret), `${secret} was shown:\n${everything}`)
+    const everything = [added, table, json, failed, failedJson]
+      .map((result) => result.stdout + result.stderr)
+      .join('\n')
+    for (const secret of ['Hunter2Password', 'SlackPathToken', 'QueryTokenZ8'])
+      assert.ok(!everything.includes(secret), `${secret} was shown:\n${everything}`)
     assert.equal((await sbq('alert', 'remove', id, '--json')).code, 0)
   })
 
   it('refuses a bad URL, an unknown type and a missing token with exit 2 and one line', async () => {
-    assertJsonError(await sbq('alert', 'add', 'webhook', 'not-a-url', '--json'), 2, 'INVALID_WEBHOOK_URL', /webhook URL "not-a-url" is not an http\(s\) URL/)
+    assertJsonError(
+      await sbq('alert', 'add', 'webhook', 'not-a-url', '--json'),
+      2,
+      'INVALID_WEBHOOK_URL',
+      /webhook URL "not-a-url" is not an http\(s\) URL/,
+    )
     assertJsonError(await sbq('alert', 'add', 'pager', '--json'), 2, 'INVALID_USAGE', /pager/)
-    assertJsonError(await sbq('alert', 'add', 'telegram', '--chat', '42', '--json'), 2, 'INVALID_ALERT_CHANNEL', /needs --token/)
+    assertJsonError(
+      await sbq('alert', 'add', 'telegram', '--chat', '42', '--json'),
+      2,
+      'INVALID_ALERT_CHANNEL',
+      /needs --token/,
+    )
     const human = await sbq('alert', 'add', 'webhook', 'ftp://example.com/x')
     assert.equal(human.code, 2)
     assert.equal(human.stderr.trimEnd().split('\n').length, 1, human.stderr)

@@ -21,13 +21,27 @@ interface SingBoxConfig {
 
 function usersIn(path: string): {inbounds: Record<string, string[]>; stats: string[]} {
   const config = JSON.parse(readFileSync(path, 'utf8')) as SingBoxConfig
-  const inbounds = Object.fromEntries(config.inbounds.filter((inbound) => inbound.users).map((inbound) => [inbound.tag, inbound.users!.map((user) => user.name ?? user.username!)]))
+  const inbounds = Object.fromEntries(
+    config.inbounds
+      .filter((inbound) => inbound.users)
+      .map((inbound) => [inbound.tag, inbound.users!.map((user) => user.name ?? user.username!)]),
+  )
   return {inbounds, stats: config.experimental.v2ray_api.stats.users}
 }
 
 /** A webhook endpoint on loopback that can be told to fail, and keeps what it received. */
-async function startReceiver(): Promise<{url: string; received: Array<{body: string; signature: string | undefined}>; failing: boolean; server: Server}> {
-  const receiver = {url: '', received: [] as Array<{body: string; signature: string | undefined}>, failing: true, server: createServer()}
+async function startReceiver(): Promise<{
+  url: string
+  received: Array<{body: string; signature: string | undefined}>
+  failing: boolean
+  server: Server
+}> {
+  const receiver = {
+    url: '',
+    received: [] as Array<{body: string; signature: string | undefined}>,
+    failing: true,
+    server: createServer(),
+  }
   receiver.server.on('request', (request, response) => {
     let body = ''
     request.on('data', (chunk: Buffer) => (body += chunk.toString()))
@@ -67,7 +81,23 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
       ['config', 'set', 'timezone', 'UTC'],
       ['user', 'add', 'alice', '--monthly', '1M', '--no-apply'],
       ['user', 'add', 'bob', '--monthly', '100M', '--no-apply'],
-      ['node', 'add', 'sb', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--inbound', 'vless-in', '--inbound', 'trojan-in', '--apply', reload],
+      [
+        'node',
+        'add',
+        'sb',
+        '--type',
+        'sing-box',
+        '--api',
+        stub.address,
+        '--config',
+        configPath,
+        '--inbound',
+        'vless-in',
+        '--inbound',
+        'trojan-in',
+        '--apply',
+        reload,
+      ],
     ]) {
       const result = await sbq(...args)
       assert.equal(result.code, 0, result.stderr)
@@ -98,7 +128,10 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
     const configBefore = readFileSync(configPath, 'utf8')
     const result = await sbq('check', '--dry-run', '--json')
     assert.equal(result.code, 0, result.stderr)
-    assert.deepEqual(result.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]), [])
+    assert.deepEqual(
+      result.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]),
+      [],
+    )
     assert.deepEqual(dumpDatabase(workspace.db), dbBefore)
     assert.equal(readFileSync(configPath, 'utf8'), configBefore)
     const human = await sbq('check', '--dry-run', '--no-pull')
@@ -109,7 +142,14 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
   it('limits a user over quota: out of every managed list and of stats.users; others untouched', async () => {
     const result = await sbq('check', '--json')
     assert.equal(result.code, 0, result.stderr)
-    assert.deepEqual(result.json.changes.map((change: {user: string; from: string; to: string}) => [change.user, change.from, change.to]), [['alice', 'active', 'limited']])
+    assert.deepEqual(
+      result.json.changes.map((change: {user: string; from: string; to: string}) => [
+        change.user,
+        change.from,
+        change.to,
+      ]),
+      [['alice', 'active', 'limited']],
+    )
     assert.deepEqual([result.json.nodes[0].method, result.json.nodes[0].removed], ['config+reload', ['alice']])
     const users = usersIn(configPath)
     assert.deepEqual(users.inbounds['vless-in'], ['guest', 'dave', 'bob'])
@@ -124,7 +164,26 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
 
   it('a failing apply command restores the config, reports the node, and the next check retries', async () => {
     assert.equal((await sbq('node', 'remove', 'sb')).code, 0)
-    assert.equal((await sbq('node', 'add', 'sb', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--inbound', 'vless-in', '--apply', 'echo reload refused >&2; exit 3')).code, 0)
+    assert.equal(
+      (
+        await sbq(
+          'node',
+          'add',
+          'sb',
+          '--type',
+          'sing-box',
+          '--api',
+          stub.address,
+          '--config',
+          configPath,
+          '--inbound',
+          'vless-in',
+          '--apply',
+          'echo reload refused >&2; exit 3',
+        )
+      ).code,
+      0,
+    )
     const configBefore = readFileSync(configPath, 'utf8')
     const reset = await sbq('reset', 'alice', '--json')
     assert.equal(reset.code, 0, 'the reset itself is saved')
@@ -132,9 +191,31 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
     assert.equal(readFileSync(configPath, 'utf8'), configBefore, 'the old config is back, byte for byte')
     const check = await sbq('check')
     assert.equal(check.code, 4)
-    assert.match(check.stderr, /^error: node "sb": .*reload refused.* \(the proxy may be down: check it by hand; the next check retries it\)$/m)
+    assert.match(
+      check.stderr,
+      /^error: node "sb": .*reload refused.* \(the proxy may be down: check it by hand; the next check retries it\)$/m,
+    )
     assert.equal((await sbq('node', 'remove', 'sb')).code, 0)
-    assert.equal((await sbq('node', 'add', 'sb', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--inbound', 'vless-in', '--apply', reload)).code, 0)
+    assert.equal(
+      (
+        await sbq(
+          'node',
+          'add',
+          'sb',
+          '--type',
+          'sing-box',
+          '--api',
+          stub.address,
+          '--config',
+          configPath,
+          '--inbound',
+          'vless-in',
+          '--apply',
+          reload,
+        )
+      ).code,
+      0,
+    )
     const retried = await sbq('check', '--json')
     assert.equal(retried.code, 0, retried.stderr)
     assert.deepEqual(usersIn(configPath).inbounds['vless-in'], ['guest', 'dave', 'alice', 'bob'])
@@ -159,11 +240,36 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
   })
 
   it('a reload that did not zero the counters bills nothing twice', async () => {
-    const totals = async () => Object.fromEntries(((await sbq('user', 'list', '--json')).json as Array<{name: string; totalUsed: number}>).map((user) => [user.name, user.totalUsed]))
+    const totals = async () =>
+      Object.fromEntries(
+        ((await sbq('user', 'list', '--json')).json as Array<{name: string; totalUsed: number}>).map((user) => [
+          user.name,
+          user.totalUsed,
+        ]),
+      )
     assert.equal((await sbq('node', 'remove', 'sb')).code, 0)
     // `exit 0` stands in for an apply command that left the proxy's counters as they were.
-    assert.equal((await sbq('node', 'add', 'sb', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--inbound', 'vless-in', '--apply', 'exit 0')).code, 0)
-    assert.equal((await sbq('stats', 'pull')).code, 0, 'the new node\'s baseline')
+    assert.equal(
+      (
+        await sbq(
+          'node',
+          'add',
+          'sb',
+          '--type',
+          'sing-box',
+          '--api',
+          stub.address,
+          '--config',
+          configPath,
+          '--inbound',
+          'vless-in',
+          '--apply',
+          'exit 0',
+        )
+      ).code,
+      0,
+    )
+    assert.equal((await sbq('stats', 'pull')).code, 0, "the new node's baseline")
     stub.addTraffic('alice', 1000, 4096)
     assert.equal((await sbq('stats', 'pull')).code, 0)
     const before = await totals()
@@ -172,7 +278,26 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
     assert.equal((await sbq('stats', 'pull')).code, 0)
     assert.deepEqual(await totals(), before)
     assert.equal((await sbq('node', 'remove', 'sb')).code, 0)
-    assert.equal((await sbq('node', 'add', 'sb', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--inbound', 'vless-in', '--apply', reload)).code, 0)
+    assert.equal(
+      (
+        await sbq(
+          'node',
+          'add',
+          'sb',
+          '--type',
+          'sing-box',
+          '--api',
+          stub.address,
+          '--config',
+          configPath,
+          '--inbound',
+          'vless-in',
+          '--apply',
+          reload,
+        )
+      ).code,
+      0,
+    )
     assert.equal((await sbq('check')).code, 0)
   })
 
@@ -185,7 +310,10 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
       assert.equal((await sbq('user', 'disable', 'bob', '--no-apply')).code, 0)
       const result = await sbq('check')
       assert.equal(result.code, 4)
-      assert.match(result.stderr, /^error: node "sb": sing-box config ".*config\.json" is not valid JSON at line 3, column 3: [^\n]*\(fix the file by hand; sbq did not change it; the next check retries it\)$/m)
+      assert.match(
+        result.stderr,
+        /^error: node "sb": sing-box config ".*config\.json" is not valid JSON at line 3, column 3: [^\n]*\(fix the file by hand; sbq did not change it; the next check retries it\)$/m,
+      )
       assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
       assert.equal(readFileSync(configPath, 'utf8'), broken)
       assert.equal(readFileSync(`${configPath}.sbq-bak`, 'utf8'), backup)
@@ -199,7 +327,9 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
   it('waits for a live lock holder, then leaves with one line and exit 0; a dead holder is replaced', async () => {
     const sqlite = new BetterSqlite3(workspace.db)
     try {
-      sqlite.prepare('insert into locks (name, pid, host, acquired_at) values (?, ?, ?, ?)').run('check', process.pid, (await import('node:os')).hostname(), Date.now())
+      sqlite
+        .prepare('insert into locks (name, pid, host, acquired_at) values (?, ?, ?, ?)')
+        .run('check', process.pid, (await import('node:os')).hostname(), Date.now())
       const started = Date.now()
       const held = await sbq('check')
       assert.equal(held.code, 0)
@@ -224,9 +354,13 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
     assert.equal(failing.code, 0, failing.stderr)
     assert.equal(failing.json.alerts.queued, 1)
     assert.equal(failing.json.alerts.failed.length, 1)
-    assert.match(failing.stderr, /warning: alert channel \d+ \(webhook http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/hook\?key=\*\*\*\) failed: HTTP 500/)
+    assert.match(
+      failing.stderr,
+      /warning: alert channel \d+ \(webhook http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/hook\?key=\*\*\*\) failed: HTTP 500/,
+    )
     assert.match(failing.json.alerts.failed[0].channel, /^\d+ \(webhook http:\/\/\*\*\*:\*\*\*@/)
-    for (const secret of ['CheckPassword42', 'CheckQueryKey77']) assert.ok(!(failing.stdout + failing.stderr).includes(secret), `${secret} shows in check's output`)
+    for (const secret of ['CheckPassword42', 'CheckQueryKey77'])
+      assert.ok(!(failing.stdout + failing.stderr).includes(secret), `${secret} shows in check's output`)
 
     receiver.failing = false
     const delivered = await sbq('check', '--json')

@@ -9,7 +9,11 @@ import {copyFileSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {decodeAddUserOperation, decodeRemoveUserOperation, type AlterInboundRequest} from '../../src/lib/proxies/shared/v2ray-api/messages.js'
+import {
+  decodeAddUserOperation,
+  decodeRemoveUserOperation,
+  type AlterInboundRequest,
+} from '../../src/lib/proxies/shared/v2ray-api/messages.js'
 import {fixturesDir} from '../support/paths.js'
 import {runSbq, tempWorkspace, type SbqResult} from '../support/run-sbq.js'
 import {StubV2rayApi} from '../support/stub-v2ray-api.js'
@@ -18,7 +22,9 @@ const placeholderName = 'sbq~locked'
 type Entry = Record<string, unknown>
 
 function inboundEntries(path: string, tag: string): Entry[] {
-  const config = JSON.parse(readFileSync(path, 'utf8')) as {inbounds: Array<{tag: string; users?: Entry[]; settings?: {clients?: Entry[]}}>}
+  const config = JSON.parse(readFileSync(path, 'utf8')) as {
+    inbounds: Array<{tag: string; users?: Entry[]; settings?: {clients?: Entry[]}}>
+  }
   const inbound = config.inbounds.find((found) => found.tag === tag)!
   return inbound.users ?? inbound.settings!.clients!
 }
@@ -30,15 +36,23 @@ function placeholderSecrets(path: string, tags: readonly string[]): string[] {
   return tags.flatMap((tag) =>
     inboundEntries(path, tag)
       .filter((entry) => nameOf(entry) === placeholderName)
-      .flatMap((entry) => ['id', 'uuid', 'password', 'auth_str'].flatMap((key) => (typeof entry[key] === 'string' ? [entry[key] as string] : []))),
+      .flatMap((entry) =>
+        ['id', 'uuid', 'password', 'auth_str'].flatMap((key) =>
+          typeof entry[key] === 'string' ? [entry[key] as string] : [],
+        ),
+      ),
   )
 }
 
 function assertNothingRevealed(results: readonly SbqResult[], secrets: readonly string[]): void {
   assert.ok(secrets.length > 0)
   for (const result of results) {
-    for (const secret of secrets) assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret), 'a placeholder secret was printed')
-    assert.ok(!result.stdout.includes(placeholderName) && !result.stderr.includes(placeholderName), 'the placeholder was shown as a user')
+    for (const secret of secrets)
+      assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret), 'a placeholder secret was printed')
+    assert.ok(
+      !result.stdout.includes(placeholderName) && !result.stderr.includes(placeholderName),
+      'the placeholder was shown as a user',
+    )
   }
 }
 
@@ -53,7 +67,14 @@ const SING_BOX_TAGS = ['socks-in', 'http-in', 'mixed-in', 'naive-in', 'ss-in']
 
 /** Inbounds that sing-box leaves open (socks/http/mixed), refuses (naive) or runs single-user (ss 2022) when empty. */
 function singBoxConfig(apiPort: number): object {
-  const inbound = (type: string, tag: string, port: number, extra: object = {}) => ({type, tag, listen: '127.0.0.1', listen_port: port, ...extra, users: [] as unknown[]})
+  const inbound = (type: string, tag: string, port: number, extra: object = {}) => ({
+    type,
+    tag,
+    listen: '127.0.0.1',
+    listen_port: port,
+    ...extra,
+    users: [] as unknown[],
+  })
   return {
     inbounds: [
       inbound('socks', 'socks-in', 20001),
@@ -70,7 +91,8 @@ function singBoxConfig(apiPort: number): object {
 describe('sbq keeps a sing-box inbound closed when its last user goes', () => {
   const workspace = tempWorkspace('sbq-empty-sing-box-')
   const configPath = join(workspace.dir, 'config.json')
-  const sbq = (...args: string[]) => runSbq([...args, '--json'], {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
+  const sbq = (...args: string[]) =>
+    runSbq([...args, '--json'], {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
   let stub: StubV2rayApi
 
   before(async () => {
@@ -78,7 +100,20 @@ describe('sbq keeps a sing-box inbound closed when its last user goes', () => {
     writeFileSync(configPath, `${JSON.stringify(singBoxConfig(stub.port), null, 2)}\n`)
     await runEach(sbq, [
       ['user', 'add', 'alice', '--no-apply'],
-      ['node', 'add', 'sb', '--type', 'sing-box', '--api', stub.address, '--config', configPath, ...SING_BOX_TAGS.flatMap((tag) => ['--inbound', tag]), '--apply', 'exit 0'],
+      [
+        'node',
+        'add',
+        'sb',
+        '--type',
+        'sing-box',
+        '--api',
+        stub.address,
+        '--config',
+        configPath,
+        ...SING_BOX_TAGS.flatMap((tag) => ['--inbound', tag]),
+        '--apply',
+        'exit 0',
+      ],
       ['node', 'sync', 'sb'],
     ])
   })
@@ -93,14 +128,36 @@ describe('sbq keeps a sing-box inbound closed when its last user goes', () => {
     const disabled = await sbq('user', 'disable', 'alice')
     assert.equal(disabled.code, 0, disabled.stderr)
     assert.deepEqual([disabled.json.nodes[0].method, disabled.json.nodes[0].removed], ['config+reload', ['alice']])
-    for (const tag of SING_BOX_TAGS) assert.deepEqual(inboundEntries(configPath, tag).map(nameOf), [placeholderName], tag)
-    const config = JSON.parse(readFileSync(configPath, 'utf8')) as {experimental: {v2ray_api: {stats: {users: string[]}}}}
+    for (const tag of SING_BOX_TAGS)
+      assert.deepEqual(inboundEntries(configPath, tag).map(nameOf), [placeholderName], tag)
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as {
+      experimental: {v2ray_api: {stats: {users: string[]}}}
+    }
     assert.deepEqual(config.experimental.v2ray_api.stats.users, [], 'the placeholder is not counted')
 
-    const imported = await sbq('node', 'add', 'again', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--import', '--apply', 'exit 0')
+    const imported = await sbq(
+      'node',
+      'add',
+      'again',
+      '--type',
+      'sing-box',
+      '--api',
+      stub.address,
+      '--config',
+      configPath,
+      '--import',
+      '--apply',
+      'exit 0',
+    )
     assert.equal(imported.code, 0, imported.stderr)
     assert.deepEqual(imported.json.imported, {added: [], existing: [], skipped: []})
-    const shown = [disabled, imported, await sbq('node', 'show', 'sb'), await sbq('user', 'list'), await sbq('node', 'sync', 'sb')]
+    const shown = [
+      disabled,
+      imported,
+      await sbq('node', 'show', 'sb'),
+      await sbq('user', 'list'),
+      await sbq('node', 'sync', 'sb'),
+    ]
     assertNothingRevealed(shown, placeholderSecrets(configPath, SING_BOX_TAGS))
   })
 
@@ -115,7 +172,8 @@ describe('sbq keeps an Xray inbound closed when its last user goes, live and in 
   const workspace = tempWorkspace('sbq-empty-xray-')
   const configPath = join(workspace.dir, 'xray.json')
   const tags = ['vmess-ws', 'ss2022']
-  const sbq = (...args: string[]) => runSbq([...args, '--json'], {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
+  const sbq = (...args: string[]) =>
+    runSbq([...args, '--json'], {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
   let stub: StubV2rayApi
 
   /** The live user changes in the order the stub received them, e.g. "ss2022 +sbq~locked". */
@@ -133,7 +191,20 @@ describe('sbq keeps an Xray inbound closed when its last user goes, live and in 
     stub = await StubV2rayApi.start({flavor: 'xray', inboundTags: tags})
     await runEach(sbq, [
       ['user', 'add', 'alice', '--no-apply'],
-      ['node', 'add', 'x', '--type', 'xray', '--api', stub.address, '--config', configPath, ...tags.flatMap((tag) => ['--inbound', tag]), '--apply', 'exit 0'],
+      [
+        'node',
+        'add',
+        'x',
+        '--type',
+        'xray',
+        '--api',
+        stub.address,
+        '--config',
+        configPath,
+        ...tags.flatMap((tag) => ['--inbound', tag]),
+        '--apply',
+        'exit 0',
+      ],
       ['node', 'sync', 'x'],
     ])
   })
@@ -148,24 +219,37 @@ describe('sbq keeps an Xray inbound closed when its last user goes, live and in 
     const disabled = await sbq('user', 'disable', 'alice')
     assert.equal(disabled.code, 0, disabled.stderr)
     assert.deepEqual([disabled.json.nodes[0].method, disabled.json.nodes[0].removed], ['live', ['alice']])
-    assert.deepEqual(liveChanges(), tags.flatMap((tag) => [`${tag} +${placeholderName}`, `${tag} -alice`]))
+    assert.deepEqual(
+      liveChanges(),
+      tags.flatMap((tag) => [`${tag} +${placeholderName}`, `${tag} -alice`]),
+    )
     for (const tag of tags) {
       assert.deepEqual([...stub.inbounds.get(tag)!.keys()], [placeholderName], tag)
       assert.deepEqual(inboundEntries(configPath, tag).map(nameOf), [placeholderName], tag)
     }
     const [vmessInConfig] = inboundEntries(configPath, 'vmess-ws')
     const [ssInConfig] = inboundEntries(configPath, 'ss2022')
-    assert.equal(stub.inbounds.get('vmess-ws')!.get(placeholderName)!.accountFields.get(1), vmessInConfig!['id'], 'live and config hold the same placeholder')
+    assert.equal(
+      stub.inbounds.get('vmess-ws')!.get(placeholderName)!.accountFields.get(1),
+      vmessInConfig!['id'],
+      'live and config hold the same placeholder',
+    )
     const liveKey = String(stub.inbounds.get('ss2022')!.get(placeholderName)!.accountFields.get(1))
     assert.deepEqual([liveKey, Buffer.from(liveKey, 'base64').length], [ssInConfig!['password'], 16])
-    assertNothingRevealed([disabled, await sbq('node', 'show', 'x'), await sbq('user', 'list')], placeholderSecrets(configPath, tags))
+    assertNothingRevealed(
+      [disabled, await sbq('node', 'show', 'x'), await sbq('user', 'list')],
+      placeholderSecrets(configPath, tags),
+    )
   })
 
   it('removes the placeholder live only after the user is back', async () => {
     stub.calls.length = 0
     const enabled = await sbq('user', 'enable', 'alice')
     assert.equal(enabled.code, 0, enabled.stderr)
-    assert.deepEqual(liveChanges(), tags.flatMap((tag) => [`${tag} +alice`, `${tag} -${placeholderName}`]))
+    assert.deepEqual(
+      liveChanges(),
+      tags.flatMap((tag) => [`${tag} +alice`, `${tag} -${placeholderName}`]),
+    )
     for (const tag of tags) {
       assert.deepEqual([...stub.inbounds.get(tag)!.keys()], ['alice'], tag)
       assert.deepEqual(inboundEntries(configPath, tag).map(nameOf), ['alice'], tag)

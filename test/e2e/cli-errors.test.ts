@@ -33,11 +33,18 @@ describe('clear errors (real bin/sbq)', () => {
   describe('a damaged database is exit 2 with its path and the way back, and is left as it was', () => {
     it('valid header and schema, garbage in the users table', async () => {
       const db = join(workspace.dir, 'garbage.db')
-      const {rootpage} = new BetterSqlite3(workspace.db, {readonly: true}).prepare("select rootpage from sqlite_master where name = 'users'").get() as {rootpage: number}
+      const {rootpage} = new BetterSqlite3(workspace.db, {readonly: true})
+        .prepare("select rootpage from sqlite_master where name = 'users'")
+        .get() as {rootpage: number}
       const bytes = Buffer.from(healthy)
       bytes.fill(0xa5, (rootpage - 1) * 4096, rootpage * 4096)
       writeFileSync(db, bytes)
-      assertJsonError(await sbq(db, 'user', 'list', '--json'), 2, 'DATABASE_CORRUPT', /database ".*garbage\.db" is damaged/)
+      assertJsonError(
+        await sbq(db, 'user', 'list', '--json'),
+        2,
+        'DATABASE_CORRUPT',
+        /database ".*garbage\.db" is damaged/,
+      )
       const plain = await sbq(db, 'user', 'list')
       assertErrorLine(plain, 2, /sbq backup/)
       assert.deepEqual(readFileSync(db), bytes)
@@ -66,8 +73,16 @@ describe('clear errors (real bin/sbq)', () => {
   }
 
   it("refuses another application's SQLite file before writing anything to it, WAL included", async () => {
-    const {db, bytes} = otherAppDatabase('other-app.db', "create table notes (body text); insert into notes values ('keep me')")
-    assertJsonError(await sbq(db, 'user', 'add', 'bob', '--json'), 2, 'DATABASE_NOT_SBQ', /database ".*other-app\.db" is not an sbq database/)
+    const {db, bytes} = otherAppDatabase(
+      'other-app.db',
+      "create table notes (body text); insert into notes values ('keep me')",
+    )
+    assertJsonError(
+      await sbq(db, 'user', 'add', 'bob', '--json'),
+      2,
+      'DATABASE_NOT_SBQ',
+      /database ".*other-app\.db" is not an sbq database/,
+    )
     assertErrorLine(await sbq(db, 'user', 'list'), 2, /not an sbq database/)
     assert.deepEqual(readFileSync(db), bytes)
     assert.equal(statSync(db).mode & 0o777, 0o644, 'not even its mode')
@@ -82,7 +97,12 @@ describe('clear errors (real bin/sbq)', () => {
       'other-kysely-app.db',
       "create table kysely_migration (name varchar(255) primary key, timestamp varchar(255)); insert into kysely_migration values ('2024-01-init', '2024-01-01'); create table notes (body text)",
     )
-    assertJsonError(await sbq(db, 'user', 'add', 'bob', '--json'), 2, 'DATABASE_NOT_SBQ', /is not an sbq database: it has other tables \(kysely_migration, notes\)/)
+    assertJsonError(
+      await sbq(db, 'user', 'add', 'bob', '--json'),
+      2,
+      'DATABASE_NOT_SBQ',
+      /is not an sbq database: it has other tables \(kysely_migration, notes\)/,
+    )
     assert.deepEqual(readFileSync(db), bytes)
   })
 
@@ -90,7 +110,12 @@ describe('clear errors (real bin/sbq)', () => {
     const fifo = join(workspace.dir, 'fifo')
     execFileSync('mkfifo', [fifo])
     const started = Date.now()
-    assertJsonError(await sbq(fifo, 'user', 'list', '--json'), 2, 'DATABASE_NOT_A_FILE', /database ".*fifo" is not a regular file/)
+    assertJsonError(
+      await sbq(fifo, 'user', 'list', '--json'),
+      2,
+      'DATABASE_NOT_A_FILE',
+      /database ".*fifo" is not a regular file/,
+    )
     assert.ok(Date.now() - started < 15_000)
     const directory = join(workspace.dir, 'a-directory')
     mkdirSync(directory)
@@ -105,22 +130,35 @@ describe('clear errors (real bin/sbq)', () => {
     assert.equal(statSync(workspace.db).mode & 0o777, 0o600)
   })
 
-  it('says once, on stderr, when it cannot make a readable database private', {skip: process.getuid?.() !== 0 && 'needs root to run sbq as another user'}, async () => {
-    const shared = tempWorkspace('sbq-shared-')
-    try {
-      chmodSync(shared.dir, 0o777)
-      writeFileSync(shared.db, healthy)
-      chmodSync(shared.db, 0o666)
-      // As nobody, who may write the file (mode 0666) but, not owning it, may not chmod it.
-      const result = await runSbq(['--reuid=65534', '--regid=65534', '--clear-groups', sbqBin, 'user', 'list', '--json'], {db: shared.db, bin: 'setpriv', env: {HOME: shared.dir}})
-      assert.equal(result.code, 0, result.stderr)
-      assert.deepEqual(result.json.map((user: {name: string}) => user.name), ['alice'])
-      assert.match(result.stderr, /^warning: database ".*\/sbq\.db" is readable by other users \(mode 0666\) and sbq cannot make it private: EPERM \(as its owner: chmod 600 [^\n]+\)\n$/)
-      assert.equal(statSync(shared.db).mode & 0o777, 0o666)
-    } finally {
-      shared.cleanup()
-    }
-  })
+  it(
+    'says once, on stderr, when it cannot make a readable database private',
+    {skip: process.getuid?.() !== 0 && 'needs root to run sbq as another user'},
+    async () => {
+      const shared = tempWorkspace('sbq-shared-')
+      try {
+        chmodSync(shared.dir, 0o777)
+        writeFileSync(shared.db, healthy)
+        chmodSync(shared.db, 0o666)
+        // As nobody, who may write the file (mode 0666) but, not owning it, may not chmod it.
+        const result = await runSbq(
+          ['--reuid=65534', '--regid=65534', '--clear-groups', sbqBin, 'user', 'list', '--json'],
+          {db: shared.db, bin: 'setpriv', env: {HOME: shared.dir}},
+        )
+        assert.equal(result.code, 0, result.stderr)
+        assert.deepEqual(
+          result.json.map((user: {name: string}) => user.name),
+          ['alice'],
+        )
+        assert.match(
+          result.stderr,
+          /^warning: database ".*\/sbq\.db" is readable by other users \(mode 0666\) and sbq cannot make it private: EPERM \(as its owner: chmod 600 [^\n]+\)\n$/,
+        )
+        assert.equal(statSync(shared.db).mode & 0o777, 0o666)
+      } finally {
+        shared.cleanup()
+      }
+    },
+  )
 
   it('refuses an expiry beyond the year 9999 instead of storing a broken or a never-expiring user', async () => {
     for (const expires of ['9999999999999d', '99999999y', '8000y', '999999999999h']) {
@@ -138,14 +176,29 @@ describe('clear errors (real bin/sbq)', () => {
   })
 
   it('an unknown command or an extra argument is one sbq line, exit 2, and a JSON error under --json', async () => {
-    assertJsonError(await sbq(workspace.db, 'frobnicate', '--json'), 2, 'UNKNOWN_COMMAND', /"frobnicate" is not an sbq command/)
+    assertJsonError(
+      await sbq(workspace.db, 'frobnicate', '--json'),
+      2,
+      'UNKNOWN_COMMAND',
+      /"frobnicate" is not an sbq command/,
+    )
     assertErrorLine(await sbq(workspace.db, 'frobnicate'), 2, /"frobnicate" is not an sbq command \(see: sbq --help\)/)
-    assertJsonError(await sbq(workspace.db, 'user', 'frob', '--json'), 2, 'UNKNOWN_COMMAND', /"user frob" is not an sbq command/)
+    assertJsonError(
+      await sbq(workspace.db, 'user', 'frob', '--json'),
+      2,
+      'UNKNOWN_COMMAND',
+      /"user frob" is not an sbq command/,
+    )
     const extra = await sbq(workspace.db, 'user', 'list', 'extra', '--json')
     assertJsonError(extra, 2, 'UNEXPECTED_ARGUMENT', /"sbq user list" takes no argument "extra"/)
     assert.match(extra.json.error.hint, /sbq user list --help/)
     assertErrorLine(await sbq(workspace.db, 'user', 'list', 'extra'), 2, /takes no argument "extra"/)
-    assertJsonError(await sbq(workspace.db, 'user', 'show', 'alice', 'bob', '--json'), 2, 'INVALID_USAGE', /unexpected argument: bob/)
+    assertJsonError(
+      await sbq(workspace.db, 'user', 'show', 'alice', 'bob', '--json'),
+      2,
+      'INVALID_USAGE',
+      /unexpected argument: bob/,
+    )
   })
 
   describe('schedule install', () => {
@@ -154,9 +207,21 @@ describe('clear errors (real bin/sbq)', () => {
     const inDir = (...args: string[]) => runSbq(args, {db: workspace.db, cwd: workspace.dir})
 
     it('writes the absolute path of a relative --db into the unit and the cron line', async () => {
-      const result = await inDir('schedule', 'install', '--db', 'rel.db', '--unit-dir', unitDir, '--no-enable', '--json')
+      const result = await inDir(
+        'schedule',
+        'install',
+        '--db',
+        'rel.db',
+        '--unit-dir',
+        unitDir,
+        '--no-enable',
+        '--json',
+      )
       assert.equal(result.code, 0, result.stderr)
-      assert.match(readFileSync(join(unitDir, 'sbq-check.service'), 'utf8'), new RegExp(`^Environment="SBQ_DB=${join(workspace.dir, 'rel.db')}"$`, 'm'))
+      assert.match(
+        readFileSync(join(unitDir, 'sbq-check.service'), 'utf8'),
+        new RegExp(`^Environment="SBQ_DB=${join(workspace.dir, 'rel.db')}"$`, 'm'),
+      )
       const cron = await inDir('schedule', 'install', '--cron', '--db', 'rel.db', '--json')
       assert.equal(cron.code, 0, cron.stderr)
       assert.match(cron.json.crontab, new RegExp(`SBQ_DB=${join(workspace.dir, 'rel.db')} `))
@@ -166,18 +231,46 @@ describe('clear errors (real bin/sbq)', () => {
       const percent = join(workspace.dir, '50%.db')
       const result = await inDir('schedule', 'install', '--db', percent, '--unit-dir', unitDir, '--no-enable', '--json')
       assert.equal(result.code, 0, result.stderr)
-      assert.ok(readFileSync(join(unitDir, 'sbq-check.service'), 'utf8').includes(`Environment="SBQ_DB=${join(workspace.dir, '50%%.db')}"`))
+      assert.ok(
+        readFileSync(join(unitDir, 'sbq-check.service'), 'utf8').includes(
+          `Environment="SBQ_DB=${join(workspace.dir, '50%%.db')}"`,
+        ),
+      )
       const cron = await inDir('schedule', 'install', '--cron', '--db', percent, '--json')
       assert.ok(cron.json.crontab.includes(`SBQ_DB=${join(workspace.dir, '50\\%.db')} `), cron.json.crontab)
       const fresh = join(workspace.dir, 'units-newline')
-      assertJsonError(await inDir('schedule', 'install', '--db', `${workspace.dir}/a\nb.db`, '--unit-dir', fresh, '--no-enable', '--json'), 2, 'PATH_UNSCHEDULABLE', /has a line break/)
-      assertJsonError(await inDir('schedule', 'install', '--cron', '--db', `${workspace.dir}/a\nb.db`, '--json'), 2, 'PATH_UNSCHEDULABLE', /has a line break/)
+      assertJsonError(
+        await inDir(
+          'schedule',
+          'install',
+          '--db',
+          `${workspace.dir}/a\nb.db`,
+          '--unit-dir',
+          fresh,
+          '--no-enable',
+          '--json',
+        ),
+        2,
+        'PATH_UNSCHEDULABLE',
+        /has a line break/,
+      )
+      assertJsonError(
+        await inDir('schedule', 'install', '--cron', '--db', `${workspace.dir}/a\nb.db`, '--json'),
+        2,
+        'PATH_UNSCHEDULABLE',
+        /has a line break/,
+      )
       assert.equal(existsSync(fresh), false)
     })
 
     it('--serve --listen is checked as sbq serve checks it, before a unit is written', async () => {
       const fresh = join(workspace.dir, 'units-listen')
-      assertJsonError(await inDir('schedule', 'install', '--serve', '--listen', 'abc', '--unit-dir', fresh, '--no-enable', '--json'), 2, 'INVALID_LISTEN', /listen address "abc" is not HOST:PORT/)
+      assertJsonError(
+        await inDir('schedule', 'install', '--serve', '--listen', 'abc', '--unit-dir', fresh, '--no-enable', '--json'),
+        2,
+        'INVALID_LISTEN',
+        /listen address "abc" is not HOST:PORT/,
+      )
       assert.equal(existsSync(fresh), false)
     })
   })
@@ -186,7 +279,12 @@ describe('clear errors (real bin/sbq)', () => {
     for (const suffix of ['-wal', '-shm', '-journal', '']) {
       const target = `${workspace.db}${suffix}`
       const existed = existsSync(target)
-      assertJsonError(await sbq(workspace.db, 'backup', target, '--json'), 2, 'BACKUP_OVER_DATABASE', /is the database|belongs to the database/)
+      assertJsonError(
+        await sbq(workspace.db, 'backup', target, '--json'),
+        2,
+        'BACKUP_OVER_DATABASE',
+        /is the database|belongs to the database/,
+      )
       assert.equal(existsSync(target), existed, target)
     }
   })

@@ -13,13 +13,30 @@ describe('sbq node add --import on a sing-box config (real bin/sbq)', () => {
   const config = join(fixturesDir, 'sing-box-config.json')
   const sbq = (...args: string[]) => runSbq([...args, '--json'], {db: workspace.db})
   const addNode = (...inbounds: string[]) =>
-    sbq('node', 'add', 'sb', '--type', 'sing-box', '--api', '127.0.0.1:1', '--config', config, ...inbounds.flatMap((tag) => ['--inbound', tag]), '--import')
+    sbq(
+      'node',
+      'add',
+      'sb',
+      '--type',
+      'sing-box',
+      '--api',
+      '127.0.0.1:1',
+      '--config',
+      config,
+      ...inbounds.flatMap((tag) => ['--inbound', tag]),
+      '--import',
+    )
 
   after(() => workspace.cleanup())
 
   it('refuses a user with different passwords on different inbounds, naming the user and the inbounds, and stores nothing', async () => {
     const refused = await addNode()
-    assertJsonError(refused, 3, 'IMPORT_CREDENTIALS_DIFFER', /^user "guest" has different passwords on inbounds "trojan-in", "ss-chacha-in", "hysteria-in", "anytls-in", "naive-in", "mixed-in"/)
+    assertJsonError(
+      refused,
+      3,
+      'IMPORT_CREDENTIALS_DIFFER',
+      /^user "guest" has different passwords on inbounds "trojan-in", "ss-chacha-in", "hysteria-in", "anytls-in", "naive-in", "mixed-in"/,
+    )
     assert.match(refused.json.error.hint, /--inbound/)
     assert.deepEqual((await sbq('node', 'list')).json, [])
     assert.deepEqual((await sbq('user', 'list')).json, [])
@@ -27,7 +44,12 @@ describe('sbq node add --import on a sing-box config (real bin/sbq)', () => {
 
   it('refuses a password that is no key for a managed shadowsocks 2022 inbound, naming both inbounds', async () => {
     const refused = await addNode('trojan-in', 'ss256-in')
-    assertJsonError(refused, 3, 'IMPORT_KEY_INVALID', /^user "guest" has a password on inbound "trojan-in" that is no 32-byte key for inbound "ss256-in" \(2022-blake3-aes-256-gcm\)/)
+    assertJsonError(
+      refused,
+      3,
+      'IMPORT_KEY_INVALID',
+      /^user "guest" has a password on inbound "trojan-in" that is no 32-byte key for inbound "ss256-in" \(2022-blake3-aes-256-gcm\)/,
+    )
     assert.doesNotMatch(refused.json.error.message, /not-base64-but-fine/)
     assert.deepEqual((await sbq('node', 'list')).json, [])
   })

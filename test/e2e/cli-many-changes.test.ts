@@ -32,7 +32,9 @@ describe(`${users} users change status at once (seeded database, stub V2Ray API,
     await db.destroy()
     // Every user over quota in the fixed clock's period.
     const sqlite = new BetterSqlite3(workspace.db)
-    sqlite.prepare('update user_usage set period_start = ?, period_end = ?, period_down = ?').run(period.start, period.end, 2 * GiB)
+    sqlite
+      .prepare('update user_usage set period_start = ?, period_end = ?, period_down = ?')
+      .run(period.start, period.end, 2 * GiB)
     sqlite.close()
   })
 
@@ -44,7 +46,11 @@ describe(`${users} users change status at once (seeded database, stub V2Ray API,
   const eventCount = (kind: string, to: string | null, db = workspace.db) => {
     const sqlite = new BetterSqlite3(db, {readonly: true})
     try {
-      return (sqlite.prepare('select count(*) as n from events where kind = ? and to_status is ?').get(kind, to) as {n: number}).n
+      return (
+        sqlite.prepare('select count(*) as n from events where kind = ? and to_status is ?').get(kind, to) as {
+          n: number
+        }
+      ).n
     } finally {
       sqlite.close()
     }
@@ -71,7 +77,24 @@ describe(`${users} users change status at once (seeded database, stub V2Ray API,
 
   it('node add --import adopts every user of a config and records each one', async () => {
     const fresh = join(workspace.dir, 'import.db')
-    const add = await runSbq(['node', 'add', 'v2', '--type', 'v2ray', '--api', stub.address, '--config', join(workspace.dir, 'v2ray.json'), '--apply', 'true', '--import', '--json'], {db: fresh, env})
+    const add = await runSbq(
+      [
+        'node',
+        'add',
+        'v2',
+        '--type',
+        'v2ray',
+        '--api',
+        stub.address,
+        '--config',
+        join(workspace.dir, 'v2ray.json'),
+        '--apply',
+        'true',
+        '--import',
+        '--json',
+      ],
+      {db: fresh, env},
+    )
     assert.equal(add.code, 0, add.stderr + add.stdout.slice(0, 500))
     assert.equal(add.json.imported.added.length, users)
     assert.equal(eventCount('created', 'active', fresh), users)

@@ -14,7 +14,8 @@ describe('account sharing: max-ips from Xray online-IP lists (stub API, real bin
   const sbq = (...args: string[]) => sbqAt('2024-05-20T12:00:00Z', ...args)
   let stub: StubV2rayApi
 
-  const onlineFrom = (count: number) => new Map(Array.from({length: count}, (_, index) => [`203.0.113.${index + 1}`, 1_716_200_000]))
+  const onlineFrom = (count: number) =>
+    new Map(Array.from({length: count}, (_, index) => [`203.0.113.${index + 1}`, 1_716_200_000]))
 
   before(async () => {
     copyFileSync(join(fixturesDir, 'xray-config.json'), configPath)
@@ -22,7 +23,21 @@ describe('account sharing: max-ips from Xray online-IP lists (stub API, real bin
     for (const args of [
       ['user', 'add', 'carol', '--max-ips', '2', '--no-apply'],
       ['user', 'add', 'erin', '--no-apply'],
-      ['node', 'add', 'x1', '--type', 'xray', '--api', stub.address, '--config', configPath, '--inbound', 'vless-reality', '--apply', 'true'],
+      [
+        'node',
+        'add',
+        'x1',
+        '--type',
+        'xray',
+        '--api',
+        stub.address,
+        '--config',
+        configPath,
+        '--inbound',
+        'vless-reality',
+        '--apply',
+        'true',
+      ],
     ]) {
       const result = await sbq(...args)
       assert.equal(result.code, 0, result.stderr)
@@ -48,7 +63,9 @@ describe('account sharing: max-ips from Xray online-IP lists (stub API, real bin
     assert.deepEqual(result.json.sharing, [{user: 'carol', ips: 3, maxIps: 2}])
     assert.deepEqual(result.json.changes, [])
     assert.equal((await sbq('check')).code, 0)
-    const events = (await sbq('user', 'show', 'carol', '--json')).json.events.filter((event: {kind: string}) => event.kind === 'max-ips')
+    const events = (await sbq('user', 'show', 'carol', '--json')).json.events.filter(
+      (event: {kind: string}) => event.kind === 'max-ips',
+    )
     assert.equal(events.length, 1)
     assert.equal(events[0].reason, 'seen on 3 IPs at once, max-ips is 2')
   })
@@ -56,9 +73,14 @@ describe('account sharing: max-ips from Xray online-IP lists (stub API, real bin
   it('with enforce-max-ips on, limits the sharer and re-enables them only after the cool-down, not on the next run', async () => {
     assert.equal((await sbq('config', 'set', 'enforce-max-ips', 'on')).code, 0)
     const limited = await sbq('check', '--json')
-    assert.deepEqual(limited.json.changes.map((change: {user: string; to: string; reason: string}) => [change.user, change.to, change.reason]), [
-      ['carol', 'limited', 'seen on 3 IPs at once, max-ips is 2'],
-    ])
+    assert.deepEqual(
+      limited.json.changes.map((change: {user: string; to: string; reason: string}) => [
+        change.user,
+        change.to,
+        change.reason,
+      ]),
+      [['carol', 'limited', 'seen on 3 IPs at once, max-ips is 2']],
+    )
     assert.ok(!stub.inbounds.get('vless-reality')!.has('carol'), 'removed live from the inbound')
     // Removed from the inbound, carol is online nowhere: the next run sees no IPs at all, which says nothing yet.
     stub.onlineIps.delete('carol')
@@ -72,16 +94,25 @@ describe('account sharing: max-ips from Xray online-IP lists (stub API, real bin
     }
     assert.ok(!stub.inbounds.get('vless-reality')!.has('carol'), 'not added back during the cool-down')
     const back = await sbqAt('2024-05-20T12:30:00Z', 'check', '--json')
-    assert.deepEqual(back.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]), [['carol', 'active']])
+    assert.deepEqual(
+      back.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]),
+      [['carol', 'active']],
+    )
     assert.ok(stub.inbounds.get('vless-reality')!.has('carol'), 'added back live')
   })
 
   it('max-ips-cooldown 0 re-enables at once; a bad value is refused with one line', async () => {
     stub.onlineIps.set('carol', onlineFrom(3))
-    assert.deepEqual((await sbqAt('2024-05-20T13:00:00Z', 'check', '--json')).json.changes.map((change: {to: string}) => change.to), ['limited'])
+    assert.deepEqual(
+      (await sbqAt('2024-05-20T13:00:00Z', 'check', '--json')).json.changes.map((change: {to: string}) => change.to),
+      ['limited'],
+    )
     stub.onlineIps.delete('carol')
     assert.equal((await sbq('config', 'set', 'max-ips-cooldown', '0')).code, 0)
-    assert.deepEqual((await sbqAt('2024-05-20T13:01:00Z', 'check', '--json')).json.changes.map((change: {to: string}) => change.to), ['active'])
+    assert.deepEqual(
+      (await sbqAt('2024-05-20T13:01:00Z', 'check', '--json')).json.changes.map((change: {to: string}) => change.to),
+      ['active'],
+    )
     const bad = await sbq('config', 'set', 'max-ips-cooldown', 'soon', '--json')
     assert.equal(bad.code, 2)
     assert.equal(bad.json.error.message, 'max-ips-cooldown "soon" is not a duration')

@@ -25,21 +25,44 @@ describe('sbq node commands (stub V2Ray API, real config file, real bin/sbq)', (
     workspace.cleanup()
   })
 
-  it('node add --import adopts the config\'s users with their credentials, once each', async () => {
-    const added = await sbq('node', 'add', 'v1', '--type', 'v2ray', '--api', stub.address, '--config', configPath, '--apply', 'true', '--import')
+  it("node add --import adopts the config's users with their credentials, once each", async () => {
+    const added = await sbq(
+      'node',
+      'add',
+      'v1',
+      '--type',
+      'v2ray',
+      '--api',
+      stub.address,
+      '--config',
+      configPath,
+      '--apply',
+      'true',
+      '--import',
+    )
     assert.equal(added.code, 0, added.stderr)
     assert.deepEqual(added.json.imported.added.sort(), ['alice', 'dave', 'guest'])
-    const config = JSON.parse(readFileSync(configPath, 'utf8')) as {inbounds: Array<{tag: string; settings?: {clients?: Array<{id?: string; email: string}>}}>}
-    const aliceInConfig = config.inbounds.find((inbound) => inbound.tag === 'vmess-in')!.settings!.clients!.find((client) => client.email === 'alice')!
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as {
+      inbounds: Array<{tag: string; settings?: {clients?: Array<{id?: string; email: string}>}}>
+    }
+    const aliceInConfig = config.inbounds
+      .find((inbound) => inbound.tag === 'vmess-in')!
+      .settings!.clients!.find((client) => client.email === 'alice')!
     const alice = await runSbq(['user', 'show', 'alice', '--secrets', '--json'], {db: workspace.db})
     assert.equal(alice.json.credentials.uuid, aliceInConfig.id)
   })
 
   it('node list and node show describe the node', async () => {
     const list = await sbq('node', 'list')
-    assert.deepEqual(list.json.map((node: {name: string; type: string; api: string}) => [node.name, node.type, node.api]), [['v1', 'v2ray', stub.address]])
+    assert.deepEqual(
+      list.json.map((node: {name: string; type: string; api: string}) => [node.name, node.type, node.api]),
+      [['v1', 'v2ray', stub.address]],
+    )
     const shown = await sbq('node', 'show', 'v1')
-    assert.deepEqual([shown.json.config, shown.json.apply, shown.json.inbounds, shown.json.cutSessions], [configPath, 'true', null, false])
+    assert.deepEqual(
+      [shown.json.config, shown.json.apply, shown.json.inbounds, shown.json.cutSessions],
+      [configPath, 'true', null, false],
+    )
   })
 
   it('node sync --dry-run changes nothing; node sync pushes every active user live and into the config', async () => {
@@ -53,19 +76,48 @@ describe('sbq node commands (stub V2Ray API, real config file, real bin/sbq)', (
     assert.equal((await sbq('user', 'disable', 'guest', '--no-apply')).code, 0)
     const synced = await sbq('node', 'sync', 'v1')
     assert.equal(synced.code, 0, synced.stderr)
-    assert.deepEqual([synced.json[0].method, synced.json[0].added, synced.json[0].removed], ['live', ['alice', 'dave'], ['guest']])
-    for (const tag of ['vmess-in', 'vless-in', 'trojan-in']) assert.deepEqual([...stub.inbounds.get(tag)!.keys()].sort(), ['alice', 'dave'], tag)
-    const config = JSON.parse(readFileSync(configPath, 'utf8')) as {inbounds: Array<{tag: string; settings?: {clients?: Array<{email: string}>}}>}
-    assert.deepEqual(config.inbounds.find((inbound) => inbound.tag === 'vmess-in')!.settings!.clients!.map((client) => client.email).sort(), ['alice', 'dave'])
+    assert.deepEqual(
+      [synced.json[0].method, synced.json[0].added, synced.json[0].removed],
+      ['live', ['alice', 'dave'], ['guest']],
+    )
+    for (const tag of ['vmess-in', 'vless-in', 'trojan-in'])
+      assert.deepEqual([...stub.inbounds.get(tag)!.keys()].sort(), ['alice', 'dave'], tag)
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as {
+      inbounds: Array<{tag: string; settings?: {clients?: Array<{email: string}>}}>
+    }
+    assert.deepEqual(
+      config.inbounds
+        .find((inbound) => inbound.tag === 'vmess-in')!
+        .settings!.clients!.map((client) => client.email)
+        .sort(),
+      ['alice', 'dave'],
+    )
   })
 
   it('--cut-sessions restarts the proxy (the apply command) after a live removal, to end open connections', async () => {
     const marker = join(workspace.dir, 'restarted')
     assert.equal((await sbq('node', 'remove', 'v1')).code, 0)
-    const added = await sbq('node', 'add', 'v1', '--type', 'v2ray', '--api', stub.address, '--config', configPath, '--apply', `touch ${marker}`, '--cut-sessions')
+    const added = await sbq(
+      'node',
+      'add',
+      'v1',
+      '--type',
+      'v2ray',
+      '--api',
+      stub.address,
+      '--config',
+      configPath,
+      '--apply',
+      `touch ${marker}`,
+      '--cut-sessions',
+    )
     assert.equal(added.json.cutSessions, true)
     const synced = await sbq('node', 'sync', 'v1')
-    assert.deepEqual([synced.json[0].method, synced.json[0].removed], ['live+restart', ['guest']], 'the disabled guest was removed')
+    assert.deepEqual(
+      [synced.json[0].method, synced.json[0].removed],
+      ['live+restart', ['guest']],
+      'the disabled guest was removed',
+    )
     rmSync(marker)
     assert.equal((await sbq('user', 'add', 'erin')).json.nodes[0].method, 'live')
     assert.equal(existsSync(marker), false, 'adding a user needs no restart')
@@ -80,7 +132,11 @@ describe('sbq node commands (stub V2Ray API, real config file, real bin/sbq)', (
     const log = join(workspace.dir, 'checked')
     mkdirSync(bin)
     writeFileSync(join(bin, 'v2ray'), `#!/bin/sh\necho "$@" >> '${log}'\nexit \${FAKE_CHECK_EXIT:-0}\n`, {mode: 0o755})
-    const withChecker = (exit: number, ...args: string[]) => runSbq([...args, '--json'], {db: workspace.db, env: {PATH: `${bin}:${process.env['PATH']}`, FAKE_CHECK_EXIT: String(exit)}})
+    const withChecker = (exit: number, ...args: string[]) =>
+      runSbq([...args, '--json'], {
+        db: workspace.db,
+        env: {PATH: `${bin}:${process.env['PATH']}`, FAKE_CHECK_EXIT: String(exit)},
+      })
 
     const fay = await withChecker(0, 'user', 'add', 'fay')
     assert.equal(fay.json.nodes[0].method, 'live', fay.stderr)
@@ -101,10 +157,47 @@ describe('sbq node commands (stub V2Ray API, real config file, real bin/sbq)', (
 
   it('refuses bad input in one line with the documented exit codes, and stores nothing', async () => {
     const before = dumpDatabase(workspace.db)
-    assertJsonError(await sbq('node', 'add', 'v1', '--type', 'v2ray', '--api', stub.address), 3, 'NODE_EXISTS', /node "v1" already exists/)
-    assertJsonError(await sbq('node', 'add', 'v2', '--type', 'v2ray', '--api', 'not an address'), 2, 'NODE_ADDRESS_INVALID', /node api address "not an address" is not HOST:PORT/)
-    assertJsonError(await sbq('node', 'add', 'v2', '--type', 'v2ray', '--api', stub.address, '--config', join(workspace.dir, 'missing.json')), 4, 'CONFIG_MISSING', /proxy config ".*missing\.json" cannot be read/)
-    const wrongInbound = await sbq('node', 'add', 'v2', '--type', 'v2ray', '--api', stub.address, '--config', configPath, '--inbound', 'nope')
+    assertJsonError(
+      await sbq('node', 'add', 'v1', '--type', 'v2ray', '--api', stub.address),
+      3,
+      'NODE_EXISTS',
+      /node "v1" already exists/,
+    )
+    assertJsonError(
+      await sbq('node', 'add', 'v2', '--type', 'v2ray', '--api', 'not an address'),
+      2,
+      'NODE_ADDRESS_INVALID',
+      /node api address "not an address" is not HOST:PORT/,
+    )
+    assertJsonError(
+      await sbq(
+        'node',
+        'add',
+        'v2',
+        '--type',
+        'v2ray',
+        '--api',
+        stub.address,
+        '--config',
+        join(workspace.dir, 'missing.json'),
+      ),
+      4,
+      'CONFIG_MISSING',
+      /proxy config ".*missing\.json" cannot be read/,
+    )
+    const wrongInbound = await sbq(
+      'node',
+      'add',
+      'v2',
+      '--type',
+      'v2ray',
+      '--api',
+      stub.address,
+      '--config',
+      configPath,
+      '--inbound',
+      'nope',
+    )
     assertJsonError(wrongInbound, 2, 'INBOUND_NOT_FOUND', /inbound "nope" is not in/)
     assert.match(wrongInbound.json.error.hint, /vmess-in, vless-in, trojan-in/)
     assertJsonError(await sbq('node', 'show', 'nowhere'), 3, 'NODE_NOT_FOUND', /node "nowhere" does not exist/)

@@ -56,9 +56,15 @@ function seed() {
     ] as const) {
       daily.run(day, node, user, up, down)
     }
-    sqlite.prepare('insert into unmanaged_usage_daily (day, node_name, name, up, down) values (?, ?, ?, ?, ?)').run('2024-05-02', 'n1', 'mallory', 1024, 2048)
+    sqlite
+      .prepare('insert into unmanaged_usage_daily (day, node_name, name, up, down) values (?, ?, ?, ?, ?)')
+      .run('2024-05-02', 'n1', 'mallory', 1024, 2048)
     // The running totals as pulls would have left them: bob's period (May 15 - June 15) holds his May 20 traffic.
-    sqlite.prepare("update user_usage set period_up = ?, period_down = ? where user_id = (select id from users where name = 'bob')").run(100 * MiB, 900 * MiB)
+    sqlite
+      .prepare(
+        "update user_usage set period_up = ?, period_down = ? where user_id = (select id from users where name = 'bob')",
+      )
+      .run(100 * MiB, 900 * MiB)
   } finally {
     sqlite.close()
   }
@@ -110,12 +116,28 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
       const line = lines.find((text) => text.includes(` ${row.name} `))
       assert.ok(line, row.name)
       const cells = line.split('│').map((cell) => cell.trim())
-      assert.deepEqual(cells.slice(1, 6), [row.name, row.status, formatSize(row.up), formatSize(row.down), formatSize(row.up + row.down)])
+      assert.deepEqual(cells.slice(1, 6), [
+        row.name,
+        row.status,
+        formatSize(row.up),
+        formatSize(row.down),
+        formatSize(row.up + row.down),
+      ])
     }
-    assert.match(lines.find((text) => text.includes(' alice '))!, /10\.0 GiB.*35%.*2024-05-01 → 2024-06-01/)
+    assert.match(
+      lines.find((text) => text.includes(' alice '))!,
+      /10\.0 GiB.*35%.*2024-05-01 → 2024-06-01/,
+    )
     const total = lines.map((text) => text.split('│').map((cell) => cell.trim())).find((cells) => cells[1] === 'total')!
-    assert.deepEqual(total.slice(3, 6), [formatSize(612 * MiB), formatSize(3 * GiB + 903 * MiB), formatSize(3 * GiB + 1515 * MiB)])
-    assert.match(result.stdout, /unmanaged \(not billed, not in the totals\): 3\.0 KiB \(up 1\.0 KiB, down 2\.0 KiB\) by 1 name/)
+    assert.deepEqual(total.slice(3, 6), [
+      formatSize(612 * MiB),
+      formatSize(3 * GiB + 903 * MiB),
+      formatSize(3 * GiB + 1515 * MiB),
+    ])
+    assert.match(
+      result.stdout,
+      /unmanaged \(not billed, not in the totals\): 3\.0 KiB \(up 1\.0 KiB, down 2\.0 KiB\) by 1 name/,
+    )
     const active = await sbq('report', '--month', '2024-05', '--active')
     assert.doesNotMatch(active.stdout, / carol /)
   })
@@ -129,22 +151,50 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
     const column = (name: string) => header!.indexOf(name)
     const users = rows.filter((row) => row[0] === 'user')
     assert.deepEqual(
-      users.map((row) => ({name: row[column('name')], up: Number(row[column('up')]), down: Number(row[column('down')]), total: Number(row[column('total')])})),
+      users.map((row) => ({
+        name: row[column('name')],
+        up: Number(row[column('up')]),
+        down: Number(row[column('down')]),
+        total: Number(row[column('total')]),
+      })),
       json.rows.map((row: Row) => ({name: row.name, up: row.up, down: row.down, total: row.total})),
     )
     const total = rows.find((row) => row[0] === 'total')!
-    assert.deepEqual([total[column('up')], total[column('down')], total[column('total')]].map(Number), [json.totals.up, json.totals.down, json.totals.total])
-    assert.deepEqual(rows.find((row) => row[0] === 'unmanaged')!.slice(3, 6).map(Number), [1024, 2048, 3072])
+    assert.deepEqual([total[column('up')], total[column('down')], total[column('total')]].map(Number), [
+      json.totals.up,
+      json.totals.down,
+      json.totals.total,
+    ])
+    assert.deepEqual(
+      rows
+        .find((row) => row[0] === 'unmanaged')!
+        .slice(3, 6)
+        .map(Number),
+      [1024, 2048, 3072],
+    )
   })
 
   it('--by node and --node split by node; --user gives the days of the month', async () => {
     const nodes = (await sbq('report', '--month', '2024-05', '--by', 'node', '--json')).json
     assert.deepEqual(nodes.rows, [
-      {name: 'n1', up: 512 * MiB, down: 2 * GiB + 3 * MiB, total: 512 * MiB + 2 * GiB + 3 * MiB, users: 2, unmanaged: 3072},
+      {
+        name: 'n1',
+        up: 512 * MiB,
+        down: 2 * GiB + 3 * MiB,
+        total: 512 * MiB + 2 * GiB + 3 * MiB,
+        users: 2,
+        unmanaged: 3072,
+      },
       {name: 'n2', up: 100 * MiB, down: 1 * GiB + 900 * MiB, total: 1 * GiB + 1000 * MiB, users: 2, unmanaged: 0},
     ])
     const n2 = (await sbq('report', '--month', '2024-05', '--node', 'n2', '--active', '--json')).json
-    assert.deepEqual(n2.rows.map((row: Row) => [row.name, row.total]), [['alice', 1 * GiB], ['bob', 1000 * MiB]])
+    assert.deepEqual(
+      n2.rows.map((row: Row) => [row.name, row.total]),
+      [
+        ['alice', 1 * GiB],
+        ['bob', 1000 * MiB],
+      ],
+    )
     const alice = await sbq('report', '--month', '2024-05', '--user', 'alice', '--json')
     assert.equal(alice.json.days.length, 31)
     assert.deepEqual(alice.json.days[0], {day: '2024-05-01', up: 512 * MiB, down: 2 * GiB, total: 512 * MiB + 2 * GiB})
@@ -157,11 +207,23 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
 
   it('a month reports the same before and after prune', async () => {
     const months = ['2024-04', '2024-05', '2024-06']
-    const reports = async () => Promise.all(months.flatMap((month) => [sbq('report', '--month', month, '--json'), sbq('report', '--month', month, '--by', 'node', '--json')]))
+    const reports = async () =>
+      Promise.all(
+        months.flatMap((month) => [
+          sbq('report', '--month', month, '--json'),
+          sbq('report', '--month', month, '--by', 'node', '--json'),
+        ]),
+      )
     // Bytes must not change. Percentages may: a billing period split by a folded month (bob's April 15 - May 15) can no
     // longer be summed, and says so with null rather than a wrong number.
-    const bytesOf = (rows: Array<Row & {users?: number}>) => rows.map(({name, up, down, total, users}) => ({name, up, down, total, users}))
-    const strip = (results: SbqResult[]) => results.map((result) => ({rows: bytesOf(result.json.rows), totals: result.json.totals, unmanaged: result.json.unmanaged}))
+    const bytesOf = (rows: Array<Row & {users?: number}>) =>
+      rows.map(({name, up, down, total, users}) => ({name, up, down, total, users}))
+    const strip = (results: SbqResult[]) =>
+      results.map((result) => ({
+        rows: bytesOf(result.json.rows),
+        totals: result.json.totals,
+        unmanaged: result.json.unmanaged,
+      }))
     const beforePrune = strip(await reports())
     // A month later, so that a cut-off in June folds all of April and May.
     const pruned = await runSbq(['prune', '--before', '2024-06-05'], {db, env: {SBQ_NOW: '2024-07-02T00:00:00Z'}})
@@ -181,16 +243,27 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
   it('--top keeps the busiest rows and the totals of everyone', async () => {
     const top = (await sbq('report', '--month', '2024-05', '--top', '1', '--json')).json
     const all = (await sbq('report', '--month', '2024-05', '--json')).json
-    assert.deepEqual(top.rows.map((row: Row) => row.name), [expectedMay[0]!.name])
+    assert.deepEqual(
+      top.rows.map((row: Row) => row.name),
+      [expectedMay[0]!.name],
+    )
     assert.deepEqual(top.totals, all.totals)
   })
 
   it('prune --keep-days that reaches into the current month is refused the same way', async () => {
-    assertOneLineError(await sbq('prune', '--keep-days', '3'), 2, /^error: cut-off "2024-06-0\d" is in the current month/)
+    assertOneLineError(
+      await sbq('prune', '--keep-days', '3'),
+      2,
+      /^error: cut-off "2024-06-0\d" is in the current month/,
+    )
   })
 
   it('prune refuses a cut-off in the current month with one line, exit 2', async () => {
-    assertOneLineError(await sbq('prune', '--before', '2024-06-01'), 2, /^error: cut-off "2024-06-01" is in the current month/)
+    assertOneLineError(
+      await sbq('prune', '--before', '2024-06-01'),
+      2,
+      /^error: cut-off "2024-06-01" is in the current month/,
+    )
   })
 
   it('backup writes a private copy that opens and holds the same rows; --keep rotates', async () => {
@@ -202,7 +275,9 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
     const rows = (path: string) => {
       const sqlite = new BetterSqlite3(path, {readonly: true})
       try {
-        return ['users', 'usage_daily', 'usage_monthly', 'unmanaged_usage_monthly'].map((table) => sqlite.prepare(`select * from ${table} order by 1, 2, 3`).all())
+        return ['users', 'usage_daily', 'usage_monthly', 'unmanaged_usage_monthly'].map((table) =>
+          sqlite.prepare(`select * from ${table} order by 1, 2, 3`).all(),
+        )
       } finally {
         sqlite.close()
       }
@@ -219,7 +294,11 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
 
   it('a bad month is exit 2 and an unknown user or node exit 3, one line each', async () => {
     assertOneLineError(await sbq('report', '--month', '2024-13'), 2, /^error: month "2024-13" is not a calendar month/)
-    assertOneLineError(await sbq('report', '--month', 'yesterday'), 2, /^error: month "yesterday" is not a calendar month/)
+    assertOneLineError(
+      await sbq('report', '--month', 'yesterday'),
+      2,
+      /^error: month "yesterday" is not a calendar month/,
+    )
     assertOneLineError(await sbq('report', '--user', 'nobody'), 3, /^error: user "nobody" does not exist/)
     assertOneLineError(await sbq('report', '--node', 'nowhere'), 3, /^error: node "nowhere" does not exist/)
     const json = await sbq('report', '--month', '2024-13', '--json')

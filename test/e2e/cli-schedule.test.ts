@@ -45,7 +45,19 @@ describe('sbq schedule (real bin/sbq)', () => {
   })
 
   it('--serve writes a long-running service that serves and checks on the interval', async () => {
-    const result = await sbq('schedule', 'install', '--serve', '--every', '2m', '--listen', '127.0.0.1:9999', '--unit-dir', unitDir, '--no-enable', '--json')
+    const result = await sbq(
+      'schedule',
+      'install',
+      '--serve',
+      '--every',
+      '2m',
+      '--listen',
+      '127.0.0.1:9999',
+      '--unit-dir',
+      unitDir,
+      '--no-enable',
+      '--json',
+    )
     assert.equal(result.code, 0, result.stderr)
     const service = readFileSync(join(unitDir, 'sbq-serve.service'), 'utf8')
     assert.match(service, /^Type=simple$/m)

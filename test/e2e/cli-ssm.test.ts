@@ -20,13 +20,30 @@ describe('a sing-box SSM node (stub SSM API, real bin/sbq)', () => {
     workspace.cleanup()
   })
 
-  it('puts users on the server with the key length of the managed inbound\'s method, and takes them off', async () => {
+  it("puts users on the server with the key length of the managed inbound's method, and takes them off", async () => {
     // The fixture's managed inbound uses 2022-blake3-aes-128-gcm: users need the 16-byte key.
-    const node = await sbq('node', 'add', 'ssm', '--type', 'sing-box-ssm', '--api', stub.baseUrl, '--config', join(fixturesDir, 'sing-box-config.json'))
+    const node = await sbq(
+      'node',
+      'add',
+      'ssm',
+      '--type',
+      'sing-box-ssm',
+      '--api',
+      stub.baseUrl,
+      '--config',
+      join(fixturesDir, 'sing-box-config.json'),
+    )
     assert.equal(node.code, 0, node.stderr)
     const added = await sbq('user', 'add', 'carol')
     assert.equal(added.code, 0, added.stderr)
-    assert.deepEqual(added.json.nodes.map((sync: {name: string; method: string; error: string | null}) => [sync.name, sync.method, sync.error]), [['ssm', 'api', null]])
+    assert.deepEqual(
+      added.json.nodes.map((sync: {name: string; method: string; error: string | null}) => [
+        sync.name,
+        sync.method,
+        sync.error,
+      ]),
+      [['ssm', 'api', null]],
+    )
     assert.equal(stub.users.get('carol')?.uPSK, added.json.credentials.password16)
     assert.equal(Buffer.from(stub.users.get('carol')!.uPSK, 'base64').length, 16)
 
@@ -43,7 +60,11 @@ describe('a sing-box SSM node (stub SSM API, real bin/sbq)', () => {
     assert.equal(check.code, 0, check.stderr)
     assert.deepEqual([...stub.users.keys()].sort(), ['dora', 'emil'], 'both back without sbq node sync')
     const again = await sbq('check')
-    assert.deepEqual(again.json.nodes.map((sync: {method: string}) => sync.method), ['none'], 'and a check with nothing lost changes nothing')
+    assert.deepEqual(
+      again.json.nodes.map((sync: {method: string}) => sync.method),
+      ['none'],
+      'and a check with nothing lost changes nothing',
+    )
   })
 })
 
@@ -54,13 +75,24 @@ describe('a sing-box SSM node (stub SSM API, real bin/sbq)', () => {
  */
 describe('a sing-box SSM node under the upstream semantics (emulator of service/ssmapi, real bin/sbq)', () => {
   const workspace = tempWorkspace('sbq-ssm-upstream-')
-  const sbq = (...args: string[]) => runSbq([...args, '--json'], {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
+  const sbq = (...args: string[]) =>
+    runSbq([...args, '--json'], {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
   const MB = 1_000_000
   let stub: StubSsmApi
 
   before(async () => {
     stub = await StubSsmApi.start()
-    const node = await sbq('node', 'add', 'ssm', '--type', 'sing-box-ssm', '--api', stub.baseUrl, '--config', join(fixturesDir, 'sing-box-config.json'))
+    const node = await sbq(
+      'node',
+      'add',
+      'ssm',
+      '--type',
+      'sing-box-ssm',
+      '--api',
+      stub.baseUrl,
+      '--config',
+      join(fixturesDir, 'sing-box-config.json'),
+    )
     assert.equal(node.code, 0, node.stderr)
   })
 
@@ -70,9 +102,14 @@ describe('a sing-box SSM node under the upstream semantics (emulator of service/
   })
 
   const totals = async (): Promise<Record<string, number>> =>
-    Object.fromEntries((await sbq('user', 'list')).json.map((user: {name: string; totalUp: number; totalDown: number}) => [user.name, user.totalUp + user.totalDown]))
+    Object.fromEntries(
+      (await sbq('user', 'list')).json.map((user: {name: string; totalUp: number; totalDown: number}) => [
+        user.name,
+        user.totalUp + user.totalDown,
+      ]),
+    )
 
-  it('bills exactly the bytes sent across a disable and an enable with no pull in between (traffic.go drops a deleted user\'s counters)', async () => {
+  it("bills exactly the bytes sent across a disable and an enable with no pull in between (traffic.go drops a deleted user's counters)", async () => {
     for (const name of ['fay', 'gus']) assert.equal((await sbq('user', 'add', name)).code, 0)
     assert.equal((await sbq('stats', 'pull')).code, 0)
     stub.addTraffic('fay', 20 * MB, 40 * MB)
@@ -102,7 +139,7 @@ describe('a sing-box SSM node under the upstream semantics (emulator of service/
     assert.equal(stub.users.has('hal@example.com'), false)
   })
 
-  it('reports a removal the API did not apply as the node\'s error: check exits 4 with one line', async () => {
+  it("reports a removal the API did not apply as the node's error: check exits 4 with one line", async () => {
     assert.equal((await sbq('user', 'add', 'ida')).code, 0)
     stub.ignoreDeletes = true
     try {

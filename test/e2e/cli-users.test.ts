@@ -12,7 +12,6 @@ const workspace = tempWorkspace()
 const db = workspace.db
 const sbq = (...args: string[]) => runSbq(args, {db, env: {SBQ_NOW: '2024-05-10T12:00:00Z'}})
 
-
 describe('sbq user and quota commands (real bin/sbq)', () => {
   before(async () => {
     const set = await sbq('config', 'set', 'timezone', 'UTC', '--json')
@@ -56,7 +55,10 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
     // eslint-disable-next-line no-control-regex -- ESC starts every colour code
     assert.doesNotMatch(table.stdout, /\u001b\[/, 'no colour codes when stdout is not a terminal')
     const json = (await sbq('user', 'list', '--json')).json
-    assert.deepEqual(json.map((user: {name: string}) => user.name), ['alice', 'bob'])
+    assert.deepEqual(
+      json.map((user: {name: string}) => user.name),
+      ['alice', 'bob'],
+    )
     for (const key of ['periodUsed', 'totalUsed', 'periodStart', 'periodEnd']) assert.ok(key in json[0], key)
     assert.equal(json[0].periodEnd, '2024-05-15T00:00:00.000Z')
   })
@@ -64,12 +66,18 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
   it('user disable / enable change status, record events, and filter', async () => {
     const disabled = await sbq('user', 'disable', 'bob', '--reason', 'did not pay', '--json')
     assert.deepEqual(disabled.json, {name: 'bob', from: 'active', to: 'disabled', changed: true, nodes: []})
-    assert.deepEqual((await sbq('user', 'list', '--status', 'disabled', '--json')).json.map((u: {name: string}) => u.name), ['bob'])
+    assert.deepEqual(
+      (await sbq('user', 'list', '--status', 'disabled', '--json')).json.map((u: {name: string}) => u.name),
+      ['bob'],
+    )
     const enabled = await sbq('user', 'enable', 'bob')
     assert.equal(enabled.code, 0)
     assert.match(enabled.stdout, /user "bob": disabled → active/)
     const shown = (await sbq('user', 'show', 'bob', '--json')).json
-    assert.deepEqual(shown.events.map((event: {kind: string; to: string}) => `${event.kind}:${event.to}`), ['status:active', 'status:disabled', 'created:active'])
+    assert.deepEqual(
+      shown.events.map((event: {kind: string; to: string}) => `${event.kind}:${event.to}`),
+      ['status:active', 'status:disabled', 'created:active'],
+    )
     assert.equal(shown.events[1].reason, 'did not pay')
     assert.equal(shown.events[1].actor, 'cli')
   })
@@ -94,7 +102,10 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
     const topup = await sbq('quota', 'topup', 'alice', '50', '--note', 'package', '--json')
     assert.equal(topup.json.allowance, 250 * GiB)
     const shown = (await sbq('user', 'show', 'alice', '--json')).json
-    assert.deepEqual(shown.topupHistory.map((t: {bytes: number; note: string}) => [t.bytes, t.note]), [[50 * GiB, 'package']])
+    assert.deepEqual(
+      shown.topupHistory.map((t: {bytes: number; note: string}) => [t.bytes, t.note]),
+      [[50 * GiB, 'package']],
+    )
   })
 
   it('plans: add, users follow changes, list, and remove only when empty', async () => {
@@ -104,23 +115,34 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
     await sbq('plan', 'set', 'basic', '--monthly', '20')
     assert.equal((await sbq('user', 'show', 'bob', '--json')).json.monthlyQuota, 20 * GiB)
     const plans = (await sbq('plan', 'list', '--json')).json
-    assert.deepEqual(plans.map((plan: {name: string; users: number}) => [plan.name, plan.users]), [['basic', 1]])
+    assert.deepEqual(
+      plans.map((plan: {name: string; users: number}) => [plan.name, plan.users]),
+      [['basic', 1]],
+    )
     assertJsonError(await sbq('plan', 'remove', 'basic', '--json'), 3, 'PLAN_IN_USE', /plan "basic" still has 1 user/)
   })
 
   it('config get lists settings, config set validates', async () => {
     const all = (await sbq('config', 'get', '--json')).json
-    assert.deepEqual(all.map((setting: {key: string; value: string}) => [setting.key, setting.value]), [
-      ['timezone', 'UTC'],
-      ['alert-thresholds', '80,100'],
-      ['alert-expiry-days', '3'],
-      ['enforce-max-ips', 'off'],
-      ['max-ips-cooldown', '30m'],
-      ['validate-config', 'on-apply'],
-      ['inform-body-limit', String(64 * 1024 * 1024)],
-      ['unmanaged-names-limit', '10000'],
-    ])
-    assertJsonError(await sbq('config', 'set', 'timezone', 'Mars/Base', '--json'), 2, 'INVALID_TIMEZONE', /time zone "Mars\/Base" is not known/)
+    assert.deepEqual(
+      all.map((setting: {key: string; value: string}) => [setting.key, setting.value]),
+      [
+        ['timezone', 'UTC'],
+        ['alert-thresholds', '80,100'],
+        ['alert-expiry-days', '3'],
+        ['enforce-max-ips', 'off'],
+        ['max-ips-cooldown', '30m'],
+        ['validate-config', 'on-apply'],
+        ['inform-body-limit', String(64 * 1024 * 1024)],
+        ['unmanaged-names-limit', '10000'],
+      ],
+    )
+    assertJsonError(
+      await sbq('config', 'set', 'timezone', 'Mars/Base', '--json'),
+      2,
+      'INVALID_TIMEZONE',
+      /time zone "Mars\/Base" is not known/,
+    )
   })
 
   it('user remove deletes the user and keeps their events', async () => {
@@ -128,7 +150,13 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
     const removed = await sbq('user', 'remove', 'bob', '--json')
     assert.deepEqual(removed.json, {name: 'bob', removed: true, nodes: []})
     assertJsonError(await sbq('user', 'show', 'bob', '--json'), 3, 'USER_NOT_FOUND', /user "bob" does not exist/)
-    assert.ok(dumpDatabase(db).events!.some((event) => (event as {user_name: string; kind: string}).user_name === 'bob' && (event as {kind: string}).kind === 'removed'))
+    assert.ok(
+      dumpDatabase(db).events!.some(
+        (event) =>
+          (event as {user_name: string; kind: string}).user_name === 'bob' &&
+          (event as {kind: string}).kind === 'removed',
+      ),
+    )
   })
 })
 
@@ -142,28 +170,100 @@ describe('bad input: one line, a documented exit code, the database unchanged', 
   after(() => bad.cleanup())
 
   const cases: Array<[string, string[], number, string, RegExp]> = [
-    ['a duplicate user', ['user', 'add', 'alice'], 3, 'USER_EXISTS', /^error: user "alice" already exists \(try: sbq quota set alice --monthly 200\)$/],
-    ['a name that differs only in case', ['user', 'add', 'ALICE'], 3, 'USER_NAME_CLASH', /^error: user "ALICE" clashes with the existing user "alice": proxies take names that differ only in case for one user \(pick another name, or change "alice": sbq quota set alice --monthly 200\)$/],
-    ['a user named in another case', ['user', 'show', 'Alice'], 3, 'USER_NOT_FOUND', /^error: user "Alice" does not exist \(names are exact: did you mean "alice"\? sbq user show alice\)$/],
-    ['a bad name', ['user', 'add', 'bad name'], 2, 'INVALID_NAME', /^error: user name "bad name" is not valid \(use 1-64 characters/],
-    ['a dot-only name', ['user', 'add', '..'], 2, 'INVALID_NAME', /^error: user name "\.\." is only dots \(add a letter, digit, "_", "@" or "-" to it\)$/],
-    ['a negative size', ['user', 'add', 'carol', '--monthly', '-1'], 2, 'INVALID_SIZE', /^error: --monthly "-1" is negative/],
-    ['an unknown unit', ['user', 'add', 'carol', '--monthly', '5X'], 2, 'INVALID_SIZE', /^error: --monthly "5X" is not a size/],
-    ['a fractional byte count', ['user', 'add', 'carol', '--total', '0.5B'], 2, 'INVALID_SIZE', /not a whole number of bytes/],
+    [
+      'a duplicate user',
+      ['user', 'add', 'alice'],
+      3,
+      'USER_EXISTS',
+      /^error: user "alice" already exists \(try: sbq quota set alice --monthly 200\)$/,
+    ],
+    [
+      'a name that differs only in case',
+      ['user', 'add', 'ALICE'],
+      3,
+      'USER_NAME_CLASH',
+      /^error: user "ALICE" clashes with the existing user "alice": proxies take names that differ only in case for one user \(pick another name, or change "alice": sbq quota set alice --monthly 200\)$/,
+    ],
+    [
+      'a user named in another case',
+      ['user', 'show', 'Alice'],
+      3,
+      'USER_NOT_FOUND',
+      /^error: user "Alice" does not exist \(names are exact: did you mean "alice"\? sbq user show alice\)$/,
+    ],
+    [
+      'a bad name',
+      ['user', 'add', 'bad name'],
+      2,
+      'INVALID_NAME',
+      /^error: user name "bad name" is not valid \(use 1-64 characters/,
+    ],
+    [
+      'a dot-only name',
+      ['user', 'add', '..'],
+      2,
+      'INVALID_NAME',
+      /^error: user name "\.\." is only dots \(add a letter, digit, "_", "@" or "-" to it\)$/,
+    ],
+    [
+      'a negative size',
+      ['user', 'add', 'carol', '--monthly', '-1'],
+      2,
+      'INVALID_SIZE',
+      /^error: --monthly "-1" is negative/,
+    ],
+    [
+      'an unknown unit',
+      ['user', 'add', 'carol', '--monthly', '5X'],
+      2,
+      'INVALID_SIZE',
+      /^error: --monthly "5X" is not a size/,
+    ],
+    [
+      'a fractional byte count',
+      ['user', 'add', 'carol', '--total', '0.5B'],
+      2,
+      'INVALID_SIZE',
+      /not a whole number of bytes/,
+    ],
     ['an overflowing size', ['user', 'add', 'carol', '--monthly', '99999999T'], 2, 'INVALID_SIZE', /is too large/],
     ['NaN', ['quota', 'set', 'alice', '--monthly', 'NaN'], 2, 'INVALID_SIZE', /"NaN" is not a size/],
-    ['a reset day out of range', ['user', 'add', 'carol', '--reset-day', '32'], 2, 'INVALID_NUMBER', /--reset-day "32" is not a whole number from 1 to 31/],
-    ['a bad expiry', ['user', 'add', 'carol', '--expires', '2024-02-30'], 2, 'INVALID_EXPIRY', /expiry "2024-02-30" is not a date or duration/],
+    [
+      'a reset day out of range',
+      ['user', 'add', 'carol', '--reset-day', '32'],
+      2,
+      'INVALID_NUMBER',
+      /--reset-day "32" is not a whole number from 1 to 31/,
+    ],
+    [
+      'a bad expiry',
+      ['user', 'add', 'carol', '--expires', '2024-02-30'],
+      2,
+      'INVALID_EXPIRY',
+      /expiry "2024-02-30" is not a date or duration/,
+    ],
     ['a bad uuid', ['user', 'add', 'carol', '--uuid', 'xyz'], 2, 'INVALID_UUID', /uuid "xyz" is not a UUID/],
     ['an unknown plan', ['user', 'add', 'carol', '--plan', 'gold'], 3, 'PLAN_NOT_FOUND', /plan "gold" does not exist/],
-    ['an unknown user', ['quota', 'set', 'nobody', '--monthly', '1'], 3, 'USER_NOT_FOUND', /user "nobody" does not exist/],
+    [
+      'an unknown user',
+      ['quota', 'set', 'nobody', '--monthly', '1'],
+      3,
+      'USER_NOT_FOUND',
+      /user "nobody" does not exist/,
+    ],
     ['an empty change', ['quota', 'set', 'alice'], 2, 'NOTHING_TO_CHANGE', /no change given for user "alice"/],
     ['a zero top-up', ['quota', 'topup', 'alice', '0'], 2, 'INVALID_SIZE', /adds nothing/],
     ['a duplicate plan', ['plan', 'add', 'basic', '--monthly', '5'], 3, 'PLAN_EXISTS', /plan "basic" already exists/],
     ['an unknown setting', ['config', 'set', 'colour', 'red'], 2, 'UNKNOWN_SETTING', /setting "colour" does not exist/],
     ['a missing argument', ['user', 'add'], 2, 'INVALID_USAGE', /missing 1 required arg/i],
     ['an unknown flag', ['user', 'add', 'carol', '--monthy', '5'], 2, 'INVALID_USAGE', /nonexistent flag/i],
-    ['a bad status filter', ['user', 'list', '--status', 'sleepy'], 2, 'INVALID_USAGE', /expected --status=sleepy to be one of/i],
+    [
+      'a bad status filter',
+      ['user', 'list', '--status', 'sleepy'],
+      2,
+      'INVALID_USAGE',
+      /expected --status=sleepy to be one of/i,
+    ],
   ]
 
   for (const [what, args, exit, code, pattern] of cases) {
@@ -196,7 +296,8 @@ describe('sbq itself', () => {
     assert.match(version.stdout, /^sbq\/\d+\.\d+\.\d+/)
     const help = await runSbq(['user', '--help'], {db: missing})
     assert.equal(help.code, 0)
-    for (const command of ['user add', 'user list', 'user show', 'user remove', 'user disable', 'user enable']) assert.ok(help.stdout.includes(command), command)
+    for (const command of ['user add', 'user list', 'user show', 'user remove', 'user disable', 'user enable'])
+      assert.ok(help.stdout.includes(command), command)
     assert.throws(() => statSync(missing))
   })
 })

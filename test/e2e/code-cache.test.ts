@@ -23,18 +23,30 @@ function caches(bundleDir: string): string[] {
   return readdirSync(bundleDir).filter((name) => name !== 'sbq.cjs')
 }
 
-function run(bin: string, db: string, nodeArgs: string[] = []): Promise<{code: number; stdout: string; stderr: string}> {
+function run(
+  bin: string,
+  db: string,
+  nodeArgs: string[] = [],
+): Promise<{code: number; stdout: string; stderr: string}> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...nodeArgs, bin, 'config', 'get', '--json'], {env: {...process.env, SBQ_DB: db}, timeout: 60_000}, (error, stdout, stderr) => {
-      resolve({code: error ? Number(error.code) : 0, stdout, stderr})
-    })
+    execFile(
+      process.execPath,
+      [...nodeArgs, bin, 'config', 'get', '--json'],
+      {env: {...process.env, SBQ_DB: db}, timeout: 60_000},
+      (error, stdout, stderr) => {
+        resolve({code: error ? Number(error.code) : 0, stdout, stderr})
+      },
+    )
   })
 }
 
 function assertConfigListed(result: {code: number; stdout: string; stderr: string}): void {
   assert.equal(result.code, 0, result.stderr)
   assert.equal(result.stderr, '')
-  assert.ok((JSON.parse(result.stdout) as Array<{key: string}>).some((setting) => setting.key === 'timezone'), result.stdout)
+  assert.ok(
+    (JSON.parse(result.stdout) as Array<{key: string}>).some((setting) => setting.key === 'timezone'),
+    result.stdout,
+  )
 }
 
 describe('the code cache bin/sbq keeps for its bundle', () => {
@@ -76,13 +88,19 @@ Module.prototype._compile = function (content, filename) {
   it('is kept per Node flags, so runs with and without them do not replace each other', async () => {
     const flagged = await run(install.bin, workspace.db, ['--max-old-space-size=300'])
     assertConfigListed(flagged)
-    assert.equal(caches(install.bundleDir).length, 3, 'one without flags, one for --require, one for --max-old-space-size')
+    assert.equal(
+      caches(install.bundleDir).length,
+      3,
+      'one without flags, one for --require, one for --max-old-space-size',
+    )
   })
 
   it('is replaced when V8 refuses it (damage, or another V8), without the command noticing', async () => {
     for (const name of caches(install.bundleDir)) writeFileSync(join(install.bundleDir, name), 'not a V8 code cache')
     assertConfigListed(await run(install.bin, workspace.db))
-    const rewritten = caches(install.bundleDir).filter((name) => readFileSync(join(install.bundleDir, name)).length > 100_000)
+    const rewritten = caches(install.bundleDir).filter(
+      (name) => readFileSync(join(install.bundleDir, name)).length > 100_000,
+    )
     assert.equal(rewritten.length, 1, `only the cache for this run's flags is rewritten: ${rewritten.join(', ')}`)
   })
 

@@ -26,11 +26,21 @@ describe('concurrency soak: serve informs, dashboard, CLI writers and check at o
 
   before(async () => {
     await sbq('config', 'set', 'timezone', 'UTC')
-    const set = await runSbq(['admin', 'set-password', '--password-stdin'], {db: workspace.db, env, input: `${password}\n`})
+    const set = await runSbq(['admin', 'set-password', '--password-stdin'], {
+      db: workspace.db,
+      env,
+      input: `${password}\n`,
+    })
     assert.equal(set.code, 0, set.stderr)
-    for (const name of [...informed, 'web1', 'web2', 'cli1', 'cli2']) await sbq('user', 'add', name, '--monthly', '1000G', '--no-apply')
+    for (const name of [...informed, 'web1', 'web2', 'cli1', 'cli2'])
+      await sbq('user', 'add', name, '--monthly', '1000G', '--no-apply')
     serve = await startServe(workspace.db, env)
-    for (const node of nodes) informUri.set(node, (await sbq('node', 'add', node, '--type', '3x-ui', '--public-url', serve.base, '--json')).json.informUri as string)
+    for (const node of nodes)
+      informUri.set(
+        node,
+        (await sbq('node', 'add', node, '--type', '3x-ui', '--public-url', serve.base, '--json')).json
+          .informUri as string,
+      )
   })
 
   after(async () => {
@@ -49,8 +59,16 @@ describe('concurrency soak: serve informs, dashboard, CLI writers and check at o
 
     const informer = async (node: string, nodeIndex: number) => {
       for (let round = 0; round < 40; round++) {
-        const clientTraffics = informed.map((email, userIndex) => ({email, up: 1 + nodeIndex * 7 + round, down: 1000 * (userIndex + 1) + round}))
-        const response = await fetch(informUri.get(node)!, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({clientTraffics, inboundTraffics: []})})
+        const clientTraffics = informed.map((email, userIndex) => ({
+          email,
+          up: 1 + nodeIndex * 7 + round,
+          down: 1000 * (userIndex + 1) + round,
+        }))
+        const response = await fetch(informUri.get(node)!, {
+          method: 'POST',
+          headers: {'content-type': 'application/json'},
+          body: JSON.stringify({clientTraffics, inboundTraffics: []}),
+        })
         const text = await response.text()
         if (response.status !== 200) {
           refused.push(`inform ${node} round ${round}: ${response.status} ${text.trim()}`)
@@ -99,12 +117,26 @@ describe('concurrency soak: serve informs, dashboard, CLI writers and check at o
       }
     }
 
-    await Promise.all([...nodes.map((node, index) => informer(node, index)), cliWriter('cli1', 1), cliWriter('cli2', 2), checker(), admin()])
+    await Promise.all([
+      ...nodes.map((node, index) => informer(node, index)),
+      cliWriter('cli1', 1),
+      cliWriter('cli2', 2),
+      checker(),
+      admin(),
+    ])
 
     assert.deepEqual(refused, [], `refused writes:\n${refused.join('\n')}`)
     assert.doesNotMatch(serve.stderr(), /locked|busy/i)
-    const users = (await sbq('user', 'list', '--json')).json as Array<{name: string; periodUp: number; periodDown: number}>
-    const ledger = Object.fromEntries(users.filter((user) => sent.has(user.name)).map((user) => [user.name, {up: user.periodUp, down: user.periodDown}]))
+    const users = (await sbq('user', 'list', '--json')).json as Array<{
+      name: string
+      periodUp: number
+      periodDown: number
+    }>
+    const ledger = Object.fromEntries(
+      users
+        .filter((user) => sent.has(user.name))
+        .map((user) => [user.name, {up: user.periodUp, down: user.periodDown}]),
+    )
     assert.deepEqual(ledger, Object.fromEntries(sent))
     assert.equal(users.filter((user) => user.name.startsWith('extra-')).length, 12)
   })

@@ -26,7 +26,19 @@ describe('sbq check switches 3x-ui clients off and on through the panel (real bi
       assert.equal(result.code, 0, result.stderr)
     }
     serve = await startServe(workspace.db, env)
-    const node = await sbq('node', 'add', 'de1', '--type', '3x-ui', '--public-url', serve.base, '--panel-url', panel.url, '--panel-user', 'admin')
+    const node = await sbq(
+      'node',
+      'add',
+      'de1',
+      '--type',
+      '3x-ui',
+      '--public-url',
+      serve.base,
+      '--panel-url',
+      panel.url,
+      '--panel-user',
+      'admin',
+    )
     assert.equal(node.code, 0, node.stderr)
     informUri = node.json.informUri
   })
@@ -38,12 +50,24 @@ describe('sbq check switches 3x-ui clients off and on through the panel (real bi
   })
 
   it('a user over quota on the panel is switched off there, every other client keeps its state', async () => {
-    const report = await fetch(informUri, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({clientTraffics: [{email: 'alice', up: 0, down: 2 * MiB}, {email: 'bob', up: 10, down: 10}]})})
+    const report = await fetch(informUri, {
+      method: 'POST',
+      headers: {'content-type': 'application/json'},
+      body: JSON.stringify({
+        clientTraffics: [
+          {email: 'alice', up: 0, down: 2 * MiB},
+          {email: 'bob', up: 10, down: 10},
+        ],
+      }),
+    })
     assert.equal(report.status, 200)
     const guestBefore = {...panel.client('guest')}
     const check = await sbq('check')
     assert.equal(check.code, 0, check.stderr)
-    assert.deepEqual(check.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]), [['alice', 'limited']])
+    assert.deepEqual(
+      check.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]),
+      [['alice', 'limited']],
+    )
     const de1 = check.json.nodes.find((node: {name: string}) => node.name === 'de1')
     assert.deepEqual([de1.method, de1.error], ['panel', null])
     assert.equal(panel.client('alice')!.enable, false)
@@ -51,7 +75,11 @@ describe('sbq check switches 3x-ui clients off and on through the panel (real bi
     assert.equal(panel.client('bob')!.enable, true)
     assert.deepEqual(panel.client('guest'), guestBefore, 'a client sbq does not manage is left alone')
     const quiet = await sbq('check')
-    assert.deepEqual(quiet.json.nodes.map((node: {method: string}) => node.method), ['none'], 'nothing to do the next minute')
+    assert.deepEqual(
+      quiet.json.nodes.map((node: {method: string}) => node.method),
+      ['none'],
+      'nothing to do the next minute',
+    )
   })
 
   it('sbq reset puts them back on through the panel', async () => {

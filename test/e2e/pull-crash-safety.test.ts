@@ -16,9 +16,14 @@ const kills = 24
 /** Starts `sbq stats pull` and SIGKILLs it after `delayMs`, whatever it is doing then. */
 function pullAndKill(db: string, delayMs: number): Promise<string> {
   return new Promise((resolve) => {
-    const child = execFile(sbqBin, ['stats', 'pull', '--json'], {env: {...process.env, SBQ_DB: db, NO_COLOR: '1'}}, (_error, stdout) => {
-      resolve(stdout.length > 0 ? 'finished' : 'killed')
-    })
+    const child = execFile(
+      sbqBin,
+      ['stats', 'pull', '--json'],
+      {env: {...process.env, SBQ_DB: db, NO_COLOR: '1'}},
+      (_error, stdout) => {
+        resolve(stdout.length > 0 ? 'finished' : 'killed')
+      },
+    )
     setTimeout(() => child.kill('SIGKILL'), delayMs)
   })
 }
@@ -33,7 +38,17 @@ describe('stats pull survives SIGKILL at any moment', () => {
     db = await openDatabase(workspace.db)
     const context = {now: Date.now(), timeZone: 'UTC', actor: 'cli' as const}
     for (let index = 1; index <= managed; index++) await addUser(db, {name: `user${index}`}, context)
-    await insertNode(db, {name: 'stub', type: 'v2ray', api: stub.address, config_path: null, inbounds: null, apply_command: null, created_at: context.now, last_pull_at: null, last_error: null})
+    await insertNode(db, {
+      name: 'stub',
+      type: 'v2ray',
+      api: stub.address,
+      config_path: null,
+      inbounds: null,
+      apply_command: null,
+      created_at: context.now,
+      last_pull_at: null,
+      last_error: null,
+    })
     await db.destroy()
   })
 
@@ -59,7 +74,8 @@ describe('stats pull survives SIGKILL at any moment', () => {
     try {
       // Kill points spread evenly from start-up (50 ms) to past a whole pull (about 1 s), with jitter, so some pulls are
       // killed on a fast machine too: random points over 200-1100 ms all missed a pull that finished in under 200 ms.
-      for (let round = 0; round < kills; round++) outcomes.push(await pullAndKill(workspace.db, 50 + (round % 12) * 90 + Math.floor(Math.random() * 40)))
+      for (let round = 0; round < kills; round++)
+        outcomes.push(await pullAndKill(workspace.db, 50 + (round % 12) * 90 + Math.floor(Math.random() * 40)))
     } finally {
       clearInterval(grow)
     }
@@ -76,9 +92,14 @@ describe('stats pull survives SIGKILL at any moment', () => {
         .select(['users.name', 'user_usage.total_up', 'user_usage.total_down'])
         .execute()
       const daily = new Map(
-        (await check.selectFrom('usage_daily').select('user_name').select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')]).groupBy('user_name').execute()).map(
-          (row) => [row.user_name, {up: Number(row.up), down: Number(row.down)}],
-        ),
+        (
+          await check
+            .selectFrom('usage_daily')
+            .select('user_name')
+            .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+            .groupBy('user_name')
+            .execute()
+        ).map((row) => [row.user_name, {up: Number(row.up), down: Number(row.down)}]),
       )
       const grown = (name: string, direction: 'uplink' | 'downlink') => {
         const counter = `user>>>${name}>>>traffic>>>${direction}`
@@ -92,7 +113,12 @@ describe('stats pull survives SIGKILL at any moment', () => {
         assert.deepEqual(daily.get(row.name) ?? {up: 0, down: 0}, expected, `daily rows of ${row.name}`)
       }
       assert.ok(moved > 0, 'traffic must have moved during the test')
-      const strays = await check.selectFrom('unmanaged_usage_daily').select('name').select((eb) => eb.fn.sum<number>('down').as('down')).groupBy('name').execute()
+      const strays = await check
+        .selectFrom('unmanaged_usage_daily')
+        .select('name')
+        .select((eb) => eb.fn.sum<number>('down').as('down'))
+        .groupBy('name')
+        .execute()
       for (const row of strays) assert.equal(Number(row.down), grown(row.name, 'downlink'), `unmanaged ${row.name}`)
     } finally {
       await check.destroy()

@@ -21,7 +21,12 @@ describe('push: an edge sbq pulls a V2Ray node and pushes to a central sbq serve
     return result.json
   }
   const totals = async (db: string): Promise<Totals> =>
-    Object.fromEntries(((await run(db, 'user', 'list')) as Array<{name: string; totalUp: number; totalDown: number}>).map((user) => [user.name, {up: user.totalUp, down: user.totalDown}]))
+    Object.fromEntries(
+      ((await run(db, 'user', 'list')) as Array<{name: string; totalUp: number; totalDown: number}>).map((user) => [
+        user.name,
+        {up: user.totalUp, down: user.totalDown},
+      ]),
+    )
   const query = (db: string, statement: string) => {
     const sqlite = new BetterSqlite3(db)
     try {
@@ -60,7 +65,9 @@ describe('push: an edge sbq pulls a V2Ray node and pushes to a central sbq serve
     assert.deepEqual(pulled.nodes[0].push, {sent: 1, queued: 0, error: null})
     assert.deepEqual(await totals(central.db), {alice: {up: 100, down: 1000}})
     assert.deepEqual(await totals(central.db), await totals(edge.db))
-    assert.deepEqual(query(central.db, 'select node_name, name, up, down from unmanaged_usage_daily'), [{node_name: 'edge-hk', name: 'walk-in', up: 5, down: 50}])
+    assert.deepEqual(query(central.db, 'select node_name, name, up, down from unmanaged_usage_daily'), [
+      {node_name: 'edge-hk', name: 'walk-in', up: 5, down: 50},
+    ])
   })
 
   it('while the receiver is down, pushes queue with the ledger; once back, each is delivered once, in order', async () => {
@@ -90,10 +97,16 @@ describe('push: an edge sbq pulls a V2Ray node and pushes to a central sbq serve
 
   it('a push re-sent after its acknowledgement was lost (a crash before the delete) counts once', async () => {
     // What a crash between the 2xx and the delete leaves behind: the delivered row, still queued.
-    query(edge.db, 'create table delivered_pushes as select * from inform_outbox where 0; create trigger keep_delivered after delete on inform_outbox begin insert into delivered_pushes values (old.id, old.node_id, old.request_id, old.body, old.created_at, old.attempts, old.last_error); end')
+    query(
+      edge.db,
+      'create table delivered_pushes as select * from inform_outbox where 0; create trigger keep_delivered after delete on inform_outbox begin insert into delivered_pushes values (old.id, old.node_id, old.request_id, old.body, old.created_at, old.attempts, old.last_error); end',
+    )
     stub.addTraffic('alice', 1000, 1000)
     assert.deepEqual((await run(edge.db, 'stats', 'pull')).nodes[0].push, {sent: 1, queued: 0, error: null})
-    query(edge.db, 'drop trigger keep_delivered; insert into inform_outbox select * from delivered_pushes; drop table delivered_pushes')
+    query(
+      edge.db,
+      'drop trigger keep_delivered; insert into inform_outbox select * from delivered_pushes; drop table delivered_pushes',
+    )
     const before = await totals(central.db)
     assert.deepEqual((await run(edge.db, 'stats', 'pull')).nodes[0].push, {sent: 1, queued: 0, error: null})
     assert.deepEqual(await totals(central.db), before)

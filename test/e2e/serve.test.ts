@@ -15,7 +15,8 @@ const fixture = (name: string) => readFileSync(join(fixturesDir, '3x-ui', name),
 /** Every sample line of a Prometheus text exposition, or a failure naming the first line that is not one. */
 function parsePrometheus(text: string): Map<string, number> {
   const samples = new Map<string, number>()
-  const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\} (-?[0-9.eE+-]+|NaN|[+-]Inf)$/
+  const sample =
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\} (-?[0-9.eE+-]+|NaN|[+-]Inf)$/
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue
     const match = sample.exec(line)
@@ -37,10 +38,18 @@ describe('sbq serve: 3x-ui reports from two nodes into one ledger (real bin/sbq,
   let uri: {de1: string; nl1: string}
   let metricsToken: string
 
-  const post = (url: string, body: string | Buffer, init: RequestInit = {}) => fetch(url, {method: 'POST', body, headers: {'content-type': 'application/json'}, ...init})
+  const post = (url: string, body: string | Buffer, init: RequestInit = {}) =>
+    fetch(url, {method: 'POST', body, headers: {'content-type': 'application/json'}, ...init})
   const usage = async () => {
-    const users = (await sbq('user', 'list', '--json')).json as Array<{name: string; periodUp: number; periodDown: number; status: string}>
-    return Object.fromEntries(users.map((user) => [user.name, {up: user.periodUp, down: user.periodDown, status: user.status}]))
+    const users = (await sbq('user', 'list', '--json')).json as Array<{
+      name: string
+      periodUp: number
+      periodDown: number
+      status: string
+    }>
+    return Object.fromEntries(
+      users.map((user) => [user.name, {up: user.periodUp, down: user.periodDown, status: user.status}]),
+    )
   }
 
   before(async () => {
@@ -49,7 +58,8 @@ describe('sbq serve: 3x-ui reports from two nodes into one ledger (real bin/sbq,
     await sbq('user', 'add', 'bob', '--monthly', '1G', '--no-apply')
     serve = await startServe(workspace.db, env)
     metricsToken = /\/metrics token .*: (\S+)$/m.exec(serve.stderr())![1]!
-    const add = async (name: string) => (await sbq('node', 'add', name, '--type', '3x-ui', '--public-url', serve.base, '--json')).json.informUri as string
+    const add = async (name: string) =>
+      (await sbq('node', 'add', name, '--type', '3x-ui', '--public-url', serve.base, '--json')).json.informUri as string
     uri = {de1: await add('de1'), nl1: await add('nl1')}
   })
 
@@ -69,7 +79,11 @@ describe('sbq serve: 3x-ui reports from two nodes into one ledger (real bin/sbq,
   })
 
   it("adds both nodes' reports to one user: the period usage is the sum", async () => {
-    for (const [url, body] of [[uri.de1, fixture('inform-de1.json')], [uri.nl1, fixture('inform-nl1.json')], [uri.nl1, fixture('inform-idle.json')]] as const) {
+    for (const [url, body] of [
+      [uri.de1, fixture('inform-de1.json')],
+      [uri.nl1, fixture('inform-nl1.json')],
+      [uri.nl1, fixture('inform-idle.json')],
+    ] as const) {
       const response = await post(url, body)
       assert.equal(response.status, 200, await response.text())
     }
@@ -82,10 +96,19 @@ describe('sbq serve: 3x-ui reports from two nodes into one ledger (real bin/sbq,
 
   it('refuses what the sender got wrong, each time recording nothing but the refusal on the node', async () => {
     // Only the refusal is kept (3x-ui never reads the status): its columns are compared in serve-refusals.test.ts.
-    const refusalColumns = ['refused_reports', 'refused_names', 'last_refused_at', 'last_refusal_status', 'last_refusal_reason', 'last_refusal_bytes']
+    const refusalColumns = [
+      'refused_reports',
+      'refused_names',
+      'last_refused_at',
+      'last_refusal_status',
+      'last_refusal_reason',
+      'last_refusal_bytes',
+    ]
     const dumpWithoutRefusals = () => {
       const dump = dumpDatabase(workspace.db)
-      dump.nodes = dump.nodes!.map((node) => Object.fromEntries(Object.entries(node as object).filter(([column]) => !refusalColumns.includes(column))))
+      dump.nodes = dump.nodes!.map((node) =>
+        Object.fromEntries(Object.entries(node as object).filter(([column]) => !refusalColumns.includes(column))),
+      )
       return dump
     }
     const before = dumpWithoutRefusals()
@@ -116,8 +139,13 @@ describe('sbq serve: 3x-ui reports from two nodes into one ledger (real bin/sbq,
   it('loses nothing under 50 concurrent POSTs', async () => {
     const before = (await usage()).alice!
     const body = JSON.stringify({clientTraffics: [{email: 'alice', up: 1, down: 1000}], inboundTraffics: []})
-    const responses = await Promise.all(Array.from({length: 50}, (_, index) => post(index % 2 === 0 ? uri.de1 : uri.nl1, body)))
-    assert.deepEqual(responses.map((response) => response.status), Array(50).fill(200))
+    const responses = await Promise.all(
+      Array.from({length: 50}, (_, index) => post(index % 2 === 0 ? uri.de1 : uri.nl1, body)),
+    )
+    assert.deepEqual(
+      responses.map((response) => response.status),
+      Array(50).fill(200),
+    )
     assert.deepEqual((await usage()).alice, {up: before.up + 50, down: before.down + 50_000, status: 'active'})
   })
 
@@ -133,7 +161,10 @@ describe('sbq serve: 3x-ui reports from two nodes into one ledger (real bin/sbq,
     assert.equal(samples.get('sbq_user_allowance_bytes{user="alice"}'), 20 * MiB)
     assert.equal(samples.get('sbq_user_status{user="alice",status="active"}'), 1)
     assert.equal(samples.get('sbq_user_status{user="alice",status="limited"}'), 0)
-    assert.equal(samples.get('sbq_node_last_report_timestamp_seconds{node="de1",type="3x-ui"}'), Date.parse(env.SBQ_NOW) / 1000)
+    assert.equal(
+      samples.get('sbq_node_last_report_timestamp_seconds{node="de1",type="3x-ui"}'),
+      Date.parse(env.SBQ_NOW) / 1000,
+    )
     assert.equal(samples.get('sbq_node_bytes_total{node="nl1",direction="up"}'), 524288 + 2048 + 25)
   })
 
@@ -141,10 +172,16 @@ describe('sbq serve: 3x-ui reports from two nodes into one ledger (real bin/sbq,
     await post(uri.de1, JSON.stringify({clientTraffics: [{email: 'alice', up: 0, down: 10 * MiB}]}))
     const check = await runSbq(['check', '--json'], {db: workspace.db, env})
     assert.equal(check.code, 0, check.stderr)
-    assert.deepEqual(check.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]), [['alice', 'limited']])
+    assert.deepEqual(
+      check.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]),
+      [['alice', 'limited']],
+    )
     const de1 = check.json.nodes.find((node: {name: string}) => node.name === 'de1')
     assert.deepEqual([de1.method, de1.error], ['report-only', null])
-    assert.match(de1.warning, /no panel login, so sbq could not act; over quota, expired or disabled but still enabled there: alice/)
+    assert.match(
+      de1.warning,
+      /no panel login, so sbq could not act; over quota, expired or disabled but still enabled there: alice/,
+    )
     const human = await runSbq(['check'], {db: workspace.db, env})
     assert.deepEqual([human.code, human.stdout], [0, ''], 'told once per change, not every run')
   })
@@ -167,10 +204,19 @@ describe('sbq serve: 3x-ui reports from two nodes into one ledger (real bin/sbq,
     const before = (await usage()).bob!
     const url = new URL(uri.nl1)
     const answered = new Promise<number>((resolve, reject) => {
-      const request = httpRequest({host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: {'content-type': 'application/json', 'content-length': Buffer.byteLength(body)}}, (response) => {
-        response.resume()
-        resolve(response.statusCode!)
-      })
+      const request = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {'content-type': 'application/json', 'content-length': Buffer.byteLength(body)},
+        },
+        (response) => {
+          response.resume()
+          resolve(response.statusCode!)
+        },
+      )
       request.on('error', reject)
       request.write(body.slice(0, 10))
       setTimeout(() => {

@@ -17,7 +17,9 @@ import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 async function backToSchema9WithClash(path: string, copyOf: string, spelling: string): Promise<void> {
   const db = new Kysely<unknown>({dialect: new SqliteDialect({database: new BetterSqlite3(path)})})
   try {
-    const {error} = await new Migrator({db, provider: {getMigrations: async () => migrations}}).migrateTo('0009-per-user-baselines')
+    const {error} = await new Migrator({db, provider: {getMigrations: async () => migrations}}).migrateTo(
+      '0009-per-user-baselines',
+    )
     assert.equal(error, undefined)
   } finally {
     await db.destroy()
@@ -25,11 +27,21 @@ async function backToSchema9WithClash(path: string, copyOf: string, spelling: st
   const sqlite = new BetterSqlite3(path)
   try {
     sqlite.exec('PRAGMA user_version = 9')
-    const columns = (sqlite.prepare('PRAGMA table_info(users)').all() as Array<{name: string}>).map((column) => column.name).filter((name) => name !== 'id')
+    const columns = (sqlite.prepare('PRAGMA table_info(users)').all() as Array<{name: string}>)
+      .map((column) => column.name)
+      .filter((name) => name !== 'id')
     const values = columns.map((name) => (name === 'name' ? '?' : name === 'uuid' ? '?' : name))
-    const {lastInsertRowid} = sqlite.prepare(`INSERT INTO users (${columns.join(', ')}) SELECT ${values.join(', ')} FROM users WHERE name = ?`).run(spelling, randomUUID(), copyOf)
-    const usage = (sqlite.prepare('PRAGMA table_info(user_usage)').all() as Array<{name: string}>).map((column) => column.name).filter((name) => name !== 'user_id')
-    sqlite.prepare(`INSERT INTO user_usage (user_id, ${usage.join(', ')}) SELECT ?, ${usage.join(', ')} FROM user_usage WHERE user_id = (SELECT id FROM users WHERE name = ?)`).run(lastInsertRowid, copyOf)
+    const {lastInsertRowid} = sqlite
+      .prepare(`INSERT INTO users (${columns.join(', ')}) SELECT ${values.join(', ')} FROM users WHERE name = ?`)
+      .run(spelling, randomUUID(), copyOf)
+    const usage = (sqlite.prepare('PRAGMA table_info(user_usage)').all() as Array<{name: string}>)
+      .map((column) => column.name)
+      .filter((name) => name !== 'user_id')
+    sqlite
+      .prepare(
+        `INSERT INTO user_usage (user_id, ${usage.join(', ')}) SELECT ?, ${usage.join(', ')} FROM user_usage WHERE user_id = (SELECT id FROM users WHERE name = ?)`,
+      )
+      .run(lastInsertRowid, copyOf)
   } finally {
     sqlite.close()
   }
@@ -68,13 +80,19 @@ describe('names that differ only in case: an upgrade finds the clashes and says 
     assert.equal(removed.json.name, 'ALICE')
     const listed = await sbq('user', 'list', '--json')
     assert.equal(listed.code, 0, listed.stderr)
-    assert.deepEqual(listed.json.map((user: {name: string}) => user.name), ['alice', 'bob'])
+    assert.deepEqual(
+      listed.json.map((user: {name: string}) => user.name),
+      ['alice', 'bob'],
+    )
   })
 
   it('then holds names unique without regard to case, in the database itself', async () => {
     const sqlite = new BetterSqlite3(workspace.db)
     try {
-      assert.throws(() => sqlite.prepare("UPDATE users SET name = 'Alice' WHERE name = 'bob'").run(), /UNIQUE constraint failed/)
+      assert.throws(
+        () => sqlite.prepare("UPDATE users SET name = 'Alice' WHERE name = 'bob'").run(),
+        /UNIQUE constraint failed/,
+      )
     } finally {
       sqlite.close()
     }

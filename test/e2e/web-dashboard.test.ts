@@ -21,7 +21,10 @@ describe('sbq serve without an admin password: no dashboard, the rest keeps work
   })
 
   it('says how to turn it on, and answers dashboard paths 404', async () => {
-    assert.match(serve.stderr(), /^dashboard off: no admin password is set \(sbq admin set-password, then restart sbq serve\)/m)
+    assert.match(
+      serve.stderr(),
+      /^dashboard off: no admin password is set \(sbq admin set-password, then restart sbq serve\)/m,
+    )
     for (const path of ['/', '/login', '/users/alice', '/static/dashboard.js']) {
       const response = await fetch(`${serve.base}${path}`, {redirect: 'manual'})
       assert.deepEqual([response.status, await response.text()], [404, 'not found\n'], path)
@@ -39,7 +42,10 @@ describe('sbq admin set-password (real bin/sbq)', () => {
     for (const input of ['', '\n', 'short\n']) {
       const result = await runSbq(['admin', 'set-password', '--password-stdin'], {db: workspace.db, input})
       assert.equal(result.code, 2, result.stderr)
-      assert.match(result.stderr, /^error: admin password (is empty|of \d characters is too short) \(give at least 10 characters[^\n]*\)\n$/)
+      assert.match(
+        result.stderr,
+        /^error: admin password (is empty|of \d characters is too short) \(give at least 10 characters[^\n]*\)\n$/,
+      )
     }
     assert.deepEqual(dumpDatabase(workspace.db).settings, [])
   })
@@ -51,7 +57,10 @@ describe('sbq admin set-password (real bin/sbq)', () => {
   })
 
   it('stores a scrypt hash, never the password, and answers --json', async () => {
-    const result = await runSbq(['admin', 'set-password', '--password-stdin', '--json'], {db: workspace.db, input: `${password}\n`})
+    const result = await runSbq(['admin', 'set-password', '--password-stdin', '--json'], {
+      db: workspace.db,
+      input: `${password}\n`,
+    })
     assert.equal(result.code, 0, result.stderr)
     assert.deepEqual(result.json, {passwordSet: true, sessionsEnded: 0})
     const dump = JSON.stringify(dumpDatabase(workspace.db))
@@ -61,7 +70,10 @@ describe('sbq admin set-password (real bin/sbq)', () => {
     assert.equal(config.code, 0, config.stderr)
     const keys = (config.json as Array<{key: string}>).map((setting) => setting.key)
     assert.ok(keys.includes('timezone'), `config get lists the settings: ${keys.join(', ')}`)
-    assert.ok(!keys.includes('web-admin-password') && !config.stdout.includes('scrypt'), 'not listed among the settings')
+    assert.ok(
+      !keys.includes('web-admin-password') && !config.stdout.includes('scrypt'),
+      'not listed among the settings',
+    )
   })
 })
 
@@ -76,7 +88,8 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
   let proxied: RunningServe
   let ipCounter = 0
   /** A client behind the --trust-proxy server, from its own address, so rate limits never cross tests. */
-  const viaProxy = (headers: Record<string, string> = {}) => new Client(proxied.base, {'x-forwarded-for': `198.51.100.${++ipCounter}`, ...headers})
+  const viaProxy = (headers: Record<string, string> = {}) =>
+    new Client(proxied.base, {'x-forwarded-for': `198.51.100.${++ipCounter}`, ...headers})
 
   before(async () => {
     const set = await runSbq(['admin', 'set-password', '--password-stdin'], {db: workspace.db, input: password})
@@ -108,7 +121,9 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
     assert.equal(response.headers.get('cache-control'), 'no-store')
     assert.match(response.headers.get('server-timing') ?? '', /^app;dur=\d+(\.\d)?$/)
     const page = await response.text()
-    assert.deepEqual(page.match(/<script[^>]*>/g), [page.match(/<script src="\/static\/dashboard\.js\?v=[0-9a-f]{12}" defer>/)![0]])
+    assert.deepEqual(page.match(/<script[^>]*>/g), [
+      page.match(/<script src="\/static\/dashboard\.js\?v=[0-9a-f]{12}" defer>/)![0],
+    ])
   })
 
   it('serves the script and stylesheet from the package, cached by version', async () => {
@@ -125,7 +140,11 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
   it('sends pages to the login without a session, and refuses a POST without one', async () => {
     const response = await fetch(`${serve.base}/users/alice`, {redirect: 'manual'})
     assert.deepEqual([response.status, response.headers.get('location')], [303, '/login'])
-    const post = await fetch(`${serve.base}/users/alice/disable`, {method: 'POST', body: 'reason=x', headers: {'content-type': 'application/x-www-form-urlencoded'}})
+    const post = await fetch(`${serve.base}/users/alice/disable`, {
+      method: 'POST',
+      body: 'reason=x',
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+    })
     assert.equal(post.status, 403)
     assert.equal((await sbq('user', 'show', 'alice', '--json')).json.status, 'active')
   })
@@ -136,9 +155,16 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
     assert.equal(wrong.status, 401)
     assert.match(await wrong.text(), /Wrong password\./)
     assert.equal(client.jar.has('sbq_session'), false)
-    const bare = await fetch(`${serve.base}/login`, {method: 'POST', body: new URLSearchParams({password}).toString(), headers: {'content-type': 'application/x-www-form-urlencoded'}})
+    const bare = await fetch(`${serve.base}/login`, {
+      method: 'POST',
+      body: new URLSearchParams({password}).toString(),
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+    })
     assert.equal(bare.status, 403)
-    assert.equal(bare.headers.getSetCookie().some((line) => line.startsWith('sbq_session=')), false)
+    assert.equal(
+      bare.headers.getSetCookie().some((line) => line.startsWith('sbq_session=')),
+      false,
+    )
     assert.match(serve.stderr(), /^dashboard: failed login from 127\.0\.0\.1$/m)
   })
 
@@ -162,19 +188,27 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
     const behindTls = viaProxy({'x-forwarded-proto': 'https'})
     const response = await behindTls.logIn()
     assert.equal(response.status, 303)
-    assert.match(response.headers.getSetCookie().find((line) => line.startsWith('__Host-sbq_session='))!, /; Secure/)
+    assert.match(
+      response.headers.getSetCookie().find((line) => line.startsWith('__Host-sbq_session='))!,
+      /; Secure/,
+    )
   })
 
-  it('refuses a POST without the session CSRF token or with another session\'s, and takes it with its own (actor web)', async () => {
+  it("refuses a POST without the session CSRF token or with another session's, and takes it with its own (actor web)", async () => {
     const client = new Client(serve.base)
     await client.logIn()
     const other = new Client(serve.base)
     await other.logIn()
     const before = dumpDatabase(workspace.db).users
     assert.equal((await client.request('/users/alice/disable', {form: {reason: 'forged'}})).status, 403)
-    assert.equal((await client.request('/users/alice/disable', {form: {reason: 'forged', _csrf: await other.token('/')}})).status, 403)
+    assert.equal(
+      (await client.request('/users/alice/disable', {form: {reason: 'forged', _csrf: await other.token('/')}})).status,
+      403,
+    )
     assert.deepEqual(dumpDatabase(workspace.db).users, before)
-    const done = await client.request('/users/alice/disable', {form: {reason: 'by hand', _csrf: await client.token('/')}})
+    const done = await client.request('/users/alice/disable', {
+      form: {reason: 'by hand', _csrf: await client.token('/')},
+    })
     assert.deepEqual([done.status, done.headers.get('location')], [303, '/users/alice'])
     const alice = (await sbq('user', 'show', 'alice', '--json')).json
     assert.deepEqual([alice.status, alice.events[0].actor, alice.events[0].reason], ['disabled', 'web', 'by hand'])
@@ -187,7 +221,11 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
     const client = new Client(serve.base)
     await client.logIn()
     const token = await client.token('/')
-    const json = await client.request('/users/alice/reset', {method: 'POST', body: JSON.stringify({_csrf: token}), headers: {'content-type': 'application/json'}})
+    const json = await client.request('/users/alice/reset', {
+      method: 'POST',
+      body: JSON.stringify({_csrf: token}),
+      headers: {'content-type': 'application/json'},
+    })
     assert.equal(json.status, 415)
     const huge = await client.request('/users/alice/reset', {form: {_csrf: token, pad: 'x'.repeat(20_000)}})
     assert.equal(huge.status, 413)
@@ -195,7 +233,8 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
 
   it('rate-limits failed logins per client IP: the sixth try is 429 even with the right password', async () => {
     const attacker = viaProxy()
-    for (let attempt = 0; attempt < 5; attempt++) assert.equal((await attacker.logIn(`wrong ${attempt} password`)).status, 401)
+    for (let attempt = 0; attempt < 5; attempt++)
+      assert.equal((await attacker.logIn(`wrong ${attempt} password`)).status, 401)
     const blocked = await attacker.logIn()
     assert.equal(blocked.status, 429)
     assert.ok(Number(blocked.headers.get('retry-after')) > 800)
@@ -222,7 +261,10 @@ describe('sbq serve with the dashboard: login, sessions, CSRF, headers, rate lim
     const again = new Client(serve.base)
     again.jar.set('sbq_session', client.jar.get('sbq_session')!)
     assert.equal((await again.request('/')).status, 200, 'the session survived the restart')
-    const reset = await runSbq(['admin', 'set-password', '--password-stdin', '--json'], {db: workspace.db, input: `${password} v2\n`})
+    const reset = await runSbq(['admin', 'set-password', '--password-stdin', '--json'], {
+      db: workspace.db,
+      input: `${password} v2\n`,
+    })
     assert.equal(reset.code, 0, reset.stderr)
     assert.ok(reset.json.sessionsEnded >= 1)
     assert.equal((await again.request('/')).status, 303)
@@ -249,7 +291,17 @@ describe('a dashboard action with a node that cannot be reached (real bin/sbq, r
     assert.equal(set.code, 0, set.stderr)
     // Port 1 on loopback: nothing listens there, so the node's API refuses every call. A sing-box SSM node changes
     // users only through its API (a V2Ray node without --config fails earlier, for want of a config to rewrite).
-    const node = ['node', 'add', 'gone', '--type', 'sing-box-ssm', '--api', 'http://127.0.0.1:1', '--config', join(fixturesDir, 'sing-box-config.json')]
+    const node = [
+      'node',
+      'add',
+      'gone',
+      '--type',
+      'sing-box-ssm',
+      '--api',
+      'http://127.0.0.1:1',
+      '--config',
+      join(fixturesDir, 'sing-box-config.json'),
+    ]
     for (const args of [node, ['user', 'add', 'bob', '--monthly', '10', '--no-apply']]) {
       const result = await runSbq(args, {db: workspace.db})
       assert.equal(result.code, 0, result.stderr)
@@ -264,12 +316,21 @@ describe('a dashboard action with a node that cannot be reached (real bin/sbq, r
   it('saves the change and shows the node in a warning box beside the outcome', async () => {
     const client = new Client(serve.base)
     await client.logIn()
-    const done = await client.request('/users/bob/disable', {form: {reason: 'node down', _csrf: await client.token('/')}})
+    const done = await client.request('/users/bob/disable', {
+      form: {reason: 'node down', _csrf: await client.token('/')},
+    })
     assert.deepEqual([done.status, done.headers.get('location')], [303, '/users/bob'])
     const show = await runSbq(['user', 'show', 'bob', '--json'], {db: workspace.db})
-    assert.deepEqual([show.json.status, show.json.events[0].actor, show.json.events[0].reason], ['disabled', 'web', 'node down'], 'saved although the node was not')
+    assert.deepEqual(
+      [show.json.status, show.json.events[0].actor, show.json.events[0].reason],
+      ['disabled', 'web', 'node down'],
+      'saved although the node was not',
+    )
     const page = await (await client.request('/users/bob')).text()
     assert.match(page, /<div class="flash flash-ok" role="status"><p>bob: active → disabled\.<\/p><\/div>/)
-    assert.match(page, /<div class="flash flash-warn" role="alert"><p>Node gone was not updated: ssm api &quot;http:\/\/127\.0\.0\.1:1&quot; is unreachable: ECONNREFUSED[^<]*\. The change is saved; the next check retries the node\.<\/p><\/div>/)
+    assert.match(
+      page,
+      /<div class="flash flash-warn" role="alert"><p>Node gone was not updated: ssm api &quot;http:\/\/127\.0\.0\.1:1&quot; is unreachable: ECONNREFUSED[^<]*\. The change is saved; the next check retries the node\.<\/p><\/div>/,
+    )
   })
 })

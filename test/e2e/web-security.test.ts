@@ -41,7 +41,11 @@ describe('dashboard redirects stay on the site (real bin/sbq, real HTTP)', () =>
       }
     }
     const switched = await rawRequest(serve.base, '//x//attacker.example/login?lang=en')
-    assert.deepEqual([switched.status, switched.headers.location], [303, '/x//attacker.example/login'], 'the path on this site, never //attacker.example')
+    assert.deepEqual(
+      [switched.status, switched.headers.location],
+      [303, '/x//attacker.example/login'],
+      'the path on this site, never //attacker.example',
+    )
   })
 })
 
@@ -66,7 +70,10 @@ describe('--trust-proxy believes forwarding headers only from loopback (real bin
   it('warns once at start that --listen is not loopback', () => {
     const warnings = serve.stderr().match(/^warning: --trust-proxy .*$/gm) ?? []
     assert.equal(warnings.length, 1, serve.stderr())
-    assert.match(warnings[0]!, /only from loopback peers, and --listen 0\.0\.0\.0:0 takes connections from other hosts too \(run the proxy on this machine and listen on 127\.0\.0\.1\)$/)
+    assert.match(
+      warnings[0]!,
+      /only from loopback peers, and --listen 0\.0\.0\.0:0 takes connections from other hosts too \(run the proxy on this machine and listen on 127\.0\.0\.1\)$/,
+    )
   })
 
   it('takes the client address and TLS from the headers of a loopback peer', async () => {
@@ -76,16 +83,23 @@ describe('--trust-proxy believes forwarding headers only from loopback (real bin
     assert.match((await client.logIn()).headers.getSetCookie().join('\n'), /; Secure/)
   })
 
-  it('ignores them from any other peer: its own address is limited, and its cookies are not Secure', {skip: outside === undefined && 'this machine has no non-loopback IPv4 address'}, async () => {
-    const port = new URL(serve.base).port
-    const client = new Client(`http://${outside}:${port}`, {'x-forwarded-for': '198.51.100.41', 'x-forwarded-proto': 'https'})
-    assert.equal((await client.logIn('not the password at all')).status, 401)
-    assert.match(serve.stderr(), new RegExp(`^dashboard: failed login from ${outside!.replaceAll('.', '\\.')}$`, 'm'))
-    assert.doesNotMatch(serve.stderr(), /failed login from 198\.51\.100\.41/)
-    const response = await client.logIn()
-    assert.equal(response.status, 303)
-    assert.doesNotMatch(response.headers.getSetCookie().join('\n'), /Secure/)
-  })
+  it(
+    'ignores them from any other peer: its own address is limited, and its cookies are not Secure',
+    {skip: outside === undefined && 'this machine has no non-loopback IPv4 address'},
+    async () => {
+      const port = new URL(serve.base).port
+      const client = new Client(`http://${outside}:${port}`, {
+        'x-forwarded-for': '198.51.100.41',
+        'x-forwarded-proto': 'https',
+      })
+      assert.equal((await client.logIn('not the password at all')).status, 401)
+      assert.match(serve.stderr(), new RegExp(`^dashboard: failed login from ${outside!.replaceAll('.', '\\.')}$`, 'm'))
+      assert.doesNotMatch(serve.stderr(), /failed login from 198\.51\.100\.41/)
+      const response = await client.logIn()
+      assert.equal(response.status, 303)
+      assert.doesNotMatch(response.headers.getSetCookie().join('\n'), /Secure/)
+    },
+  )
 })
 
 describe('dashboard sessions and cookies: HEAD, logging in again, __Host- (real bin/sbq, real HTTP)', () => {
@@ -93,7 +107,8 @@ describe('dashboard sessions and cookies: HEAD, logging in again, __Host- (real 
   let serve: RunningServe
   let ipCounter = 0
   /** A browser behind the TLS proxy (loopback, so --trust-proxy believes it), from an address of its own. */
-  const behindTls = () => new Client(serve.base, {'x-forwarded-proto': 'https', 'x-forwarded-for': `198.51.100.${++ipCounter}`})
+  const behindTls = () =>
+    new Client(serve.base, {'x-forwarded-proto': 'https', 'x-forwarded-for': `198.51.100.${++ipCounter}`})
 
   before(async () => {
     const set = await runSbq(['admin', 'set-password', '--password-stdin'], {db: workspace.db, input: password})
@@ -109,11 +124,17 @@ describe('dashboard sessions and cookies: HEAD, logging in again, __Host- (real 
   it('leaves the one-time message for the GET after a HEAD', async () => {
     const client = new Client(serve.base)
     await client.logIn()
-    const done = await client.request('/users/alice/disable', {form: {reason: 'head test', _csrf: await client.token('/')}})
+    const done = await client.request('/users/alice/disable', {
+      form: {reason: 'head test', _csrf: await client.token('/')},
+    })
     assert.equal(done.status, 303)
     const head = await client.request('/users/alice', {method: 'HEAD'})
     assert.equal(head.status, 200)
-    assert.match(await (await client.request('/users/alice')).text(), /alice: active → disabled\./, 'the HEAD did not use it up')
+    assert.match(
+      await (await client.request('/users/alice')).text(),
+      /alice: active → disabled\./,
+      'the HEAD did not use it up',
+    )
     assert.doesNotMatch(await (await client.request('/users/alice')).text(), /alice: active → disabled\./, 'shown once')
     await client.request('/users/alice/enable', {form: {_csrf: await client.token('/')}})
   })
@@ -132,7 +153,11 @@ describe('dashboard sessions and cookies: HEAD, logging in again, __Host- (real 
     const second = client.jar.get('sbq_session')!
     assert.notEqual(second, first)
     const replay = await fetch(`${serve.base}/`, {headers: {cookie: `sbq_session=${first}`}, redirect: 'manual'})
-    assert.deepEqual([replay.status, replay.headers.get('location')], [303, '/login?m=expired'], 'the first session is gone')
+    assert.deepEqual(
+      [replay.status, replay.headers.get('location')],
+      [303, '/login?m=expired'],
+      'the first session is gone',
+    )
     assert.equal((await client.request('/')).status, 200)
     assert.equal((await other.request('/')).status, 200)
   })
@@ -140,18 +165,37 @@ describe('dashboard sessions and cookies: HEAD, logging in again, __Host- (real 
   it('names Secure cookies with the __Host- prefix (Path=/, no Domain), and plain-HTTP ones without it', async () => {
     const client = behindTls()
     const form = await client.request('/login')
-    assert.match(form.headers.getSetCookie().join('\n'), /^__Host-sbq_login=[A-Za-z0-9_-]{43}; Path=\/; SameSite=Strict; HttpOnly; Secure; Max-Age=3600$/m)
+    assert.match(
+      form.headers.getSetCookie().join('\n'),
+      /^__Host-sbq_login=[A-Za-z0-9_-]{43}; Path=\/; SameSite=Strict; HttpOnly; Secure; Max-Age=3600$/m,
+    )
     await form.text()
     const login = await client.logIn()
     assert.equal(login.status, 303)
     const cookies = login.headers.getSetCookie()
-    assert.ok(cookies.length > 0 && cookies.every((line) => line.startsWith('__Host-') && /; Path=\/;/.test(line) && /; Secure/.test(line) && !/Domain=/i.test(line)), cookies.join('\n'))
-    assert.match(cookies.join('\n'), /^__Host-sbq_session=[A-Za-z0-9_-]{43}; Path=\/; SameSite=Strict; HttpOnly; Secure; Max-Age=604800$/m)
+    assert.ok(
+      cookies.length > 0 &&
+        cookies.every(
+          (line) =>
+            line.startsWith('__Host-') && /; Path=\/;/.test(line) && /; Secure/.test(line) && !/Domain=/i.test(line),
+        ),
+      cookies.join('\n'),
+    )
+    assert.match(
+      cookies.join('\n'),
+      /^__Host-sbq_session=[A-Za-z0-9_-]{43}; Path=\/; SameSite=Strict; HttpOnly; Secure; Max-Age=604800$/m,
+    )
     assert.equal((await client.request('/')).status, 200, 'the prefixed cookie is the session')
     const lang = await client.request('/?lang=zh-CN')
-    assert.match(lang.headers.getSetCookie().join('\n'), /^__Host-sbq_lang=zh-CN; Path=\/; SameSite=Strict; HttpOnly; Secure; Max-Age=31536000$/m)
+    assert.match(
+      lang.headers.getSetCookie().join('\n'),
+      /^__Host-sbq_lang=zh-CN; Path=\/; SameSite=Strict; HttpOnly; Secure; Max-Age=31536000$/m,
+    )
     assert.match(await (await client.request('/')).text(), /<html lang="zh-CN">/)
-    const bare = await fetch(`${serve.base}/`, {headers: {cookie: `sbq_session=${client.jar.get('__Host-sbq_session')}`, 'x-forwarded-proto': 'https'}, redirect: 'manual'})
+    const bare = await fetch(`${serve.base}/`, {
+      headers: {cookie: `sbq_session=${client.jar.get('__Host-sbq_session')}`, 'x-forwarded-proto': 'https'},
+      redirect: 'manual',
+    })
     assert.equal(bare.headers.get('location'), '/login', 'over TLS only the prefixed name counts')
 
     const plain = new Client(serve.base)

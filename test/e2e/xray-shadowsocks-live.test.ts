@@ -20,7 +20,8 @@ const AES_256_GCM = 6
 describe('Xray shadowsocks live add: each inbound gets its own account type (real bin/sbq, emulated Xray HandlerService)', () => {
   const workspace = tempWorkspace('sbq-xray-ss-')
   const configPath = join(workspace.dir, 'config.json')
-  const sbq = (...args: string[]) => runSbq([...args, '--json'], {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
+  const sbq = (...args: string[]) =>
+    runSbq([...args, '--json'], {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
   let stub: StubV2rayApi
 
   before(async () => {
@@ -32,7 +33,23 @@ describe('Xray shadowsocks live add: each inbound gets its own account type (rea
     })
     for (const args of [
       ['user', 'add', 'bob', '--no-apply'],
-      ['node', 'add', 'x', '--type', 'xray', '--api', stub.address, '--config', configPath, '--inbound', 'ss-legacy', '--inbound', 'ss2022', '--apply', 'exit 0'],
+      [
+        'node',
+        'add',
+        'x',
+        '--type',
+        'xray',
+        '--api',
+        stub.address,
+        '--config',
+        configPath,
+        '--inbound',
+        'ss-legacy',
+        '--inbound',
+        'ss2022',
+        '--apply',
+        'exit 0',
+      ],
     ]) {
       const result = await sbq(...args)
       assert.equal(result.code, 0, `sbq ${args.join(' ')}: ${result.stderr}`)
@@ -52,7 +69,13 @@ describe('Xray shadowsocks live add: each inbound gets its own account type (rea
     const shown = (await sbq('user', 'show', 'bob', '--secrets')).json
     const legacy = stub.inbounds.get('ss-legacy')!.get('bob')!
     assert.equal(legacy.accountType, 'xray.proxy.shadowsocks.Account')
-    assert.deepEqual(legacy.accountFields, new Map<number, string | number>([[1, shown.credentials.password], [2, AES_256_GCM]]))
+    assert.deepEqual(
+      legacy.accountFields,
+      new Map<number, string | number>([
+        [1, shown.credentials.password],
+        [2, AES_256_GCM],
+      ]),
+    )
     const modern = stub.inbounds.get('ss2022')!.get('bob')!
     assert.equal(modern.accountType, 'xray.proxy.shadowsocks_2022.Account')
     assert.deepEqual(modern.accountFields, new Map([[1, shown.credentials.password16]]))

@@ -22,7 +22,8 @@ export function browserSkipReason(): string | null {
  * QUIC are off so the browser makes no connections of its own.
  */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: run apt-get install -y chromium (CI installs it in .ci/run)`)
+  if (!existsSync(chromiumPath))
+    throw new Error(`${chromiumPath} is missing: run apt-get install -y chromium (CI installs it in .ci/run)`)
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,

@@ -17,12 +17,20 @@ export interface SbqResult {
  * Runs the real bin/sbq as a user would, against the given database, and never throws for a non-zero exit; `cwd` and
  * `bin` (another copy of bin/sbq) for the tests of where it runs from.
  */
-export function runSbq(args: string[], options: {db: string; env?: NodeJS.ProcessEnv; input?: string; cwd?: string; bin?: string}): Promise<SbqResult> {
+export function runSbq(
+  args: string[],
+  options: {db: string; env?: NodeJS.ProcessEnv; input?: string; cwd?: string; bin?: string},
+): Promise<SbqResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       options.bin ?? sbqBin,
       args,
-      {env: {...process.env, NO_COLOR: '1', SBQ_DB: options.db, ...options.env}, cwd: options.cwd, timeout: 60_000, maxBuffer: 64 * 1024 * 1024},
+      {
+        env: {...process.env, NO_COLOR: '1', SBQ_DB: options.db, ...options.env},
+        cwd: options.cwd,
+        timeout: 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
           reject(error)

@@ -12,9 +12,17 @@ export interface RunningServe {
 }
 
 /** Starts the real `sbq serve` on a free port (loopback unless `listen` says otherwise) and waits (bounded) for the address it prints. */
-export async function startServe(db: string, env: NodeJS.ProcessEnv, args: string[] = [], listen = '127.0.0.1:0'): Promise<RunningServe> {
+export async function startServe(
+  db: string,
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+  listen = '127.0.0.1:0',
+): Promise<RunningServe> {
   const started = Date.now()
-  const child = spawn(sbqBin, ['serve', '--listen', listen, ...args], {env: {...process.env, NO_COLOR: '1', SBQ_DB: db, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(sbqBin, ['serve', '--listen', listen, ...args], {
+    env: {...process.env, NO_COLOR: '1', SBQ_DB: db, ...env},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stderr = ''
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const base = await new Promise<string>((resolve, reject) => {

@@ -38,10 +38,19 @@ export function clientTrafficRow({email, up, down}: InformClient): Record<string
   }
 }
 
-export function informTrafficBody(clients: InformClient[], inbounds: Array<{tag: string; up: number; down: number; outbound?: boolean}> = []): string {
+export function informTrafficBody(
+  clients: InformClient[],
+  inbounds: Array<{tag: string; up: number; down: number; outbound?: boolean}> = [],
+): string {
   return JSON.stringify({
     clientTraffics: clients.map(clientTrafficRow),
-    inboundTraffics: inbounds.map(({tag, up, down, outbound}) => ({IsInbound: !outbound, IsOutbound: outbound === true, Tag: tag, Up: up, Down: down})),
+    inboundTraffics: inbounds.map(({tag, up, down, outbound}) => ({
+      IsInbound: !outbound,
+      IsOutbound: outbound === true,
+      Tag: tag,
+      Up: up,
+      Down: down,
+    })),
   })
 }
 
@@ -56,12 +65,17 @@ export interface InformAttempt {
  * One POST as 3x-ui's fasthttp client makes it. `declaredLength` sends a Content-Length larger than the body (a
  * receiver that refuses on the header alone answers before the rest would come).
  */
-export function postInform(url: string, body: string | Buffer, options: {timeoutMs?: number; declaredLength?: number} = {}): Promise<InformAttempt> {
+export function postInform(
+  url: string,
+  body: string | Buffer,
+  options: {timeoutMs?: number; declaredLength?: number} = {},
+): Promise<InformAttempt> {
   const started = performance.now()
   const target = new URL(url)
   const bytes = typeof body === 'string' ? Buffer.from(body) : body
   return new Promise((resolve) => {
-    const done = (status: number | null, text: string): void => resolve({status, body: text, ms: performance.now() - started})
+    const done = (status: number | null, text: string): void =>
+      resolve({status, body: text, ms: performance.now() - started})
     const outgoing = request(
       {
         host: target.hostname,
@@ -69,7 +83,11 @@ export function postInform(url: string, body: string | Buffer, options: {timeout
         path: target.pathname,
         method: 'POST',
         agent: false,
-        headers: {'content-type': 'application/json; charset=UTF-8', connection: 'close', 'content-length': options.declaredLength ?? bytes.length},
+        headers: {
+          'content-type': 'application/json; charset=UTF-8',
+          connection: 'close',
+          'content-length': options.declaredLength ?? bytes.length,
+        },
         timeout: options.timeoutMs ?? 3000,
       },
       (response) => {

@@ -15,7 +15,14 @@ export class StubPanel {
   readonly server: Server
   readonly calls: string[] = []
   readonly inbounds: StubInbound[] = [
-    {id: 1, protocol: 'vless', clients: [{id: randomUUID(), email: 'alice', enable: true, flow: 'xtls-rprx-vision', limitIp: 2, totalGB: 0, subId: 'a1'}, {id: randomUUID(), email: 'guest', enable: true}]},
+    {
+      id: 1,
+      protocol: 'vless',
+      clients: [
+        {id: randomUUID(), email: 'alice', enable: true, flow: 'xtls-rprx-vision', limitIp: 2, totalGB: 0, subId: 'a1'},
+        {id: randomUUID(), email: 'guest', enable: true},
+      ],
+    },
     {id: 2, protocol: 'trojan', clients: [{password: 'pw-bob', email: 'bob', enable: true, expiryTime: 1735689600000}]},
     {id: 3, protocol: 'shadowsocks', clients: [{method: '', password: 'k', email: 'carol', enable: false}]},
   ]
@@ -51,13 +58,24 @@ export class StubPanel {
     const ok = (obj: unknown = null) => JSON.stringify({success: true, msg: '', obj})
     if (request.method === 'POST' && path === '/login') {
       const form = new URLSearchParams(body)
-      if (!String(request.headers['content-type']).startsWith('application/x-www-form-urlencoded')) return [200, JSON.stringify({success: false, msg: 'not a form'})]
-      if (form.get('username') !== 'admin' || form.get('password') !== 's3cret') return [200, JSON.stringify({success: false, msg: 'Invalid username or password'})]
+      if (!String(request.headers['content-type']).startsWith('application/x-www-form-urlencoded'))
+        return [200, JSON.stringify({success: false, msg: 'not a form'})]
+      if (form.get('username') !== 'admin' || form.get('password') !== 's3cret')
+        return [200, JSON.stringify({success: false, msg: 'Invalid username or password'})]
       return [200, ok(), {'set-cookie': `3x-ui=${this.session}; Path=/; HttpOnly`}]
     }
     if (!(request.headers.cookie ?? '').includes(`3x-ui=${this.session}`)) return [404, '404 page not found']
     if (request.method === 'GET' && path === '/panel/api/inbounds/list') {
-      return [200, ok(this.inbounds.map((inbound) => ({id: inbound.id, protocol: inbound.protocol, settings: JSON.stringify({clients: inbound.clients})})))]
+      return [
+        200,
+        ok(
+          this.inbounds.map((inbound) => ({
+            id: inbound.id,
+            protocol: inbound.protocol,
+            settings: JSON.stringify({clients: inbound.clients}),
+          })),
+        ),
+      ]
     }
     const update = /^\/panel\/api\/inbounds\/updateClient\/(.+)$/.exec(path)
     if (request.method === 'POST' && update) {
@@ -66,7 +84,8 @@ export class StubPanel {
       const [replacement] = (JSON.parse(data.settings) as {clients: Array<Record<string, unknown>>}).clients
       const key = inbound?.protocol === 'trojan' ? 'password' : inbound?.protocol === 'shadowsocks' ? 'email' : 'id'
       const index = inbound?.clients.findIndex((client) => client[key] === decodeURIComponent(update[1]!)) ?? -1
-      if (!inbound || !replacement || index < 0) return [200, JSON.stringify({success: false, msg: 'Something went wrong (empty client ID)'})]
+      if (!inbound || !replacement || index < 0)
+        return [200, JSON.stringify({success: false, msg: 'Something went wrong (empty client ID)'})]
       inbound.clients[index] = replacement
       return [200, ok()]
     }

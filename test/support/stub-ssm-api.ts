@@ -113,13 +113,17 @@ export class StubSsmApi {
 
   /** traffic.go UpdateUsers: counters survive only for the users still listed. */
   private updateUsers(): void {
-    const keep = (counters: Map<string, Counter>) => new Map([...counters].filter(([username]) => this.usersMap.has(username)))
+    const keep = (counters: Map<string, Counter>) =>
+      new Map([...counters].filter(([username]) => this.usersMap.has(username)))
     this.userUplink = keep(this.userUplink)
     this.userDownlink = keep(this.userDownlink)
   }
 
   private readUser(username: string): {uplinkBytes: number; downlinkBytes: number} {
-    return {uplinkBytes: this.userUplink.get(username)?.value ?? 0, downlinkBytes: this.userDownlink.get(username)?.value ?? 0}
+    return {
+      uplinkBytes: this.userUplink.get(username)?.value ?? 0,
+      downlinkBytes: this.userDownlink.get(username)?.value ?? 0,
+    }
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -145,10 +149,13 @@ export class StubSsmApi {
     const routePath = rawPath !== '' ? rawPath : path
     const base = `${this.pathPrefix}/server/v1`
     const route = routePath.startsWith(base) ? routePath.slice(base.length) : null
-    const userSegment = route === null ? null : /^\/users\/([^/]+)$/.exec(route)?.[1] ?? null
+    const userSegment = route === null ? null : (/^\/users\/([^/]+)$/.exec(route)?.[1] ?? null)
     const method = request.method ?? ''
 
-    if (route === '/users' && method === 'GET') return this.json(response, {users: [...this.usersMap].map(([username, uPSK]) => ({username, uPSK, ...zeroCounters}))})
+    if (route === '/users' && method === 'GET')
+      return this.json(response, {
+        users: [...this.usersMap].map(([username, uPSK]) => ({username, uPSK, ...zeroCounters})),
+      })
     if (route === '/users' && method === 'POST') return this.addUserRoute(body, response)
     if (route === '/stats' && method === 'GET') return this.stats(query, response)
     if (userSegment !== null && method === 'GET') return this.getUserRoute(userSegment, response)
@@ -158,7 +165,9 @@ export class StubSsmApi {
       response.writeHead(405).end()
       return
     }
-    response.writeHead(404, {'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff'}).end('404 page not found\n')
+    response
+      .writeHead(404, {'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff'})
+      .end('404 page not found\n')
   }
 
   private json(response: ServerResponse, value: unknown): void {
@@ -189,7 +198,15 @@ export class StubSsmApi {
       tcpSessions: 0,
       udpSessions: 0,
     }))
-    this.json(response, {uplinkBytes: swap(this.globalUplink), downlinkBytes: swap(this.globalDownlink), uplinkPackets: 0, downlinkPackets: 0, tcpSessions: 0, udpSessions: 0, users})
+    this.json(response, {
+      uplinkBytes: swap(this.globalUplink),
+      downlinkBytes: swap(this.globalDownlink),
+      uplinkPackets: 0,
+      downlinkPackets: 0,
+      tcpSessions: 0,
+      udpSessions: 0,
+      users,
+    })
   }
 
   private addUserRoute(body: string, response: ServerResponse): void {
@@ -237,13 +254,21 @@ export class StubSsmApi {
   }
 }
 
-const zeroCounters = {downlinkBytes: 0, uplinkBytes: 0, downlinkPackets: 0, uplinkPackets: 0, tcpSessions: 0, udpSessions: 0}
+const zeroCounters = {
+  downlinkBytes: 0,
+  uplinkBytes: 0,
+  downlinkPackets: 0,
+  uplinkPackets: 0,
+  tcpSessions: 0,
+  udpSessions: 0,
+}
 
 /** render.DecodeJSON into a struct of strings: a JSON object, or the error text the API answers with a 400. */
 function decodeJson(body: string): Record<string, unknown> | string {
   try {
     const parsed: unknown = JSON.parse(body)
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>
     return 'json: cannot unmarshal into Go value of type struct'
   } catch {
     return body.trim() === '' ? 'EOF' : 'invalid character in JSON'

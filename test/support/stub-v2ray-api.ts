@@ -134,7 +134,8 @@ export class StubV2rayApi {
 
   setCounter(name: string, value: number | bigint): void {
     const counter = this.counters.get(name)
-    if (counter === undefined) this.counters.set(name, {value, user: name.startsWith('user>>>'), encodedName: undefined})
+    if (counter === undefined)
+      this.counters.set(name, {value, user: name.startsWith('user>>>'), encodedName: undefined})
     else counter.value = value
   }
 
@@ -149,7 +150,10 @@ export class StubV2rayApi {
 
   /** Traffic by a user, as the proxy would count it. */
   addTraffic(user: string, uplink: number, downlink: number): void {
-    for (const [direction, bytes] of [['uplink', uplink], ['downlink', downlink]] as const) {
+    for (const [direction, bytes] of [
+      ['uplink', uplink],
+      ['downlink', downlink],
+    ] as const) {
       const name = `user>>>${user}>>>traffic>>>${direction}`
       this.setCounter(name, add(this.counter(name) ?? 0, bytes))
     }
@@ -232,7 +236,12 @@ export class StubV2rayApi {
       const value = entry[1].value
       if (typeof value === 'bigint' || !Number.isSafeInteger(value) || value < 0) unusual = true
     }
-    const reply = unusual ? encodeQueryStatsResponse(matched.map(([name, {value}]) => ({name, value})), matched.length * 48 + 64) : encodeStats(matched)
+    const reply = unusual
+      ? encodeQueryStatsResponse(
+          matched.map(([name, {value}]) => ({name, value})),
+          matched.length * 48 + 64,
+        )
+      : encodeStats(matched)
     if (request.reset) for (const [, counter] of matched) counter.value = 0
     return reply
   }
@@ -299,7 +308,10 @@ export class StubV2rayApi {
   private crash(): never {
     this.crashed = true
     this.server.forceShutdown()
-    throw new StubStatusError(grpc.status.UNAVAILABLE, 'panic: interface conversion: protocol.Account is not *MemoryAccount')
+    throw new StubStatusError(
+      grpc.status.UNAVAILABLE,
+      'panic: interface conversion: protocol.Account is not *MemoryAccount',
+    )
   }
 
   private addInboundUser(users: Map<string, StubUser>, user: ProtocolUser): void {
@@ -340,7 +352,10 @@ interface StubCounter {
 function encodeStats(counters: ReadonlyArray<[string, StubCounter]>): Buffer {
   let size = 0
   for (const [name, counter] of counters) {
-    counter.encodedName ??= name === '' ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x0a]), varint(Buffer.byteLength(name)), Buffer.from(name, 'utf8')])
+    counter.encodedName ??=
+      name === ''
+        ? Buffer.alloc(0)
+        : Buffer.concat([Buffer.from([0x0a]), varint(Buffer.byteLength(name)), Buffer.from(name, 'utf8')])
     size += counter.encodedName.length + 16
   }
   const out = Buffer.allocUnsafe(size)

@@ -20,7 +20,13 @@ export class Client {
       body = new URLSearchParams(init.form).toString()
       headers['content-type'] = 'application/x-www-form-urlencoded'
     }
-    const response = await fetch(`${this.base}${path}`, {...init, body, headers, redirect: 'manual', method: init.method ?? (init.form ? 'POST' : 'GET')})
+    const response = await fetch(`${this.base}${path}`, {
+      ...init,
+      body,
+      headers,
+      redirect: 'manual',
+      method: init.method ?? (init.form ? 'POST' : 'GET'),
+    })
     for (const line of response.headers.getSetCookie()) {
       const [pair = ''] = line.split(';')
       const at = pair.indexOf('=')
@@ -46,13 +52,24 @@ export class Client {
 }
 
 /** A request with its target sent exactly as given (fetch would normalise `//` and dot segments away). */
-export function rawRequest(base: string, target: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{status: number; headers: Record<string, string | string[] | undefined>; body: string}> {
+export function rawRequest(
+  base: string,
+  target: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{status: number; headers: Record<string, string | string[] | undefined>; body: string}> {
   const {hostname, port} = new URL(base)
   return new Promise((resolve, reject) => {
     const sent = httpRequest({host: hostname, port, path: target, method, headers}, (response) => {
       const chunks: Buffer[] = []
       response.on('data', (chunk: Buffer) => chunks.push(chunk))
-      response.on('end', () => resolve({status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks).toString('utf8')}))
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode!,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      )
       response.on('error', reject)
     })
     sent.on('error', reject)

@@ -14,7 +14,13 @@ import {up} from '../../migrations/0003-alerts.js'
 import {readAlertRules} from '../../src/lib/alerts/alert-rules.js'
 import {addChannel, listChannels, removeChannel} from '../../src/lib/alerts/channels.js'
 import {deliverPending, sendTestAlerts} from '../../src/lib/alerts/deliver.js'
-import {dueAlerts, maxIpsAlert, statusChangeAlert, type Alert, type UserAlertState} from '../../src/lib/domain/due-alerts.js'
+import {
+  dueAlerts,
+  maxIpsAlert,
+  statusChangeAlert,
+  type Alert,
+  type UserAlertState,
+} from '../../src/lib/domain/due-alerts.js'
 import {enqueueAlerts} from '../../src/lib/alerts/outbox.js'
 import type {Context} from '../../src/lib/context.js'
 import {openDatabase, type Db} from '../../src/lib/db/open-database.js'
@@ -120,7 +126,8 @@ async function enqueueOverlapping(path: string, alerts: Alert[], context: Contex
       }),
   )
   const deadline = Date.now() + 20_000
-  while (Atomics.load(counters, 0) < runs && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+  while (Atomics.load(counters, 0) < runs && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 5))
   Atomics.store(counters, 1, 1)
   Atomics.notify(counters, 1)
   try {
@@ -133,10 +140,28 @@ async function enqueueOverlapping(path: string, alerts: Alert[], context: Contex
 describe('due alerts (pure rules)', () => {
   it('fire at 80% and 100% of the allowance, and not below', () => {
     assert.deepEqual(dueAlerts([user(80 * GiB - 1)], rules, may10.now), [])
-    assert.deepEqual(dueAlerts([user(80 * GiB)], rules, may10.now).map((alert) => alert.threshold), [80])
+    assert.deepEqual(
+      dueAlerts([user(80 * GiB)], rules, may10.now).map((alert) => alert.threshold),
+      [80],
+    )
     const full = dueAlerts([user(100 * GiB + 1)], rules, may10.now)
-    assert.deepEqual(full.map((alert) => [alert.kind, alert.threshold]), [['threshold', 80], ['threshold', 100]])
-    assert.deepEqual(full[0], {kind: 'threshold', user: 'alice', threshold: 80, periodStart: mayStart, periodUsed: 100 * GiB + 1, allowance: 100 * GiB, expiresAt: null, at: may10.now})
+    assert.deepEqual(
+      full.map((alert) => [alert.kind, alert.threshold]),
+      [
+        ['threshold', 80],
+        ['threshold', 100],
+      ],
+    )
+    assert.deepEqual(full[0], {
+      kind: 'threshold',
+      user: 'alice',
+      threshold: 80,
+      periodStart: mayStart,
+      periodUsed: 100 * GiB + 1,
+      allowance: 100 * GiB,
+      expiresAt: null,
+      at: may10.now,
+    })
   })
 
   it('never fire threshold alerts for unlimited users', () => {
@@ -150,8 +175,12 @@ describe('due alerts (pure rules)', () => {
   })
 
   it('warn of expiry inside the window only, and never once expired or when switched off', () => {
-    const at = (expiresAt: number, expiryDays = 3) => dueAlerts([user(0, 0, {expiresAt})], {thresholds: [80], expiryDays}, may10.now)
-    assert.deepEqual(at(may10.now + 3 * day).map((alert) => [alert.kind, alert.threshold]), [['expiry-soon', 3]])
+    const at = (expiresAt: number, expiryDays = 3) =>
+      dueAlerts([user(0, 0, {expiresAt})], {thresholds: [80], expiryDays}, may10.now)
+    assert.deepEqual(
+      at(may10.now + 3 * day).map((alert) => [alert.kind, alert.threshold]),
+      [['expiry-soon', 3]],
+    )
     assert.deepEqual(at(may10.now + 3 * day + 1), [])
     assert.deepEqual(at(may10.now), [])
     assert.deepEqual(at(may10.now - day), [])
@@ -194,9 +223,21 @@ describe('outbox: each alert once per user, threshold and period', () => {
   it('drops the duplicate when two runs raise the same alerts at once', async () => {
     const alerts = dueAlerts([user(100 * GiB)], rules, may10.now)
     const counts = await enqueueOverlapping(join(dir, 'sbq.db'), alerts, may10, 4)
-    assert.equal(counts.reduce((sum, count) => sum + count, 0), 1, `queued ${counts.join(' + ')}`)
-    const stored = await first.selectFrom('alerts').select(['kind', 'threshold']).where('user_name', '=', 'alice').orderBy('id').execute()
-    assert.deepEqual(stored.map((row) => row.threshold), [80, 100])
+    assert.equal(
+      counts.reduce((sum, count) => sum + count, 0),
+      1,
+      `queued ${counts.join(' + ')}`,
+    )
+    const stored = await first
+      .selectFrom('alerts')
+      .select(['kind', 'threshold'])
+      .where('user_name', '=', 'alice')
+      .orderBy('id')
+      .execute()
+    assert.deepEqual(
+      stored.map((row) => row.threshold),
+      [80, 100],
+    )
     assert.equal((await outboxRows()).length, 4)
   })
 
@@ -229,36 +270,66 @@ describe('channels', () => {
   after(async () => db.destroy())
 
   it('keep secrets in the database and show at most their last 4 characters', async () => {
-    const hook = await addChannel(db, {type: 'webhook', url: 'https://example.com/hook', secret: 'a-long-signing-secret-1234'}, may10)
+    const hook = await addChannel(
+      db,
+      {type: 'webhook', url: 'https://example.com/hook', secret: 'a-long-signing-secret-1234'},
+      may10,
+    )
     assert.equal(hook.secret, '***1234')
     await addChannel(db, {type: 'webhook', url: 'https://example.com/short', secret: 'short'}, may10)
-    await addChannel(db, {type: 'telegram', token: '123456:ABCdefGHIjklMNOpqrSTUvwxYZ0123456789', chat: '-1001234'}, may10)
+    await addChannel(
+      db,
+      {type: 'telegram', token: '123456:ABCdefGHIjklMNOpqrSTUvwxYZ0123456789', chat: '-1001234'},
+      may10,
+    )
     const listed = await listChannels(db)
-    assert.deepEqual(listed.map((channel) => [channel.type, channel.target, channel.secret]), [
-      ['webhook', 'https://example.com/hook', '***1234'],
-      ['webhook', 'https://example.com/short', '***'],
-      ['telegram', '-1001234', '***6789'],
-    ])
+    assert.deepEqual(
+      listed.map((channel) => [channel.type, channel.target, channel.secret]),
+      [
+        ['webhook', 'https://example.com/hook', '***1234'],
+        ['webhook', 'https://example.com/short', '***'],
+        ['telegram', '-1001234', '***6789'],
+      ],
+    )
     assert.doesNotMatch(JSON.stringify(listed), /signing-secret|ABCdef|"secret":"short"/)
-    const stored = await db.selectFrom('alert_channels').select('secret').where('id', '=', hook.id).executeTakeFirstOrThrow()
+    const stored = await db
+      .selectFrom('alert_channels')
+      .select('secret')
+      .where('id', '=', hook.id)
+      .executeTakeFirstOrThrow()
     assert.equal(stored.secret, 'a-long-signing-secret-1234')
   })
 
   it('refuse bad input with exit 2, a duplicate with exit 3, and an unknown id with exit 3', async () => {
-    await assert.rejects(addChannel(db, {type: 'webhook', url: 'ftp://example.com'}, may10), rejectsWith('INVALID_WEBHOOK_URL', 2))
-    await assert.rejects(addChannel(db, {type: 'webhook', url: 'not a url'}, may10), rejectsWith('INVALID_WEBHOOK_URL', 2))
+    await assert.rejects(
+      addChannel(db, {type: 'webhook', url: 'ftp://example.com'}, may10),
+      rejectsWith('INVALID_WEBHOOK_URL', 2),
+    )
+    await assert.rejects(
+      addChannel(db, {type: 'webhook', url: 'not a url'}, may10),
+      rejectsWith('INVALID_WEBHOOK_URL', 2),
+    )
     await assert.rejects(addChannel(db, {type: 'webhook'}, may10), rejectsWith('INVALID_ALERT_CHANNEL', 2))
     await assert.rejects(addChannel(db, {type: 'pager'}, may10), rejectsWith('INVALID_ALERT_CHANNEL', 2))
     await assert.rejects(addChannel(db, {type: 'telegram', chat: '1'}, may10), rejectsWith('INVALID_ALERT_CHANNEL', 2))
-    await assert.rejects(addChannel(db, {type: 'telegram', token: 'nope/../x', chat: '1'}, may10), rejectsWith('INVALID_TELEGRAM_TOKEN', 2))
-    await assert.rejects(addChannel(db, {type: 'webhook', url: 'https://example.com/hook'}, may10), rejectsWith('ALERT_CHANNEL_EXISTS', 3))
+    await assert.rejects(
+      addChannel(db, {type: 'telegram', token: 'nope/../x', chat: '1'}, may10),
+      rejectsWith('INVALID_TELEGRAM_TOKEN', 2),
+    )
+    await assert.rejects(
+      addChannel(db, {type: 'webhook', url: 'https://example.com/hook'}, may10),
+      rejectsWith('ALERT_CHANNEL_EXISTS', 3),
+    )
     await assert.rejects(removeChannel(db, 'x1'), rejectsWith('INVALID_ALERT_CHANNEL', 2))
     await assert.rejects(removeChannel(db, '99'), rejectsWith('ALERT_CHANNEL_NOT_FOUND', 3))
   })
 
   it('removing a channel drops what it still owes', async () => {
     await enqueueAlerts(db, [statusChangeAlert('expired', user(0), may10.now)], may10)
-    assert.deepEqual((await listChannels(db)).map((channel) => channel.pending), [1, 1, 1])
+    assert.deepEqual(
+      (await listChannels(db)).map((channel) => channel.pending),
+      [1, 1, 1],
+    )
     await removeChannel(db, '1')
     assert.equal((await db.selectFrom('alert_outbox').selectAll().execute()).length, 2)
   })
@@ -290,7 +361,11 @@ describe('delivery', () => {
   it('signs the exact body with HMAC-SHA256 and sends the documented JSON', async () => {
     const endpoint = await freshReceiver(() => ({status: 204}))
     await onlyChannel({type: 'webhook', url: `${endpoint.url}/hook`, secret: 'hook-secret'})
-    await enqueueAlerts(db, dueAlerts([user(80 * GiB, 100 * GiB, {expiresAt: Date.parse('2024-07-01T00:00:00Z')})], rules, may10.now), may10)
+    await enqueueAlerts(
+      db,
+      dueAlerts([user(80 * GiB, 100 * GiB, {expiresAt: Date.parse('2024-07-01T00:00:00Z')})], rules, may10.now),
+      may10,
+    )
     assert.deepEqual(await deliverPending(db, may10, fast), {sent: 1, failed: [], gaveUp: 0})
     assert.equal(endpoint.requests.length, 1)
     const [request] = endpoint.requests
@@ -299,7 +374,17 @@ describe('delivery', () => {
     const expected = `sha256=${createHmac('sha256', 'hook-secret').update(request!.body).digest('hex')}`
     assert.equal(request!.headers['x-sbq-signature'], expected)
     const body = JSON.parse(request!.body)
-    assert.deepEqual(Object.keys(body), ['kind', 'user', 'threshold', 'periodStart', 'periodUsed', 'allowance', 'expiresAt', 'at', 'text'])
+    assert.deepEqual(Object.keys(body), [
+      'kind',
+      'user',
+      'threshold',
+      'periodStart',
+      'periodUsed',
+      'allowance',
+      'expiresAt',
+      'at',
+      'text',
+    ])
     assert.deepEqual(body, {
       kind: 'threshold',
       user: 'alice',
@@ -311,7 +396,11 @@ describe('delivery', () => {
       at: '2024-05-10T12:00:00.000Z',
       text: "sbq: alice has reached 80% of this period's allowance (80.0 GiB of 100 GiB used since 2024-05-01 00:00)",
     })
-    assert.deepEqual(await deliverPending(db, may10, fast), {sent: 0, failed: [], gaveUp: 0}, 'a delivered alert is not sent again')
+    assert.deepEqual(
+      await deliverPending(db, may10, fast),
+      {sent: 0, failed: [], gaveUp: 0},
+      'a delivered alert is not sent again',
+    )
   })
 
   it('sends no signature header without a secret', async () => {
@@ -339,15 +428,36 @@ describe('delivery', () => {
     await enqueueAlerts(db, dueAlerts([user(100 * GiB)], rules, may10.now), may10)
     const options = {...fast, tries: 2, maxRuns: 3}
     const first = await deliverPending(db, may10, options)
-    assert.deepEqual(first, {sent: 0, failed: [{channel: channel.id, label: `${channel.id} (webhook ${endpoint.url}/)`, error: 'HTTP 500: down for maintenance', alerts: 2}], gaveUp: 0})
-    assert.equal(endpoint.requests.length, 2, 'a failing channel is tried once per run (with its retries), not once per alert')
-    assert.deepEqual((await listChannels(db)).map((view) => [view.pending, view.failed, view.lastError]), [[2, 0, 'HTTP 500: down for maintenance']])
+    assert.deepEqual(first, {
+      sent: 0,
+      failed: [
+        {
+          channel: channel.id,
+          label: `${channel.id} (webhook ${endpoint.url}/)`,
+          error: 'HTTP 500: down for maintenance',
+          alerts: 2,
+        },
+      ],
+      gaveUp: 0,
+    })
+    assert.equal(
+      endpoint.requests.length,
+      2,
+      'a failing channel is tried once per run (with its retries), not once per alert',
+    )
+    assert.deepEqual(
+      (await listChannels(db)).map((view) => [view.pending, view.failed, view.lastError]),
+      [[2, 0, 'HTTP 500: down for maintenance']],
+    )
     assert.equal((await deliverPending(db, may10, options)).gaveUp, 0)
     assert.equal((await deliverPending(db, may10, options)).gaveUp, 2)
     const requestsSoFar = endpoint.requests.length
     assert.deepEqual(await deliverPending(db, may10, options), {sent: 0, failed: [], gaveUp: 0})
     assert.equal(endpoint.requests.length, requestsSoFar, 'given-up alerts are not sent again')
-    assert.deepEqual((await listChannels(db)).map((view) => [view.pending, view.failed]), [[0, 2]])
+    assert.deepEqual(
+      (await listChannels(db)).map((view) => [view.pending, view.failed]),
+      [[0, 2]],
+    )
   })
 
   it('reports an unreachable endpoint and a silent one within the timeout', async () => {
@@ -371,24 +481,45 @@ describe('delivery', () => {
     const endpoint = await freshReceiver(() => ({status: 200}))
     await onlyChannel({type: 'webhook', url: endpoint.url})
     await enqueueAlerts(db, [statusChangeAlert('expired', user(0), may10.now)], may10)
-    await db.updateTable('alert_outbox').set({claimed_until: may10.now + 60_000}).execute()
+    await db
+      .updateTable('alert_outbox')
+      .set({claimed_until: may10.now + 60_000})
+      .execute()
     assert.deepEqual(await deliverPending(db, may10, fast), {sent: 0, failed: [], gaveUp: 0})
     assert.equal(endpoint.requests.length, 0)
-    assert.equal((await deliverPending(db, contextAt('2024-05-10T12:01:00Z'), fast)).sent, 1, 'an abandoned claim expires')
+    assert.equal(
+      (await deliverPending(db, contextAt('2024-05-10T12:01:00Z'), fast)).sent,
+      1,
+      'an abandoned claim expires',
+    )
   })
 
   it('posts to Telegram at the overridable API base, keeps the token out of errors, and does not retry a 400', async () => {
     const token = '123456:SECRETtokenABCDEFGHIJKLMNOPQRSTUVWX'
-    const api = await freshReceiver((n) => (n === 1 ? {status: 200, body: '{"ok":true,"result":{}}'} : {status: 400, body: `{"ok":false,"description":"Bad Request: chat not found for ${token}"}`}))
+    const api = await freshReceiver((n) =>
+      n === 1
+        ? {status: 200, body: '{"ok":true,"result":{}}'}
+        : {status: 400, body: `{"ok":false,"description":"Bad Request: chat not found for ${token}"}`},
+    )
     await onlyChannel({type: 'telegram', token, chat: '987654321'})
     await enqueueAlerts(db, [statusChangeAlert('re-enabled', user(0), may10.now)], may10)
     assert.equal((await deliverPending(db, may10, {...fast, telegramApi: `${api.url}/`})).sent, 1)
     assert.equal(api.requests[0]!.url, `/bot${token}/sendMessage`)
-    assert.deepEqual(JSON.parse(api.requests[0]!.body), {chat_id: '987654321', text: 'sbq: alice is active again (0 B of 100 GiB used since 2024-05-01 00:00)'})
+    assert.deepEqual(JSON.parse(api.requests[0]!.body), {
+      chat_id: '987654321',
+      text: 'sbq: alice is active again (0 B of 100 GiB used since 2024-05-01 00:00)',
+    })
 
-    await enqueueAlerts(db, [statusChangeAlert('limited', user(0), may10.now), statusChangeAlert('expired', user(0), may10.now)], may10)
+    await enqueueAlerts(
+      db,
+      [statusChangeAlert('limited', user(0), may10.now), statusChangeAlert('expired', user(0), may10.now)],
+      may10,
+    )
     const failed = await deliverPending(db, may10, {...fast, telegramApi: api.url})
-    assert.deepEqual(failed.failed.map((failure) => [failure.error, failure.alerts]), [['HTTP 400: Bad Request: chat not found for ***', 2]])
+    assert.deepEqual(
+      failed.failed.map((failure) => [failure.error, failure.alerts]),
+      [['HTTP 400: Bad Request: chat not found for ***', 2]],
+    )
     assert.equal(api.requests.length, 3, 'a 400 is neither retried nor taken as the channel being down')
   })
 
@@ -406,6 +537,9 @@ describe('delivery', () => {
     assert.equal(JSON.parse(good.requests[0]!.body).kind, 'test')
     assert.equal(bad.requests.length, 3)
     const onlyGood = await sendTestAlerts(db, String(badChannel.id - 1), may10, fast)
-    assert.deepEqual(onlyGood.map((delivery) => delivery.sent), [true])
+    assert.deepEqual(
+      onlyGood.map((delivery) => delivery.sent),
+      [true],
+    )
   })
 })

@@ -3,7 +3,14 @@ import {hostname} from 'node:os'
 import {after, before, describe, it} from 'node:test'
 
 import BetterSqlite3 from 'better-sqlite3'
-import type {KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow} from 'kysely'
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely'
 
 import {openDatabase, type Db} from '../../src/lib/db/open-database.js'
 import {acquireLock} from '../../src/lib/enforcement/check-lock.js'
@@ -46,8 +53,12 @@ describe('the check lock changes hands', () => {
 
   it('a waiter whose holder releases between its attempt and its look at the holder takes the lock, never fails', async () => {
     // pid 1 is alive on every host, so the waiter must wait for it rather than take over a dead holder's lock.
-    holder.prepare('insert into locks (name, pid, host, acquired_at) values (?, 1, ?, ?)').run('check', hostname(), Date.now())
-    const waiter = db.withPlugin(new ReleaseAfterFirstLockWrite(() => holder.prepare('delete from locks where name = ?').run('check')))
+    holder
+      .prepare('insert into locks (name, pid, host, acquired_at) values (?, 1, ?, ?)')
+      .run('check', hostname(), Date.now())
+    const waiter = db.withPlugin(
+      new ReleaseAfterFirstLockWrite(() => holder.prepare('delete from locks where name = ?').run('check')),
+    )
     assert.equal(await acquireLock(waiter, 'check', 2000), null)
     assert.deepEqual(holder.prepare('select pid, host from locks').all(), [{pid: process.pid, host: hostname()}])
   })

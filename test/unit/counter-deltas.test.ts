@@ -23,17 +23,33 @@ describe('counterDeltas', () => {
     const result = counterDeltas(null, snapshot({[up('alice')]: 500, [down('alice')]: 900}), t0)
     assert.equal(result.baselineOnly, true)
     assert.equal(result.users.size, 0)
-    assert.deepEqual([...result.next], [[up('alice'), 500], [down('alice'), 900]])
+    assert.deepEqual(
+      [...result.next],
+      [
+        [up('alice'), 500],
+        [down('alice'), 900],
+      ],
+    )
   })
 
   it('bills the growth since the last pull, per user and direction', () => {
-    const result = counterDeltas(baseline({[up('alice')]: 500, [down('alice')]: 900}), snapshot({[up('alice')]: 700, [down('alice')]: 1900}), t0 + 60_000)
+    const result = counterDeltas(
+      baseline({[up('alice')]: 500, [down('alice')]: 900}),
+      snapshot({[up('alice')]: 700, [down('alice')]: 1900}),
+      t0 + 60_000,
+    )
     assert.equal(result.restarted, false)
     assert.deepEqual(result.users.get('alice'), {up: 200, down: 1000})
   })
 
   it('counts a name the proxy sent twice once, at its last value', () => {
-    const twice = {counters: [{name: up('alice'), value: 150}, {name: up('alice'), value: 120}], uptimeSeconds: 1060}
+    const twice = {
+      counters: [
+        {name: up('alice'), value: 150},
+        {name: up('alice'), value: 120},
+      ],
+      uptimeSeconds: 1060,
+    }
     const result = counterDeltas(baseline({[up('alice')]: 100}), twice, t0 + 60_000)
     assert.deepEqual(result.users.get('alice'), {up: 20, down: 0})
     assert.equal(result.next.get(up('alice')), 120)
@@ -50,7 +66,11 @@ describe('counterDeltas', () => {
   })
 
   it('treats a counter that went down as a restart: every value is new traffic', () => {
-    const result = counterDeltas(baseline({[up('alice')]: 5000, [up('bob')]: 10}, null), snapshot({[up('alice')]: 300, [up('bob')]: 20}, null), t0 + 60_000)
+    const result = counterDeltas(
+      baseline({[up('alice')]: 5000, [up('bob')]: 10}, null),
+      snapshot({[up('alice')]: 300, [up('bob')]: 20}, null),
+      t0 + 60_000,
+    )
     assert.equal(result.restarted, true)
     assert.deepEqual(result.users.get('alice'), {up: 300, down: 0})
     assert.deepEqual(result.users.get('bob'), {up: 20, down: 0})
@@ -79,8 +99,26 @@ describe('counterDeltas', () => {
   })
 
   it('restarts only the user whose counter went down where counters live per user (sing-box SSM)', () => {
-    const previous = baseline({[up('alice')]: 5000, [down('alice')]: 9000, [up('bob')]: 10, [down('bob')]: 40, 'inbound>>>ss>>>traffic>>>uplink': 5010}, null)
-    const now = snapshot({[up('alice')]: 300, [down('alice')]: 9500, [up('bob')]: 20, [down('bob')]: 40, 'inbound>>>ss>>>traffic>>>uplink': 5}, null)
+    const previous = baseline(
+      {
+        [up('alice')]: 5000,
+        [down('alice')]: 9000,
+        [up('bob')]: 10,
+        [down('bob')]: 40,
+        'inbound>>>ss>>>traffic>>>uplink': 5010,
+      },
+      null,
+    )
+    const now = snapshot(
+      {
+        [up('alice')]: 300,
+        [down('alice')]: 9500,
+        [up('bob')]: 20,
+        [down('bob')]: 40,
+        'inbound>>>ss>>>traffic>>>uplink': 5,
+      },
+      null,
+    )
     const result = counterDeltas(previous, now, t0 + 60_000, 'user')
     assert.equal(result.restarted, false)
     // alice's counters were dropped together and counted again from 0: both directions are new traffic.
@@ -98,17 +136,30 @@ describe('counterDeltas', () => {
   })
 
   it('bills a direction that appears for a known user in full, and treats one that vanished as a restart', () => {
-    const grown = counterDeltas(baseline({[up('alice')]: 100}), snapshot({[up('alice')]: 150, [down('alice')]: 70}), t0 + 60_000)
+    const grown = counterDeltas(
+      baseline({[up('alice')]: 100}),
+      snapshot({[up('alice')]: 150, [down('alice')]: 70}),
+      t0 + 60_000,
+    )
     assert.deepEqual([grown.restarted, grown.users.get('alice')], [false, {up: 50, down: 70}])
-    const lost = counterDeltas(baseline({[up('alice')]: 100, [down('alice')]: 70}, null), snapshot({[up('alice')]: 150}, null), t0 + 60_000)
+    const lost = counterDeltas(
+      baseline({[up('alice')]: 100, [down('alice')]: 70}, null),
+      snapshot({[up('alice')]: 150}, null),
+      t0 + 60_000,
+    )
     assert.deepEqual([lost.restarted, lost.users.get('alice')], [true, {up: 150, down: 0}])
   })
 
   it('ignores inbound and outbound counters for users but remembers them', () => {
-    const result = counterDeltas(baseline({}), snapshot({'inbound>>>vmess-in>>>traffic>>>uplink': 99, [up('a>>>b')]: 7}), t0 + 1000)
+    const result = counterDeltas(
+      baseline({}),
+      snapshot({'inbound>>>vmess-in>>>traffic>>>uplink': 99, [up('a>>>b')]: 7}),
+      t0 + 1000,
+    )
     assert.deepEqual([...result.users.keys()], ['a>>>b'])
     assert.equal(result.next.get('inbound>>>vmess-in>>>traffic>>>uplink'), 99)
-  })})
+  })
+})
 
 describe('CounterValues', () => {
   it('keeps user counters per user and every other counter by name, counting each once', () => {
@@ -121,7 +172,10 @@ describe('CounterValues', () => {
     values.set('user>>>>>>traffic>>>uplink', 6)
     values.set('user>>>traffic>>>uplink', 7)
     assert.equal(values.size, 6)
-    assert.deepEqual([values.get(up('alice')), values.get(down('alice')), values.get(down('bob')), values.get(up('a>>>b'))], [3, 2, undefined, 4])
+    assert.deepEqual(
+      [values.get(up('alice')), values.get(down('alice')), values.get(down('bob')), values.get(up('a>>>b'))],
+      [3, 2, undefined, 4],
+    )
     assert.deepEqual([...values.users.keys()], ['alice', 'a>>>b'])
     assert.deepEqual(
       [...values],

@@ -25,7 +25,11 @@ function raisedCodes(): Set<string> {
 
 describe('docs/exit-codes.md', () => {
   it('has a row for every error code sbq raises', () => {
-    const documented = new Set([...readFileSync(join(repoRoot, 'docs', 'exit-codes.md'), 'utf8').matchAll(/^\| ([A-Z][A-Z0-9_]+) \|/gm)].map((match) => match[1]!))
+    const documented = new Set(
+      [...readFileSync(join(repoRoot, 'docs', 'exit-codes.md'), 'utf8').matchAll(/^\| ([A-Z][A-Z0-9_]+) \|/gm)].map(
+        (match) => match[1]!,
+      ),
+    )
     const codes = raisedCodes()
     assert.ok(codes.size > 50, `found only ${codes.size} codes: the pattern no longer matches how sbq raises errors`)
     assert.deepEqual([...codes].filter((code) => !documented.has(code)).sort(), [])

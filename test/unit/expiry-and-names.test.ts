@@ -32,19 +32,26 @@ describe('parseExpiry', () => {
 
   for (const text of ['2024-13-01', '2024-02-30', 'tomorrow', '5m', '-3d', '2024-06-30T25:00', '']) {
     it(`refuses "${text}"`, () => {
-      assert.throws(() => parseExpiry(text, now, 'UTC'), (error: unknown) => error instanceof SbqError && error.exit === 2 && error.code === 'INVALID_EXPIRY')
+      assert.throws(
+        () => parseExpiry(text, now, 'UTC'),
+        (error: unknown) => error instanceof SbqError && error.exit === 2 && error.code === 'INVALID_EXPIRY',
+      )
     })
   }
 })
 
 describe('user names', () => {
   it('accepts what every proxy accepts as an email or name', () => {
-    for (const name of ['alice', 'a', 'bob.smith@example.com', 'user_1-x', 'x'.repeat(64)]) assert.equal(assertUserName(name), name)
+    for (const name of ['alice', 'a', 'bob.smith@example.com', 'user_1-x', 'x'.repeat(64)])
+      assert.equal(assertUserName(name), name)
   })
 
   for (const name of ['', 'x'.repeat(65), 'has space', 'semi;colon', 'slash/', 'quote"', 'émile', 'a>>>b']) {
     it(`refuses ${JSON.stringify(name)}`, () => {
-      assert.throws(() => assertUserName(name), (error: unknown) => error instanceof SbqError && error.exit === 2 && error.code === 'INVALID_NAME')
+      assert.throws(
+        () => assertUserName(name),
+        (error: unknown) => error instanceof SbqError && error.exit === 2 && error.code === 'INVALID_NAME',
+      )
     })
   }
 })
@@ -67,7 +74,11 @@ describe('dot-only user names', () => {
       assert.throws(
         () => assertUserName(name),
         (error: unknown) =>
-          error instanceof SbqError && error.exit === 2 && error.code === 'INVALID_NAME' && error.message === `user name "${name}" is only dots` && error.hint === 'add a letter, digit, "_", "@" or "-" to it',
+          error instanceof SbqError &&
+          error.exit === 2 &&
+          error.code === 'INVALID_NAME' &&
+          error.message === `user name "${name}" is only dots` &&
+          error.hint === 'add a letter, digit, "_", "@" or "-" to it',
       )
     })
   }
@@ -87,7 +98,10 @@ describe('credentials', () => {
   })
 
   it('keeps credentials an operator brings, and refuses unusable ones', () => {
-    const credentials = generateCredentials({uuid: 'AAAAAAAA-1111-4222-8333-444444444444', password: 'hunter2-but-longer'})
+    const credentials = generateCredentials({
+      uuid: 'AAAAAAAA-1111-4222-8333-444444444444',
+      password: 'hunter2-but-longer',
+    })
     assert.equal(credentials.uuid, 'aaaaaaaa-1111-4222-8333-444444444444')
     assert.equal(credentials.password, 'hunter2-but-longer')
     assert.throws(() => generateCredentials({uuid: 'not-a-uuid'}), /uuid "not-a-uuid" is not a UUID/)

@@ -21,15 +21,21 @@ const fixture = (name: string) => readFileSync(join(fixturesDir, '3x-ui', name),
 describe('parseInformPayload', () => {
   it('reads a 3x-ui report: emails with their deltas, inbound rows only, outbound and api rows kept apart', () => {
     const payload = parseInformPayload(fixture('inform-de1.json'))
-    assert.deepEqual([...payload.clients], [
-      ['alice', {up: 1048576, down: 8388608}],
-      ['bob', {up: 0, down: 0}],
-      ['3x-guest-7f2a', {up: 4096, down: 65536}],
-    ])
-    assert.deepEqual([...payload.inbounds], [
-      ['inbound-443', {up: 1052672, down: 8454144}],
-      ['api', {up: 0, down: 0}],
-    ])
+    assert.deepEqual(
+      [...payload.clients],
+      [
+        ['alice', {up: 1048576, down: 8388608}],
+        ['bob', {up: 0, down: 0}],
+        ['3x-guest-7f2a', {up: 4096, down: 65536}],
+      ],
+    )
+    assert.deepEqual(
+      [...payload.inbounds],
+      [
+        ['inbound-443', {up: 1052672, down: 8454144}],
+        ['api', {up: 0, down: 0}],
+      ],
+    )
   })
 
   it('takes null lists (Go marshals an empty slice so) as empty', () => {
@@ -38,7 +44,9 @@ describe('parseInformPayload', () => {
   })
 
   it('adds up an email listed twice', () => {
-    const payload = parseInformPayload('{"clientTraffics":[{"email":"a","up":1,"down":2},{"email":"a","up":10,"down":20}]}')
+    const payload = parseInformPayload(
+      '{"clientTraffics":[{"email":"a","up":1,"down":2},{"email":"a","up":10,"down":20}]}',
+    )
     assert.deepEqual(payload.clients.get('a'), {up: 11, down: 22})
   })
 
@@ -52,11 +60,17 @@ describe('parseInformPayload', () => {
     ['{"clientTraffics":[{"email":"a","up":9007199254740992,"down":0}]}', /up is not a whole number/],
     ['{"clientTraffics":[{"email":"a","up":0}]}', /down is not a whole number/],
     ['{"clientTraffics":[{"email":"","up":0,"down":0}]}', /email is not a name/],
-    ['{"clientTraffics":[{"email":"a","up":9007199254740991,"down":0},{"email":"a","up":1,"down":0}]}', /add up past 2\^53-1/],
+    [
+      '{"clientTraffics":[{"email":"a","up":9007199254740991,"down":0},{"email":"a","up":1,"down":0}]}',
+      /add up past 2\^53-1/,
+    ],
     ['{"inboundTraffics":[{"IsInbound":true,"Tag":"x","Up":1,"Down":-5}]}', /inboundTraffics\[0\]\.Down/],
   ] as const) {
     it(`refuses ${body.slice(0, 60)}`, () => {
-      assert.throws(() => parseInformPayload(body), (error: unknown) => error instanceof InformPayloadError && reason.test(error.message))
+      assert.throws(
+        () => parseInformPayload(body),
+        (error: unknown) => error instanceof InformPayloadError && reason.test(error.message),
+      )
     })
   }
 
@@ -97,12 +111,20 @@ describe('recordInform (the ledger shared with pulls)', () => {
     db = await memoryDb()
     await addUser(db, {name: 'alice', resetDay: 1}, may10)
     await addUser(db, {name: 'bob', resetDay: 1}, may10)
-    const base = {config_path: null, inbounds: null, apply_command: null, created_at: may10.now, last_pull_at: null, last_error: null}
+    const base = {
+      config_path: null,
+      inbounds: null,
+      apply_command: null,
+      created_at: may10.now,
+      last_pull_at: null,
+      last_error: null,
+    }
     de1 = await insertNode(db, {...base, name: 'de1', type: '3x-ui', api: '', token_hash: hashInformToken(token)})
     hk1 = await insertNode(db, {...base, name: 'hk1', type: 'v2ray', api: '127.0.0.1:1'})
   })
 
-  const usage = async (name: string, context = may10) => (await listUsers(db, {}, context)).find((user) => user.name === name)!
+  const usage = async (name: string, context = may10) =>
+    (await listUsers(db, {}, context)).find((user) => user.name === name)!
 
   it('authenticates a node by name and token; any other pair is the same null', async () => {
     assert.equal((await authenticateInform(db, 'de1', token))?.name, 'de1')
@@ -113,18 +135,42 @@ describe('recordInform (the ledger shared with pulls)', () => {
 
   it('adds deltas to users across nodes, keeps unknown emails as unmanaged, and inbounds per day', async () => {
     await recordInform(db, de1, parseInformPayload(fixture('inform-de1.json')), null, may10)
-    await recordPull(db, hk1, {counters: [{name: 'user>>>alice>>>traffic>>>downlink', value: 0}], uptimeSeconds: null}, may10.now, may10)
-    await recordPull(db, hk1, {counters: [{name: 'user>>>alice>>>traffic>>>downlink', value: 1000}], uptimeSeconds: null}, may10.now + 1000, may10)
+    await recordPull(
+      db,
+      hk1,
+      {counters: [{name: 'user>>>alice>>>traffic>>>downlink', value: 0}], uptimeSeconds: null},
+      may10.now,
+      may10,
+    )
+    await recordPull(
+      db,
+      hk1,
+      {counters: [{name: 'user>>>alice>>>traffic>>>downlink', value: 1000}], uptimeSeconds: null},
+      may10.now + 1000,
+      may10,
+    )
     const alice = await usage('alice')
     assert.deepEqual([alice.periodUp, alice.periodDown], [1048576, 8388608 + 1000])
     assert.deepEqual((await usage('bob')).periodUsed, 0)
-    assert.deepEqual(await db.selectFrom('usage_daily').select(['node_name', 'user_name', 'down']).orderBy('node_name').execute(), [
-      {node_name: 'de1', user_name: 'alice', down: 8388608},
-      {node_name: 'hk1', user_name: 'alice', down: 1000},
+    assert.deepEqual(
+      await db.selectFrom('usage_daily').select(['node_name', 'user_name', 'down']).orderBy('node_name').execute(),
+      [
+        {node_name: 'de1', user_name: 'alice', down: 8388608},
+        {node_name: 'hk1', user_name: 'alice', down: 1000},
+      ],
+    )
+    assert.deepEqual(
+      await db.selectFrom('unmanaged_usage_daily').select(['node_name', 'name', 'up', 'down']).execute(),
+      [{node_name: 'de1', name: '3x-guest-7f2a', up: 4096, down: 65536}],
+    )
+    assert.deepEqual(await db.selectFrom('inbound_usage_daily').selectAll().execute(), [
+      {day: '2024-05-10', node_name: 'de1', tag: 'inbound-443', up: 1052672, down: 8454144},
     ])
-    assert.deepEqual(await db.selectFrom('unmanaged_usage_daily').select(['node_name', 'name', 'up', 'down']).execute(), [{node_name: 'de1', name: '3x-guest-7f2a', up: 4096, down: 65536}])
-    assert.deepEqual(await db.selectFrom('inbound_usage_daily').selectAll().execute(), [{day: '2024-05-10', node_name: 'de1', tag: 'inbound-443', up: 1052672, down: 8454144}])
-    const node = await db.selectFrom('nodes').select(['counted_up', 'counted_down', 'last_pull_at']).where('name', '=', 'de1').executeTakeFirstOrThrow()
+    const node = await db
+      .selectFrom('nodes')
+      .select(['counted_up', 'counted_down', 'last_pull_at'])
+      .where('name', '=', 'de1')
+      .executeTakeFirstOrThrow()
     assert.deepEqual(node, {counted_up: 1048576 + 4096, counted_down: 8388608 + 65536, last_pull_at: may10.now})
   })
 
@@ -145,14 +191,39 @@ describe('recordInform (the ledger shared with pulls)', () => {
     assert.equal((await usage('alice')).periodUsed, 6)
   })
 
-  it('queues a push in the pull\'s transaction only for a node with an inform URL, and only with traffic', async () => {
-    await db.updateTable('nodes').set({inform_url: 'https://central.example.com/inform/hk1/T'}).where('id', '=', hk1.id).execute()
-    const pushing = (await db.selectFrom('nodes').selectAll().where('id', '=', hk1.id).executeTakeFirstOrThrow())
-    await recordPull(db, pushing, {counters: [{name: 'user>>>alice>>>traffic>>>downlink', value: 10}], uptimeSeconds: null}, may10.now, may10)
-    await recordPull(db, pushing, {counters: [{name: 'user>>>alice>>>traffic>>>downlink', value: 10}], uptimeSeconds: null}, may10.now + 1, may10)
-    await recordPull(db, pushing, {counters: [{name: 'user>>>alice>>>traffic>>>downlink', value: 25}], uptimeSeconds: null}, may10.now + 2, may10)
+  it("queues a push in the pull's transaction only for a node with an inform URL, and only with traffic", async () => {
+    await db
+      .updateTable('nodes')
+      .set({inform_url: 'https://central.example.com/inform/hk1/T'})
+      .where('id', '=', hk1.id)
+      .execute()
+    const pushing = await db.selectFrom('nodes').selectAll().where('id', '=', hk1.id).executeTakeFirstOrThrow()
+    await recordPull(
+      db,
+      pushing,
+      {counters: [{name: 'user>>>alice>>>traffic>>>downlink', value: 10}], uptimeSeconds: null},
+      may10.now,
+      may10,
+    )
+    await recordPull(
+      db,
+      pushing,
+      {counters: [{name: 'user>>>alice>>>traffic>>>downlink', value: 10}], uptimeSeconds: null},
+      may10.now + 1,
+      may10,
+    )
+    await recordPull(
+      db,
+      pushing,
+      {counters: [{name: 'user>>>alice>>>traffic>>>downlink', value: 25}], uptimeSeconds: null},
+      may10.now + 2,
+      may10,
+    )
     const queued = await db.selectFrom('inform_outbox').select('body').execute()
-    assert.deepEqual(queued.map((row) => JSON.parse(row.body)), [{clientTraffics: [{email: 'alice', up: 0, down: 15}], inboundTraffics: []}])
+    assert.deepEqual(
+      queued.map((row) => JSON.parse(row.body)),
+      [{clientTraffics: [{email: 'alice', up: 0, down: 15}], inboundTraffics: []}],
+    )
     await queuePush(db, hk1.id, new Map(), may10.now)
     assert.equal((await db.selectFrom('inform_outbox').select('id').execute()).length, 1)
   })

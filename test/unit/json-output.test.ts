@@ -11,8 +11,21 @@ function written(value: unknown): {text: string; writes: number} {
 
 describe('compact JSON output', () => {
   it('writes exactly what JSON.stringify gives, long arrays in pieces', () => {
-    const rows = Array.from({length: 4500}, (_, index) => ({name: `user${index}`, up: index * 1024, percent: index % 3 === 0 ? null : index / 7, at: new Date(index)}))
-    const report = {kind: 'users', rows, users: rows.length, skipped: undefined, totals: {up: 1, down: 2}, empty: [], holes: [1, undefined, () => 1]}
+    const rows = Array.from({length: 4500}, (_, index) => ({
+      name: `user${index}`,
+      up: index * 1024,
+      percent: index % 3 === 0 ? null : index / 7,
+      at: new Date(index),
+    }))
+    const report = {
+      kind: 'users',
+      rows,
+      users: rows.length,
+      skipped: undefined,
+      totals: {up: 1, down: 2},
+      empty: [],
+      holes: [1, undefined, () => 1],
+    }
     const {text, writes} = written(report)
     assert.equal(text, JSON.stringify(report))
     assert.ok(writes > 5, `a 4,500-row array should go out in several pieces, went in ${writes} writes`)
@@ -40,7 +53,15 @@ describe('compact JSON output', () => {
 
   it('writes anything else whole, as JSON.stringify does', () => {
     const dated = {toJSON: () => ({when: 'now'})}
-    for (const value of [[1, 2, {a: 'b'}], 'text "quoted"', 42, null, dated, new Date(0), Object.assign(Object.create(null), {a: 1})]) {
+    for (const value of [
+      [1, 2, {a: 'b'}],
+      'text "quoted"',
+      42,
+      null,
+      dated,
+      new Date(0),
+      Object.assign(Object.create(null), {a: 1}),
+    ]) {
       assert.equal(written(value).text, JSON.stringify(value))
     }
   })

@@ -10,9 +10,19 @@ describe('selectJsonRows', () => {
     const bigBytes = 2 ** 53 - 1
     await db
       .insertInto('plans')
-      .values({name: 'p "quoted" \\ 名', monthly_quota: bigBytes, total_quota: 0, reset_day: 15, max_ips: null, created_at: 1})
+      .values({
+        name: 'p "quoted" \\ 名',
+        monthly_quota: bigBytes,
+        total_quota: 0,
+        reset_day: 15,
+        max_ips: null,
+        created_at: 1,
+      })
       .execute()
-    await db.insertInto('plans').values({name: 'plain', monthly_quota: 0, total_quota: 5, reset_day: 1, max_ips: 2, created_at: 2}).execute()
+    await db
+      .insertInto('plans')
+      .values({name: 'plain', monthly_quota: 0, total_quota: 5, reset_day: 1, max_ips: 2, created_at: 2})
+      .execute()
     const query = db
       .selectFrom('plans')
       .leftJoin('users', 'users.plan_id', 'plans.id')
@@ -34,7 +44,13 @@ describe('selectJsonRows', () => {
 
   it('refuses a column name given twice (SQLite would rename the second) and "__proto__"', async () => {
     const db = await memoryDb()
-    await assert.rejects(selectJsonRows(db, db.selectFrom('plans').leftJoin('users', 'users.plan_id', 'plans.id').select(['plans.id', 'users.id'])), /"id" \(repeated or reserved\)/)
+    await assert.rejects(
+      selectJsonRows(
+        db,
+        db.selectFrom('plans').leftJoin('users', 'users.plan_id', 'plans.id').select(['plans.id', 'users.id']),
+      ),
+      /"id" \(repeated or reserved\)/,
+    )
     await assert.rejects(selectJsonRows(db, db.selectFrom('plans').select('name as __proto__')), /"__proto__"/)
   })
 
@@ -47,14 +63,31 @@ describe('selectJsonRows', () => {
 describe('selectJsonColumns', () => {
   it('returns each column of execute() as one array, in the query order, nulls and large integers kept', async () => {
     const db = await memoryDb()
-    await db.insertInto('plans').values({name: 'b "quoted" 名', monthly_quota: 2 ** 53 - 1, total_quota: 0, reset_day: 15, max_ips: null, created_at: 1}).execute()
-    await db.insertInto('plans').values({name: 'a', monthly_quota: 0, total_quota: 5, reset_day: 1, max_ips: 2, created_at: 2}).execute()
+    await db
+      .insertInto('plans')
+      .values({
+        name: 'b "quoted" 名',
+        monthly_quota: 2 ** 53 - 1,
+        total_quota: 0,
+        reset_day: 15,
+        max_ips: null,
+        created_at: 1,
+      })
+      .execute()
+    await db
+      .insertInto('plans')
+      .values({name: 'a', monthly_quota: 0, total_quota: 5, reset_day: 1, max_ips: 2, created_at: 2})
+      .execute()
     const query = db.selectFrom('plans').select(['name', 'monthly_quota as quota', 'max_ips']).orderBy('name')
 
     const columns = await selectJsonColumns(db, query)
 
     const rows = await query.execute()
-    assert.deepEqual(columns, {name: rows.map((row) => row.name), quota: rows.map((row) => row.quota), max_ips: rows.map((row) => row.max_ips)})
+    assert.deepEqual(columns, {
+      name: rows.map((row) => row.name),
+      quota: rows.map((row) => row.quota),
+      max_ips: rows.map((row) => row.max_ips),
+    })
     assert.deepEqual(columns.name, ['a', 'b "quoted" 名'])
     assert.deepEqual(columns.max_ips, [2, null])
   })

@@ -24,7 +24,17 @@ describe('recordPull', () => {
   beforeEach(async () => {
     db = await memoryDb()
     await addUser(db, {name: 'alice', resetDay: 1}, may10)
-    node = await insertNode(db, {name: 'n1', type: 'v2ray', api: '127.0.0.1:1', config_path: null, inbounds: null, apply_command: null, created_at: may10.now, last_pull_at: null, last_error: null})
+    node = await insertNode(db, {
+      name: 'n1',
+      type: 'v2ray',
+      api: '127.0.0.1:1',
+      config_path: null,
+      inbounds: null,
+      apply_command: null,
+      created_at: may10.now,
+      last_pull_at: null,
+      last_error: null,
+    })
   })
 
   async function usage(name: string) {
@@ -33,18 +43,34 @@ describe('recordPull', () => {
 
   it('writes daily rows, running totals and the baseline; unmanaged names apart', async () => {
     await recordPull(db, node, snapshot({[up('alice')]: 100, [down('alice')]: 1000}), may10.now, may10)
-    const record = await recordPull(db, node, snapshot({[up('alice')]: 150, [down('alice')]: 3000, [down('mallory')]: 77}), may10.now + 60_000, may10)
+    const record = await recordPull(
+      db,
+      node,
+      snapshot({[up('alice')]: 150, [down('alice')]: 3000, [down('mallory')]: 77}),
+      may10.now + 60_000,
+      may10,
+    )
     assert.deepEqual([record.users, record.unmanaged, record.up, record.down], [1, 1, 50, 2077])
     const alice = await usage('alice')
     assert.deepEqual([alice.periodUp, alice.periodDown, alice.totalUsed], [50, 2000, 2050])
-    assert.deepEqual(await db.selectFrom('usage_daily').selectAll().execute(), [{day: '2024-05-10', node_name: 'n1', user_name: 'alice', up: 50, down: 2000}])
-    assert.deepEqual(await db.selectFrom('unmanaged_usage_daily').selectAll().execute(), [{day: '2024-05-10', node_name: 'n1', name: 'mallory', up: 0, down: 77}])
+    assert.deepEqual(await db.selectFrom('usage_daily').selectAll().execute(), [
+      {day: '2024-05-10', node_name: 'n1', user_name: 'alice', up: 50, down: 2000},
+    ])
+    assert.deepEqual(await db.selectFrom('unmanaged_usage_daily').selectAll().execute(), [
+      {day: '2024-05-10', node_name: 'n1', name: 'mallory', up: 0, down: 77},
+    ])
     assert.equal((await readBaseline(db, node.id))!.counters.get(down('alice')), 3000)
   })
 
   it("neither bills nor reports the counters of sbq's locked placeholder user", async () => {
     await recordPull(db, node, snapshot({[down('alice')]: 0}), may10.now, may10)
-    const record = await recordPull(db, node, snapshot({[down('alice')]: 10, [up('sbq~locked')]: 5, [down('sbq~locked')]: 700}), may10.now + 60_000, may10)
+    const record = await recordPull(
+      db,
+      node,
+      snapshot({[down('alice')]: 10, [up('sbq~locked')]: 5, [down('sbq~locked')]: 700}),
+      may10.now + 60_000,
+      may10,
+    )
     assert.deepEqual([record.users, record.unmanaged, record.up, record.down], [1, 0, 0, 10])
     assert.deepEqual(await db.selectFrom('unmanaged_usage_daily').selectAll().execute(), [])
   })
@@ -64,7 +90,12 @@ describe('recordPull', () => {
     await recordPull(db, node, snapshot({[down('alice')]: 100, [down('bob')]: 900}), may10.now + 1000, may10)
     const april = contextAt('2024-04-20T12:00:00Z')
     await recordPull(db, node, snapshot({[down('alice')]: 150, [down('bob')]: 900}), may10.now + 2000, april)
-    const users = await db.selectFrom('user_usage').innerJoin('users', 'users.id', 'user_usage.user_id').select(['users.name', 'period_start', 'period_down', 'total_down']).orderBy('users.name').execute()
+    const users = await db
+      .selectFrom('user_usage')
+      .innerJoin('users', 'users.id', 'user_usage.user_id')
+      .select(['users.name', 'period_start', 'period_down', 'total_down'])
+      .orderBy('users.name')
+      .execute()
     assert.deepEqual(
       users.map((row) => [row.name, new Date(row.period_start).toISOString(), row.period_down, row.total_down]),
       [
@@ -76,7 +107,9 @@ describe('recordPull', () => {
 
   it('a write that fails leaves the ledger and the baseline as they were, so the next pull counts the bytes once', async () => {
     await recordPull(db, node, snapshot({[down('alice')]: 100}), may10.now, may10)
-    await sql`create trigger fail_usage before update on user_usage begin select raise(abort, 'disk full'); end`.execute(db)
+    await sql`create trigger fail_usage before update on user_usage begin select raise(abort, 'disk full'); end`.execute(
+      db,
+    )
     await assert.rejects(recordPull(db, node, snapshot({[down('alice')]: 600}), may10.now + 1000, may10), /disk full/)
     assert.equal((await readBaseline(db, node.id))!.counters.get(down('alice')), 100)
     assert.deepEqual(await db.selectFrom('usage_daily').selectAll().execute(), [])
@@ -102,7 +135,10 @@ describe('recordPull', () => {
     for (const name of Object.keys(counters)) counters[name] = 1234
     const record = await recordPull(db, node, snapshot(counters), may10.now + 1000, may10)
     assert.equal(record.users, 1200)
-    const rows = await db.selectFrom('usage_daily').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('down').as('total')]).executeTakeFirstOrThrow()
+    const rows = await db
+      .selectFrom('usage_daily')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('down').as('total')])
+      .executeTakeFirstOrThrow()
     assert.deepEqual([Number(rows.n), Number(rows.total)], [1200, 1200 * 1234])
   })
 })

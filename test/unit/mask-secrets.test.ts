@@ -6,11 +6,27 @@ import {maskSecret, maskUrl, maskUrlSecretsIn} from '../../src/lib/domain/mask-s
 // Each row: a webhook URL as stored (URL.href), how sbq shows it, and the credentials that must never show.
 const urls: Array<{url: string; shown: string; hidden: string[]}> = [
   {url: 'https://example.com/hook', shown: 'https://example.com/hook', hidden: []},
-  {url: 'https://example.com/alerts-endpoint-for-sbq', shown: 'https://example.com/alerts-endpoint-for-sbq', hidden: []},
+  {
+    url: 'https://example.com/alerts-endpoint-for-sbq',
+    shown: 'https://example.com/alerts-endpoint-for-sbq',
+    hidden: [],
+  },
   {url: 'https://ops:hunter2@example.com/hook', shown: 'https://***:***@example.com/hook', hidden: ['hunter2']},
-  {url: 'https://bearer-token-abcdefgh@example.com/', shown: 'https://***efgh@example.com/', hidden: ['bearer-token-abcdefgh']},
-  {url: 'http://127.0.0.1:8080/hook?token=s3cr3t-t0k3n&user=ops', shown: 'http://127.0.0.1:8080/hook?token=***&user=***', hidden: ['s3cr3t-t0k3n']},
-  {url: 'https://maps.example.com/send?key=AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI', shown: 'https://maps.example.com/send?key=***qsHI', hidden: ['AIzaSyDdI0hCZtE6vySjMm']},
+  {
+    url: 'https://bearer-token-abcdefgh@example.com/',
+    shown: 'https://***efgh@example.com/',
+    hidden: ['bearer-token-abcdefgh'],
+  },
+  {
+    url: 'http://127.0.0.1:8080/hook?token=s3cr3t-t0k3n&user=ops',
+    shown: 'http://127.0.0.1:8080/hook?token=***&user=***',
+    hidden: ['s3cr3t-t0k3n'],
+  },
+  {
+    url: 'https://maps.example.com/send?key=AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI',
+    shown: 'https://maps.example.com/send?key=***qsHI',
+    hidden: ['AIzaSyDdI0hCZtE6vySjMm'],
+  },
   {
     url: 'https://api.telegram.org/bot123456789:AAEhBP0av28TwQFvMcB_Rz5L1NbIXRhFq2s/sendMessage?chat_id=42',
     shown: 'https://api.telegram.org/***Fq2s/sendMessage?chat_id=***',
@@ -26,7 +42,11 @@ const urls: Array<{url: string; shown: string; hidden: string[]}> = [
     shown: 'https://discord.com/api/webhooks/***8899/***1234',
     hidden: ['Zx9_Qw8-Er7Ty6Ui5Op4As3Df2Gh1JkL', '112233445566778899'],
   },
-  {url: 'https://ntfy.example.com/7f3c2a9e-1b4d-4e8f-9a6b-2c5d8e1f0a3b', shown: 'https://ntfy.example.com/***0a3b', hidden: ['7f3c2a9e-1b4d']},
+  {
+    url: 'https://ntfy.example.com/7f3c2a9e-1b4d-4e8f-9a6b-2c5d8e1f0a3b',
+    shown: 'https://ntfy.example.com/***0a3b',
+    hidden: ['7f3c2a9e-1b4d'],
+  },
   {url: 'https://example.com/hook#access_token=abc123', shown: 'https://example.com/hook#***', hidden: ['abc123']},
 ]
 

@@ -4,7 +4,17 @@ import {test} from 'node:test'
 import {decideStatus, limitedForSharing, maxIpsReason} from '../../src/lib/domain/decide-status.js'
 
 const now = Date.parse('2024-05-20T12:10:00Z')
-const sharer = {name: 'carol', status: 'limited' as const, expiresAt: null, monthlyQuota: 0, totalQuota: 0, periodUsed: 0, allowance: 0, totalUsed: 0, maxIps: 2}
+const sharer = {
+  name: 'carol',
+  status: 'limited' as const,
+  expiresAt: null,
+  monthlyQuota: 0,
+  totalQuota: 0,
+  periodUsed: 0,
+  allowance: 0,
+  totalUsed: 0,
+  maxIps: 2,
+}
 
 test('a sharer stays limited while the cool-down runs, whatever the count, and is re-enabled after it', () => {
   const rule = {enforceMaxIps: true, ipsSeen: undefined}
@@ -15,7 +25,13 @@ test('a sharer stays limited while the cool-down runs, whatever the count, and i
 
 test('the cool-down holds nobody once enforce-max-ips is off, and never outranks expiry', () => {
   assert.equal(decideStatus(sharer, now, {enforceMaxIps: false, coolingDownUntil: now + 60_000})?.to, 'active')
-  assert.equal(decideStatus({...sharer, expiresAt: '2024-05-20T12:00:00.000Z'}, now, {enforceMaxIps: true, coolingDownUntil: now + 60_000})?.to, 'expired')
+  assert.equal(
+    decideStatus({...sharer, expiresAt: '2024-05-20T12:00:00.000Z'}, now, {
+      enforceMaxIps: true,
+      coolingDownUntil: now + 60_000,
+    })?.to,
+    'expired',
+  )
 })
 
 test('only a limit for sharing is recognised as one', () => {

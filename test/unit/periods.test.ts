@@ -14,7 +14,7 @@ describe('periodAt', () => {
     assert.equal(iso(period.end), '2024-06-01T00:00:00.000Z')
   })
 
-  it('starts in the previous month before this month\'s reset day', () => {
+  it("starts in the previous month before this month's reset day", () => {
     const period = periodAt(utc('2024-05-10T12:00:00'), 15, 'UTC')
     assert.equal(iso(period.start), '2024-04-15T00:00:00.000Z')
     assert.equal(iso(period.end), '2024-05-15T00:00:00.000Z')
@@ -71,7 +71,10 @@ describe('periodAt', () => {
 
   it('takes the earlier instant when a local time happens twice', () => {
     // New York fell back 2024-11-03 02:00 EDT -> 01:00 EST: 01:30 happened at 05:30Z and again at 06:30Z.
-    assert.equal(iso(fromLocal({year: 2024, month: 11, day: 3, hour: 1, minute: 30}, 'America/New_York')), '2024-11-03T05:30:00.000Z')
+    assert.equal(
+      iso(fromLocal({year: 2024, month: 11, day: 3, hour: 1, minute: 30}, 'America/New_York')),
+      '2024-11-03T05:30:00.000Z',
+    )
     // Havana fell back 2024-11-03 01:00 CDT -> 00:00 CST: that midnight happened twice; the period starts at the first.
     assert.equal(iso(periodAt(utc('2024-11-10T12:00:00'), 3, 'America/Havana').start), '2024-11-03T04:00:00.000Z')
   })
@@ -154,14 +157,36 @@ describe('zoned time', () => {
   })
 
   it('agrees with Intl at random instants, across transitions, in zones with odd offsets', () => {
-    const zones = ['Europe/Berlin', 'America/Santiago', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns', 'Asia/Tehran']
+    const zones = [
+      'Europe/Berlin',
+      'America/Santiago',
+      'Asia/Kathmandu',
+      'Australia/Lord_Howe',
+      'Pacific/Chatham',
+      'America/St_Johns',
+      'Asia/Tehran',
+    ]
     let seed = 42
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
     for (const zone of zones) {
-      const formatter = new Intl.DateTimeFormat('en-US', {timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'})
+      const formatter = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      })
       for (let index = 0; index < 400; index++) {
         const instant = Date.parse('2020-01-01T00:00:00Z') + Math.floor(random() * 8 * 365 * 86_400_000)
-        const parts = Object.fromEntries(formatter.formatToParts(new Date(instant)).filter((part) => part.type !== 'literal').map((part) => [part.type, Number(part.value)]))
+        const parts = Object.fromEntries(
+          formatter
+            .formatToParts(new Date(instant))
+            .filter((part) => part.type !== 'literal')
+            .map((part) => [part.type, Number(part.value)]),
+        )
         assert.deepEqual(toLocal(instant, zone), parts, `${zone} at ${new Date(instant).toISOString()}`)
       }
     }

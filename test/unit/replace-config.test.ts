@@ -1,6 +1,19 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -48,7 +61,12 @@ describe('replaceConfigFile', () => {
   })
 
   it('does nothing at all when the text is already there', async () => {
-    const result = await replaceConfigFile({path, newText: OLD, basedOn: OLD, apply: {command: 'exit 9', timeoutMs: 1000}})
+    const result = await replaceConfigFile({
+      path,
+      newText: OLD,
+      basedOn: OLD,
+      apply: {command: 'exit 9', timeoutMs: 1000},
+    })
     assert.equal(result.changed, false)
     assertDirHolds('config.json')
   })
@@ -56,7 +74,10 @@ describe('replaceConfigFile', () => {
   it('refuses to write over an edit made since the caller read the file (basedOn), leaving the edit in place', async () => {
     const edited = OLD.replace('warn', 'debug')
     writeFileSync(path, edited)
-    await assert.rejects(replaceConfigFile({path, newText: NEW, basedOn: OLD}), isSbqError('CONFIG_CHANGED', /changed while sbq was updating it/))
+    await assert.rejects(
+      replaceConfigFile({path, newText: NEW, basedOn: OLD}),
+      isSbqError('CONFIG_CHANGED', /changed while sbq was updating it/),
+    )
     assert.equal(readFileSync(path, 'utf8'), edited)
     assertDirHolds('config.json')
   })
@@ -79,7 +100,9 @@ describe('replaceConfigFile', () => {
         path,
         newText: NEW,
         basedOn: OLD,
-        validate: {command: ['/bin/sh', '-c', 'echo "Checker 1.0 banner"; echo "bad inbound in $1"; exit 1', 'checker']},
+        validate: {
+          command: ['/bin/sh', '-c', 'echo "Checker 1.0 banner"; echo "bad inbound in $1"; exit 1', 'checker'],
+        },
       }),
       isSbqError('CONFIG_REJECTED', /failed: "bad inbound in .*\.json"/),
     )
@@ -106,7 +129,10 @@ describe('replaceConfigFile', () => {
     const command = `echo run >> '${log}'; if grep -q NEW-MARK '${path}'; then echo 'Job for sing-box.service failed.' >&2; echo more >&2; exit 3; fi`
     await assert.rejects(
       replaceConfigFile({path, newText: NEW, basedOn: OLD, apply: {command, timeoutMs: 5000}}),
-      isSbqError('APPLY_FAILED', /failed: "Job for sing-box.service failed\."; sbq restored the previous config and applied it again/),
+      isSbqError(
+        'APPLY_FAILED',
+        /failed: "Job for sing-box.service failed\."; sbq restored the previous config and applied it again/,
+      ),
     )
     assert.equal(readFileSync(path, 'utf8'), OLD)
     assert.equal(statSync(path).mode & 0o777, 0o640)
@@ -125,7 +151,12 @@ describe('replaceConfigFile', () => {
   it('times out a slow apply and restores the previous file', async () => {
     const started = Date.now()
     await assert.rejects(
-      replaceConfigFile({path, newText: NEW, basedOn: OLD, apply: {command: `grep -q NEW-MARK '${path}' && sleep 30; exit 0`, timeoutMs: 300}}),
+      replaceConfigFile({
+        path,
+        newText: NEW,
+        basedOn: OLD,
+        apply: {command: `grep -q NEW-MARK '${path}' && sleep 30; exit 0`, timeoutMs: 300},
+      }),
       isSbqError('APPLY_FAILED', /did not finish within 300 ms; sbq restored the previous config and applied it again/),
     )
     assert.ok(Date.now() - started < 10_000, 'the sleeping apply was killed')
@@ -133,7 +164,12 @@ describe('replaceConfigFile', () => {
   })
 
   it('reports a successful apply', async () => {
-    const result = await replaceConfigFile({path, newText: NEW, basedOn: OLD, apply: {command: 'true', timeoutMs: 5000}})
+    const result = await replaceConfigFile({
+      path,
+      newText: NEW,
+      basedOn: OLD,
+      apply: {command: 'true', timeoutMs: 5000},
+    })
     assert.equal(result.applied, true)
     assert.equal(readFileSync(path, 'utf8'), NEW)
   })
@@ -163,7 +199,10 @@ describe('replaceConfigFile', () => {
     })
 
     const broken = rewriteXrayUsers(original, user('not-a-uuid')).text
-    await assert.rejects(replaceConfigFile({path, newText: broken, basedOn: original, validate: validator}), isSbqError('CONFIG_REJECTED', /invalid UUID/))
+    await assert.rejects(
+      replaceConfigFile({path, newText: broken, basedOn: original, validate: validator}),
+      isSbqError('CONFIG_REJECTED', /invalid UUID/),
+    )
     assert.equal(readFileSync(path, 'utf8'), original)
 
     const good = rewriteXrayUsers(original, user('fb1e35c2-e4b4-49fd-b286-0552d6b84770')).text
@@ -223,11 +262,15 @@ describe('replaceConfigFile after a kill', () => {
     assert.equal(readFileSync(path, 'utf8'), OLD)
     const left = leftovers()
     assert.ok(left.length > 0, 'the kill left the temp file behind (the next test relies on it)')
-    assert.deepEqual(readdirSync(dir).filter((name) => loaderReads.test(name)), ['config.json'], 'only the config is named like a config')
+    assert.deepEqual(
+      readdirSync(dir).filter((name) => loaderReads.test(name)),
+      ['config.json'],
+      'only the config is named like a config',
+    )
     for (const entry of left) assert.equal(entry.mode & 0o077, 0, `${entry.name} is mode ${entry.mode.toString(8)}`)
   })
 
-  it('the next rewrite removes what a dead sbq left, also under the old .json name, and keeps a live one\'s fresh file', async () => {
+  it("the next rewrite removes what a dead sbq left, also under the old .json name, and keeps a live one's fresh file", async () => {
     await killMidRewrite()
     const deadPid = 2 ** 22 + 12345
     writeFileSync(join(dir, `.config.json.sbq-${deadPid}-deadbeef.json`), NEW)

@@ -17,7 +17,12 @@ import {currentMonth, parseDay, parseMonth} from '../../src/lib/domain/month-ran
 import {pruneUsage} from '../../src/lib/reports/prune.js'
 import {reportToCsv} from '../../src/lib/reports/report-csv.js'
 import {summaryText} from '../../src/lib/reports/report-summary.js'
-import {buildReport, type NodesReport, type UserMonthReport, type UsersReport} from '../../src/lib/reports/usage-report.js'
+import {
+  buildReport,
+  type NodesReport,
+  type UserMonthReport,
+  type UsersReport,
+} from '../../src/lib/reports/usage-report.js'
 import {dailySeries, forecastExhaustion} from '../../src/lib/reports/user-usage-history.js'
 import {addUser, removeUser} from '../../src/lib/users/user-service.js'
 import {rejectsWith} from '../support/assertions.js'
@@ -77,8 +82,21 @@ describe('time-zone boundaries', () => {
     const zone = 'Asia/Shanghai'
     const setup = contextAt('2024-05-01T00:00:00Z', zone)
     await addUser(db, {name: 'alice'}, setup)
-    const node = await insertNode(db, {name: 'n1', type: 'v2ray', api: '127.0.0.1:1', config_path: null, inbounds: null, apply_command: null, created_at: setup.now, last_pull_at: null, last_error: null})
-    const counters = (value: number) => ({counters: [{name: 'user>>>alice>>>traffic>>>downlink', value}], uptimeSeconds: null})
+    const node = await insertNode(db, {
+      name: 'n1',
+      type: 'v2ray',
+      api: '127.0.0.1:1',
+      config_path: null,
+      inbounds: null,
+      apply_command: null,
+      created_at: setup.now,
+      last_pull_at: null,
+      last_error: null,
+    })
+    const counters = (value: number) => ({
+      counters: [{name: 'user>>>alice>>>traffic>>>downlink', value}],
+      uptimeSeconds: null,
+    })
     await recordPull(db, node, counters(0), setup.now, setup)
     // 15:30 UTC on May 31 is 23:30 in Shanghai; 16:30 UTC is already June 1 there.
     const lateMay = contextAt('2024-05-31T15:30:00Z', zone)
@@ -137,7 +155,11 @@ describe('usage reports', () => {
     await addUnmanagedDailyUsage(db, [{day: '2024-05-02', node_name: 'n1', name: 'mallory', up: 40, down: 400}])
     await removeUser(db, 'gone', may10)
     // The running totals agree with the daily rows, as pulls leave them.
-    await db.updateTable('user_usage').set({period_up: 150, period_down: 1500}).where('user_id', '=', db.selectFrom('users').select('id').where('name', '=', 'alice')).execute()
+    await db
+      .updateTable('user_usage')
+      .set({period_up: 150, period_down: 1500})
+      .where('user_id', '=', db.selectFrom('users').select('id').where('name', '=', 'alice'))
+      .execute()
   })
   after(async () => db.destroy())
 
@@ -215,14 +237,26 @@ describe('usage reports', () => {
     const erin = await planned.selectFrom('users').select('id').where('name', '=', 'erin').executeTakeFirstOrThrow()
     await planned
       .insertInto('topups')
-      .values({user_id: erin.id, period_start: Date.parse('2024-05-10T00:00:00Z'), bytes: GiB, note: null, actor: 'cli', created_at: Date.parse('2024-05-11T00:00:00Z')})
+      .values({
+        user_id: erin.id,
+        period_start: Date.parse('2024-05-10T00:00:00Z'),
+        bytes: GiB,
+        note: null,
+        actor: 'cli',
+        created_at: Date.parse('2024-05-11T00:00:00Z'),
+      })
       .execute()
     await addDailyUsage(planned, [
       {day: '2024-05-09', node_name: 'n1', user_name: 'erin', up: 1, down: 10},
       {day: '2024-05-12', node_name: 'n1', user_name: 'erin', up: 200, down: 2000},
     ])
     const report = await usersReport(planned, {month: '2024-05'})
-    const rows = Object.fromEntries(report.rows.map((row) => [row.name, [row.monthlyQuota, row.allowance, row.periodStart, row.periodEnd, row.periodUsed]]))
+    const rows = Object.fromEntries(
+      report.rows.map((row) => [
+        row.name,
+        [row.monthlyQuota, row.allowance, row.periodStart, row.periodEnd, row.periodUsed],
+      ]),
+    )
     assert.deepEqual(rows, {
       erin: [50 * GiB, 51 * GiB, '2024-05-10T00:00:00.000Z', '2024-06-10T00:00:00.000Z', 2200],
       fay: [5 * GiB, 5 * GiB, '2024-05-10T00:00:00.000Z', '2024-06-10T00:00:00.000Z', 0],
@@ -233,14 +267,23 @@ describe('usage reports', () => {
 
   it('filters by node without changing the percentage base, and hides idle users with --active', async () => {
     const report = await usersReport(db, {month: '2024-05', node: 'n2', active: true})
-    assert.deepEqual(report.rows.map((row) => [row.name, row.total]), [['gone', 5005], ['alice', 550]])
+    assert.deepEqual(
+      report.rows.map((row) => [row.name, row.total]),
+      [
+        ['gone', 5005],
+        ['alice', 550],
+      ],
+    )
     assert.equal(report.rows[1]!.periodUsed, 1650)
     assert.deepEqual(report.unmanaged, {up: 0, down: 0, total: 0, names: 0})
   })
 
   it('--top shows the busiest N and keeps the totals over all users', async () => {
     const report = await usersReport(db, {month: '2024-05', top: 1})
-    assert.deepEqual(report.rows.map((row) => row.name), ['bob'])
+    assert.deepEqual(
+      report.rows.map((row) => row.name),
+      ['bob'],
+    )
     assert.equal(report.users, 5)
     assert.equal(report.totals.total, 33077 + 5005 + 1650)
   })
@@ -285,8 +328,20 @@ describe('usage reports', () => {
       rows.filter((row) => row[0] === 'user').map((row) => [row[1], Number(row[3]), Number(row[4]), Number(row[5])]),
       report.rows.map((row) => [row.name, row.up, row.down, row.total]),
     )
-    assert.deepEqual(rows.find((row) => row[0] === 'total')!.slice(3, 6).map(Number), [report.totals.up, report.totals.down, report.totals.total])
-    assert.deepEqual(rows.find((row) => row[0] === 'unmanaged')!.slice(3, 6).map(Number), [40, 400, 440])
+    assert.deepEqual(
+      rows
+        .find((row) => row[0] === 'total')!
+        .slice(3, 6)
+        .map(Number),
+      [report.totals.up, report.totals.down, report.totals.total],
+    )
+    assert.deepEqual(
+      rows
+        .find((row) => row[0] === 'unmanaged')!
+        .slice(3, 6)
+        .map(Number),
+      [40, 400, 440],
+    )
   })
 
   it('summarises the month in a few lines', async () => {
@@ -322,7 +377,14 @@ describe('prune', () => {
       const users = await usersReport(db, {month}, july2)
       const nodes = (await buildReport(db, {month, byNode: true}, july2)) as NodesReport
       const alice = (await buildReport(db, {month, user: 'alice'}, july2)) as UserMonthReport
-      months.push({month, users: users.rows.map((row) => [row.name, row.up, row.down]), totals: users.totals, unmanaged: users.unmanaged, nodes: nodes.rows, alice: alice.totals})
+      months.push({
+        month,
+        users: users.rows.map((row) => [row.name, row.up, row.down]),
+        totals: users.totals,
+        unmanaged: users.unmanaged,
+        nodes: nodes.rows,
+        alice: alice.totals,
+      })
     }
     return months
   }
@@ -336,10 +398,16 @@ describe('prune', () => {
     assert.equal(result.dailyRowsDeleted, 5)
     assert.deepEqual(await snapshot(db), beforePrune)
     const remaining = await db.selectFrom('usage_daily').select('day').orderBy('day').execute()
-    assert.deepEqual(remaining.map((row) => row.day), ['2024-06-15', '2024-07-01'])
+    assert.deepEqual(
+      remaining.map((row) => row.day),
+      ['2024-06-15', '2024-07-01'],
+    )
     const days = (await buildReport(db, {month: '2024-05', user: 'alice'}, july2)) as UserMonthReport
     assert.deepEqual(days.folded, {up: 4, down: 40, total: 44})
-    assert.ok(days.days.every((day) => day.total === 0), 'pruned days are no longer split by day')
+    assert.ok(
+      days.days.every((day) => day.total === 0),
+      'pruned days are no longer split by day',
+    )
     const again = await pruneUsage(db, {before: '2024-06-01'}, july2)
     assert.deepEqual([again.months, again.dailyRowsDeleted], [[], 0])
     await db.destroy()
@@ -350,7 +418,12 @@ describe('prune', () => {
     const open = await snapshot(db)
     assert.equal(await closePastDays(db, '2024-07-02'), '2024-07-01')
     assert.deepEqual(await db.selectFrom('usage_closed_through').select('day').execute(), [{day: '2024-07-01'}])
-    const may = await db.selectFrom('usage_closed_monthly').selectAll().where('month', '=', '2024-05').orderBy('user_name').execute()
+    const may = await db
+      .selectFrom('usage_closed_monthly')
+      .selectAll()
+      .where('month', '=', '2024-05')
+      .orderBy('user_name')
+      .execute()
     assert.deepEqual(may, [
       {month: '2024-05', user_name: 'alice', node_name: 'n1', up: 4, down: 40},
       {month: '2024-05', user_name: 'ghost', node_name: 'n1', up: 8, down: 80},
@@ -358,14 +431,27 @@ describe('prune', () => {
     assert.deepEqual(await snapshot(db), open)
     assert.equal(await closePastDays(db, '2024-07-02'), '2024-07-01', 'closing again is a no-op')
     // Another writer that read an older last-closed day must not close those days a second time.
-    await assert.rejects(writeClosedThrough(db, '2024-06-30', '2024-07-01'), /another writer closed days past 2024-06-30/)
+    await assert.rejects(
+      writeClosedThrough(db, '2024-06-30', '2024-07-01'),
+      /another writer closed days past 2024-06-30/,
+    )
     await assert.rejects(writeClosedThrough(db, null, '2024-07-01'), /UNIQUE|PRIMARY/i)
     assert.deepEqual(await snapshot(db), open)
     const ghost = (await buildReport(db, {month: '2024-05', user: 'ghost'}, july2)) as UserMonthReport
     assert.equal(ghost.totals.total, 88, 'a removed name with history only in closed days still reports')
 
     // The clock went back to May: the write lands in May's daily rows and its closed sums alike.
-    const node = await insertNode(db, {name: 'n1', type: 'v2ray', api: '127.0.0.1:1', config_path: null, inbounds: null, apply_command: null, created_at: 0, last_pull_at: null, last_error: null})
+    const node = await insertNode(db, {
+      name: 'n1',
+      type: 'v2ray',
+      api: '127.0.0.1:1',
+      config_path: null,
+      inbounds: null,
+      apply_command: null,
+      created_at: 0,
+      last_pull_at: null,
+      last_error: null,
+    })
     await recordUsage(db, node, new Map([['alice', {up: 1000, down: 10_000}]]), contextAt('2024-05-20T12:00:00Z'))
     const late = await usersReport(db, {month: '2024-05'}, july2)
     assert.equal(late.rows.find((row) => row.name === 'alice')!.total, 44 + 11_000)
@@ -374,7 +460,10 @@ describe('prune', () => {
     const closedAgain = await snapshot(db)
     await pruneUsage(db, {before: '2024-06-20'}, july2)
     assert.deepEqual(await snapshot(db), closedAgain, 'prune after closing counts nothing twice')
-    assert.deepEqual(await db.selectFrom('usage_closed_monthly').select('month').where('month', '<', '2024-06').execute(), [])
+    assert.deepEqual(
+      await db.selectFrom('usage_closed_monthly').select('month').where('month', '<', '2024-06').execute(),
+      [],
+    )
     await db.destroy()
   })
 
@@ -393,7 +482,10 @@ describe('prune', () => {
     await assert.rejects(pruneUsage(db, {before: '2024-08-15'}, july2), rejectsWith('PRUNE_TOO_RECENT', 2))
     await assert.rejects(pruneUsage(db, {before: '2024-02-30'}, july2), rejectsWith('INVALID_DATE', 2))
     await assert.rejects(pruneUsage(db, {}, july2), rejectsWith('PRUNE_CUTOFF_MISSING', 2))
-    await assert.rejects(pruneUsage(db, {before: '2024-05-01', keepDays: 3}, july2), rejectsWith('PRUNE_CUTOFF_MISSING', 2))
+    await assert.rejects(
+      pruneUsage(db, {before: '2024-05-01', keepDays: 3}, july2),
+      rejectsWith('PRUNE_CUTOFF_MISSING', 2),
+    )
     assert.equal((await db.selectFrom('usage_daily').select('day').execute()).length, 6)
     await db.destroy()
   })
@@ -430,16 +522,32 @@ describe('user usage history', () => {
 
   it('forecasts exhaustion at the last 7 days pace', () => {
     // 7 GiB a week is 1 GiB a day; 3 GiB left runs out in 3 days.
-    assert.equal(forecastExhaustion({periodUsed: 7 * GiB, allowance: 10 * GiB, last7DaysBytes: 7 * GiB, periodEnd, now}), new Date(now + 3 * day).toISOString())
+    assert.equal(
+      forecastExhaustion({periodUsed: 7 * GiB, allowance: 10 * GiB, last7DaysBytes: 7 * GiB, periodEnd, now}),
+      new Date(now + 3 * day).toISOString(),
+    )
   })
 
   it('says not this period when the pace does not reach the allowance before the period ends', () => {
-    assert.equal(forecastExhaustion({periodUsed: 1 * GiB, allowance: 100 * GiB, last7DaysBytes: 7 * GiB, periodEnd, now}), null)
-    assert.equal(forecastExhaustion({periodUsed: 1 * GiB, allowance: 10 * GiB, last7DaysBytes: 0, periodEnd, now}), null)
-    assert.equal(forecastExhaustion({periodUsed: 50 * GiB, allowance: 0, last7DaysBytes: 7 * GiB, periodEnd, now}), null, 'unlimited')
+    assert.equal(
+      forecastExhaustion({periodUsed: 1 * GiB, allowance: 100 * GiB, last7DaysBytes: 7 * GiB, periodEnd, now}),
+      null,
+    )
+    assert.equal(
+      forecastExhaustion({periodUsed: 1 * GiB, allowance: 10 * GiB, last7DaysBytes: 0, periodEnd, now}),
+      null,
+    )
+    assert.equal(
+      forecastExhaustion({periodUsed: 50 * GiB, allowance: 0, last7DaysBytes: 7 * GiB, periodEnd, now}),
+      null,
+      'unlimited',
+    )
   })
 
   it('says now when the allowance is already used up', () => {
-    assert.equal(forecastExhaustion({periodUsed: 11 * GiB, allowance: 10 * GiB, last7DaysBytes: 0, periodEnd, now}), new Date(now).toISOString())
+    assert.equal(
+      forecastExhaustion({periodUsed: 11 * GiB, allowance: 10 * GiB, last7DaysBytes: 0, periodEnd, now}),
+      new Date(now).toISOString(),
+    )
   })
 })

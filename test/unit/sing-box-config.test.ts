@@ -13,7 +13,6 @@ type Json = {[key: string]: unknown}
 
 const fixture = readFileSync(join(fixturesDir, 'sing-box-config.json'), 'utf8')
 
-
 const USER_TAGS = [
   'vless-in',
   'vmess-in',
@@ -83,9 +82,14 @@ describe('readSingBoxUsers', () => {
     const vless = byTag.get('vless-in')
     assert.equal(vless?.flow, 'xtls-rprx-vision')
     assert.deepEqual(vless?.users[1], {name: 'alice', credentials: {uuid: alice.credentials.uuid}})
-    assert.deepEqual(byTag.get('ss128-in')?.users, [{name: 'alice', credentials: {password16: alice.credentials.password16}}])
+    assert.deepEqual(byTag.get('ss128-in')?.users, [
+      {name: 'alice', credentials: {password16: alice.credentials.password16}},
+    ])
     assert.equal(byTag.get('ss128-in')?.method, '2022-blake3-aes-128-gcm')
-    assert.deepEqual(byTag.get('tuic-in')?.users[0]?.credentials, {uuid: alice.credentials.uuid, password: alice.credentials.password})
+    assert.deepEqual(byTag.get('tuic-in')?.users[0]?.credentials, {
+      uuid: alice.credentials.uuid,
+      password: alice.credentials.password,
+    })
     assert.deepEqual(byTag.get('hysteria-in')?.users, [{name: 'guest', credentials: {password: 'guest-auth'}}])
     assert.deepEqual(
       byTag.get('naive-in')?.users.map((u) => u.name),
@@ -114,8 +118,14 @@ describe('readSingBoxUsers', () => {
       () => readSingBoxUsers(fixture, {inbounds: ['nope'], source: '/etc/sing-box/config.json'}),
       assertSbqError('INBOUND_NOT_FOUND', 4, /inbound "nope" is not in sing-box config "\/etc\/sing-box\/config.json"/),
     )
-    assert.throws(() => readSingBoxUsers(fixture, {inbounds: ['dns-in']}), assertSbqError('INBOUND_UNSUPPORTED', 4, /"direct"/))
-    assert.throws(() => readSingBoxUsers(fixture, {inbounds: ['ss-ssm']}), assertSbqError('INBOUND_UNSUPPORTED', 4, /managed: true/))
+    assert.throws(
+      () => readSingBoxUsers(fixture, {inbounds: ['dns-in']}),
+      assertSbqError('INBOUND_UNSUPPORTED', 4, /"direct"/),
+    )
+    assert.throws(
+      () => readSingBoxUsers(fixture, {inbounds: ['ss-ssm']}),
+      assertSbqError('INBOUND_UNSUPPORTED', 4, /managed: true/),
+    )
   })
 })
 
@@ -127,7 +137,8 @@ describe('rewriteSingBoxUsers', () => {
     assert.equal(result.changed, true)
     assert.deepEqual(withoutManagedLists(result.text, USER_TAGS), withoutManagedLists(fixture, USER_TAGS))
     // The untouched inbounds keep every key, including the ssm-managed one's lack of users.
-    for (const tag of ['ss-ssm', 'dns-in', 'tun-in']) assert.deepEqual(inbound(after, tag), inbound(JSON.parse(fixture) as Json, tag))
+    for (const tag of ['ss-ssm', 'dns-in', 'tun-in'])
+      assert.deepEqual(inbound(after, tag), inbound(JSON.parse(fixture) as Json, tag))
   })
 
   it('keeps unmanaged users first, in order, then the desired users sorted by name; inactive managed users go', () => {
@@ -148,7 +159,8 @@ describe('rewriteSingBoxUsers', () => {
   })
 
   it('gives each inbound type its own user shape and no key of its own', () => {
-    const b = (tag: string): Json | undefined => users(after, tag).find((u) => u['name'] === 'bob' || u['username'] === 'bob')
+    const b = (tag: string): Json | undefined =>
+      users(after, tag).find((u) => u['name'] === 'bob' || u['username'] === 'bob')
     const c = bob.credentials
     assert.deepEqual(b('vless-in'), {name: 'bob', uuid: c.uuid, flow: 'xtls-rprx-vision'})
     assert.deepEqual(b('vmess-in'), {name: 'bob', uuid: c.uuid, alterId: 0})
@@ -161,7 +173,8 @@ describe('rewriteSingBoxUsers', () => {
     assert.deepEqual(b('hy2-in'), {name: 'bob', password: c.password})
     assert.deepEqual(b('anytls-in'), {name: 'bob', password: c.password})
     assert.deepEqual(b('shadowtls-in'), {name: 'bob', password: c.password})
-    for (const tag of ['naive-in', 'socks-in', 'http-in', 'mixed-in']) assert.deepEqual(b(tag), {username: 'bob', password: c.password})
+    for (const tag of ['naive-in', 'socks-in', 'http-in', 'mixed-in'])
+      assert.deepEqual(b(tag), {username: 'bob', password: c.password})
   })
 
   it('picks the shadowsocks key length from the method', () => {
@@ -188,7 +201,10 @@ describe('rewriteSingBoxUsers', () => {
       assert.ok(start > 0 && end > start)
       assert.ok(result.text.includes(fixture.slice(start, end + 4)), `${block} kept byte for byte`)
     }
-    assert.match(result.text, /\n {8}\{\n {10}"name": "bob",\n {10}"uuid": "fb1e35c2-e4b4-49fd-b286-0552d6b84770",\n {10}"flow": "xtls-rprx-vision"\n {8}\}/)
+    assert.match(
+      result.text,
+      /\n {8}\{\n {10}"name": "bob",\n {10}"uuid": "fb1e35c2-e4b4-49fd-b286-0552d6b84770",\n {10}"flow": "xtls-rprx-vision"\n {8}\}/,
+    )
   })
 
   it('touches only the named inbounds (and stats.users)', () => {
@@ -204,13 +220,15 @@ describe('rewriteSingBoxUsers', () => {
   })
 
   it('reports no change when the config already says it', () => {
-    const text = '{"inbounds": [{"type": "trojan", "tag": "t", "users": [{"name": "bob", "password": "3nbCxDBn/4F/pEaPipUgbaTEDKqI/HOME8IO3qMaVmU="}]}]}'
+    const text =
+      '{"inbounds": [{"type": "trojan", "tag": "t", "users": [{"name": "bob", "password": "3nbCxDBn/4F/pEaPipUgbaTEDKqI/HOME8IO3qMaVmU="}]}]}'
     const same = rewriteSingBoxUsers(text, {desired: [bob], managedNames})
     assert.deepEqual(same, {text, changed: false, changedInbounds: [], statsUsersChanged: false})
   })
 
   it('adds a users list to a named inbound that has none, indented like its neighbours', () => {
-    const text = '{\n  "inbounds": [\n    {\n      "type": "vless",\n      "tag": "v",\n      "listen_port": 443\n    }\n  ]\n}\n'
+    const text =
+      '{\n  "inbounds": [\n    {\n      "type": "vless",\n      "tag": "v",\n      "listen_port": 443\n    }\n  ]\n}\n'
     const out = rewriteSingBoxUsers(text, {inbounds: ['v'], desired: [bob], managedNames})
     assert.equal(
       out.text,
@@ -219,15 +237,24 @@ describe('rewriteSingBoxUsers', () => {
   })
 
   it('uses a caller-given vless flow over the one the users carry', () => {
-    const out = rewriteSingBoxUsers(fixture, {inbounds: ['vless-in'], desired: [bob], managedNames, flows: {'vless-in': ''}})
+    const out = rewriteSingBoxUsers(fixture, {
+      inbounds: ['vless-in'],
+      desired: [bob],
+      managedNames,
+      flows: {'vless-in': ''},
+    })
     assert.deepEqual(users(JSON.parse(out.text) as Json, 'vless-in').at(-1), {name: 'bob', uuid: bob.credentials.uuid})
   })
 
   it('keeps comments outside the user lists', () => {
-    const text = '{\n  // managed by hand\n  "inbounds": [\n    {"type": "trojan", "tag": "t", /* port */ "listen_port": 1, "users": []} # end\n  ]\n}\n'
+    const text =
+      '{\n  // managed by hand\n  "inbounds": [\n    {"type": "trojan", "tag": "t", /* port */ "listen_port": 1, "users": []} # end\n  ]\n}\n'
     const out = rewriteSingBoxUsers(text, {desired: [bob], managedNames})
     assert.ok(out.text.includes('// managed by hand') && out.text.includes('/* port */') && out.text.includes('# end'))
-    assert.deepEqual(readSingBoxUsers(out.text).inbounds[0]?.users.map((u) => u.name), ['bob'])
+    assert.deepEqual(
+      readSingBoxUsers(out.text).inbounds[0]?.users.map((u) => u.name),
+      ['bob'],
+    )
   })
 
   it('keeps number spellings and escapes that a parse-and-print round trip would change', () => {
@@ -241,9 +268,16 @@ describe('rewriteSingBoxUsers', () => {
     const broken = fixture.replace('"listen_port": 8443,', '"listen_port": 8443')
     assert.throws(
       () => rewriteSingBoxUsers(broken, {desired: [bob], managedNames, source: '/etc/sing-box/config.json'}),
-      assertSbqError('CONFIG_INVALID', 4, /^sing-box config "\/etc\/sing-box\/config.json" is not valid JSON at line \d+, column \d+: [^(]*$/),
+      assertSbqError(
+        'CONFIG_INVALID',
+        4,
+        /^sing-box config "\/etc\/sing-box\/config.json" is not valid JSON at line \d+, column \d+: [^(]*$/,
+      ),
     )
-    assert.throws(() => rewriteSingBoxUsers('{"inbounds": [],}', {desired: [], managedNames}), assertSbqError('CONFIG_INVALID', 4))
+    assert.throws(
+      () => rewriteSingBoxUsers('{"inbounds": [],}', {desired: [], managedNames}),
+      assertSbqError('CONFIG_INVALID', 4),
+    )
   })
 
   it('refuses a named tag that does not exist, before changing anything', () => {
@@ -255,7 +289,10 @@ describe('rewriteSingBoxUsers', () => {
 
   it('refuses an ambiguous duplicated key on the way to a user list', () => {
     const text = '{"inbounds": [{"type": "trojan", "tag": "t", "users": [], "users": []}]}'
-    assert.throws(() => rewriteSingBoxUsers(text, {desired: [bob], managedNames}), assertSbqError('CONFIG_INVALID', 4, /"users" twice/))
+    assert.throws(
+      () => rewriteSingBoxUsers(text, {desired: [bob], managedNames}),
+      assertSbqError('CONFIG_INVALID', 4, /"users" twice/),
+    )
   })
 })
 
@@ -273,7 +310,10 @@ describe('rewriteSingBoxUsers: an inbound left with no user gets the locked plac
   const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
   it('is named so that no sbq user can ever be called the same', () => {
-    assert.throws(() => assertUserName(placeholderName), (error: unknown) => error instanceof SbqError && error.code === 'INVALID_NAME')
+    assert.throws(
+      () => assertUserName(placeholderName),
+      (error: unknown) => error instanceof SbqError && error.code === 'INVALID_NAME',
+    )
   })
 
   it('never writes an empty user list: each inbound type gets one placeholder of its own shape', () => {
@@ -289,8 +329,10 @@ describe('rewriteSingBoxUsers: an inbound left with no user gets the locked plac
     assert.deepEqual(keys('vmess-in'), ['alterId', 'name', 'uuid'])
     assert.deepEqual(keys('tuic-in'), ['name', 'password', 'uuid'])
     assert.deepEqual(keys('hysteria-in'), ['auth_str', 'name'])
-    for (const tag of ['trojan-in', 'ss128-in', 'ss256-in', 'ss-chacha-in', 'hy2-in', 'anytls-in', 'shadowtls-in']) assert.deepEqual(keys(tag), ['name', 'password'], tag)
-    for (const tag of ['naive-in', 'socks-in', 'http-in', 'mixed-in']) assert.deepEqual(keys(tag), ['password', 'username'], tag)
+    for (const tag of ['trojan-in', 'ss128-in', 'ss256-in', 'ss-chacha-in', 'hy2-in', 'anytls-in', 'shadowtls-in'])
+      assert.deepEqual(keys(tag), ['name', 'password'], tag)
+    for (const tag of ['naive-in', 'socks-in', 'http-in', 'mixed-in'])
+      assert.deepEqual(keys(tag), ['password', 'username'], tag)
     for (const tag of ['vless-in', 'vmess-in', 'tuic-in']) assert.match(String(only(tag)['uuid']), uuidPattern, tag)
     assert.equal(keyBytes(only('ss128-in')['password']), 16, '2022-blake3-aes-128-gcm takes a 16-byte key')
     assert.equal(keyBytes(only('ss256-in')['password']), 32, '2022-blake3-aes-256-gcm takes a 32-byte key')
@@ -302,11 +344,12 @@ describe('rewriteSingBoxUsers: an inbound left with no user gets the locked plac
     for (const found of readSingBoxUsers(emptied.text).inbounds) assert.deepEqual(found.users, [], found.tag)
   })
 
-  it('gives each rewrite a new secret, none of them a real user\'s', () => {
+  it("gives each rewrite a new secret, none of them a real user's", () => {
     const other = JSON.parse(rewriteSingBoxUsers(fixture, {desired: [], managedNames: everyone}).text) as Json
     assert.notEqual(users(other, 'trojan-in')[0]!['password'], only('trojan-in')['password'])
     const realSecrets = new Set([...Object.values(alice.credentials), ...Object.values(bob.credentials)])
-    for (const tag of USER_TAGS) for (const value of Object.values(only(tag))) assert.ok(!realSecrets.has(value as string), tag)
+    for (const tag of USER_TAGS)
+      for (const value of Object.values(only(tag))) assert.ok(!realSecrets.has(value as string), tag)
   })
 
   it('keeps the placeholder byte for byte while the inbound stays empty (no needless reload)', () => {
@@ -324,12 +367,21 @@ describe('rewriteSingBoxUsers: an inbound left with no user gets the locked plac
     assert.deepEqual((statsUsers(back) as Json)['users'], ['bob'])
     // guest is not sbq's: the inbounds that still carry guest need no placeholder, the others get one.
     const withGuest = JSON.parse(rewriteSingBoxUsers(fixture, {desired: [], managedNames}).text) as Json
-    assert.deepEqual(users(withGuest, 'trojan-in').map((u) => u['name']), ['guest'])
-    assert.deepEqual(users(withGuest, 'vmess-in').map((u) => u['name']), [placeholderName])
+    assert.deepEqual(
+      users(withGuest, 'trojan-in').map((u) => u['name']),
+      ['guest'],
+    )
+    assert.deepEqual(
+      users(withGuest, 'vmess-in').map((u) => u['name']),
+      [placeholderName],
+    )
   })
 
   it('writes a new placeholder when the old one no longer fits the inbound (its method changed)', () => {
-    const to256 = emptied.text.replace('"method": "2022-blake3-aes-128-gcm",\n      "password"', '"method": "2022-blake3-aes-256-gcm",\n      "password"')
+    const to256 = emptied.text.replace(
+      '"method": "2022-blake3-aes-128-gcm",\n      "password"',
+      '"method": "2022-blake3-aes-256-gcm",\n      "password"',
+    )
     assert.notEqual(to256, emptied.text)
     const out = rewriteSingBoxUsers(to256, {inbounds: ['ss128-in'], desired: [], managedNames: everyone})
     assert.equal(out.changed, true)

@@ -42,20 +42,26 @@ describe('parseSize', () => {
     ['8388608T', /too large/],
   ] as const) {
     it(`refuses "${text}" with exit 2 and a one-line message`, () => {
-      assert.throws(() => parseSize(text, '--monthly'), (error: unknown) => {
-        assert.ok(error instanceof SbqError)
-        assert.equal(error.exit, 2)
-        assert.equal(error.code, 'INVALID_SIZE')
-        assert.match(error.message, pattern)
-        assert.ok(error.message.includes(`"${text}"`))
-        assert.ok(!error.message.includes('\n'))
-        return true
-      })
+      assert.throws(
+        () => parseSize(text, '--monthly'),
+        (error: unknown) => {
+          assert.ok(error instanceof SbqError)
+          assert.equal(error.exit, 2)
+          assert.equal(error.code, 'INVALID_SIZE')
+          assert.match(error.message, pattern)
+          assert.ok(error.message.includes(`"${text}"`))
+          assert.ok(!error.message.includes('\n'))
+          return true
+        },
+      )
     })
   }
 
   it('suggests a whole number of a smaller unit for a fraction', () => {
-    assert.throws(() => parseSize('1.3'), (error: SbqError) => error.hint === 'use a whole number of a smaller unit, like 1331M')
+    assert.throws(
+      () => parseSize('1.3'),
+      (error: SbqError) => error.hint === 'use a whole number of a smaller unit, like 1331M',
+    )
   })
 
   it('accepts sizes up to 2^53 bytes exactly', () => {

@@ -22,7 +22,13 @@ async function partlyMigratable() {
   const {default: BetterSqlite3} = await import('better-sqlite3')
   const {migrations} = await import('../../migrations/index.js')
   const db = new Kysely<any>({dialect: new SqliteDialect({database: new BetterSqlite3(':memory:')})})
-  const upTo = (last: string) => new Migrator({db, provider: {getMigrations: async () => Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last))}})
+  const upTo = (last: string) =>
+    new Migrator({
+      db,
+      provider: {
+        getMigrations: async () => Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last)),
+      },
+    })
   return {db, upTo}
 }
 
@@ -30,7 +36,8 @@ describe('migrations', () => {
   it('build every table from an empty database', async () => {
     const db = await memoryDb()
     const tables = (await db.introspection.getTables()).map((table) => table.name).sort()
-    for (const name of ['events', 'plans', 'settings', 'topups', 'user_usage', 'users']) assert.ok(tables.includes(name), name)
+    for (const name of ['events', 'plans', 'settings', 'topups', 'user_usage', 'users'])
+      assert.ok(tables.includes(name), name)
     await db.destroy()
   })
 
@@ -40,7 +47,10 @@ describe('migrations', () => {
     const {sqliteDialect} = await import('../../src/lib/db/open-database.js')
     const db = new Kysely<any>({dialect: sqliteDialect(new BetterSqlite3(':memory:'))})
     const migrations = {
-      '0001-a': {up: async (trx: typeof db) => void (await trx.schema.createTable('kept_a').addColumn('id', 'integer').execute())},
+      '0001-a': {
+        up: async (trx: typeof db) =>
+          void (await trx.schema.createTable('kept_a').addColumn('id', 'integer').execute()),
+      },
       '0002-b': {
         up: async (trx: typeof db) => {
           await trx.schema.createTable('half_b').addColumn('id', 'integer').execute()
@@ -51,7 +61,10 @@ describe('migrations', () => {
     const {error} = await new Migrator({db, provider: {getMigrations: async () => migrations}}).migrateToLatest()
     assert.ok(error)
     const tables = (await db.introspection.getTables()).map((table) => table.name)
-    assert.deepEqual(tables.filter((name) => !name.startsWith('kysely_')), [])
+    assert.deepEqual(
+      tables.filter((name) => !name.startsWith('kysely_')),
+      [],
+    )
     assert.deepEqual(await db.selectFrom('kysely_migration').selectAll().execute(), [])
     await db.destroy()
   })
@@ -68,7 +81,16 @@ describe('migrations', () => {
     assert.equal((await upTo('0007-ledger-by-day').migrateToLatest()).error, undefined)
     const after = await db.selectFrom('usage_daily').selectAll().execute()
     // Stored day first: a plain scan returns the rows in key order.
-    assert.deepEqual(after, [rows[2]!, rows[1]!, rows[0]!].map(({day, node_name, user_name, up, down}) => ({day, user_name, node_name, up, down})))
+    assert.deepEqual(
+      after,
+      [rows[2]!, rows[1]!, rows[0]!].map(({day, node_name, user_name, up, down}) => ({
+        day,
+        user_name,
+        node_name,
+        up,
+        down,
+      })),
+    )
     assert.deepEqual(await db.selectFrom('usage_closed_through').selectAll().execute(), [])
     await db.destroy()
   })
@@ -82,31 +104,93 @@ describe('migration 0009', () => {
     const {db, upTo} = await partlyMigratable()
     assert.equal((await upTo('0008-web-dashboard').migrateToLatest()).error, undefined)
     await addUser(db, {name: 'alice'}, may10)
-    const node = await insertNode(db, {name: 'n1', type: 'v2ray', api: '127.0.0.1:1', config_path: null, inbounds: null, apply_command: null, created_at: 0, last_pull_at: null, last_error: null})
-    const other = await insertNode(db, {name: 'n2', type: 'v2ray', api: '127.0.0.1:2', config_path: null, inbounds: null, apply_command: null, created_at: 0, last_pull_at: null, last_error: null})
-    const names = [up('alice'), 'inbound>>>api>>>traffic>>>uplink', down('alice'), up('bob'), down('carol'), 'user>>>>>>traffic>>>uplink', 'user>>>traffic>>>uplink']
+    const node = await insertNode(db, {
+      name: 'n1',
+      type: 'v2ray',
+      api: '127.0.0.1:1',
+      config_path: null,
+      inbounds: null,
+      apply_command: null,
+      created_at: 0,
+      last_pull_at: null,
+      last_error: null,
+    })
+    const other = await insertNode(db, {
+      name: 'n2',
+      type: 'v2ray',
+      api: '127.0.0.1:2',
+      config_path: null,
+      inbounds: null,
+      apply_command: null,
+      created_at: 0,
+      last_pull_at: null,
+      last_error: null,
+    })
+    const names = [
+      up('alice'),
+      'inbound>>>api>>>traffic>>>uplink',
+      down('alice'),
+      up('bob'),
+      down('carol'),
+      'user>>>>>>traffic>>>uplink',
+      'user>>>traffic>>>uplink',
+    ]
     const values = [100, 5, 1000, 7, 0, 1, 2]
     const byName = {names, values}
-    await db.insertInto('node_baselines').values({node_id: node.id, taken_at: may10.now, uptime_seconds: null, counters: JSON.stringify(byName)}).execute()
+    await db
+      .insertInto('node_baselines')
+      .values({node_id: node.id, taken_at: may10.now, uptime_seconds: null, counters: JSON.stringify(byName)})
+      .execute()
     // The form before parallel arrays: one object keyed by counter name.
-    await db.insertInto('node_baselines').values({node_id: other.id, taken_at: may10.now, uptime_seconds: null, counters: JSON.stringify({[up('dan')]: 3})}).execute()
+    await db
+      .insertInto('node_baselines')
+      .values({
+        node_id: other.id,
+        taken_at: may10.now,
+        uptime_seconds: null,
+        counters: JSON.stringify({[up('dan')]: 3}),
+      })
+      .execute()
 
     assert.equal((await upTo('0009-per-user-baselines').migrateToLatest()).error, undefined)
-    const stored = async (id = node.id) => JSON.parse((await db.selectFrom('node_baselines').select('counters').where('node_id', '=', id).executeTakeFirstOrThrow()).counters)
-    const perUser = {users: ['alice', 'bob', 'carol'], up: [100, 7, null], down: [1000, null, 0], names: ['inbound>>>api>>>traffic>>>uplink', 'user>>>>>>traffic>>>uplink', 'user>>>traffic>>>uplink'], values: [5, 1, 2]}
+    const stored = async (id = node.id) =>
+      JSON.parse(
+        (await db.selectFrom('node_baselines').select('counters').where('node_id', '=', id).executeTakeFirstOrThrow())
+          .counters,
+      )
+    const perUser = {
+      users: ['alice', 'bob', 'carol'],
+      up: [100, 7, null],
+      down: [1000, null, 0],
+      names: ['inbound>>>api>>>traffic>>>uplink', 'user>>>>>>traffic>>>uplink', 'user>>>traffic>>>uplink'],
+      values: [5, 1, 2],
+    }
     assert.deepEqual(await stored(), perUser)
     assert.deepEqual(await stored(other.id), {users: ['dan'], up: [3], down: [null], names: [], values: []})
     await migration0009.up(db)
     assert.deepEqual(await stored(), perUser, 'running it again changes nothing')
     const asMap = new Map(names.map((name, index) => [name, values[index]]))
     assert.deepEqual(new Map((await readBaseline(db, node.id))!.counters), asMap)
-    const record = await recordPull(db, node, {counters: names.map((name, index) => ({name, value: values[index]! + 10})), uptimeSeconds: null}, may10.now + 60_000, may10)
-    assert.deepEqual([record.restarted, record.up, record.down], [false, 20, 20], 'alice, the unmanaged bob and carol, 10 bytes a counter')
+    const record = await recordPull(
+      db,
+      node,
+      {counters: names.map((name, index) => ({name, value: values[index]! + 10})), uptimeSeconds: null},
+      may10.now + 60_000,
+      may10,
+    )
+    assert.deepEqual(
+      [record.restarted, record.up, record.down],
+      [false, 20, 20],
+      'alice, the unmanaged bob and carol, 10 bytes a counter',
+    )
 
     const {error} = await upTo('0009-per-user-baselines').migrateDown()
     assert.equal(error, undefined)
     const back = await stored()
-    assert.deepEqual(new Map(back.names.map((name: string, index: number) => [name, back.values[index]])), new Map(names.map((name, index) => [name, values[index]! + 10])))
+    assert.deepEqual(
+      new Map(back.names.map((name: string, index: number) => [name, back.values[index]])),
+      new Map(names.map((name, index) => [name, values[index]! + 10])),
+    )
     await db.destroy()
   })
 })
@@ -135,9 +219,18 @@ describe('users', () => {
   })
 
   it('refuses a name that differs only in case, naming the existing one, and finds names only as stored', async () => {
-    await assert.rejects(addUser(db, {name: 'ALICE'}, may10), rejectsWith('USER_NAME_CLASH', 3, /^user "ALICE" clashes with the existing user "alice"/))
+    await assert.rejects(
+      addUser(db, {name: 'ALICE'}, may10),
+      rejectsWith('USER_NAME_CLASH', 3, /^user "ALICE" clashes with the existing user "alice"/),
+    )
     assert.equal((await listUsers(db, {}, may10)).length, 1)
-    await assert.rejects(showUser(db, 'Alice', {secrets: false}, may10), (error: unknown) => error instanceof SbqError && error.code === 'USER_NOT_FOUND' && error.hint === 'names are exact: did you mean "alice"? sbq user show alice')
+    await assert.rejects(
+      showUser(db, 'Alice', {secrets: false}, may10),
+      (error: unknown) =>
+        error instanceof SbqError &&
+        error.code === 'USER_NOT_FOUND' &&
+        error.hint === 'names are exact: did you mean "alice"? sbq user show alice',
+    )
   })
 
   it('refuses an unknown plan without creating the user', async () => {
@@ -151,11 +244,14 @@ describe('users', () => {
     assert.equal((await setUserStatus(db, 'alice', 'disabled', null, may10)).changed, false)
     await setUserStatus(db, 'alice', 'active', null, may10)
     const detail = await showUser(db, 'alice', {secrets: true}, may10)
-    assert.deepEqual(detail.events.map((event) => [event.kind, event.from, event.to]), [
-      ['status', 'disabled', 'active'],
-      ['status', 'active', 'disabled'],
-      ['created', null, 'active'],
-    ])
+    assert.deepEqual(
+      detail.events.map((event) => [event.kind, event.from, event.to]),
+      [
+        ['status', 'disabled', 'active'],
+        ['status', 'active', 'disabled'],
+        ['created', null, 'active'],
+      ],
+    )
     assert.ok(detail.credentials)
     assert.equal((await showUser(db, 'alice', {secrets: false}, may10)).credentials, undefined)
   })
@@ -163,7 +259,10 @@ describe('users', () => {
   it('filters by status and refuses an unknown one', async () => {
     await addUser(db, {name: 'bob'}, may10)
     await setUserStatus(db, 'bob', 'disabled', null, may10)
-    assert.deepEqual((await listUsers(db, {status: 'disabled'}, may10)).map((user) => user.name), ['bob'])
+    assert.deepEqual(
+      (await listUsers(db, {status: 'disabled'}, may10)).map((user) => user.name),
+      ['bob'],
+    )
     await assert.rejects(listUsers(db, {status: 'sleeping'}, may10), rejectsWith('INVALID_STATUS', 2))
   })
 
@@ -199,7 +298,7 @@ describe('quotas, top-ups and plans', () => {
     assert.deepEqual([off.plan, off.monthlyQuota, off.resetDay], [null, 0, 1])
   })
 
-  it('top-ups raise this period\'s allowance only', async () => {
+  it("top-ups raise this period's allowance only", async () => {
     await setQuota(db, 'dora', {monthlyQuota: 10 * GiB, resetDay: 1}, may10)
     const topped = await topUp(db, 'dora', 5 * GiB, 'paid', may10)
     assert.equal(topped.allowance, 15 * GiB)
@@ -207,16 +306,25 @@ describe('quotas, top-ups and plans', () => {
     const june = await listUsers(db, {}, contextAt('2024-06-02T00:00:00Z'))
     assert.equal(june[0]!.allowance, 10 * GiB)
     const detail = await showUser(db, 'dora', {secrets: false}, may10)
-    assert.deepEqual(detail.topupHistory.map((topup) => [topup.bytes, topup.note]), [[5 * GiB, 'paid']])
+    assert.deepEqual(
+      detail.topupHistory.map((topup) => [topup.bytes, topup.note]),
+      [[5 * GiB, 'paid']],
+    )
   })
 
   it('moving the reset day keeps what the running period counted and bought; the next reset falls on the new day', async () => {
     await addUser(db, {name: 'eve', monthlyQuota: 10 * GiB, resetDay: 1}, may10)
     await topUp(db, 'eve', 2 * GiB, null, may10)
     const moved = await setQuota(db, 'eve', {resetDay: 5}, contextAt('2024-05-22T00:00:00Z'))
-    assert.deepEqual([moved.periodStart, moved.periodEnd, moved.allowance], ['2024-05-01T00:00:00.000Z', '2024-06-05T00:00:00.000Z', 12 * GiB])
+    assert.deepEqual(
+      [moved.periodStart, moved.periodEnd, moved.allowance],
+      ['2024-05-01T00:00:00.000Z', '2024-06-05T00:00:00.000Z', 12 * GiB],
+    )
     const june = (await listUsers(db, {}, contextAt('2024-06-06T00:00:00Z'))).find((user) => user.name === 'eve')!
-    assert.deepEqual([june.periodStart, june.periodEnd, june.allowance], ['2024-06-05T00:00:00.000Z', '2024-07-05T00:00:00.000Z', 10 * GiB])
+    assert.deepEqual(
+      [june.periodStart, june.periodEnd, june.allowance],
+      ['2024-06-05T00:00:00.000Z', '2024-07-05T00:00:00.000Z', 10 * GiB],
+    )
     await removeUser(db, 'eve', may10)
   })
 
@@ -234,7 +342,10 @@ describe('quotas, top-ups and plans', () => {
 
   it('will not remove a plan that has users, and lists user counts', async () => {
     await setQuota(db, 'dora', {plan: 'basic'}, may10)
-    assert.deepEqual((await listPlans(db)).map((plan) => [plan.name, plan.users]), [['basic', 1]])
+    assert.deepEqual(
+      (await listPlans(db)).map((plan) => [plan.name, plan.users]),
+      [['basic', 1]],
+    )
     await assert.rejects(removePlan(db, 'basic'), rejectsWith('PLAN_IN_USE', 3))
     await setQuota(db, 'dora', {plan: null}, may10)
     await removePlan(db, 'basic')
@@ -250,7 +361,19 @@ describe('settings', () => {
     await assert.rejects(setSetting(db, 'colour', 'blue'), rejectsWith('UNKNOWN_SETTING', 2))
     const [reset] = [await setSetting(db, 'timezone', 'default')]
     assert.equal(reset.isDefault, true)
-    assert.deepEqual((await getSettings(db)).map((s) => s.key), ['timezone', 'alert-thresholds', 'alert-expiry-days', 'enforce-max-ips', 'max-ips-cooldown', 'validate-config', 'inform-body-limit', 'unmanaged-names-limit'])
+    assert.deepEqual(
+      (await getSettings(db)).map((s) => s.key),
+      [
+        'timezone',
+        'alert-thresholds',
+        'alert-expiry-days',
+        'enforce-max-ips',
+        'max-ips-cooldown',
+        'validate-config',
+        'inform-body-limit',
+        'unmanaged-names-limit',
+      ],
+    )
     await db.destroy()
   })
 })
@@ -260,9 +383,26 @@ describe('import and names that differ only in case', () => {
     const {importUsers} = await import('../../src/lib/nodes/import-users.js')
     const db = await memoryDb()
     await addUser(db, {name: 'alice'}, may10)
-    const result = await importUsers(db, [{tag: 'in', protocol: 'vless', users: [{name: 'Alice', credentials: {}}, {name: 'bob', credentials: {}}, {name: 'BOB', credentials: {}}]}], may10)
+    const result = await importUsers(
+      db,
+      [
+        {
+          tag: 'in',
+          protocol: 'vless',
+          users: [
+            {name: 'Alice', credentials: {}},
+            {name: 'bob', credentials: {}},
+            {name: 'BOB', credentials: {}},
+          ],
+        },
+      ],
+      may10,
+    )
     assert.deepEqual([result.added, result.skipped], [['bob'], ['Alice', 'BOB']])
-    assert.deepEqual((await listUsers(db, {}, may10)).map((user) => user.name), ['alice', 'bob'])
+    assert.deepEqual(
+      (await listUsers(db, {}, may10)).map((user) => user.name),
+      ['alice', 'bob'],
+    )
     await db.destroy()
   })
 })

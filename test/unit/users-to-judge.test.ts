@@ -52,7 +52,12 @@ describe('users a check judges', () => {
         const down = Math.floor(used * next())
         await db
           .updateTable('user_usage')
-          .set((eb) => ({period_up: used - down, period_down: down, total_up: eb('total_up', '+', used - down), total_down: eb('total_down', '+', down + Math.floor(next() * GiB))}))
+          .set((eb) => ({
+            period_up: used - down,
+            period_down: down,
+            total_up: eb('total_up', '+', used - down),
+            total_down: eb('total_down', '+', down + Math.floor(next() * GiB)),
+          }))
           .where('user_id', '=', db.selectFrom('users').select('id').where('name', '=', name))
           .execute()
         if (next() < 0.2) await topUp(db, name, 1 * GiB, null, start)
@@ -63,15 +68,27 @@ describe('users a check judges', () => {
       const context = {...start, now}
       const ipsSeen = ['u3', 'u4']
       const rules = {thresholds: [80, 100], expiryDays: 3}
-      const judged = new Set(await usersToJudge(db, {now, ipsSeen, alerts: {lowestPercent: 80, expiringBefore: now + rules.expiryDays * dayMs}}))
+      const judged = new Set(
+        await usersToJudge(db, {
+          now,
+          ipsSeen,
+          alerts: {lowestPercent: 80, expiringBefore: now + rules.expiryDays * dayMs},
+        }),
+      )
       let mustJudge = 0
       for (const record of await listUserRecords(db)) {
         const view = toUserView(record, context)
-        const decision = decideStatus(view, now, {ipsSeen: ipsSeen.includes(view.name) ? 9 : undefined, enforceMaxIps: true})
+        const decision = decideStatus(view, now, {
+          ipsSeen: ipsSeen.includes(view.name) ? 9 : undefined,
+          enforceMaxIps: true,
+        })
         const alerts = view.status === 'disabled' ? [] : dueAlerts([alertStateOf(view)], rules, now)
         if (decision === null && alerts.length === 0) continue
         mustJudge++
-        assert.ok(judged.has(record.id), `${view.name} (${view.status}, ${decision?.to ?? 'no change'}, ${alerts.length} alerts) was not judged`)
+        assert.ok(
+          judged.has(record.id),
+          `${view.name} (${view.status}, ${decision?.to ?? 'no change'}, ${alerts.length} alerts) was not judged`,
+        )
       }
       assert.ok(mustJudge > 20, `the random users exercise the rules (${mustJudge} needed judging)`)
       assert.ok(judged.size < 300, 'and not everyone is judged')

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
 import {closePastDays} from '../../src/lib/accounting/close-days.js'
-import {dashboardTotals, monthTrafficOfUsers, usersPage, usersPageQueries, type UsersPageQuery} from '../../src/lib/db/dashboard-repository.js'
+import {
+  dashboardTotals,
+  monthTrafficOfUsers,
+  usersPage,
+  usersPageQueries,
+  type UsersPageQuery,
+} from '../../src/lib/db/dashboard-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
 import {findUserRecordsById} from '../../src/lib/db/users-repository.js'
 import {setQuota} from '../../src/lib/quotas/quota-service.js'
@@ -56,13 +62,37 @@ describe('dashboard strings', () => {
 
 describe('users table state in the URL', () => {
   it('reads a query, falling back to the defaults for anything unknown', () => {
-    assert.deepEqual(parseUsersQuery(new URLSearchParams('q=%20Ali%20&status=limited&sort=used&dir=desc&page=3')), {search: 'Ali', status: 'limited', sort: 'used', descending: true, page: 3})
-    assert.deepEqual(parseUsersQuery(new URLSearchParams('status=bogus&sort=password&page=-1&dir=sideways')), {search: '', status: null, sort: 'name', descending: false, page: 1})
+    assert.deepEqual(parseUsersQuery(new URLSearchParams('q=%20Ali%20&status=limited&sort=used&dir=desc&page=3')), {
+      search: 'Ali',
+      status: 'limited',
+      sort: 'used',
+      descending: true,
+      page: 3,
+    })
+    assert.deepEqual(parseUsersQuery(new URLSearchParams('status=bogus&sort=password&page=-1&dir=sideways')), {
+      search: '',
+      status: null,
+      sort: 'name',
+      descending: false,
+      page: 1,
+    })
   })
 
   it("takes the phone menu's order over sort and dir, ignoring orders it does not offer", () => {
-    assert.deepEqual(parseUsersQuery(new URLSearchParams('order=used.desc&sort=name')), {search: '', status: null, sort: 'used', descending: true, page: 1})
-    assert.deepEqual(parseUsersQuery(new URLSearchParams('order=password.desc&sort=lifetime&dir=desc')), {search: '', status: null, sort: 'lifetime', descending: true, page: 1})
+    assert.deepEqual(parseUsersQuery(new URLSearchParams('order=used.desc&sort=name')), {
+      search: '',
+      status: null,
+      sort: 'used',
+      descending: true,
+      page: 1,
+    })
+    assert.deepEqual(parseUsersQuery(new URLSearchParams('order=password.desc&sort=lifetime&dir=desc')), {
+      search: '',
+      status: null,
+      sort: 'lifetime',
+      descending: true,
+      page: 1,
+    })
   })
 
   it('writes a URL that reads back the same, leaving defaults out', () => {
@@ -75,7 +105,14 @@ describe('users table state in the URL', () => {
 
 describe('dashboard repository', () => {
   let db: Db
-  const query = (over: Partial<UsersPageQuery> = {}): UsersPageQuery => ({sort: 'name', descending: false, offset: 0, limit: 50, now: may20.now, ...over})
+  const query = (over: Partial<UsersPageQuery> = {}): UsersPageQuery => ({
+    sort: 'name',
+    descending: false,
+    offset: 0,
+    limit: 50,
+    now: may20.now,
+    ...over,
+  })
   const names = async (over: Partial<UsersPageQuery> = {}) => {
     const page = await usersPage(db, query(over))
     return (await findUserRecordsById(db, page.ids)).map((record) => record.name)
@@ -84,15 +121,32 @@ describe('dashboard repository', () => {
   before(async () => {
     db = await memoryDb()
     const may1 = {...contextAt('2024-05-01T08:00:00Z'), actor: 'cli' as const}
-    for (const [name, expiresAt] of [['alice', null], ['Bob', Date.parse('2024-06-01T00:00:00Z')], ['carol_x', Date.parse('2024-05-25T00:00:00Z')], ['dave', null], ['erin', null]] as const) {
+    for (const [name, expiresAt] of [
+      ['alice', null],
+      ['Bob', Date.parse('2024-06-01T00:00:00Z')],
+      ['carol_x', Date.parse('2024-05-25T00:00:00Z')],
+      ['dave', null],
+      ['erin', null],
+    ] as const) {
       await addUser(db, {name, monthlyQuota: 10 * GiB, expiresAt}, may1)
     }
     // Running counts: alice 5 GiB, Bob 1 GiB, dave 8 GiB but in a period that ended (he has used nothing this one).
     const usage = db.updateTable('user_usage')
-    await usage.set({period_up: GiB, period_down: 4 * GiB, total_up: GiB, total_down: 4 * GiB}).where('user_id', '=', 1).execute()
-    await usage.set({period_down: GiB, total_down: 30 * GiB}).where('user_id', '=', 2).execute()
     await usage
-      .set({period_start: Date.parse('2024-04-01T00:00:00Z'), period_end: Date.parse('2024-05-01T00:00:00Z'), period_down: 8 * GiB, total_down: 8 * GiB})
+      .set({period_up: GiB, period_down: 4 * GiB, total_up: GiB, total_down: 4 * GiB})
+      .where('user_id', '=', 1)
+      .execute()
+    await usage
+      .set({period_down: GiB, total_down: 30 * GiB})
+      .where('user_id', '=', 2)
+      .execute()
+    await usage
+      .set({
+        period_start: Date.parse('2024-04-01T00:00:00Z'),
+        period_end: Date.parse('2024-05-01T00:00:00Z'),
+        period_down: 8 * GiB,
+        total_down: 8 * GiB,
+      })
       .where('user_id', '=', 4)
       .execute()
     await setUserStatus(db, 'erin', 'disabled', null, may20)
@@ -115,7 +169,10 @@ describe('dashboard repository', () => {
     assert.deepEqual(await names(), ['Bob', 'alice', 'carol_x', 'dave', 'erin'])
     const page = await usersPage(db, query({limit: 2, offset: 2}))
     assert.equal(page.total, 5)
-    assert.deepEqual((await findUserRecordsById(db, page.ids)).map((record) => record.name), ['carol_x', 'dave'])
+    assert.deepEqual(
+      (await findUserRecordsById(db, page.ids)).map((record) => record.name),
+      ['carol_x', 'dave'],
+    )
     assert.deepEqual(await names({descending: true, limit: 1}), ['erin'])
   })
 
@@ -137,12 +194,13 @@ describe('dashboard repository', () => {
     }
   })
 
-  it("matches `_`, `%` and `\\` literally: searching a_b does not find axb", async () => {
+  it('matches `_`, `%` and `\\` literally: searching a_b does not find axb', async () => {
     const own = await memoryDb()
     try {
       const may1 = {...contextAt('2024-05-01T08:00:00Z'), actor: 'cli' as const}
       for (const name of ['a_b', 'axb', 'a.b', 'ab']) await addUser(own, {name, monthlyQuota: GiB}, may1)
-      const found = async (search: string) => (await findUserRecordsById(own, (await usersPage(own, query({search}))).ids)).map((record) => record.name)
+      const found = async (search: string) =>
+        (await findUserRecordsById(own, (await usersPage(own, query({search}))).ids)).map((record) => record.name)
       assert.deepEqual(await found('a_b'), ['a_b'])
       assert.deepEqual(await found('_'), ['a_b'])
       assert.deepEqual(await found('a%b'), [])
@@ -164,7 +222,11 @@ describe('dashboard repository', () => {
     assert.deepEqual(order.slice(0, 2), ['alice', 'Bob'])
     const records = await findUserRecordsById(db, (await usersPage(db, query({sort: 'used', descending: true}))).ids)
     const used = records.map((record) => toUserView(record, may20).periodUsed)
-    assert.deepEqual(used, [...used].sort((a, b) => b - a), 'SQL order equals the order of the views')
+    assert.deepEqual(
+      used,
+      [...used].sort((a, b) => b - a),
+      'SQL order equals the order of the views',
+    )
     assert.equal(used[order.indexOf('dave')], 0)
   })
 
@@ -175,7 +237,11 @@ describe('dashboard repository', () => {
   })
 
   it('counts users by status and sums the current periods', async () => {
-    assert.deepEqual(await dashboardTotals(db, may20.now), {users: 5, byStatus: {active: 3, disabled: 1, limited: 1, expired: 0}, periodBytes: 6 * GiB})
+    assert.deepEqual(await dashboardTotals(db, may20.now), {
+      users: 5,
+      byStatus: {active: 3, disabled: 1, limited: 1, expired: 0},
+      periodBytes: 6 * GiB,
+    })
   })
 
   it("sums current users' traffic of a month, not the days around it or removed users", async () => {
@@ -187,7 +253,13 @@ describe('dashboard repository', () => {
 
   it('loads a page view whose rows are the domain views of the page users', async () => {
     const view = await loadDashboard(db, {search: '', status: null, sort: 'used', descending: true, page: 1}, may20)
-    assert.deepEqual(view.users.slice(0, 2).map((user) => [user.name, user.periodUsed, user.allowance]), [['alice', 5 * GiB, 10 * GiB], ['Bob', GiB, 10 * GiB]])
+    assert.deepEqual(
+      view.users.slice(0, 2).map((user) => [user.name, user.periodUsed, user.allowance]),
+      [
+        ['alice', 5 * GiB, 10 * GiB],
+        ['Bob', GiB, 10 * GiB],
+      ],
+    )
     assert.deepEqual([view.matching, view.month, view.monthBytes], [5, '2024-05', 363])
   })
 })

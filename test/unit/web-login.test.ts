@@ -13,9 +13,18 @@ const password = 'a long enough admin password'
 const minute = 60_000
 
 /** The dashboard handler on a loopback port of its own, over an in-memory database. */
-async function startDashboard(db: Db, options: Partial<DashboardOptions>): Promise<{base: string; log: string[]; close: () => Promise<void>}> {
+async function startDashboard(
+  db: Db,
+  options: Partial<DashboardOptions>,
+): Promise<{base: string; log: string[]; close: () => Promise<void>}> {
   const log: string[] = []
-  const handler = createDashboard({db, context: async () => ({...contextAt('2026-11-01T00:00:00Z'), actor: 'web'}), trustProxy: false, log: (line) => log.push(line), ...options})
+  const handler = createDashboard({
+    db,
+    context: async () => ({...contextAt('2026-11-01T00:00:00Z'), actor: 'web'}),
+    trustProxy: false,
+    log: (line) => log.push(line),
+    ...options,
+  })
   const server: Server = createServer((request, response) => {
     handler(request, response).catch((error: unknown) => {
       response.writeHead(500)
@@ -31,7 +40,10 @@ async function startDashboard(db: Db, options: Partial<DashboardOptions>): Promi
 async function loginForm(base: string): Promise<{token: string; cookie: string}> {
   const response = await fetch(`${base}/login`)
   const token = /name="_csrf" value="([^"]+)"/.exec(await response.text())![1]!
-  const cookie = response.headers.getSetCookie().find((line) => line.startsWith('sbq_login='))!.split(';')[0]!
+  const cookie = response.headers
+    .getSetCookie()
+    .find((line) => line.startsWith('sbq_login='))!
+    .split(';')[0]!
   return {token, cookie}
 }
 
@@ -78,7 +90,10 @@ describe('dashboard login under parallel attempts (the handler over real HTTP)',
       const blocked = await postLogin(dashboard.base, password)
       assert.equal(blocked.status, 429, 'the right password is refused while the window lasts')
       assert.equal(blocked.headers.get('retry-after'), '60')
-      assert.equal(blocked.headers.getSetCookie().some((line) => line.startsWith('sbq_session=')), false)
+      assert.equal(
+        blocked.headers.getSetCookie().some((line) => line.startsWith('sbq_session=')),
+        false,
+      )
 
       clock += minute
       const allowed = await postLogin(dashboard.base, password)
@@ -92,14 +107,26 @@ describe('dashboard login under parallel attempts (the handler over real HTTP)',
   it('refuses a login with 429 and Retry-After 1 while every password check slot is taken, whichever the address', async () => {
     const dashboard = await startDashboard(db, {trustProxy: true, verificationSlots: new VerificationSlots(1)})
     try {
-      const responses = await Promise.all(Array.from({length: 8}, (_, index) => postLogin(dashboard.base, `wrong guess ${index}`, {'x-forwarded-for': `198.51.100.${index + 1}`})))
+      const responses = await Promise.all(
+        Array.from({length: 8}, (_, index) =>
+          postLogin(dashboard.base, `wrong guess ${index}`, {'x-forwarded-for': `198.51.100.${index + 1}`}),
+        ),
+      )
       const busy = responses.filter((response) => response.status === 429)
       assert.ok(busy.length >= 1, responses.map((response) => response.status).join(' '))
       assert.equal(busy.length + responses.filter((response) => response.status === 401).length, 8)
       assert.ok(busy.every((response) => response.headers.get('retry-after') === '1'))
       assert.match(await busy[0]!.text(), /Too many logins are being checked at once/)
-      assert.ok(dashboard.log.some((line) => /^dashboard: login from 198\.51\.100\.\d refused: 1 password checks already running$/.test(line)))
-      assert.equal((await postLogin(dashboard.base, password, {'x-forwarded-for': '198.51.100.99'})).status, 303, 'the slot is free again')
+      assert.ok(
+        dashboard.log.some((line) =>
+          /^dashboard: login from 198\.51\.100\.\d refused: 1 password checks already running$/.test(line),
+        ),
+      )
+      assert.equal(
+        (await postLogin(dashboard.base, password, {'x-forwarded-for': '198.51.100.99'})).status,
+        303,
+        'the slot is free again',
+      )
     } finally {
       await dashboard.close()
     }

@@ -5,11 +5,25 @@ import {after, before, describe, it} from 'node:test'
 import type {Db} from '../../src/lib/db/open-database.js'
 import {readSettings} from '../../src/lib/db/settings-repository.js'
 import {getSettings} from '../../src/lib/settings/settings.js'
-import {adminPasswordHash, assertAcceptablePassword, hashPassword, setAdminPassword, verifyPassword} from '../../src/lib/web/admin-password.js'
+import {
+  adminPasswordHash,
+  assertAcceptablePassword,
+  hashPassword,
+  setAdminPassword,
+  verifyPassword,
+} from '../../src/lib/web/admin-password.js'
 import {csrfTokenMatches, newCsrfToken} from '../../src/lib/web/csrf.js'
 import {escapeHtml, html, raw} from '../../src/lib/web/html.js'
 import {LoginRateLimit, rateLimitKey} from '../../src/lib/web/login-rate-limit.js'
-import {absoluteLifetimeMs, createSession, endSession, idleLifetimeMs, loadSession, setFlash, takeFlash} from '../../src/lib/web/sessions.js'
+import {
+  absoluteLifetimeMs,
+  createSession,
+  endSession,
+  idleLifetimeMs,
+  loadSession,
+  setFlash,
+  takeFlash,
+} from '../../src/lib/web/sessions.js'
 import {VerificationSlots} from '../../src/lib/web/verification-slots.js'
 import {clientIp, parseCookies, requestIsSecure, serializeCookie} from '../../src/lib/web/web-request.js'
 import {rejectsWith} from '../support/assertions.js'
@@ -30,17 +44,31 @@ describe('admin password hashing (scrypt)', () => {
   })
 
   it('matches nothing against a malformed or foreign hash', async () => {
-    for (const stored of ['', 'plain', 'bcrypt$x$y$z$a$b', 'scrypt$0$8$1$c2FsdA==$a2V5', 'scrypt$32768$8$1$c2FsdA==$', 'scrypt$99999999$8$1$c2FsdA==$a2V5']) {
+    for (const stored of [
+      '',
+      'plain',
+      'bcrypt$x$y$z$a$b',
+      'scrypt$0$8$1$c2FsdA==$a2V5',
+      'scrypt$32768$8$1$c2FsdA==$',
+      'scrypt$99999999$8$1$c2FsdA==$a2V5',
+    ]) {
       assert.equal(await verifyPassword('anything at all', stored), false, stored)
     }
   })
 
   it('refuses empty, short and huge passwords with exit 2', () => {
     assert.throws(() => assertAcceptablePassword(''), rejectsWith('EMPTY_PASSWORD', 2, /is empty/))
-    assert.throws(() => assertAcceptablePassword('123456789'), rejectsWith('PASSWORD_TOO_SHORT', 2, /of 9 characters is too short/))
+    assert.throws(
+      () => assertAcceptablePassword('123456789'),
+      rejectsWith('PASSWORD_TOO_SHORT', 2, /of 9 characters is too short/),
+    )
     assert.throws(() => assertAcceptablePassword('x'.repeat(1025)), rejectsWith('PASSWORD_TOO_LONG', 2))
     assert.equal(assertAcceptablePassword('1234567890'), '1234567890')
-    assert.equal(assertAcceptablePassword('密码密码密码密码密码'), '密码密码密码密码密码', 'ten characters, whatever their bytes')
+    assert.equal(
+      assertAcceptablePassword('密码密码密码密码密码'),
+      '密码密码密码密码密码',
+      'ten characters, whatever their bytes',
+    )
   })
 
   it('keeps only the hash in the database, not listed with the settings, and a new password ends every session', async () => {
@@ -55,7 +83,10 @@ describe('admin password hashing (scrypt)', () => {
       const stored = await adminPasswordHash(db)
       assert.ok(stored && (await verifyPassword('correct horse battery', stored)))
       assert.equal((await readSettings(db)).get('web-admin-password'), stored, 'stored under this key')
-      assert.ok(!(await getSettings(db)).some((setting) => setting.key === 'web-admin-password' || setting.value === stored), 'which sbq config get does not list')
+      assert.ok(
+        !(await getSettings(db)).some((setting) => setting.key === 'web-admin-password' || setting.value === stored),
+        'which sbq config get does not list',
+      )
       await assert.rejects(setAdminPassword(db, 'short', now), rejectsWith('PASSWORD_TOO_SHORT', 2))
       assert.equal(await adminPasswordHash(db), stored, 'a refused password changes nothing')
     } finally {
@@ -120,7 +151,8 @@ describe('dashboard sessions', () => {
     const {id, session} = await createSession(db, start)
     await endSession(db, session)
     assert.equal(await loadSession(db, id, start + 1), null)
-    for (const forged of [undefined, '', 'x', 'A'.repeat(43), `${id}x`]) assert.equal(await loadSession(db, forged, start + 1), null, String(forged))
+    for (const forged of [undefined, '', 'x', 'A'.repeat(43), `${id}x`])
+      assert.equal(await loadSession(db, forged, start + 1), null, String(forged))
   })
 
   it('shows a flash once', async () => {
@@ -174,7 +206,10 @@ describe('login rate limit', () => {
     assert.equal(rateLimitKey('unknown'), 'unknown')
     const limit = new LoginRateLimit()
     for (let host = 1; host <= 5; host++) assert.equal(limit.begin(rateLimitKey(`2001:db8:1:2::${host}`), 0), 0)
-    assert.ok(limit.begin(rateLimitKey('2001:db8:1:2:ffff::9'), 0) > 0, 'a new address in the same /64 is the same client')
+    assert.ok(
+      limit.begin(rateLimitKey('2001:db8:1:2:ffff::9'), 0) > 0,
+      'a new address in the same /64 is the same client',
+    )
     assert.equal(limit.begin(rateLimitKey('2001:db8:1:3::1'), 0), 0, 'the next /64 is another client')
   })
 })
@@ -189,19 +224,34 @@ describe('password check slots', () => {
   })
 })
 
-function fakeRequest(headers: Record<string, string>, socket: {remoteAddress?: string; encrypted?: boolean} = {remoteAddress: '127.0.0.1'}): IncomingMessage {
+function fakeRequest(
+  headers: Record<string, string>,
+  socket: {remoteAddress?: string; encrypted?: boolean} = {remoteAddress: '127.0.0.1'},
+): IncomingMessage {
   return {headers, socket} as unknown as IncomingMessage
 }
 
 describe('dashboard requests', () => {
   it('reads cookies, skipping malformed pairs and keeping the first of a name', () => {
     const cookies = parseCookies('a=1; b=x%20y; broken; =v; a=2; c=%E0%A4%A')
-    assert.deepEqual([...cookies], [['a', '1'], ['b', 'x y']])
+    assert.deepEqual(
+      [...cookies],
+      [
+        ['a', '1'],
+        ['b', 'x y'],
+      ],
+    )
   })
 
   it('writes session cookies HttpOnly and SameSite=Strict, Secure only when asked', () => {
-    assert.equal(serializeCookie('sbq_session', 'abc', {secure: false, maxAge: 60}), 'sbq_session=abc; Path=/; SameSite=Strict; HttpOnly; Max-Age=60')
-    assert.equal(serializeCookie('sbq_session', '', {secure: true, maxAge: 0}), 'sbq_session=; Path=/; SameSite=Strict; HttpOnly; Secure; Max-Age=0')
+    assert.equal(
+      serializeCookie('sbq_session', 'abc', {secure: false, maxAge: 60}),
+      'sbq_session=abc; Path=/; SameSite=Strict; HttpOnly; Max-Age=60',
+    )
+    assert.equal(
+      serializeCookie('sbq_session', '', {secure: true, maxAge: 0}),
+      'sbq_session=; Path=/; SameSite=Strict; HttpOnly; Secure; Max-Age=0',
+    )
   })
 
   it('believes X-Forwarded-Proto and X-Forwarded-For only with --trust-proxy', () => {
@@ -233,15 +283,26 @@ describe('dashboard requests', () => {
 
 describe('HTML escaping', () => {
   it('escapes every interpolated value, in text and attributes', () => {
-    assert.equal(escapeHtml(`<a href="x" title='y'>&</a>`), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;')
+    assert.equal(
+      escapeHtml(`<a href="x" title='y'>&</a>`),
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    )
     const note = `"><script>alert(1)</script>`
-    assert.equal(html`<input value="${note}">`.text, '<input value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;">')
+    assert.equal(
+      html`<input value="${note}" />`.text,
+      '<input value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;">',
+    )
     assert.equal(html`<p>${note}</p>`.text.includes('<script>'), false)
   })
 
   it('nests templates and lists without escaping them twice, and renders nothing for null, undefined and booleans', () => {
     const items = ['a<b', 'c&d'].map((item) => html`<li>${item}</li>`)
-    assert.equal(html`<ul>${items}</ul>`.text, '<ul><li>a&lt;b</li><li>c&amp;d</li></ul>')
+    assert.equal(
+      html`<ul>
+        ${items}
+      </ul>`.text,
+      '<ul><li>a&lt;b</li><li>c&amp;d</li></ul>',
+    )
     assert.equal(html`${null}${undefined}${false}${true}${0}`.text, '0')
     assert.equal(html`${raw('<br>')}`.text, '<br>')
   })

@@ -57,8 +57,20 @@ function assertV2rayAccepts(t: TestContext, text: string): void {
 }
 
 describe('readXrayUsers', () => {
-  it('takes a vless inbound\'s own settings.flow as the flow for clients without one (Xray infra/conf/vless.go, since 2025-08)', () => {
-    const config = {inbounds: [{tag: 'vision', protocol: 'vless', settings: {decryption: 'none', flow: 'xtls-rprx-vision', clients: [{id: alice.credentials.uuid, email: 'alice'}]}}]}
+  it("takes a vless inbound's own settings.flow as the flow for clients without one (Xray infra/conf/vless.go, since 2025-08)", () => {
+    const config = {
+      inbounds: [
+        {
+          tag: 'vision',
+          protocol: 'vless',
+          settings: {
+            decryption: 'none',
+            flow: 'xtls-rprx-vision',
+            clients: [{id: alice.credentials.uuid, email: 'alice'}],
+          },
+        },
+      ],
+    }
     const read = readXrayUsers(JSON.stringify(config))
     assert.equal(read[0]?.flow, 'xtls-rprx-vision')
     const rewritten = rewriteXrayUsers(JSON.stringify(config), {flavor: 'xray', desired: [alice, bob], managedNames})
@@ -75,7 +87,9 @@ describe('readXrayUsers', () => {
     assert.equal(byTag.get('vless-reality')?.flow, 'xtls-rprx-vision')
     assert.equal(byTag.get('ss2022')?.method, '2022-blake3-aes-128-gcm')
     assert.equal(byTag.get('ss-legacy')?.method, 'aes-256-gcm')
-    assert.deepEqual(byTag.get('ss2022')?.users, [{name: 'alice', credentials: {password16: alice.credentials.password16}}])
+    assert.deepEqual(byTag.get('ss2022')?.users, [
+      {name: 'alice', credentials: {password16: alice.credentials.password16}},
+    ])
     assert.deepEqual(byTag.get('vmess-ws')?.users, [{name: 'alice', credentials: {uuid: alice.credentials.uuid}}])
   })
 
@@ -95,9 +109,18 @@ describe('readXrayUsers', () => {
       readXrayUsers(v2rayFixture, {flavor: 'v2ray'}).map((i) => i.tag),
       V2RAY_TAGS,
     )
-    assert.throws(() => readXrayUsers(v2rayFixture, {flavor: 'v2ray', inbounds: ['ss-in']}), isSbqError('INBOUND_UNSUPPORTED', /single user/))
-    assert.throws(() => readXrayUsers(xrayFixture, {inbounds: ['api-in']}), isSbqError('INBOUND_UNSUPPORTED', /dokodemo-door/))
-    assert.throws(() => readXrayUsers(xrayFixture, {inbounds: ['missing']}), isSbqError('INBOUND_NOT_FOUND', /inbound "missing"/))
+    assert.throws(
+      () => readXrayUsers(v2rayFixture, {flavor: 'v2ray', inbounds: ['ss-in']}),
+      isSbqError('INBOUND_UNSUPPORTED', /single user/),
+    )
+    assert.throws(
+      () => readXrayUsers(xrayFixture, {inbounds: ['api-in']}),
+      isSbqError('INBOUND_UNSUPPORTED', /dokodemo-door/),
+    )
+    assert.throws(
+      () => readXrayUsers(xrayFixture, {inbounds: ['missing']}),
+      isSbqError('INBOUND_NOT_FOUND', /inbound "missing"/),
+    )
   })
 })
 
@@ -125,7 +148,12 @@ describe('rewriteXrayUsers (Xray)', () => {
     )
     assert.deepEqual(clients(after, 'trojan-tcp').at(-1), {password: c.password, email: 'bob', level: 0})
     assert.deepEqual(clients(after, 'ss2022').at(-1), {password: c.password16, email: 'bob'})
-    assert.deepEqual(clients(after, 'ss-legacy').at(-1), {password: c.password, method: 'aes-256-gcm', email: 'bob', level: 0})
+    assert.deepEqual(clients(after, 'ss-legacy').at(-1), {
+      password: c.password,
+      method: 'aes-256-gcm',
+      email: 'bob',
+      level: 0,
+    })
   })
 
   it('is idempotent', () => {
@@ -135,7 +163,8 @@ describe('rewriteXrayUsers (Xray)', () => {
   })
 
   it('keeps comments (Xray reads JSON with comments)', () => {
-    const text = '{\n  // api first\n  "inbounds": [\n    {"tag": "t", "protocol": "trojan", "settings": {"clients": []}} # trojan\n  ]\n}\n'
+    const text =
+      '{\n  // api first\n  "inbounds": [\n    {"tag": "t", "protocol": "trojan", "settings": {"clients": []}} # trojan\n  ]\n}\n'
     const out = rewriteXrayUsers(text, {desired: [bob], managedNames})
     assert.ok(out.text.includes('// api first') && out.text.includes('# trojan'))
     assert.deepEqual(
@@ -148,18 +177,30 @@ describe('rewriteXrayUsers (Xray)', () => {
     const text = '{"inbounds": [{"tag": "v", "protocol": "VMess", "port": 1}]}'
     const out = rewriteXrayUsers(text, {inbounds: ['v'], desired: [bob], managedNames})
     assert.deepEqual(JSON.parse(out.text), {
-      inbounds: [{tag: 'v', protocol: 'VMess', port: 1, settings: {clients: [{id: bob.credentials.uuid, email: 'bob', level: 0}]}}],
+      inbounds: [
+        {
+          tag: 'v',
+          protocol: 'VMess',
+          port: 1,
+          settings: {clients: [{id: bob.credentials.uuid, email: 'bob', level: 0}]},
+        },
+      ],
     })
   })
 
   it('refuses shadowsocks 2022 chacha20 with several users, which Xray rejects', () => {
-    const text = '{"inbounds": [{"tag": "s", "protocol": "shadowsocks", "settings": {"method": "2022-blake3-chacha20-poly1305", "password": "x", "clients": []}}]}'
-    assert.throws(() => rewriteXrayUsers(text, {inbounds: ['s'], desired: [bob], managedNames}), isSbqError('INBOUND_UNSUPPORTED'))
+    const text =
+      '{"inbounds": [{"tag": "s", "protocol": "shadowsocks", "settings": {"method": "2022-blake3-chacha20-poly1305", "password": "x", "clients": []}}]}'
+    assert.throws(
+      () => rewriteXrayUsers(text, {inbounds: ['s'], desired: [bob], managedNames}),
+      isSbqError('INBOUND_UNSUPPORTED'),
+    )
   })
 
   it('refuses a config that does not parse', () => {
     assert.throws(
-      () => rewriteXrayUsers('{"inbounds": [', {desired: [bob], managedNames, source: '/usr/local/etc/xray/config.json'}),
+      () =>
+        rewriteXrayUsers('{"inbounds": [', {desired: [bob], managedNames, source: '/usr/local/etc/xray/config.json'}),
       isSbqError('CONFIG_INVALID', /^xray config "\/usr\/local\/etc\/xray\/config.json" is not valid JSON at line 1/),
     )
   })
@@ -189,15 +230,22 @@ describe('rewriteXrayUsers (V2Ray 4.x)', () => {
         error instanceof SbqError &&
         error.code === 'USER_NAME_CLASH' &&
         error.exit === 4 &&
-        error.message === 'inbound "vmess-in" in v2ray config "v2.json" would hold "Bob" and "bob", which v2ray takes for one user' &&
-        /rename or remove "Bob" in the config, or remove the user: sbq user remove bob; sbq did not change it/.test(error.hint ?? ''),
+        error.message ===
+          'inbound "vmess-in" in v2ray config "v2.json" would hold "Bob" and "bob", which v2ray takes for one user' &&
+        /rename or remove "Bob" in the config, or remove the user: sbq user remove bob; sbq did not change it/.test(
+          error.hint ?? '',
+        ),
     )
   })
 
   it('refuses unmanaged clients that already clash, rather than rewrite a config v2ray cannot load', () => {
     const clashing = v2rayFixture.replace('"guest"', '"DAVE"').replace('"dave"', '"Dave"')
     const unmanaged = new Set(['alice', 'bob'])
-    assert.throws(() => rewriteXrayUsers(clashing, {flavor: 'v2ray', desired: [bob], managedNames: unmanaged}), (error: unknown) => error instanceof SbqError && error.code === 'USER_NAME_CLASH' && /"DAVE" and "Dave"/.test(error.message))
+    assert.throws(
+      () => rewriteXrayUsers(clashing, {flavor: 'v2ray', desired: [bob], managedNames: unmanaged}),
+      (error: unknown) =>
+        error instanceof SbqError && error.code === 'USER_NAME_CLASH' && /"DAVE" and "Dave"/.test(error.message),
+    )
   })
 
   it('produces a config the real v2ray accepts', (t) => {
@@ -228,9 +276,16 @@ describe('rewriteXrayUsers: an inbound left with no client gets the locked place
     assert.deepEqual(Object.keys(only(xray.text, 'trojan-tcp')).sort(), ['email', 'level', 'password'])
     const ss2022 = only(xray.text, 'ss2022')
     assert.deepEqual(Object.keys(ss2022).sort(), ['email', 'password'])
-    assert.equal(keyBytes(ss2022['password']), 16, 'the 2022-blake3-aes-128-gcm inbound gets a 16-byte key, not single-user mode')
+    assert.equal(
+      keyBytes(ss2022['password']),
+      16,
+      'the 2022-blake3-aes-128-gcm inbound gets a 16-byte key, not single-user mode',
+    )
     const legacy = only(xray.text, 'ss-legacy')
-    assert.deepEqual([Object.keys(legacy).sort(), legacy['method']], [['email', 'level', 'method', 'password'], 'aes-256-gcm'])
+    assert.deepEqual(
+      [Object.keys(legacy).sort(), legacy['method']],
+      [['email', 'level', 'method', 'password'], 'aes-256-gcm'],
+    )
     assert.deepEqual(xray.changedInbounds, XRAY_TAGS)
   })
 
@@ -247,22 +302,49 @@ describe('rewriteXrayUsers: an inbound left with no client gets the locked place
   })
 
   it('tells the live path where a placeholder was added, and where a real user replaced it', () => {
-    assert.deepEqual(xray.inbounds.map((i) => [i.tag, i.placeholder]), XRAY_TAGS.map((tag) => [tag, 'added']))
+    assert.deepEqual(
+      xray.inbounds.map((i) => [i.tag, i.placeholder]),
+      XRAY_TAGS.map((tag) => [tag, 'added']),
+    )
     assert.equal(xray.placeholder.name, placeholderName)
-    assert.equal(only(xray.text, 'vmess-ws')['id'], xray.placeholder.credentials.uuid, 'the one written is the one to add live')
+    assert.equal(
+      only(xray.text, 'vmess-ws')['id'],
+      xray.placeholder.credentials.uuid,
+      'the one written is the one to add live',
+    )
     const back = rewriteXrayUsers(xray.text, {desired: [bob], managedNames: everyone})
-    assert.deepEqual(back.inbounds.map((i) => [i.tag, i.placeholder]), XRAY_TAGS.map((tag) => [tag, 'removed']))
-    for (const tag of XRAY_TAGS) assert.deepEqual(clients(JSON.parse(back.text) as Json, tag).map((c) => c['email']), ['bob'], tag)
+    assert.deepEqual(
+      back.inbounds.map((i) => [i.tag, i.placeholder]),
+      XRAY_TAGS.map((tag) => [tag, 'removed']),
+    )
+    for (const tag of XRAY_TAGS)
+      assert.deepEqual(
+        clients(JSON.parse(back.text) as Json, tag).map((c) => c['email']),
+        ['bob'],
+        tag,
+      )
     const kept = rewriteXrayUsers(xray.text, {desired: [], managedNames: everyone})
-    assert.deepEqual(kept.inbounds.map((i) => i.placeholder), XRAY_TAGS.map(() => 'kept'))
+    assert.deepEqual(
+      kept.inbounds.map((i) => i.placeholder),
+      XRAY_TAGS.map(() => 'kept'),
+    )
     const untouched = rewriteXrayUsers(xrayFixture, {desired: [alice], managedNames})
-    assert.deepEqual(untouched.inbounds.map((i) => i.placeholder), XRAY_TAGS.map(() => 'none'))
+    assert.deepEqual(
+      untouched.inbounds.map((i) => i.placeholder),
+      XRAY_TAGS.map(() => 'none'),
+    )
   })
 
   it('never adds a placeholder beside a client sbq does not manage', () => {
     const withGuest = JSON.parse(rewriteXrayUsers(xrayFixture, {desired: [], managedNames}).text) as Json
-    assert.deepEqual(clients(withGuest, 'trojan-tcp').map((c) => c['email']), ['guest'])
-    assert.deepEqual(clients(withGuest, 'vmess-ws').map((c) => c['email']), [placeholderName])
+    assert.deepEqual(
+      clients(withGuest, 'trojan-tcp').map((c) => c['email']),
+      ['guest'],
+    )
+    assert.deepEqual(
+      clients(withGuest, 'vmess-ws').map((c) => c['email']),
+      [placeholderName],
+    )
   })
 
   it('produces an emptied config the real v2ray accepts', (t) => {

@@ -24,7 +24,17 @@ export default class AlertAdd extends SbqCommand<typeof AlertAdd> {
 
   async run(): Promise<ChannelView> {
     const context = await this.context()
-    const channel = await addChannel(await this.database(), {type: this.args.type, url: this.args.url, secret: this.flags.secret, token: this.flags.token, chat: this.flags.chat}, context)
+    const channel = await addChannel(
+      await this.database(),
+      {
+        type: this.args.type,
+        url: this.args.url,
+        secret: this.flags.secret,
+        token: this.flags.token,
+        chat: this.flags.chat,
+      },
+      context,
+    )
     this.log(renderChannels([channel], context.timeZone, await this.style()))
     return channel
   }

@@ -6,7 +6,8 @@ import type {ImportResult} from '../../lib/nodes/import-users.js'
 import {renderNode, renderImport, renderInformUri} from '../../lib/output/node-tables.js'
 
 export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
-  static override summary = 'Register a proxy node whose API sbq reads (and whose config it rewrites), or a 3x-ui node that reports to sbq serve'
+  static override summary =
+    'Register a proxy node whose API sbq reads (and whose config it rewrites), or a 3x-ui node that reports to sbq serve'
   static override examples = [
     '<%= config.bin %> node add hk1 --type xray --api 127.0.0.1:10085 --config /usr/local/etc/xray/config.json --import',
     '<%= config.bin %> node add sg1 --type sing-box --api 127.0.0.1:8080 --config /etc/sing-box/config.json --inbound vless-in',
@@ -18,13 +19,28 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
     type: Flags.string({description: 'proxy type', options: [...nodeTypes], required: true}),
     api: Flags.string({description: 'API address: HOST:PORT (gRPC), or the SSM API URL (every type but 3x-ui)'}),
     config: Flags.string({description: "the proxy's config file, whose user lists sbq keeps in line"}),
-    inbound: Flags.string({description: 'inbound tag sbq manages (repeatable; default: every inbound with users)', multiple: true}),
-    apply: Flags.string({description: 'command that makes the proxy take a new config [default: systemctl reload/restart <proxy>]'}),
+    inbound: Flags.string({
+      description: 'inbound tag sbq manages (repeatable; default: every inbound with users)',
+      multiple: true,
+    }),
+    apply: Flags.string({
+      description: 'command that makes the proxy take a new config [default: systemctl reload/restart <proxy>]',
+    }),
     import: Flags.boolean({description: 'adopt the users already in --config, with their credentials'}),
-    'cut-sessions': Flags.boolean({description: "restart the proxy after removing users, to end their open connections (Xray/V2Ray; drops everyone's connections)"}),
-    inform: Flags.string({description: "push every pull's per-user traffic to this central sbq serve URL (its node's inform URI)"}),
-    'public-url': Flags.string({description: '3x-ui: the base URL 3x-ui reaches sbq serve at (https, behind a reverse proxy) [default: http://127.0.0.1:8787]'}),
-    'panel-url': Flags.string({description: "3x-ui: the panel's URL with its web base path, so sbq can switch clients off and on"}),
+    'cut-sessions': Flags.boolean({
+      description:
+        "restart the proxy after removing users, to end their open connections (Xray/V2Ray; drops everyone's connections)",
+    }),
+    inform: Flags.string({
+      description: "push every pull's per-user traffic to this central sbq serve URL (its node's inform URI)",
+    }),
+    'public-url': Flags.string({
+      description:
+        '3x-ui: the base URL 3x-ui reaches sbq serve at (https, behind a reverse proxy) [default: http://127.0.0.1:8787]',
+    }),
+    'panel-url': Flags.string({
+      description: "3x-ui: the panel's URL with its web base path, so sbq can switch clients off and on",
+    }),
     'panel-user': Flags.string({description: '3x-ui: panel user name'}),
     'panel-password': Flags.string({description: '3x-ui: panel password', env: 'SBQ_PANEL_PASSWORD'}),
   }
@@ -35,7 +51,19 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
     const panel = {url: this.flags['panel-url'], user: this.flags['panel-user'], password: this.flags['panel-password']}
     const node = await addNode(
       await this.database(),
-      {name: this.args.name, type, api, config, inbounds: inbound, apply, import: this.flags.import, cutSessions: this.flags['cut-sessions'], inform, publicUrl: this.flags['public-url'], panel},
+      {
+        name: this.args.name,
+        type,
+        api,
+        config,
+        inbounds: inbound,
+        apply,
+        import: this.flags.import,
+        cutSessions: this.flags['cut-sessions'],
+        inform,
+        publicUrl: this.flags['public-url'],
+        panel,
+      },
       context,
     )
     this.log(renderNode(node, context.timeZone))

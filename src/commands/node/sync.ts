@@ -12,7 +12,11 @@ export default class NodeSyncCommand extends SbqCommand<typeof NodeSyncCommand> 
   static override flags = {'dry-run': Flags.boolean({description: 'show what would be pushed; change nothing'})}
 
   async run(): Promise<NodeSync[]> {
-    const nodes = await syncNodes(await this.database(), {node: this.args.name, full: true, dryRun: this.flags['dry-run']}, await this.context())
+    const nodes = await syncNodes(
+      await this.database(),
+      {node: this.args.name, full: true, dryRun: this.flags['dry-run']},
+      await this.context(),
+    )
     for (const line of renderNodeSyncs(nodes, await this.style())) this.log(line)
     const errors = nodeErrors(nodes)
     for (const line of errors) this.stderr(line)

@@ -14,9 +14,15 @@ export const planFlags = {
 export default class PlanAdd extends SbqCommand<typeof PlanAdd> {
   static override summary = 'Create a plan: limits that users on it share'
   static override description = 'There is no speed limit: neither sing-box nor Xray can enforce one per user.'
-  static override examples = ['<%= config.bin %> plan add basic --monthly 100', '<%= config.bin %> plan add family --monthly 1T --max-ips 5']
+  static override examples = [
+    '<%= config.bin %> plan add basic --monthly 100',
+    '<%= config.bin %> plan add family --monthly 1T --max-ips 5',
+  ]
   static override args = {name: Args.string({description: 'plan name', required: true})}
-  static override flags = {monthly: Flags.string({description: 'monthly quota (e.g. 100, 1T)', required: true}), ...planFlags}
+  static override flags = {
+    monthly: Flags.string({description: 'monthly quota (e.g. 100, 1T)', required: true}),
+    ...planFlags,
+  }
 
   async run(): Promise<PlanView> {
     const context = await this.context()

@@ -9,8 +9,12 @@ import {renderUser} from '../../lib/output/tables.js'
 
 export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
   static override summary = "Change a user's limits, expiry or plan"
-  static override description = 'Joining a plan (--plan NAME) clears the user\'s own limits unless given in the same command; --plan none leaves it.'
-  static override examples = ['<%= config.bin %> quota set alice --monthly 200', '<%= config.bin %> quota set alice --expires 2025-12-31 --reset-day 15']
+  static override description =
+    "Joining a plan (--plan NAME) clears the user's own limits unless given in the same command; --plan none leaves it."
+  static override examples = [
+    '<%= config.bin %> quota set alice --monthly 200',
+    '<%= config.bin %> quota set alice --expires 2025-12-31 --reset-day 15',
+  ]
   static override args = {name: Args.string({description: 'user name', required: true})}
   static override flags = {
     apply: Flags.boolean({description: 'put the change on the nodes now', default: true, allowNo: true}),

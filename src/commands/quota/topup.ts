@@ -16,7 +16,8 @@ export default class QuotaTopup extends SbqCommand<typeof QuotaTopup> {
   }
   static override flags = {
     apply: Flags.boolean({description: 'put the change on the nodes now', default: true, allowNo: true}),
-note: Flags.string({description: 'kept with the top-up'})}
+    note: Flags.string({description: 'kept with the top-up'}),
+  }
 
   async run(): Promise<UserView & {nodes: NodeSync[]}> {
     const context = await this.context()

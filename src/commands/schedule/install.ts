@@ -16,17 +16,38 @@ export default class ScheduleInstall extends SbqCommand<typeof ScheduleInstall> 
     every: Flags.string({description: 'how often (10s to 24h, e.g. 30s, 1m, 5m, 1h)', default: '1m'}),
     cron: Flags.boolean({description: 'print a line for /etc/cron.d instead of installing a systemd timer'}),
     'unit-dir': Flags.string({description: 'where the unit files go', default: '/etc/systemd/system'}),
-    enable: Flags.boolean({description: 'reload systemd and start the timer (or the service)', default: true, allowNo: true}),
-    serve: Flags.boolean({description: 'install sbq serve as a service that also runs the check every --every, instead of a timer', exclusive: ['cron']}),
+    enable: Flags.boolean({
+      description: 'reload systemd and start the timer (or the service)',
+      default: true,
+      allowNo: true,
+    }),
+    serve: Flags.boolean({
+      description: 'install sbq serve as a service that also runs the check every --every, instead of a timer',
+      exclusive: ['cron'],
+    }),
     listen: Flags.string({description: 'with --serve: HOST:PORT sbq serve listens on', default: '127.0.0.1:8787'}),
   }
 
   async run(): Promise<ScheduleResult> {
-    const input = {every: this.flags.every, sbqPath: realpathSync(process.argv[1]!), database: this.flags.db ?? defaultDatabasePath(), unitDir: this.flags['unit-dir'], enable: this.flags.enable}
-    const result = this.flags.cron ? cronSchedule(input) : this.flags.serve ? installServe({...input, listen: this.flags.listen}) : installSchedule(input)
+    const input = {
+      every: this.flags.every,
+      sbqPath: realpathSync(process.argv[1]!),
+      database: this.flags.db ?? defaultDatabasePath(),
+      unitDir: this.flags['unit-dir'],
+      enable: this.flags.enable,
+    }
+    const result = this.flags.cron
+      ? cronSchedule(input)
+      : this.flags.serve
+        ? installServe({...input, listen: this.flags.listen})
+        : installSchedule(input)
     if (result.crontab) this.log(result.crontab)
-    else if (this.flags.serve) this.log(`wrote ${result.files[0]}${result.enabled ? '; sbq serve is running (systemctl status sbq-serve)' : ''}`)
-    else this.log(`wrote ${result.files.join(' and ')}${result.enabled ? '; the timer is running (systemctl list-timers sbq-check.timer)' : ''}`)
+    else if (this.flags.serve)
+      this.log(`wrote ${result.files[0]}${result.enabled ? '; sbq serve is running (systemctl status sbq-serve)' : ''}`)
+    else
+      this.log(
+        `wrote ${result.files.join(' and ')}${result.enabled ? '; the timer is running (systemctl list-timers sbq-check.timer)' : ''}`,
+      )
     return result
   }
 }

@@ -8,10 +8,16 @@ import {renderUser, renderCredentials} from '../../lib/output/tables.js'
 
 export default class UserAdd extends SbqCommand<typeof UserAdd> {
   static override summary = 'Create a user with fresh credentials and a quota'
-  static override description = 'Sizes: a bare number is GiB; K, M, G, T are powers of 1024; 0 or "unlimited" means no limit.'
-  static override examples = ['<%= config.bin %> user add alice --monthly 100', '<%= config.bin %> user add bob --plan basic --expires 30d']
+  static override description =
+    'Sizes: a bare number is GiB; K, M, G, T are powers of 1024; 0 or "unlimited" means no limit.'
+  static override examples = [
+    '<%= config.bin %> user add alice --monthly 100',
+    '<%= config.bin %> user add bob --plan basic --expires 30d',
+  ]
 
-  static override args = {name: Args.string({description: 'user name, also their email/name on every proxy', required: true})}
+  static override args = {
+    name: Args.string({description: 'user name, also their email/name on every proxy', required: true}),
+  }
   static override flags = {
     apply: Flags.boolean({description: 'put the change on the nodes now', default: true, allowNo: true}),
     monthly: Flags.string({description: 'monthly quota (e.g. 100, 512M, 1T)'}),
@@ -30,9 +36,15 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
     const {monthlyQuota, totalQuota, resetDay, maxIps, expiresAt} = parseLimitFlags(this.flags, context)
     const {name} = this.args
     const {plan, note, uuid, password} = this.flags
-    const user = await addUser(await this.database(), {name, monthlyQuota, totalQuota, resetDay, maxIps, expiresAt, plan, note, uuid, password}, context)
+    const user = await addUser(
+      await this.database(),
+      {name, monthlyQuota, totalQuota, resetDay, maxIps, expiresAt, plan, note, uuid, password},
+      context,
+    )
     const style = await this.style()
-    this.log(`${renderUser(user, context.timeZone, style)}\n\n${style.bold('credentials')}\n${renderCredentials(user.credentials)}`)
+    this.log(
+      `${renderUser(user, context.timeZone, style)}\n\n${style.bold('credentials')}\n${renderCredentials(user.credentials)}`,
+    )
     return {...user, nodes: await this.applyToNodes(this.flags.apply)}
   }
 }

@@ -13,8 +13,16 @@ export default class UserDisable extends SbqCommand<typeof UserDisable> {
   }
 
   async run(): Promise<StatusChange & {nodes: NodeSync[]}> {
-    const change = await setUserStatus(await this.database(), this.args.name, 'disabled', this.flags.reason ?? null, await this.context())
-    this.log(change.changed ? `user "${change.name}": ${change.from} → disabled` : `user "${change.name}" is already disabled`)
+    const change = await setUserStatus(
+      await this.database(),
+      this.args.name,
+      'disabled',
+      this.flags.reason ?? null,
+      await this.context(),
+    )
+    this.log(
+      change.changed ? `user "${change.name}": ${change.from} → disabled` : `user "${change.name}" is already disabled`,
+    )
     return {...change, nodes: change.changed ? await this.applyToNodes(this.flags.apply) : []}
   }
 }

@@ -14,7 +14,9 @@ export default class UserEnable extends SbqCommand<typeof UserEnable> {
 
   async run(): Promise<StatusChange & {nodes: NodeSync[]}> {
     const change = await setUserStatus(await this.database(), this.args.name, 'active', null, await this.context())
-    this.log(change.changed ? `user "${change.name}": ${change.from} → active` : `user "${change.name}" is already active`)
+    this.log(
+      change.changed ? `user "${change.name}": ${change.from} → active` : `user "${change.name}" is already active`,
+    )
     return {...change, nodes: change.changed ? await this.applyToNodes(this.flags.apply) : []}
   }
 }

@@ -8,7 +8,10 @@ import {renderUsers} from '../../lib/output/tables.js'
 export default class UserList extends SbqCommand<typeof UserList> {
   static override summary = 'List users with their usage this period'
   static override flags = {
-    status: Flags.string({description: 'only users with this status', options: ['active', 'disabled', 'limited', 'expired']}),
+    status: Flags.string({
+      description: 'only users with this status',
+      options: ['active', 'disabled', 'limited', 'expired'],
+    }),
   }
 
   async run(): Promise<UserView[]> {

@@ -3,7 +3,17 @@ import {addNodeCounted, readBaseline, recordNodePull, recordRefusal, writeBaseli
 import {yieldToEventLoop} from '../db/batched-upsert.js'
 import type {Db} from '../db/open-database.js'
 import type {NodeRow, UnmanagedUsageDailyTable, UsageDailyTable} from '../db/schema.js'
-import {addClosedUsage, addDailyUsage, addRunningUsage, addUnmanagedDailyUsage, countUnmanagedNames, managedUserIds, stalePeriods, unmanagedNamesOfDay, type UsageIncrement} from '../db/usage-repository.js'
+import {
+  addClosedUsage,
+  addDailyUsage,
+  addRunningUsage,
+  addUnmanagedDailyUsage,
+  countUnmanagedNames,
+  managedUserIds,
+  stalePeriods,
+  unmanagedNamesOfDay,
+  type UsageIncrement,
+} from '../db/usage-repository.js'
 import {startUsagePeriod} from '../db/users-repository.js'
 import {queuePush} from './push-outbox.js'
 import {PLACEHOLDER_USER_NAME} from '../proxies/shared/placeholder-user.js'
@@ -39,14 +49,22 @@ export interface PullRecord extends UsageRecord {
  * quota checks read (rolling over to a new period when `context.now` is past the stored one) and the node's counted
  * bytes. Every way traffic reaches sbq (pulled counters, 3x-ui reports, pushes from other sbq) goes through here.
  */
-export async function recordUsage(trx: Db, node: Pick<NodeRow, 'id' | 'name'>, deltas: ReadonlyMap<string, TrafficDelta>, context: Context): Promise<UsageRecord> {
+export async function recordUsage(
+  trx: Db,
+  node: Pick<NodeRow, 'id' | 'name'>,
+  deltas: ReadonlyMap<string, TrafficDelta>,
+  context: Context,
+): Promise<UsageRecord> {
   const record: UsageRecord = {users: 0, unmanaged: 0, refusedNames: 0, up: 0, down: 0}
   const traffic = [...deltas].filter(([, {up, down}]) => up > 0 || down > 0)
   if (traffic.length === 0) return record
   const day = localDay(context.now, context.timeZone)
   const closedThrough = await closePastDays(trx, day)
   await startCurrentPeriods(trx, context)
-  const ids = await managedUserIds(trx, traffic.map(([name]) => name))
+  const ids = await managedUserIds(
+    trx,
+    traffic.map(([name]) => name),
+  )
   const daily: UsageDailyTable[] = []
   const offered: UnmanagedUsageDailyTable[] = []
   const increments: UsageIncrement[] = []
@@ -84,7 +102,12 @@ export async function recordUsage(trx: Db, node: Pick<NodeRow, 'id' | 'name'>, d
  * only grow the database; the names turned away are counted on the node as a refusal, managed users are never
  * affected.
  */
-async function admitUnmanaged(trx: Db, node: Pick<NodeRow, 'id' | 'name'>, rows: UnmanagedUsageDailyTable[], now: number): Promise<UnmanagedUsageDailyTable[]> {
+async function admitUnmanaged(
+  trx: Db,
+  node: Pick<NodeRow, 'id' | 'name'>,
+  rows: UnmanagedUsageDailyTable[],
+  now: number,
+): Promise<UnmanagedUsageDailyTable[]> {
   if (rows.length === 0) return rows
   const day = rows[0]!.day
   const limit = Number(await settingValue(trx, 'unmanaged-names-limit'))
@@ -106,7 +129,12 @@ async function admitUnmanaged(trx: Db, node: Pick<NodeRow, 'id' | 'name'>, rows:
  */
 async function startCurrentPeriods(trx: Db, context: Context): Promise<void> {
   for (const stale of await stalePeriods(trx, context.now)) {
-    const period = currentPeriod({start: stale.period_start, end: stale.period_end}, context.now, stale.resetDay ?? defaultResetDay, context.timeZone)
+    const period = currentPeriod(
+      {start: stale.period_start, end: stale.period_end},
+      context.now,
+      stale.resetDay ?? defaultResetDay,
+      context.timeZone,
+    )
     await startUsagePeriod(trx, stale.user_id, period, context.now)
   }
 }
@@ -116,14 +144,25 @@ async function startCurrentPeriods(trx: Db, context: Context): Promise<void> {
  * central sbq, the push to send. A crash before the commit leaves the old baseline, so the next pull counts the same
  * bytes again exactly once; a crash after it leaves nothing to redo (the queued push goes with the next pull).
  */
-export async function recordPull(db: Db, node: NodeRow, snapshot: StatsSnapshot, observedAt: number, context: Context, lifetime: CounterLifetime = 'process'): Promise<PullRecord> {
+export async function recordPull(
+  db: Db,
+  node: NodeRow,
+  snapshot: StatsSnapshot,
+  observedAt: number,
+  context: Context,
+  lifetime: CounterLifetime = 'process',
+): Promise<PullRecord> {
   return db.transaction().execute(async (trx) => {
     const deltas = counterDeltas(await readBaseline(trx, node.id), snapshot, observedAt, lifetime)
     // Only someone holding the placeholder's secret could make traffic as it: nobody's to bill, nor to report.
     deltas.users.delete(PLACEHOLDER_USER_NAME)
     const usage = await recordUsage(trx, node, deltas.users, context)
     if (node.inform_url !== null) await queuePush(trx, node.id, deltas.users, context.now)
-    await writeBaseline(trx, node.id, {takenAt: observedAt, uptimeSeconds: snapshot.uptimeSeconds, counters: deltas.next})
+    await writeBaseline(trx, node.id, {
+      takenAt: observedAt,
+      uptimeSeconds: snapshot.uptimeSeconds,
+      counters: deltas.next,
+    })
     await recordNodePull(trx, node.id, context.now, null)
     return {...usage, baselineOnly: deltas.baselineOnly, restarted: deltas.restarted}
   })

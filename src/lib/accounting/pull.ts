@@ -35,7 +35,10 @@ export interface PullResult {
  * no usage and does not stop the others.
  */
 export async function pullNodes(db: Db, options: {node?: string}, context: Context): Promise<PullResult> {
-  const nodes = options.node === undefined ? (await listNodes(db)).filter((node) => !reportsItself(node)) : [pullable(await requireNode(db, options.node))]
+  const nodes =
+    options.node === undefined
+      ? (await listNodes(db)).filter((node) => !reportsItself(node))
+      : [pullable(await requireNode(db, options.node))]
   const reads = await Promise.all(nodes.map((node) => readNode(node)))
   const results: NodePull[] = []
   for (const [index, node] of nodes.entries()) {
@@ -60,12 +63,18 @@ function reportsItself(node: NodeRow): boolean {
 
 function pullable(node: NodeRow): NodeRow {
   if (reportsItself(node)) {
-    throw invalidInput('NODE_NOT_PULLED', `node "${node.name}" reports its own traffic and cannot be pulled`, 'its traffic arrives through sbq serve; see: sbq node show ' + node.name)
+    throw invalidInput(
+      'NODE_NOT_PULLED',
+      `node "${node.name}" reports its own traffic and cannot be pulled`,
+      'its traffic arrives through sbq serve; see: sbq node show ' + node.name,
+    )
   }
   return node
 }
 
-async function readNode(node: NodeRow): Promise<{snapshot: StatsSnapshot; observedAt: number; lifetime: CounterLifetime} | {error: string}> {
+async function readNode(
+  node: NodeRow,
+): Promise<{snapshot: StatsSnapshot; observedAt: number; lifetime: CounterLifetime} | {error: string}> {
   try {
     const api = await connectNode(node)
     try {
@@ -97,5 +106,17 @@ function succeeded(node: NodeRow, record: PullRecord, snapshot: StatsSnapshot): 
 }
 
 function failed(node: NodeRow, error: string): NodePull {
-  return {name: node.name, ok: false, users: 0, unmanaged: 0, up: 0, down: 0, uptime: null, baseline: false, restarted: false, error, push: null}
+  return {
+    name: node.name,
+    ok: false,
+    users: 0,
+    unmanaged: 0,
+    up: 0,
+    down: 0,
+    uptime: null,
+    baseline: false,
+    restarted: false,
+    error,
+    push: null,
+  }
 }

@@ -1,7 +1,13 @@
 import {randomUUID} from 'node:crypto'
 
 import type {TrafficDelta} from '../domain/counter-deltas.js'
-import {countInformPushes, deleteInformPush, insertInformPush, oldestInformPushes, recordInformPushFailure} from '../db/inform-outbox-repository.js'
+import {
+  countInformPushes,
+  deleteInformPush,
+  insertInformPush,
+  oldestInformPushes,
+  recordInformPushFailure,
+} from '../db/inform-outbox-repository.js'
 import type {Db} from '../db/open-database.js'
 import type {NodeRow} from '../db/schema.js'
 import {informBody} from '../inform/inform-payload.js'
@@ -17,7 +23,12 @@ export interface PushReport {
 }
 
 /** Queues a pull's deltas for the central receiver, inside the pull's transaction: committed together or not at all. */
-export async function queuePush(trx: Db, nodeId: number, deltas: ReadonlyMap<string, TrafficDelta>, now: number): Promise<void> {
+export async function queuePush(
+  trx: Db,
+  nodeId: number,
+  deltas: ReadonlyMap<string, TrafficDelta>,
+  now: number,
+): Promise<void> {
   if (deltas.size === 0) return
   await insertInformPush(trx, nodeId, randomUUID(), informBody(deltas), now)
 }

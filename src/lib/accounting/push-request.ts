@@ -16,7 +16,9 @@ export async function postInform(url: string, body: string, requestId: string): 
       signal: AbortSignal.timeout(pushTimeoutMs),
     })
     await response.body.dump()
-    return response.statusCode >= 200 && response.statusCode < 300 ? null : `receiver answered HTTP ${response.statusCode}`
+    return response.statusCode >= 200 && response.statusCode < 300
+      ? null
+      : `receiver answered HTTP ${response.statusCode}`
   } catch (error) {
     const {code, message} = error as {code?: string; message?: string}
     return `receiver unreachable: ${code ?? message ?? String(error)}`

@@ -25,7 +25,11 @@ export async function authenticateInform(db: Db, nodeName: string, token: string
  * exists is still counted on that node (an old inform URI left in a panel loses every report), though the sender
  * gets the same 404 as for a node that does not exist.
  */
-export async function findInformSender(db: Db, nodeName: string, token: string): Promise<{node: NodeRow | undefined; authenticated: boolean}> {
+export async function findInformSender(
+  db: Db,
+  nodeName: string,
+  token: string,
+): Promise<{node: NodeRow | undefined; authenticated: boolean}> {
   const node = await findNode(db, nodeName)
   return {node, authenticated: informTokenMatches(token, node?.token_hash ?? null)}
 }
@@ -34,7 +38,13 @@ export async function findInformSender(db: Db, nodeName: string, token: string):
  * Records one report in ONE transaction: the users' deltas through the ledger, the inbounds' deltas, the node's last
  * report time and, when the sender gave a request id, the receipt that makes a re-sent request count once.
  */
-export async function recordInform(db: Db, node: NodeRow, payload: InformPayload, requestId: string | null, context: Context): Promise<InformOutcome> {
+export async function recordInform(
+  db: Db,
+  node: NodeRow,
+  payload: InformPayload,
+  requestId: string | null,
+  context: Context,
+): Promise<InformOutcome> {
   return db.transaction().execute(async (trx) => {
     if (requestId !== null) {
       if (await hasInformReceipt(trx, node.id, requestId)) return {duplicate: true}
@@ -48,8 +58,15 @@ export async function recordInform(db: Db, node: NodeRow, payload: InformPayload
   })
 }
 
-async function addInboundUsage(trx: Db, nodeName: string, inbounds: InformPayload['inbounds'], context: Context): Promise<void> {
+async function addInboundUsage(
+  trx: Db,
+  nodeName: string,
+  inbounds: InformPayload['inbounds'],
+  context: Context,
+): Promise<void> {
   const day = localDay(context.now, context.timeZone)
-  const rows: InboundUsageDailyTable[] = [...inbounds].filter(([, {up, down}]) => up > 0 || down > 0).map(([tag, {up, down}]) => ({day, node_name: nodeName, tag, up, down}))
+  const rows: InboundUsageDailyTable[] = [...inbounds]
+    .filter(([, {up, down}]) => up > 0 || down > 0)
+    .map(([tag, {up, down}]) => ({day, node_name: nodeName, tag, up, down}))
   await addInboundDailyUsage(trx, rows)
 }

@@ -41,7 +41,11 @@ export interface DeliveryReport {
  * (after its retries), its remaining alerts are not tried again in this run, which bounds a run's time by channels,
  * not alerts; they count the failed run all the same, so a dead channel's backlog is given up on together.
  */
-export async function deliverPending(db: Db, context: Context, options: Partial<DeliveryOptions> = {}): Promise<DeliveryReport> {
+export async function deliverPending(
+  db: Db,
+  context: Context,
+  options: Partial<DeliveryOptions> = {},
+): Promise<DeliveryReport> {
   const settings = {...defaultDeliveryOptions(), ...options}
   const failures = new Map<number, DeliveryFailure>()
   const downChannels = new Map<number, string>()
@@ -60,7 +64,12 @@ export async function deliverPending(db: Db, context: Context, options: Partial<
     }
     if (await recordFailure(db, delivery, error.message, context.now, settings.maxRuns)) report.gaveUp++
     if (!error.permanent) downChannels.set(channelId, error.message)
-    const failure = failures.get(channelId) ?? {channel: channelId, label: channelLabel(delivery.channel), error: error.message, alerts: 0}
+    const failure = failures.get(channelId) ?? {
+      channel: channelId,
+      label: channelLabel(delivery.channel),
+      error: error.message,
+      alerts: 0,
+    }
     failure.alerts++
     failures.set(channelId, failure)
   }
@@ -75,20 +84,40 @@ export interface TestDelivery {
 }
 
 /** Sends a test message through one channel or all of them; fails (exit 4) naming every channel that did not take it. */
-export async function sendTestAlerts(db: Db, id: string | undefined, context: Context, options: Partial<TransportOptions> = {}): Promise<TestDelivery[]> {
+export async function sendTestAlerts(
+  db: Db,
+  id: string | undefined,
+  context: Context,
+  options: Partial<TransportOptions> = {},
+): Promise<TestDelivery[]> {
   return broadcast(db, id, testBody(hostname(), context.now), 'test', options)
 }
 
 /** Sends a free-form message (the report summary) through every channel, now; exit 4 naming any that failed. */
-export async function sendMessage(db: Db, text: string, context: Context, options: Partial<TransportOptions> = {}): Promise<TestDelivery[]> {
+export async function sendMessage(
+  db: Db,
+  text: string,
+  context: Context,
+  options: Partial<TransportOptions> = {},
+): Promise<TestDelivery[]> {
   return broadcast(db, undefined, messageBody('summary', text, context.now), 'send the summary to', options)
 }
 
-async function broadcast(db: Db, id: string | undefined, body: WebhookBody, purpose: string, options: Partial<TransportOptions>): Promise<TestDelivery[]> {
+async function broadcast(
+  db: Db,
+  id: string | undefined,
+  body: WebhookBody,
+  purpose: string,
+  options: Partial<TransportOptions>,
+): Promise<TestDelivery[]> {
   const settings = {...defaultTransportOptions(), ...options}
   const channels = await findChannels(db, id)
   if (channels.length === 0) {
-    throw notFound('NO_ALERT_CHANNELS', `there are no alert channels to ${purpose}`, 'add one: sbq alert add webhook https://example.com/hook')
+    throw notFound(
+      'NO_ALERT_CHANNELS',
+      `there are no alert channels to ${purpose}`,
+      'add one: sbq alert add webhook https://example.com/hook',
+    )
   }
   const outcomes = await Promise.all(
     channels.map(async (channel) => {
@@ -96,7 +125,11 @@ async function broadcast(db: Db, id: string | undefined, body: WebhookBody, purp
         await sendToChannel(channel, body, settings)
         return {channel: channel.id, label: channelLabel(channel), error: null}
       } catch (error) {
-        return {channel: channel.id, label: channelLabel(channel), error: error instanceof Error ? error.message : String(error)}
+        return {
+          channel: channel.id,
+          label: channelLabel(channel),
+          error: error instanceof Error ? error.message : String(error),
+        }
       }
     }),
   )
@@ -116,14 +149,29 @@ async function attempt(delivery: PendingDelivery, options: TransportOptions): Pr
     await sendToChannel(delivery.channel, alertBody(alertOfRow(delivery.alert), delivery.alert.text), options)
     return null
   } catch (error) {
-    return error instanceof DeliveryError ? error : new DeliveryError(error instanceof Error ? error.message : String(error), false)
+    return error instanceof DeliveryError
+      ? error
+      : new DeliveryError(error instanceof Error ? error.message : String(error), false)
   }
 }
 
 /** Returns whether this failure used up the last run and the alert is now given up on. */
-async function recordFailure(db: Db, delivery: PendingDelivery, error: string, now: number, maxRuns: number): Promise<boolean> {
+async function recordFailure(
+  db: Db,
+  delivery: PendingDelivery,
+  error: string,
+  now: number,
+  maxRuns: number,
+): Promise<boolean> {
   const attempts = delivery.attempts + 1
   const givenUp = attempts >= maxRuns
-  await recordFailedAttempt(db, {alertId: delivery.alert.id, channelId: delivery.channel.id}, attempts, error, now, givenUp ? now : null)
+  await recordFailedAttempt(
+    db,
+    {alertId: delivery.alert.id, channelId: delivery.channel.id},
+    attempts,
+    error,
+    now,
+    givenUp ? now : null,
+  )
   return givenUp
 }

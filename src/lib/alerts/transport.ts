@@ -65,13 +65,23 @@ async function sendOnce(channel: ChannelRow, body: WebhookBody, options: Transpo
   }
   const url = `${options.telegramApi.replace(/\/+$/, '')}/bot${channel.secret}/sendMessage`
   const payload = JSON.stringify({chat_id: channel.target, text: body.text})
-  const {status, text} = await post(url, {'content-type': 'application/json', 'user-agent': 'sbq'}, payload, options.timeoutMs)
+  const {status, text} = await post(
+    url,
+    {'content-type': 'application/json', 'user-agent': 'sbq'},
+    payload,
+    options.timeoutMs,
+  )
   const answer = parseTelegramAnswer(text)
   if (status >= 200 && status < 300 && answer?.ok === true) return
   throw httpFailure(status, answer?.description ?? text)
 }
 
-async function post(url: string, headers: Record<string, string>, payload: string, timeoutMs: number): Promise<{status: number; text: string}> {
+async function post(
+  url: string,
+  headers: Record<string, string>,
+  payload: string,
+  timeoutMs: number,
+): Promise<{status: number; text: string}> {
   const response = await request(url, {
     method: 'POST',
     headers,
@@ -100,7 +110,8 @@ function httpFailure(status: number, detail: string): DeliveryError {
 }
 
 function asDeliveryError(error: unknown, channel: ChannelRow, options: TransportOptions): DeliveryError {
-  const raw = error instanceof DeliveryError ? error : new DeliveryError(describeNetworkError(error, options.timeoutMs), false)
+  const raw =
+    error instanceof DeliveryError ? error : new DeliveryError(describeNetworkError(error, options.timeoutMs), false)
   // Errors can echo the request URL: a Telegram URL carries the bot token, a webhook URL may carry its own credentials.
   const withoutSecret = channel.secret === null ? raw.message : raw.message.split(channel.secret).join('***')
   const message = channel.type === 'webhook' ? maskUrlSecretsIn(withoutSecret, channel.target) : withoutSecret
@@ -110,7 +121,13 @@ function asDeliveryError(error: unknown, channel: ChannelRow, options: Transport
 function describeNetworkError(error: unknown, timeoutMs: number): string {
   if (!(error instanceof Error)) return String(error)
   const code = (error as {code?: unknown}).code
-  if (error.name === 'TimeoutError' || error.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (
+    error.name === 'TimeoutError' ||
+    error.name === 'AbortError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
     return `no answer within ${timeoutMs / 1000} s`
   }
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''

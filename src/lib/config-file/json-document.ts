@@ -223,7 +223,8 @@ export function toValue(node: JsonNode): JsonValue {
       for (const member of node.members) {
         const value = toValue(member.value)
         // defineProperty so that a "__proto__" key is data, not a prototype change (plain assignment is far faster).
-        if (member.key === '__proto__') Object.defineProperty(out, member.key, {value, enumerable: true, writable: true, configurable: true})
+        if (member.key === '__proto__')
+          Object.defineProperty(out, member.key, {value, enumerable: true, writable: true, configurable: true})
         else out[member.key] = value
       }
       return out

@@ -7,6 +7,10 @@ export async function readConfigText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8')
   } catch (error) {
-    throw unreachable('CONFIG_MISSING', `proxy config "${path}" cannot be read: ${(error as Error).message}`, 'check --config points at the proxy\'s config file')
+    throw unreachable(
+      'CONFIG_MISSING',
+      `proxy config "${path}" cannot be read: ${(error as Error).message}`,
+      "check --config points at the proxy's config file",
+    )
   }
 }

@@ -177,7 +177,11 @@ function atomicWrite(path: string, data: string | Buffer, like: Stats): void {
 }
 
 function configChanged(path: string) {
-  return unreachable('CONFIG_CHANGED', `config "${path}" changed while sbq was updating it`, 'run sbq again; sbq did not change it')
+  return unreachable(
+    'CONFIG_CHANGED',
+    `config "${path}" changed while sbq was updating it`,
+    'run sbq again; sbq did not change it',
+  )
 }
 
 export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<ReplaceConfigResult> {
@@ -186,14 +190,19 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
     path = realpathSync(options.path)
   } catch (error) {
     const reason = (error as Error).message
-    throw unreachable('CONFIG_MISSING', `config "${options.path}" cannot be read: ${reason}`, "check the node's config path")
+    throw unreachable(
+      'CONFIG_MISSING',
+      `config "${options.path}" cannot be read: ${reason}`,
+      "check the node's config path",
+    )
   }
   const original = readFileSync(path)
   const originalText = original.toString('utf8')
   if (originalText !== options.basedOn) throw configChanged(path)
 
   const backupPath = path + (options.backupSuffix ?? '.sbq-bak')
-  if (originalText === options.newText) return {changed: false, path, backupPath: null, validated: false, applied: false}
+  if (originalText === options.newText)
+    return {changed: false, path, backupPath: null, validated: false, applied: false}
 
   const stats = statSync(path)
   const dir = dirname(path)

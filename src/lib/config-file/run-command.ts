@@ -19,7 +19,10 @@ const MAX_OUTPUT = 64 * 1024
 /** After SIGTERM on timeout, how long the group gets before SIGKILL. */
 const KILL_GRACE_MS = 1000
 
-export function runCommand(argv: readonly string[], options: {timeoutMs: number; cwd?: string}): Promise<CommandResult> {
+export function runCommand(
+  argv: readonly string[],
+  options: {timeoutMs: number; cwd?: string},
+): Promise<CommandResult> {
   const [file, ...args] = argv
   if (file === undefined) throw new Error('runCommand needs a command')
   return new Promise((resolve) => {

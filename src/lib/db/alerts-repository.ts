@@ -4,7 +4,12 @@ import type {Db} from './open-database.js'
 import type {AlertsTable, ChannelRow, ChannelType} from './schema.js'
 
 export async function channelSendingTo(db: Db, type: ChannelType, target: string): Promise<{id: number} | undefined> {
-  return db.selectFrom('alert_channels').select('id').where('type', '=', type).where('target', '=', target).executeTakeFirst()
+  return db
+    .selectFrom('alert_channels')
+    .select('id')
+    .where('type', '=', type)
+    .where('target', '=', target)
+    .executeTakeFirst()
 }
 
 export async function insertChannel(db: Db, channel: Omit<ChannelRow, 'id'>): Promise<number> {
@@ -28,8 +33,14 @@ export async function deleteChannel(db: Db, id: number): Promise<void> {
 /** Outbox rows not delivered: still pending, or given up on. */
 export async function undeliveredDeliveries(
   db: Db,
-): Promise<Array<{channel_id: number; failed_at: number | null; last_error: string | null; last_attempt_at: number | null}>> {
-  return db.selectFrom('alert_outbox').select(['channel_id', 'failed_at', 'last_error', 'last_attempt_at']).where('delivered_at', 'is', null).execute()
+): Promise<
+  Array<{channel_id: number; failed_at: number | null; last_error: string | null; last_attempt_at: number | null}>
+> {
+  return db
+    .selectFrom('alert_outbox')
+    .select(['channel_id', 'failed_at', 'last_error', 'last_attempt_at'])
+    .where('delivered_at', 'is', null)
+    .execute()
 }
 
 /**
@@ -51,7 +62,11 @@ export async function queueForEveryChannel(db: Db, alertId: number): Promise<voi
   await db
     .insertInto('alert_outbox')
     .columns(['alert_id', 'channel_id', 'attempts'])
-    .expression((eb) => eb.selectFrom('alert_channels').select([eb.val(alertId).as('alert_id'), 'id as channel_id', eb.val(0).as('attempts')]))
+    .expression((eb) =>
+      eb
+        .selectFrom('alert_channels')
+        .select([eb.val(alertId).as('alert_id'), 'id as channel_id', eb.val(0).as('attempts')]),
+    )
     .execute()
 }
 
@@ -98,7 +113,12 @@ export interface DeliveryKey {
  * Takes a delivery until `claimedUntil` unless another run holds it (its claim runs past `now`); the conditional
  * update is the lock. Returns whether it was taken.
  */
-export async function claimDelivery(db: Db, delivery: DeliveryKey, now: number, claimedUntil: number): Promise<boolean> {
+export async function claimDelivery(
+  db: Db,
+  delivery: DeliveryKey,
+  now: number,
+  claimedUntil: number,
+): Promise<boolean> {
   const result = await db
     .updateTable('alert_outbox')
     .set({claimed_until: claimedUntil})
@@ -121,7 +141,14 @@ export async function recordDelivered(db: Db, delivery: DeliveryKey, attempts: n
 }
 
 /** A failed attempt; `failedAt` set gives the delivery up (it is no longer retried). */
-export async function recordFailedAttempt(db: Db, delivery: DeliveryKey, attempts: number, error: string, now: number, failedAt: number | null): Promise<void> {
+export async function recordFailedAttempt(
+  db: Db,
+  delivery: DeliveryKey,
+  attempts: number,
+  error: string,
+  now: number,
+  failedAt: number | null,
+): Promise<void> {
   await db
     .updateTable('alert_outbox')
     .set({attempts, last_attempt_at: now, last_error: error, claimed_until: null, failed_at: failedAt})

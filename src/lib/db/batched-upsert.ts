@@ -28,7 +28,10 @@ export async function batchedInsert<T extends keyof Database & string, R extends
     if (sqlText === undefined) {
       const query = build(db, batch).compile()
       // Reuse is only sound when Kysely's parameters are exactly the row values in column order.
-      if (query.parameters.length !== parameters.length || query.parameters.some((value, index) => value !== parameters[index])) {
+      if (
+        query.parameters.length !== parameters.length ||
+        query.parameters.some((value, index) => value !== parameters[index])
+      ) {
         await db.executeQuery(query)
         continue
       }

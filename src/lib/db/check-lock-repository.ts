@@ -22,8 +22,20 @@ export async function takeLockOrHolder(db: Db, name: string, owner: LockOwner, a
 }
 
 /** Hands the lock from `holder` to `owner`, unless `holder` no longer has it. */
-export async function takeOverLock(db: Db, name: string, holder: LockOwner, owner: LockOwner, at: number): Promise<void> {
-  await db.updateTable('locks').set({pid: owner.pid, host: owner.host, acquired_at: at}).where('name', '=', name).where('pid', '=', holder.pid).where('host', '=', holder.host).execute()
+export async function takeOverLock(
+  db: Db,
+  name: string,
+  holder: LockOwner,
+  owner: LockOwner,
+  at: number,
+): Promise<void> {
+  await db
+    .updateTable('locks')
+    .set({pid: owner.pid, host: owner.host, acquired_at: at})
+    .where('name', '=', name)
+    .where('pid', '=', holder.pid)
+    .where('host', '=', holder.host)
+    .execute()
 }
 
 export async function deleteLock(db: Db, name: string, pid: number): Promise<void> {

@@ -39,7 +39,12 @@ type UsersScope = ExpressionBuilder<Database & {u: Database['user_usage']}, 'use
  * ended (nothing is counted into a period before the next pull or inform rolls the user over).
  */
 function periodUsed(eb: UsersScope, now: number) {
-  return eb.case().when('u.period_end', '>', now).then(eb('u.period_up', '+', eb.ref('u.period_down'))).else(eb.lit(0)).end()
+  return eb
+    .case()
+    .when('u.period_end', '>', now)
+    .then(eb('u.period_up', '+', eb.ref('u.period_down')))
+    .else(eb.lit(0))
+    .end()
 }
 
 /** Problems first: limited, expired, disabled, then active. */
@@ -62,7 +67,10 @@ function statusRank(eb: UsersScope) {
  * like every value.
  */
 function namePattern(search: string): string {
-  return `%${search.trim().toLowerCase().replace(/[\\%_]/g, '\\$&')}%`
+  return `%${search
+    .trim()
+    .toLowerCase()
+    .replace(/[\\%_]/g, '\\$&')}%`
 }
 
 /** The page and count queries as builders, not yet run (a test compiles them to read the SQL and its parameters). */
@@ -88,7 +96,9 @@ export function usersPageQueries(db: Db, query: UsersPageQuery) {
       break
     case 'expires':
       // Never-expiring users last either way: they are the least urgent.
-      page = page.orderBy((eb) => eb.case().when('users.expires_at', 'is', null).then(eb.lit(1)).else(eb.lit(0)).end()).orderBy('users.expires_at', direction)
+      page = page
+        .orderBy((eb) => eb.case().when('users.expires_at', 'is', null).then(eb.lit(1)).else(eb.lit(0)).end())
+        .orderBy('users.expires_at', direction)
       break
     case 'created':
       page = page.orderBy('users.created_at', direction)
@@ -97,7 +107,10 @@ export function usersPageQueries(db: Db, query: UsersPageQuery) {
       break
   }
   page = page.orderBy('users.name', query.sort === 'name' ? direction : 'asc')
-  return {count: base.select((eb) => eb.fn.countAll<number>().as('count')), page: page.limit(query.limit).offset(query.offset)}
+  return {
+    count: base.select((eb) => eb.fn.countAll<number>().as('count')),
+    page: page.limit(query.limit).offset(query.offset),
+  }
 }
 
 export async function usersPage(db: Db, query: UsersPageQuery): Promise<UsersPage> {
@@ -115,7 +128,11 @@ export interface DashboardTotals {
 
 export async function dashboardTotals(db: Db, now: number): Promise<DashboardTotals> {
   const [statuses, period] = await Promise.all([
-    db.selectFrom('users').select(['status', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('status').execute(),
+    db
+      .selectFrom('users')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+      .groupBy('status')
+      .execute(),
     db
       .selectFrom('users')
       .innerJoin('user_usage as u', 'u.user_id', 'users.id')
@@ -124,7 +141,11 @@ export async function dashboardTotals(db: Db, now: number): Promise<DashboardTot
   ])
   const byStatus: Record<UserStatus, number> = {active: 0, disabled: 0, limited: 0, expired: 0}
   for (const row of statuses) byStatus[row.status] = Number(row.count)
-  return {users: Object.values(byStatus).reduce((sum, count) => sum + count, 0), byStatus, periodBytes: Number(period.bytes ?? 0)}
+  return {
+    users: Object.values(byStatus).reduce((sum, count) => sum + count, 0),
+    byStatus,
+    periodBytes: Number(period.bytes ?? 0),
+  }
 }
 
 /** The bytes current users moved in a month (`fromDay <= day < toDay`): the ledger's closed month sums plus the open days. */

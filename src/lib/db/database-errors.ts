@@ -1,7 +1,8 @@
 import {ExitCode, SbqError} from '../errors.js'
 
 /** How to get a working database back; the same words wherever sbq finds one damaged. */
-const restoreHint = (path: string) => `restore it from a copy made by sbq backup (cp BACKUP "${path}"); sbq did not change it`
+const restoreHint = (path: string) =>
+  `restore it from a copy made by sbq backup (cp BACKUP "${path}"); sbq did not change it`
 
 /**
  * The error to show for SQLite saying the file itself is bad (SQLITE_CORRUPT and its extended codes, SQLITE_NOTADB),

@@ -20,7 +20,13 @@ export async function recentEvents(db: Db, userName: string, limit: number): Pro
 
 /** Whether a user has an event of this kind at or after `since`. */
 export async function hasEventSince(db: Db, userName: string, kind: string, since: number): Promise<boolean> {
-  const earlier = await db.selectFrom('events').select('id').where('user_name', '=', userName).where('kind', '=', kind).where('at', '>=', since).executeTakeFirst()
+  const earlier = await db
+    .selectFrom('events')
+    .select('id')
+    .where('user_name', '=', userName)
+    .where('kind', '=', kind)
+    .where('at', '>=', since)
+    .executeTakeFirst()
   return earlier !== undefined
 }
 
@@ -28,7 +34,11 @@ export async function hasEventSince(db: Db, userName: string, kind: string, sinc
 const namesPerQuery = 500
 
 /** When each of these users last changed to `status`; users who never did are left out. */
-export async function lastStatusChangeAt(db: Db, names: readonly string[], status: UserStatus): Promise<Map<string, number>> {
+export async function lastStatusChangeAt(
+  db: Db,
+  names: readonly string[],
+  status: UserStatus,
+): Promise<Map<string, number>> {
   const found = new Map<string, number>()
   for (let offset = 0; offset < names.length; offset += namesPerQuery) {
     const rows = await db

@@ -19,7 +19,9 @@ type AnySelect<O> = SelectQueryBuilder<any, any, O>
 export async function selectJsonRows<O>(db: Db, query: AnySelect<O>): Promise<O[]> {
   const columns = selectedColumns(query)
   const values = sql.join(columns.map((column) => sql.ref(`agg.${column}`)))
-  const {rows} = await sql<{json: string}>`select coalesce(json_group_array(json_array(${values})), '[]') as json from (${query}) as agg`.execute(db)
+  const {rows} = await sql<{
+    json: string
+  }>`select coalesce(json_group_array(json_array(${values})), '[]') as json from (${query}) as agg`.execute(db)
   return (JSON.parse(rows[0]!.json) as unknown[][]).map(rowMaker(columns)) as O[]
 }
 
@@ -34,7 +36,9 @@ export type JsonColumns<O> = {[K in keyof O]: Array<O[K]>}
  */
 export async function selectJsonColumns<O>(db: Db, query: AnySelect<O>): Promise<JsonColumns<O>> {
   const columns = selectedColumns(query)
-  const arrays = columns.map((column, index) => sql`coalesce(json_group_array(${sql.ref(`agg.${column}`)}), '[]') as ${sql.id(`c${index}`)}`)
+  const arrays = columns.map(
+    (column, index) => sql`coalesce(json_group_array(${sql.ref(`agg.${column}`)}), '[]') as ${sql.id(`c${index}`)}`,
+  )
   const {rows} = await sql<Record<string, string>>`select ${sql.join(arrays)} from (${query}) as agg`.execute(db)
   const result: Record<string, unknown[]> = {}
   columns.forEach((column, index) => (result[column] = JSON.parse(rows[0]![`c${index}`]!) as unknown[]))
@@ -52,7 +56,10 @@ function rowMaker(columns: readonly string[]): (values: unknown[]) => object {
   const key = JSON.stringify(columns)
   let make = rowMakers.get(key)
   if (make === undefined) {
-    make = new Function('values', `return {${columns.map((column, index) => `${JSON.stringify(column)}: values[${index}]`).join(', ')}}`) as (values: unknown[]) => object
+    make = new Function(
+      'values',
+      `return {${columns.map((column, index) => `${JSON.stringify(column)}: values[${index}]`).join(', ')}}`,
+    ) as (values: unknown[]) => object
     rowMakers.set(key, make)
   }
   return make
@@ -68,6 +75,7 @@ function selectedColumns(query: AnySelect<unknown>): string[] {
   })
   // SQLite renames a repeated output name (id, id:1), and "__proto__" in the row maker's literal would set the prototype.
   const refused = columns.find((column, index) => column === '__proto__' || columns.indexOf(column) !== index)
-  if (refused !== undefined) throw new Error(`selectJsonRows cannot return the column name "${refused}" (repeated or reserved); alias it`)
+  if (refused !== undefined)
+    throw new Error(`selectJsonRows cannot return the column name "${refused}" (repeated or reserved); alias it`)
   return columns
 }

@@ -11,16 +11,29 @@ export async function appliedUsers(db: Db, nodeId: number): Promise<Set<string>>
  * sync recorded meanwhile (the last to reach the node wins, as its list is what the node now has), and only the
  * names that differ from the table as it stands are written.
  */
-export async function recordAppliedUsers(db: Db, nodeId: number, names: ReadonlySet<string>, at: number): Promise<void> {
+export async function recordAppliedUsers(
+  db: Db,
+  nodeId: number,
+  names: ReadonlySet<string>,
+  at: number,
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const stored = await appliedUsers(trx, nodeId)
     const gone = [...stored].filter((name) => !names.has(name))
     const added = [...names].filter((name) => !stored.has(name))
     for (let offset = 0; offset < gone.length; offset += 500) {
-      await trx.deleteFrom('node_users').where('node_id', '=', nodeId).where('user_name', 'in', gone.slice(offset, offset + 500)).execute()
+      await trx
+        .deleteFrom('node_users')
+        .where('node_id', '=', nodeId)
+        .where('user_name', 'in', gone.slice(offset, offset + 500))
+        .execute()
     }
     const rows = added.map((user_name) => ({node_id: nodeId, user_name}))
-    for (let offset = 0; offset < rows.length; offset += 500) await trx.insertInto('node_users').values(rows.slice(offset, offset + 500)).execute()
+    for (let offset = 0; offset < rows.length; offset += 500)
+      await trx
+        .insertInto('node_users')
+        .values(rows.slice(offset, offset + 500))
+        .execute()
     await trx.updateTable('nodes').set({synced_at: at}).where('id', '=', nodeId).execute()
   })
 }
@@ -36,7 +49,14 @@ export async function nodeDifference(db: Db, nodeId: number): Promise<{missing: 
     .select('users.name')
     .where('users.status', '=', 'active')
     .where(({not, exists, selectFrom}) =>
-      not(exists(selectFrom('node_users as nu').select('nu.user_name').where('nu.node_id', '=', nodeId).whereRef('nu.user_name', '=', 'users.name'))),
+      not(
+        exists(
+          selectFrom('node_users as nu')
+            .select('nu.user_name')
+            .where('nu.node_id', '=', nodeId)
+            .whereRef('nu.user_name', '=', 'users.name'),
+        ),
+      ),
     )
     .execute()
   const surplus = await db
@@ -44,7 +64,14 @@ export async function nodeDifference(db: Db, nodeId: number): Promise<{missing: 
     .select('nu.user_name')
     .where('nu.node_id', '=', nodeId)
     .where(({not, exists, selectFrom}) =>
-      not(exists(selectFrom('users').select('users.name').where('users.status', '=', 'active').whereRef('users.name', '=', 'nu.user_name'))),
+      not(
+        exists(
+          selectFrom('users')
+            .select('users.name')
+            .where('users.status', '=', 'active')
+            .whereRef('users.name', '=', 'nu.user_name'),
+        ),
+      ),
     )
     .execute()
   return {missing: missing.map((row) => row.name), surplus: surplus.map((row) => row.user_name)}
@@ -59,10 +86,16 @@ async function nodeMatches(db: Db, nodeId: number): Promise<boolean> {
   const counts = await db
     .selectNoFrom((eb) => [
       eb.selectFrom('users').select(eb.fn.countAll<number>().as('n')).where('users.status', '=', 'active').as('active'),
-      eb.selectFrom('node_users').select(eb.fn.countAll<number>().as('n')).where('node_users.node_id', '=', nodeId).as('applied'),
+      eb
+        .selectFrom('node_users')
+        .select(eb.fn.countAll<number>().as('n'))
+        .where('node_users.node_id', '=', nodeId)
+        .as('applied'),
       eb
         .selectFrom('users')
-        .innerJoin('node_users as nu', (join) => join.onRef('nu.user_name', '=', 'users.name').on('nu.node_id', '=', nodeId))
+        .innerJoin('node_users as nu', (join) =>
+          join.onRef('nu.user_name', '=', 'users.name').on('nu.node_id', '=', nodeId),
+        )
         .select(eb.fn.countAll<number>().as('n'))
         .where('users.status', '=', 'active')
         .as('matched'),

@@ -39,7 +39,8 @@ export async function readBaseline(db: Db, nodeId: number): Promise<Baseline | n
   if (!row) return null
   const stored = JSON.parse(row.counters) as StoredCounters
   const counters = new CounterValues()
-  for (let index = 0; index < stored.users.length; index++) counters.setUser(stored.users[index]!, stored.up[index] ?? undefined, stored.down[index] ?? undefined)
+  for (let index = 0; index < stored.users.length; index++)
+    counters.setUser(stored.users[index]!, stored.up[index] ?? undefined, stored.down[index] ?? undefined)
   for (let index = 0; index < stored.names.length; index++) counters.set(stored.names[index]!, stored.values[index]!)
   return {takenAt: row.taken_at, uptimeSeconds: row.uptime_seconds, counters}
 }

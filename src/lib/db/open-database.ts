@@ -3,7 +3,20 @@ import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
 import BetterSqlite3 from 'better-sqlite3'
-import {CompiledQuery, Kysely, Migrator, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter, type Driver, type SqliteDatabase, type SqliteDialectConfig, type TransactionSettings} from 'kysely'
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+  type SqliteDatabase,
+  type SqliteDialectConfig,
+  type TransactionSettings,
+} from 'kysely'
 
 import {migrations} from '../../../migrations/index.js'
 import {SbqError, ExitCode, invalidInput} from '../errors.js'
@@ -74,7 +87,9 @@ class TransactionalSqliteAdapter extends SqliteAdapter {
  */
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(settings?.accessMode === 'read only' ? 'begin deferred' : 'begin immediate'))
+    await connection.executeQuery(
+      CompiledQuery.raw(settings?.accessMode === 'read only' ? 'begin deferred' : 'begin immediate'),
+    )
   }
 }
 
@@ -183,7 +198,11 @@ function existingOrNewFile(path: string): boolean {
     return false
   }
   if (!stats.isFile()) {
-    throw invalidInput('DATABASE_NOT_A_FILE', `database "${path}" is not a regular file`, 'point --db (or SBQ_DB) at an sbq database or a new file name')
+    throw invalidInput(
+      'DATABASE_NOT_A_FILE',
+      `database "${path}" is not a regular file`,
+      'point --db (or SBQ_DB) at an sbq database or a new file name',
+    )
   }
   return true
 }
@@ -205,7 +224,9 @@ function makePrivate(path: string, warn: (line: string) => void): void {
       const reason = (error as NodeJS.ErrnoException).code ?? describe(error)
       if (reason === 'ENOENT') continue
       // One warning is enough: the -wal and -shm files have the same owner and the same fix.
-      warn(`warning: database "${file}" is readable by other users (mode ${mode.toString(8).padStart(4, '0')}) and sbq cannot make it private: ${reason} (as its owner: chmod 600 "${path}"*)`)
+      warn(
+        `warning: database "${file}" is readable by other users (mode ${mode.toString(8).padStart(4, '0')}) and sbq cannot make it private: ${reason} (as its owner: chmod 600 "${path}"*)`,
+      )
       return
     }
   }
@@ -216,8 +237,12 @@ function makePrivate(path: string, warn: (line: string) => void): void {
  * migrator keeps (another program may use kysely too) would get sbq's tables added to it and be switched to WAL.
  */
 function assertSbqDatabase(sqlite: BetterSqlite3.Database, path: string): void {
-  const names = sqlite.prepare("select name from sqlite_master where name not like 'sqlite\\_%' escape '\\'").pluck().all() as string[]
-  if (names.length === 0 || (names.includes('kysely_migration') && (isUpToDate(sqlite) || onlySbqMigrations(sqlite)))) return
+  const names = sqlite
+    .prepare("select name from sqlite_master where name not like 'sqlite\\_%' escape '\\'")
+    .pluck()
+    .all() as string[]
+  if (names.length === 0 || (names.includes('kysely_migration') && (isUpToDate(sqlite) || onlySbqMigrations(sqlite))))
+    return
   throw invalidInput(
     'DATABASE_NOT_SBQ',
     `database "${path}" is not an sbq database: it has other tables (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`,
@@ -231,7 +256,9 @@ function isUpToDate(sqlite: BetterSqlite3.Database): boolean {
 }
 
 function onlySbqMigrations(sqlite: BetterSqlite3.Database): boolean {
-  return (sqlite.prepare('select name from kysely_migration').pluck().all() as string[]).every((name) => Object.hasOwn(migrations, name))
+  return (sqlite.prepare('select name from kysely_migration').pluck().all() as string[]).every((name) =>
+    Object.hasOwn(migrations, name),
+  )
 }
 
 function cannotOpen(path: string, error: unknown): SbqError {
@@ -264,12 +291,20 @@ async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string, opt
     if (before.error === undefined) return
   }
   // A migration's own refusal (one that says what the operator must do first) is shown as it is, about this file.
-  if (error instanceof SbqError) throw new SbqError(error.code, `database "${path}" ${error.message}`, {exit: error.exit, hint: error.hint, cause: error})
-  if (error) {
-    throw damagedDatabase(path, error) ?? new SbqError('MIGRATION_FAILED', `database "${path}" could not be migrated: ${describe(error)}`, {
-      exit: ExitCode.bug,
+  if (error instanceof SbqError)
+    throw new SbqError(error.code, `database "${path}" ${error.message}`, {
+      exit: error.exit,
+      hint: error.hint,
       cause: error,
     })
+  if (error) {
+    throw (
+      damagedDatabase(path, error) ??
+      new SbqError('MIGRATION_FAILED', `database "${path}" could not be migrated: ${describe(error)}`, {
+        exit: ExitCode.bug,
+        cause: error,
+      })
+    )
   }
   sqlite.pragma(`user_version = ${migrationNames.length}`)
 }

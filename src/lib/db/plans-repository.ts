@@ -31,6 +31,10 @@ export async function listPlansWithUserCounts(db: Db): Promise<Array<PlanRow & {
 }
 
 export async function countUsersOnPlan(db: Db, planId: number): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('plan_id', '=', planId).executeTakeFirstOrThrow()
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('plan_id', '=', planId)
+    .executeTakeFirstOrThrow()
   return Number(row.n)
 }

@@ -36,9 +36,17 @@ export interface DayUsage {
 }
 
 /** Whether any rollup row falls in the span; when none does (never pruned), the daily query runs alone. */
-async function spanHasRollups(db: Db, span: UsageSpan, table: 'usage_monthly' | 'unmanaged_usage_monthly'): Promise<boolean> {
+async function spanHasRollups(
+  db: Db,
+  span: UsageSpan,
+  table: 'usage_monthly' | 'unmanaged_usage_monthly',
+): Promise<boolean> {
   if (span.fromMonth >= span.toMonth) return false
-  let query = db.selectFrom(table).select('month').where('month', '>=', span.fromMonth).where('month', '<', span.toMonth)
+  let query = db
+    .selectFrom(table)
+    .select('month')
+    .where('month', '>=', span.fromMonth)
+    .where('month', '<', span.toMonth)
   if (span.node !== undefined) query = query.where('node_name', '=', span.node)
   return (await query.limit(1).executeTakeFirst()) !== undefined
 }
@@ -51,7 +59,11 @@ async function spanHasRollups(db: Db, span: UsageSpan, table: 'usage_monthly' | 
 async function managedRows(db: Db, span: UsageSpan) {
   const parts = []
   const dailyBetween = (fromDay: string, toDay: string) => {
-    let query = db.selectFrom('usage_daily').select(['node_name', 'user_name', 'up', 'down']).where('day', '>=', fromDay).where('day', '<', toDay)
+    let query = db
+      .selectFrom('usage_daily')
+      .select(['node_name', 'user_name', 'up', 'down'])
+      .where('day', '>=', fromDay)
+      .where('day', '<', toDay)
     if (span.node !== undefined) query = query.where('node_name', '=', span.node)
     return query
   }
@@ -65,12 +77,19 @@ async function managedRows(db: Db, span: UsageSpan) {
     // One month (a month's report) by equality: the rows then come in user order, so summing them per user needs no
     // sort, which at 100k users is most of the query.
     let sums = db.selectFrom('usage_closed_monthly').select(['node_name', 'user_name', 'up', 'down'])
-    sums = firstMonth === lastMonth ? sums.where('month', '=', firstMonth) : sums.where('month', '>=', firstMonth).where('month', '<=', lastMonth)
+    sums =
+      firstMonth === lastMonth
+        ? sums.where('month', '=', firstMonth)
+        : sums.where('month', '>=', firstMonth).where('month', '<=', lastMonth)
     if (span.node !== undefined) sums = sums.where('node_name', '=', span.node)
     parts.push(sums)
   }
   if (await spanHasRollups(db, span, 'usage_monthly')) {
-    let monthly = db.selectFrom('usage_monthly').select(['node_name', 'user_name', 'up', 'down']).where('month', '>=', span.fromMonth).where('month', '<', span.toMonth)
+    let monthly = db
+      .selectFrom('usage_monthly')
+      .select(['node_name', 'user_name', 'up', 'down'])
+      .where('month', '>=', span.fromMonth)
+      .where('month', '<', span.toMonth)
     if (span.node !== undefined) monthly = monthly.where('node_name', '=', span.node)
     parts.push(monthly)
   }
@@ -181,7 +200,13 @@ export async function unmanagedUsageByNode(db: Db, span: UsageSpan): Promise<Nam
 }
 
 /** One name's bytes per day over `fromDay <= day < toDay`, oldest first; days without traffic are absent. */
-export async function dailyUsageOf(db: Db, name: string, fromDay: string, toDay: string, node?: string): Promise<DayUsage[]> {
+export async function dailyUsageOf(
+  db: Db,
+  name: string,
+  fromDay: string,
+  toDay: string,
+  node?: string,
+): Promise<DayUsage[]> {
   const days = dayKeys(fromDay, toDay)
   if (days.length === 0) return []
   // Rows are keyed day first: naming the days makes this one index seek per day instead of a scan of the range.
@@ -198,7 +223,12 @@ export async function dailyUsageOf(db: Db, name: string, fromDay: string, toDay:
 }
 
 /** What prune folded of one name's month (its days are gone), or undefined when nothing was. */
-export async function rolledUpUsageOf(db: Db, name: string, month: string, node?: string): Promise<{up: number; down: number} | undefined> {
+export async function rolledUpUsageOf(
+  db: Db,
+  name: string,
+  month: string,
+  node?: string,
+): Promise<{up: number; down: number} | undefined> {
   let query = db
     .selectFrom('usage_monthly')
     .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
@@ -212,8 +242,14 @@ export async function rolledUpUsageOf(db: Db, name: string, month: string, node?
 /** The first month whose daily rows prune kept (the month after the newest rollup), or undefined if never pruned. */
 export async function newestRolledUpMonth(db: Db): Promise<string | undefined> {
   const [managed, unmanaged] = await Promise.all([
-    db.selectFrom('usage_monthly').select((eb) => eb.fn.max('month').as('month')).executeTakeFirst(),
-    db.selectFrom('unmanaged_usage_monthly').select((eb) => eb.fn.max('month').as('month')).executeTakeFirst(),
+    db
+      .selectFrom('usage_monthly')
+      .select((eb) => eb.fn.max('month').as('month'))
+      .executeTakeFirst(),
+    db
+      .selectFrom('unmanaged_usage_monthly')
+      .select((eb) => eb.fn.max('month').as('month'))
+      .executeTakeFirst(),
   ])
   const months = [managed?.month, unmanaged?.month].filter((month): month is string => typeof month === 'string')
   return months.length === 0 ? undefined : months.sort().at(-1)
@@ -222,7 +258,10 @@ export async function newestRolledUpMonth(db: Db): Promise<string | undefined> {
 export async function oldestDailyDay(db: Db): Promise<string | undefined> {
   const [managed, unmanaged] = await Promise.all([
     oldestManagedDay(db),
-    db.selectFrom('unmanaged_usage_daily').select((eb) => eb.fn.min('day').as('day')).executeTakeFirst(),
+    db
+      .selectFrom('unmanaged_usage_daily')
+      .select((eb) => eb.fn.min('day').as('day'))
+      .executeTakeFirst(),
   ])
   const days = [managed, unmanaged?.day].filter((day): day is string => typeof day === 'string')
   return days.length === 0 ? undefined : days.sort()[0]
@@ -234,9 +273,17 @@ export async function hasUserHistory(db: Db, name: string): Promise<boolean> {
   // daily rows, which keeps this from reading the whole history.
   const closedThrough = await readClosedThrough(db)
   const lookups = [
-    () => db.selectFrom('usage_closed_monthly').select('month').where('user_name', '=', name).limit(1).executeTakeFirst(),
+    () =>
+      db.selectFrom('usage_closed_monthly').select('month').where('user_name', '=', name).limit(1).executeTakeFirst(),
     () => db.selectFrom('usage_monthly').select('month').where('user_name', '=', name).limit(1).executeTakeFirst(),
-    () => db.selectFrom('usage_daily').select('day').where('day', '>', closedThrough ?? '').where('user_name', '=', name).limit(1).executeTakeFirst(),
+    () =>
+      db
+        .selectFrom('usage_daily')
+        .select('day')
+        .where('day', '>', closedThrough ?? '')
+        .where('user_name', '=', name)
+        .limit(1)
+        .executeTakeFirst(),
   ]
   for (const lookup of lookups) if (await lookup()) return true
   return false
@@ -247,9 +294,21 @@ export async function hasNodeHistory(db: Db, name: string): Promise<boolean> {
   const lookups = [
     () => db.selectFrom('nodes').select('name').where('name', '=', name).limit(1).executeTakeFirst(),
     () => db.selectFrom('usage_daily').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
-    () => db.selectFrom('unmanaged_usage_daily').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
+    () =>
+      db
+        .selectFrom('unmanaged_usage_daily')
+        .select('node_name')
+        .where('node_name', '=', name)
+        .limit(1)
+        .executeTakeFirst(),
     () => db.selectFrom('usage_monthly').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
-    () => db.selectFrom('unmanaged_usage_monthly').select('node_name').where('node_name', '=', name).limit(1).executeTakeFirst(),
+    () =>
+      db
+        .selectFrom('unmanaged_usage_monthly')
+        .select('node_name')
+        .where('node_name', '=', name)
+        .limit(1)
+        .executeTakeFirst(),
   ]
   for (const lookup of lookups) if (await lookup()) return true
   return false
@@ -317,8 +376,16 @@ export async function foldMonth(db: Db, month: string, fromDay: string, toDay: s
     .executeTakeFirst()
   // The month's closed sums held the same bytes as its daily rows: they leave together.
   await db.deleteFrom('usage_closed_monthly').where('month', '=', month).execute()
-  const deletedManaged = await db.deleteFrom('usage_daily').where('day', '>=', fromDay).where('day', '<', toDay).executeTakeFirst()
-  const deletedUnmanaged = await db.deleteFrom('unmanaged_usage_daily').where('day', '>=', fromDay).where('day', '<', toDay).executeTakeFirst()
+  const deletedManaged = await db
+    .deleteFrom('usage_daily')
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .executeTakeFirst()
+  const deletedUnmanaged = await db
+    .deleteFrom('unmanaged_usage_daily')
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .executeTakeFirst()
   return {
     dailyRows: Number(deletedManaged.numDeletedRows) + Number(deletedUnmanaged.numDeletedRows),
     monthlyRows: Number(managed.numInsertedOrUpdatedRows ?? 0n) + Number(unmanaged.numInsertedOrUpdatedRows ?? 0n),
@@ -387,11 +454,15 @@ export async function listReportUsers(db: Db, span: UsageSpan): Promise<ReportUs
  * Both inputs are sorted by SQLite's byte order; where JavaScript's string order says otherwise somewhere (it differs
  * only past U+FFFF), the match falls back to a Map.
  */
-function matchByName(names: readonly string[], usage: UsageColumns): {up: number[]; down: number[]; unmatched: NamedUsage[]} {
+function matchByName(
+  names: readonly string[],
+  usage: UsageColumns,
+): {up: number[]; down: number[]; unmatched: NamedUsage[]} {
   const up = new Array<number>(names.length).fill(0)
   const down = new Array<number>(names.length).fill(0)
   const unmatched: NamedUsage[] = []
-  const unmatchedAt = (row: number) => unmatched.push({name: usage.name[row]!, up: usage.up[row]!, down: usage.down[row]!})
+  const unmatchedAt = (row: number) =>
+    unmatched.push({name: usage.name[row]!, up: usage.up[row]!, down: usage.down[row]!})
   if (!ascending(names) || !ascending(usage.name)) {
     const rowOf = new Map(usage.name.map((name, row) => [name, row]))
     names.forEach((name, index) => {

@@ -20,12 +20,24 @@ const usersPage = 5000
 export async function managedUserIds(db: Db, names: readonly string[]): Promise<Map<string, number>> {
   if (names.length === 0) return new Map()
   if (names.length <= lookupLimit) {
-    const rows = await db.selectFrom('users').select(['users.name', 'users.id']).where('users.name', 'in', names).execute()
+    const rows = await db
+      .selectFrom('users')
+      .select(['users.name', 'users.id'])
+      .where('users.name', 'in', names)
+      .execute()
     return new Map(rows.map((row) => [row.name, row.id]))
   }
   const ids = new Map<string, number>()
   for (let after = 0; ; await yieldToEventLoop()) {
-    const page = await selectJsonColumns(db, db.selectFrom('users').select(['users.id', 'users.name']).where('users.id', '>', after).orderBy('users.id').limit(usersPage))
+    const page = await selectJsonColumns(
+      db,
+      db
+        .selectFrom('users')
+        .select(['users.id', 'users.name'])
+        .where('users.id', '>', after)
+        .orderBy('users.id')
+        .limit(usersPage),
+    )
     for (let index = 0; index < page.id.length; index++) ids.set(page.name[index]!, page.id[index]!)
     if (page.id.length < usersPage) return ids
     after = page.id[page.id.length - 1]!
@@ -57,7 +69,16 @@ export interface UsageIncrement {
 export async function addRunningUsage(db: Db, rows: readonly UsageIncrement[], now: number): Promise<void> {
   // Every user gets a user_usage row when created, so the insert half never runs; it exists because this is the one
   // portable multi-row update. Were a row missing, period 0-0 makes the next write roll it into the current period.
-  const values = rows.map((row) => ({user_id: row.user_id, period_start: 0, period_end: 0, period_up: row.up, period_down: row.down, total_up: row.up, total_down: row.down, updated_at: now}))
+  const values = rows.map((row) => ({
+    user_id: row.user_id,
+    period_start: 0,
+    period_end: 0,
+    period_up: row.up,
+    period_down: row.down,
+    total_up: row.up,
+    total_down: row.down,
+    updated_at: now,
+  }))
   await batchedInsert(db, values, (trx, batch) =>
     trx
       .insertInto('user_usage')
@@ -118,12 +139,22 @@ export async function addInboundDailyUsage(db: Db, rows: InboundUsageDailyTable[
 
 /** How many unmanaged names the node has a row for on `day` (the table's key starts with day and node). */
 export async function countUnmanagedNames(db: Db, day: string, nodeName: string): Promise<number> {
-  const row = await db.selectFrom('unmanaged_usage_daily').select((eb) => eb.fn.countAll<number>().as('count')).where('day', '=', day).where('node_name', '=', nodeName).executeTakeFirst()
+  const row = await db
+    .selectFrom('unmanaged_usage_daily')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('day', '=', day)
+    .where('node_name', '=', nodeName)
+    .executeTakeFirst()
   return Number(row?.count ?? 0)
 }
 
 export async function unmanagedNamesOfDay(db: Db, day: string, nodeName: string): Promise<Set<string>> {
-  const rows = await db.selectFrom('unmanaged_usage_daily').select('name').where('day', '=', day).where('node_name', '=', nodeName).execute()
+  const rows = await db
+    .selectFrom('unmanaged_usage_daily')
+    .select('name')
+    .where('day', '=', day)
+    .where('node_name', '=', nodeName)
+    .execute()
   return new Set(rows.map((row) => row.name))
 }
 
@@ -143,8 +174,14 @@ export async function writeClosedThrough(db: Db, before: string | null, day: str
     await db.insertInto('usage_closed_through').values({id: 1, day}).execute()
     return
   }
-  const result = await db.updateTable('usage_closed_through').set({day}).where('id', '=', 1).where('day', '=', before).executeTakeFirst()
-  if (result.numUpdatedRows !== 1n) throw new Error(`another writer closed days past ${before} meanwhile; this write is retried by the next pull`)
+  const result = await db
+    .updateTable('usage_closed_through')
+    .set({day})
+    .where('id', '=', 1)
+    .where('day', '=', before)
+    .executeTakeFirst()
+  if (result.numUpdatedRows !== 1n)
+    throw new Error(`another writer closed days past ${before} meanwhile; this write is retried by the next pull`)
 }
 
 /** Adds the daily rows of `fromDay <= day < toDay` (all in `month`) to that month's closed sums. */
@@ -155,7 +192,13 @@ export async function closeDailyUsage(db: Db, piece: {month: string; fromDay: st
     .expression((eb) =>
       eb
         .selectFrom('usage_daily')
-        .select((inner) => [inner.val(piece.month).as('month'), 'user_name', 'node_name', inner.fn.sum<number>('up').as('up'), inner.fn.sum<number>('down').as('down')])
+        .select((inner) => [
+          inner.val(piece.month).as('month'),
+          'user_name',
+          'node_name',
+          inner.fn.sum<number>('up').as('up'),
+          inner.fn.sum<number>('down').as('down'),
+        ])
         .where('day', '>=', piece.fromDay)
         .where('day', '<', piece.toDay)
         .groupBy(['user_name', 'node_name']),
@@ -173,7 +216,13 @@ export async function closeDailyUsage(db: Db, piece: {month: string; fromDay: st
 export async function addClosedUsage(db: Db, rows: UsageDailyTable[]): Promise<void> {
   await batchedInsert(
     db,
-    rows.map((row) => ({month: row.day.slice(0, 7), user_name: row.user_name, node_name: row.node_name, up: row.up, down: row.down})),
+    rows.map((row) => ({
+      month: row.day.slice(0, 7),
+      user_name: row.user_name,
+      node_name: row.node_name,
+      up: row.up,
+      down: row.down,
+    })),
     (trx, batch) =>
       trx
         .insertInto('usage_closed_monthly')
@@ -188,6 +237,9 @@ export async function addClosedUsage(db: Db, rows: UsageDailyTable[]): Promise<v
 }
 
 export async function oldestManagedDay(db: Db): Promise<string | undefined> {
-  const row = await db.selectFrom('usage_daily').select((eb) => eb.fn.min('day').as('day')).executeTakeFirst()
+  const row = await db
+    .selectFrom('usage_daily')
+    .select((eb) => eb.fn.min('day').as('day'))
+    .executeTakeFirst()
   return typeof row?.day === 'string' ? row.day : undefined
 }

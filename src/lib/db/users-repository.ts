@@ -28,37 +28,39 @@ export interface UserRecord extends Omit<UserRow, 'uuid' | 'password' | 'passwor
 
 /** Users with their running totals (`u`) and their plan (`p`, null columns without one): what limits are read from. */
 export function usersWithUsageAndPlan(db: Db) {
-  return db.selectFrom('users').innerJoin('user_usage as u', 'u.user_id', 'users.id').leftJoin('plans as p', 'p.id', 'users.plan_id')
+  return db
+    .selectFrom('users')
+    .innerJoin('user_usage as u', 'u.user_id', 'users.id')
+    .leftJoin('plans as p', 'p.id', 'users.plan_id')
 }
 
 function selectUserRecords(db: Db) {
-  return usersWithUsageAndPlan(db)
-    .select([
-      'users.id',
-      'users.name',
-      'users.status',
-      'users.status_reason',
-      'users.plan_id',
-      'users.monthly_quota',
-      'users.total_quota',
-      'users.reset_day',
-      'users.max_ips',
-      'users.expires_at',
-      'users.note',
-      'users.created_at',
-      'users.updated_at',
-      'p.name as plan_name',
-      'p.monthly_quota as plan_monthly_quota',
-      'p.total_quota as plan_total_quota',
-      'p.reset_day as plan_reset_day',
-      'p.max_ips as plan_max_ips',
-      'u.period_start',
-      'u.period_end',
-      'u.period_up',
-      'u.period_down',
-      'u.total_up',
-      'u.total_down',
-    ])
+  return usersWithUsageAndPlan(db).select([
+    'users.id',
+    'users.name',
+    'users.status',
+    'users.status_reason',
+    'users.plan_id',
+    'users.monthly_quota',
+    'users.total_quota',
+    'users.reset_day',
+    'users.max_ips',
+    'users.expires_at',
+    'users.note',
+    'users.created_at',
+    'users.updated_at',
+    'p.name as plan_name',
+    'p.monthly_quota as plan_monthly_quota',
+    'p.total_quota as plan_total_quota',
+    'p.reset_day as plan_reset_day',
+    'p.max_ips as plan_max_ips',
+    'u.period_start',
+    'u.period_end',
+    'u.period_up',
+    'u.period_down',
+    'u.total_up',
+    'u.total_down',
+  ])
 }
 
 /**
@@ -82,8 +84,13 @@ export function topupKey(name: string, periodStart: number): string {
 }
 
 /** Sets each row's `period_topups`: what was bought for its stored period. */
-export function withTopups<T extends {name: string; period_start: number}>(rows: T[], topups: Map<string, number>): Array<T & {period_topups: number}> {
-  for (const row of rows) (row as T & {period_topups: number}).period_topups = topups.size === 0 ? 0 : (topups.get(topupKey(row.name, row.period_start)) ?? 0)
+export function withTopups<T extends {name: string; period_start: number}>(
+  rows: T[],
+  topups: Map<string, number>,
+): Array<T & {period_topups: number}> {
+  for (const row of rows)
+    (row as T & {period_topups: number}).period_topups =
+      topups.size === 0 ? 0 : (topups.get(topupKey(row.name, row.period_start)) ?? 0)
   return rows as Array<T & {period_topups: number}>
 }
 
@@ -100,7 +107,11 @@ export async function findUserRecord(db: Db, name: string): Promise<UserRecord |
  * (ASCII-only folding, the collation of the users_name_nocase index) folds them as the proxies do.
  */
 export async function nameIgnoringCase(db: Db, name: string): Promise<string | undefined> {
-  const row = await db.selectFrom('users').select('name').where(sql<boolean>`name = ${name} COLLATE NOCASE`).executeTakeFirst()
+  const row = await db
+    .selectFrom('users')
+    .select('name')
+    .where(sql<boolean>`name = ${name} COLLATE NOCASE`)
+    .executeTakeFirst()
   return row?.name
 }
 
@@ -108,7 +119,12 @@ export async function nameIgnoringCase(db: Db, name: string): Promise<string | u
 export async function findUserRecordsById(db: Db, ids: readonly number[]): Promise<UserRecord[]> {
   if (ids.length === 0) return []
   const found: Array<Omit<UserRecord, 'period_topups'>> = []
-  for (let offset = 0; offset < ids.length; offset += idsPerQuery) found.push(...(await selectUserRecords(db).where('users.id', 'in', ids.slice(offset, offset + idsPerQuery)).execute()))
+  for (let offset = 0; offset < ids.length; offset += idsPerQuery)
+    found.push(
+      ...(await selectUserRecords(db)
+        .where('users.id', 'in', ids.slice(offset, offset + idsPerQuery))
+        .execute()),
+    )
   const rows = withTopups(found, await topupsByPeriod(db, ids.length <= idsPerQuery ? ids : undefined))
   const byId = new Map(rows.map((row) => [row.id, row]))
   return ids.flatMap((id) => byId.get(id) ?? [])
@@ -122,7 +138,6 @@ export async function listUserRecords(db: Db, filter: {status?: UserStatus} = {}
   // Sorted here, in code-unit order like SQLite's: ordering in SQL walks the name index and fetches each row apart.
   return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
-
 
 /** Every user's name and status, and nothing else: what the nodes must carry. */
 export async function listUserStatuses(db: Db): Promise<Array<{name: string; status: UserStatus}>> {
@@ -163,8 +178,11 @@ export async function usersToJudge(db: Db, watch: JudgeWatch): Promise<number[]>
       // Kysely does not bracket nested operators: without parens `a + b * 100` multiplies b alone.
       const periodUsed = eb.parens('u.period_up', '+', eb.ref('u.period_down'))
       const totalUsed = eb.parens('u.total_up', '+', eb.ref('u.total_down'))
-      const crossed = (used: typeof periodUsed, quota: 'users.monthly_quota' | 'p.monthly_quota' | 'users.total_quota' | 'p.total_quota', percent: number) =>
-        eb.and([eb(quota, '>', 0), eb(eb(used, '*', 100), '>=', eb(eb.ref(quota), '*', percent))])
+      const crossed = (
+        used: typeof periodUsed,
+        quota: 'users.monthly_quota' | 'p.monthly_quota' | 'users.total_quota' | 'p.total_quota',
+        percent: number,
+      ) => eb.and([eb(quota, '>', 0), eb(eb(used, '*', 100), '>=', eb(eb.ref(quota), '*', percent))])
       const reasons = [
         eb('users.status', '<>', 'active'),
         eb('users.expires_at', '<=', watch.now),
@@ -174,10 +192,15 @@ export async function usersToJudge(db: Db, watch: JudgeWatch): Promise<number[]>
         crossed(periodUsed, 'p.monthly_quota', 100),
       ]
       // Many names seen online: every user with a max-ips is then cheaper to list than a huge IN list.
-      if (watch.ipsSeen.length > idsPerQuery) reasons.push(eb(eb.fn.coalesce('users.max_ips', 'p.max_ips'), 'is not', null))
+      if (watch.ipsSeen.length > idsPerQuery)
+        reasons.push(eb(eb.fn.coalesce('users.max_ips', 'p.max_ips'), 'is not', null))
       else if (watch.ipsSeen.length > 0) reasons.push(eb('users.name', 'in', watch.ipsSeen))
       const percent = watch.alerts?.lowestPercent
-      if (percent != null) reasons.push(crossed(periodUsed, 'users.monthly_quota', percent), crossed(periodUsed, 'p.monthly_quota', percent))
+      if (percent != null)
+        reasons.push(
+          crossed(periodUsed, 'users.monthly_quota', percent),
+          crossed(periodUsed, 'p.monthly_quota', percent),
+        )
       const expiring = watch.alerts?.expiringBefore
       if (expiring != null) reasons.push(eb('users.expires_at', '<=', expiring))
       return eb.or(reasons)
@@ -199,7 +222,16 @@ export async function insertUser(db: Db, user: NewUser, period: Period): Promise
   const row = await db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow()
   await db
     .insertInto('user_usage')
-    .values({user_id: row.id, period_start: period.start, period_end: period.end, period_up: 0, period_down: 0, total_up: 0, total_down: 0, updated_at: user.created_at})
+    .values({
+      user_id: row.id,
+      period_start: period.start,
+      period_end: period.end,
+      period_up: 0,
+      period_down: 0,
+      total_up: 0,
+      total_down: 0,
+      updated_at: user.created_at,
+    })
     .execute()
   return row
 }
@@ -212,8 +244,18 @@ export async function updateUser(db: Db, id: number, changes: UserUpdate): Promi
  * Sets a user's status only if it is still `from`, the status it was judged on: one someone changed since (say, a hand
  * disable) is left as they set it. Returns whether it changed.
  */
-export async function updateStatusIfStill(db: Db, id: number, from: UserStatus, change: {status: UserStatus; status_reason: string | null; updated_at: number}): Promise<boolean> {
-  const result = await db.updateTable('users').set(change).where('id', '=', id).where('status', '=', from).executeTakeFirst()
+export async function updateStatusIfStill(
+  db: Db,
+  id: number,
+  from: UserStatus,
+  change: {status: UserStatus; status_reason: string | null; updated_at: number},
+): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set(change)
+    .where('id', '=', id)
+    .where('status', '=', from)
+    .executeTakeFirst()
   return result.numUpdatedRows > 0n
 }
 
@@ -232,7 +274,11 @@ export async function startUsagePeriod(db: Db, userId: number, period: Period, n
 
 /** Starts the running period's count from zero; its dates and the totals stay. */
 export async function zeroPeriodUsage(db: Db, userId: number, now: number): Promise<void> {
-  await db.updateTable('user_usage').set({period_up: 0, period_down: 0, updated_at: now}).where('user_id', '=', userId).execute()
+  await db
+    .updateTable('user_usage')
+    .set({period_up: 0, period_down: 0, updated_at: now})
+    .where('user_id', '=', userId)
+    .execute()
 }
 
 /** The running period's end moved (the reset day changed); what it counted stays. */

@@ -32,13 +32,19 @@ export interface CounterDeltas {
  * counter went down starts again from 0. `now` is the real wall clock when the snapshot was read, comparable with
  * the proxy's uptime.
  */
-export function counterDeltas(previous: Baseline | null, snapshot: StatsSnapshot, now: number, lifetime: CounterLifetime = 'process'): CounterDeltas {
+export function counterDeltas(
+  previous: Baseline | null,
+  snapshot: StatsSnapshot,
+  now: number,
+  lifetime: CounterLifetime = 'process',
+): CounterDeltas {
   // A name sent twice counts once, at its last value, as the proxy's own map holds it.
   const next = new CounterValues()
   for (const {name, value} of snapshot.counters) next.set(name, value)
   const users = new Map<string, TrafficDelta>()
   if (previous === null) return {baselineOnly: true, restarted: false, users, next}
-  if (lifetime === 'user') return {baselineOnly: false, restarted: false, users: perUserDeltas(previous.counters, next), next}
+  if (lifetime === 'user')
+    return {baselineOnly: false, restarted: false, users: perUserDeltas(previous.counters, next), next}
 
   // Bill each user against their last values, noticing on the way whether any counter went down or vanished (then
   // the proxy restarted, and every value is billed in full instead).
@@ -82,7 +88,10 @@ function perUserDeltas(before: CounterValues, next: CounterValues): Map<string, 
 }
 
 function startedAgain(now: UserCounters, last: UserCounters): boolean {
-  return (now.up !== undefined && last.up !== undefined && now.up < last.up) || (now.down !== undefined && last.down !== undefined && now.down < last.down)
+  return (
+    (now.up !== undefined && last.up !== undefined && now.up < last.up) ||
+    (now.down !== undefined && last.down !== undefined && now.down < last.down)
+  )
 }
 
 /** Adds a user's new bytes, each direction only when it grew. */

@@ -16,9 +16,15 @@ type Direction = typeof notUserTraffic | typeof uplink | typeof downlink
 /** Which traffic counter of a user a name is, by plain string tests: this runs for each of 200k names per pull. */
 function directionOf(counterName: string): Direction {
   if (!counterName.startsWith(userPrefix)) return notUserTraffic
-  const direction = counterName.endsWith(uplinkSuffix) ? uplink : counterName.endsWith(downlinkSuffix) ? downlink : notUserTraffic
+  const direction = counterName.endsWith(uplinkSuffix)
+    ? uplink
+    : counterName.endsWith(downlinkSuffix)
+      ? downlink
+      : notUserTraffic
   // `user>>>>>>traffic>>>uplink` names nobody.
-  return direction !== notUserTraffic && counterName.length > userPrefix.length + suffixOf(direction).length ? direction : notUserTraffic
+  return direction !== notUserTraffic && counterName.length > userPrefix.length + suffixOf(direction).length
+    ? direction
+    : notUserTraffic
 }
 
 function suffixOf(direction: typeof uplink | typeof downlink): string {

@@ -34,7 +34,7 @@ export function dayKeys(fromDay: string, toDay: string): string[] {
 /** The months of `fromDay <= day < toDay` split at month edges: each piece's month and its own day range. */
 export function monthPieces(fromDay: string, toDay: string): Array<{month: string; fromDay: string; toDay: string}> {
   const pieces: Array<{month: string; fromDay: string; toDay: string}> = []
-  for (let start = fromDay; start < toDay; ) {
+  for (let start = fromDay; start < toDay;) {
     const month = monthOfDay(start)
     const next = firstDayOfNextMonth(month)
     const end = next < toDay ? next : toDay

@@ -8,7 +8,10 @@ export interface StatusDecision {
   reason: string
 }
 
-type Judged = Pick<UserView, 'name' | 'status' | 'expiresAt' | 'monthlyQuota' | 'totalQuota' | 'periodUsed' | 'allowance' | 'totalUsed' | 'maxIps'>
+type Judged = Pick<
+  UserView,
+  'name' | 'status' | 'expiresAt' | 'monthlyQuota' | 'totalQuota' | 'periodUsed' | 'allowance' | 'totalUsed' | 'maxIps'
+>
 
 export interface SharingRule {
   /** Distinct online IPs seen for this user now, when some node can tell. */
@@ -26,7 +29,11 @@ export interface SharingRule {
  * Where a user's status must go given their usage, limits and expiry at `now`. Pure: the caller brings the views
  * (period usage already reflects a rolled-over period as zero). Hand-disabled users are never touched.
  */
-export function decideStatus(user: Judged, now: number, sharing: SharingRule = {enforceMaxIps: false}): StatusDecision | null {
+export function decideStatus(
+  user: Judged,
+  now: number,
+  sharing: SharingRule = {enforceMaxIps: false},
+): StatusDecision | null {
   if (user.status === 'disabled') return null
   const target = targetStatus(user, now, sharing)
   if (target.status === user.status) return null
@@ -39,7 +46,11 @@ export function maxIpsReason(ipsSeen: number, maxIps: number): string {
 }
 
 export function limitedForSharing(user: {status: UserStatus; statusReason: string | null}): boolean {
-  return user.status === 'limited' && user.statusReason !== null && /^seen on \d+ IPs at once, max-ips is \d+$/.test(user.statusReason)
+  return (
+    user.status === 'limited' &&
+    user.statusReason !== null &&
+    /^seen on \d+ IPs at once, max-ips is \d+$/.test(user.statusReason)
+  )
 }
 
 /** Whether a user is seen on more IPs than their max-ips allows. */
@@ -48,7 +59,8 @@ export function overMaxIps(user: Pick<Judged, 'maxIps'>, ipsSeen: number | undef
 }
 
 function targetStatus(user: Judged, now: number, sharing: SharingRule): {status: UserStatus; reason: string} {
-  if (user.expiresAt !== null && Date.parse(user.expiresAt) <= now) return {status: 'expired', reason: `expired at ${user.expiresAt}`}
+  if (user.expiresAt !== null && Date.parse(user.expiresAt) <= now)
+    return {status: 'expired', reason: `expired at ${user.expiresAt}`}
   if (user.totalQuota > 0 && user.totalUsed >= user.totalQuota) {
     return {status: 'limited', reason: `total quota used: ${user.totalUsed} of ${user.totalQuota} bytes`}
   }
@@ -58,8 +70,17 @@ function targetStatus(user: Judged, now: number, sharing: SharingRule): {status:
   if (sharing.enforceMaxIps && overMaxIps(user, sharing.ipsSeen)) {
     return {status: 'limited', reason: maxIpsReason(sharing.ipsSeen!, user.maxIps!)}
   }
-  if (sharing.enforceMaxIps && user.status === 'limited' && sharing.coolingDownUntil !== undefined && now < sharing.coolingDownUntil) {
+  if (
+    sharing.enforceMaxIps &&
+    user.status === 'limited' &&
+    sharing.coolingDownUntil !== undefined &&
+    now < sharing.coolingDownUntil
+  ) {
     return {status: 'limited', reason: 'max-ips cool-down'}
   }
-  return {status: 'active', reason: user.status === 'expired' ? 'expiry moved' : 'within quota again (new period, reset, top-up or raised quota)'}
+  return {
+    status: 'active',
+    reason:
+      user.status === 'expired' ? 'expiry moved' : 'within quota again (new period, reset, top-up or raised quota)',
+  }
 }

@@ -57,13 +57,18 @@ export function dueAlerts(users: UserAlertState[], rules: AlertRules, now: numbe
     for (const percent of rules.thresholds) {
       if (reached(user.periodUsed, user.allowance, percent)) due.push(alertFor('threshold', user, percent, now))
     }
-    if (expiresWithin(user.expiresAt, rules.expiryDays, now)) due.push(alertFor('expiry-soon', user, rules.expiryDays, now))
+    if (expiresWithin(user.expiresAt, rules.expiryDays, now))
+      due.push(alertFor('expiry-soon', user, rules.expiryDays, now))
   }
   return due
 }
 
 /** The alert for a status change the check made: limited, expired or re-enabled. */
-export function statusChangeAlert(kind: 'limited' | 'expired' | 're-enabled', user: UserAlertState, now: number): Alert {
+export function statusChangeAlert(
+  kind: 'limited' | 'expired' | 're-enabled',
+  user: UserAlertState,
+  now: number,
+): Alert {
   return alertFor(kind, user, null, now)
 }
 

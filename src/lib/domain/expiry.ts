@@ -19,7 +19,11 @@ export function parseExpiry(text: string, now: number, timeZone: string): number
   const expiry = parseExpiryText(text, now, timeZone)
   // Also catches what no calendar reaches (NaN from a month count past any year).
   if (expiry !== null && !(expiry <= latestExpiry)) {
-    throw invalidInput('EXPIRY_OUT_OF_RANGE', `expiry "${text}" is after 9999-12-31`, 'give an earlier date or a shorter duration, or never for no expiry')
+    throw invalidInput(
+      'EXPIRY_OUT_OF_RANGE',
+      `expiry "${text}" is after 9999-12-31`,
+      'give an earlier date or a shorter duration, or never for no expiry',
+    )
   }
   return expiry
 }
@@ -38,8 +42,18 @@ function parseExpiryText(text: string, now: number, timeZone: string): number | 
 
   const local = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(value)
   if (local) {
-    const [year, month, day, hourOfDay = 0, minute = 0, second = 0] = local.slice(1).map((part) => (part === undefined ? undefined : Number(part)))
-    if (month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth(year!, month!) && hourOfDay <= 23 && minute <= 59 && second <= 59) {
+    const [year, month, day, hourOfDay = 0, minute = 0, second = 0] = local
+      .slice(1)
+      .map((part) => (part === undefined ? undefined : Number(part)))
+    if (
+      month! >= 1 &&
+      month! <= 12 &&
+      day! >= 1 &&
+      day! <= daysInMonth(year!, month!) &&
+      hourOfDay <= 23 &&
+      minute <= 59 &&
+      second <= 59
+    ) {
       return fromLocal({year: year!, month: month!, day: day!, hour: hourOfDay, minute, second}, timeZone)
     }
   } else if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(value)) {

@@ -28,15 +28,31 @@ export function parseWholeNumber(text: string, flag: string, min: number, max: n
 }
 
 /** `label` names a field in error messages: the flag for the CLI (`--monthly`), a form field's name on the web. */
-export function parseLimitFlags(flags: LimitFlagText, clock: {now: number; timeZone: string}, label: (flag: keyof LimitFlagText) => string = (flag) => `--${flag}`): ParsedLimits {
+export function parseLimitFlags(
+  flags: LimitFlagText,
+  clock: {now: number; timeZone: string},
+  label: (flag: keyof LimitFlagText) => string = (flag) => `--${flag}`,
+): ParsedLimits {
   const limits: ParsedLimits = {}
   if (flags.monthly !== undefined) limits.monthlyQuota = parseSize(flags.monthly, label('monthly'))
   if (flags.total !== undefined) limits.totalQuota = parseSize(flags.total, label('total'))
   if (flags['reset-day'] !== undefined) {
-    limits.resetDay = parseWholeNumber(flags['reset-day'], label('reset-day'), 1, 31, 'give the day of the month the period starts on; 31 means the last day')
+    limits.resetDay = parseWholeNumber(
+      flags['reset-day'],
+      label('reset-day'),
+      1,
+      31,
+      'give the day of the month the period starts on; 31 means the last day',
+    )
   }
   if (flags['max-ips'] !== undefined) {
-    limits.maxIps = parseWholeNumber(flags['max-ips'], label('max-ips'), 1, 10_000, 'give how many distinct IPs may use the account at once')
+    limits.maxIps = parseWholeNumber(
+      flags['max-ips'],
+      label('max-ips'),
+      1,
+      10_000,
+      'give how many distinct IPs may use the account at once',
+    )
   }
   if (flags.expires !== undefined) limits.expiresAt = parseExpiry(flags.expires, clock.now, clock.timeZone)
   return limits

@@ -12,7 +12,10 @@ export function maskSecret(secret: string): string {
 export function maskUrl(text: string): string {
   const url = parsedUrl(text)
   if (url === undefined) return text
-  const userinfo = url.username === '' && url.password === '' ? '' : `${maskPart(url.username)}${url.password === '' ? '' : `:${maskPart(url.password)}`}@`
+  const userinfo =
+    url.username === '' && url.password === ''
+      ? ''
+      : `${maskPart(url.username)}${url.password === '' ? '' : `:${maskPart(url.password)}`}@`
   const path = url.pathname
     .split('/')
     .map((segment) => (looksLikeToken(segment) ? maskSecret(segment) : segment))

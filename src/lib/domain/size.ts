@@ -28,8 +28,13 @@ export function parseSize(text: string, what = 'size'): number {
     throw invalidInput('INVALID_SIZE', `${what} "${text}" is too large`, 'sizes must stay below 8 PiB (2^53 bytes)')
   }
   if (!Number.isInteger(bytes)) {
-    const smaller = power > 0 ? `${Math.floor(bytes / 1024 ** (power - 1))}${'BKMG'[power - 1]}` : `${Math.floor(bytes)}B`
-    throw invalidInput('INVALID_SIZE', `${what} "${text}" is not a whole number of bytes`, `use a whole number of a smaller unit, like ${smaller}`)
+    const smaller =
+      power > 0 ? `${Math.floor(bytes / 1024 ** (power - 1))}${'BKMG'[power - 1]}` : `${Math.floor(bytes)}B`
+    throw invalidInput(
+      'INVALID_SIZE',
+      `${what} "${text}" is not a whole number of bytes`,
+      `use a whole number of a smaller unit, like ${smaller}`,
+    )
   }
   return bytes
 }

@@ -28,7 +28,11 @@ export function assertPlanName(name: string): string {
 
 function assertName(name: string, what: string): string {
   if (!namePattern.test(name)) {
-    throw invalidInput('INVALID_NAME', `${what} "${name}" is not valid`, 'use 1-64 characters of letters, digits, ".", "_", "@" or "-"')
+    throw invalidInput(
+      'INVALID_NAME',
+      `${what} "${name}" is not valid`,
+      'use 1-64 characters of letters, digits, ".", "_", "@" or "-"',
+    )
   }
   return name
 }

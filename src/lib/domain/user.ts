@@ -59,17 +59,27 @@ export interface UserFacts extends LimitOverrides {
 }
 
 export function limitsOf(record: UserFacts) {
-  return effectiveLimits(record, record.plan_name === null ? null : {
-    monthly_quota: record.plan_monthly_quota,
-    total_quota: record.plan_total_quota,
-    reset_day: record.plan_reset_day,
-    max_ips: record.plan_max_ips,
-  })
+  return effectiveLimits(
+    record,
+    record.plan_name === null
+      ? null
+      : {
+          monthly_quota: record.plan_monthly_quota,
+          total_quota: record.plan_total_quota,
+          reset_day: record.plan_reset_day,
+          max_ips: record.plan_max_ips,
+        },
+  )
 }
 
 export function toUserView(record: UserFacts, context: {now: number; timeZone: string}): UserView {
   const limits = limitsOf(record)
-  const period = currentPeriod({start: record.period_start, end: record.period_end}, context.now, limits.resetDay, context.timeZone)
+  const period = currentPeriod(
+    {start: record.period_start, end: record.period_end},
+    context.now,
+    limits.resetDay,
+    context.timeZone,
+  )
   // Running counts belong to the stored period; once it has rolled over, the new one has used nothing yet.
   const samePeriod = period.start === record.period_start
   const periodUp = samePeriod ? record.period_up : 0

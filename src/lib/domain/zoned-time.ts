@@ -45,12 +45,26 @@ export function isValidTimeZone(timeZone: string): boolean {
 
 export function assertTimeZone(timeZone: string): string {
   if (!isValidTimeZone(timeZone)) {
-    throw invalidInput('INVALID_TIMEZONE', `time zone "${timeZone}" is not known`, 'use an IANA name like Europe/Berlin, Asia/Shanghai or UTC')
+    throw invalidInput(
+      'INVALID_TIMEZONE',
+      `time zone "${timeZone}" is not known`,
+      'use an IANA name like Europe/Berlin, Asia/Shanghai or UTC',
+    )
   }
   return timeZone
 }
 
-const utcZones = new Set(['UTC', 'Etc/UTC', 'Etc/UCT', 'Etc/GMT', 'GMT', 'Etc/Universal', 'Etc/Zulu', 'Universal', 'Zulu'])
+const utcZones = new Set([
+  'UTC',
+  'Etc/UTC',
+  'Etc/UCT',
+  'Etc/GMT',
+  'GMT',
+  'Etc/Universal',
+  'Etc/Zulu',
+  'Universal',
+  'Zulu',
+])
 
 function fieldsOf(epochMs: number, timeZone: string): LocalDateTime {
   const parts: Record<string, number> = {}

@@ -50,28 +50,66 @@ export interface SyncOptions {
  * nodes cost nothing. Never throws for the node's own failures: they come back as `error` and the next run retries,
  * because the applied set is only recorded after success.
  */
-export async function syncNode(db: Db, node: NodeRow, loadDesired: () => Promise<DesiredState>, options: SyncOptions, context: Context): Promise<NodeSync> {
+export async function syncNode(
+  db: Db,
+  node: NodeRow,
+  loadDesired: () => Promise<DesiredState>,
+  options: SyncOptions,
+  context: Context,
+): Promise<NodeSync> {
   const driver = driverOf(node)
-  const fresh = options.full === true || node.synced_at === null || (driver.lostUsers !== undefined && (await driver.lostUsers(node, await appliedUsers(db, node.id))))
+  const fresh =
+    options.full === true ||
+    node.synced_at === null ||
+    (driver.lostUsers !== undefined && (await driver.lostUsers(node, await appliedUsers(db, node.id))))
   if (!fresh) {
     const difference = await nodeDifference(db, node.id)
     if (difference.missing.length === 0 && difference.surplus.length === 0) {
-      return {name: node.name, applied: false, method: 'none', added: [], removed: [], error: null, hint: null, warning: null}
+      return {
+        name: node.name,
+        applied: false,
+        method: 'none',
+        added: [],
+        removed: [],
+        error: null,
+        hint: null,
+        warning: null,
+      }
     }
   }
   const desired = await loadDesired()
   const applied = await appliedUsers(db, node.id)
   const wanted = new Set(desired.active)
   const addedNames = desired.active.filter((name) => fresh || !applied.has(name))
-  const removed = [...new Set([...applied, ...(fresh ? desired.managed : [])])].filter((name) => !wanted.has(name)).sort()
-  const result: NodeSync = {name: node.name, applied: false, method: 'none', added: [...addedNames].sort(), removed, error: null, hint: null, warning: null}
+  const removed = [...new Set([...applied, ...(fresh ? desired.managed : [])])]
+    .filter((name) => !wanted.has(name))
+    .sort()
+  const result: NodeSync = {
+    name: node.name,
+    applied: false,
+    method: 'none',
+    added: [...addedNames].sort(),
+    removed,
+    error: null,
+    hint: null,
+    warning: null,
+  }
   if (!fresh && addedNames.length === 0 && removed.length === 0) return result
   if (options.dryRun) return {...result, applied: true, method: 'dry-run'}
   try {
     const active = await desired.users()
     const adding = new Set(addedNames)
-    const change: UserChange = {node, added: active.filter((user) => adding.has(user.name)), removed, active, managed: new Set([...desired.managed, ...applied])}
-    const outcome = await driver.applyUsers(change, {pullNode: () => options.pullNode(node), validateAlways: options.validateAlways === true})
+    const change: UserChange = {
+      node,
+      added: active.filter((user) => adding.has(user.name)),
+      removed,
+      active,
+      managed: new Set([...desired.managed, ...applied]),
+    }
+    const outcome = await driver.applyUsers(change, {
+      pullNode: () => options.pullNode(node),
+      validateAlways: options.validateAlways === true,
+    })
     // A report-only node is told once per change, not every minute: the operator acts, and cron mails only what is new.
     await recordAppliedUsers(db, node.id, wanted, context.now)
     return {...result, applied: true, method: outcome.method, warning: outcome.warning ?? null}

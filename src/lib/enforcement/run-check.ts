@@ -2,10 +2,23 @@ import {pullNodes, type NodePull} from '../accounting/pull.js'
 import type {Context} from '../context.js'
 import {hasEventSince, lastStatusChangeAt, recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
-import {findUserRecordsById, namesWithMaxIps, updateStatusIfStill, usersToJudge, type JudgeWatch, type UserRecord} from '../db/users-repository.js'
+import {
+  findUserRecordsById,
+  namesWithMaxIps,
+  updateStatusIfStill,
+  usersToJudge,
+  type JudgeWatch,
+  type UserRecord,
+} from '../db/users-repository.js'
 import {toUserView, type UserView} from '../domain/user.js'
 import {acquireLock, releaseLock, type LockHolder} from './check-lock.js'
-import {decideStatus, limitedForSharing, maxIpsReason, overMaxIps, type StatusDecision} from '../domain/decide-status.js'
+import {
+  decideStatus,
+  limitedForSharing,
+  maxIpsReason,
+  overMaxIps,
+  type StatusDecision,
+} from '../domain/decide-status.js'
 import {countOnlineIps, type OnlineIps} from './online-ips.js'
 import type {AlertRules} from '../domain/due-alerts.js'
 import {durationSettingMs, settingValue} from '../settings/settings.js'
@@ -48,25 +61,52 @@ const lockName = 'check'
 export async function runCheck(db: Db, options: CheckOptions, context: Context): Promise<CheckResult> {
   const holder = options.dryRun ? null : await acquireLock(db, lockName, options.lockWaitMs)
   const noAlerts: CheckAlerts = {queued: 0, sent: 0, failed: []}
-  if (holder) return {changes: [], nodes: [], pulls: [], alerts: noAlerts, sharing: [], sharingErrors: [], skipped: {reason: describeHolder(holder)}}
+  if (holder)
+    return {
+      changes: [],
+      nodes: [],
+      pulls: [],
+      alerts: noAlerts,
+      sharing: [],
+      sharingErrors: [],
+      skipped: {reason: describeHolder(holder)},
+    }
   try {
     const pulls = options.pull && !options.dryRun ? (await pullNodes(db, {}, context)).nodes : []
     const sharing = await watchSharing(db)
     const alerting = options.dryRun ? null : await readAlerting(db, context.now)
-    const ids = await usersToJudge(db, {now: context.now, ipsSeen: [...sharing.ips.counts.keys()], alerts: alerting?.watch ?? null})
+    const ids = await usersToJudge(db, {
+      now: context.now,
+      ipsSeen: [...sharing.ips.counts.keys()],
+      alerts: alerting?.watch ?? null,
+    })
     const records = await findUserRecordsById(db, ids)
     const {decisions, views} = decideAll(records, sharing, await sharersLimitedAt(db, records, sharing), context)
     if (!options.dryRun) await applyDecisions(db, decisions, context)
     const nodes = await syncNodes(db, {dryRun: options.dryRun}, context)
     const overIps = views.filter((view) => overMaxIps(view, sharing.ips.counts.get(view.name)))
     if (!options.dryRun) await recordSharing(db, overIps, sharing, context)
-    const alerts = alerting === null ? noAlerts : await raiseAlerts(db, alerting.rules, views, decisions, overIps.map((view) => ({view, ips: sharing.ips.counts.get(view.name)!})), context)
+    const alerts =
+      alerting === null
+        ? noAlerts
+        : await raiseAlerts(
+            db,
+            alerting.rules,
+            views,
+            decisions,
+            overIps.map((view) => ({view, ips: sharing.ips.counts.get(view.name)!})),
+            context,
+          )
     return {
       changes: decisions.map(({id: _id, ...change}) => change),
       nodes,
       pulls,
       alerts,
-      sharing: overIps.map((view) => ({user: view.name, ips: sharing.ips.counts.get(view.name)!, maxIps: view.maxIps!})),
+      sharing: overIps.map((view) => ({
+        user: view.name,
+        ips: sharing.ips.counts.get(view.name)!,
+        maxIps: view.maxIps!,
+      })),
       sharingErrors: sharing.ips.errors,
       skipped: null,
     }
@@ -95,16 +135,30 @@ async function watchSharing(db: Db): Promise<Sharing> {
 /** When each user now limited for sharing was limited, for the cool-down; nothing to read when there is none. */
 async function sharersLimitedAt(db: Db, records: UserRecord[], sharing: Sharing): Promise<Map<string, number>> {
   if (!sharing.enforce || sharing.cooldownMs === 0) return new Map()
-  const sharers = records.filter((record) => limitedForSharing({status: record.status, statusReason: record.status_reason})).map((record) => record.name)
+  const sharers = records
+    .filter((record) => limitedForSharing({status: record.status, statusReason: record.status_reason}))
+    .map((record) => record.name)
   return sharers.length === 0 ? new Map() : lastStatusChangeAt(db, sharers, 'limited')
 }
 
 /** The alert rules and what alerts could be due for, when there is somewhere to send them; null without a channel. */
-async function readAlerting(db: Db, now: number): Promise<{rules: AlertRules; watch: NonNullable<JudgeWatch['alerts']>} | null> {
-  const [{listChannels}, {readAlertRules}] = await Promise.all([import('../alerts/channels.js'), import('../alerts/alert-rules.js')])
+async function readAlerting(
+  db: Db,
+  now: number,
+): Promise<{rules: AlertRules; watch: NonNullable<JudgeWatch['alerts']>} | null> {
+  const [{listChannels}, {readAlertRules}] = await Promise.all([
+    import('../alerts/channels.js'),
+    import('../alerts/alert-rules.js'),
+  ])
   if ((await listChannels(db)).length === 0) return null
   const rules = await readAlertRules(db)
-  return {rules, watch: {lowestPercent: rules.thresholds[0] ?? null, expiringBefore: rules.expiryDays > 0 ? now + rules.expiryDays * 24 * 60 * 60 * 1000 : null}}
+  return {
+    rules,
+    watch: {
+      lowestPercent: rules.thresholds[0] ?? null,
+      expiringBefore: rules.expiryDays > 0 ? now + rules.expiryDays * 24 * 60 * 60 * 1000 : null,
+    },
+  }
 }
 
 /** One event per user and period: a sharer seen every minute is one line of history, not thousands. */
@@ -127,7 +181,12 @@ async function recordSharing(db: Db, overIps: UserView[], sharing: Sharing, cont
   )
 }
 
-function decideAll(records: UserRecord[], sharing: Sharing, limitedAt: Map<string, number>, context: Context): {decisions: Decision[]; views: UserView[]} {
+function decideAll(
+  records: UserRecord[],
+  sharing: Sharing,
+  limitedAt: Map<string, number>,
+  context: Context,
+): {decisions: Decision[]; views: UserView[]} {
   const decisions: Decision[] = []
   const views: UserView[] = []
   for (const record of records) {
@@ -148,24 +207,45 @@ function decideAll(records: UserRecord[], sharing: Sharing, limitedAt: Map<strin
  * Raises what people must hear about (thresholds, expiry soon, status changes) and delivers the outbox, including
  * what earlier runs could not deliver. Raising is idempotent per user, kind and period; delivery never throws.
  */
-async function raiseAlerts(db: Db, rules: AlertRules, views: UserView[], decisions: StatusDecision[], overIps: Array<{view: UserView; ips: number}>, context: Context): Promise<CheckAlerts> {
-  const [{alertStateOf, dueAlerts, statusChangeAlert, maxIpsAlert}, {enqueueAlerts}, {deliverPending}] = await Promise.all([
-    import('../domain/due-alerts.js'),
-    import('../alerts/outbox.js'),
-    import('../alerts/deliver.js'),
-  ])
-  const states = new Map(views.filter((view) => view.status !== 'disabled').map((view) => [view.name, alertStateOf(view)]))
+async function raiseAlerts(
+  db: Db,
+  rules: AlertRules,
+  views: UserView[],
+  decisions: StatusDecision[],
+  overIps: Array<{view: UserView; ips: number}>,
+  context: Context,
+): Promise<CheckAlerts> {
+  const [{alertStateOf, dueAlerts, statusChangeAlert, maxIpsAlert}, {enqueueAlerts}, {deliverPending}] =
+    await Promise.all([
+      import('../domain/due-alerts.js'),
+      import('../alerts/outbox.js'),
+      import('../alerts/deliver.js'),
+    ])
+  const states = new Map(
+    views.filter((view) => view.status !== 'disabled').map((view) => [view.name, alertStateOf(view)]),
+  )
   const alerts = dueAlerts([...states.values()], rules, context.now)
   for (const decision of decisions) {
     const state = states.get(decision.user)
     if (!state) continue
-    const kind = decision.to === 'active' ? 're-enabled' : decision.to === 'limited' ? 'limited' : decision.to === 'expired' ? 'expired' : null
+    const kind =
+      decision.to === 'active'
+        ? 're-enabled'
+        : decision.to === 'limited'
+          ? 'limited'
+          : decision.to === 'expired'
+            ? 'expired'
+            : null
     if (kind) alerts.push(statusChangeAlert(kind, state, context.now))
   }
   for (const {view, ips} of overIps) alerts.push(maxIpsAlert(alertStateOf(view), view.maxIps!, ips, context.now))
   const queued = await enqueueAlerts(db, alerts, context)
   const report = await deliverPending(db, context)
-  return {queued, sent: report.sent, failed: report.failed.map((failure) => ({channel: failure.label, error: failure.error, alerts: failure.alerts}))}
+  return {
+    queued,
+    sent: report.sent,
+    failed: report.failed.map((failure) => ({channel: failure.label, error: failure.error, alerts: failure.alerts})),
+  }
 }
 
 async function applyDecisions(db: Db, decisions: Decision[], context: Context): Promise<void> {
@@ -174,12 +254,24 @@ async function applyDecisions(db: Db, decisions: Decision[], context: Context): 
     const applied: Decision[] = []
     for (const decision of decisions) {
       // A status someone changed since it was judged (say, a hand disable) is left as they set it.
-      const change = {status: decision.to, status_reason: decision.to === 'active' ? null : decision.reason, updated_at: context.now}
+      const change = {
+        status: decision.to,
+        status_reason: decision.to === 'active' ? null : decision.reason,
+        updated_at: context.now,
+      }
       if (await updateStatusIfStill(trx, decision.id, decision.from, change)) applied.push(decision)
     }
     await recordEvents(
       trx,
-      applied.map((decision) => ({at: context.now, user_name: decision.user, kind: 'status', from_status: decision.from, to_status: decision.to, reason: decision.reason, actor: 'check' as const})),
+      applied.map((decision) => ({
+        at: context.now,
+        user_name: decision.user,
+        kind: 'status',
+        from_status: decision.from,
+        to_status: decision.to,
+        reason: decision.reason,
+        actor: 'check' as const,
+      })),
     )
   })
 }

@@ -17,12 +17,18 @@ export async function desiredState(db: Db): Promise<DesiredState> {
     managed: new Set(records.map((record) => record.name)),
     // Secrets are read once, and only when some node has to change.
     users: () =>
-      (users ??= readCredentials(db).then((credentials) => active.map((name) => ({name, credentials: credentials.get(name)!})))),
+      (users ??= readCredentials(db).then((credentials) =>
+        active.map((name) => ({name, credentials: credentials.get(name)!})),
+      )),
   }
 }
 
 /** Brings every node (or one) in line with the database; one node's failure never stops the others. */
-export async function syncNodes(db: Db, options: {node?: string; full?: boolean; dryRun?: boolean}, context: Context): Promise<NodeSync[]> {
+export async function syncNodes(
+  db: Db,
+  options: {node?: string; full?: boolean; dryRun?: boolean},
+  context: Context,
+): Promise<NodeSync[]> {
   const nodes = options.node === undefined ? await listNodes(db) : [await requireNode(db, options.node)]
   if (nodes.length === 0) return []
   // Read once, and only when some node differs from what it was last given.
@@ -34,7 +40,15 @@ export async function syncNodes(db: Db, options: {node?: string; full?: boolean;
     const pullNode = async () => {
       await pullNodes(db, {node: node.name}, context)
     }
-    results.push(await syncNode(db, node, loadDesired, {full: options.full, dryRun: options.dryRun, pullNode, validateAlways}, context))
+    results.push(
+      await syncNode(
+        db,
+        node,
+        loadDesired,
+        {full: options.full, dryRun: options.dryRun, pullNode, validateAlways},
+        context,
+      ),
+    )
   }
   return results
 }

@@ -14,5 +14,8 @@ parentPort?.on('message', ({id, body}: ParserRequest) => {
   } catch (error) {
     answer = error instanceof InformPayloadError ? {id, refused: error.message} : {id, failed: (error as Error).message}
   }
-  parentPort!.postMessage(answer, 'clients' in answer ? [...transferables(answer.clients), ...transferables(answer.inbounds)] : [])
+  parentPort!.postMessage(
+    answer,
+    'clients' in answer ? [...transferables(answer.clients), ...transferables(answer.inbounds)] : [],
+  )
 })

@@ -17,7 +17,10 @@ const inlineLimit = 256 * 1024
  */
 export class InformParser {
   private worker: Worker | null = null
-  private readonly waiting = new Map<number, {resolve: (payload: InformPayload) => void; reject: (error: Error) => void}>()
+  private readonly waiting = new Map<
+    number,
+    {resolve: (payload: InformPayload) => void; reject: (error: Error) => void}
+  >()
   private nextId = 0
 
   /** The checked report; throws InformPayloadError for a body the sender got wrong. */

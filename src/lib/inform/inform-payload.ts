@@ -51,7 +51,10 @@ export function parseInformPayload(text: string): InformPayload {
 
 /** The body sbq pushes to a central receiver: the same shape 3x-ui sends, so one receiver takes both. */
 export function informBody(clients: ReadonlyMap<string, TrafficDelta>): string {
-  return JSON.stringify({clientTraffics: [...clients].map(([email, {up, down}]) => ({email, up, down})), inboundTraffics: []})
+  return JSON.stringify({
+    clientTraffics: [...clients].map(([email, {up, down}]) => ({email, up, down})),
+    inboundTraffics: [],
+  })
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -67,7 +70,8 @@ function listAt(body: Record<string, unknown>, key: string): unknown[] {
 
 function nameAt(row: Record<string, unknown>, key: string, where: string): string {
   const value = row[key]
-  if (typeof value !== 'string' || value === '' || value.length > maxNameLength) throw new InformPayloadError(`${where}.${key} is not a name`)
+  if (typeof value !== 'string' || value === '' || value.length > maxNameLength)
+    throw new InformPayloadError(`${where}.${key} is not a name`)
   return value
 }
 
@@ -83,6 +87,7 @@ function add(totals: Map<string, TrafficDelta>, name: string, up: number, down: 
   const total = totals.get(name) ?? {up: 0, down: 0}
   total.up += up
   total.down += down
-  if (!Number.isSafeInteger(total.up) || !Number.isSafeInteger(total.down)) throw new InformPayloadError(`the bytes of "${name}" add up past 2^53-1`)
+  if (!Number.isSafeInteger(total.up) || !Number.isSafeInteger(total.down))
+    throw new InformPayloadError(`the bytes of "${name}" add up past 2^53-1`)
   totals.set(name, total)
 }

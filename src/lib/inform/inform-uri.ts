@@ -16,10 +16,18 @@ export function assertBaseUrl(flag: string, value: string): string {
   try {
     url = new URL(value)
   } catch {
-    throw invalidInput('INVALID_URL', `${flag} "${value}" is not a URL`, `give a full URL, like ${flag} https://sbq.example.com`)
+    throw invalidInput(
+      'INVALID_URL',
+      `${flag} "${value}" is not a URL`,
+      `give a full URL, like ${flag} https://sbq.example.com`,
+    )
   }
   if (!['http:', 'https:'].includes(url.protocol) || url.search !== '' || url.hash !== '' || url.username !== '') {
-    throw invalidInput('INVALID_URL', `${flag} "${value}" is not an http(s) URL without query or credentials`, `give a URL like ${flag} https://sbq.example.com`)
+    throw invalidInput(
+      'INVALID_URL',
+      `${flag} "${value}" is not an http(s) URL without query or credentials`,
+      `give a URL like ${flag} https://sbq.example.com`,
+    )
   }
   return value.replace(/\/+$/, '')
 }
@@ -30,7 +38,14 @@ export function isPrivateUrl(value: string): boolean {
   if (host === 'localhost' || host.endsWith('.local')) return true
   if (isIP(host) === 4) {
     const [a, b] = host.split('.').map(Number) as [number, number]
-    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || a === 0
+    return (
+      a === 127 ||
+      a === 10 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      a === 0
+    )
   }
   if (isIP(host) === 6) return host === '::1' || /^f[cd]/i.test(host) || /^fe80/i.test(host)
   return false

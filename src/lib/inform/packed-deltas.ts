@@ -14,7 +14,10 @@ export interface PackedDeltas {
 }
 
 export type ParserRequest = {id: number; body: Uint8Array}
-export type ParserAnswer = {id: number; clients: PackedDeltas; inbounds: PackedDeltas} | {id: number; refused: string} | {id: number; failed: string}
+export type ParserAnswer =
+  | {id: number; clients: PackedDeltas; inbounds: PackedDeltas}
+  | {id: number; refused: string}
+  | {id: number; failed: string}
 
 /** How many names are unpacked between two turns of the event loop. */
 const namesBetweenYields = 5000

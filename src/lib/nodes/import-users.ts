@@ -19,7 +19,11 @@ export interface ImportResult {
   skipped: string[]
 }
 
-const fieldNames: Record<keyof UserCredentials, string> = {uuid: 'uuids', password: 'passwords', password16: '16-byte keys'}
+const fieldNames: Record<keyof UserCredentials, string> = {
+  uuid: 'uuids',
+  password: 'passwords',
+  password16: '16-byte keys',
+}
 
 const quoted = (tags: readonly string[]): string => tags.map((tag) => `"${tag}"`).join(', ')
 
@@ -112,7 +116,15 @@ export async function importUsers(db: Db, inbounds: ConfigInbound[], context: Co
   }
   await recordEvents(
     db,
-    result.added.map((name) => ({at: context.now, user_name: name, kind: 'created', from_status: null, to_status: 'active' as const, reason: 'imported from proxy config', actor: context.actor})),
+    result.added.map((name) => ({
+      at: context.now,
+      user_name: name,
+      kind: 'created',
+      from_status: null,
+      to_status: 'active' as const,
+      reason: 'imported from proxy config',
+      actor: context.actor,
+    })),
   )
   return result
 }

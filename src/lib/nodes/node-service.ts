@@ -81,7 +81,14 @@ export function toNodeView(node: NodeRow): NodeView {
     refusedReports: node.refused_reports,
     refusedNames: node.refused_names,
     lastRefusal:
-      node.last_refused_at === null ? null : {at: iso(node.last_refused_at), status: node.last_refusal_status, reason: node.last_refusal_reason ?? '', bytes: node.last_refusal_bytes},
+      node.last_refused_at === null
+        ? null
+        : {
+            at: iso(node.last_refused_at),
+            status: node.last_refusal_status,
+            reason: node.last_refusal_reason ?? '',
+            bytes: node.last_refusal_bytes,
+          },
   }
 }
 
@@ -90,19 +97,33 @@ function withoutToken(url: string): string {
   return url.replace(/\/[^/]*$/, '/…')
 }
 
-export async function addNode(db: Db, input: NodeInput, context: Context): Promise<NodeView & {imported?: ImportResult} & Partial<InformSecret>> {
+export async function addNode(
+  db: Db,
+  input: NodeInput,
+  context: Context,
+): Promise<NodeView & {imported?: ImportResult} & Partial<InformSecret>> {
   assertUserName(input.name)
   const driver = driverForInput(input.type)
   const type = driver.type
   if (driver.traffic === 'pushed') return addReportingNode(db, input, driver, context)
-  if (input.api === undefined) throw invalidInput('NODE_NEEDS_API', `node "${input.name}" needs --api`, `give the ${type} API address with --api`)
+  if (input.api === undefined)
+    throw invalidInput('NODE_NEEDS_API', `node "${input.name}" needs --api`, `give the ${type} API address with --api`)
   if (input.publicUrl !== undefined || input.panel?.url !== undefined) {
-    throw invalidInput('NOT_A_3X_UI_NODE', `--public-url and --panel-url are for 3x-ui nodes, and "${input.name}" is ${type}`, 'leave them out, or add the node with --type 3x-ui')
+    throw invalidInput(
+      'NOT_A_3X_UI_NODE',
+      `--public-url and --panel-url are for 3x-ui nodes, and "${input.name}" is ${type}`,
+      'leave them out, or add the node with --type 3x-ui',
+    )
   }
   const inform = input.inform === undefined ? null : assertBaseUrl('--inform', input.inform)
   const api = input.api
   await driver.connect!({name: input.name, api}).then((client) => client.close())
-  if (input.import && !input.config) throw invalidInput('IMPORT_NEEDS_CONFIG', `node "${input.name}" has no --config to import users from`, 'give --config PATH with --import')
+  if (input.import && !input.config)
+    throw invalidInput(
+      'IMPORT_NEEDS_CONFIG',
+      `node "${input.name}" has no --config to import users from`,
+      'give --config PATH with --import',
+    )
   const inbounds = input.inbounds && input.inbounds.length > 0 ? input.inbounds : undefined
   // Read the config now so a wrong path or inbound tag is refused before anything is stored.
   const found = input.config ? await readConfigInbounds(driver, input.config, inbounds) : []
@@ -127,16 +148,33 @@ export async function addNode(db: Db, input: NodeInput, context: Context): Promi
 }
 
 async function assertNewNode(db: Db, name: string): Promise<void> {
-  if (await findNode(db, name)) throw conflict('NODE_EXISTS', `node "${name}" already exists`, `see: sbq node show ${name}`)
+  if (await findNode(db, name))
+    throw conflict('NODE_EXISTS', `node "${name}" already exists`, `see: sbq node show ${name}`)
 }
 
 /**
  * A 3x-ui node: fed by its own POSTs to `sbq serve`, with a random token in the URL. With a panel login, sbq checks
  * it now (exit 4 when refused) and later switches clients off and on through it.
  */
-async function addReportingNode(db: Db, input: NodeInput, driver: ProxyDriver, context: Context): Promise<NodeView & InformSecret> {
-  if (input.api !== undefined || input.config !== undefined || input.import || input.inform !== undefined || (input.inbounds?.length ?? 0) > 0 || input.apply !== undefined) {
-    throw invalidInput('NOT_FOR_3X_UI', `3x-ui node "${input.name}" takes no --api, --config, --import, --inbound, --apply or --inform`, 'it reports by itself; give --public-url and, to enforce quotas, --panel-url, --panel-user and --panel-password')
+async function addReportingNode(
+  db: Db,
+  input: NodeInput,
+  driver: ProxyDriver,
+  context: Context,
+): Promise<NodeView & InformSecret> {
+  if (
+    input.api !== undefined ||
+    input.config !== undefined ||
+    input.import ||
+    input.inform !== undefined ||
+    (input.inbounds?.length ?? 0) > 0 ||
+    input.apply !== undefined
+  ) {
+    throw invalidInput(
+      'NOT_FOR_3X_UI',
+      `3x-ui node "${input.name}" takes no --api, --config, --import, --inbound, --apply or --inform`,
+      'it reports by itself; give --public-url and, to enforce quotas, --panel-url, --panel-user and --panel-password',
+    )
   }
   const publicUrl = assertBaseUrl('--public-url', input.publicUrl ?? defaultPublicUrl)
   const panel = await checkedPanel(input, driver)
@@ -168,7 +206,11 @@ async function checkedPanel(input: NodeInput, driver: ProxyDriver): Promise<Pane
   const {url, user, password} = input.panel ?? {}
   if (url === undefined && user === undefined && password === undefined) return null
   if (url === undefined || user === undefined || password === undefined) {
-    throw invalidInput('PANEL_LOGIN_INCOMPLETE', `3x-ui node "${input.name}" needs all of --panel-url, --panel-user and --panel-password`, 'give all three, or none to only receive its traffic')
+    throw invalidInput(
+      'PANEL_LOGIN_INCOMPLETE',
+      `3x-ui node "${input.name}" needs all of --panel-url, --panel-user and --panel-password`,
+      'give all three, or none to only receive its traffic',
+    )
   }
   const credentials = {url: assertBaseUrl('--panel-url', url), user, password}
   await driver.checkPanelLogin?.(credentials)
@@ -176,10 +218,20 @@ async function checkedPanel(input: NodeInput, driver: ProxyDriver): Promise<Pane
 }
 
 /** A new inform token for a 3x-ui node; the old one stops working at once. */
-export async function rotateInformToken(db: Db, name: string, publicUrl: string | undefined): Promise<{name: string} & InformSecret> {
+export async function rotateInformToken(
+  db: Db,
+  name: string,
+  publicUrl: string | undefined,
+): Promise<{name: string} & InformSecret> {
   const node = await requireNode(db, name)
-  if (driverOf(node).traffic !== 'pushed') throw invalidInput('NODE_HAS_NO_TOKEN', `node "${name}" is ${node.type} and has no inform token`, 'only 3x-ui nodes report to sbq serve')
-  const base = publicUrl === undefined ? (node.public_url ?? defaultPublicUrl) : assertBaseUrl('--public-url', publicUrl)
+  if (driverOf(node).traffic !== 'pushed')
+    throw invalidInput(
+      'NODE_HAS_NO_TOKEN',
+      `node "${name}" is ${node.type} and has no inform token`,
+      'only 3x-ui nodes report to sbq serve',
+    )
+  const base =
+    publicUrl === undefined ? (node.public_url ?? defaultPublicUrl) : assertBaseUrl('--public-url', publicUrl)
   const token = newInformToken()
   await setInformToken(db, node.id, hashInformToken(token), base)
   return {name, informUri: informUri(base, name, token)}

@@ -6,7 +6,8 @@ import type {TestDelivery} from '../alerts/deliver.js'
 import {formatInstant} from './format.js'
 
 export function renderChannels(channels: ChannelView[], timeZone: string, style: ChalkInstance): string {
-  if (channels.length === 0) return 'no alert channels yet (add one: sbq alert add webhook https://example.com/hook --secret S)'
+  if (channels.length === 0)
+    return 'no alert channels yet (add one: sbq alert add webhook https://example.com/hook --secret S)'
   const out = table(['id', 'type', 'sends to', 'secret', 'added', 'pending', 'failed', 'last error'], style)
   for (const channel of channels) {
     out.push([

@@ -16,9 +16,19 @@ function visibleLength(text: string): number {
 
 /** Left-aligned columns two spaces apart, a rule under the header. */
 function plainColumns(head: string[], rows: string[][], style: ChalkInstance): string {
-  const widths = head.map((title, column) => Math.max(title.length, ...rows.map((row) => visibleLength(row[column] ?? ''))))
-  const line = (cells: string[]) => cells.map((cell, column) => cell + ' '.repeat(widths[column]! - visibleLength(cell))).join('  ').trimEnd()
-  return [line(head.map((title) => style.bold(title))), widths.map((width) => '─'.repeat(width)).join('  '), ...rows.map(line)].join('\n')
+  const widths = head.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => visibleLength(row[column] ?? ''))),
+  )
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell + ' '.repeat(widths[column]! - visibleLength(cell)))
+      .join('  ')
+      .trimEnd()
+  return [
+    line(head.map((title) => style.bold(title))),
+    widths.map((width) => '─'.repeat(width)).join('  '),
+    ...rows.map(line),
+  ].join('\n')
 }
 
 /** Rows as a boxed table, or as plain columns when there are too many for cli-table3. */

@@ -18,11 +18,19 @@ export function formatUptime(seconds: number | null): string {
 }
 
 export function renderNodes(nodes: NodeView[], timeZone: string, style: ChalkInstance): string {
-  if (nodes.length === 0) return 'no nodes yet (add one: sbq node add hk1 --type xray --api 127.0.0.1:10085 --config /usr/local/etc/xray/config.json)'
+  if (nodes.length === 0)
+    return 'no nodes yet (add one: sbq node add hk1 --type xray --api 127.0.0.1:10085 --config /usr/local/etc/xray/config.json)'
   const out = table(['node', 'type', 'api', 'config', 'last pull', 'last error'], style)
   for (const node of nodes) {
     const lastError = node.lastError ?? (node.lastRefusal ? describeRefusal(node.lastRefusal, timeZone) : null)
-    out.push([node.name, node.type, node.api || '-', node.config ?? '-', formatInstant(node.lastPullAt, timeZone), lastError ? style.red(lastError) : ''])
+    out.push([
+      node.name,
+      node.type,
+      node.api || '-',
+      node.config ?? '-',
+      formatInstant(node.lastPullAt, timeZone),
+      lastError ? style.red(lastError) : '',
+    ])
   }
   return out.toString()
 }
@@ -36,11 +44,18 @@ export function renderNode(node: NodeView, timeZone: string): string {
     ['inbounds', node.inbounds?.join(', ') ?? (node.config ? 'every inbound with a user list' : '-')],
     ['apply', node.apply ?? '-'],
     ['cut sessions', node.cutSessions ? 'yes: restarts the proxy after removing users' : 'no'],
-    ...(node.traffic === 'pushed' ? [['panel', node.panel ?? 'none: sbq reports users over quota but cannot switch them off'] as [string, string]] : []),
+    ...(node.traffic === 'pushed'
+      ? [['panel', node.panel ?? 'none: sbq reports users over quota but cannot switch them off'] as [string, string]]
+      : []),
     ...(node.inform ? [['pushes to', node.inform] as [string, string]] : []),
     [node.traffic === 'pushed' ? 'last report' : 'last pull', formatInstant(node.lastPullAt, timeZone)],
     ['last error', node.lastError ?? '-'],
-    ['refused', node.refusedReports === 0 && node.refusedNames === 0 ? 'none' : `${node.refusedReports} report(s), ${node.refusedNames} new unmanaged name(s)`],
+    [
+      'refused',
+      node.refusedReports === 0 && node.refusedNames === 0
+        ? 'none'
+        : `${node.refusedReports} report(s), ${node.refusedNames} new unmanaged name(s)`,
+    ],
     ['last refused', node.lastRefusal ? describeRefusal(node.lastRefusal, timeZone) : '-'],
   ]
   return rows.map(([key, value]) => `${key.padEnd(12)}  ${value}`).join('\n')
@@ -59,12 +74,17 @@ export function renderInformUri(uri: string): string[] {
     `paste into 3x-ui, Panel Settings > General > External Traffic Inform URI (shown only now; sbq node rotate-token makes a new one):`,
     `  ${uri}`,
   ]
-  if (isPrivateUrl(uri)) lines.push('note: newer 3x-ui refuses loopback and private addresses here; serve sbq behind an https reverse proxy and give --public-url')
+  if (isPrivateUrl(uri))
+    lines.push(
+      'note: newer 3x-ui refuses loopback and private addresses here; serve sbq behind an https reverse proxy and give --public-url',
+    )
   return lines
 }
 
 export function renderImport(imported: ImportResult): string {
-  const lines = [`imported ${imported.added.length} user(s)${imported.added.length > 0 ? `: ${imported.added.join(', ')}` : ''}`]
+  const lines = [
+    `imported ${imported.added.length} user(s)${imported.added.length > 0 ? `: ${imported.added.join(', ')}` : ''}`,
+  ]
   if (imported.existing.length > 0) lines.push(`already in sbq, left as they are: ${imported.existing.join(', ')}`)
   if (imported.skipped.length > 0) lines.push(`names sbq cannot manage, left alone: ${imported.skipped.join(', ')}`)
   return lines.join('\n')
@@ -73,8 +93,12 @@ export function renderImport(imported: ImportResult): string {
 export function renderNodeTest(test: NodeTest): string {
   return [
     `node "${test.name}" answers: uptime ${formatUptime(test.uptime)}, ${test.users} user(s) with counters (${test.userCounters} counters)`,
-    test.liveUserChanges ? 'users can be added and removed live through its API' : 'no live user API: changes go through its config file and a reload',
-    test.onlineIps ? 'online-IP lists are available (needs policy statsUserOnline)' : 'no online-IP API: max-ips cannot be checked on this node',
+    test.liveUserChanges
+      ? 'users can be added and removed live through its API'
+      : 'no live user API: changes go through its config file and a reload',
+    test.onlineIps
+      ? 'online-IP lists are available (needs policy statsUserOnline)'
+      : 'no online-IP API: max-ips cannot be checked on this node',
   ].join('\n')
 }
 
@@ -84,10 +108,22 @@ export function renderPull(result: PullResult, style: ChalkInstance): string {
   for (const node of result.nodes) {
     const note = !node.ok
       ? style.red(node.error ?? 'failed')
-      : [node.baseline ? 'first pull: counters taken as the baseline' : '', node.restarted ? 'proxy restarted since the last pull' : '', node.unmanaged > 0 ? `${node.unmanaged} unmanaged name(s)` : '', pushNote(node, style)]
+      : [
+          node.baseline ? 'first pull: counters taken as the baseline' : '',
+          node.restarted ? 'proxy restarted since the last pull' : '',
+          node.unmanaged > 0 ? `${node.unmanaged} unmanaged name(s)` : '',
+          pushNote(node, style),
+        ]
           .filter(Boolean)
           .join('; ')
-    out.push([node.name, String(node.users), formatSize(node.up), formatSize(node.down), formatUptime(node.uptime), note])
+    out.push([
+      node.name,
+      String(node.users),
+      formatSize(node.up),
+      formatSize(node.down),
+      formatUptime(node.uptime),
+      note,
+    ])
   }
   return out.toString()
 }

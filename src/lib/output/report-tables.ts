@@ -7,7 +7,10 @@ import {formatDate, formatQuota, formatSize, statusText, usageBar} from './forma
 import {grid, table} from './grid.js'
 
 function title(report: ReportHeader, style: ChalkInstance): string {
-  return style.bold(`usage in ${report.month}`) + ` (${report.timeZone}${report.node === null ? '' : `, node ${report.node}`})`
+  return (
+    style.bold(`usage in ${report.month}`) +
+    ` (${report.timeZone}${report.node === null ? '' : `, node ${report.node}`})`
+  )
 }
 
 function unmanagedLine(unmanaged: UnmanagedUsage): string | undefined {
@@ -39,13 +42,30 @@ export function renderUsersReport(report: UsersReport, style: ChalkInstance): st
       formatSize(row.down),
       formatSize(row.total),
       row.allowance === null ? '-' : formatQuota(row.allowance),
-      row.allowance === null ? '-' : row.periodUsed === null ? 'unknown (pruned)' : usageBar(row.periodUsed, row.allowance, style),
+      row.allowance === null
+        ? '-'
+        : row.periodUsed === null
+          ? 'unknown (pruned)'
+          : usageBar(row.periodUsed, row.allowance, style),
       row.periodStart === null || row.periodEnd === null ? '-' : periodText(row.periodStart, row.periodEnd),
     ])
     const label = report.rows.length < report.users ? `total (all ${report.users} users)` : 'total'
-    rows.push([style.bold(label), '', formatSize(report.totals.up), formatSize(report.totals.down), style.bold(formatSize(report.totals.total)), '', '', ''])
+    rows.push([
+      style.bold(label),
+      '',
+      formatSize(report.totals.up),
+      formatSize(report.totals.down),
+      style.bold(formatSize(report.totals.total)),
+      '',
+      '',
+      '',
+    ])
     parts.push(grid(head, rows, style))
-    parts.push(style.dim(`% of quota: each user's whole usage in their billing period in force on ${formatDate(report.periodsAt, report.timeZone)}`))
+    parts.push(
+      style.dim(
+        `% of quota: each user's whole usage in their billing period in force on ${formatDate(report.periodsAt, report.timeZone)}`,
+      ),
+    )
   }
   const unmanaged = unmanagedLine(report.unmanaged)
   if (unmanaged) parts.push(unmanaged)
@@ -59,9 +79,23 @@ export function renderNodesReport(report: NodesReport, style: ChalkInstance): st
   } else {
     const out = table(['node', 'users', 'up', 'down', 'total', 'unmanaged'], style)
     for (const row of report.rows) {
-      out.push([row.name, String(row.users), formatSize(row.up), formatSize(row.down), formatSize(row.total), row.unmanaged === 0 ? '-' : formatSize(row.unmanaged)])
+      out.push([
+        row.name,
+        String(row.users),
+        formatSize(row.up),
+        formatSize(row.down),
+        formatSize(row.total),
+        row.unmanaged === 0 ? '-' : formatSize(row.unmanaged),
+      ])
     }
-    out.push([style.bold('total'), '', formatSize(report.totals.up), formatSize(report.totals.down), style.bold(formatSize(report.totals.total)), report.unmanaged.total === 0 ? '-' : formatSize(report.unmanaged.total)])
+    out.push([
+      style.bold('total'),
+      '',
+      formatSize(report.totals.up),
+      formatSize(report.totals.down),
+      style.bold(formatSize(report.totals.total)),
+      report.unmanaged.total === 0 ? '-' : formatSize(report.unmanaged.total),
+    ])
     parts.push(out.toString())
   }
   const unmanaged = unmanagedLine(report.unmanaged)
@@ -80,9 +114,29 @@ export function renderUserMonthReport(report: UserMonthReport, style: ChalkInsta
   const parts = [`${title(report, style)} for ${report.user} (${statusText(report.status, style)})`]
   const busiest = Math.max(0, ...report.days.map((day) => day.total))
   const out = table(['day', 'up', 'down', 'total', ''], style)
-  if (report.folded) out.push(['folded by prune', formatSize(report.folded.up), formatSize(report.folded.down), formatSize(report.folded.total), ''])
-  for (const day of report.days) out.push([day.day, formatSize(day.up), formatSize(day.down), formatSize(day.total), style.cyan(dayBar(day.total, busiest))])
-  out.push([style.bold('total'), formatSize(report.totals.up), formatSize(report.totals.down), style.bold(formatSize(report.totals.total)), ''])
+  if (report.folded)
+    out.push([
+      'folded by prune',
+      formatSize(report.folded.up),
+      formatSize(report.folded.down),
+      formatSize(report.folded.total),
+      '',
+    ])
+  for (const day of report.days)
+    out.push([
+      day.day,
+      formatSize(day.up),
+      formatSize(day.down),
+      formatSize(day.total),
+      style.cyan(dayBar(day.total, busiest)),
+    ])
+  out.push([
+    style.bold('total'),
+    formatSize(report.totals.up),
+    formatSize(report.totals.down),
+    style.bold(formatSize(report.totals.total)),
+    '',
+  ])
   parts.push(out.toString())
   const period = report.currentPeriod
   if (period) {
@@ -109,7 +163,10 @@ export function sparkline(values: readonly number[]): string {
 }
 
 export function renderPruneResult(result: PruneResult): string {
-  const rounded = result.requested === result.cutoff ? '' : ` (the requested ${result.requested} rounded down to a month's first day: only whole months are folded)`
+  const rounded =
+    result.requested === result.cutoff
+      ? ''
+      : ` (the requested ${result.requested} rounded down to a month's first day: only whole months are folded)`
   if (result.months.length === 0) return `nothing to prune before ${result.cutoff}${rounded}`
   return [
     `folded ${result.months.length === 1 ? `month ${result.months[0]}` : `months ${result.months[0]} to ${result.months.at(-1)}`} into monthly totals: ${result.dailyRowsDeleted} daily rows deleted, ${result.monthlyRowsWritten} monthly rows written`,

@@ -12,7 +12,11 @@ import {sparkline} from './report-tables.js'
 export function renderUsers(users: UserView[], timeZone: string, style: ChalkInstance): string {
   if (users.length === 0) return 'no users yet (add one: sbq user add alice --monthly 100)'
   const head = ['name', 'status', 'period used / allowance', '', 'lifetime', 'period end', 'expires']
-  return grid(head, users.map((user) => userRow(user, timeZone, style)), style)
+  return grid(
+    head,
+    users.map((user) => userRow(user, timeZone, style)),
+    style,
+  )
 }
 
 function userRow(user: UserView, timeZone: string, style: ChalkInstance): string[] {
@@ -45,10 +49,19 @@ export function renderUser(user: UserView, timeZone: string, style: ChalkInstanc
     ['name', user.name],
     ['status', statusText(user.status, style) + (user.statusReason ? ` (${user.statusReason})` : '')],
     ['plan', user.plan ?? '-'],
-    ['monthly quota', formatQuota(user.monthlyQuota) + (user.topups > 0 ? ` + ${formatSize(user.topups)} top-ups` : '')],
+    [
+      'monthly quota',
+      formatQuota(user.monthlyQuota) + (user.topups > 0 ? ` + ${formatSize(user.topups)} top-ups` : ''),
+    ],
     ['total quota', formatQuota(user.totalQuota)],
-    ['period', `${formatInstant(user.periodStart, timeZone)} → ${formatInstant(user.periodEnd, timeZone)} (resets on day ${user.resetDay})`],
-    ['period used', `${formatSize(user.periodUsed)} (up ${formatSize(user.periodUp)}, down ${formatSize(user.periodDown)}) ${usageBar(user.periodUsed, user.allowance, style)}`],
+    [
+      'period',
+      `${formatInstant(user.periodStart, timeZone)} → ${formatInstant(user.periodEnd, timeZone)} (resets on day ${user.resetDay})`,
+    ],
+    [
+      'period used',
+      `${formatSize(user.periodUsed)} (up ${formatSize(user.periodUp)}, down ${formatSize(user.periodDown)}) ${usageBar(user.periodUsed, user.allowance, style)}`,
+    ],
     ['lifetime used', formatSize(user.totalUsed)],
     ['expires', formatInstant(user.expiresAt, timeZone)],
   ]
@@ -62,13 +75,20 @@ export function renderUserDetail(user: UserDetail, timeZone: string, style: Chal
   if (user.credentials) parts.push(style.bold('credentials') + '\n' + renderCredentials(user.credentials))
   if (user.topupHistory.length > 0) {
     const topups = table(['when', 'added', 'note'], style)
-    for (const topup of user.topupHistory) topups.push([formatInstant(topup.at, timeZone), formatSize(topup.bytes), topup.note ?? ''])
+    for (const topup of user.topupHistory)
+      topups.push([formatInstant(topup.at, timeZone), formatSize(topup.bytes), topup.note ?? ''])
     parts.push(style.bold('top-ups') + '\n' + topups.toString())
   }
   if (user.events.length > 0) {
     const events = table(['when', 'event', 'change', 'reason', 'by'], style)
     for (const event of user.events) {
-      events.push([formatInstant(event.at, timeZone), event.kind, event.from || event.to ? `${event.from ?? '-'} → ${event.to ?? '-'}` : '', event.reason ?? '', event.actor])
+      events.push([
+        formatInstant(event.at, timeZone),
+        event.kind,
+        event.from || event.to ? `${event.from ?? '-'} → ${event.to ?? '-'}` : '',
+        event.reason ?? '',
+        event.actor,
+      ])
     }
     parts.push(style.bold('recent events') + '\n' + events.toString())
   }
@@ -80,9 +100,16 @@ function renderHistory(user: UserDetail, timeZone: string): string {
   const last = user.last30Days.at(-1)?.day ?? ''
   const peak = Math.max(0, ...user.last30Days.map((day) => day.total))
   const forecast =
-    user.allowance === 0 ? 'no monthly limit' : user.forecastExhaustedAt === null ? 'not this period (at the last 7 days\' rate)' : `allowance runs out ${formatInstant(user.forecastExhaustedAt, timeZone)} at the last 7 days' rate`
+    user.allowance === 0
+      ? 'no monthly limit'
+      : user.forecastExhaustedAt === null
+        ? "not this period (at the last 7 days' rate)"
+        : `allowance runs out ${formatInstant(user.forecastExhaustedAt, timeZone)} at the last 7 days' rate`
   return keyValues([
-    ['last 30 days', `${sparkline(user.last30Days.map((day) => day.total))}  ${first} → ${last}, peak ${formatSize(peak)}/day`],
+    [
+      'last 30 days',
+      `${sparkline(user.last30Days.map((day) => day.total))}  ${first} → ${last}, peak ${formatSize(peak)}/day`,
+    ],
     ['forecast', forecast],
   ])
 }
@@ -91,11 +118,20 @@ export function renderPlans(plans: PlanView[], style: ChalkInstance): string {
   if (plans.length === 0) return 'no plans yet (add one: sbq plan add basic --monthly 100)'
   const out = table(['plan', 'monthly', 'total', 'reset day', 'max IPs', 'users'], style)
   for (const plan of plans) {
-    out.push([plan.name, formatQuota(plan.monthlyQuota), formatQuota(plan.totalQuota), String(plan.resetDay), plan.maxIps === null ? '-' : String(plan.maxIps), String(plan.users)])
+    out.push([
+      plan.name,
+      formatQuota(plan.monthlyQuota),
+      formatQuota(plan.totalQuota),
+      String(plan.resetDay),
+      plan.maxIps === null ? '-' : String(plan.maxIps),
+      String(plan.users),
+    ])
   }
   return out.toString()
 }
 
 export function renderSettings(settings: SettingView[], style: ChalkInstance): string {
-  return keyValues(settings.map((setting) => [setting.key, setting.value + (setting.isDefault ? style.dim(' (default)') : '')]))
+  return keyValues(
+    settings.map((setting) => [setting.key, setting.value + (setting.isDefault ? style.dim(' (default)') : '')]),
+  )
 }

@@ -1,6 +1,13 @@
 import type {Context} from '../context.js'
 import type {Db} from '../db/open-database.js'
-import {countUsersOnPlan, deletePlan, findPlan, insertPlan, listPlansWithUserCounts, updatePlan} from '../db/plans-repository.js'
+import {
+  countUsersOnPlan,
+  deletePlan,
+  findPlan,
+  insertPlan,
+  listPlansWithUserCounts,
+  updatePlan,
+} from '../db/plans-repository.js'
 import type {PlanRow} from '../db/schema.js'
 import {conflict, invalidInput} from '../errors.js'
 import {defaultResetDay} from '../domain/limits.js'
@@ -41,7 +48,8 @@ function toPlanView(plan: PlanRow, users: number): PlanView {
 
 export async function addPlan(db: Db, name: string, input: PlanInput, context: Context): Promise<PlanView> {
   assertPlanName(name)
-  if (await findPlan(db, name)) throw conflict('PLAN_EXISTS', `plan "${name}" already exists`, `change it with: sbq plan set ${name} --monthly 200`)
+  if (await findPlan(db, name))
+    throw conflict('PLAN_EXISTS', `plan "${name}" already exists`, `change it with: sbq plan set ${name} --monthly 200`)
   const plan = await insertPlan(db, {
     name,
     monthly_quota: input.monthlyQuota ?? 0,
@@ -54,12 +62,24 @@ export async function addPlan(db: Db, name: string, input: PlanInput, context: C
 }
 
 /** Changes a plan's limits; every user on it who has no override of their own takes the new ones. */
-export async function setPlan(db: Db, name: string, input: PlanInput, context: Pick<Context, 'now' | 'timeZone'>): Promise<PlanView> {
+export async function setPlan(
+  db: Db,
+  name: string,
+  input: PlanInput,
+  context: Pick<Context, 'now' | 'timeZone'>,
+): Promise<PlanView> {
   if (Object.values(input).every((value) => value === undefined)) {
-    throw invalidInput('NOTHING_TO_CHANGE', `no change given for plan "${name}"`, 'give at least one of --monthly, --total, --reset-day, --max-ips')
+    throw invalidInput(
+      'NOTHING_TO_CHANGE',
+      `no change given for plan "${name}"`,
+      'give at least one of --monthly, --total, --reset-day, --max-ips',
+    )
   }
   const plan = await requirePlan(db, name)
-  const followers = input.resetDay === undefined ? [] : (await listUserRecords(db)).filter((record) => record.plan_id === plan.id && record.reset_day === null)
+  const followers =
+    input.resetDay === undefined
+      ? []
+      : (await listUserRecords(db)).filter((record) => record.plan_id === plan.id && record.reset_day === null)
   await updatePlan(db, plan.id, {
     ...(input.monthlyQuota === undefined ? {} : {monthly_quota: input.monthlyQuota}),
     ...(input.totalQuota === undefined ? {} : {total_quota: input.totalQuota}),
@@ -78,7 +98,11 @@ export async function removePlan(db: Db, name: string): Promise<{name: string; r
   const plan = await requirePlan(db, name)
   const users = await countUsersOnPlan(db, plan.id)
   if (users > 0) {
-    throw conflict('PLAN_IN_USE', `plan "${name}" still has ${users} user${users === 1 ? '' : 's'}`, `move them first: sbq quota set NAME --plan OTHER (or --plan none)`)
+    throw conflict(
+      'PLAN_IN_USE',
+      `plan "${name}" still has ${users} user${users === 1 ? '' : 's'}`,
+      `move them first: sbq quota set NAME --plan OTHER (or --plan none)`,
+    )
   }
   await deletePlan(db, plan.id)
   return {name, removed: true}

@@ -10,14 +10,25 @@ import {singBoxDriver} from './sing-box/index.js'
 import {v2rayDriver} from './v2ray/index.js'
 import {xrayDriver} from './xray/index.js'
 
-export const proxyDrivers: readonly ProxyDriver[] = [xrayDriver, v2rayDriver, singBoxDriver, singBoxSsmDriver, threeXUiDriver]
+export const proxyDrivers: readonly ProxyDriver[] = [
+  xrayDriver,
+  v2rayDriver,
+  singBoxDriver,
+  singBoxSsmDriver,
+  threeXUiDriver,
+]
 
 export const nodeTypes: readonly string[] = proxyDrivers.map((driver) => driver.type)
 
 /** The driver for a type the operator gave (`node add --type`): an unknown one is bad input, with the known ones. */
 export function driverForInput(type: string): ProxyDriver {
   const driver = proxyDrivers.find((candidate) => candidate.type === type)
-  if (!driver) throw invalidInput('INVALID_NODE_TYPE', `node type "${type}" is not supported`, `use one of: ${nodeTypes.join(', ')}`)
+  if (!driver)
+    throw invalidInput(
+      'INVALID_NODE_TYPE',
+      `node type "${type}" is not supported`,
+      `use one of: ${nodeTypes.join(', ')}`,
+    )
   return driver
 }
 
@@ -27,10 +38,17 @@ export function driverOf(node: {type: string}): ProxyDriver {
 }
 
 /** The node's API client, or exit 2 when its type reports by itself and has none. */
-export async function connectNode(node: {type: string; name: string; api: string}, timeoutMs?: number): Promise<ProxyApi> {
+export async function connectNode(
+  node: {type: string; name: string; api: string},
+  timeoutMs?: number,
+): Promise<ProxyApi> {
   const driver = driverOf(node)
   if (!driver.connect) {
-    throw invalidInput('NODE_HAS_NO_PROXY_API', `a ${node.type} node has no proxy API sbq reads`, 'its traffic arrives through sbq serve; its users are switched through the panel')
+    throw invalidInput(
+      'NODE_HAS_NO_PROXY_API',
+      `a ${node.type} node has no proxy API sbq reads`,
+      'its traffic arrives through sbq serve; its users are switched through the panel',
+    )
   }
   return driver.connect(node, timeoutMs)
 }

@@ -22,7 +22,11 @@ export interface QuotaChanges {
 
 export async function setQuota(db: Db, name: string, changes: QuotaChanges, context: Context): Promise<UserView> {
   if (Object.values(changes).every((value) => value === undefined)) {
-    throw invalidInput('NOTHING_TO_CHANGE', `no change given for user "${name}"`, 'give at least one of --monthly, --total, --reset-day, --max-ips, --expires, --plan')
+    throw invalidInput(
+      'NOTHING_TO_CHANGE',
+      `no change given for user "${name}"`,
+      'give at least one of --monthly, --total, --reset-day, --max-ips, --expires, --plan',
+    )
   }
   await db.transaction().execute(async (trx) => {
     const record = await requireUser(trx, name)
@@ -30,7 +34,8 @@ export async function setQuota(db: Db, name: string, changes: QuotaChanges, cont
     if (changes.plan !== undefined) {
       update.plan_id = changes.plan === null ? null : (await requirePlan(trx, changes.plan)).id
       // Joining a plan means taking its limits; limits named in the same command still override them.
-      if (changes.plan !== null) Object.assign(update, {monthly_quota: null, total_quota: null, reset_day: null, max_ips: null})
+      if (changes.plan !== null)
+        Object.assign(update, {monthly_quota: null, total_quota: null, reset_day: null, max_ips: null})
     }
     if (changes.monthlyQuota !== undefined) update.monthly_quota = changes.monthlyQuota
     if (changes.totalQuota !== undefined) update.total_quota = changes.totalQuota
@@ -39,27 +44,74 @@ export async function setQuota(db: Db, name: string, changes: QuotaChanges, cont
     if (changes.expiresAt !== undefined) update.expires_at = changes.expiresAt
     await updateUser(trx, record.id, update)
     await followResetDay(trx, record, context)
-    await recordEvents(trx, [{at: context.now, user_name: name, kind: 'quota', from_status: null, to_status: null, reason: describeChanges(changes), actor: context.actor}])
+    await recordEvents(trx, [
+      {
+        at: context.now,
+        user_name: name,
+        kind: 'quota',
+        from_status: null,
+        to_status: null,
+        reason: describeChanges(changes),
+        actor: context.actor,
+      },
+    ])
     await reevaluateStatus(trx, name, context)
   })
   return toUserView(await requireUser(db, name), context)
 }
 
-export async function topUp(db: Db, name: string, bytes: number, note: string | null, context: Context): Promise<UserView> {
-  if (bytes <= 0) throw invalidInput('INVALID_SIZE', `top-up of ${bytes} bytes for user "${name}" adds nothing`, 'give a size above 0, like 10 or 500M')
+export async function topUp(
+  db: Db,
+  name: string,
+  bytes: number,
+  note: string | null,
+  context: Context,
+): Promise<UserView> {
+  if (bytes <= 0)
+    throw invalidInput(
+      'INVALID_SIZE',
+      `top-up of ${bytes} bytes for user "${name}" adds nothing`,
+      'give a size above 0, like 10 or 500M',
+    )
   await db.transaction().execute(async (trx) => {
     const record = await requireUser(trx, name)
     const period = await rollToCurrentPeriod(trx, record, context)
-    await insertTopup(trx, {user_id: record.id, period_start: period.start, bytes, note, actor: context.actor, created_at: context.now})
-    await recordEvents(trx, [{at: context.now, user_name: name, kind: 'topup', from_status: null, to_status: null, reason: `+${bytes} bytes${note ? `: ${note}` : ''}`, actor: context.actor}])
+    await insertTopup(trx, {
+      user_id: record.id,
+      period_start: period.start,
+      bytes,
+      note,
+      actor: context.actor,
+      created_at: context.now,
+    })
+    await recordEvents(trx, [
+      {
+        at: context.now,
+        user_name: name,
+        kind: 'topup',
+        from_status: null,
+        to_status: null,
+        reason: `+${bytes} bytes${note ? `: ${note}` : ''}`,
+        actor: context.actor,
+      },
+    ])
     await reevaluateStatus(trx, name, context)
   })
   return toUserView(await requireUser(db, name), context)
 }
 
 /** Brings a user's running usage into the period in force now, so writes keyed by period land in the right one. */
-export async function rollToCurrentPeriod(db: Db, record: UserRecord, context: Pick<Context, 'now' | 'timeZone'>): Promise<Period> {
-  const period = currentPeriod({start: record.period_start, end: record.period_end}, context.now, limitsOf(record).resetDay, context.timeZone)
+export async function rollToCurrentPeriod(
+  db: Db,
+  record: UserRecord,
+  context: Pick<Context, 'now' | 'timeZone'>,
+): Promise<Period> {
+  const period = currentPeriod(
+    {start: record.period_start, end: record.period_end},
+    context.now,
+    limitsOf(record).resetDay,
+    context.timeZone,
+  )
   if (period.start !== record.period_start) await startUsagePeriod(db, record.id, period, context.now)
   return period
 }
@@ -68,12 +120,21 @@ export async function rollToCurrentPeriod(db: Db, record: UserRecord, context: P
  * After a change that may have moved a user's reset day (their own, their plan's, or a new plan): the running period
  * keeps its start and what it counted, and ends on the new day, so the next reset falls where the operator said.
  */
-export async function followResetDay(db: Db, before: UserRecord, context: Pick<Context, 'now' | 'timeZone'>): Promise<void> {
+export async function followResetDay(
+  db: Db,
+  before: UserRecord,
+  context: Pick<Context, 'now' | 'timeZone'>,
+): Promise<void> {
   const after = await requireUser(db, before.name)
   const newDay = limitsOf(after).resetDay
   if (newDay === limitsOf(before).resetDay) return
   const running = await rollToCurrentPeriod(db, before, context)
-  await setUsagePeriodEnd(db, after.id, periodWithNewResetDay(running, context.now, newDay, context.timeZone).end, context.now)
+  await setUsagePeriodEnd(
+    db,
+    after.id,
+    periodWithNewResetDay(running, context.now, newDay, context.timeZone).end,
+    context.now,
+  )
 }
 
 /**
@@ -84,8 +145,22 @@ async function reevaluateStatus(db: Db, name: string, context: Context): Promise
   const record = await requireUser(db, name)
   const decision = decideStatus(toUserView(record, context), context.now)
   if (!decision) return
-  await updateUser(db, record.id, {status: decision.to, status_reason: decision.to === 'active' ? null : decision.reason, updated_at: context.now})
-  await recordEvents(db, [{at: context.now, user_name: name, kind: 'status', from_status: decision.from, to_status: decision.to, reason: decision.reason, actor: context.actor}])
+  await updateUser(db, record.id, {
+    status: decision.to,
+    status_reason: decision.to === 'active' ? null : decision.reason,
+    updated_at: context.now,
+  })
+  await recordEvents(db, [
+    {
+      at: context.now,
+      user_name: name,
+      kind: 'status',
+      from_status: decision.from,
+      to_status: decision.to,
+      reason: decision.reason,
+      actor: context.actor,
+    },
+  ])
 }
 
 function describeChanges(changes: QuotaChanges): string {

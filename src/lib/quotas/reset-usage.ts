@@ -18,9 +18,17 @@ export interface ResetResult {
  * Starts the current period's count from zero (the daily history stays), and re-activates users who were limited
  * only by this period's usage.
  */
-export async function resetUsage(db: Db, target: {name?: string; all?: boolean}, context: Context): Promise<ResetResult> {
+export async function resetUsage(
+  db: Db,
+  target: {name?: string; all?: boolean},
+  context: Context,
+): Promise<ResetResult> {
   if (target.name !== undefined && target.all === true) {
-    throw invalidInput('INVALID_USAGE', `reset of user "${target.name}" and --all together is ambiguous`, 'give a user name or --all, not both')
+    throw invalidInput(
+      'INVALID_USAGE',
+      `reset of user "${target.name}" and --all together is ambiguous`,
+      'give a user name or --all, not both',
+    )
   }
   if (target.name === undefined && target.all !== true) {
     throw invalidInput('INVALID_USAGE', 'reset needs a user name or --all', 'sbq reset alice, or sbq reset --all')
@@ -31,7 +39,10 @@ export async function resetUsage(db: Db, target: {name?: string; all?: boolean},
     for (const record of records) {
       const period = await rollToCurrentPeriod(trx, record, context)
       await zeroPeriodUsage(trx, record.id, context.now)
-      const view = toUserView({...record, period_start: period.start, period_end: period.end, period_up: 0, period_down: 0}, context)
+      const view = toUserView(
+        {...record, period_start: period.start, period_end: period.end, period_up: 0, period_down: 0},
+        context,
+      )
       const decision = decideStatus(view, context.now)
       if (decision?.to === 'active') {
         await updateUser(trx, record.id, {status: 'active', status_reason: null, updated_at: context.now})
@@ -39,8 +50,24 @@ export async function resetUsage(db: Db, target: {name?: string; all?: boolean},
       }
     }
     await recordEvents(trx, [
-      ...records.map((record) => ({at: context.now, user_name: record.name, kind: 'reset', from_status: null, to_status: null, reason: 'period usage reset to zero', actor: context.actor})),
-      ...changes.map((change) => ({at: context.now, user_name: change.user, kind: 'status', from_status: change.from, to_status: change.to, reason: 'period usage reset', actor: context.actor})),
+      ...records.map((record) => ({
+        at: context.now,
+        user_name: record.name,
+        kind: 'reset',
+        from_status: null,
+        to_status: null,
+        reason: 'period usage reset to zero',
+        actor: context.actor,
+      })),
+      ...changes.map((change) => ({
+        at: context.now,
+        user_name: change.user,
+        kind: 'status',
+        from_status: change.from,
+        to_status: change.to,
+        reason: 'period usage reset',
+        actor: context.actor,
+      })),
     ])
     return {reset: records.map((record) => record.name), changes}
   })

@@ -1,4 +1,15 @@
-import {closeSync, existsSync, fchmodSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync} from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
 
 import BetterSqlite3 from 'better-sqlite3'
@@ -22,15 +33,24 @@ const stampedName = /^sbq-\d{8}-\d{6}\.db$/
  * handle, and a read-only handle cannot migrate or change what it copies.
  */
 export function openDatabaseReadOnly(path: string): BetterSqlite3.Database {
-  if (!existsSync(path)) throw notFound('DATABASE_NOT_FOUND', `database "${path}" does not exist`, 'point --db (or SBQ_DB) at the sbq database to back up')
+  if (!existsSync(path))
+    throw notFound(
+      'DATABASE_NOT_FOUND',
+      `database "${path}" does not exist`,
+      'point --db (or SBQ_DB) at the sbq database to back up',
+    )
   try {
     return new BetterSqlite3(path, {readonly: true, fileMustExist: true, timeout: 5000})
   } catch (error) {
-    throw new SbqError('DATABASE_UNUSABLE', `database "${path}" cannot be opened: ${error instanceof Error ? error.message : String(error)}`, {
-      exit: ExitCode.invalidInput,
-      hint: 'point --db (or SBQ_DB) at a readable SQLite file',
-      cause: error,
-    })
+    throw new SbqError(
+      'DATABASE_UNUSABLE',
+      `database "${path}" cannot be opened: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        exit: ExitCode.invalidInput,
+        hint: 'point --db (or SBQ_DB) at a readable SQLite file',
+        cause: error,
+      },
+    )
   }
 }
 
@@ -54,11 +74,26 @@ export async function backupDatabase(
 ): Promise<BackupResult> {
   const intoDirectory = existsSync(target) && statSync(target).isDirectory()
   if (options.keep !== undefined) {
-    if (!intoDirectory) throw invalidInput('KEEP_NEEDS_DIRECTORY', `--keep needs a directory, and "${target}" is not one`, 'give a directory as PATH to keep a rotation of backups')
-    if (!Number.isInteger(options.keep) || options.keep < 1) throw invalidInput('INVALID_KEEP', `--keep "${options.keep}" is not a positive whole number`, 'give how many backups to keep, like --keep 7')
+    if (!intoDirectory)
+      throw invalidInput(
+        'KEEP_NEEDS_DIRECTORY',
+        `--keep needs a directory, and "${target}" is not one`,
+        'give a directory as PATH to keep a rotation of backups',
+      )
+    if (!Number.isInteger(options.keep) || options.keep < 1)
+      throw invalidInput(
+        'INVALID_KEEP',
+        `--keep "${options.keep}" is not a positive whole number`,
+        'give how many backups to keep, like --keep 7',
+      )
   }
   const file = resolve(intoDirectory ? join(target, backupFileName(context.now, context.timeZone)) : target)
-  if (!existsSync(dirname(file))) throw notFound('BACKUP_DIRECTORY_NOT_FOUND', `directory "${dirname(file)}" does not exist`, 'create it first, or give an existing directory')
+  if (!existsSync(dirname(file)))
+    throw notFound(
+      'BACKUP_DIRECTORY_NOT_FOUND',
+      `directory "${dirname(file)}" does not exist`,
+      'create it first, or give an existing directory',
+    )
   assertNotTheDatabase(databasePath, file, target)
 
   const source = openDatabaseReadOnly(databasePath)
@@ -80,11 +115,15 @@ export async function backupDatabase(
   } catch (error) {
     if (existsSync(temporary)) unlinkSync(temporary)
     if (error instanceof SbqError) throw error
-    throw new SbqError('BACKUP_FAILED', `backup to "${file}" failed: ${error instanceof Error ? error.message : String(error)}`, {
-      exit: ExitCode.invalidInput,
-      hint: 'check that the target directory is writable and has space',
-      cause: error,
-    })
+    throw new SbqError(
+      'BACKUP_FAILED',
+      `backup to "${file}" failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        exit: ExitCode.invalidInput,
+        hint: 'check that the target directory is writable and has space',
+        cause: error,
+      },
+    )
   } finally {
     source.close()
   }
@@ -99,19 +138,31 @@ export async function backupDatabase(
  */
 function assertNotTheDatabase(databasePath: string, file: string, target: string): void {
   if (!existsSync(dirname(databasePath))) return
-  const real = (path: string) => (existsSync(path) ? realpathSync(path) : join(realpathSync(dirname(path)), basename(path)))
+  const real = (path: string) =>
+    existsSync(path) ? realpathSync(path) : join(realpathSync(dirname(path)), basename(path))
   const database = real(databasePath)
   const backup = real(file)
-  if (backup === database) throw invalidInput('BACKUP_OVER_DATABASE', `backup path "${target}" is the database itself`, 'give another file or a directory')
+  if (backup === database)
+    throw invalidInput(
+      'BACKUP_OVER_DATABASE',
+      `backup path "${target}" is the database itself`,
+      'give another file or a directory',
+    )
   const suffix = ['-wal', '-shm', '-journal'].find((ending) => backup === `${database}${ending}`)
   if (suffix !== undefined) {
-    throw invalidInput('BACKUP_OVER_DATABASE', `backup path "${target}" belongs to the database (its ${suffix.slice(1)} file)`, 'give another file or a directory')
+    throw invalidInput(
+      'BACKUP_OVER_DATABASE',
+      `backup path "${target}" belongs to the database (its ${suffix.slice(1)} file)`,
+      'give another file or a directory',
+    )
   }
 }
 
 /** Deletes the oldest stamped backups beyond `keep`; other files in the directory are never touched. */
 function removeOldBackups(directory: string, keep: number): string[] {
-  const stamped = readdirSync(directory).filter((name) => stampedName.test(name)).sort()
+  const stamped = readdirSync(directory)
+    .filter((name) => stampedName.test(name))
+    .sort()
   const removed = stamped.slice(0, Math.max(0, stamped.length - keep)).map((name) => join(directory, name))
   for (const path of removed) unlinkSync(path)
   return removed

@@ -8,17 +8,72 @@ import type {Report} from './usage-report.js'
 export function reportToCsv(report: Report): string {
   switch (report.kind) {
     case 'users': {
-      const rows: CsvField[][] = [['kind', 'name', 'status', 'up', 'down', 'total', 'monthly_quota', 'allowance', 'period_start', 'period_end', 'period_used', 'percent']]
+      const rows: CsvField[][] = [
+        [
+          'kind',
+          'name',
+          'status',
+          'up',
+          'down',
+          'total',
+          'monthly_quota',
+          'allowance',
+          'period_start',
+          'period_end',
+          'period_used',
+          'percent',
+        ],
+      ]
       for (const row of report.rows) {
-        rows.push(['user', row.name, row.status, row.up, row.down, row.total, row.monthlyQuota, row.allowance, row.periodStart, row.periodEnd, row.periodUsed, row.percent])
+        rows.push([
+          'user',
+          row.name,
+          row.status,
+          row.up,
+          row.down,
+          row.total,
+          row.monthlyQuota,
+          row.allowance,
+          row.periodStart,
+          row.periodEnd,
+          row.periodUsed,
+          row.percent,
+        ])
       }
-      rows.push(['total', '', '', report.totals.up, report.totals.down, report.totals.total, null, null, null, null, null, null])
-      rows.push(['unmanaged', '', '', report.unmanaged.up, report.unmanaged.down, report.unmanaged.total, null, null, null, null, null, null])
+      rows.push([
+        'total',
+        '',
+        '',
+        report.totals.up,
+        report.totals.down,
+        report.totals.total,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+      ])
+      rows.push([
+        'unmanaged',
+        '',
+        '',
+        report.unmanaged.up,
+        report.unmanaged.down,
+        report.unmanaged.total,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+      ])
       return toCsv(rows)
     }
     case 'nodes': {
       const rows: CsvField[][] = [['kind', 'name', 'users', 'up', 'down', 'total', 'unmanaged']]
-      for (const row of report.rows) rows.push(['node', row.name, row.users, row.up, row.down, row.total, row.unmanaged])
+      for (const row of report.rows)
+        rows.push(['node', row.name, row.users, row.up, row.down, row.total, row.unmanaged])
       rows.push(['total', '', null, report.totals.up, report.totals.down, report.totals.total, report.unmanaged.total])
       return toCsv(rows)
     }

@@ -127,21 +127,41 @@ export interface UserMonthReport extends ReportHeader {
 export type Report = UsersReport | NodesReport | UserMonthReport
 
 export async function buildReport(db: Db, options: ReportOptions, context: Context): Promise<Report> {
-  const range = options.month === undefined ? currentMonth(context.now, context.timeZone) : parseMonth(options.month, context.timeZone)
+  const range =
+    options.month === undefined
+      ? currentMonth(context.now, context.timeZone)
+      : parseMonth(options.month, context.timeZone)
   if (options.top !== undefined && (!Number.isInteger(options.top) || options.top < 1)) {
-    throw invalidInput('INVALID_TOP', `--top "${options.top}" is not a positive whole number`, 'give how many rows to show, like --top 10')
+    throw invalidInput(
+      'INVALID_TOP',
+      `--top "${options.top}" is not a positive whole number`,
+      'give how many rows to show, like --top 10',
+    )
   }
-  const header: ReportHeader = {month: range.month, timeZone: context.timeZone, from: iso(range.start), to: iso(range.end), node: options.node ?? null}
+  const header: ReportHeader = {
+    month: range.month,
+    timeZone: context.timeZone,
+    from: iso(range.start),
+    to: iso(range.end),
+    node: options.node ?? null,
+  }
   // One read snapshot: a pull or a new user landing between the report's reads would make its rows disagree (a user
   // added meanwhile would show up as removed). Read only: it must not hold the write lock while it reads.
-  return db.transaction().setAccessMode('read only').execute(async (trx) => {
-    if (options.node !== undefined && !(await hasNodeHistory(trx, options.node))) {
-      throw notFound('NODE_NOT_FOUND', `node "${options.node}" does not exist and has no usage history`, 'see: sbq node list')
-    }
-    if (options.user !== undefined) return userMonthReport(trx, options.user, range, header, context)
-    if (options.byNode) return nodesReport(trx, range, header)
-    return usersReport(trx, range, header, options, context)
-  })
+  return db
+    .transaction()
+    .setAccessMode('read only')
+    .execute(async (trx) => {
+      if (options.node !== undefined && !(await hasNodeHistory(trx, options.node))) {
+        throw notFound(
+          'NODE_NOT_FOUND',
+          `node "${options.node}" does not exist and has no usage history`,
+          'see: sbq node list',
+        )
+      }
+      if (options.user !== undefined) return userMonthReport(trx, options.user, range, header, context)
+      if (options.byNode) return nodesReport(trx, range, header)
+      return usersReport(trx, range, header, options, context)
+    })
 }
 
 /** A calendar month's history: its daily rows and its rollups (the `endDay` of a month is the next month's first day). */
@@ -178,12 +198,22 @@ function referenceInstant(range: MonthRange, now: number): number {
   return Math.min(Math.max(now, range.start), range.end - 1)
 }
 
-async function usersReport(db: Db, range: MonthRange, header: ReportHeader, options: ReportOptions, context: Context): Promise<UsersReport> {
+async function usersReport(
+  db: Db,
+  range: MonthRange,
+  header: ReportHeader,
+  options: ReportOptions,
+  context: Context,
+): Promise<UsersReport> {
   const span = monthSpan(range, options.node)
-  const [{users, removed: removedUsage, topups}, unmanaged] = await Promise.all([listReportUsers(db, span), unmanagedUsageByName(db, span)])
+  const [{users, removed: removedUsage, topups}, unmanaged] = await Promise.all([
+    listReportUsers(db, span),
+    unmanagedUsageByName(db, span),
+  ])
   const reference = referenceInstant(range, context.now)
   const periods = await periodsAtReference(db, users, reference, range, options.node === undefined, context)
-  const topupOf = (name: string, periodStart: number): number => (topups.size === 0 ? 0 : (topups.get(topupKey(name, periodStart)) ?? 0))
+  const topupOf = (name: string, periodStart: number): number =>
+    topups.size === 0 ? 0 : (topups.get(topupKey(name, periodStart)) ?? 0)
 
   const rows = new Array<UserReportRow>(users.name.length)
   // Rows left out by --active have no bytes, so the totals over every row are the totals over the listed ones.
@@ -216,7 +246,17 @@ async function usersReport(db: Db, range: MonthRange, header: ReportHeader, opti
   for (const removed of removedUsage) {
     up += removed.up
     down += removed.down
-    rows.push({name: removed.name, status: 'removed', ...usage(removed), monthlyQuota: null, allowance: null, periodStart: null, periodEnd: null, periodUsed: null, percent: null})
+    rows.push({
+      name: removed.name,
+      status: 'removed',
+      ...usage(removed),
+      monthlyQuota: null,
+      allowance: null,
+      periodStart: null,
+      periodEnd: null,
+      periodUsed: null,
+      percent: null,
+    })
   }
   // Busiest first; users without traffic come last, by name.
   rows.sort(byTotalThenName)
@@ -258,13 +298,28 @@ interface PeriodAtReference {
  * history, one query per distinct period, reusing the users' span bytes when the period is the report's whole month
  * over every node.
  */
-async function periodsAtReference(db: Db, users: ReportUserColumns, reference: number, range: MonthRange, spanIsAllNodes: boolean, context: Context): Promise<PeriodAtReference[]> {
+async function periodsAtReference(
+  db: Db,
+  users: ReportUserColumns,
+  reference: number,
+  range: MonthRange,
+  spanIsAllNodes: boolean,
+  context: Context,
+): Promise<PeriodAtReference[]> {
   const periodOf = (start: number, end: number): ReportPeriod => ({start, end, startIso: iso(start), endIso: iso(end)})
-  const running = (start: number, end: number): PeriodAtReference => ({period: periodOf(start, end), usedOf: (index) => users.period_used[index]!})
+  const running = (start: number, end: number): PeriodAtReference => ({
+    period: periodOf(start, end),
+    usedOf: (index) => users.period_used[index]!,
+  })
   // Equal periods reached from different stored ones are one group, so one query: keyed by start, then end. Their
   // usage is filled in once every user is grouped.
   const pastGroups = new Map<number, Map<number, PeriodAtReference>>()
-  const pastGroup = (start: number, end: number) => mapIn(mapIn(pastGroups, start, () => new Map()), end, () => ({period: periodOf(start, end), usedOf: () => null}))
+  const pastGroup = (start: number, end: number) =>
+    mapIn(
+      mapIn(pastGroups, start, () => new Map()),
+      end,
+      () => ({period: periodOf(start, end), usedOf: () => null}),
+    )
   // Time-zone arithmetic is slow and users share a handful of (stored start, stored end, reset day) triples: each is
   // worked out once, keyed by numbers (at 100k users, building string keys alone took 0.1 s), and a user with the same
   // triple as the one before skips even the lookup.
@@ -276,10 +331,18 @@ async function periodsAtReference(db: Db, users: ReportUserColumns, reference: n
     const end = users.period_end[index]!
     const resetDay = users.reset_day[index]!
     if (previous === undefined || previous.start !== start || previous.end !== end || previous.resetDay !== resetDay) {
-      const at = mapIn(mapIn(mapIn(resolved, start, () => new Map()), end, () => new Map()), resetDay, () => {
-        const period = currentPeriod({start, end}, reference, resetDay, context.timeZone)
-        return period.start === start ? running(period.start, period.end) : pastGroup(period.start, period.end)
-      })
+      const at = mapIn(
+        mapIn(
+          mapIn(resolved, start, () => new Map()),
+          end,
+          () => new Map(),
+        ),
+        resetDay,
+        () => {
+          const period = currentPeriod({start, end}, reference, resetDay, context.timeZone)
+          return period.start === start ? running(period.start, period.end) : pastGroup(period.start, period.end)
+        },
+      )
       previous = {start, end, resetDay, at}
     }
     result[index] = previous.at
@@ -328,23 +391,42 @@ function spanIsKnown(edgeDay: string, keptFrom: string | undefined): boolean {
 
 async function nodesReport(db: Db, range: MonthRange, header: ReportHeader): Promise<NodesReport> {
   const span = monthSpan(range, header.node ?? undefined)
-  const [nodes, unmanagedNodes, unmanagedNames] = await Promise.all([usageByNode(db, span), unmanagedUsageByNode(db, span), unmanagedUsageByName(db, span)])
+  const [nodes, unmanagedNodes, unmanagedNames] = await Promise.all([
+    usageByNode(db, span),
+    unmanagedUsageByNode(db, span),
+    unmanagedUsageByName(db, span),
+  ])
   const unmanagedOf = new Map(unmanagedNodes.map((row) => [row.name, row.up + row.down]))
-  const rows: NodeReportRow[] = nodes.map((node) => ({name: node.name, ...usage(node), users: node.users, unmanaged: unmanagedOf.get(node.name) ?? 0}))
+  const rows: NodeReportRow[] = nodes.map((node) => ({
+    name: node.name,
+    ...usage(node),
+    users: node.users,
+    unmanaged: unmanagedOf.get(node.name) ?? 0,
+  }))
   for (const node of unmanagedNodes) {
-    if (!rows.some((row) => row.name === node.name)) rows.push({name: node.name, up: 0, down: 0, total: 0, users: 0, unmanaged: node.up + node.down})
+    if (!rows.some((row) => row.name === node.name))
+      rows.push({name: node.name, up: 0, down: 0, total: 0, users: 0, unmanaged: node.up + node.down})
   }
   rows.sort(byTotalThenName)
   return {kind: 'nodes', ...header, rows, totals: sumUsage(rows), unmanaged: unmanagedSummary(unmanagedNames)}
 }
 
-async function userMonthReport(db: Db, name: string, range: MonthRange, header: ReportHeader, context: Context): Promise<UserMonthReport> {
+async function userMonthReport(
+  db: Db,
+  name: string,
+  range: MonthRange,
+  header: ReportHeader,
+  context: Context,
+): Promise<UserMonthReport> {
   const record = await findUserRecord(db, name)
   if (!record && !(await hasUserHistory(db, name))) {
     throw notFound('USER_NOT_FOUND', `user "${name}" does not exist and has no usage history`, 'see: sbq user list')
   }
   const node = header.node ?? undefined
-  const [daily, rolledUp] = await Promise.all([dailyUsageOf(db, name, range.firstDay, range.endDay, node), rolledUpUsageOf(db, name, range.month, node)])
+  const [daily, rolledUp] = await Promise.all([
+    dailyUsageOf(db, name, range.firstDay, range.endDay, node),
+    rolledUpUsageOf(db, name, range.month, node),
+  ])
   const byDay = new Map(daily.map((row) => [row.day, row]))
   const lastDay = localDay(Math.min(Math.max(context.now, range.start), range.end - 1), context.timeZone)
   const days: DayRow[] = []
@@ -357,7 +439,13 @@ async function userMonthReport(db: Db, name: string, range: MonthRange, header: 
   let current: UserCurrentPeriod | null = null
   if (record) {
     const view = toUserView(record, context)
-    current = {start: view.periodStart, end: view.periodEnd, used: view.periodUsed, allowance: view.allowance, percent: percentOf(view.periodUsed, view.allowance)}
+    current = {
+      start: view.periodStart,
+      end: view.periodEnd,
+      used: view.periodUsed,
+      allowance: view.allowance,
+      percent: percentOf(view.periodUsed, view.allowance),
+    }
   }
   return {
     kind: 'user',

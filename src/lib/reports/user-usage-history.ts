@@ -6,7 +6,12 @@ import {daysBefore} from '../domain/month-range.js'
 import type {DayRow} from './usage-report.js'
 
 /** One user's traffic per local day for the last `days` days up to today, oldest first, days without traffic as 0. */
-export async function dailySeries(db: Db, name: string, days: number, context: Pick<Context, 'now' | 'timeZone'>): Promise<DayRow[]> {
+export async function dailySeries(
+  db: Db,
+  name: string,
+  days: number,
+  context: Pick<Context, 'now' | 'timeZone'>,
+): Promise<DayRow[]> {
   const today = toLocal(context.now, context.timeZone)
   const keys = Array.from({length: days}, (_, index) => formatLocalDate(daysBefore(today, days - 1 - index)))
   if (keys.length === 0) return []

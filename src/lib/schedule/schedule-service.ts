@@ -45,15 +45,28 @@ function checkCommand(input: Pick<ScheduleInput, 'sbqPath'>): string {
  */
 function scheduledDatabase(input: Pick<ScheduleInput, 'sbqPath' | 'database'>): string {
   const database = resolve(input.database)
-  for (const [what, path] of [['database path', database], ['sbq path', input.sbqPath], ['node path', process.execPath]] as const) {
-    if (/[\n\r]/.test(path)) throw invalidInput('PATH_UNSCHEDULABLE', `${what} ${JSON.stringify(path)} has a line break, which a schedule cannot hold`, 'rename it to a path without line breaks')
+  for (const [what, path] of [
+    ['database path', database],
+    ['sbq path', input.sbqPath],
+    ['node path', process.execPath],
+  ] as const) {
+    if (/[\n\r]/.test(path))
+      throw invalidInput(
+        'PATH_UNSCHEDULABLE',
+        `${what} ${JSON.stringify(path)} has a line break, which a schedule cannot hold`,
+        'rename it to a path without line breaks',
+      )
   }
   return database
 }
 
 export function cronSchedule(input: Pick<ScheduleInput, 'every' | 'sbqPath' | 'database'>): ScheduleResult {
   const database = scheduledDatabase(input)
-  const line = crontabLine(parseInterval(input.every), `SBQ_DB=${quote(database)} ${checkCommand(input)}`, userInfo().username)
+  const line = crontabLine(
+    parseInterval(input.every),
+    `SBQ_DB=${quote(database)} ${checkCommand(input)}`,
+    userInfo().username,
+  )
   return {method: 'cron', files: [], enabled: false, crontab: line}
 }
 
@@ -90,16 +103,22 @@ export function installServe(input: ScheduleInput & {listen: string; passwd?: st
 
 function accountExists(name: string, passwd: string): boolean {
   try {
-    return readFileSync(passwd, 'utf8').split('\n').some((line) => line.startsWith(`${name}:`))
+    return readFileSync(passwd, 'utf8')
+      .split('\n')
+      .some((line) => line.startsWith(`${name}:`))
   } catch {
     return false
   }
 }
 
 export function removeSchedule(input: Pick<ScheduleInput, 'unitDir' | 'enable'>): {removed: string[]} {
-  if (input.enable && existsSync(join(input.unitDir, `${unitName}.timer`))) systemctl('disable', '--now', `${unitName}.timer`)
-  if (input.enable && existsSync(join(input.unitDir, `${serveUnitName}.service`))) systemctl('disable', '--now', `${serveUnitName}.service`)
-  const removed = [`${unitName}.service`, `${unitName}.timer`, `${serveUnitName}.service`].map((file) => join(input.unitDir, file)).filter((path) => existsSync(path))
+  if (input.enable && existsSync(join(input.unitDir, `${unitName}.timer`)))
+    systemctl('disable', '--now', `${unitName}.timer`)
+  if (input.enable && existsSync(join(input.unitDir, `${serveUnitName}.service`)))
+    systemctl('disable', '--now', `${serveUnitName}.service`)
+  const removed = [`${unitName}.service`, `${unitName}.timer`, `${serveUnitName}.service`]
+    .map((file) => join(input.unitDir, file))
+    .filter((path) => existsSync(path))
   for (const path of removed) rmSync(path)
   if (input.enable && removed.length > 0) systemctl('daemon-reload')
   return {removed}
@@ -107,11 +126,19 @@ export function removeSchedule(input: Pick<ScheduleInput, 'unitDir' | 'enable'>)
 
 function systemctl(...args: string[]): void {
   if (findOnPath('systemctl') === null) {
-    throw unreachable('NO_SYSTEMD', 'systemctl is not on this machine', 'use --cron for a crontab line, or --no-enable to only write the unit files')
+    throw unreachable(
+      'NO_SYSTEMD',
+      'systemctl is not on this machine',
+      'use --cron for a crontab line, or --no-enable to only write the unit files',
+    )
   }
   const result = spawnSync('systemctl', args, {encoding: 'utf8', timeout: 30_000})
   if (result.status !== 0) {
     const reason = (result.stderr || result.error?.message || '').trim().split('\n')[0]
-    throw unreachable('SYSTEMCTL_FAILED', `"systemctl ${args.join(' ')}" failed: ${reason}`, 'run it by hand to see why (sbq schedule install needs root)')
+    throw unreachable(
+      'SYSTEMCTL_FAILED',
+      `"systemctl ${args.join(' ')}" failed: ${reason}`,
+      'run it by hand to see why (sbq schedule install needs root)',
+    )
   }
 }

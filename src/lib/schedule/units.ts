@@ -8,9 +8,16 @@ import type {Interval} from '../domain/schedule-input.js'
 export function crontabLine(interval: Interval, command: string, user: string): string {
   const {seconds} = interval
   let schedule: string
-  if (seconds % 3600 === 0 && seconds / 3600 <= 24 && 24 % (seconds / 3600) === 0) schedule = seconds === 3600 ? '0 * * * *' : `0 */${seconds / 3600} * * *`
-  else if (seconds % 60 === 0 && 60 % (seconds / 60) === 0) schedule = seconds === 60 ? '* * * * *' : `*/${seconds / 60} * * * *`
-  else throw invalidInput('INVALID_INTERVAL', `interval "${interval.text}" cannot be said in cron`, 'use a divisor of an hour or a day (1m, 5m, 15m, 1h), or the systemd timer')
+  if (seconds % 3600 === 0 && seconds / 3600 <= 24 && 24 % (seconds / 3600) === 0)
+    schedule = seconds === 3600 ? '0 * * * *' : `0 */${seconds / 3600} * * *`
+  else if (seconds % 60 === 0 && 60 % (seconds / 60) === 0)
+    schedule = seconds === 60 ? '* * * * *' : `*/${seconds / 60} * * * *`
+  else
+    throw invalidInput(
+      'INVALID_INTERVAL',
+      `interval "${interval.text}" cannot be said in cron`,
+      'use a divisor of an hour or a day (1m, 5m, 15m, 1h), or the systemd timer',
+    )
   return `${schedule} ${user} ${command.replaceAll('%', '\\%')}`
 }
 
@@ -80,7 +87,10 @@ export function serveUnit(execStart: string, environment: Record<string, string>
 
 /** Quoted, so a path with spaces stays one assignment (systemd splits Environment= on whitespace). */
 function environmentLines(environment: Record<string, string>): string[] {
-  return Object.entries(environment).map(([key, value]) => `Environment="${key}=${withoutSpecifiers(value.replaceAll('\\', '\\\\').replaceAll('"', '\\"'))}"`)
+  return Object.entries(environment).map(
+    ([key, value]) =>
+      `Environment="${key}=${withoutSpecifiers(value.replaceAll('\\', '\\\\').replaceAll('"', '\\"'))}"`,
+  )
 }
 
 /** systemd reads %x in ExecStart= and Environment= as a specifier (%h: the home directory); %% is a literal %. */

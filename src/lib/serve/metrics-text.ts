@@ -15,7 +15,7 @@ export function renderMetrics(metrics: Metrics): string {
     {
       name: 'sbq_user_period_bytes',
       type: 'gauge',
-      help: "Bytes a user moved in the current billing period, by direction, summed over every node.",
+      help: 'Bytes a user moved in the current billing period, by direction, summed over every node.',
       samples: metrics.users.flatMap((user) => [
         [{user: user.name, direction: 'up'}, user.periodUp],
         [{user: user.name, direction: 'down'}, user.periodDown],
@@ -24,25 +24,32 @@ export function renderMetrics(metrics: Metrics): string {
     {
       name: 'sbq_user_allowance_bytes',
       type: 'gauge',
-      help: "Bytes a user may move this period, top-ups included; 0 means unlimited.",
+      help: 'Bytes a user may move this period, top-ups included; 0 means unlimited.',
       samples: metrics.users.map((user) => [{user: user.name}, user.allowance]),
     },
     {
       name: 'sbq_user_status',
       type: 'gauge',
       help: "1 for the user's status, 0 for the others.",
-      samples: metrics.users.flatMap((user) => metrics.statuses.map((status): [Record<string, string>, number] => [{user: user.name, status}, user.status === status ? 1 : 0])),
+      samples: metrics.users.flatMap((user) =>
+        metrics.statuses.map((status): [Record<string, string>, number] => [
+          {user: user.name, status},
+          user.status === status ? 1 : 0,
+        ]),
+      ),
     },
     {
       name: 'sbq_node_last_report_timestamp_seconds',
       type: 'gauge',
-      help: "When sbq last pulled the node, or the node last reported (3x-ui), as Unix time.",
-      samples: metrics.nodes.filter((node) => node.lastReportAt !== null).map((node) => [{node: node.name, type: node.type}, node.lastReportAt! / 1000]),
+      help: 'When sbq last pulled the node, or the node last reported (3x-ui), as Unix time.',
+      samples: metrics.nodes
+        .filter((node) => node.lastReportAt !== null)
+        .map((node) => [{node: node.name, type: node.type}, node.lastReportAt! / 1000]),
     },
     {
       name: 'sbq_node_bytes_total',
       type: 'counter',
-      help: "Bytes sbq has counted for the node, managed users and unmanaged names alike, by direction.",
+      help: 'Bytes sbq has counted for the node, managed users and unmanaged names alike, by direction.',
       samples: metrics.nodes.flatMap((node) => [
         [{node: node.name, direction: 'up'}, node.countedUp],
         [{node: node.name, direction: 'down'}, node.countedDown],
@@ -51,8 +58,10 @@ export function renderMetrics(metrics: Metrics): string {
     {
       name: 'sbq_node_queued_pushes',
       type: 'gauge',
-      help: "Pulls of the node not yet acknowledged by the central sbq it pushes to.",
-      samples: metrics.nodes.filter((node) => node.queuedPushes !== null).map((node) => [{node: node.name}, node.queuedPushes!]),
+      help: 'Pulls of the node not yet acknowledged by the central sbq it pushes to.',
+      samples: metrics.nodes
+        .filter((node) => node.queuedPushes !== null)
+        .map((node) => [{node: node.name}, node.queuedPushes!]),
     },
     {
       name: 'sbq_node_refused_reports_total',
@@ -70,7 +79,9 @@ export function renderMetrics(metrics: Metrics): string {
       name: 'sbq_node_last_refusal_timestamp_seconds',
       type: 'gauge',
       help: 'When sbq last refused a report (or names in one) from the node, as Unix time.',
-      samples: metrics.nodes.filter((node) => node.lastRefusedAt !== null).map((node) => [{node: node.name}, node.lastRefusedAt! / 1000]),
+      samples: metrics.nodes
+        .filter((node) => node.lastRefusedAt !== null)
+        .map((node) => [{node: node.name}, node.lastRefusedAt! / 1000]),
     },
   ]
   const lines: string[] = []

@@ -44,7 +44,13 @@ export async function collectMetrics(db: Db, context: Context): Promise<Metrics>
   return {
     users: records.map((record) => {
       const view = toUserView(record, context)
-      return {name: view.name, status: view.status, periodUp: view.periodUp, periodDown: view.periodDown, allowance: view.allowance}
+      return {
+        name: view.name,
+        status: view.status,
+        periodUp: view.periodUp,
+        periodDown: view.periodDown,
+        allowance: view.allowance,
+      }
     }),
     nodes: nodes.map((node) => ({
       name: node.name,

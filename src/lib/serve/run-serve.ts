@@ -29,11 +29,9 @@ export interface ServeIo {
  * connections, finishes the requests and the check in flight, and returns the address it listened on.
  */
 export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise<{listen: string}> {
-  const [{createSbqServer}, {settingValue}, {metricsTokenHash, newMetricsToken, storeMetricsToken}] = await Promise.all([
-    import('./sbq-server.js'),
-    import('../settings/settings.js'),
-    import('./metrics-token.js'),
-  ])
+  const [{createSbqServer}, {settingValue}, {metricsTokenHash, newMetricsToken, storeMetricsToken}] = await Promise.all(
+    [import('./sbq-server.js'), import('../settings/settings.js'), import('./metrics-token.js')],
+  )
   const {host, port} = parseListen(options.listen)
   const interval = options.checkEvery === null ? null : parseInterval(options.checkEvery)
   const storedHash = options.metricsPublic ? null : await metricsTokenHash(db)
@@ -55,7 +53,15 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
     dashboard,
   })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(invalidInput('LISTEN_FAILED', `cannot listen on "${options.listen}": ${error.code ?? error.message}`, 'pick a free port with --listen HOST:PORT')))
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        invalidInput(
+          'LISTEN_FAILED',
+          `cannot listen on "${options.listen}": ${error.code ?? error.message}`,
+          'pick a free port with --listen HOST:PORT',
+        ),
+      ),
+    )
     server.listen(port, host, resolve)
   })
   if (newToken) {
@@ -65,7 +71,10 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
   const address = server.address() as {address: string; port: number}
   const listen = `${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`
   io.log(`sbq serve listening on http://${listen}${interval ? `, checking every ${interval.text}` : ''}`)
-  if (dashboard) io.log(`dashboard on http://${listen}/${isLoopback(host) || options.trustProxy ? '' : ' (plain HTTP: put a TLS reverse proxy in front and use --trust-proxy)'}`)
+  if (dashboard)
+    io.log(
+      `dashboard on http://${listen}/${isLoopback(host) || options.trustProxy ? '' : ' (plain HTTP: put a TLS reverse proxy in front and use --trust-proxy)'}`,
+    )
   const loop = interval === null ? null : await startChecks(db, interval.seconds * 1000, io)
   await waitForSignal()
   io.log('sbq serve stopping: finishing requests in flight')
@@ -77,9 +86,14 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
 
 /** The dashboard, or null (with one line saying how to turn it on) when no admin password is set. */
 async function startDashboard(db: Db, options: ServeOptions, io: ServeIo) {
-  const [{adminPasswordHash}, {createDashboard}] = await Promise.all([import('../web/admin-password.js'), import('../web/dashboard.js')])
+  const [{adminPasswordHash}, {createDashboard}] = await Promise.all([
+    import('../web/admin-password.js'),
+    import('../web/dashboard.js'),
+  ])
   if ((await adminPasswordHash(db)) === null) {
-    io.log('dashboard off: no admin password is set (sbq admin set-password, then restart sbq serve); /inform, /metrics and /healthz work')
+    io.log(
+      'dashboard off: no admin password is set (sbq admin set-password, then restart sbq serve); /inform, /metrics and /healthz work',
+    )
     return null
   }
   return createDashboard({db, context: () => io.context('web'), trustProxy: options.trustProxy, log: io.log})
@@ -90,7 +104,10 @@ function isLoopback(host: string): boolean {
 }
 
 async function startChecks(db: Db, intervalMs: number, io: ServeIo) {
-  const [{startCheckLoop}, {runCheck}] = await Promise.all([import('./check-loop.js'), import('../enforcement/run-check.js')])
+  const [{startCheckLoop}, {runCheck}] = await Promise.all([
+    import('./check-loop.js'),
+    import('../enforcement/run-check.js'),
+  ])
   return startCheckLoop(intervalMs, async () => {
     try {
       const result = await runCheck(db, {dryRun: false, pull: true, lockWaitMs: 5000}, await io.context('check'))

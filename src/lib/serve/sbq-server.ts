@@ -53,7 +53,12 @@ export function createSbqServer(options: ServerOptions): Server {
   return server
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, options: ServerOptions, parser: InformParser): Promise<void> {
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: ServerOptions,
+  parser: InformParser,
+): Promise<void> {
   const path = requestUrl(request.url).pathname
   if (path === '/healthz') return onlyGet(request, response, () => reply(response, 200, 'ok\n'))
   if (path === '/metrics') return onlyGet(request, response, () => serveMetrics(request, response, options))
@@ -65,11 +70,17 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   // A panel whose inform URI lost its token (or gained a segment) posts here: as lost as any refused report.
   if (informLike && request.method === 'POST') {
     const size = declaredLength(request)
-    options.log(`inform refused: path ${logName(redactedPath(request.url))}, status 404, ${size === null ? 'size unknown' : `${size} bytes`}: the path is not /inform/NODE/TOKEN`)
+    options.log(
+      `inform refused: path ${logName(redactedPath(request.url))}, status 404, ${size === null ? 'size unknown' : `${size} bytes`}: the path is not /inform/NODE/TOKEN`,
+    )
   }
 }
 
-async function onlyGet(request: IncomingMessage, response: ServerResponse, serve: () => void | Promise<void>): Promise<void> {
+async function onlyGet(
+  request: IncomingMessage,
+  response: ServerResponse,
+  serve: () => void | Promise<void>,
+): Promise<void> {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     reply(response, 405, 'method not allowed\n', {allow: 'GET, HEAD'})
     return
@@ -85,10 +96,19 @@ async function serveMetrics(request: IncomingMessage, response: ServerResponse, 
       return
     }
   }
-  reply(response, 200, renderMetrics(await collectMetrics(options.db, await options.context())), {'content-type': metricsContentType})
+  reply(response, 200, renderMetrics(await collectMetrics(options.db, await options.context())), {
+    'content-type': metricsContentType,
+  })
 }
 
-async function receiveInform(request: IncomingMessage, response: ServerResponse, options: ServerOptions, parser: InformParser, rawNode: string, token: string): Promise<void> {
+async function receiveInform(
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: ServerOptions,
+  parser: InformParser,
+  rawNode: string,
+  token: string,
+): Promise<void> {
   if (request.method !== 'POST') {
     reply(response, 405, 'method not allowed\n', {allow: 'POST'})
     return
@@ -100,16 +120,25 @@ async function receiveInform(request: IncomingMessage, response: ServerResponse,
     nodeName = rawNode
   }
   const declared = declaredLength(request)
-  const sender = nodeName === '' ? {node: undefined, authenticated: false} : await findInformSender(options.db, nodeName, token)
+  const sender =
+    nodeName === '' ? {node: undefined, authenticated: false} : await findInformSender(options.db, nodeName, token)
   if (!sender.authenticated) {
     // Answered before anything is counted, so how long the answer takes tells nobody whether the node exists.
     reply(response, 404, 'not found\n', {connection: 'close'})
-    const reason = sender.node ? 'wrong token (an old inform URI in the panel? sbq node rotate-token prints a new one)' : 'no such node'
+    const reason = sender.node
+      ? 'wrong token (an old inform URI in the panel? sbq node rotate-token prints a new one)'
+      : 'no such node'
     await refuse(options, nodeName, sender.node, {status: 404, reason, bytes: declared})
     return
   }
   const node = sender.node!
-  const refuseWith = async (status: number, text: string, reason: string, bytes: number | null, headers: Record<string, string> = {}): Promise<void> => {
+  const refuseWith = async (
+    status: number,
+    text: string,
+    reason: string,
+    bytes: number | null,
+    headers: Record<string, string> = {},
+  ): Promise<void> => {
     reply(response, status, text, headers)
     await refuse(options, node.name, node, {status, reason, bytes})
   }
@@ -122,10 +151,21 @@ async function receiveInform(request: IncomingMessage, response: ServerResponse,
   try {
     const read = await readBody(request, options.bodyLimit)
     bytes = read.bytes
-    if (read.kind === 'aborted') return await refuse(options, node.name, node, {status: null, reason: 'the sender closed the connection before the end of the report', bytes})
+    if (read.kind === 'aborted')
+      return await refuse(options, node.name, node, {
+        status: null,
+        reason: 'the sender closed the connection before the end of the report',
+        bytes,
+      })
     if (read.kind === 'too-large') {
       const reason = `over the limit of ${options.bodyLimit} bytes (sbq config set inform-body-limit)`
-      return await refuseWith(413, `payload too large: the limit is ${options.bodyLimit} bytes (sbq config set inform-body-limit)\n`, reason, bytes, {connection: 'close'})
+      return await refuseWith(
+        413,
+        `payload too large: the limit is ${options.bodyLimit} bytes (sbq config set inform-body-limit)\n`,
+        reason,
+        bytes,
+        {connection: 'close'},
+      )
     }
     let payload
     try {
@@ -136,14 +176,28 @@ async function receiveInform(request: IncomingMessage, response: ServerResponse,
     }
     const outcome = await recordInform(options.db, node, payload, requestId ?? null, await options.context())
     if (!outcome.duplicate && outcome.record.refusedNames > 0) {
-      options.log(`inform partly refused: node ${logName(node.name)}, ${bytes} bytes: ${outcome.record.refusedNames} new unmanaged name(s) not recorded, over unmanaged-names-limit (sbq config set unmanaged-names-limit)`)
+      options.log(
+        `inform partly refused: node ${logName(node.name)}, ${bytes} bytes: ${outcome.record.refusedNames} new unmanaged name(s) not recorded, over unmanaged-names-limit (sbq config set unmanaged-names-limit)`,
+      )
     }
-    const answer = outcome.duplicate ? {ok: true, duplicate: true} : {ok: true, duplicate: false, users: outcome.record.users, unmanaged: outcome.record.unmanaged, refusedNames: outcome.record.refusedNames}
+    const answer = outcome.duplicate
+      ? {ok: true, duplicate: true}
+      : {
+          ok: true,
+          duplicate: false,
+          users: outcome.record.users,
+          unmanaged: outcome.record.unmanaged,
+          refusedNames: outcome.record.refusedNames,
+        }
     reply(response, 200, `${JSON.stringify(answer)}\n`, {'content-type': 'application/json'})
   } catch (error) {
     if (response.headersSent) response.destroy()
     else reply(response, 500, 'internal error\n')
-    await refuse(options, node.name, node, {status: 500, reason: `sbq failed to record it: ${(error as Error).message}`, bytes})
+    await refuse(options, node.name, node, {
+      status: 500,
+      reason: `sbq failed to record it: ${(error as Error).message}`,
+      bytes,
+    })
   }
 }
 
@@ -151,10 +205,17 @@ async function receiveInform(request: IncomingMessage, response: ServerResponse,
  * Logs a refused report (3x-ui never reads the status, so this line and the node's count are all that is left of it)
  * and counts it on the node when the node exists.
  */
-async function refuse(options: ServerOptions, nodeName: string, node: NodeRow | undefined, refusal: Pick<Refusal, 'status' | 'reason' | 'bytes'>): Promise<void> {
+async function refuse(
+  options: ServerOptions,
+  nodeName: string,
+  node: NodeRow | undefined,
+  refusal: Pick<Refusal, 'status' | 'reason' | 'bytes'>,
+): Promise<void> {
   const status = refusal.status === null ? 'no answer' : `status ${refusal.status}`
   const size = refusal.bytes === null ? 'size unknown' : `${refusal.bytes} bytes`
-  options.log(`inform refused: node ${logName(nodeName)}${node ? '' : ' (unknown)'}, ${status}, ${size}: ${refusal.reason}`)
+  options.log(
+    `inform refused: node ${logName(nodeName)}${node ? '' : ' (unknown)'}, ${status}, ${size}: ${refusal.reason}`,
+  )
   if (!node) return
   try {
     await recordRefusal(options.db, node.id, {...refusal, at: (await options.context()).now, reports: 1, names: 0})
@@ -173,12 +234,16 @@ function declaredLength(request: IncomingMessage): number | null {
   return header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : null
 }
 
-type ReadBody = {kind: 'complete'; body: Buffer; bytes: number} | {kind: 'too-large'; bytes: number} | {kind: 'aborted'; bytes: number}
+type ReadBody =
+  | {kind: 'complete'; body: Buffer; bytes: number}
+  | {kind: 'too-large'; bytes: number}
+  | {kind: 'aborted'; bytes: number}
 
 /** The body, or that it is over the limit (read and dropped up to a bound, so the sender sees the 413), or cut off. */
 function readBody(request: IncomingMessage, limit: number): Promise<ReadBody> {
   const declared = declaredLength(request)
-  if (declared !== null && declared > limit + drainAllowance) return Promise.resolve({kind: 'too-large', bytes: declared})
+  if (declared !== null && declared > limit + drainAllowance)
+    return Promise.resolve({kind: 'too-large', bytes: declared})
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -187,7 +252,13 @@ function readBody(request: IncomingMessage, limit: number): Promise<ReadBody> {
       if (size <= limit) chunks.push(chunk)
       else if (size > limit + drainAllowance) resolve({kind: 'too-large', bytes: declared ?? size})
     })
-    request.on('end', () => resolve(size > limit ? {kind: 'too-large', bytes: declared ?? size} : {kind: 'complete', body: Buffer.concat(chunks, size), bytes: size}))
+    request.on('end', () =>
+      resolve(
+        size > limit
+          ? {kind: 'too-large', bytes: declared ?? size}
+          : {kind: 'complete', body: Buffer.concat(chunks, size), bytes: size},
+      ),
+    )
     // After 'end' these change nothing: a promise settles once.
     request.on('error', () => resolve({kind: 'aborted', bytes: size}))
     request.on('close', () => resolve({kind: 'aborted', bytes: size}))

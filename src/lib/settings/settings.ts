@@ -26,8 +26,15 @@ const specs: Record<string, SettingSpec> = {
     defaultValue: () => '80,100',
     validate: (value) => {
       const parts = value.split(',').map((part) => part.trim())
-      if (parts.length === 0 || parts.some((part) => !/^\d{1,3}$/.test(part) || Number(part) < 1 || Number(part) > 100)) {
-        throw invalidInput('INVALID_SETTING', `alert-thresholds "${value}" is not a list of percentages`, 'give numbers from 1 to 100, like 80,100')
+      if (
+        parts.length === 0 ||
+        parts.some((part) => !/^\d{1,3}$/.test(part) || Number(part) < 1 || Number(part) > 100)
+      ) {
+        throw invalidInput(
+          'INVALID_SETTING',
+          `alert-thresholds "${value}" is not a list of percentages`,
+          'give numbers from 1 to 100, like 80,100',
+        )
       }
       return [...new Set(parts.map(Number))].sort((a, b) => a - b).join(',')
     },
@@ -36,7 +43,12 @@ const specs: Record<string, SettingSpec> = {
     description: 'days before expiry that send an alert (0 = none)',
     defaultValue: () => '3',
     validate: (value) => {
-      if (!/^\d{1,3}$/.test(value.trim())) throw invalidInput('INVALID_SETTING', `alert-expiry-days "${value}" is not a number of days`, 'give a whole number like 3, or 0 for none')
+      if (!/^\d{1,3}$/.test(value.trim()))
+        throw invalidInput(
+          'INVALID_SETTING',
+          `alert-expiry-days "${value}" is not a number of days`,
+          'give a whole number like 3, or 0 for none',
+        )
       return String(Number(value))
     },
   },
@@ -45,42 +57,67 @@ const specs: Record<string, SettingSpec> = {
     defaultValue: () => 'off',
     validate: (value) => {
       const normalised = value.trim().toLowerCase()
-      if (!['on', 'off'].includes(normalised)) throw invalidInput('INVALID_SETTING', `enforce-max-ips "${value}" is not on or off`, 'give on or off')
+      if (!['on', 'off'].includes(normalised))
+        throw invalidInput('INVALID_SETTING', `enforce-max-ips "${value}" is not on or off`, 'give on or off')
       return normalised
     },
   },
   'max-ips-cooldown': {
-    description: 'how long a user limited for too many IPs stays limited before a check may re-enable them, like 30m, 2h or 0',
+    description:
+      'how long a user limited for too many IPs stays limited before a check may re-enable them, like 30m, 2h or 0',
     defaultValue: () => '30m',
     validate: (value) => {
       const match = durationPattern.exec(value.trim())
-      if (!match || (match[2] === undefined && Number(match[1]) !== 0)) throw invalidInput('INVALID_SETTING', `max-ips-cooldown "${value}" is not a duration`, 'give a duration like 30m, 2h or 1d, or 0 to re-enable at once')
+      if (!match || (match[2] === undefined && Number(match[1]) !== 0))
+        throw invalidInput(
+          'INVALID_SETTING',
+          `max-ips-cooldown "${value}" is not a duration`,
+          'give a duration like 30m, 2h or 1d, or 0 to re-enable at once',
+        )
       return Number(match[1]) === 0 ? '0' : `${Number(match[1])}${match[2]!}`
     },
   },
   'validate-config': {
-    description: "when to run the proxy's own config checker on a rewritten config: on-apply (when sbq reloads or restarts the proxy) or always",
+    description:
+      "when to run the proxy's own config checker on a rewritten config: on-apply (when sbq reloads or restarts the proxy) or always",
     defaultValue: () => 'on-apply',
     validate: (value) => {
       const normalised = value.trim().toLowerCase()
-      if (!['on-apply', 'always'].includes(normalised)) throw invalidInput('INVALID_SETTING', `validate-config "${value}" is not on-apply or always`, 'give on-apply or always')
+      if (!['on-apply', 'always'].includes(normalised))
+        throw invalidInput(
+          'INVALID_SETTING',
+          `validate-config "${value}" is not on-apply or always`,
+          'give on-apply or always',
+        )
       return normalised
     },
   },
   'inform-body-limit': {
-    description: 'largest 3x-ui report sbq serve accepts (bigger ones get 413, logged and counted on the node); 3x-ui sends every client every 5 s, 230-300 bytes each, so the default 64M takes about 220k clients',
+    description:
+      'largest 3x-ui report sbq serve accepts (bigger ones get 413, logged and counted on the node); 3x-ui sends every client every 5 s, 230-300 bytes each, so the default 64M takes about 220k clients',
     defaultValue: () => String(64 * 1024 * 1024),
     validate: (value) => {
       const bytes = parseSize(/^\d+$/.test(value.trim()) ? `${value.trim()}B` : value, 'inform-body-limit')
-      if (bytes < 1024) throw invalidInput('INVALID_SETTING', `inform-body-limit "${value}" is below 1K`, 'give a size like 8M; 3x-ui sends about 200 bytes per client')
+      if (bytes < 1024)
+        throw invalidInput(
+          'INVALID_SETTING',
+          `inform-body-limit "${value}" is below 1K`,
+          'give a size like 8M; 3x-ui sends about 200 bytes per client',
+        )
       return String(bytes)
     },
   },
   'unmanaged-names-limit': {
-    description: 'most distinct names sbq does not manage that one node may add to the ledger a day; new ones past it are not recorded, and are logged and counted on the node',
+    description:
+      'most distinct names sbq does not manage that one node may add to the ledger a day; new ones past it are not recorded, and are logged and counted on the node',
     defaultValue: () => '10000',
     validate: (value) => {
-      if (!/^\d{1,9}$/.test(value.trim())) throw invalidInput('INVALID_SETTING', `unmanaged-names-limit "${value}" is not a whole number`, 'give a number of names like 10000, or 0 to record none')
+      if (!/^\d{1,9}$/.test(value.trim()))
+        throw invalidInput(
+          'INVALID_SETTING',
+          `unmanaged-names-limit "${value}" is not a whole number`,
+          'give a number of names like 10000, or 0 to record none',
+        )
       return String(Number(value))
     },
   },
@@ -96,7 +133,11 @@ export interface SettingView {
 function specFor(key: string): SettingSpec {
   const spec = specs[key]
   if (!spec) {
-    throw invalidInput('UNKNOWN_SETTING', `setting "${key}" does not exist`, `known settings: ${Object.keys(specs).join(', ')}`)
+    throw invalidInput(
+      'UNKNOWN_SETTING',
+      `setting "${key}" does not exist`,
+      `known settings: ${Object.keys(specs).join(', ')}`,
+    )
   }
   return spec
 }
@@ -107,7 +148,12 @@ export async function getSettings(db: Db, key?: string): Promise<SettingView[]> 
   return keys.map((name) => {
     const spec = specFor(name)
     const value = stored.get(name)
-    return {key: name, value: value ?? spec.defaultValue(), isDefault: value === undefined, description: spec.description}
+    return {
+      key: name,
+      value: value ?? spec.defaultValue(),
+      isDefault: value === undefined,
+      description: spec.description,
+    }
   })
 }
 

@@ -11,10 +11,21 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  */
 export function generateCredentials(given: {uuid?: string; password?: string} = {}): UserCredentials {
   if (given.uuid !== undefined && !uuidPattern.test(given.uuid)) {
-    throw invalidInput('INVALID_UUID', `uuid "${given.uuid}" is not a UUID`, 'give one like 3f0c8a5e-1b2d-4c6e-9f00-123456789abc, or leave --uuid out')
+    throw invalidInput(
+      'INVALID_UUID',
+      `uuid "${given.uuid}" is not a UUID`,
+      'give one like 3f0c8a5e-1b2d-4c6e-9f00-123456789abc, or leave --uuid out',
+    )
   }
-  if (given.password !== undefined && (given.password.length < 8 || given.password.length > 128 || /\s/.test(given.password))) {
-    throw invalidInput('INVALID_PASSWORD', `password "${given.password}" is not usable`, 'give 8-128 characters without spaces, or leave --password out')
+  if (
+    given.password !== undefined &&
+    (given.password.length < 8 || given.password.length > 128 || /\s/.test(given.password))
+  ) {
+    throw invalidInput(
+      'INVALID_PASSWORD',
+      `password "${given.password}" is not usable`,
+      'give 8-128 characters without spaces, or leave --password out',
+    )
   }
   return {
     uuid: (given.uuid ?? randomUUID()).toLowerCase(),

@@ -3,7 +3,17 @@ import {recentEvents, recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
 import {findPlan} from '../db/plans-repository.js'
 import type {UserStatus} from '../db/schema.js'
-import {deleteUser, findUserRecord, insertUser, nameIgnoringCase, listTopups, listUserRecords, readCredentials, updateUser, type UserRecord} from '../db/users-repository.js'
+import {
+  deleteUser,
+  findUserRecord,
+  insertUser,
+  nameIgnoringCase,
+  listTopups,
+  listUserRecords,
+  readCredentials,
+  updateUser,
+  type UserRecord,
+} from '../db/users-repository.js'
 import {conflict, invalidInput, notFound} from '../errors.js'
 import type {UserCredentials} from '../proxies/proxy-driver.js'
 import {effectiveLimits} from '../domain/limits.js'
@@ -73,7 +83,17 @@ export async function addUser(db: Db, input: NewUserInput, context: Context): Pr
       },
       period,
     )
-    await recordEvents(trx, [{at: context.now, user_name: name, kind: 'created', from_status: null, to_status: 'active', reason: null, actor: context.actor}])
+    await recordEvents(trx, [
+      {
+        at: context.now,
+        user_name: name,
+        kind: 'created',
+        from_status: null,
+        to_status: 'active',
+        reason: null,
+        actor: context.actor,
+      },
+    ])
   })
   const record = await requireUser(db, name)
   return {...toUserView(record, context), credentials}
@@ -81,7 +101,11 @@ export async function addUser(db: Db, input: NewUserInput, context: Context): Pr
 
 export async function listUsers(db: Db, filter: {status?: string}, context: Context): Promise<UserView[]> {
   if (filter.status !== undefined && !userStatuses.includes(filter.status as UserStatus)) {
-    throw invalidInput('INVALID_STATUS', `status "${filter.status}" is not a user status`, `use one of: ${userStatuses.join(', ')}`)
+    throw invalidInput(
+      'INVALID_STATUS',
+      `status "${filter.status}" is not a user status`,
+      `use one of: ${userStatuses.join(', ')}`,
+    )
   }
   const records = await listUserRecords(db, {status: filter.status as UserStatus | undefined})
   return records.map((record) => toUserView(record, context))
@@ -94,21 +118,55 @@ export interface UserDetail extends UserView {
   /** When the allowance runs out at the average rate of the last 7 days; null: not this period (or unlimited). */
   forecastExhaustedAt: string | null
   topupHistory: Array<{at: string; bytes: number; periodStart: string; note: string | null}>
-  events: Array<{at: string; kind: string; from: string | null; to: string | null; reason: string | null; actor: string}>
+  events: Array<{
+    at: string
+    kind: string
+    from: string | null
+    to: string | null
+    reason: string | null
+    actor: string
+  }>
 }
 
-export async function showUser(db: Db, name: string, options: {secrets: boolean}, context: Context): Promise<UserDetail> {
+export async function showUser(
+  db: Db,
+  name: string,
+  options: {secrets: boolean},
+  context: Context,
+): Promise<UserDetail> {
   const record = await requireUser(db, name)
-  const [topups, events, last30Days] = await Promise.all([listTopups(db, record.id), recentEvents(db, record.name, 20), dailySeries(db, record.name, 30, context)])
+  const [topups, events, last30Days] = await Promise.all([
+    listTopups(db, record.id),
+    recentEvents(db, record.name, 20),
+    dailySeries(db, record.name, 30, context),
+  ])
   const view = toUserView(record, context)
   const last7DaysBytes = last30Days.slice(-7).reduce((sum, day) => sum + day.total, 0)
   return {
     ...view,
     last30Days,
-    forecastExhaustedAt: forecastExhaustion({periodUsed: view.periodUsed, allowance: view.allowance, last7DaysBytes, periodEnd: Date.parse(view.periodEnd), now: context.now}),
+    forecastExhaustedAt: forecastExhaustion({
+      periodUsed: view.periodUsed,
+      allowance: view.allowance,
+      last7DaysBytes,
+      periodEnd: Date.parse(view.periodEnd),
+      now: context.now,
+    }),
     ...(options.secrets ? {credentials: (await readCredentials(db, [record.name])).get(record.name)!} : {}),
-    topupHistory: topups.map((topup) => ({at: iso(topup.created_at), bytes: topup.bytes, periodStart: iso(topup.period_start), note: topup.note})),
-    events: events.map((event) => ({at: iso(event.at), kind: event.kind, from: event.from_status, to: event.to_status, reason: event.reason, actor: event.actor})),
+    topupHistory: topups.map((topup) => ({
+      at: iso(topup.created_at),
+      bytes: topup.bytes,
+      periodStart: iso(topup.period_start),
+      note: topup.note,
+    })),
+    events: events.map((event) => ({
+      at: iso(event.at),
+      kind: event.kind,
+      from: event.from_status,
+      to: event.to_status,
+      reason: event.reason,
+      actor: event.actor,
+    })),
   }
 }
 
@@ -116,7 +174,17 @@ export async function removeUser(db: Db, name: string, context: Context): Promis
   await db.transaction().execute(async (trx) => {
     const record = await requireUser(trx, name)
     await deleteUser(trx, record.id)
-    await recordEvents(trx, [{at: context.now, user_name: record.name, kind: 'removed', from_status: record.status, to_status: null, reason: null, actor: context.actor}])
+    await recordEvents(trx, [
+      {
+        at: context.now,
+        user_name: record.name,
+        kind: 'removed',
+        from_status: record.status,
+        to_status: null,
+        reason: null,
+        actor: context.actor,
+      },
+    ])
   })
   return {name, removed: true}
 }
@@ -129,12 +197,32 @@ export interface StatusChange {
 }
 
 /** Hand-made status changes: `disable` parks a user whatever the quotas say; `enable` makes them active again. */
-export async function setUserStatus(db: Db, name: string, to: 'active' | 'disabled', reason: string | null, context: Context): Promise<StatusChange> {
+export async function setUserStatus(
+  db: Db,
+  name: string,
+  to: 'active' | 'disabled',
+  reason: string | null,
+  context: Context,
+): Promise<StatusChange> {
   return db.transaction().execute(async (trx) => {
     const record = await requireUser(trx, name)
     if (record.status === to) return {name, from: record.status, to, changed: false}
-    await updateUser(trx, record.id, {status: to, status_reason: to === 'active' ? null : reason, updated_at: context.now})
-    await recordEvents(trx, [{at: context.now, user_name: name, kind: 'status', from_status: record.status, to_status: to, reason, actor: context.actor}])
+    await updateUser(trx, record.id, {
+      status: to,
+      status_reason: to === 'active' ? null : reason,
+      updated_at: context.now,
+    })
+    await recordEvents(trx, [
+      {
+        at: context.now,
+        user_name: name,
+        kind: 'status',
+        from_status: record.status,
+        to_status: to,
+        reason,
+        actor: context.actor,
+      },
+    ])
     return {name, from: record.status, to, changed: true}
   })
 }
@@ -144,13 +232,20 @@ export async function requireUser(db: Db, name: string): Promise<UserRecord> {
   if (record) return record
   // Names are looked up exactly: events and usage history are keyed by the stored spelling.
   const other = await nameIgnoringCase(db, name)
-  throw notFound('USER_NOT_FOUND', `user "${name}" does not exist`, other === undefined ? 'see: sbq user list' : `names are exact: did you mean "${other}"? sbq user show ${other}`)
+  throw notFound(
+    'USER_NOT_FOUND',
+    `user "${name}" does not exist`,
+    other === undefined ? 'see: sbq user list' : `names are exact: did you mean "${other}"? sbq user show ${other}`,
+  )
 }
 
 export async function requirePlan(db: Db, name: string) {
   const plan = await findPlan(db, name)
-  if (!plan) throw notFound('PLAN_NOT_FOUND', `plan "${name}" does not exist`, `see: sbq plan list, or create it: sbq plan add ${name} --monthly 100`)
+  if (!plan)
+    throw notFound(
+      'PLAN_NOT_FOUND',
+      `plan "${name}" does not exist`,
+      `see: sbq plan list, or create it: sbq plan add ${name} --monthly 100`,
+    )
   return plan
 }
-
-

@@ -17,7 +17,13 @@ const keyLength = 32
 
 function derive(password: string, salt: Buffer, options: ScryptOptions & {N: number; r: number}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, keyLength, {...options, maxmem: 256 * options.N * options.r}, (error, derived) => (error ? reject(error) : resolve(derived)))
+    scrypt(
+      password.normalize('NFC'),
+      salt,
+      keyLength,
+      {...options, maxmem: 256 * options.N * options.r},
+      (error, derived) => (error ? reject(error) : resolve(derived)),
+    )
   })
 }
 
@@ -49,7 +55,11 @@ export function assertAcceptablePassword(password: string): string {
     throw invalidInput('PASSWORD_TOO_SHORT', `admin password of ${length} characters is too short`, hint)
   }
   if (Buffer.byteLength(password) > maxPasswordBytes) {
-    throw invalidInput('PASSWORD_TOO_LONG', `admin password of ${Buffer.byteLength(password)} bytes is too long`, `give at most ${maxPasswordBytes} bytes`)
+    throw invalidInput(
+      'PASSWORD_TOO_LONG',
+      `admin password of ${Buffer.byteLength(password)} bytes is too long`,
+      `give at most ${maxPasswordBytes} bytes`,
+    )
   }
   return password
 }

@@ -37,7 +37,13 @@ function field(form: URLSearchParams, name: string): string | undefined {
 }
 
 function limitFields(form: URLSearchParams): LimitFlagText {
-  return {monthly: field(form, 'monthly'), total: field(form, 'total'), 'reset-day': field(form, 'reset_day'), 'max-ips': field(form, 'max_ips'), expires: field(form, 'expires')}
+  return {
+    monthly: field(form, 'monthly'),
+    total: field(form, 'total'),
+    'reset-day': field(form, 'reset_day'),
+    'max-ips': field(form, 'max_ips'),
+    expires: field(form, 'expires'),
+  }
 }
 
 /** Puts the saved change on every node; what a node refused becomes a warning line, never a failed action. */
@@ -45,7 +51,14 @@ export async function syncAfterChange(db: Db, context: Context, t: Translate): P
   try {
     const nodes = await syncNodes(db, {}, context)
     return nodes.flatMap((node) => [
-      ...(node.error === null ? [] : [t('flash.nodeFailed', {node: node.name, error: node.hint === null ? node.error : `${node.error} (${node.hint})`})]),
+      ...(node.error === null
+        ? []
+        : [
+            t('flash.nodeFailed', {
+              node: node.name,
+              error: node.hint === null ? node.error : `${node.error} (${node.hint})`,
+            }),
+          ]),
       ...(node.warning === null ? [] : [t('flash.nodeWarning', {node: node.name, warning: node.warning})]),
     ])
   } catch (error) {
@@ -59,7 +72,13 @@ export async function addUserFromForm(db: Db, form: URLSearchParams, context: Co
   return addUser(db, {name, ...limits, plan: field(form, 'plan'), note: field(form, 'note')}, context)
 }
 
-export async function setQuotaFromForm(db: Db, name: string, form: URLSearchParams, context: Context, t: Translate): Promise<ActionResult> {
+export async function setQuotaFromForm(
+  db: Db,
+  name: string,
+  form: URLSearchParams,
+  context: Context,
+  t: Translate,
+): Promise<ActionResult> {
   const limits = parseLimitFlags(limitFields(form), context, (flag) => fieldLabels[flag])
   const planField = field(form, 'plan')
   const plan = planField === undefined ? undefined : planField === 'none' ? null : planField
@@ -67,16 +86,36 @@ export async function setQuotaFromForm(db: Db, name: string, form: URLSearchPara
   return {lines: [t('flash.quota', {name: before.name})], warnings: await syncAfterChange(db, context, t)}
 }
 
-export async function topUpFromForm(db: Db, name: string, form: URLSearchParams, context: Context, t: Translate): Promise<ActionResult> {
+export async function topUpFromForm(
+  db: Db,
+  name: string,
+  form: URLSearchParams,
+  context: Context,
+  t: Translate,
+): Promise<ActionResult> {
   const size = field(form, 'size')
-  if (size === undefined) throw invalidInput('INVALID_SIZE', `top-up size for user "${name}" is empty`, 'give a size like 10 (GiB) or 500M')
+  if (size === undefined)
+    throw invalidInput('INVALID_SIZE', `top-up size for user "${name}" is empty`, 'give a size like 10 (GiB) or 500M')
   const bytes = parseSize(size, 'top-up size')
   await topUp(db, name, bytes, field(form, 'note') ?? null, context)
   return {lines: [t('flash.topup', {name, size: formatSize(bytes)})], warnings: await syncAfterChange(db, context, t)}
 }
 
-export async function setStatusFromForm(db: Db, name: string, to: 'active' | 'disabled', form: URLSearchParams, context: Context, t: Translate): Promise<ActionResult> {
-  const change: StatusChange = await setUserStatus(db, name, to, to === 'disabled' ? (field(form, 'reason') ?? null) : null, context)
+export async function setStatusFromForm(
+  db: Db,
+  name: string,
+  to: 'active' | 'disabled',
+  form: URLSearchParams,
+  context: Context,
+  t: Translate,
+): Promise<ActionResult> {
+  const change: StatusChange = await setUserStatus(
+    db,
+    name,
+    to,
+    to === 'disabled' ? (field(form, 'reason') ?? null) : null,
+    context,
+  )
   const status = (value: string) => t(`status.${value}` as MessageKey)
   const line = change.changed
     ? t(to === 'active' ? 'flash.enabled' : 'flash.disabled', {name, from: status(change.from)})
@@ -87,7 +126,12 @@ export async function setStatusFromForm(db: Db, name: string, to: 'active' | 'di
 export async function resetFromForm(db: Db, name: string, context: Context, t: Translate): Promise<ActionResult> {
   const result = await resetUsage(db, {name}, context)
   const status = (value: string) => t(`status.${value}` as MessageKey)
-  const lines = [t('flash.reset', {name}), ...result.changes.map((change) => t('flash.statusChange', {name: change.user, from: status(change.from), to: status(change.to)}))]
+  const lines = [
+    t('flash.reset', {name}),
+    ...result.changes.map((change) =>
+      t('flash.statusChange', {name: change.user, from: status(change.from), to: status(change.to)}),
+    ),
+  ]
   return {lines, warnings: await syncAfterChange(db, context, t)}
 }
 

@@ -45,7 +45,10 @@ export async function loadDashboard(db: Db, query: UsersQuery, context: Context)
       lastError: node.last_error,
       refusedReports: node.refused_reports,
       refusedNames: node.refused_names,
-      lastRefusal: node.last_refused_at === null ? null : {at: node.last_refused_at, status: node.last_refusal_status, reason: node.last_refusal_reason ?? ''},
+      lastRefusal:
+        node.last_refused_at === null
+          ? null
+          : {at: node.last_refused_at, status: node.last_refusal_status, reason: node.last_refusal_reason ?? ''},
     })),
     timeZone: context.timeZone,
   }
@@ -65,5 +68,11 @@ export async function loadUserPage(db: Db, name: string, secrets: boolean, conte
   const periodEnd = Date.parse(user.periodEnd)
   const daysSoFar = Math.max(1, localDaysBetween(periodStart, context.now, context.timeZone) + 1)
   const [periodDays, plans] = await Promise.all([dailySeries(db, user.name, daysSoFar, context), planNames(db)])
-  return {user, periodDays, periodLength: Math.max(daysSoFar, localDaysBetween(periodStart, periodEnd, context.timeZone)), plans, timeZone: context.timeZone}
+  return {
+    user,
+    periodDays,
+    periodLength: Math.max(daysSoFar, localDaysBetween(periodStart, periodEnd, context.timeZone)),
+    plans,
+    timeZone: context.timeZone,
+  }
 }

@@ -29,11 +29,31 @@ import {loginPage} from './pages/login-page.js'
 import {addUserPage, createdPage, removePage, type AddUserValues} from './pages/user-forms.js'
 import {userPage} from './pages/user-page.js'
 import {userPath} from './pages/view-format.js'
-import {absoluteLifetimeMs, createSession, endSession, endSessionOf, loadSession, setFlash, takeFlash, type Flash, type Session} from './sessions.js'
+import {
+  absoluteLifetimeMs,
+  createSession,
+  endSession,
+  endSessionOf,
+  loadSession,
+  setFlash,
+  takeFlash,
+  type Flash,
+  type Session,
+} from './sessions.js'
 import {loadStaticAssets, type AssetName} from './static-assets.js'
 import {parseUsersQuery} from './users-query.js'
 import {VerificationSlots} from './verification-slots.js'
-import {clientIp, cookieName, FormError, parseCookies, readForm, requestIsSecure, requestUrl, sameOriginPath, serializeCookie} from './web-request.js'
+import {
+  clientIp,
+  cookieName,
+  FormError,
+  parseCookies,
+  readForm,
+  requestIsSecure,
+  requestUrl,
+  sameOriginPath,
+  serializeCookie,
+} from './web-request.js'
 
 export interface DashboardOptions {
   db: Db
@@ -90,14 +110,24 @@ interface Exchange {
  */
 export function createDashboard(options: DashboardOptions): DashboardHandler {
   const assets = loadStaticAssets()
-  const assetUrls = {css: `/static/dashboard.css?v=${assets.get('dashboard.css')!.version}`, js: `/static/dashboard.js?v=${assets.get('dashboard.js')!.version}`}
+  const assetUrls = {
+    css: `/static/dashboard.css?v=${assets.get('dashboard.css')!.version}`,
+    js: `/static/dashboard.js?v=${assets.get('dashboard.js')!.version}`,
+  }
   const rateLimit = options.rateLimit ?? new LoginRateLimit()
   const slots = options.verificationSlots ?? new VerificationSlots()
   const now = options.now ?? Date.now
   const {db} = options
 
   function frame(exchange: Exchange, csrf: string | null, flash: Flash | null = null): Frame {
-    return {t: exchange.t, language: exchange.language, here: `${exchange.url.pathname}${exchange.url.search}`, assets: assetUrls, csrf, flash}
+    return {
+      t: exchange.t,
+      language: exchange.language,
+      here: `${exchange.url.pathname}${exchange.url.search}`,
+      assets: assetUrls,
+      csrf,
+      flash,
+    }
   }
 
   function cookie(exchange: Exchange, name: string, value: string, maxAge?: number): string {
@@ -127,7 +157,12 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
 
   /** A 303 to a path on this site; anything that could name another host (`//host`, `/\host`) goes to `/` instead. */
   function redirect(exchange: Exchange, location: string, cookies: string[] = []): void {
-    exchange.response.writeHead(303, {...securityHeaders, location: sameOriginPath.test(location) ? location : '/', 'cache-control': 'no-store', ...(cookies.length > 0 ? {'set-cookie': cookies} : {})})
+    exchange.response.writeHead(303, {
+      ...securityHeaders,
+      location: sameOriginPath.test(location) ? location : '/',
+      'cache-control': 'no-store',
+      ...(cookies.length > 0 ? {'set-cookie': cookies} : {}),
+    })
     exchange.response.end()
   }
 
@@ -145,9 +180,17 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     exchange.response.end(exchange.request.method === 'HEAD' ? undefined : asset.body)
   }
 
-  async function showLogin(exchange: Exchange, status: number, message: {kind: 'ok' | 'error'; text: string} | null, headers: Record<string, string> = {}): Promise<void> {
+  async function showLogin(
+    exchange: Exchange,
+    status: number,
+    message: {kind: 'ok' | 'error'; text: string} | null,
+    headers: Record<string, string> = {},
+  ): Promise<void> {
     const loginToken = newCsrfToken()
-    send(exchange, status, loginPage(frame(exchange, null), {loginToken, message}), {...headers, 'set-cookie': cookie(exchange, loginCookie, loginToken, 3600)})
+    send(exchange, status, loginPage(frame(exchange, null), {loginToken, message}), {
+      ...headers,
+      'set-cookie': cookie(exchange, loginCookie, loginToken, 3600),
+    })
   }
 
   async function logIn(exchange: Exchange): Promise<void> {
@@ -157,7 +200,12 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const wait = rateLimit.begin(key, now())
     if (wait > 0) {
       exchange.request.resume()
-      await showLogin(exchange, 429, {kind: 'error', text: exchange.t('login.tooMany', {minutes: Math.ceil(wait / 60_000)})}, {'retry-after': String(Math.ceil(wait / 1000))})
+      await showLogin(
+        exchange,
+        429,
+        {kind: 'error', text: exchange.t('login.tooMany', {minutes: Math.ceil(wait / 60_000)})},
+        {'retry-after': String(Math.ceil(wait / 1000))},
+      )
       return
     }
     const form = await readForm(exchange.request)
@@ -188,7 +236,10 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     rateLimit.succeed(key)
     await endSessionOf(db, readCookie(exchange, sessionCookie))
     const {id} = await createSession(db, (await options.context()).now)
-    redirect(exchange, '/', [cookie(exchange, sessionCookie, id, absoluteLifetimeMs / 1000), cookie(exchange, loginCookie, '', 0)])
+    redirect(exchange, '/', [
+      cookie(exchange, sessionCookie, id, absoluteLifetimeMs / 1000),
+      cookie(exchange, loginCookie, '', 0),
+    ])
   }
 
   async function route(exchange: Exchange): Promise<void> {
@@ -199,7 +250,11 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     // Dot segments can still resolve to `//host` (`/a/..//host`): no page of sbq's has such a path.
     if (!sameOriginPath.test(path)) {
       request.resume()
-      return send(exchange, 404, errorPage(frame(exchange, null), exchange.t('error.notFound'), exchange.t('error.notFoundBody')))
+      return send(
+        exchange,
+        404,
+        errorPage(frame(exchange, null), exchange.t('error.notFound'), exchange.t('error.notFoundBody')),
+      )
     }
 
     if (path === '/static/dashboard.css' || path === '/static/dashboard.js') {
@@ -210,7 +265,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const chosen = url.searchParams.get('lang')
     if (reading && isLanguage(chosen)) {
       url.searchParams.delete('lang')
-      return redirect(exchange, `${url.pathname}${url.search}`, [cookie(exchange, languageCookie, chosen, 365 * 86_400)])
+      return redirect(exchange, `${url.pathname}${url.search}`, [
+        cookie(exchange, languageCookie, chosen, 365 * 86_400),
+      ])
     }
 
     const context = await options.context()
@@ -226,9 +283,19 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
 
     if (session === null) {
       const stale = readCookie(exchange, sessionCookie) !== undefined
-      if (reading) return redirect(exchange, stale ? '/login?m=expired' : '/login', stale ? [cookie(exchange, sessionCookie, '', 0)] : [])
+      if (reading)
+        return redirect(
+          exchange,
+          stale ? '/login?m=expired' : '/login',
+          stale ? [cookie(exchange, sessionCookie, '', 0)] : [],
+        )
       request.resume()
-      return send(exchange, 403, errorPage(frame(exchange, null), exchange.t('error.forbidden'), exchange.t('login.expired')), {connection: 'close'})
+      return send(
+        exchange,
+        403,
+        errorPage(frame(exchange, null), exchange.t('error.forbidden'), exchange.t('login.expired')),
+        {connection: 'close'},
+      )
     }
 
     if (!reading) {
@@ -236,7 +303,11 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       const form = await readForm(request)
       if (!csrfTokenMatches(form.get(csrfField), session.csrfToken)) {
         options.log(`dashboard: refused ${method} ${path}: no valid CSRF token`)
-        return send(exchange, 403, errorPage(frame(exchange, session.csrfToken), exchange.t('error.forbidden'), exchange.t('error.csrf')))
+        return send(
+          exchange,
+          403,
+          errorPage(frame(exchange, session.csrfToken), exchange.t('error.forbidden'), exchange.t('error.csrf')),
+        )
       }
       return post(exchange, session, context, path, form)
     }
@@ -247,9 +318,18 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const {t, url} = exchange
     if (path === '/') {
       const view = await loadDashboard(db, parseUsersQuery(url.searchParams), context)
-      return send(exchange, 200, dashboardPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), view))
+      return send(
+        exchange,
+        200,
+        dashboardPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), view),
+      )
     }
-    if (path === '/add') return send(exchange, 200, addUserPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), await planNames(db)))
+    if (path === '/add')
+      return send(
+        exchange,
+        200,
+        addUserPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), await planNames(db)),
+      )
     const match = userRoute.exec(path)
     const name = match === null ? null : safeDecode(match[1]!)
     if (match !== null && name !== null && (match[2] === undefined || match[2] === 'remove')) {
@@ -259,18 +339,36 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           return send(exchange, 200, removePage(frame(exchange, session.csrfToken), name))
         }
         const view = await loadUserPage(db, name, url.searchParams.get('credentials') === 'show', context)
-        return send(exchange, 200, userPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), view))
+        return send(
+          exchange,
+          200,
+          userPage(frame(exchange, session.csrfToken, await flashFor(exchange, session)), view),
+        )
       } catch (error) {
         if (error instanceof SbqError && error.code === 'USER_NOT_FOUND') {
-          return send(exchange, 404, errorPage(frame(exchange, session.csrfToken), t('error.notFound'), t('error.userNotFound', {name})))
+          return send(
+            exchange,
+            404,
+            errorPage(frame(exchange, session.csrfToken), t('error.notFound'), t('error.userNotFound', {name})),
+          )
         }
         throw error
       }
     }
-    return send(exchange, 404, errorPage(frame(exchange, session.csrfToken), t('error.notFound'), t('error.notFoundBody')))
+    return send(
+      exchange,
+      404,
+      errorPage(frame(exchange, session.csrfToken), t('error.notFound'), t('error.notFoundBody')),
+    )
   }
 
-  async function post(exchange: Exchange, session: Session, context: Context, path: string, form: URLSearchParams): Promise<void> {
+  async function post(
+    exchange: Exchange,
+    session: Session,
+    context: Context,
+    path: string,
+    form: URLSearchParams,
+  ): Promise<void> {
     const {t} = exchange
     if (path === '/logout') {
       await endSession(db, session)
@@ -280,7 +378,11 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const match = userRoute.exec(path)
     const name = match === null ? null : safeDecode(match[1]!)
     if (match === null || name === null || match[2] === undefined) {
-      return send(exchange, 404, errorPage(frame(exchange, session.csrfToken), t('error.notFound'), t('error.notFoundBody')))
+      return send(
+        exchange,
+        404,
+        errorPage(frame(exchange, session.csrfToken), t('error.notFound'), t('error.notFoundBody')),
+      )
     }
     const action = match[2] as 'quota' | 'topup' | 'enable' | 'disable' | 'reset' | 'remove'
     const back = userPath(name)
@@ -313,21 +415,57 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     return redirect(exchange, action === 'remove' ? '/' : back)
   }
 
-  async function addFromForm(exchange: Exchange, session: Session, context: Context, form: URLSearchParams): Promise<void> {
-    const values: AddUserValues = Object.fromEntries(['name', 'monthly', 'total', 'reset_day', 'expires', 'plan', 'note'].map((key) => [key, form.get(key) ?? '']))
+  async function addFromForm(
+    exchange: Exchange,
+    session: Session,
+    context: Context,
+    form: URLSearchParams,
+  ): Promise<void> {
+    const values: AddUserValues = Object.fromEntries(
+      ['name', 'monthly', 'total', 'reset_day', 'expires', 'plan', 'note'].map((key) => [key, form.get(key) ?? '']),
+    )
     try {
       const user = await addUserFromForm(db, form, context)
       const warnings = await syncAfterChange(db, context, exchange.t)
-      return send(exchange, 200, createdPage(frame(exchange, session.csrfToken, {kind: 'ok', lines: [exchange.t('flash.created', {name: user.name})], warnings}), user))
+      return send(
+        exchange,
+        200,
+        createdPage(
+          frame(exchange, session.csrfToken, {
+            kind: 'ok',
+            lines: [exchange.t('flash.created', {name: user.name})],
+            warnings,
+          }),
+          user,
+        ),
+      )
     } catch (error) {
       if (!(error instanceof SbqError)) throw error
-      return send(exchange, error.exit === 3 ? 409 : 400, addUserPage(frame(exchange, session.csrfToken), await planNames(db), values, exchange.t('flash.failed', {error: describeError(error)})))
+      return send(
+        exchange,
+        error.exit === 3 ? 409 : 400,
+        addUserPage(
+          frame(exchange, session.csrfToken),
+          await planNames(db),
+          values,
+          exchange.t('flash.failed', {error: describeError(error)}),
+        ),
+      )
     }
   }
 
   function methodNotAllowed(exchange: Exchange, allow: string): void {
     exchange.request.resume()
-    send(exchange, 405, errorPage(frame(exchange, null), exchange.t('error.badRequest'), `${exchange.request.method} ${exchange.url.pathname}`), {allow})
+    send(
+      exchange,
+      405,
+      errorPage(
+        frame(exchange, null),
+        exchange.t('error.badRequest'),
+        `${exchange.request.method} ${exchange.url.pathname}`,
+      ),
+      {allow},
+    )
   }
 
   return async (request, response) => {
@@ -343,7 +481,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     } catch (error) {
       if (!(error instanceof FormError)) throw error
       const text = error.status === 413 ? exchange.t('error.tooLarge') : error.message
-      send(exchange, error.status, errorPage(frame(exchange, null), exchange.t('error.badRequest'), text), {connection: 'close'})
+      send(exchange, error.status, errorPage(frame(exchange, null), exchange.t('error.badRequest'), text), {
+        connection: 'close',
+      })
     }
   }
 }

@@ -63,7 +63,8 @@ export function rateLimitKey(address: string): string {
   if (mapped) return mapped[1]!
   const bare = address.split('%')[0]!
   if (!isIPv6(bare)) return address
-  const groups = (part: string) => (part === '' ? [] : part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])))
+  const groups = (part: string) =>
+    part === '' ? [] : part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group]))
   const [head = '', tail] = bare.toLowerCase().split('::')
   const left = groups(head)
   const right = tail === undefined ? [] : groups(tail)

@@ -1,7 +1,14 @@
 import {createHash, randomBytes} from 'node:crypto'
 
 import type {Db} from '../db/open-database.js'
-import {deleteExpiredWebSessions, deleteWebSession, findWebSession, insertWebSession, setWebSessionFlash, touchWebSession} from '../db/web-sessions-repository.js'
+import {
+  deleteExpiredWebSessions,
+  deleteWebSession,
+  findWebSession,
+  insertWebSession,
+  setWebSessionFlash,
+  touchWebSession,
+} from '../db/web-sessions-repository.js'
 import {newCsrfToken} from './csrf.js'
 
 /** Logged out after this long without a request. */
@@ -36,7 +43,14 @@ export async function createSession(db: Db, now: number): Promise<{id: string; s
   await deleteExpiredWebSessions(db, now)
   const id = randomBytes(32).toString('base64url')
   const session = {idHash: hashSessionId(id), csrfToken: newCsrfToken(), expiresAt: now + idleLifetimeMs, flash: null}
-  await insertWebSession(db, {id_hash: session.idHash, csrf_token: session.csrfToken, created_at: now, last_seen_at: now, expires_at: session.expiresAt, flash: null})
+  await insertWebSession(db, {
+    id_hash: session.idHash,
+    csrf_token: session.csrfToken,
+    created_at: now,
+    last_seen_at: now,
+    expires_at: session.expiresAt,
+    flash: null,
+  })
   return {id, session}
 }
 

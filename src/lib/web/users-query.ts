@@ -14,7 +14,14 @@ export interface UsersQuery {
 export const pageSize = 50
 
 /** The orders the phone layout offers in a menu (it has no column headers to click), as `sort.dir`. */
-export const menuOrders = ['name.asc', 'used.desc', 'lifetime.desc', 'expires.asc', 'status.asc', 'created.desc'] as const
+export const menuOrders = [
+  'name.asc',
+  'used.desc',
+  'lifetime.desc',
+  'expires.asc',
+  'status.asc',
+  'created.desc',
+] as const
 
 /**
  * The table's state from a URL; anything unknown falls back to the default (all users by name, page 1). An `order`
@@ -23,7 +30,10 @@ export const menuOrders = ['name.asc', 'used.desc', 'lifetime.desc', 'expires.as
 export function parseUsersQuery(params: URLSearchParams): UsersQuery {
   const status = params.get('status')
   const order = params.get('order')
-  const [sort, dir] = order !== null && (menuOrders as readonly string[]).includes(order) ? order.split('.') : [params.get('sort'), params.get('dir')]
+  const [sort, dir] =
+    order !== null && (menuOrders as readonly string[]).includes(order)
+      ? order.split('.')
+      : [params.get('sort'), params.get('dir')]
   const page = Number(params.get('page') ?? '1')
   return {
     search: (params.get('q') ?? '').trim().slice(0, 64),

@@ -78,7 +78,10 @@ export function requestIsSecure(request: IncomingMessage, trustProxy: boolean): 
 export function clientIp(request: IncomingMessage, trustProxy: boolean): string {
   if (fromTrustedProxy(request, trustProxy)) {
     const header = request.headers['x-forwarded-for']
-    const list = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((part) => part.trim()).filter((part) => part !== '')
+    const list = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '')
     const last = list[list.length - 1]
     if (last !== undefined) return last
   }
@@ -112,7 +115,8 @@ export const formLimit = 16 * 1024
 /** An `application/x-www-form-urlencoded` body, refused when it is another type or over `limit` bytes. */
 export async function readForm(request: IncomingMessage, limit = formLimit): Promise<URLSearchParams> {
   const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-  if (type !== 'application/x-www-form-urlencoded') throw new FormError(415, `form content type "${type}" is not application/x-www-form-urlencoded`)
+  if (type !== 'application/x-www-form-urlencoded')
+    throw new FormError(415, `form content type "${type}" is not application/x-www-form-urlencoded`)
   if (Number(request.headers['content-length'] ?? 0) > limit) throw new FormError(413, `form over ${limit} bytes`)
   const chunks: Buffer[] = []
   let size = 0

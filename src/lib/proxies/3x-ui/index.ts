@@ -31,10 +31,16 @@ async function applyUsers(change: UserChange): Promise<ChangeOutcome> {
   if (node.panel_url === null) return {method: 'report-only', warning: reportOnlyWarning(node, change)}
   const panel = await openNodePanel({...node, panel_url: node.panel_url})
   try {
-    const wanted = new Map<string, boolean>([...change.removed.map((name) => [name, false] as const), ...change.added.map((user) => [user.name, true] as const)])
+    const wanted = new Map<string, boolean>([
+      ...change.removed.map((name) => [name, false] as const),
+      ...change.added.map((user) => [user.name, true] as const),
+    ])
     const {missing} = await panel.setEnabled(wanted)
     const notThere = change.removed.filter((name) => missing.has(name))
-    return {method: 'panel', warning: notThere.length > 0 ? `not in the 3x-ui panel, nothing to switch off: ${notThere.join(', ')}` : null}
+    return {
+      method: 'panel',
+      warning: notThere.length > 0 ? `not in the 3x-ui panel, nothing to switch off: ${notThere.join(', ')}` : null,
+    }
   } finally {
     panel.close()
   }
@@ -43,7 +49,9 @@ async function applyUsers(change: UserChange): Promise<ChangeOutcome> {
 function reportOnlyWarning(node: ProxyNode, change: UserChange): string | null {
   const added = change.added.map((user) => user.name).sort()
   const parts = [
-    change.removed.length > 0 ? `over quota, expired or disabled but still enabled there: ${change.removed.join(', ')}` : '',
+    change.removed.length > 0
+      ? `over quota, expired or disabled but still enabled there: ${change.removed.join(', ')}`
+      : '',
     added.length > 0 ? `active again: ${added.join(', ')}` : '',
   ].filter(Boolean)
   if (parts.length === 0) return null
@@ -53,12 +61,22 @@ function reportOnlyWarning(node: ProxyNode, change: UserChange): string | null {
 /** A 3x-ui node is reached through its panel: a login and the client list, or nothing when it has no login. */
 async function probe(node: ProxyNode): Promise<NodeProbe> {
   if (node.panel_url === null) {
-    throw invalidInput('NODE_HAS_NO_PANEL', `3x-ui node "${node.name}" has no panel login to test`, 'its traffic arrives through sbq serve; see the last report in: sbq node show ' + node.name)
+    throw invalidInput(
+      'NODE_HAS_NO_PANEL',
+      `3x-ui node "${node.name}" has no panel login to test`,
+      'its traffic arrives through sbq serve; see the last report in: sbq node show ' + node.name,
+    )
   }
   const panel = await openNodePanel({...node, panel_url: node.panel_url})
   try {
     const clients = await panel.listClients()
-    return {uptime: null, userCounters: 0, users: new Set(clients.map((client) => client.email)).size, liveUserChanges: true, onlineIps: false}
+    return {
+      uptime: null,
+      userCounters: 0,
+      users: new Set(clients.map((client) => client.email)).size,
+      liveUserChanges: true,
+      onlineIps: false,
+    }
   } finally {
     panel.close()
   }

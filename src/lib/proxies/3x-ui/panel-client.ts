@@ -49,7 +49,7 @@ interface PanelInbound {
 type ClientSettings = Record<string, unknown> & {email?: unknown; enable?: unknown}
 
 const timeoutMs = 10_000
-const hint = 'check --panel-url (with the panel\'s web base path), the panel user and password'
+const hint = "check --panel-url (with the panel's web base path), the panel user and password"
 
 /** Logs in once; the session cookie then goes with every call. Throws exit 4 when the panel is down or refuses. */
 export async function openPanel(credentials: PanelCredentials): Promise<PanelClient> {
@@ -58,7 +58,11 @@ export async function openPanel(credentials: PanelCredentials): Promise<PanelCli
   const where = `3x-ui panel "${base}"`
   let cookie = ''
 
-  async function call(method: 'GET' | 'POST', path: string, body?: {form: Record<string, string>} | {json: unknown}): Promise<PanelReply> {
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: {form: Record<string, string>} | {json: unknown},
+  ): Promise<PanelReply> {
     let reply
     try {
       reply = await request(`${base}${path}`, {
@@ -68,37 +72,68 @@ export async function openPanel(credentials: PanelCredentials): Promise<PanelCli
         headers: {
           accept: 'application/json',
           ...(cookie ? {cookie} : {}),
-          ...(body === undefined ? {} : {'content-type': 'form' in body ? 'application/x-www-form-urlencoded' : 'application/json'}),
+          ...(body === undefined
+            ? {}
+            : {'content-type': 'form' in body ? 'application/x-www-form-urlencoded' : 'application/json'}),
         },
-        body: body === undefined ? null : 'form' in body ? new URLSearchParams(body.form).toString() : JSON.stringify(body.json),
+        body:
+          body === undefined
+            ? null
+            : 'form' in body
+              ? new URLSearchParams(body.form).toString()
+              : JSON.stringify(body.json),
       })
     } catch (error) {
-      throw unreachable('PANEL_UNREACHABLE', `${where} cannot be reached: ${(error as {code?: string}).code ?? (error as Error).name}`, hint, error)
+      throw unreachable(
+        'PANEL_UNREACHABLE',
+        `${where} cannot be reached: ${(error as {code?: string}).code ?? (error as Error).name}`,
+        hint,
+        error,
+      )
     }
     const setCookies = reply.headers['set-cookie']
-    if (setCookies !== undefined) cookie = (Array.isArray(setCookies) ? setCookies : [setCookies]).map((line) => line.split(';')[0]).join('; ')
+    if (setCookies !== undefined)
+      cookie = (Array.isArray(setCookies) ? setCookies : [setCookies]).map((line) => line.split(';')[0]).join('; ')
     const text = await reply.body.text()
-    if (reply.statusCode !== 200) throw unreachable('PANEL_REFUSED', `${where} answered HTTP ${reply.statusCode} to ${method} ${path.replace(/\/updateClient\/.*/, '/updateClient/…')}`, hint)
+    if (reply.statusCode !== 200)
+      throw unreachable(
+        'PANEL_REFUSED',
+        `${where} answered HTTP ${reply.statusCode} to ${method} ${path.replace(/\/updateClient\/.*/, '/updateClient/…')}`,
+        hint,
+      )
     let parsed: unknown
     try {
       parsed = JSON.parse(text)
     } catch {
-      throw unreachable('PANEL_NOT_JSON', `${where} did not answer ${path} with JSON (a login page: wrong web base path or session)`, hint)
+      throw unreachable(
+        'PANEL_NOT_JSON',
+        `${where} did not answer ${path} with JSON (a login page: wrong web base path or session)`,
+        hint,
+      )
     }
     const answer = parsed as Partial<PanelReply>
-    if (typeof answer !== 'object' || answer === null || typeof answer.success !== 'boolean') throw unreachable('PANEL_NOT_JSON', `${where} answered ${path} with an unknown shape`, hint)
+    if (typeof answer !== 'object' || answer === null || typeof answer.success !== 'boolean')
+      throw unreachable('PANEL_NOT_JSON', `${where} answered ${path} with an unknown shape`, hint)
     return {success: answer.success, msg: String(answer.msg ?? ''), obj: answer.obj}
   }
 
   async function inbounds(): Promise<PanelInbound[]> {
     const reply = await call('GET', '/panel/api/inbounds/list')
-    if (!reply.success || !Array.isArray(reply.obj)) throw unreachable('PANEL_REFUSED', `${where} did not list its inbounds: ${reply.msg}`, hint)
-    return (reply.obj as PanelInbound[]).filter((inbound) => typeof inbound?.id === 'number' && typeof inbound.settings === 'string')
+    if (!reply.success || !Array.isArray(reply.obj))
+      throw unreachable('PANEL_REFUSED', `${where} did not list its inbounds: ${reply.msg}`, hint)
+    return (reply.obj as PanelInbound[]).filter(
+      (inbound) => typeof inbound?.id === 'number' && typeof inbound.settings === 'string',
+    )
   }
 
   try {
     const login = await call('POST', '/login', {form: {username: credentials.user, password: credentials.password}})
-    if (!login.success || cookie === '') throw unreachable('PANEL_LOGIN_FAILED', `${where} refused the login of "${credentials.user}": ${login.msg || 'no session'}`, hint)
+    if (!login.success || cookie === '')
+      throw unreachable(
+        'PANEL_LOGIN_FAILED',
+        `${where} refused the login of "${credentials.user}": ${login.msg || 'no session'}`,
+        hint,
+      )
   } catch (error) {
     await agent.close()
     throw error
@@ -107,7 +142,12 @@ export async function openPanel(credentials: PanelCredentials): Promise<PanelCli
   return {
     async listClients() {
       return (await inbounds()).flatMap((inbound) =>
-        clientsOf(inbound).map((client) => ({inboundId: inbound.id, protocol: inbound.protocol, email: String(client.email), enable: client.enable !== false})),
+        clientsOf(inbound).map((client) => ({
+          inboundId: inbound.id,
+          protocol: inbound.protocol,
+          email: String(client.email),
+          enable: client.enable !== false,
+        })),
       )
     },
     async setEnabled(wanted) {
@@ -120,10 +160,22 @@ export async function openPanel(credentials: PanelCredentials): Promise<PanelCli
           outcome.missing.delete(email)
           if ((client.enable !== false) === enable) continue
           const clientId = clientIdOf(inbound.protocol, client)
-          if (clientId === '') throw invalidInput('PANEL_CLIENT_WITHOUT_ID', `3x-ui client "${email}" in inbound ${inbound.id} has no id`, 'fix the client in the panel')
+          if (clientId === '')
+            throw invalidInput(
+              'PANEL_CLIENT_WITHOUT_ID',
+              `3x-ui client "${email}" in inbound ${inbound.id} has no id`,
+              'fix the client in the panel',
+            )
           // The panel replaces the whole client with what it is sent, so every other field goes back as it was.
-          const reply = await call('POST', `/panel/api/inbounds/updateClient/${encodeURIComponent(clientId)}`, {json: {id: inbound.id, settings: JSON.stringify({clients: [{...client, enable}]})}})
-          if (!reply.success) throw unreachable('PANEL_REFUSED', `${where} did not ${enable ? 'enable' : 'disable'} client "${email}": ${reply.msg}`, "see the panel's log")
+          const reply = await call('POST', `/panel/api/inbounds/updateClient/${encodeURIComponent(clientId)}`, {
+            json: {id: inbound.id, settings: JSON.stringify({clients: [{...client, enable}]})},
+          })
+          if (!reply.success)
+            throw unreachable(
+              'PANEL_REFUSED',
+              `${where} did not ${enable ? 'enable' : 'disable'} client "${email}": ${reply.msg}`,
+              "see the panel's log",
+            )
           outcome.switched.push(email)
         }
       }
@@ -138,7 +190,9 @@ export async function openPanel(credentials: PanelCredentials): Promise<PanelCli
 function clientsOf(inbound: PanelInbound): ClientSettings[] {
   try {
     const settings = JSON.parse(inbound.settings) as {clients?: unknown}
-    return Array.isArray(settings.clients) ? (settings.clients as ClientSettings[]).filter((client) => typeof client?.email === 'string') : []
+    return Array.isArray(settings.clients)
+      ? (settings.clients as ClientSettings[]).filter((client) => typeof client?.email === 'string')
+      : []
   } catch {
     return []
   }
@@ -146,7 +200,14 @@ function clientsOf(inbound: PanelInbound): ClientSettings[] {
 
 /** How the panel names a client in updateClient's path: by the credential its protocol keys clients on. */
 function clientIdOf(protocol: string, client: ClientSettings): string {
-  const key = protocol === 'trojan' ? 'password' : protocol === 'shadowsocks' ? 'email' : protocol === 'hysteria' || protocol === 'hysteria2' ? 'auth' : 'id'
+  const key =
+    protocol === 'trojan'
+      ? 'password'
+      : protocol === 'shadowsocks'
+        ? 'email'
+        : protocol === 'hysteria' || protocol === 'hysteria2'
+          ? 'auth'
+          : 'id'
   const value = client[key]
   return typeof value === 'string' ? value : ''
 }

@@ -16,14 +16,22 @@ export function managedInboundTags(node: Pick<ProxyNode, 'inbounds'>): string[] 
 
 export function requireConfig(node: ProxyNode): string {
   if (node.config_path === null) {
-    throw unreachable('NODE_HAS_NO_CONFIG', `node "${node.name}" has no proxy config to rewrite`, `sbq node remove ${node.name}, then add it again with --config PATH`)
+    throw unreachable(
+      'NODE_HAS_NO_CONFIG',
+      `node "${node.name}" has no proxy config to rewrite`,
+      `sbq node remove ${node.name}, then add it again with --config PATH`,
+    )
   }
   return node.config_path
 }
 
 export function applySpec(node: ProxyNode): ApplySpec {
   if (node.apply_command === null) {
-    throw unreachable('NODE_HAS_NO_APPLY', `node "${node.name}" has no apply command to load its new config`, 'add the node again with --apply "systemctl restart xray" (or what loads its config)')
+    throw unreachable(
+      'NODE_HAS_NO_APPLY',
+      `node "${node.name}" has no apply command to load its new config`,
+      'add the node again with --apply "systemctl restart xray" (or what loads its config)',
+    )
   }
   return {command: node.apply_command, timeoutMs: applyTimeoutMs}
 }
@@ -32,7 +40,11 @@ export async function runApplyCommand(node: ProxyNode): Promise<void> {
   const spec = applySpec(node)
   const result = await runCommand(['/bin/sh', '-c', spec.command], {timeoutMs: spec.timeoutMs})
   if (result.exitCode !== 0 || result.timedOut) {
-    throw unreachable('APPLY_FAILED', `node "${node.name}": "${spec.command}" failed: ${errorLine(result, 'first')}`, 'run it by hand to see why')
+    throw unreachable(
+      'APPLY_FAILED',
+      `node "${node.name}": "${spec.command}" failed: ${errorLine(result, 'first')}`,
+      'run it by hand to see why',
+    )
   }
 }
 

@@ -23,6 +23,10 @@ export function isPlaceholderUser(name: string | undefined): boolean {
 export function newPlaceholderUser(): ManagedUser {
   return {
     name: PLACEHOLDER_USER_NAME,
-    credentials: {uuid: randomUUID(), password: randomBytes(32).toString('base64'), password16: randomBytes(16).toString('base64')},
+    credentials: {
+      uuid: randomUUID(),
+      password: randomBytes(32).toString('base64'),
+      password16: randomBytes(16).toString('base64'),
+    },
   }
 }

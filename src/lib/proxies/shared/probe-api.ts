@@ -6,7 +6,13 @@ export async function probeApi(api: ProxyApi): Promise<NodeProbe> {
     const snapshot = await api.readStats()
     const userCounters = snapshot.counters.filter((counter) => counter.name.startsWith('user>>>'))
     const users = new Set(userCounters.map((counter) => counter.name.split('>>>')[1]))
-    return {uptime: snapshot.uptimeSeconds, userCounters: userCounters.length, users: users.size, liveUserChanges: api.addUser !== undefined, onlineIps: api.onlineIps !== undefined}
+    return {
+      uptime: snapshot.uptimeSeconds,
+      userCounters: userCounters.length,
+      users: users.size,
+      liveUserChanges: api.addUser !== undefined,
+      onlineIps: api.onlineIps !== undefined,
+    }
   } finally {
     api.close()
   }

@@ -7,7 +7,14 @@
  */
 import {isPlaceholderUser, newPlaceholderUser} from './placeholder-user.js'
 import type {ManagedUser, UserCredentials} from '../proxy-driver.js'
-import {jsonEqual, parseJsonValue, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
+import {
+  jsonEqual,
+  parseJsonValue,
+  toValue,
+  type JsonNode,
+  type JsonObjectNode,
+  type JsonValue,
+} from '../../config-file/json-document.js'
 import {
   childOf,
   insertMemberEdit,
@@ -127,7 +134,11 @@ function unsupportedReason(inbound: JsonObjectNode, type: string): string | unde
   return undefined
 }
 
-function selectInbounds(ctx: ConfigContext, root: JsonObjectNode, tags: readonly string[] | undefined): ManagedInbound[] {
+function selectInbounds(
+  ctx: ConfigContext,
+  root: JsonObjectNode,
+  tags: readonly string[] | undefined,
+): ManagedInbound[] {
   const list = memberOf(root, 'inbounds')?.value
   if (list !== undefined && list.kind !== 'array') throw configInvalid(ctx, 'has "inbounds" that is not a list')
   const all = (list?.items ?? []).map((node, index) => {
@@ -233,7 +244,9 @@ export function readSingBoxUsers(configText: string, options: ReadSingBoxOptions
     const inbounds = selectInbounds(ctx, root, options.inbounds).map((inbound): SingBoxInboundUsers => {
       const users = (inbound.users?.items ?? []).flatMap((entry) => {
         const name = entryName(entry, inbound.type)
-        return name === undefined || isPlaceholderUser(name) ? [] : [{name, credentials: importedCredentials(entry, inbound)}]
+        return name === undefined || isPlaceholderUser(name)
+          ? []
+          : [{name, credentials: importedCredentials(entry, inbound)}]
       })
       const flow = inbound.type === 'vless' ? existingFlow(inbound) : undefined
       return {

@@ -5,7 +5,15 @@
 import {unreachable, type SbqError} from '../../errors.js'
 import {isPlaceholderUser} from './placeholder-user.js'
 import type {ImportedUser, ManagedUser, UserCredentials} from '../proxy-driver.js'
-import {JsonSyntaxError, jsonEqual, parseJsonDocument, parseJsonValue, toValue, type JsonNode, type JsonValue} from '../../config-file/json-document.js'
+import {
+  JsonSyntaxError,
+  jsonEqual,
+  parseJsonDocument,
+  parseJsonValue,
+  toValue,
+  type JsonNode,
+  type JsonValue,
+} from '../../config-file/json-document.js'
 import {DuplicateKeyError, applyEdits, type ArrayItem, type TextEdit} from '../../config-file/json-edit.js'
 
 export type ProxyKind = 'sing-box' | 'xray' | 'v2ray'
@@ -198,7 +206,10 @@ export function planUserList(
     else if (name === undefined || !managed.has(name)) kept.push(entry)
   }
   if (kept.length + desired.length > 0) {
-    return {items: [...kept.map((keep) => ({keep})), ...desired.map((value) => ({value}))], placeholder: existing.length > 0 ? 'removed' : 'none'}
+    return {
+      items: [...kept.map((keep) => ({keep})), ...desired.map((value) => ({value}))],
+      placeholder: existing.length > 0 ? 'removed' : 'none',
+    }
   }
   const fitting = existing.find((entry) => sameShape(toValue(entry), placeholderEntry))
   if (fitting !== undefined) return {items: [{keep: fitting}], placeholder: 'kept'}

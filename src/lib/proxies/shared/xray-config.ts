@@ -8,7 +8,14 @@ import {isPlaceholderUser, newPlaceholderUser} from './placeholder-user.js'
 import type {ManagedUser, UserCredentials} from '../proxy-driver.js'
 import {unreachable} from '../../errors.js'
 import {proxyNameKey} from '../../domain/user-name.js'
-import {jsonEqual, parseJsonValue, toValue, type JsonNode, type JsonObjectNode, type JsonValue} from '../../config-file/json-document.js'
+import {
+  jsonEqual,
+  parseJsonValue,
+  toValue,
+  type JsonNode,
+  type JsonObjectNode,
+  type JsonValue,
+} from '../../config-file/json-document.js'
 import {
   childOf,
   insertMemberEdit,
@@ -174,10 +181,18 @@ function importedCredentials(client: JsonNode, inbound: ManagedInbound): Partial
  * inbound refuses a client without a flow.
  */
 function existingFlow(inbound: ManagedInbound): string | undefined {
-  return mostCommon((inbound.clients?.items ?? []).map((c) => stringChild(c, 'flow'))) ?? mostCommon([stringChild(inbound.settings, 'flow')])
+  return (
+    mostCommon((inbound.clients?.items ?? []).map((c) => stringChild(c, 'flow'))) ??
+    mostCommon([stringChild(inbound.settings, 'flow')])
+  )
 }
 
-function clientEntry(inbound: ManagedInbound, flavor: XrayFlavor, user: ManagedUser, flow: string | undefined): JsonValue {
+function clientEntry(
+  inbound: ManagedInbound,
+  flavor: XrayFlavor,
+  user: ManagedUser,
+  flow: string | undefined,
+): JsonValue {
   const {name: email, credentials: c} = user
   switch (inbound.protocol) {
     case 'vmess':
@@ -197,7 +212,12 @@ function clientEntry(inbound: ManagedInbound, flavor: XrayFlavor, user: ManagedU
  * Xray and V2Ray refuse a client list in which two emails differ only in case (see proxyNameKey), and then will not
  * start: sbq's names are unique that way, but an unmanaged client the operator added may clash with one.
  */
-function refuseNameClash(ctx: ConfigContext, tag: string, clients: readonly JsonValue[], managed: ReadonlySet<string>): void {
+function refuseNameClash(
+  ctx: ConfigContext,
+  tag: string,
+  clients: readonly JsonValue[],
+  managed: ReadonlySet<string>,
+): void {
   const byKey = new Map<string, string>()
   for (const client of clients) {
     const email = asObject(client)?.['email']
@@ -208,8 +228,14 @@ function refuseNameClash(ctx: ConfigContext, tag: string, clients: readonly Json
       byKey.set(key, email)
       continue
     }
-    const fix = managed.has(email) ? `rename or remove "${first}" in the config, or remove the user: sbq user remove ${email}` : 'rename or remove one of them in the config'
-    throw unreachable('USER_NAME_CLASH', `inbound "${tag}" in ${describeConfig(ctx)} would hold "${first}" and "${email}", which ${ctx.proxy} takes for one user`, `${fix}; sbq did not change it`)
+    const fix = managed.has(email)
+      ? `rename or remove "${first}" in the config, or remove the user: sbq user remove ${email}`
+      : 'rename or remove one of them in the config'
+    throw unreachable(
+      'USER_NAME_CLASH',
+      `inbound "${tag}" in ${describeConfig(ctx)} would hold "${first}" and "${email}", which ${ctx.proxy} takes for one user`,
+      `${fix}; sbq did not change it`,
+    )
   }
 }
 
@@ -221,7 +247,9 @@ export function readXrayUsers(configText: string, options: ReadXrayOptions = {})
     selectInbounds(ctx, flavor, root, options.inbounds).map((inbound): XrayInboundUsers => {
       const users = (inbound.clients?.items ?? []).flatMap((client) => {
         const email = stringChild(client, 'email')
-        return email === undefined || isPlaceholderUser(email) ? [] : [{name: email, credentials: importedCredentials(client, inbound)}]
+        return email === undefined || isPlaceholderUser(email)
+          ? []
+          : [{name: email, credentials: importedCredentials(client, inbound)}]
       })
       const flow = inbound.protocol === 'vless' ? existingFlow(inbound) : undefined
       return {
@@ -268,7 +296,13 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
         clientEntry(inbound, flavor, placeholder, flow),
       )
       const {items} = plan
-      found.push({tag: inbound.tag, protocol: inbound.protocol, ...(inbound.method === undefined ? {} : {method: inbound.method}), ...(flow === undefined ? {} : {flow}), placeholder: plan.placeholder})
+      found.push({
+        tag: inbound.tag,
+        protocol: inbound.protocol,
+        ...(inbound.method === undefined ? {} : {method: inbound.method}),
+        ...(flow === undefined ? {} : {flow}),
+        placeholder: plan.placeholder,
+      })
       const before = inbound.clients === undefined ? [] : toValue(inbound.clients)
       const after = items.map((item) => ('keep' in item ? toValue(item.keep) : item.value))
       refuseNameClash(ctx, inbound.tag, after, managed)
@@ -298,6 +332,12 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
     }
 
     if (edits.length === 0) return {text: configText, changed: false, changedInbounds, inbounds: found, placeholder}
-    return {text: applyVerified(configText, edits, expected), changed: true, changedInbounds, inbounds: found, placeholder}
+    return {
+      text: applyVerified(configText, edits, expected),
+      changed: true,
+      changedInbounds,
+      inbounds: found,
+      placeholder,
+    }
   })
 }

@@ -10,11 +10,22 @@ import {applySpec, forEachLimited, managedInboundTags, requireConfig, runApplyCo
 import {findValidator} from './find-validator.js'
 import {rewriteXrayUsers, type XrayFlavor, type XrayRewrite} from './xray-config.js'
 
-export async function applyXrayFamilyUsers(flavor: XrayFlavor, connect: () => Promise<ProxyApi>, change: UserChange, host: ChangeHost): Promise<ChangeOutcome> {
+export async function applyXrayFamilyUsers(
+  flavor: XrayFlavor,
+  connect: () => Promise<ProxyApi>,
+  change: UserChange,
+  host: ChangeHost,
+): Promise<ChangeOutcome> {
   const {node} = change
   const path = requireConfig(node)
   const text = await readConfigText(path)
-  const rewrite = rewriteXrayUsers(text, {flavor, inbounds: managedInboundTags(node), desired: change.active, managedNames: change.managed, source: path})
+  const rewrite = rewriteXrayUsers(text, {
+    flavor,
+    inbounds: managedInboundTags(node),
+    desired: change.active,
+    managedNames: change.managed,
+    source: path,
+  })
 
   let liveError: string | null = null
   try {
@@ -27,12 +38,22 @@ export async function applyXrayFamilyUsers(flavor: XrayFlavor, connect: () => Pr
   const restart = liveError !== null || (node.cut_sessions === 1 && change.removed.length > 0)
   if (restart) await host.pullNode()
   const validate = restart || host.validateAlways ? findValidator(flavor) : null
-  const replaced = await replaceConfigFile({path, newText: rewrite.text, basedOn: text, validate, apply: restart ? applySpec(node) : null})
+  const replaced = await replaceConfigFile({
+    path,
+    newText: rewrite.text,
+    basedOn: text,
+    validate,
+    apply: restart ? applySpec(node) : null,
+  })
   if (restart && !replaced.applied) await runApplyCommand(node)
   // A restart usually zeroes the counters. Reading them again right away lets the ledger's own restart detection
   // decide, rather than assuming it: an apply command that left them as they were must not bill everything twice.
   if (restart) await host.pullNode()
-  if (liveError !== null) return {method: 'config+restart', warning: `live update failed (${liveError}); rewrote the config and restarted the proxy instead`}
+  if (liveError !== null)
+    return {
+      method: 'config+restart',
+      warning: `live update failed (${liveError}); rewrote the config and restarted the proxy instead`,
+    }
   return {method: restart ? 'live+restart' : 'live'}
 }
 
@@ -42,12 +63,27 @@ const liveProtocols: ReadonlySet<string> = new Set<LiveProtocol>(['vmess', 'vles
  * Makes the running proxy hold what the rewritten config holds. An inbound about to lose its last user gets the
  * config's placeholder first, and one getting a real user back loses it last, so no inbound is empty at any moment.
  */
-async function applyLive(nodeName: string, api: ProxyApi, rewrite: Pick<XrayRewrite, 'inbounds' | 'placeholder'>, change: UserChange): Promise<void> {
+async function applyLive(
+  nodeName: string,
+  api: ProxyApi,
+  rewrite: Pick<XrayRewrite, 'inbounds' | 'placeholder'>,
+  change: UserChange,
+): Promise<void> {
   try {
-    if (!api.addUser || !api.removeUser) throw unreachable('NO_LIVE_API', `node "${nodeName}" has no live user API`, 'sbq falls back to rewriting its config and restarting it')
+    if (!api.addUser || !api.removeUser)
+      throw unreachable(
+        'NO_LIVE_API',
+        `node "${nodeName}" has no live user API`,
+        'sbq falls back to rewriting its config and restarting it',
+      )
     for (const inbound of rewrite.inbounds) {
       if (!liveProtocols.has(inbound.protocol)) continue
-      const target: InboundTarget = {tag: inbound.tag, protocol: inbound.protocol as LiveProtocol, flow: inbound.flow, method: inbound.method}
+      const target: InboundTarget = {
+        tag: inbound.tag,
+        protocol: inbound.protocol as LiveProtocol,
+        flow: inbound.flow,
+        method: inbound.method,
+      }
       if (inbound.placeholder === 'added') await api.addUser(target, rewrite.placeholder)
       await forEachLimited(change.removed, (name) => api.removeUser!(target, name))
       await forEachLimited(change.added, (user) => api.addUser!(target, user))

@@ -6,7 +6,15 @@ import {parseJsonDocument, toValue} from '../../config-file/json-document.js'
 import {readConfigText} from '../../config-file/read-config.js'
 import {counterUser} from '../../domain/counter-values.js'
 import {SbqError, unreachable} from '../../errors.js'
-import type {ChangeHost, ChangeOutcome, InboundTarget, ProxyApi, ProxyDriver, ProxyNode, UserChange} from '../proxy-driver.js'
+import type {
+  ChangeHost,
+  ChangeOutcome,
+  InboundTarget,
+  ProxyApi,
+  ProxyDriver,
+  ProxyNode,
+  UserChange,
+} from '../proxy-driver.js'
 import {forEachLimited} from '../shared/config-sync.js'
 import {probeApi} from '../shared/probe-api.js'
 import {readSingBoxInbounds} from '../shared/sing-box-inbounds.js'
@@ -40,7 +48,11 @@ async function applyUsers(change: UserChange, host: ChangeHost): Promise<ChangeO
   const api = await connect(change.node)
   try {
     // The key length follows the managed inbound's method (a 2022-blake3-aes-128-gcm server wants 16 bytes).
-    const inbound: InboundTarget = {tag: 'ssm', protocol: 'shadowsocks', method: await ssmMethod(change.node.config_path)}
+    const inbound: InboundTarget = {
+      tag: 'ssm',
+      protocol: 'shadowsocks',
+      method: await ssmMethod(change.node.config_path),
+    }
     await forEachLimited(change.removed, (name) => api.removeUser!(inbound, name))
     await forEachLimited(change.added, (user) => api.addUser!(inbound, user))
     await api.confirmUsers?.(inbound, {present: change.added, absent: change.removed})
@@ -83,7 +95,11 @@ async function ssmMethod(configPath: string | null): Promise<string | undefined>
   try {
     config = toValue(parseJsonDocument(await readConfigText(configPath)))
   } catch (error) {
-    throw unreachable('CONFIG_INVALID', `sing-box config "${configPath}" cannot be read: ${(error as Error).message}`, 'fix the file, or add the node again without --config')
+    throw unreachable(
+      'CONFIG_INVALID',
+      `sing-box config "${configPath}" cannot be read: ${(error as Error).message}`,
+      'fix the file, or add the node again without --config',
+    )
   }
   const inbounds = (config as {inbounds?: Array<{type?: unknown; managed?: unknown; method?: unknown}>}).inbounds ?? []
   const managed = inbounds.find((inbound) => inbound.type === 'shadowsocks' && inbound.managed === true)

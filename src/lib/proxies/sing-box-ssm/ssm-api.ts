@@ -4,7 +4,14 @@
  */
 import {Agent, request} from 'undici'
 import {SbqError, invalidInput, unreachable} from '../../errors.js'
-import type {CounterSample, ExpectedUsers, InboundTarget, ManagedUser, ProxyApi, StatsSnapshot} from '../proxy-driver.js'
+import type {
+  CounterSample,
+  ExpectedUsers,
+  InboundTarget,
+  ManagedUser,
+  ProxyApi,
+  StatsSnapshot,
+} from '../proxy-driver.js'
 import {SsmFormatError, parseSsmStats, parseSsmUsers} from './ssm-json.js'
 
 export interface SingBoxSsmApiOptions {
@@ -44,10 +51,18 @@ function normalizeBaseUrl(baseUrl: string): string {
   try {
     url = new URL(baseUrl)
   } catch {
-    throw invalidInput('SSM_URL_INVALID', `ssm api url "${baseUrl}" is not a url`, 'give it as e.g. http://127.0.0.1:9000')
+    throw invalidInput(
+      'SSM_URL_INVALID',
+      `ssm api url "${baseUrl}" is not a url`,
+      'give it as e.g. http://127.0.0.1:9000',
+    )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalidInput('SSM_URL_INVALID', `ssm api url "${baseUrl}" is not http or https`, 'give it as e.g. http://127.0.0.1:9000')
+    throw invalidInput(
+      'SSM_URL_INVALID',
+      `ssm api url "${baseUrl}" is not http or https`,
+      'give it as e.g. http://127.0.0.1:9000',
+    )
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 }
@@ -72,7 +87,10 @@ const goPathSafe = /^[A-Za-z0-9\-_.~$&+,/:;=@]$/
 
 /** `user "a"` or `users "a", "b"`, with at most a few names: the message stays one line. */
 function usersNamed(names: readonly string[]): string {
-  const shown = names.slice(0, 5).map((name) => `"${name}"`).join(', ')
+  const shown = names
+    .slice(0, 5)
+    .map((name) => `"${name}"`)
+    .join(', ')
   return `${names.length === 1 ? 'user' : 'users'} ${names.length > 5 ? `${shown} and ${names.length - 5} more` : shown}`
 }
 
@@ -84,7 +102,11 @@ export function createSingBoxSsmApi(options: SingBoxSsmApiOptions): SingBoxSsmAp
   const baseUrl = normalizeBaseUrl(options.baseUrl)
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
-    throw invalidInput('SSM_TIMEOUT_INVALID', `ssm api timeout "${timeoutMs}" is not a positive number of milliseconds`, 'give a whole number of milliseconds above 0')
+    throw invalidInput(
+      'SSM_TIMEOUT_INVALID',
+      `ssm api timeout "${timeoutMs}" is not a positive number of milliseconds`,
+      'give a whole number of milliseconds above 0',
+    )
   }
   // An agent of our own so close() can release its keep-alive sockets and let a cron run exit promptly.
   const agent = new Agent({connect: {timeout: timeoutMs}})
@@ -183,14 +205,20 @@ export function createSingBoxSsmApi(options: SingBoxSsmApiOptions): SingBoxSsmAp
     const listed = parseReply(parseSsmUsers, reply, 'user list')
     const stillThere = expected.absent.filter((name) => listed.has(name))
     const missing = expected.present.filter((user) => !listed.has(user.name)).map((user) => user.name)
-    const otherKey = expected.present.filter((user) => listed.has(user.name) && listed.get(user.name) !== keyFor(inbound, user)).map((user) => user.name)
+    const otherKey = expected.present
+      .filter((user) => listed.has(user.name) && listed.get(user.name) !== keyFor(inbound, user))
+      .map((user) => user.name)
     const problems = [
       stillThere.length === 0 ? '' : `still has ${usersNamed(stillThere)} that sbq removed`,
       missing.length === 0 ? '' : `does not have ${usersNamed(missing)} that sbq added`,
       otherKey.length === 0 ? '' : `has ${usersNamed(otherKey)} with another key than sbq gave`,
     ].filter(Boolean)
     if (problems.length > 0) {
-      throw unreachable('NODE_CHANGE_NOT_APPLIED', `${node} ${problems.join('; ')}`, 'check the sing-box log, and that nothing else changes this server\'s users')
+      throw unreachable(
+        'NODE_CHANGE_NOT_APPLIED',
+        `${node} ${problems.join('; ')}`,
+        "check the sing-box log, and that nothing else changes this server's users",
+      )
     }
   }
 

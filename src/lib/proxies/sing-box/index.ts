@@ -27,10 +27,21 @@ async function rewriteAndReload(change: UserChange, host: ChangeHost): Promise<C
   const {node} = change
   const path = requireConfig(node)
   const text = await readConfigText(path)
-  const rewrite = rewriteSingBoxUsers(text, {inbounds: managedInboundTags(node), desired: change.active, managedNames: change.managed, source: path})
+  const rewrite = rewriteSingBoxUsers(text, {
+    inbounds: managedInboundTags(node),
+    desired: change.active,
+    managedNames: change.managed,
+    source: path,
+  })
   if (!rewrite.changed) return {method: 'none'}
   await host.pullNode()
-  await replaceConfigFile({path, newText: rewrite.text, basedOn: text, validate: findValidator('sing-box'), apply: applySpec(node)})
+  await replaceConfigFile({
+    path,
+    newText: rewrite.text,
+    basedOn: text,
+    validate: findValidator('sing-box'),
+    apply: applySpec(node),
+  })
   // A reload usually zeroes the counters; reading them again lets the ledger's restart detection decide.
   await host.pullNode()
   return {method: 'config+reload'}

@@ -12,6 +12,7 @@ export const v2rayDriver: ProxyDriver = {
   onlineIps: false,
   connect: (node, timeoutMs) => connectV2rayApi('v2ray', node, timeoutMs),
   readConfigInbounds: (text, source, inbounds) => readXrayUsers(text, {flavor: 'v2ray', inbounds, source}),
-  applyUsers: (change, host) => applyXrayFamilyUsers('v2ray', () => connectV2rayApi('v2ray', change.node), change, host),
+  applyUsers: (change, host) =>
+    applyXrayFamilyUsers('v2ray', () => connectV2rayApi('v2ray', change.node), change, host),
   probe: async (node) => probeApi(await connectV2rayApi('v2ray', node)),
 }

@@ -15,4 +15,3 @@ export const xrayDriver: ProxyDriver = {
   applyUsers: (change, host) => applyXrayFamilyUsers('xray', () => connectV2rayApi('xray', change.node), change, host),
   probe: async (node) => probeApi(await connectV2rayApi('xray', node)),
 }
-

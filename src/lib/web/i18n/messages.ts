@@ -131,7 +131,8 @@ export const en = {
 
   'actions.title': 'Actions',
   'actions.setQuota': 'Set quota',
-  'actions.setQuotaHint': 'Fill in only what changes. Sizes: 100 means 100 GiB; 512M, 1.5T; 0 or unlimited for no limit. Expiry: 2025-06-30, 30d, 1mo or never.',
+  'actions.setQuotaHint':
+    'Fill in only what changes. Sizes: 100 means 100 GiB; 512M, 1.5T; 0 or unlimited for no limit. Expiry: 2025-06-30, 30d, 1mo or never.',
   'actions.topUp': 'Top up',
   'actions.topUpHint': "Adds to this period's allowance only.",
   'actions.size': 'Size',
@@ -142,7 +143,8 @@ export const en = {
   'actions.reset': 'Reset period usage',
   'actions.resetHint': "Starts this period's count from zero; the history stays.",
   'actions.remove': 'Remove user',
-  'actions.statusHint': 'Enabling puts the user back on the proxies now; a check limits them again if they are still over a limit.',
+  'actions.statusHint':
+    'Enabling puts the user back on the proxies now; a check limits them again if they are still over a limit.',
 
   'add.title': 'Add user',
   'add.name': 'Name',
@@ -155,14 +157,15 @@ export const en = {
   'add.noPlan': 'No plan',
   'add.note': 'Note',
   'add.submit': 'Create user',
-  'add.hint': 'Empty fields mean the plan\'s value, or unlimited. Sizes: 100 means 100 GiB; 512M, 1.5T.',
+  'add.hint': "Empty fields mean the plan's value, or unlimited. Sizes: 100 means 100 GiB; 512M, 1.5T.",
 
   'created.title': 'User {name} created',
   'created.once': "Copy the credentials now. Later they are on the user's page, behind Show credentials.",
   'created.open': "Open {name}'s page",
 
   'remove.title': 'Remove user {name}?',
-  'remove.body': 'This deletes {name} and their credentials and takes them off every node. Their traffic history and events stay.',
+  'remove.body':
+    'This deletes {name} and their credentials and takes them off every node. Their traffic history and events stay.',
   'remove.confirm': 'Remove {name}',
 
   'flash.created': 'User {name} created.',
@@ -187,7 +190,7 @@ export const en = {
   'error.csrf': 'The form was sent without its security token, or with an old one. Reload the page and send it again.',
   'error.badRequest': 'Bad request',
   'error.tooLarge': 'The form is too large.',
-  'error.internal': 'Something went wrong on the server. The operator can see it in sbq serve\'s log.',
+  'error.internal': "Something went wrong on the server. The operator can see it in sbq serve's log.",
 } satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en
@@ -321,7 +324,8 @@ export const zhCN: Messages = {
 
   'actions.title': '操作',
   'actions.setQuota': '设置额度',
-  'actions.setQuotaHint': '只填要改的项。大小：100 表示 100 GiB；也可写 512M、1.5T；0 或 unlimited 表示不限。到期：2025-06-30、30d、1mo 或 never。',
+  'actions.setQuotaHint':
+    '只填要改的项。大小：100 表示 100 GiB；也可写 512M、1.5T；0 或 unlimited 表示不限。到期：2025-06-30、30d、1mo 或 never。',
   'actions.topUp': '加量',
   'actions.topUpHint': '只加到本周期的额度。',
   'actions.size': '大小',
@@ -391,7 +395,9 @@ export function translator(language: Language): Translate {
   const messages: Messages = languages[language]
   return (key, values) => {
     const text = messages[key]
-    return values === undefined ? text : text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole))
+    return values === undefined
+      ? text
+      : text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole))
   }
 }
 

@@ -2,5 +2,13 @@ import {html, type Html} from '../html.js'
 import {layout, type Frame} from './layout.js'
 
 export function errorPage(frame: Frame, title: string, text: string): Html {
-  return layout(frame, title, html`<section class="card narrow"><h1>${title}</h1><p>${text}</p><p><a href="/">${frame.t('common.back')}</a></p></section>`)
+  return layout(
+    frame,
+    title,
+    html`<section class="card narrow">
+      <h1>${title}</h1>
+      <p>${text}</p>
+      <p><a href="/">${frame.t('common.back')}</a></p>
+    </section>`,
+  )
 }

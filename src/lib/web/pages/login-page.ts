@@ -11,19 +11,20 @@ export interface LoginView {
 
 export function loginPage(frame: Frame, view: LoginView): Html {
   const {t} = frame
-  const message = view.message === null ? '' : html`<p class="flash flash-${view.message.kind}" role="alert">${view.message.text}</p>`
+  const message =
+    view.message === null ? '' : html`<p class="flash flash-${view.message.kind}" role="alert">${view.message.text}</p>`
   return layout(
     frame,
     t('login.title'),
     html`<section class="login card">
-<h1>${t('login.title')}</h1>
-${message}
-<form method="post" action="/login">
-<input type="hidden" name="${csrfField}" value="${view.loginToken}">
-<label for="password">${t('login.password')}</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
-<button type="submit" class="primary">${t('login.submit')}</button>
-</form>
-</section>`,
+      <h1>${t('login.title')}</h1>
+      ${message}
+      <form method="post" action="/login">
+        <input type="hidden" name="${csrfField}" value="${view.loginToken}" />
+        <label for="password">${t('login.password')}</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required autofocus />
+        <button type="submit" class="primary">${t('login.submit')}</button>
+      </form>
+    </section>`,
   )
 }

@@ -18,17 +18,17 @@ const shadowsocks2022ShortKeyMethod = '2022-blake3-aes-128-gcm'
  */
 const legacyCipherTypes: Readonly<Record<string, number>> = {
   'aes-128-gcm': 5,
-  'aead_aes_128_gcm': 5,
+  aead_aes_128_gcm: 5,
   'aes-256-gcm': 6,
-  'aead_aes_256_gcm': 6,
+  aead_aes_256_gcm: 6,
   'chacha20-poly1305': 7,
-  'aead_chacha20_poly1305': 7,
+  aead_chacha20_poly1305: 7,
   'chacha20-ietf-poly1305': 7,
   'xchacha20-poly1305': 8,
-  'aead_xchacha20_poly1305': 8,
+  aead_xchacha20_poly1305: 8,
   'xchacha20-ietf-poly1305': 8,
-  'none': 9,
-  'plain': 9,
+  none: 9,
+  plain: 9,
 }
 
 function legacyCipherType(inbound: InboundTarget): number {

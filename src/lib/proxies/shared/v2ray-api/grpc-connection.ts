@@ -88,7 +88,12 @@ export class GrpcConnection {
     const node = `node api "${this.address}"`
     switch (error.code) {
       case grpc.status.UNAVAILABLE: {
-        return unreachable('NODE_UNREACHABLE', `${node} is unreachable: ${conciseDetails(error.details)}`, apiHint, error)
+        return unreachable(
+          'NODE_UNREACHABLE',
+          `${node} is unreachable: ${conciseDetails(error.details)}`,
+          apiHint,
+          error,
+        )
       }
       case grpc.status.DEADLINE_EXCEEDED: {
         return unreachable(
@@ -107,14 +112,24 @@ export class GrpcConnection {
         )
       }
       case grpc.status.RESOURCE_EXHAUSTED: {
-        return unreachable('NODE_REPLY_TOO_LARGE', `${node} sent a ${method} reply too large: ${error.details}`, undefined, error)
+        return unreachable(
+          'NODE_REPLY_TOO_LARGE',
+          `${node} sent a ${method} reply too large: ${error.details}`,
+          undefined,
+          error,
+        )
       }
       case grpc.status.INTERNAL:
       case grpc.status.UNKNOWN:
       case grpc.status.CANCELLED: {
         // UNKNOWN is also how V2Ray reports its own errors, so only transport-shaped details count as unreachable.
         if (/protocol error|stream|connection|http2|received rst/i.test(error.details)) {
-          return unreachable('NODE_API_BROKEN', `${node} broke off the ${method} call: ${error.details}`, apiHint, error)
+          return unreachable(
+            'NODE_API_BROKEN',
+            `${node} broke off the ${method} call: ${error.details}`,
+            apiHint,
+            error,
+          )
         }
         return null
       }

@@ -7,7 +7,12 @@ import type {InboundTarget, ManagedUser} from '../../proxy-driver.js'
 import {encodeAccount} from './accounts.js'
 import type {V2rayFlavor} from './flavor.js'
 import {type GrpcConnection, RpcStatusError, unexpectedStatus} from './grpc-connection.js'
-import {type TypedMessage, encodeAddUserOperation, encodeAlterInboundRequest, encodeRemoveUserOperation} from './messages.js'
+import {
+  type TypedMessage,
+  encodeAddUserOperation,
+  encodeAlterInboundRequest,
+  encodeRemoveUserOperation,
+} from './messages.js'
 
 export class HandlerClient {
   constructor(
@@ -40,7 +45,12 @@ export class HandlerClient {
   /** `alreadyDone` is the proxy's error text meaning the desired state already holds. */
   private async alterInbound(tag: string, operation: TypedMessage, alreadyDone: string): Promise<void> {
     try {
-      await this.connection.call(this.service, 'AlterInbound', encodeAlterInboundRequest({tag, operation}), () => undefined)
+      await this.connection.call(
+        this.service,
+        'AlterInbound',
+        encodeAlterInboundRequest({tag, operation}),
+        () => undefined,
+      )
     } catch (error) {
       if (error instanceof RpcStatusError) {
         const details = error.details.toLowerCase()

@@ -49,7 +49,11 @@ export function createV2rayApi(options: V2rayApiOptions): V2rayApi {
   }
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
-    throw invalidInput('NODE_TIMEOUT_INVALID', `node api timeout "${timeoutMs}" is not a positive number of milliseconds`, 'give a whole number of milliseconds above 0')
+    throw invalidInput(
+      'NODE_TIMEOUT_INVALID',
+      `node api timeout "${timeoutMs}" is not a positive number of milliseconds`,
+      'give a whole number of milliseconds above 0',
+    )
   }
   const address = parseApiAddress(options.address)
   const names = flavorNames(options.flavor)

@@ -181,7 +181,8 @@ export function decodeSysStatsResponse(bytes: Uint8Array): SysStats {
     const tag = reader.tag()
     if (tag === ((1 << 3) | WireType.varint)) stats.numGoroutine = reader.uint32()
     else if (tag === ((10 << 3) | WireType.varint)) stats.uptimeSeconds = reader.uint32()
-    else if (fieldOf(tag) === 1 || fieldOf(tag) === 10) throw new WireFormatError('SysStatsResponse has a malformed field')
+    else if (fieldOf(tag) === 1 || fieldOf(tag) === 10)
+      throw new WireFormatError('SysStatsResponse has a malformed field')
     else reader.skip(wireTypeOf(tag))
   }
   return stats

@@ -28,7 +28,11 @@ export class StatsClient {
   ) {}
 
   async queryCounters(): Promise<CounterSample[]> {
-    const stats = await this.call('QueryStats', encodeQueryStatsRequest({pattern: '', reset: false}), decodeQueryStatsResponse)
+    const stats = await this.call(
+      'QueryStats',
+      encodeQueryStatsRequest({pattern: '', reset: false}),
+      decodeQueryStatsResponse,
+    )
     return stats.filter((stat) => isTrafficCounter(stat.name))
   }
 
