@@ -9,10 +9,7 @@ import {usageLevel} from './pages/view-format.js'
 /** A usage bar: the share of the allowance used, capped at full; an unlimited allowance draws an empty track. */
 export function usageBar(used: number, allowance: number): Html {
   const width = allowance === 0 ? 0 : Math.min(100, (used / allowance) * 100)
-  return html`<svg class="bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true" focusable="false">
-    <rect class="bar-track" width="100" height="8" rx="4"></rect>
-    <rect class="bar-fill level-${usageLevel(used, allowance)}" width="${width.toFixed(2)}" height="8" rx="4"></rect>
-  </svg>`
+  return html`<svg class="bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true" focusable="false"><rect class="bar-track" width="100" height="8" rx="4"></rect><rect class="bar-fill level-${usageLevel(used, allowance)}" width="${width.toFixed(2)}" height="8" rx="4"></rect></svg>`
 }
 
 export interface ChartDay {
@@ -35,28 +32,9 @@ export function dailyBars(days: readonly ChartDay[], describe: (day: ChartDay) =
     const width = (slot - gap).toFixed(2)
     const downHeight = (day.down / max) * chartHeight
     const upHeight = (day.up / max) * chartHeight
-    return html`<g
-      ><title>${describe(day)}</title
-      ><rect class="chart-slot" x="${x}" y="0" width="${width}" height="${chartHeight}"></rect
-      ><rect
-        class="chart-down"
-        x="${x}"
-        y="${(chartHeight - downHeight).toFixed(2)}"
-        width="${width}"
-        height="${downHeight.toFixed(2)}"
-      ></rect
-      ><rect
-        class="chart-up"
-        x="${x}"
-        y="${(chartHeight - downHeight - upHeight).toFixed(2)}"
-        width="${width}"
-        height="${upHeight.toFixed(2)}"
-      ></rect
-    ></g>`
+    return html`<g><title>${describe(day)}</title><rect class="chart-slot" x="${x}" y="0" width="${width}" height="${chartHeight}"></rect><rect class="chart-down" x="${x}" y="${(chartHeight - downHeight).toFixed(2)}" width="${width}" height="${downHeight.toFixed(2)}"></rect><rect class="chart-up" x="${x}" y="${(chartHeight - downHeight - upHeight).toFixed(2)}" width="${width}" height="${upHeight.toFixed(2)}"></rect></g>`
   })
-  return html`<svg class="chart" viewBox="0 0 ${chartWidth} ${chartHeight}" preserveAspectRatio="none" role="img">
-    ${bars}
-  </svg>`
+  return html`<svg class="chart" viewBox="0 0 ${chartWidth} ${chartHeight}" preserveAspectRatio="none" role="img">${bars}</svg>`
 }
 
 /**
@@ -76,22 +54,7 @@ export function cumulativeLine(dailyTotals: readonly number[], periodDays: numbe
   const area = `0,${chartHeight} ${line} ${lastX},${chartHeight}`
   const allowanceLine =
     allowance > 0
-      ? html`<line
-          class="chart-allowance"
-          x1="0"
-          x2="${chartWidth}"
-          y1="${y(allowance)}"
-          y2="${y(allowance)}"
-          vector-effect="non-scaling-stroke"
-        ></line>`
+      ? html`<line class="chart-allowance" x1="0" x2="${chartWidth}" y1="${y(allowance)}" y2="${y(allowance)}" vector-effect="non-scaling-stroke"></line>`
       : ''
-  return html`<svg class="chart" viewBox="0 0 ${chartWidth} ${chartHeight}" preserveAspectRatio="none" role="img">
-    <polygon class="chart-area level-${usageLevel(running, allowance)}" points="${area}"></polygon>
-    <polyline
-      class="chart-line level-${usageLevel(running, allowance)}"
-      points="${line}"
-      vector-effect="non-scaling-stroke"
-    ></polyline>
-    ${allowanceLine}
-  </svg>`
+  return html`<svg class="chart" viewBox="0 0 ${chartWidth} ${chartHeight}" preserveAspectRatio="none" role="img"><polygon class="chart-area level-${usageLevel(running, allowance)}" points="${area}"></polygon><polyline class="chart-line level-${usageLevel(running, allowance)}" points="${line}" vector-effect="non-scaling-stroke"></polyline>${allowanceLine}</svg>`
 }

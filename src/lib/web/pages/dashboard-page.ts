@@ -38,23 +38,19 @@ export function statusBadge(status: string, t: Translate): Html {
 }
 
 function card(label: string, value: string, note?: string, tone = ''): Html {
-  return html`<div class="stat ${tone}">
-    <span class="stat-label">${label}</span
-    ><strong class="stat-value">${value}</strong
-    >${note === undefined ? '' : html`<span class="stat-note">${note}</span>`}
-  </div>`
+  return html`<div class="stat ${tone}"><span class="stat-label">${label}</span><strong class="stat-value">${value}</strong>${note === undefined ? '' : html`<span class="stat-note">${note}</span>`}</div>`
 }
 
 function cards(view: DashboardView, t: Translate): Html {
   const {totals} = view
   return html`<section class="stats">
-    ${card(t('cards.users'), totals.users.toLocaleString('en-US'))}
-    ${card(t('cards.active'), totals.byStatus.active.toLocaleString('en-US'), undefined, 'tone-ok')}
-    ${card(t('cards.limitedExpired'), (totals.byStatus.limited + totals.byStatus.expired).toLocaleString('en-US'), undefined, totals.byStatus.limited + totals.byStatus.expired > 0 ? 'tone-bad' : '')}
-    ${card(t('cards.disabled'), totals.byStatus.disabled.toLocaleString('en-US'))}
-    ${card(t('cards.period'), formatSize(totals.periodBytes), t('cards.periodNote'))}
-    ${card(t('cards.month'), formatSize(view.monthBytes), t('cards.monthNote', {month: view.month}))}
-  </section>`
+${card(t('cards.users'), totals.users.toLocaleString('en-US'))}
+${card(t('cards.active'), totals.byStatus.active.toLocaleString('en-US'), undefined, 'tone-ok')}
+${card(t('cards.limitedExpired'), (totals.byStatus.limited + totals.byStatus.expired).toLocaleString('en-US'), undefined, totals.byStatus.limited + totals.byStatus.expired > 0 ? 'tone-bad' : '')}
+${card(t('cards.disabled'), totals.byStatus.disabled.toLocaleString('en-US'))}
+${card(t('cards.period'), formatSize(totals.periodBytes), t('cards.periodNote'))}
+${card(t('cards.month'), formatSize(view.monthBytes), t('cards.monthNote', {month: view.month}))}
+</section>`
 }
 
 const columns: Array<{key: MessageKey; sort: UsersSort | null; className?: string}> = [
@@ -75,67 +71,42 @@ function headerCell(column: (typeof columns)[number], query: UsersQuery, t: Tran
   const href = usersHref({...query, sort: column.sort, descending, page: 1})
   const arrow = current ? (query.descending ? ' ▼' : ' ▲') : ''
   const ariaSort = current ? (query.descending ? 'descending' : 'ascending') : 'none'
-  return html`<th scope="col" class="${column.className ?? ''}" aria-sort="${ariaSort}">
-    <a href="${href}" title="${t('users.sortBy', {column: label})}">${label}${arrow}</a>
-  </th>`
+  return html`<th scope="col" class="${column.className ?? ''}" aria-sort="${ariaSort}"><a href="${href}" title="${t('users.sortBy', {column: label})}">${label}${arrow}</a></th>`
 }
 
 function userRow(user: UserView, view: DashboardView, t: Translate): Html {
   const percent = percentUsed(user.periodUsed, user.allowance)
   return html`<tr>
-    <td data-label="${t('users.name')}"><a class="user-link" href="${userPath(user.name)}">${user.name}</a></td>
-    <td data-label="${t('users.status')}">${statusBadge(user.status, t)}</td>
-    <td data-label="${t('users.periodUsed')}" class="col-usage">
-      <div class="usage">
-        <span class="usage-text">${formatSize(user.periodUsed)} / ${formatQuota(user.allowance, t)}</span
-        >${usageBar(user.periodUsed, user.allowance)}<span class="usage-percent"
-          >${percent === null ? '' : `${percent}%`}</span
-        >
-      </div>
-    </td>
-    <td data-label="${t('users.lifetime')}" class="num">${formatSize(user.totalUsed)}</td>
-    <td data-label="${t('users.periodEnd')}">${formatDate(user.periodEnd, view.timeZone)}</td>
-    <td data-label="${t('users.expires')}">${formatDate(user.expiresAt, view.timeZone)}</td>
-  </tr>`
+<td data-label="${t('users.name')}"><a class="user-link" href="${userPath(user.name)}">${user.name}</a></td>
+<td data-label="${t('users.status')}">${statusBadge(user.status, t)}</td>
+<td data-label="${t('users.periodUsed')}" class="col-usage"><div class="usage"><span class="usage-text">${formatSize(user.periodUsed)} / ${formatQuota(user.allowance, t)}</span>${usageBar(user.periodUsed, user.allowance)}<span class="usage-percent">${percent === null ? '' : `${percent}%`}</span></div></td>
+<td data-label="${t('users.lifetime')}" class="num">${formatSize(user.totalUsed)}</td>
+<td data-label="${t('users.periodEnd')}">${formatDate(user.periodEnd, view.timeZone)}</td>
+<td data-label="${t('users.expires')}">${formatDate(user.expiresAt, view.timeZone)}</td>
+</tr>`
 }
 
 function filters(query: UsersQuery, t: Translate): Html {
   const options = userStatuses.map(
     (status) =>
-      html`<option value="${status}" ${query.status === status ? html`selected` : ''}>
-        ${t(`status.${status}` as MessageKey)}
-      </option>`,
+      html`<option value="${status}" ${query.status === status ? html`selected` : ''}>${t(`status.${status}` as MessageKey)}</option>`,
   )
-  const sortInputs = html`${query.sort === 'name' ? '' : html`<input type="hidden" name="sort" value="${query.sort}" />`}${query.descending ? html`<input type="hidden" name="dir" value="desc" />` : ''}`
+  const sortInputs = html`${query.sort === 'name' ? '' : html`<input type="hidden" name="sort" value="${query.sort}">`}${query.descending ? html`<input type="hidden" name="dir" value="desc">` : ''}`
   const filtered = query.search !== '' || query.status !== null
   const current = `${query.sort}.${query.descending ? 'desc' : 'asc'}`
   const orders = menuOrders.map(
     (order) =>
-      html`<option value="${order}" ${order === current ? html`selected` : ''}>
-        ${t(`users.order.${order.split('.')[0]}` as MessageKey)}
-      </option>`,
+      html`<option value="${order}" ${order === current ? html`selected` : ''}>${t(`users.order.${order.split('.')[0]}` as MessageKey)}</option>`,
   )
-  const orderMenu = html`<select name="order" class="phone-only" aria-label="${t('users.order')}" data-autosubmit>
-    <option value="">${t('users.order')}</option>
-    ${orders}
-  </select>`
+  const orderMenu = html`<select name="order" class="phone-only" aria-label="${t('users.order')}" data-autosubmit><option value="">${t('users.order')}</option>${orders}</select>`
   return html`<form class="filters" method="get" action="/" role="search">
-    <input
-      type="search"
-      name="q"
-      value="${query.search}"
-      placeholder="${t('users.search')}"
-      aria-label="${t('users.search')}"
-      maxlength="64"
-    />
-    <select name="status" aria-label="${t('users.status')}" data-autosubmit>
-      <option value="">${t('users.allStatuses')}</option>
-      ${options}
-    </select>
-    ${orderMenu} ${sortInputs}
-    <button type="submit">${t('users.filter')}</button>
-    ${filtered ? html`<a class="clear" href="${usersHref({...query, search: '', status: null, page: 1})}">${t('users.clear')}</a>` : ''}
-  </form>`
+<input type="search" name="q" value="${query.search}" placeholder="${t('users.search')}" aria-label="${t('users.search')}" maxlength="64">
+<select name="status" aria-label="${t('users.status')}" data-autosubmit><option value="">${t('users.allStatuses')}</option>${options}</select>
+${orderMenu}
+${sortInputs}
+<button type="submit">${t('users.filter')}</button>
+${filtered ? html`<a class="clear" href="${usersHref({...query, search: '', status: null, page: 1})}">${t('users.clear')}</a>` : ''}
+</form>`
 }
 
 function pager(view: DashboardView, t: Translate): Html {
@@ -146,9 +117,7 @@ function pager(view: DashboardView, t: Translate): Html {
   const last = Math.max(1, Math.ceil(matching / pageSize))
   const previous =
     query.page > 1
-      ? html`<a rel="prev" href="${usersHref({...query, page: Math.min(query.page - 1, last)})}"
-          >← ${t('users.previous')}</a
-        >`
+      ? html`<a rel="prev" href="${usersHref({...query, page: Math.min(query.page - 1, last)})}">← ${t('users.previous')}</a>`
       : html`<span class="disabled">← ${t('users.previous')}</span>`
   const next =
     query.page < last
@@ -169,37 +138,11 @@ function nodesSection(view: DashboardView, t: Translate): Html {
   const body =
     view.nodes.length === 0
       ? html`<p class="empty">${t('nodes.none')}</p>`
-      : html`<table class="table stack">
-          <thead>
-            <tr>
-              <th scope="col">${t('nodes.name')}</th>
-              <th scope="col">${t('nodes.type')}</th>
-              <th scope="col">${t('nodes.lastReport')}</th>
-              <th scope="col">${t('nodes.lastError')}</th>
-              <th scope="col">${t('nodes.refused')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${view.nodes.map(
-              (node) =>
-                html`<tr>
-                  <td data-label="${t('nodes.name')}">${node.name}</td>
-                  <td data-label="${t('nodes.type')}">${node.type}</td>
-                  <td data-label="${t('nodes.lastReport')}">
-                    ${node.lastReportAt === null ? t('common.never') : formatInstant(new Date(node.lastReportAt).toISOString(), view.timeZone)}
-                  </td>
-                  <td data-label="${t('nodes.lastError')}" class="${node.lastError === null ? '' : 'error-text'}">
-                    ${node.lastError ?? t('common.none')}
-                  </td>
-                  ${refusedCell(node, view.timeZone, t)}
-                </tr>`,
-            )}
-          </tbody>
-        </table>`
-  return html`<section class="card">
-    <h2>${t('nodes.title')}</h2>
-    ${body}
-  </section>`
+      : html`<table class="table stack"><thead><tr><th scope="col">${t('nodes.name')}</th><th scope="col">${t('nodes.type')}</th><th scope="col">${t('nodes.lastReport')}</th><th scope="col">${t('nodes.lastError')}</th><th scope="col">${t('nodes.refused')}</th></tr></thead><tbody>${view.nodes.map(
+          (node) =>
+            html`<tr><td data-label="${t('nodes.name')}">${node.name}</td><td data-label="${t('nodes.type')}">${node.type}</td><td data-label="${t('nodes.lastReport')}">${node.lastReportAt === null ? t('common.never') : formatInstant(new Date(node.lastReportAt).toISOString(), view.timeZone)}</td><td data-label="${t('nodes.lastError')}" class="${node.lastError === null ? '' : 'error-text'}">${node.lastError ?? t('common.none')}</td>${refusedCell(node, view.timeZone, t)}</tr>`,
+        )}</tbody></table>`
+  return html`<section class="card"><h2>${t('nodes.title')}</h2>${body}</section>`
 }
 
 function refusedCell(node: DashboardNode, timeZone: string, t: Translate): Html {
@@ -221,27 +164,17 @@ export function dashboardPage(frame: Frame, view: DashboardView): Html {
   const table =
     view.users.length === 0
       ? html`<p class="empty">${empty}</p>`
-      : html`<table class="table stack users">
-          <thead>
-            <tr>
-              ${columns.map((column) => headerCell(column, view.query, t))}
-            </tr>
-          </thead>
-          <tbody>
-            ${view.users.map((user) => userRow(user, view, t))}
-          </tbody>
-        </table>`
+      : html`<table class="table stack users"><thead><tr>${columns.map((column) => headerCell(column, view.query, t))}</tr></thead><tbody>${view.users.map((user) => userRow(user, view, t))}</tbody></table>`
   return layout(
     frame,
     t('nav.dashboard'),
     html`${cards(view, t)}
-      <section class="card">
-        <div class="card-head">
-          <h2>${t('users.title')}</h2>
-          <a class="button primary" href="/add">${t('nav.addUser')}</a>
-        </div>
-        ${filters(view.query, t)} ${table} ${pager(view, t)}
-      </section>
-      ${nodesSection(view, t)}`,
+<section class="card">
+<div class="card-head"><h2>${t('users.title')}</h2><a class="button primary" href="/add">${t('nav.addUser')}</a></div>
+${filters(view.query, t)}
+${table}
+${pager(view, t)}
+</section>
+${nodesSection(view, t)}`,
   )
 }

@@ -5,10 +5,6 @@ export function errorPage(frame: Frame, title: string, text: string): Html {
   return layout(
     frame,
     title,
-    html`<section class="card narrow">
-      <h1>${title}</h1>
-      <p>${text}</p>
-      <p><a href="/">${frame.t('common.back')}</a></p>
-    </section>`,
+    html`<section class="card narrow"><h1>${title}</h1><p>${text}</p><p><a href="/">${frame.t('common.back')}</a></p></section>`,
   )
 }

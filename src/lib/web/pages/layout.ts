@@ -18,7 +18,7 @@ export interface Frame {
 }
 
 export function csrfInput(frame: Frame): Html {
-  return html`<input type="hidden" name="${csrfField}" value="${frame.csrf ?? ''}" />`
+  return html`<input type="hidden" name="${csrfField}" value="${frame.csrf ?? ''}">`
 }
 
 /** `here` with `lang` set: the switch keeps the reader on the same page, or goes home from a path naming a host. */
@@ -32,14 +32,11 @@ function languageHref(here: string, language: Language): string {
 function flashBox(flash: Flash | null): Html {
   if (flash === null) return html``
   const warnings = flash.warnings ?? []
-  return html`<div class="flash flash-${flash.kind}" role="status">
-      ${flash.lines.map((line) => html`<p>${line}</p>`)}
-    </div>
-    ${
-      warnings.length === 0
-        ? ''
-        : html`<div class="flash flash-warn" role="alert">${warnings.map((line) => html`<p>${line}</p>`)}</div>`
-    }`
+  return html`<div class="flash flash-${flash.kind}" role="status">${flash.lines.map((line) => html`<p>${line}</p>`)}</div>${
+    warnings.length === 0
+      ? ''
+      : html`<div class="flash flash-warn" role="alert">${warnings.map((line) => html`<p>${line}</p>`)}</div>`
+  }`
 }
 
 export function layout(frame: Frame, title: string, body: HtmlValue): Html {
@@ -48,35 +45,35 @@ export function layout(frame: Frame, title: string, body: HtmlValue): Html {
   const switcher = languageCodes.map((language) =>
     language === frame.language
       ? html`<span class="lang-current" aria-current="true">${languages[language]['lang.name']}</span>`
-      : html`<a href="${languageHref(frame.here, language)}" hreflang="${language}" lang="${language}"
-          >${languages[language]['lang.name']}</a
-        >`,
+      : html`<a href="${languageHref(frame.here, language)}" hreflang="${language}" lang="${language}">${languages[language]['lang.name']}</a>`,
   )
   const nav = loggedIn
     ? html`<nav class="nav"><a href="/">${t('nav.dashboard')}</a><a href="/add">${t('nav.addUser')}</a></nav>`
     : html``
   const logout = loggedIn
-    ? html`<form method="post" action="/logout" class="logout">
-        ${csrfInput(frame)}<button type="submit" class="link-button">${t('nav.logout')}</button>
-      </form>`
+    ? html`<form method="post" action="/logout" class="logout">${csrfInput(frame)}<button type="submit" class="link-button">${t('nav.logout')}</button></form>`
     : html``
   return html`<!doctype html>
-    <html lang="${frame.language}">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · ${t('app.title')}</title>
-        <link rel="icon" href="data:," />
-        <link rel="stylesheet" href="${frame.assets.css}" />
-        <script src="${frame.assets.js}" defer></script>
-      </head>
-      <body>
-        <header class="top">
-          <a class="brand" href="/">${t('app.title')}</a>
-          ${nav}
-          <div class="tools"><span class="langs" aria-label="${t('nav.language')}">${switcher}</span>${logout}</div>
-        </header>
-        <main>${flashBox(frame.flash)} ${body}</main>
-      </body>
-    </html> `
+<html lang="${frame.language}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · ${t('app.title')}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${frame.assets.css}">
+<script src="${frame.assets.js}" defer></script>
+</head>
+<body>
+<header class="top">
+<a class="brand" href="/">${t('app.title')}</a>
+${nav}
+<div class="tools"><span class="langs" aria-label="${t('nav.language')}">${switcher}</span>${logout}</div>
+</header>
+<main>
+${flashBox(frame.flash)}
+${body}
+</main>
+</body>
+</html>
+`
 }

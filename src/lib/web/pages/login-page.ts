@@ -17,14 +17,14 @@ export function loginPage(frame: Frame, view: LoginView): Html {
     frame,
     t('login.title'),
     html`<section class="login card">
-      <h1>${t('login.title')}</h1>
-      ${message}
-      <form method="post" action="/login">
-        <input type="hidden" name="${csrfField}" value="${view.loginToken}" />
-        <label for="password">${t('login.password')}</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required autofocus />
-        <button type="submit" class="primary">${t('login.submit')}</button>
-      </form>
-    </section>`,
+<h1>${t('login.title')}</h1>
+${message}
+<form method="post" action="/login">
+<input type="hidden" name="${csrfField}" value="${view.loginToken}">
+<label for="password">${t('login.password')}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
+<button type="submit" class="primary">${t('login.submit')}</button>
+</form>
+</section>`,
   )
 }

@@ -23,50 +23,24 @@ export function addUserPage(
     frame,
     t('add.title'),
     html`<p class="crumbs"><a href="/">← ${t('common.back')}</a></p>
-      <section class="card narrow">
-        <h1>${t('add.title')}</h1>
-        ${error === null ? '' : html`<p class="flash flash-error" role="alert">${error}</p>`}
-        <form method="post" action="/add" class="stacked">
-          ${csrfInput(frame)}
-          <label
-            >${t('add.name')}<input
-              name="name"
-              required
-              maxlength="64"
-              pattern="[A-Za-z0-9._@\\-]{1,64}"
-              autocomplete="off"
-              autocapitalize="off"
-              spellcheck="false"
-              value="${values.name ?? ''}"
-          /></label>
-          <p class="hint">${t('add.nameHint')}</p>
-          <div class="fields">
-            <label
-              >${t('add.monthly')}<input name="monthly" placeholder="100, 512M" value="${values.monthly ?? ''}"
-            /></label>
-            <label>${t('add.total')}<input name="total" placeholder="0" value="${values.total ?? ''}" /></label>
-            <label
-              >${t('add.resetDay')}<input
-                name="reset_day"
-                inputmode="numeric"
-                placeholder="1"
-                value="${values.reset_day ?? ''}"
-            /></label>
-            <label
-              >${t('add.expires')}<input name="expires" placeholder="30d, 2025-12-31" value="${values.expires ?? ''}"
-            /></label>
-            <label
-              >${t('add.plan')}<select name="plan">
-                <option value="">${t('add.noPlan')}</option>
-                ${planOptions}
-              </select></label
-            >
-            <label>${t('add.note')}<input name="note" maxlength="200" value="${values.note ?? ''}" /></label>
-          </div>
-          <p class="hint">${t('add.hint')}</p>
-          <button type="submit" class="primary">${t('add.submit')}</button>
-        </form>
-      </section>`,
+<section class="card narrow">
+<h1>${t('add.title')}</h1>
+${error === null ? '' : html`<p class="flash flash-error" role="alert">${error}</p>`}
+<form method="post" action="/add" class="stacked">${csrfInput(frame)}
+<label>${t('add.name')}<input name="name" required maxlength="64" pattern="[A-Za-z0-9._@\\-]{1,64}" autocomplete="off" autocapitalize="off" spellcheck="false" value="${values.name ?? ''}"></label>
+<p class="hint">${t('add.nameHint')}</p>
+<div class="fields">
+<label>${t('add.monthly')}<input name="monthly" placeholder="100, 512M" value="${values.monthly ?? ''}"></label>
+<label>${t('add.total')}<input name="total" placeholder="0" value="${values.total ?? ''}"></label>
+<label>${t('add.resetDay')}<input name="reset_day" inputmode="numeric" placeholder="1" value="${values.reset_day ?? ''}"></label>
+<label>${t('add.expires')}<input name="expires" placeholder="30d, 2025-12-31" value="${values.expires ?? ''}"></label>
+<label>${t('add.plan')}<select name="plan"><option value="">${t('add.noPlan')}</option>${planOptions}</select></label>
+<label>${t('add.note')}<input name="note" maxlength="200" value="${values.note ?? ''}"></label>
+</div>
+<p class="hint">${t('add.hint')}</p>
+<button type="submit" class="primary">${t('add.submit')}</button>
+</form>
+</section>`,
   )
 }
 
@@ -76,14 +50,11 @@ export function createdPage(frame: Frame, user: UserWithCredentials): Html {
     frame,
     t('created.title', {name: user.name}),
     html`<section class="card narrow">
-      <h1>${t('created.title', {name: user.name})}</h1>
-      <p class="flash flash-warn">${t('created.once')}</p>
-      ${credentialsList(user.credentials, t)}
-      <p class="actions-row">
-        <a class="button primary" href="${userPath(user.name)}">${t('created.open', {name: user.name})}</a
-        ><a class="button" href="/add">${t('nav.addUser')}</a>
-      </p>
-    </section>`,
+<h1>${t('created.title', {name: user.name})}</h1>
+<p class="flash flash-warn">${t('created.once')}</p>
+${credentialsList(user.credentials, t)}
+<p class="actions-row"><a class="button primary" href="${userPath(user.name)}">${t('created.open', {name: user.name})}</a><a class="button" href="/add">${t('nav.addUser')}</a></p>
+</section>`,
   )
 }
 
@@ -93,12 +64,9 @@ export function removePage(frame: Frame, name: string): Html {
     frame,
     t('remove.title', {name}),
     html`<section class="card narrow">
-      <h1>${t('remove.title', {name})}</h1>
-      <p>${t('remove.body', {name})}</p>
-      <form method="post" action="${userPath(name, 'remove')}" class="actions-row">
-        ${csrfInput(frame)}<button type="submit" class="danger">${t('remove.confirm', {name})}</button
-        ><a class="button" href="${userPath(name)}">${t('common.cancel')}</a>
-      </form>
-    </section>`,
+<h1>${t('remove.title', {name})}</h1>
+<p>${t('remove.body', {name})}</p>
+<form method="post" action="${userPath(name, 'remove')}" class="actions-row">${csrfInput(frame)}<button type="submit" class="danger">${t('remove.confirm', {name})}</button><a class="button" href="${userPath(name)}">${t('common.cancel')}</a></form>
+</section>`,
   )
 }
