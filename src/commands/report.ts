@@ -77,7 +77,7 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
     return result
   }
 
-  /** The seed's daily report: the summary goes to every alert channel; a failed channel is exit 4 after the report. */
+  /** `--notify`: the summary goes to every alert channel; a failed channel is exit 4 after the report. */
   private async notify(report: Extract<Report, {kind: 'users'}>): Promise<ReportNotification> {
     const text = summaryText(report)
     try {

@@ -1,6 +1,8 @@
 /**
- * Encoders and decoders for the V2Ray-family API messages, by field number (see docs/proxy-apis.md). Both sides are
- * here because the test stub serves the same messages the adapter sends.
+ * Encoders and decoders for the V2Ray-family API messages, by field number as Xray-core declares them in
+ * app/stats/command/command.proto, app/proxyman/command/command.proto, common/protocol/user.proto and
+ * common/serial/typed_message.proto (V2Ray 4.x and sing-box's v2ray_api use the same numbers under `v2ray.core`).
+ * Both sides are here because the test stub serves the same messages the adapter sends.
  */
 import {
   ProtoReader,
