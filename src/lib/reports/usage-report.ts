@@ -23,6 +23,9 @@ import {currentPeriod, type Period} from '../domain/periods.js'
 import {localDay} from '../domain/zoned-time.js'
 import {iso, toUserView} from '../domain/user.js'
 import {currentMonth, monthKey, parseMonth, type MonthRange} from '../domain/month-range.js'
+import {byTotalThenName, percentOf, referenceInstant, sumUsage, usage, type Usage} from '../domain/usage-arithmetic.js'
+
+export type {Usage} from '../domain/usage-arithmetic.js'
 
 export interface ReportOptions {
   /** `YYYY-MM`; the current month in the install's zone when absent. */
@@ -32,12 +35,6 @@ export interface ReportOptions {
   byNode?: boolean
   top?: number
   active?: boolean
-}
-
-export interface Usage {
-  up: number
-  down: number
-  total: number
 }
 
 /** The month a report covers; `from`/`to` are its local midnights as ISO instants. */
@@ -169,33 +166,8 @@ export function monthSpan(range: MonthRange, node?: string): UsageSpan {
   return {fromDay: range.firstDay, toDay: range.endDay, fromMonth: range.month, toMonth: range.endDay.slice(0, 7), node}
 }
 
-function usage(row: {up: number; down: number}): Usage {
-  return {up: row.up, down: row.down, total: row.up + row.down}
-}
-
-/** Totals are added up from the rows SQL already summed, so a totals row always equals the sum of the rows above it. */
-function sumUsage(rows: readonly Usage[]): Usage {
-  let up = 0
-  let down = 0
-  for (const row of rows) {
-    up += row.up
-    down += row.down
-  }
-  return {up, down, total: up + down}
-}
-
-function percentOf(used: number | null, allowance: number | null): number | null {
-  if (used === null || allowance === null || allowance === 0) return null
-  return Math.round((used / allowance) * 1000) / 10
-}
-
 function unmanagedSummary(rows: NamedUsage[]): UnmanagedUsage {
   return {...sumUsage(rows.map(usage)), names: rows.length}
-}
-
-/** The instant whose billing periods a month's percentages are of: now for the current month, else the month's last moment. */
-function referenceInstant(range: MonthRange, now: number): number {
-  return Math.min(Math.max(now, range.start), range.end - 1)
 }
 
 async function usersReport(
@@ -270,10 +242,6 @@ async function usersReport(
     totals: {up, down, total: up + down},
     unmanaged: unmanagedSummary(unmanaged),
   }
-}
-
-function byTotalThenName(a: Usage & {name: string}, b: Usage & {name: string}): number {
-  return b.total - a.total || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
 }
 
 /** A billing period as a report shows it; users share a handful, so each is formatted once. */
