@@ -37,7 +37,7 @@ import type {
 } from '../../src/lib/proxies/proxy-driver.js'
 import {connectNode, proxyDrivers} from '../../src/lib/proxies/registry.js'
 import {PLACEHOLDER_USER_NAME} from '../../src/lib/proxies/shared/placeholder-user.js'
-import {alice, bob} from '../support/fixture-users.js'
+import {alice, bob, singBoxFixtureUserTags} from '../support/fixture-users.js'
 import {fixturesDir} from '../support/paths.js'
 import {StubPanel} from '../support/stub-3x-ui-panel.js'
 import {StubSsmApi} from '../support/stub-ssm-api.js'
@@ -105,24 +105,7 @@ function singBoxView(text: string, tags: readonly string[]): UserView {
 
 const XRAY_TAGS = ['vless-reality', 'vmess-ws', 'trojan-tcp', 'ss2022', 'ss-legacy']
 const V2RAY_TAGS = ['vmess-in', 'vless-in', 'trojan-in']
-/** Every sing-box inbound with a user list; `ss-ssm` is `managed: true` and belongs to the SSM API. */
-const SING_BOX_TAGS = [
-  'vless-in',
-  'vmess-in',
-  'trojan-in',
-  'ss128-in',
-  'ss256-in',
-  'ss-chacha-in',
-  'tuic-in',
-  'hysteria-in',
-  'hy2-in',
-  'anytls-in',
-  'shadowtls-in',
-  'naive-in',
-  'socks-in',
-  'http-in',
-  'mixed-in',
-]
+const SING_BOX_TAGS = singBoxFixtureUserTags
 
 const xrayFixture = {file: 'xray-config.json', tags: XRAY_TAGS, read: xrayView}
 const v2rayFixture = {file: 'v2ray-config.json', tags: V2RAY_TAGS, read: xrayView}

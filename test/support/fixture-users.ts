@@ -20,3 +20,22 @@ export const bob: ManagedUser = {
 }
 
 export const managedNames = new Set(['alice', 'bob', 'dave'])
+
+/** Every inbound of test/fixtures/sing-box-config.json with a user list; `ss-ssm` is `managed: true` and belongs to the SSM API. */
+export const singBoxFixtureUserTags: readonly string[] = [
+  'vless-in',
+  'vmess-in',
+  'trojan-in',
+  'ss128-in',
+  'ss256-in',
+  'ss-chacha-in',
+  'tuic-in',
+  'hysteria-in',
+  'hy2-in',
+  'anytls-in',
+  'shadowtls-in',
+  'naive-in',
+  'socks-in',
+  'http-in',
+  'mixed-in',
+]

@@ -7,29 +7,13 @@ import {mergeImportedUsers, shadowsocksKey} from '../../src/lib/proxies/shared/u
 import {readSingBoxUsers, rewriteSingBoxUsers} from '../../src/lib/proxies/shared/sing-box-config.js'
 import {assertUserName} from '../../src/lib/domain/user-name.js'
 import {fixturesDir} from '../support/paths.js'
-import {alice, bob, managedNames} from '../support/fixture-users.js'
+import {alice, bob, managedNames, singBoxFixtureUserTags} from '../support/fixture-users.js'
 
 type Json = {[key: string]: unknown}
 
 const fixture = readFileSync(join(fixturesDir, 'sing-box-config.json'), 'utf8')
 
-const USER_TAGS = [
-  'vless-in',
-  'vmess-in',
-  'trojan-in',
-  'ss128-in',
-  'ss256-in',
-  'ss-chacha-in',
-  'tuic-in',
-  'hysteria-in',
-  'hy2-in',
-  'anytls-in',
-  'shadowtls-in',
-  'naive-in',
-  'socks-in',
-  'http-in',
-  'mixed-in',
-]
+const USER_TAGS = singBoxFixtureUserTags
 
 function inbounds(config: Json): Json[] {
   return config['inbounds'] as Json[]

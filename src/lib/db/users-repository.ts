@@ -1,6 +1,7 @@
 import {sql} from 'kysely'
 
 import type {UserCredentials} from '../domain/traffic.js'
+import type {UserFacts} from '../domain/user.js'
 import type {Period} from '../domain/periods.js'
 import {selectJsonRows} from './json-rows.js'
 import type {Db} from './open-database.js'
@@ -10,21 +11,7 @@ import type {NewUser, TopupRow, UserRow, UserStatus, UserUpdate} from './schema.
  * A user with what is needed to judge them: their plan's limits, running usage and this period's top-ups. Not their
  * credentials: every check reads every user, and only a node that changes needs secrets (see `readCredentials`).
  */
-export interface UserRecord extends Omit<UserRow, 'uuid' | 'password' | 'password16'> {
-  plan_name: string | null
-  plan_monthly_quota: number | null
-  plan_total_quota: number | null
-  plan_reset_day: number | null
-  plan_max_ips: number | null
-  period_start: number
-  period_end: number
-  period_up: number
-  period_down: number
-  total_up: number
-  total_down: number
-  /** Top-ups bought for the stored period. */
-  period_topups: number
-}
+export type UserRecord = Omit<UserRow, 'uuid' | 'password' | 'password16'> & UserFacts
 
 /** Users with their running totals (`u`) and their plan (`p`, null columns without one): what limits are read from. */
 export function usersWithUsageAndPlan(db: Db) {

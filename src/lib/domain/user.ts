@@ -55,6 +55,7 @@ export interface UserFacts extends LimitOverrides {
   period_down: number
   total_up: number
   total_down: number
+  /** Top-ups bought for the stored period. */
   period_topups: number
 }
 
