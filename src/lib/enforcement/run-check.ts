@@ -1,3 +1,8 @@
+import {readAlertRules} from '../alerts/alert-rules.js'
+import {listChannels} from '../alerts/channels.js'
+import {deliverPending} from '../alerts/deliver.js'
+import {enqueueAlerts} from '../alerts/outbox.js'
+import {alertStateOf, dueAlerts, maxIpsAlert, statusChangeAlert, type AlertRules} from '../domain/due-alerts.js'
 import {pullNodes, type NodePull} from '../accounting/pull.js'
 import type {Context} from '../context.js'
 import {hasEventSince, lastStatusChangeAt, recordEvents} from '../db/events-repository.js'
@@ -20,7 +25,6 @@ import {
   type StatusDecision,
 } from '../domain/decide-status.js'
 import {countOnlineIps, type OnlineIps} from './online-ips.js'
-import type {AlertRules} from '../domain/due-alerts.js'
 import {durationSettingMs, settingValue} from '../settings/settings.js'
 import type {NodeSync} from './node-sync.js'
 import {syncNodes} from './sync-nodes.js'
@@ -146,10 +150,6 @@ async function readAlerting(
   db: Db,
   now: number,
 ): Promise<{rules: AlertRules; watch: NonNullable<JudgeWatch['alerts']>} | null> {
-  const [{listChannels}, {readAlertRules}] = await Promise.all([
-    import('../alerts/channels.js'),
-    import('../alerts/alert-rules.js'),
-  ])
   if ((await listChannels(db)).length === 0) return null
   const rules = await readAlertRules(db)
   return {
@@ -215,12 +215,6 @@ async function raiseAlerts(
   overIps: Array<{view: UserView; ips: number}>,
   context: Context,
 ): Promise<CheckAlerts> {
-  const [{alertStateOf, dueAlerts, statusChangeAlert, maxIpsAlert}, {enqueueAlerts}, {deliverPending}] =
-    await Promise.all([
-      import('../domain/due-alerts.js'),
-      import('../alerts/outbox.js'),
-      import('../alerts/deliver.js'),
-    ])
   const states = new Map(
     views.filter((view) => view.status !== 'disabled').map((view) => [view.name, alertStateOf(view)]),
   )

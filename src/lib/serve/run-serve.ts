@@ -1,8 +1,12 @@
+import {settingValue} from '../settings/settings.js'
+import {adminPasswordHash} from '../web/admin-password.js'
+import {startCheckLoop} from './check-loop.js'
+import {metricsTokenHash, newMetricsToken, storeMetricsToken} from './metrics-token.js'
 import type {Context} from '../context.js'
 import type {Db} from '../db/open-database.js'
 import {parseInterval, parseListen} from '../domain/schedule-input.js'
 import {invalidInput} from '../errors.js'
-import type {CheckResult} from '../enforcement/run-check.js'
+import {runCheck, type CheckResult} from '../enforcement/run-check.js'
 import {isLoopbackAddress} from '../web/web-request.js'
 
 export interface ServeOptions {
@@ -29,9 +33,8 @@ export interface ServeIo {
  * connections, finishes the requests and the check in flight, and returns the address it listened on.
  */
 export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise<{listen: string}> {
-  const [{createSbqServer}, {settingValue}, {metricsTokenHash, newMetricsToken, storeMetricsToken}] = await Promise.all(
-    [import('./sbq-server.js'), import('../settings/settings.js'), import('./metrics-token.js')],
-  )
+  // The server and the dashboard load only here: no other command needs node:http or the dashboard's pages.
+  const {createSbqServer} = await import('./sbq-server.js')
   const {host, port} = parseListen(options.listen)
   const interval = options.checkEvery === null ? null : parseInterval(options.checkEvery)
   const storedHash = options.metricsPublic ? null : await metricsTokenHash(db)
@@ -86,10 +89,7 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
 
 /** The dashboard, or null (with one line saying how to turn it on) when no admin password is set. */
 async function startDashboard(db: Db, options: ServeOptions, io: ServeIo) {
-  const [{adminPasswordHash}, {createDashboard}] = await Promise.all([
-    import('../web/admin-password.js'),
-    import('../web/dashboard.js'),
-  ])
+  const {createDashboard} = await import('../web/dashboard.js')
   if ((await adminPasswordHash(db)) === null) {
     io.log(
       'dashboard off: no admin password is set (sbq admin set-password, then restart sbq serve); /inform, /metrics and /healthz work',
@@ -104,10 +104,6 @@ function isLoopback(host: string): boolean {
 }
 
 async function startChecks(db: Db, intervalMs: number, io: ServeIo) {
-  const [{startCheckLoop}, {runCheck}] = await Promise.all([
-    import('./check-loop.js'),
-    import('../enforcement/run-check.js'),
-  ])
   return startCheckLoop(intervalMs, async () => {
     try {
       const result = await runCheck(db, {dryRun: false, pull: true, lockWaitMs: 5000}, await io.context('check'))
