@@ -2,7 +2,7 @@
  * Every proxy type sbq knows, one line each. Adding a type is a folder implementing ProxyDriver, a line here and a
  * harness in the shared driver contract test (test/adapters/driver-contract.test.ts), which refuses a type without one.
  */
-import {invalidInput} from '../errors.js'
+import {invalidInput, unreachable, type SbqError} from '../errors.js'
 import {threeXUiDriver} from './3x-ui/index.js'
 import type {ProxyApi, ProxyDriver} from './proxy-driver.js'
 import {singBoxSsmDriver} from './sing-box-ssm/index.js'
@@ -32,9 +32,30 @@ export function driverForInput(type: string): ProxyDriver {
   return driver
 }
 
-/** The driver of a stored node. A type this sbq does not know (a newer sbq added it) is refused the same way. */
-export function driverOf(node: {type: string}): ProxyDriver {
-  return driverForInput(node.type)
+/**
+ * The driver of a stored node. A type this sbq does not know (a newer sbq stored it, or a hand edit) fails that node
+ * alone, as an unreachable one does: the other nodes are still pulled and put in line, and users are still judged.
+ */
+export function driverOf(node: {name: string; type: string}): ProxyDriver {
+  return proxyDrivers.find((candidate) => candidate.type === node.type) ?? unknownTypeDriver(node)
+}
+
+function unknownTypeDriver(node: {name: string; type: string}): ProxyDriver {
+  const refuse = (): SbqError =>
+    unreachable(
+      'NODE_TYPE_UNKNOWN',
+      `node "${node.name}" has type "${node.type}", which this sbq does not know`,
+      `upgrade sbq to the version that added it, or: sbq node remove ${node.name}`,
+    )
+  return {
+    type: node.type,
+    traffic: 'pulled',
+    defaultApplyCommand: null,
+    onlineIps: false,
+    connect: () => Promise.reject(refuse()),
+    applyUsers: () => Promise.reject(refuse()),
+    probe: () => Promise.reject(refuse()),
+  }
 }
 
 /** The node's API client, or exit 2 when its type reports by itself and has none. */
