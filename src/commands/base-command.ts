@@ -3,9 +3,8 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {Context} from '../lib/context.js'
 import type {NodeSync} from '../lib/enforcement/node-sync.js'
 import {createStyle, type Style} from '../lib/output/style.js'
-import {type Db, defaultDatabasePath, openDatabase} from '../lib/db/open-database.js'
+import {type Db, databaseFailure, defaultDatabasePath, openDatabase} from '../lib/db/open-database.js'
 import type {Actor} from '../lib/db/schema.js'
-import {damagedDatabase} from '../lib/db/database-errors.js'
 import {ExitCode, SbqError, invalidInput} from '../lib/errors.js'
 import {writeCompactJson} from '../lib/output/json-output.js'
 import {installTimeZone} from '../lib/settings/settings.js'
@@ -114,7 +113,7 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
   override async catch(error: Error & {exitCode?: number}): Promise<void> {
     if (error instanceof Errors.ExitError) throw error
     const failure =
-      (this.databasePath === undefined ? undefined : damagedDatabase(this.databasePath, error)) ?? toFailure(error)
+      (this.databasePath === undefined ? undefined : databaseFailure(this.databasePath, error)) ?? toFailure(error)
     reportFailure(failure, this.jsonEnabled(), (json) => this.logJson(json))
     if (failure.exit === ExitCode.bug && process.env.SBQ_DEBUG) process.stderr.write(`${error.stack}\n`)
   }

@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {sbqBin} from './paths.js'
+import {dropPostgresDatabase, freshPostgresDatabase, testDialect} from './test-database.js'
 
 export interface SbqResult {
   code: number
@@ -49,8 +50,19 @@ export function runSbq(
   })
 }
 
-/** A temp directory with a database path in it, removed by `cleanup`. */
+/**
+ * A temp directory and a new database, both removed by `cleanup`: a file in the directory, or on the PostgreSQL pass
+ * a new database on the test cluster.
+ */
 export function tempWorkspace(prefix = 'sbq-test-'): {dir: string; db: string; cleanup: () => void} {
   const dir = mkdtempSync(join(tmpdir(), prefix))
-  return {dir, db: join(dir, 'sbq.db'), cleanup: () => rmSync(dir, {recursive: true, force: true})}
+  const db = testDialect === 'postgres' ? freshPostgresDatabase() : join(dir, 'sbq.db')
+  return {
+    dir,
+    db,
+    cleanup: () => {
+      rmSync(dir, {recursive: true, force: true})
+      if (testDialect === 'postgres') dropPostgresDatabase(db)
+    },
+  }
 }

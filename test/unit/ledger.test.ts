@@ -8,6 +8,7 @@ import type {Db} from '../../src/lib/db/open-database.js'
 import type {NodeRow} from '../../src/lib/db/schema.js'
 import {addUser, listUsers} from '../../src/lib/users/user-service.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
+import {testDialect} from '../support/test-database.js'
 
 const up = (name: string) => `user>>>${name}>>>traffic>>>uplink`
 const down = (name: string) => `user>>>${name}>>>traffic>>>downlink`
@@ -107,13 +108,11 @@ describe('recordPull', () => {
 
   it('a write that fails leaves the ledger and the baseline as they were, so the next pull counts the bytes once', async () => {
     await recordPull(db, node, snapshot({[down('alice')]: 100}), may10.now, may10)
-    await sql`create trigger fail_usage before update on user_usage begin select raise(abort, 'disk full'); end`.execute(
-      db,
-    )
+    await failUsageWrites(db)
     await assert.rejects(recordPull(db, node, snapshot({[down('alice')]: 600}), may10.now + 1000, may10), /disk full/)
     assert.equal((await readBaseline(db, node.id))!.counters.get(down('alice')), 100)
     assert.deepEqual(await db.selectFrom('usage_daily').selectAll().execute(), [])
-    await sql`drop trigger fail_usage`.execute(db)
+    await sql`drop trigger fail_usage on user_usage`.execute(db).catch(() => sql`drop trigger fail_usage`.execute(db))
     await recordPull(db, node, snapshot({[down('alice')]: 900}), may10.now + 2000, may10)
     assert.equal((await usage('alice')).periodDown, 800)
   })
@@ -142,3 +141,15 @@ describe('recordPull', () => {
     assert.deepEqual([Number(rows.n), Number(rows.total)], [1200, 1200 * 1234])
   })
 })
+
+/** A failing disk, as each dialect can stage one: a trigger that aborts every update of the running totals. */
+async function failUsageWrites(db: Db): Promise<void> {
+  if (testDialect === 'postgres') {
+    await sql`create function fail_usage() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$`.execute(
+      db,
+    )
+    await sql`create trigger fail_usage before update on user_usage for each row execute function fail_usage()`.execute(db)
+    return
+  }
+  await sql`create trigger fail_usage before update on user_usage begin select raise(abort, 'disk full'); end`.execute(db)
+}

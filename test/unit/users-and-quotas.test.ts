@@ -44,7 +44,7 @@ describe('migrations', () => {
   it('land whole or not at all: a failing migration undoes the ones before it in the same run', async () => {
     const {Kysely, Migrator, sql} = await import('kysely')
     const {default: BetterSqlite3} = await import('better-sqlite3')
-    const {sqliteDialect} = await import('../../src/lib/db/open-database.js')
+    const {immediateSqliteDialect: sqliteDialect} = await import('../../src/lib/db/sqlite/open-sqlite.js')
     const db = new Kysely<any>({dialect: sqliteDialect(new BetterSqlite3(':memory:'))})
     const migrations = {
       '0001-a': {

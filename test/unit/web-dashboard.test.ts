@@ -189,7 +189,7 @@ describe('dashboard repository', () => {
     const search = "x' or '1'='1"
     for (const compiled of Object.values(usersPageQueries(db, query({search}))).map((builder) => builder.compile())) {
       assert.doesNotMatch(compiled.sql, /'1'='1|x'/)
-      assert.match(compiled.sql, /lower\("users"\."name"\) like \? escape '\\'/)
+      assert.match(compiled.sql, /lower\("users"\."name"\) like (\?|\$1) escape '\\'/)
       assert.ok(compiled.parameters.includes("%x' or '1'='1%"), JSON.stringify(compiled.parameters))
     }
   })

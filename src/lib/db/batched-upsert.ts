@@ -1,11 +1,10 @@
 import {CompiledQuery, type InsertQueryBuilder, type InsertResult} from 'kysely'
 
-import type {Db} from './open-database.js'
+import type {Db} from './database.js'
+import {dialectOf} from './dialects.js'
 import type {Database} from './schema.js'
 
 const batchSize = 500
-/** SQLite's SQLITE_MAX_VARIABLE_NUMBER in better-sqlite3's build: a statement with more bound values is refused. */
-const maxBoundValues = 32_766
 
 /**
  * Writes many rows with few statements. Kysely builds the multi-row statement (so the SQL stays the dialect's own);
@@ -20,7 +19,7 @@ export async function batchedInsert<T extends keyof Database & string, R extends
   if (rows.length === 0) return
   const columns = Object.keys(rows[0]!)
   const compiled = new Map<number, string>()
-  const rowsPerBatch = Math.min(batchSize, Math.floor(maxBoundValues / Math.max(1, columns.length)))
+  const rowsPerBatch = Math.min(batchSize, Math.floor(dialectOf(db).maxBoundValues / Math.max(1, columns.length)))
   for (let offset = 0; offset < rows.length; offset += rowsPerBatch) {
     const batch = rows.slice(offset, offset + rowsPerBatch)
     const parameters = flatten(batch, columns)

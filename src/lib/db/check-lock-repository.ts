@@ -1,27 +1,16 @@
-import type {Db} from './open-database.js'
+import type {Db} from './database.js'
+import type {LockOwner} from './dialect.js'
+import {dialectOf} from './dialects.js'
 import type {LockRow} from './schema.js'
 
-/** Who holds (or asks for) a lock: a process on a host. */
-export interface LockOwner {
-  pid: number
-  host: string
-}
+export type {LockOwner} from './dialect.js'
 
-/**
- * Takes the named lock for `owner`, or names its holder: the row returned is the lock's holder either way. One
- * statement that takes the lock or names its holder: an insert-or-ignore followed by a separate read found no row
- * when the holder let go in between. The no-op update makes RETURNING give the holder's row on a conflict.
- */
+/** Takes the named lock for `owner`, or names its holder: the row returned is the lock's holder either way. */
 export async function takeLockOrHolder(db: Db, name: string, owner: LockOwner, at: number): Promise<LockRow> {
-  return db
-    .insertInto('locks')
-    .values({name, pid: owner.pid, host: owner.host, acquired_at: at})
-    .onConflict((oc) => oc.column('name').doUpdateSet({name: (eb) => eb.ref('locks.name')}))
-    .returningAll()
-    .executeTakeFirstOrThrow()
+  return dialectOf(db).takeLockOrHolder(db, name, owner, at)
 }
 
-/** Hands the lock from `holder` to `owner`, unless `holder` no longer has it. */
+/** Hands the lock from a dead `holder` to `owner`, unless `holder` no longer has it. */
 export async function takeOverLock(
   db: Db,
   name: string,
@@ -29,15 +18,9 @@ export async function takeOverLock(
   owner: LockOwner,
   at: number,
 ): Promise<void> {
-  await db
-    .updateTable('locks')
-    .set({pid: owner.pid, host: owner.host, acquired_at: at})
-    .where('name', '=', name)
-    .where('pid', '=', holder.pid)
-    .where('host', '=', holder.host)
-    .execute()
+  await dialectOf(db).takeOverLock(db, name, holder, owner, at)
 }
 
 export async function deleteLock(db: Db, name: string, pid: number): Promise<void> {
-  await db.deleteFrom('locks').where('name', '=', name).where('pid', '=', pid).execute()
+  await dialectOf(db).releaseLock(db, name, pid)
 }

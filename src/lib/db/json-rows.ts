@@ -1,6 +1,7 @@
 import {AliasNode, ColumnNode, IdentifierNode, ReferenceNode, sql, type SelectQueryBuilder} from 'kysely'
 
-import type {Db} from './open-database.js'
+import type {Db} from './database.js'
+import {dialectOf} from './dialects.js'
 
 /** A select over any tables and joins: only the row type it returns matters here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tables and aliases of each caller's query
@@ -12,17 +13,16 @@ type AnySelect<O> = SelectQueryBuilder<any, any, O>
  * the same rows as one JSON text cost SQLite little to write and V8's JSON.parse a fraction of that to read. Arrays
  * rather than objects keep the text half as long. The query must name every column it selects (no selectAll), each
  * once, and values must be JSON-safe: text, integers up to 2^53, null (a BLOB fails the whole read).
- *
- * json_group_array/json_array is the SQLite spelling; the PostgreSQL dialect will use json_agg(json_build_array(...)),
- * whose driver parses the JSON itself.
+ * Each dialect spells the aggregate its own way (Dialect.jsonArrayOfRows).
  */
 export async function selectJsonRows<O>(db: Db, query: AnySelect<O>): Promise<O[]> {
   const columns = selectedColumns(query)
+  const dialect = dialectOf(db)
   const values = sql.join(columns.map((column) => sql.ref(`agg.${column}`)))
   const {rows} = await sql<{
-    json: string
-  }>`select coalesce(json_group_array(json_array(${values})), '[]') as json from (${query}) as agg`.execute(db)
-  return (JSON.parse(rows[0]!.json) as unknown[][]).map(rowMaker(columns)) as O[]
+    json: unknown
+  }>`select ${dialect.jsonArrayOfRows(values)} as json from (${query}) as agg`.execute(db)
+  return (dialect.readJson(rows[0]!.json) as unknown[][]).map(rowMaker(columns)) as O[]
 }
 
 /** One array per selected column, all in the query's row order: `{name: ['a', 'b'], up: [1, 2]}`. */
@@ -36,12 +36,13 @@ export type JsonColumns<O> = {[K in keyof O]: Array<O[K]>}
  */
 export async function selectJsonColumns<O>(db: Db, query: AnySelect<O>): Promise<JsonColumns<O>> {
   const columns = selectedColumns(query)
+  const dialect = dialectOf(db)
   const arrays = columns.map(
-    (column, index) => sql`coalesce(json_group_array(${sql.ref(`agg.${column}`)}), '[]') as ${sql.id(`c${index}`)}`,
+    (column, index) => sql`${dialect.jsonArrayOf(sql.ref(`agg.${column}`))} as ${sql.id(`c${index}`)}`,
   )
-  const {rows} = await sql<Record<string, string>>`select ${sql.join(arrays)} from (${query}) as agg`.execute(db)
+  const {rows} = await sql<Record<string, unknown>>`select ${sql.join(arrays)} from (${query}) as agg`.execute(db)
   const result: Record<string, unknown[]> = {}
-  columns.forEach((column, index) => (result[column] = JSON.parse(rows[0]![`c${index}`]!) as unknown[]))
+  columns.forEach((column, index) => (result[column] = dialect.readJson(rows[0]![`c${index}`])))
   return result as JsonColumns<O>
 }
 

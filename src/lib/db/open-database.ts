@@ -1,29 +1,15 @@
-import {chmodSync, closeSync, mkdirSync, openSync, statSync, type Stats} from 'node:fs'
 import {homedir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
 
-import BetterSqlite3 from 'better-sqlite3'
-import {
-  CompiledQuery,
-  Kysely,
-  Migrator,
-  SqliteAdapter,
-  SqliteDialect,
-  SqliteDriver,
-  type DatabaseConnection,
-  type DialectAdapter,
-  type Driver,
-  type SqliteDatabase,
-  type SqliteDialectConfig,
-  type TransactionSettings,
-} from 'kysely'
+import type {SbqError} from '../errors.js'
+import type {Db} from './database.js'
+import type {OpenOptions} from './migrate.js'
+import {postgresDialect} from './postgres/postgres-dialect.js'
+import {openSqliteDatabase} from './sqlite/open-sqlite.js'
+import {sqliteDialect} from './sqlite/sqlite-dialect.js'
 
-import {migrations} from '../../../migrations/index.js'
-import {SbqError, ExitCode, invalidInput} from '../errors.js'
-import {damagedDatabase} from './database-errors.js'
-import type {Database} from './schema.js'
-
-export type Db = Kysely<Database>
+export type {Db} from './database.js'
+export type {OpenOptions} from './migrate.js'
 
 /** Where the database lives when neither --db nor SBQ_DB says: a system path for root, the XDG data dir otherwise. */
 export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env, isRoot = process.getuid?.() === 0): string {
@@ -32,283 +18,38 @@ export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env, isRoot
   return join(dataHome, 'sbq', 'sbq.db')
 }
 
-const migrationNames = Object.keys(migrations)
-
-export interface OpenOptions {
-  /**
-   * When 0010 refuses to upgrade because user names differ only in case, open the database at the schema before it
-   * instead: `sbq user remove` is how the operator resolves the clash, so it must run on such a database.
-   */
-  beforeNameClashCheck?: boolean
-  /** Gets the one line said when an existing file cannot be made private. */
-  warn?: (line: string) => void
+/** A postgres:// or postgresql:// URL names a PostgreSQL database; anything else is an SQLite file's path. */
+export function isServerDatabase(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location)
 }
 
-const lastBeforeNameClashCheck = '0009-per-user-baselines'
-
-/**
- * Opens (creating if needed) and migrates the database. The file and its directory are private (0600/0700): the
- * database holds every user's proxy credentials. `warn` gets the one line said when an existing file cannot be made
- * private.
- */
-export async function openDatabase(path: string, options: OpenOptions = {}): Promise<Db> {
-  const sqlite = openSqlite(path, options.warn ?? (() => {}))
-  const db = new Kysely<Database>({dialect: sqliteDialect(withStatementCache(sqlite))})
+/** The location as messages show it: a URL's password masked (it may sit in the URL, and messages reach logs). */
+export function displayLocation(location: string): string {
+  if (!isServerDatabase(location)) return location
   try {
-    await migrate(db, sqlite, path, options)
-  } catch (error) {
-    await db.destroy()
-    throw error
-  }
-  return db
-}
-
-/**
- * SQLite changes schemas inside transactions, but kysely's SqliteAdapter says it cannot, so its Migrator would run
- * migrations bare: one that fails or is killed halfway (0007 copies every daily row, seconds at 100k users) would
- * leave a half-changed schema that no later run can migrate. Said so, the Migrator runs all pending migrations in one
- * transaction, which lands whole or not at all.
- */
-class TransactionalSqliteAdapter extends SqliteAdapter {
-  override get supportsTransactionalDdl(): boolean {
-    return true
-  }
-}
-
-/**
- * Kysely begins a transaction with a plain (deferred) `begin`, which takes the write lock only at the first write. A
- * transaction that reads first and then writes (nearly all of sbq's do) finds another process's write in between
- * and gets SQLITE_BUSY at once: SQLite cannot wait for a lock a reader wants to upgrade, so the busy timeout never
- * applies, and the user sees "database is locked". `begin immediate` takes the write lock up front, where SQLite
- * does wait (up to busyTimeoutMs) for the writer before it to commit. A transaction started with
- * `setAccessMode('read only')` (a report's one snapshot) stays deferred: it never writes, and holding the write lock
- * for a seconds-long read would stall every writer behind it, while in WAL mode readers and the writer never wait for
- * each other.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
-    await connection.executeQuery(
-      CompiledQuery.raw(settings?.accessMode === 'read only' ? 'begin deferred' : 'begin immediate'),
-    )
-  }
-}
-
-class TransactionalSqliteDialect extends SqliteDialect {
-  readonly #config: SqliteDialectConfig
-
-  constructor(config: SqliteDialectConfig) {
-    super(config)
-    this.#config = config
-  }
-
-  override createAdapter(): DialectAdapter {
-    return new TransactionalSqliteAdapter()
-  }
-
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config)
-  }
-}
-
-export function sqliteDialect(database: SqliteDatabase): SqliteDialect {
-  return new TransactionalSqliteDialect({database})
-}
-
-/**
- * How long a writer waits for another one before SQLite gives up with "database is locked". Writers queue, so this
- * must outlast the longest write transactions sbq runs, with a few queued ahead: migration 0007 at 100,000 users
- * (about 6 s on 2 cores, once) and a check, reset or import that changes 10,000+ users at once (seconds). 60 s leaves
- * a wide margin on a loaded machine; only a process stuck while holding the lock (stopped with ^Z, an open `sqlite3`
- * shell) makes a writer wait that long and then fail, and a shorter wait would turn a slow but healthy writer into a
- * lost 3x-ui report. The wait blocks the waiting process (better-sqlite3 is synchronous): `sbq serve` answers nothing
- * else meanwhile, which is why it is not longer.
- */
-const busyTimeoutMs = 60_000
-
-const cachedStatements = 256
-
-/**
- * Kysely's SQLite driver prepares every query it runs. Preparing is most of the cost of a small statement, and the
- * ledger runs the same batched statements hundreds of times per pull, so statements are kept by their SQL text.
- */
-function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
-  const statements = new Map<string, BetterSqlite3.Statement>()
-  return {
-    // SQLite's advice for short-lived connections: keep the planner's statistics fresh on the way out (cheap: it only
-    // analyses tables whose size changed a lot). Without them the month report scans and sorts every daily row.
-    close: () => {
-      sqlite.pragma('optimize')
-      sqlite.close()
-    },
-    prepare: (sql: string) => {
-      let statement = statements.get(sql)
-      if (!statement) {
-        statement = sqlite.prepare(sql)
-        if (statements.size >= cachedStatements) statements.delete(statements.keys().next().value!)
-        statements.set(sql, statement)
-      }
-      return statement
-    },
-  }
-}
-
-function openSqlite(path: string, warn: (line: string) => void): BetterSqlite3.Database {
-  const onDisk = path !== ':memory:' && path !== ''
-  const existed = onDisk && existingOrNewFile(path)
-  let sqlite: BetterSqlite3.Database
-  try {
-    sqlite = new BetterSqlite3(path, {timeout: busyTimeoutMs})
-  } catch (error) {
-    throw damagedDatabase(path, error) ?? cannotOpen(path, error)
-  }
-  try {
-    // Before the first write: switching to WAL alone rewrites the file's header.
-    if (onDisk) assertSbqDatabase(sqlite, path)
-    if (existed) makePrivate(path, warn)
-    sqlite.pragma('journal_mode = WAL')
-    // NORMAL: in WAL mode a commit survives any process crash; a power cut may lose the last commits, and then the
-    // ledger's baselines go back with its usage, so the next pull counts those bytes again, once.
-    sqlite.pragma('synchronous = NORMAL')
-    sqlite.pragma('foreign_keys = ON')
-    // The default 2 MB page cache makes a 100k-user pull re-read index pages from the OS; 64 MB holds them.
-    sqlite.pragma('cache_size = -65536')
-    return sqlite
-  } catch (error) {
-    sqlite.close()
-    if (error instanceof SbqError) throw error
-    throw damagedDatabase(path, error) ?? cannotOpen(path, error)
-  }
-}
-
-/**
- * Creates a missing database file, private from its first byte, and says whether it existed. An existing one must be
- * a regular file: opening a FIFO waits for a writer forever, and a directory or device is never a database.
- */
-function existingOrNewFile(path: string): boolean {
-  let stats: Stats
-  try {
-    stats = statSync(path)
+    const url = new URL(location)
+    if (url.password !== '') url.password = '***'
+    return url.toString()
   } catch {
-    try {
-      mkdirSync(dirname(path), {recursive: true, mode: 0o700})
-      closeSync(openSync(path, 'a', 0o600))
-    } catch (error) {
-      throw cannotOpen(path, error)
-    }
-    return false
-  }
-  if (!stats.isFile()) {
-    throw invalidInput(
-      'DATABASE_NOT_A_FILE',
-      `database "${path}" is not a regular file`,
-      'point --db (or SBQ_DB) at an sbq database or a new file name',
-    )
-  }
-  return true
-}
-
-/** An existing sbq database that others can read is made private: it, and its -wal and -shm, hold every credential. */
-function makePrivate(path: string, warn: (line: string) => void): void {
-  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
-    let mode: number
-    try {
-      mode = statSync(file).mode & 0o777
-    } catch {
-      // The -wal and -shm come and go with other sbq processes' connections.
-      continue
-    }
-    if ((mode & 0o077) === 0) continue
-    try {
-      chmodSync(file, 0o600)
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? describe(error)
-      if (reason === 'ENOENT') continue
-      // One warning is enough: the -wal and -shm files have the same owner and the same fix.
-      warn(
-        `warning: database "${file}" is readable by other users (mode ${mode.toString(8).padStart(4, '0')}) and sbq cannot make it private: ${reason} (as its owner: chmod 600 "${path}"*)`,
-      )
-      return
-    }
+    return location.replace(/:[^:@/]*@/, ':***@')
   }
 }
 
 /**
- * sbq never adopts another program's database: a file with tables but without sbq's migrations in the table kysely's
- * migrator keeps (another program may use kysely too) would get sbq's tables added to it and be switched to WAL.
+ * Opens (creating if needed) and migrates the database: an SQLite file, or a PostgreSQL database that several sbq
+ * hosts share (its driver loads only then).
  */
-function assertSbqDatabase(sqlite: BetterSqlite3.Database, path: string): void {
-  const names = sqlite
-    .prepare("select name from sqlite_master where name not like 'sqlite\\_%' escape '\\'")
-    .pluck()
-    .all() as string[]
-  if (names.length === 0 || (names.includes('kysely_migration') && (isUpToDate(sqlite) || onlySbqMigrations(sqlite))))
-    return
-  throw invalidInput(
-    'DATABASE_NOT_SBQ',
-    `database "${path}" is not an sbq database: it has other tables (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`,
-    'point --db (or SBQ_DB) at an sbq database or a new file name; sbq did not change it',
-  )
+export async function openDatabase(location: string, options: OpenOptions = {}): Promise<Db> {
+  if (!isServerDatabase(location)) return openSqliteDatabase(location, options)
+  const {openPostgresDatabase} = await import('./postgres/open-postgres.js')
+  return openPostgresDatabase(location, displayLocation(location), options)
 }
 
-/** At or past this sbq's schema: nothing to migrate (a newer sbq's migrations are refused later, by version). */
-function isUpToDate(sqlite: BetterSqlite3.Database): boolean {
-  return (sqlite.pragma('user_version', {simple: true}) as number) >= migrationNames.length
-}
-
-function onlySbqMigrations(sqlite: BetterSqlite3.Database): boolean {
-  return (sqlite.prepare('select name from kysely_migration').pluck().all() as string[]).every((name) =>
-    Object.hasOwn(migrations, name),
-  )
-}
-
-function cannotOpen(path: string, error: unknown): SbqError {
-  return new SbqError('DATABASE_UNUSABLE', `database "${path}" cannot be opened: ${describe(error)}`, {
-    exit: ExitCode.invalidInput,
-    hint: 'point --db (or SBQ_DB) at a writable SQLite file',
-    cause: error,
-  })
-}
-
-async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string, options: OpenOptions): Promise<void> {
-  // user_version mirrors the migrator's state so an up-to-date database costs one pragma read at start-up.
-  let version: number
-  try {
-    version = sqlite.pragma('user_version', {simple: true}) as number
-  } catch (error) {
-    throw damagedDatabase(path, error) ?? cannotOpen(path, error)
-  }
-  if (version === migrationNames.length) return
-  if (version > migrationNames.length) {
-    throw new SbqError('DATABASE_TOO_NEW', `database "${path}" was written by a newer sbq (schema ${version})`, {
-      exit: ExitCode.invalidInput,
-      hint: 'upgrade sbq to use this database',
-    })
-  }
-  const migrator = new Migrator({db, provider: {getMigrations: async () => migrations}})
-  const {error} = await migrator.migrateToLatest()
-  if (error instanceof SbqError && error.code === 'USER_NAME_CLASH' && options.beforeNameClashCheck) {
-    const before = await migrator.migrateTo(lastBeforeNameClashCheck)
-    if (before.error === undefined) return
-  }
-  // A migration's own refusal (one that says what the operator must do first) is shown as it is, about this file.
-  if (error instanceof SbqError)
-    throw new SbqError(error.code, `database "${path}" ${error.message}`, {
-      exit: error.exit,
-      hint: error.hint,
-      cause: error,
-    })
-  if (error) {
-    throw (
-      damagedDatabase(path, error) ??
-      new SbqError('MIGRATION_FAILED', `database "${path}" could not be migrated: ${describe(error)}`, {
-        exit: ExitCode.bug,
-        cause: error,
-      })
-    )
-  }
-  sqlite.pragma(`user_version = ${migrationNames.length}`)
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
+/**
+ * The one line for a failure that is the database's own (a damaged file, a server that went away mid-run), wherever
+ * it surfaces; undefined for any other failure.
+ */
+export function databaseFailure(location: string, error: unknown): SbqError | undefined {
+  const dialect = isServerDatabase(location) ? postgresDialect : sqliteDialect
+  return dialect.describeFailure(displayLocation(location), error)
 }

@@ -1,6 +1,7 @@
 import {batchedInsert, yieldToEventLoop} from './batched-upsert.js'
 import {selectJsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
+import {WriteConflict} from './write-conflict.js'
 import type {InboundUsageDailyTable, UnmanagedUsageDailyTable, UsageDailyTable} from './schema.js'
 
 /** A user whose stored period has ended. */
@@ -167,7 +168,7 @@ export async function readClosedThrough(db: Db): Promise<string | null> {
 /**
  * Moves the last closed day from `before` to `day`, only if no other writer moved it meanwhile (a compare-and-set on
  * the table's one row): two writers closing the same days would add them to the sums twice. On SQLite the write
- * lock already rules that out; on a server database the loser throws and its transaction rolls back.
+ * lock already rules that out; on a server database the loser's transaction rolls back and runs again.
  */
 export async function writeClosedThrough(db: Db, before: string | null, day: string): Promise<void> {
   if (before === null) {
@@ -180,8 +181,7 @@ export async function writeClosedThrough(db: Db, before: string | null, day: str
     .where('id', '=', 1)
     .where('day', '=', before)
     .executeTakeFirst()
-  if (result.numUpdatedRows !== 1n)
-    throw new Error(`another writer closed days past ${before} meanwhile; this write is retried by the next pull`)
+  if (result.numUpdatedRows !== 1n) throw new WriteConflict(`another writer closed days past ${before} meanwhile`)
 }
 
 /** Adds the daily rows of `fromDay <= day < toDay` (all in `month`) to that month's closed sums. */

@@ -1,4 +1,4 @@
-import {ExitCode, SbqError} from '../errors.js'
+import {ExitCode, SbqError} from '../../errors.js'
 
 /** How to get a working database back; the same words wherever sbq finds one damaged. */
 const restoreHint = (path: string) =>

@@ -1,0 +1,45 @@
+/**
+ * The contract every database dialect of sbq fills, one folder each (sqlite/, postgres/). Repositories write portable
+ * Kysely queries; where the two databases spell something differently, or behave differently under many writers, the
+ * repository asks `dialectOf(db)` for the dialect's own piece. Nothing outside src/lib/db/ sees which dialect it has.
+ */
+import type {RawBuilder} from 'kysely'
+
+import type {SbqError} from '../errors.js'
+import type {Db} from './database.js'
+import type {LockRow} from './schema.js'
+
+/** Who holds (or asks for) a lock: a process on a host. */
+export interface LockOwner {
+  pid: number
+  host: string
+}
+
+export interface Dialect {
+  /**
+   * One aggregate over the rows of `agg`: a JSON array holding one array per row, of `values` in order; `[]` for no
+   * rows. `readJson` turns the selected value into the array.
+   */
+  jsonArrayOfRows(values: RawBuilder<unknown>): RawBuilder<unknown>
+  /** One aggregate over the rows of `agg`: a JSON array of `value` per row; `[]` for no rows. */
+  jsonArrayOf(value: RawBuilder<unknown>): RawBuilder<unknown>
+  /** What the driver returned for a JSON aggregate, as parsed JSON. */
+  readJson(value: unknown): unknown[]
+  /** How many values one statement may bind. */
+  readonly maxBoundValues: number
+  /**
+   * Whether a failed transaction should simply run again: a deadlock or serialization failure between hosts on a
+   * server database, or sbq's own detected write conflict. Never an error a user should see.
+   */
+  isTransient(error: unknown): boolean
+  /**
+   * Takes the named lock for `owner` without waiting, or names its holder: the row returned is the lock's holder
+   * either way. A holder that died must not keep it.
+   */
+  takeLockOrHolder(db: Db, name: string, owner: LockOwner, at: number): Promise<LockRow>
+  /** Hands the lock from a dead `holder` (same host, pid gone) to `owner`, unless `holder` no longer has it. */
+  takeOverLock(db: Db, name: string, holder: LockOwner, owner: LockOwner, at: number): Promise<void>
+  releaseLock(db: Db, name: string, pid: number): Promise<void>
+  /** The one line for a failure that is the database's (damaged file, server gone), or undefined for any other. */
+  describeFailure(location: string, error: unknown): SbqError | undefined
+}

@@ -1,0 +1,70 @@
+import {Migrator} from 'kysely'
+
+import {migrations} from '../../../migrations/index.js'
+import {ExitCode, SbqError} from '../errors.js'
+import type {Db} from './database.js'
+
+export const migrationNames = Object.keys(migrations)
+
+export interface OpenOptions {
+  /**
+   * When 0010 refuses to upgrade because user names differ only in case, open the database at the schema before it
+   * instead: `sbq user remove` is how the operator resolves the clash, so it must run on such a database.
+   */
+  beforeNameClashCheck?: boolean
+  /** Gets the one line said when something about the database needs the operator's eye but does not stop sbq. */
+  warn?: (line: string) => void
+}
+
+const lastBeforeNameClashCheck = '0009-per-user-baselines'
+
+export function isSbqMigration(name: string): boolean {
+  return Object.hasOwn(migrations, name)
+}
+
+export function tooNew(location: string, version: number): SbqError {
+  return new SbqError('DATABASE_TOO_NEW', `database "${location}" was written by a newer sbq (schema ${version})`, {
+    exit: ExitCode.invalidInput,
+    hint: 'upgrade sbq to use this database',
+  })
+}
+
+/**
+ * Runs every pending migration (or stops before 0010, see OpenOptions), all in one transaction (a dialect whose adapter says it can change schemas inside
+ * one), and says why in one line when it cannot. `describeFailure` names the dialect's own failures (a damaged
+ * file, a server gone).
+ */
+export async function runMigrations(
+  db: Db,
+  location: string,
+  options: OpenOptions,
+  describeFailure: (location: string, error: unknown) => SbqError | undefined,
+): Promise<'latest' | 'before-name-clash-check'> {
+  const migrator = new Migrator({db, provider: {getMigrations: async () => migrations}})
+  const {error} = await migrator.migrateToLatest()
+  if (error instanceof SbqError && error.code === 'USER_NAME_CLASH' && options.beforeNameClashCheck) {
+    const before = await migrator.migrateTo(lastBeforeNameClashCheck)
+    if (before.error === undefined) return 'before-name-clash-check'
+  }
+  // A migration's own refusal (one that says what the operator must do first) is shown as it is, about this database.
+  if (error instanceof SbqError)
+    throw new SbqError(error.code, `database "${location}" ${error.message}`, {
+      exit: error.exit,
+      hint: error.hint,
+      cause: error,
+    })
+  if (error) {
+    throw (
+      describeFailure(location, error) ??
+      new SbqError('MIGRATION_FAILED', `database "${location}" could not be migrated: ${describe(error)}`, {
+        exit: ExitCode.bug,
+        cause: error,
+      })
+    )
+  }
+  return 'latest'
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
