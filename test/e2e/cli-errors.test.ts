@@ -11,6 +11,7 @@ import {assertJsonError} from '../support/assertions.js'
 import {repoRoot, sbqBin} from '../support/paths.js'
 import {runSbq, tempWorkspace, type SbqResult} from '../support/run-sbq.js'
 import {startServe} from '../support/run-serve.js'
+import {sqliteOnly} from '../support/test-database.js'
 
 /** The plain (no --json) failure: exit code, nothing on stdout, one `error:` line on stderr. */
 function assertErrorLine(result: SbqResult, exit: number, pattern: RegExp): void {
@@ -20,7 +21,8 @@ function assertErrorLine(result: SbqResult, exit: number, pattern: RegExp): void
   assert.match(result.stderr, pattern)
 }
 
-describe('clear errors (real bin/sbq)', () => {
+// Errors about the SQLite file itself (and a few that need no database); PostgreSQL's own are in postgres-errors.test.ts.
+describe('clear errors (real bin/sbq)', {skip: sqliteOnly}, () => {
   const workspace = tempWorkspace('sbq-errors-')
   const sbq = (db: string, ...args: string[]) => runSbq(args, {db})
   let healthy: Buffer

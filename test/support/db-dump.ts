@@ -29,6 +29,8 @@ function dumpPostgres(url: string): Record<string, unknown[]> {
     .split('\n')
     .filter(Boolean)
   if (tables.length === 0) return {}
-  const lines = psql(url, ...tables.map((name) => `select coalesce(json_agg(t), '[]') from "${name}" t`)).split('\n')
-  return Object.fromEntries(tables.map((name, index) => [name, sortRows(JSON.parse(lines[index]!) as unknown[])]))
+  // jsonb prints on one line, and one object keyed by table keeps every table in one snapshot.
+  const parts = tables.map((name) => `'${name}', (select coalesce(jsonb_agg(t), '[]') from "${name}" t)`)
+  const all = JSON.parse(psql(url, `select jsonb_build_object(${parts.join(', ')})`)) as Record<string, unknown[]>
+  return Object.fromEntries(tables.map((name) => [name, sortRows(all[name]!)]))
 }
