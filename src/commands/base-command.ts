@@ -23,7 +23,8 @@ export abstract class SbqCommand<T extends typeof Command> extends Command {
 
   static override baseFlags = {
     db: Flags.string({
-      description: 'SQLite database file [default: /var/lib/sbq/sbq.db as root, else ~/.local/share/sbq/sbq.db]',
+      description:
+        'SQLite database file, or a postgres:// URL shared by many sbq hosts [default: /var/lib/sbq/sbq.db as root, else ~/.local/share/sbq/sbq.db]',
       env: 'SBQ_DB',
       helpGroup: 'GLOBAL',
     }),

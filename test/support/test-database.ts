@@ -11,10 +11,14 @@ export const testDialect: 'sqlite' | 'postgres' = process.env.SBQ_TEST_DIALECT =
 /** The `skip` option of a test that is about an SQLite file itself (its mode, its pages, its backup). */
 export const sqliteOnly: string | false = testDialect === 'postgres' ? 'about the SQLite file itself' : false
 
-/** The `skip` option of a test that needs PostgreSQL whatever the pass. */
-export const needsPostgres: string | false = process.env.SBQ_TEST_POSTGRES
-  ? false
-  : process.env.CI
+/**
+ * The `skip` option of a test that needs PostgreSQL whatever the pass: skipped with the reason where PostgreSQL is not
+ * installed, never under CI (where it then fails), and skipped in the runs under faketime (scripts/test-dates.sh),
+ * which are about the calendar and run on SQLite only.
+ */
+export const needsPostgres: string | false = process.env.SBQ_TEST_DATES
+  ? 'the runs under faketime are on SQLite only'
+  : process.env.SBQ_TEST_POSTGRES || process.env.CI
     ? false
     : 'PostgreSQL is not installed (apt-get install postgresql; see docs/development.md)'
 

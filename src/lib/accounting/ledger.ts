@@ -1,5 +1,5 @@
 import type {Context} from '../context.js'
-import {addNodeCounted, readBaseline, recordNodePull, recordRefusal, writeBaseline} from '../db/nodes-repository.js'
+import {addNodeCounted, readBaselineForUpdate, recordNodePull, recordRefusal, writeBaseline} from '../db/nodes-repository.js'
 import {yieldToEventLoop} from '../db/batched-upsert.js'
 import type {Db} from '../db/open-database.js'
 import type {NodeRow, UnmanagedUsageDailyTable, UsageDailyTable} from '../db/schema.js'
@@ -135,7 +135,7 @@ async function startCurrentPeriods(trx: Db, context: Context): Promise<void> {
       stale.resetDay ?? defaultResetDay,
       context.timeZone,
     )
-    await startUsagePeriod(trx, stale.user_id, period, context.now)
+    await startUsagePeriod(trx, stale.user_id, stale.period_start, period, context.now)
   }
 }
 
@@ -153,7 +153,8 @@ export async function recordPull(
   lifetime: CounterLifetime = 'process',
 ): Promise<PullRecord> {
   return db.transaction().execute(async (trx) => {
-    const deltas = counterDeltas(await readBaseline(trx, node.id), snapshot, observedAt, lifetime)
+    // Locked for the transaction: another host pulling the same node meanwhile waits, then reads this baseline.
+    const deltas = counterDeltas(await readBaselineForUpdate(trx, node.id), snapshot, observedAt, lifetime)
     // Only someone holding the placeholder's secret could make traffic as it: nobody's to bill, nor to report.
     deltas.users.delete(PLACEHOLDER_USER_NAME)
     const usage = await recordUsage(trx, node, deltas.users, context)

@@ -3,7 +3,7 @@
  * Kysely queries; where the two databases spell something differently, or behave differently under many writers, the
  * repository asks `dialectOf(db)` for the dialect's own piece. Nothing outside src/lib/db/ sees which dialect it has.
  */
-import type {RawBuilder} from 'kysely'
+import type {RawBuilder, SelectQueryBuilder} from 'kysely'
 
 import type {SbqError} from '../errors.js'
 import type {Db} from './database.js'
@@ -25,6 +25,12 @@ export interface Dialect {
   jsonArrayOf(value: RawBuilder<unknown>): RawBuilder<unknown>
   /** What the driver returned for a JSON aggregate, as parsed JSON. */
   readJson(value: unknown): unknown[]
+  /**
+   * The query, made to lock the rows it reads until the transaction ends, so that a read-then-write in one transaction
+   * is not interleaved with another host's. (On SQLite the write transaction's lock on the whole file already is.)
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any table, any row
+  forUpdate<Q extends SelectQueryBuilder<any, any, any>>(query: Q): Q
   /** How many values one statement may bind. */
   readonly maxBoundValues: number
   /**

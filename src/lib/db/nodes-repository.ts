@@ -4,6 +4,7 @@ import type {Baseline} from '../domain/counter-deltas.js'
 import {CounterValues} from '../domain/counter-values.js'
 import type {Db} from './open-database.js'
 import type {NodeRow, NodesTable} from './schema.js'
+import {dialectOf} from './dialects.js'
 
 export async function findNode(db: Db, name: string): Promise<NodeRow | undefined> {
   return db.selectFrom('nodes').selectAll().where('name', '=', name).executeTakeFirst()
@@ -43,6 +44,18 @@ export async function readBaseline(db: Db, nodeId: number): Promise<Baseline | n
     counters.setUser(stored.users[index]!, stored.up[index] ?? undefined, stored.down[index] ?? undefined)
   for (let index = 0; index < stored.names.length; index++) counters.set(stored.names[index]!, stored.values[index]!)
   return {takenAt: row.taken_at, uptimeSeconds: row.uptime_seconds, counters}
+}
+
+/**
+ * The baseline, read with the node's row locked for the rest of the transaction: a second pull of the same node (from
+ * another host, or a `stats pull` beside a check) waits, then reads the baseline this one writes, so no byte is billed
+ * twice.
+ */
+export async function readBaselineForUpdate(db: Db, nodeId: number): Promise<Baseline | null> {
+  await dialectOf(db)
+    .forUpdate(db.selectFrom('nodes').select('id').where('id', '=', nodeId))
+    .execute()
+  return readBaseline(db, nodeId)
 }
 
 export async function writeBaseline(db: Db, nodeId: number, baseline: Baseline): Promise<void> {

@@ -251,11 +251,23 @@ export async function deleteUser(db: Db, id: number): Promise<void> {
 }
 
 /** Moves a user's running usage into a new period: the old period's counts stay in history, the new one starts at 0. */
-export async function startUsagePeriod(db: Db, userId: number, period: Period, now: number): Promise<void> {
+/**
+ * Starts a new period counting from zero, only if the stored one still starts at `from`. Two hosts may find the same
+ * period over at once; on a server database the second one's update waits for the first and then, finding the new
+ * period, changes nothing, instead of zeroing bytes the first one has already added to it.
+ */
+export async function startUsagePeriod(
+  db: Db,
+  userId: number,
+  from: number,
+  period: Period,
+  now: number,
+): Promise<void> {
   await db
     .updateTable('user_usage')
     .set({period_start: period.start, period_end: period.end, period_up: 0, period_down: 0, updated_at: now})
     .where('user_id', '=', userId)
+    .where('period_start', '=', from)
     .execute()
 }
 

@@ -1,7 +1,8 @@
 import pg from 'pg'
 import {PostgresDialect, PostgresQueryCompiler, sql, type QueryCompiler} from 'kysely'
 
-import {ExitCode, SbqError, invalidInput} from '../../errors.js'
+import {SbqError, invalidInput} from '../../errors.js'
+import {exactNumber} from '../exact-numbers.js'
 import type {Db} from '../database.js'
 import {isSbqMigration, migrationNames, runMigrations, tooNew, type OpenOptions} from '../migrate.js'
 import {SbqKysely} from '../sbq-kysely.js'
@@ -56,22 +57,11 @@ const numeric = 1700
 /**
  * node-postgres returns int8 (every byte count, time and id sum) and numeric (what sum() of an int8 gives) as text,
  * because a JavaScript number holds integers exactly only up to 2^53. sbq's figures are numbers end to end, so each
- * is converted here with a range check, never through a float: a value past 2^53 (8 PiB, or a timestamp in the year
- * 287,396) fails the read instead of coming back rounded.
+ * is converted here with a range check, never through a float (see exact-numbers.ts).
  */
 function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
   if (oid === int8 || oid === numeric) return exactNumber
   return pg.types.getTypeParser(oid, format)
-}
-
-function exactNumber(text: string): number {
-  const value = Number(text)
-  if (/^-?\d+$/.test(text) && !Number.isSafeInteger(value))
-    throw new SbqError('DATABASE_VALUE_OUT_OF_RANGE', `database value ${text} is beyond the exact range of sbq's numbers (2^53)`, {
-      exit: ExitCode.bug,
-      hint: 'a counter or time this large is a damaged row; correct it in the database',
-    })
-  return value
 }
 
 /** Any key shared by every sbq host: whoever holds it is the one migrating. */
@@ -122,7 +112,11 @@ async function appliedMigrations(db: Db, location: string): Promise<string[] | u
 async function assertEmpty(db: Db, location: string): Promise<void> {
   const {rows} = await sql<{name: string}>`select table_name as name from information_schema.tables
     where table_schema = current_schema() order by table_name`.execute(db)
-  if (rows.length > 0) throw notSbq(location, rows.map((row) => row.name))
+  if (rows.length > 0)
+    throw notSbq(
+      location,
+      rows.map((row) => row.name),
+    )
 }
 
 function notSbq(location: string, names: string[]): SbqError {

@@ -4,6 +4,7 @@ import {ExitCode, SbqError} from '../../errors.js'
 import type {Db} from '../database.js'
 import type {Dialect, LockOwner} from '../dialect.js'
 import type {LockRow} from '../schema.js'
+import {assertExactNumbers} from '../exact-numbers.js'
 import {writeConflict} from '../write-conflict.js'
 
 /**
@@ -14,7 +15,11 @@ export const postgresDialect: Dialect = {
   // json_agg returns NULL over no rows; node-postgres parses json itself.
   jsonArrayOfRows: (values) => sql`coalesce(json_agg(json_build_array(${values})), '[]'::json)`,
   jsonArrayOf: (value: RawBuilder<unknown>) => sql`coalesce(json_agg(${value}), '[]'::json)`,
-  readJson: (value) => value as unknown[],
+  readJson: (value) => {
+    assertExactNumbers(value as unknown[])
+    return value as unknown[]
+  },
+  forUpdate: (query) => query.forUpdate() as typeof query,
   // The protocol's limit: a statement's parameter count is a 16-bit number.
   maxBoundValues: 65_535,
   isTransient: (error) => writeConflict(error) || transientCodes.has(sqlState(error) ?? ''),

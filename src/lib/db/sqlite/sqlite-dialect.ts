@@ -3,6 +3,7 @@ import {sql, type RawBuilder} from 'kysely'
 import type {Db} from '../database.js'
 import type {Dialect, LockOwner} from '../dialect.js'
 import type {LockRow} from '../schema.js'
+import {assertExactNumbers} from '../exact-numbers.js'
 import {writeConflict} from '../write-conflict.js'
 import {damagedDatabase} from './damaged-database.js'
 
@@ -13,7 +14,13 @@ import {damagedDatabase} from './damaged-database.js'
 export const sqliteDialect: Dialect = {
   jsonArrayOfRows: (values) => sql`coalesce(json_group_array(json_array(${values})), '[]')`,
   jsonArrayOf: (value: RawBuilder<unknown>) => sql`coalesce(json_group_array(${value}), '[]')`,
-  readJson: (value) => JSON.parse(value as string) as unknown[],
+  readJson: (value) => {
+    const parsed = JSON.parse(value as string) as unknown[]
+    assertExactNumbers(parsed)
+    return parsed
+  },
+  // Every write transaction holds the database's write lock from its first statement: nobody can interleave.
+  forUpdate: (query) => query,
   // SQLITE_MAX_VARIABLE_NUMBER in better-sqlite3's build: a statement with more bound values is refused.
   maxBoundValues: 32_766,
   isTransient: (error) => writeConflict(error),
