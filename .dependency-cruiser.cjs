@@ -39,6 +39,27 @@ module.exports = {
       to: {path: 'node_modules/kysely/'},
     },
     {
+      name: 'one-folder-per-dialect',
+      severity: 'error',
+      comment: "Each database's driver is known only to its dialect's folder of src/lib/db/ .",
+      from: {pathNot: ['^src/lib/db/postgres/']},
+      to: {path: ['node_modules/pg/', 'node_modules/pg-[a-z-]+/']},
+    },
+    {
+      name: 'sqlite-driver-in-its-folder',
+      severity: 'error',
+      comment: 'better-sqlite3 belongs to src/lib/db/sqlite/ (and to sbq backup, which copies the file page by page).',
+      from: {path: '^src/', pathNot: ['^src/lib/db/sqlite/', '^src/lib/reports/backup\\.ts$']},
+      to: {path: 'node_modules/better-sqlite3/'},
+    },
+    {
+      name: 'dialects-are-independent',
+      severity: 'error',
+      comment: 'sqlite/ and postgres/ each fill the contract in src/lib/db/dialect.ts; neither knows the other.',
+      from: {path: '^src/lib/db/(sqlite|postgres)/'},
+      to: {path: '^src/lib/db/(sqlite|postgres)/', pathNot: '^src/lib/db/$1/'},
+    },
+    {
       name: 'drivers-know-no-use-case',
       severity: 'error',
       comment:

@@ -1,5 +1,11 @@
 import type {Context} from '../context.js'
-import {addNodeCounted, readBaselineForUpdate, recordNodePull, recordRefusal, writeBaseline} from '../db/nodes-repository.js'
+import {
+  addNodeCounted,
+  readBaselineForUpdate,
+  recordNodePull,
+  recordRefusal,
+  writeBaseline,
+} from '../db/nodes-repository.js'
 import {yieldToEventLoop} from '../db/batched-upsert.js'
 import type {Db} from '../db/open-database.js'
 import type {NodeRow, UnmanagedUsageDailyTable, UsageDailyTable} from '../db/schema.js'

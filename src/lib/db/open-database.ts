@@ -1,11 +1,12 @@
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
-import type {SbqError} from '../errors.js'
+import {invalidInput, type SbqError} from '../errors.js'
 import type {Db} from './database.js'
 import type {OpenOptions} from './migrate.js'
 import {postgresDialect} from './postgres/postgres-dialect.js'
 import {openSqliteDatabase} from './sqlite/open-sqlite.js'
+import {openSqliteReadOnly} from './sqlite/read-only.js'
 import {sqliteDialect} from './sqlite/sqlite-dialect.js'
 
 export type {Db} from './database.js'
@@ -52,4 +53,18 @@ export async function openDatabase(location: string, options: OpenOptions = {}):
 export function databaseFailure(location: string, error: unknown): SbqError | undefined {
   const dialect = isServerDatabase(location) ? postgresDialect : sqliteDialect
   return dialect.describeFailure(displayLocation(location), error)
+}
+
+/**
+ * The database file, opened read-only for `sbq backup` (SQLite's backup API copies a live file page by page). A
+ * PostgreSQL database is backed up by PostgreSQL's own tools, or copied into a file by `sbq db copy`.
+ */
+export function openDatabaseFileReadOnly(location: string): ReturnType<typeof openSqliteReadOnly> {
+  if (isServerDatabase(location))
+    throw invalidInput(
+      'BACKUP_NOT_A_FILE',
+      `database "${displayLocation(location)}" is a PostgreSQL database, and sbq backup copies an SQLite file`,
+      'back it up with pg_dump, or copy it into a file: sbq db copy --to FILE',
+    )
+  return openSqliteReadOnly(location)
 }

@@ -112,7 +112,8 @@ export async function rollToCurrentPeriod(
     limitsOf(record).resetDay,
     context.timeZone,
   )
-  if (period.start !== record.period_start) await startUsagePeriod(db, record.id, record.period_start, period, context.now)
+  if (period.start !== record.period_start)
+    await startUsagePeriod(db, record.id, record.period_start, period, context.now)
   return period
 }
 

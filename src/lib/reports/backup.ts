@@ -14,6 +14,7 @@ import {basename, dirname, join, resolve} from 'node:path'
 
 import BetterSqlite3 from 'better-sqlite3'
 
+import {openDatabaseFileReadOnly} from '../db/open-database.js'
 import type {Context} from '../context.js'
 import {ExitCode, SbqError, invalidInput, notFound} from '../errors.js'
 import {toLocal} from '../domain/zoned-time.js'
@@ -27,32 +28,6 @@ export interface BackupResult {
 }
 
 const stampedName = /^sbq-\d{8}-\d{6}\.db$/
-
-/**
- * Opens the database file read-only, apart from sbq's Kysely connection: the backup API needs the raw better-sqlite3
- * handle, and a read-only handle cannot migrate or change what it copies.
- */
-export function openDatabaseReadOnly(path: string): BetterSqlite3.Database {
-  if (!existsSync(path))
-    throw notFound(
-      'DATABASE_NOT_FOUND',
-      `database "${path}" does not exist`,
-      'point --db (or SBQ_DB) at the sbq database to back up',
-    )
-  try {
-    return new BetterSqlite3(path, {readonly: true, fileMustExist: true, timeout: 5000})
-  } catch (error) {
-    throw new SbqError(
-      'DATABASE_UNUSABLE',
-      `database "${path}" cannot be opened: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        exit: ExitCode.invalidInput,
-        hint: 'point --db (or SBQ_DB) at a readable SQLite file',
-        cause: error,
-      },
-    )
-  }
-}
 
 /** `sbq-YYYYMMDD-HHMMSS.db` in the install's zone: names sort in time order, which is what --keep relies on. */
 export function backupFileName(now: number, timeZone: string): string {
@@ -96,7 +71,7 @@ export async function backupDatabase(
     )
   assertNotTheDatabase(databasePath, file, target)
 
-  const source = openDatabaseReadOnly(databasePath)
+  const source = openDatabaseFileReadOnly(databasePath)
   const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`)
   try {
     closeSync(openSync(temporary, 'wx', 0o600))
