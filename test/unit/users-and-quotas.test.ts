@@ -12,6 +12,7 @@ import {addUser, listUsers, removeUser, setUserStatus, showUser} from '../../src
 import {SbqError} from '../../src/lib/errors.js'
 import {rejectsWith} from '../support/assertions.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
+import {freshPostgresDatabase, testDialect} from '../support/test-database.js'
 
 const GiB = 1024 ** 3
 const may10 = contextAt('2024-05-10T12:00:00Z')
@@ -42,10 +43,17 @@ describe('migrations', () => {
   })
 
   it('land whole or not at all: a failing migration undoes the ones before it in the same run', async () => {
-    const {Kysely, Migrator, sql} = await import('kysely')
+    const {Kysely, Migrator, PostgresDialect, sql} = await import('kysely')
     const {default: BetterSqlite3} = await import('better-sqlite3')
+    const {default: pg} = await import('pg')
     const {immediateSqliteDialect: sqliteDialect} = await import('../../src/lib/db/sqlite/open-sqlite.js')
-    const db = new Kysely<any>({dialect: sqliteDialect(new BetterSqlite3(':memory:'))})
+    // sbq's own SQLite dialect (whose adapter is told SQLite changes schemas in transactions), or PostgreSQL's.
+    const db = new Kysely<any>({
+      dialect:
+        testDialect === 'postgres'
+          ? new PostgresDialect({pool: new pg.Pool({connectionString: freshPostgresDatabase(), max: 1})})
+          : sqliteDialect(new BetterSqlite3(':memory:')),
+    })
     const migrations = {
       '0001-a': {
         up: async (trx: typeof db) =>
