@@ -2,8 +2,6 @@ import assert from 'node:assert/strict'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import BetterSqlite3 from 'better-sqlite3'
-
 import {seedDatabase} from '../../bench/lib/seed-database.js'
 import {openDatabase} from '../../src/lib/db/open-database.js'
 import {defaultResetDay} from '../../src/lib/domain/limits.js'
@@ -11,6 +9,8 @@ import {currentPeriod} from '../../src/lib/domain/periods.js'
 import {installTimeZone} from '../../src/lib/settings/settings.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 import {StubV2rayApi} from '../support/stub-v2ray-api.js'
+import {withRawDb} from '../support/raw-database.js'
+import {freshDatabase} from '../support/test-database.js'
 
 const GiB = 1024 ** 3
 const users = 10_000
@@ -31,11 +31,12 @@ describe(`${users} users change status at once (seeded database, stub V2Ray API,
     const period = currentPeriod(null, Date.parse(env.SBQ_NOW), defaultResetDay, await installTimeZone(db))
     await db.destroy()
     // Every user over quota in the fixed clock's period.
-    const sqlite = new BetterSqlite3(workspace.db)
-    sqlite
-      .prepare('update user_usage set period_start = ?, period_end = ?, period_down = ?')
-      .run(period.start, period.end, 2 * GiB)
-    sqlite.close()
+    await withRawDb(workspace.db, (raw) =>
+      raw
+        .updateTable('user_usage')
+        .set({period_start: period.start, period_end: period.end, period_down: 2 * GiB})
+        .execute(),
+    )
   })
 
   after(async () => {
@@ -43,25 +44,23 @@ describe(`${users} users change status at once (seeded database, stub V2Ray API,
     workspace.cleanup()
   })
 
-  const eventCount = (kind: string, to: string | null, db = workspace.db) => {
-    const sqlite = new BetterSqlite3(db, {readonly: true})
-    try {
-      return (
-        sqlite.prepare('select count(*) as n from events where kind = ? and to_status is ?').get(kind, to) as {
-          n: number
-        }
-      ).n
-    } finally {
-      sqlite.close()
-    }
-  }
+  const eventCount = (kind: string, to: string | null, db = workspace.db) =>
+    withRawDb(db, async (raw) => {
+      const row = await raw
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('kind', '=', kind)
+        .where('to_status', to === null ? 'is' : '=', to)
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    })
 
   it('check limits every one of them and records every change', async () => {
     const check = await runSbq(['check', '--no-pull', '--json'], {db: workspace.db, env})
     assert.equal(check.code, 0, check.stderr + check.stdout.slice(0, 500))
     assert.equal(check.json.changes.length, users)
     assert.ok(check.json.changes.every((change: {to: string}) => change.to === 'limited'))
-    assert.equal(eventCount('status', 'limited'), users)
+    assert.equal(await eventCount('status', 'limited'), users)
     const list = await runSbq(['user', 'list', '--json'], {db: workspace.db, env})
     assert.ok((list.json as Array<{status: string}>).every((user) => user.status === 'limited'))
   })
@@ -71,12 +70,12 @@ describe(`${users} users change status at once (seeded database, stub V2Ray API,
     assert.equal(reset.code, 0, reset.stderr + reset.stdout.slice(0, 500))
     assert.equal(reset.json.reset.length, users)
     assert.equal(reset.json.changes.length, users)
-    assert.equal(eventCount('reset', null), users)
-    assert.equal(eventCount('status', 'active'), users)
+    assert.equal(await eventCount('reset', null), users)
+    assert.equal(await eventCount('status', 'active'), users)
   })
 
   it('node add --import adopts every user of a config and records each one', async () => {
-    const fresh = join(workspace.dir, 'import.db')
+    const fresh = freshDatabase(workspace.dir, 'import.db')
     const add = await runSbq(
       [
         'node',
@@ -97,6 +96,6 @@ describe(`${users} users change status at once (seeded database, stub V2Ray API,
     )
     assert.equal(add.code, 0, add.stderr + add.stdout.slice(0, 500))
     assert.equal(add.json.imported.added.length, users)
-    assert.equal(eventCount('created', 'active', fresh), users)
+    assert.equal(await eventCount('created', 'active', fresh), users)
   })
 })

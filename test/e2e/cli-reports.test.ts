@@ -9,6 +9,8 @@ import BetterSqlite3 from 'better-sqlite3'
 import {formatSize} from '../../src/lib/output/format.js'
 import {parseCsv} from '../../src/lib/reports/csv.js'
 import {runSbq, tempWorkspace, type SbqResult} from '../support/run-sbq.js'
+import {insertRows, withRawDb} from '../support/raw-database.js'
+import {sqliteOnly} from '../support/test-database.js'
 
 const MiB = 1024 ** 2
 const GiB = 1024 ** 3
@@ -41,33 +43,33 @@ function assertOneLineError(result: SbqResult, exit: number, pattern: RegExp) {
   assert.equal(result.stderr.trim().split('\n').length, 1)
 }
 
-function seed() {
-  const sqlite = new BetterSqlite3(db)
-  try {
-    const daily = sqlite.prepare('insert into usage_daily (day, node_name, user_name, up, down) values (?, ?, ?, ?, ?)')
-    for (const [day, node, user, up, down] of [
-      ['2024-04-03', 'n1', 'alice', 0, 1 * GiB],
-      ['2024-04-28', 'n2', 'bob', 10 * MiB, 20 * MiB],
-      ['2024-05-01', 'n1', 'alice', 512 * MiB, 2 * GiB],
-      ['2024-05-31', 'n2', 'alice', 0, 1 * GiB],
-      ['2024-05-20', 'n2', 'bob', 100 * MiB, 900 * MiB],
-      ['2024-05-10', 'n1', 'old', 0, 3 * MiB],
-      ['2024-06-02', 'n1', 'alice', 1 * MiB, 1 * MiB],
-    ] as const) {
-      daily.run(day, node, user, up, down)
-    }
-    sqlite
-      .prepare('insert into unmanaged_usage_daily (day, node_name, name, up, down) values (?, ?, ?, ?, ?)')
-      .run('2024-05-02', 'n1', 'mallory', 1024, 2048)
-    // The running totals as pulls would have left them: bob's period (May 15 - June 15) holds his May 20 traffic.
-    sqlite
-      .prepare(
-        "update user_usage set period_up = ?, period_down = ? where user_id = (select id from users where name = 'bob')",
-      )
-      .run(100 * MiB, 900 * MiB)
-  } finally {
-    sqlite.close()
-  }
+async function seed() {
+  await insertRows(
+    db,
+    'usage_daily',
+    (
+      [
+        ['2024-04-03', 'n1', 'alice', 0, 1 * GiB],
+        ['2024-04-28', 'n2', 'bob', 10 * MiB, 20 * MiB],
+        ['2024-05-01', 'n1', 'alice', 512 * MiB, 2 * GiB],
+        ['2024-05-31', 'n2', 'alice', 0, 1 * GiB],
+        ['2024-05-20', 'n2', 'bob', 100 * MiB, 900 * MiB],
+        ['2024-05-10', 'n1', 'old', 0, 3 * MiB],
+        ['2024-06-02', 'n1', 'alice', 1 * MiB, 1 * MiB],
+      ] as const
+    ).map(([day, node_name, user_name, up, down]) => ({day, node_name, user_name, up, down})),
+  )
+  await insertRows(db, 'unmanaged_usage_daily', [
+    {day: '2024-05-02', node_name: 'n1', name: 'mallory', up: 1024, down: 2048},
+  ])
+  // The running totals as pulls would have left them: bob's period (May 15 - June 15) holds his May 20 traffic.
+  await withRawDb(db, (raw) =>
+    raw
+      .updateTable('user_usage')
+      .set({period_up: 100 * MiB, period_down: 900 * MiB})
+      .where('user_id', '=', raw.selectFrom('users').select('id').where('name', '=', 'bob'))
+      .execute(),
+  )
 }
 
 describe('sbq report, prune and backup (real bin/sbq)', () => {
@@ -81,7 +83,7 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
       const result = await sbq(...args, '--json')
       assert.equal(result.code, 0, result.stderr)
     }
-    seed()
+    await seed()
   })
   after(() => workspace.cleanup())
 
@@ -266,31 +268,35 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
     )
   })
 
-  it('backup writes a private copy that opens and holds the same rows; --keep rotates', async () => {
-    const target = join(workspace.dir, 'copy.db')
-    const result = await sbq('backup', target, '--json')
-    assert.equal(result.code, 0, result.stderr)
-    assert.equal(result.json.path, target)
-    assert.equal(statSync(target).mode & 0o777, 0o600)
-    const rows = (path: string) => {
-      const sqlite = new BetterSqlite3(path, {readonly: true})
-      try {
-        return ['users', 'usage_daily', 'usage_monthly', 'unmanaged_usage_monthly'].map((table) =>
-          sqlite.prepare(`select * from ${table} order by 1, 2, 3`).all(),
-        )
-      } finally {
-        sqlite.close()
+  it(
+    'backup writes a private copy that opens and holds the same rows; --keep rotates',
+    {skip: sqliteOnly},
+    async () => {
+      const target = join(workspace.dir, 'copy.db')
+      const result = await sbq('backup', target, '--json')
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.json.path, target)
+      assert.equal(statSync(target).mode & 0o777, 0o600)
+      const rows = (path: string) => {
+        const sqlite = new BetterSqlite3(path, {readonly: true})
+        try {
+          return ['users', 'usage_daily', 'usage_monthly', 'unmanaged_usage_monthly'].map((table) =>
+            sqlite.prepare(`select * from ${table} order by 1, 2, 3`).all(),
+          )
+        } finally {
+          sqlite.close()
+        }
       }
-    }
-    assert.deepEqual(rows(target), rows(db))
-    const dir = join(workspace.dir, 'backups')
-    mkdirSync(dir)
-    for (const now of ['2024-06-10T12:00:00Z', '2024-06-11T12:00:00Z', '2024-06-12T12:00:00Z']) {
-      const rotated = await runSbq(['backup', dir, '--keep', '2'], {db, env: {SBQ_NOW: now}})
-      assert.equal(rotated.code, 0, rotated.stderr)
-    }
-    assert.deepEqual(readdirSync(dir).sort(), ['sbq-20240611-120000.db', 'sbq-20240612-120000.db'])
-  })
+      assert.deepEqual(rows(target), rows(db))
+      const dir = join(workspace.dir, 'backups')
+      mkdirSync(dir)
+      for (const now of ['2024-06-10T12:00:00Z', '2024-06-11T12:00:00Z', '2024-06-12T12:00:00Z']) {
+        const rotated = await runSbq(['backup', dir, '--keep', '2'], {db, env: {SBQ_NOW: now}})
+        assert.equal(rotated.code, 0, rotated.stderr)
+      }
+      assert.deepEqual(readdirSync(dir).sort(), ['sbq-20240611-120000.db', 'sbq-20240612-120000.db'])
+    },
+  )
 
   it('a bad month is exit 2 and an unknown user or node exit 3, one line each', async () => {
     assertOneLineError(await sbq('report', '--month', '2024-13'), 2, /^error: month "2024-13" is not a calendar month/)

@@ -25,6 +25,23 @@ describe('sbq schedule (real bin/sbq)', () => {
     assert.match(timer, /^WantedBy=timers.target$/m)
   })
 
+  it('writes a PostgreSQL URL as it is, and refuses one with a password, which the unit would show to every user', async () => {
+    const url = 'postgres://sbq@db.example:5432/sbq'
+    const written = await runSbq(['schedule', 'install', '--unit-dir', unitDir, '--no-enable', '--json'], {db: url})
+    assert.equal(written.code, 0, written.stderr)
+    assert.match(
+      readFileSync(join(unitDir, 'sbq-check.service'), 'utf8'),
+      /^Environment="SBQ_DB=postgres:\/\/sbq@db\.example:5432\/sbq"$/m,
+    )
+    const refused = await runSbq(['schedule', 'install', '--cron'], {db: 'postgres://sbq:hunter2@db.example/sbq'})
+    assert.equal(refused.code, 2)
+    assert.match(
+      refused.stderr,
+      /^error: database "postgres:\/\/sbq:\*\*\*@db\.example\/sbq" has a password, .*~\/\.pgpass/,
+    )
+    assert.doesNotMatch(refused.stderr + refused.stdout, /hunter2/)
+  })
+
   it('prints a crontab line with --cron', async () => {
     const result = await sbq('schedule', 'install', '--cron', '--every', '5m')
     assert.equal(result.code, 0, result.stderr)

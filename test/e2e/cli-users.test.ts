@@ -6,6 +6,7 @@ import {after, before, describe, it} from 'node:test'
 import {dumpDatabase} from '../support/db-dump.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 import {assertJsonError} from '../support/assertions.js'
+import {sqliteOnly} from '../support/test-database.js'
 
 const GiB = 1024 ** 3
 const workspace = tempWorkspace()
@@ -19,7 +20,7 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
   })
   after(() => workspace.cleanup())
 
-  it('creates the database private on first use', () => {
+  it('creates the database private on first use', {skip: sqliteOnly}, () => {
     assert.equal(statSync(db).mode & 0o777, 0o600)
     assert.equal(statSync(workspace.dir).mode & 0o077, 0)
   })
@@ -282,7 +283,7 @@ describe('bad input: one line, a documented exit code, the database unchanged', 
     })
   }
 
-  it('a database path that cannot be used: exit 2, one line', async () => {
+  it('a database path that cannot be used: exit 2, one line', {skip: sqliteOnly}, async () => {
     const result = await runSbq(['user', 'list'], {db: join(bad.dir, 'sbq.db', 'nested.db')})
     assert.equal(result.code, 2)
     assert.match(result.stderr, /^error: database ".*nested\.db" cannot be opened/)

@@ -6,6 +6,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 import {StubV2rayApi} from '../support/stub-v2ray-api.js'
 import {startServe, type RunningServe} from '../support/run-serve.js'
+import {psql, testDialect} from '../support/test-database.js'
 
 interface Totals {
   [name: string]: {up: number; down: number}
@@ -28,6 +29,10 @@ describe('push: an edge sbq pulls a V2Ray node and pushes to a central sbq serve
       ]),
     )
   const query = (db: string, statement: string) => {
+    if (testDialect === 'postgres')
+      return statement.trimStart().startsWith('select')
+        ? (JSON.parse(psql(db, `select coalesce(jsonb_agg(t), '[]') from (${statement}) t`)) as unknown[])
+        : (psql(db, statement), [])
     const sqlite = new BetterSqlite3(db)
     try {
       return statement.trimStart().startsWith('select') ? sqlite.prepare(statement).all() : sqlite.exec(statement) && []
@@ -99,13 +104,15 @@ describe('push: an edge sbq pulls a V2Ray node and pushes to a central sbq serve
     // What a crash between the 2xx and the delete leaves behind: the delivered row, still queued.
     query(
       edge.db,
-      'create table delivered_pushes as select * from inform_outbox where 0; create trigger keep_delivered after delete on inform_outbox begin insert into delivered_pushes values (old.id, old.node_id, old.request_id, old.body, old.created_at, old.attempts, old.last_error); end',
+      testDialect === 'postgres'
+        ? `create table delivered_pushes as select * from inform_outbox where false; create function keep_delivered() returns trigger language plpgsql as $$ begin insert into delivered_pushes select old.*; return old; end $$; create trigger keep_delivered after delete on inform_outbox for each row execute function keep_delivered()`
+        : 'create table delivered_pushes as select * from inform_outbox where 0; create trigger keep_delivered after delete on inform_outbox begin insert into delivered_pushes values (old.id, old.node_id, old.request_id, old.body, old.created_at, old.attempts, old.last_error); end',
     )
     stub.addTraffic('alice', 1000, 1000)
     assert.deepEqual((await run(edge.db, 'stats', 'pull')).nodes[0].push, {sent: 1, queued: 0, error: null})
     query(
       edge.db,
-      'drop trigger keep_delivered; insert into inform_outbox select * from delivered_pushes; drop table delivered_pushes',
+      `drop trigger keep_delivered${testDialect === 'postgres' ? ' on inform_outbox' : ''}; insert into inform_outbox select * from delivered_pushes; drop table delivered_pushes`,
     )
     const before = await totals(central.db)
     assert.deepEqual((await run(edge.db, 'stats', 'pull')).nodes[0].push, {sent: 1, queued: 0, error: null})

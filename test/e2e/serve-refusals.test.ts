@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
-import BetterSqlite3 from 'better-sqlite3'
-
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 import {startServe, type RunningServe} from '../support/run-serve.js'
 import {informTrafficBody, postInform, type InformClient} from '../support/stub-3x-ui-inform.js'
+import {insertRows, withRawDb} from '../support/raw-database.js'
 
 // The reports come from test/support/stub-3x-ui-inform.ts, which follows MHSanaei/3x-ui
 // internal/web/job/xray_traffic_job.go (informTrafficToExternalAPI) and internal/xray/client_traffic.go: 3x-ui sends
@@ -182,23 +181,36 @@ describe('sbq serve: a 150k-client 3x-ui report is taken whole while /healthz ke
   before(async () => {
     await sbqIn(workspace.db, 'config', 'set', 'timezone', 'UTC')
     // 100k users as `sbq user add` leaves them, written directly: adding them one by one would take an hour.
-    const sqlite = new BetterSqlite3(workspace.db)
-    try {
-      const user = sqlite.prepare(
-        `insert into users (id, name, status, uuid, password, password16, created_at, updated_at) values (?, ?, 'active', ?, 'secret', 'secret16', 0, 0)`,
-      )
-      const usage = sqlite.prepare(
-        `insert into user_usage (user_id, period_start, period_end, period_up, period_down, total_up, total_down, updated_at) values (?, ?, ?, 0, 0, 0, 0, 0)`,
-      )
-      sqlite.transaction(() => {
-        for (let id = 1; id <= managed; id++) {
-          user.run(id, `customer-${id}@example.com`, `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`)
-          usage.run(id, Date.parse('2024-05-01T00:00:00Z'), Date.parse('2024-06-01T00:00:00Z'))
-        }
-      })()
-    } finally {
-      sqlite.close()
-    }
+    const ids = Array.from({length: managed}, (_, index) => index + 1)
+    await insertRows(
+      workspace.db,
+      'users',
+      ids.map((id) => ({
+        id,
+        name: `customer-${id}@example.com`,
+        status: 'active',
+        uuid: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
+        password: 'secret',
+        password16: 'secret16',
+        created_at: 0,
+        updated_at: 0,
+      })),
+    )
+    const [start, end] = [Date.parse('2024-05-01T00:00:00Z'), Date.parse('2024-06-01T00:00:00Z')]
+    await insertRows(
+      workspace.db,
+      'user_usage',
+      ids.map((user_id) => ({
+        user_id,
+        period_start: start,
+        period_end: end,
+        period_up: 0,
+        period_down: 0,
+        total_up: 0,
+        total_down: 0,
+        updated_at: 0,
+      })),
+    )
     serve = await startServe(workspace.db, env, ['--metrics-public'])
     uri = (await sbqIn(workspace.db, 'node', 'add', 'big', '--type', '3x-ui', '--public-url', serve.base, '--json'))
       .json.informUri as string
@@ -251,17 +263,23 @@ describe('sbq serve: a 150k-client 3x-ui report is taken whole while /healthz ke
       `/healthz took up to ${slowest.toFixed(0)} ms over ${polls} polls while a ${answer.ms.toFixed(0)} ms report was taken`,
     )
     assert.ok(polls >= 5, `${polls} polls`)
-    const sqlite = new BetterSqlite3(workspace.db, {readonly: true})
-    try {
-      const sums = sqlite.prepare('select sum(period_up) as up, sum(period_down) as down from user_usage').get()
+    await withRawDb(workspace.db, async (raw) => {
+      const sums = await raw
+        .selectFrom('user_usage')
+        .select((eb) => [eb.fn.sum('period_up').as('up'), eb.fn.sum('period_down').as('down')])
+        .executeTakeFirst()
       const expected = clients
         .slice(0, managed)
         .reduce((total, client) => ({up: total.up + client.up, down: total.down + client.down}), {up: 0, down: 0})
       assert.deepEqual(sums, expected)
-      assert.deepEqual(sqlite.prepare('select count(*) as names from unmanaged_usage_daily').get(), {names: 10_000})
-    } finally {
-      sqlite.close()
-    }
+      assert.deepEqual(
+        await raw
+          .selectFrom('unmanaged_usage_daily')
+          .select((eb) => eb.fn.countAll().as('names'))
+          .executeTakeFirst(),
+        {names: 10_000},
+      )
+    })
     assert.equal(
       (
         await logLines(

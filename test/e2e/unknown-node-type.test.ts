@@ -7,11 +7,10 @@ import {copyFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import BetterSqlite3 from 'better-sqlite3'
-
 import {fixturesDir} from '../support/paths.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 import {StubV2rayApi} from '../support/stub-v2ray-api.js'
+import {withRawDb} from '../support/raw-database.js'
 
 const MiB = 1024 * 1024
 
@@ -35,9 +34,9 @@ describe('a node of a type this sbq does not know', () => {
       const result = await sbq(...args)
       assert.equal(result.code, 0, result.stderr)
     }
-    const db = new BetterSqlite3(workspace.db)
-    db.prepare(`update nodes set type = 'quantum' where name = 'later'`).run()
-    db.close()
+    await withRawDb(workspace.db, (raw) =>
+      raw.updateTable('nodes').set({type: 'quantum'}).where('name', '=', 'later').execute(),
+    )
     stub.addTraffic('alice', 0, 2 * MiB)
   })
 

@@ -2,49 +2,39 @@ import assert from 'node:assert/strict'
 import {randomUUID} from 'node:crypto'
 import {after, before, describe, it} from 'node:test'
 
-import BetterSqlite3 from 'better-sqlite3'
-import {Kysely, Migrator, SqliteDialect} from 'kysely'
+import {Migrator, sql} from 'kysely'
 
 import {migrations} from '../../migrations/index.js'
 
 import {dumpDatabase} from '../support/db-dump.js'
+import {withRawDb} from '../support/raw-database.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
+import {testDialect} from '../support/test-database.js'
 
 /**
  * A database from before names were unique without regard to case: made by today's sbq, then taken back to schema
  * 0009 by the later migrations' own `down` and given a second spelling of alice.
  */
-async function backToSchema9WithClash(path: string, copyOf: string, spelling: string): Promise<void> {
-  const db = new Kysely<unknown>({dialect: new SqliteDialect({database: new BetterSqlite3(path)})})
-  try {
+async function backToSchema9WithClash(location: string, copyOf: string, spelling: string): Promise<void> {
+  await withRawDb(location, async (db) => {
     const {error} = await new Migrator({db, provider: {getMigrations: async () => migrations}}).migrateTo(
       '0009-per-user-baselines',
     )
     assert.equal(error, undefined)
-  } finally {
-    await db.destroy()
-  }
-  const sqlite = new BetterSqlite3(path)
-  try {
-    sqlite.exec('PRAGMA user_version = 9')
-    const columns = (sqlite.prepare('PRAGMA table_info(users)').all() as Array<{name: string}>)
-      .map((column) => column.name)
-      .filter((name) => name !== 'id')
-    const values = columns.map((name) => (name === 'name' ? '?' : name === 'uuid' ? '?' : name))
-    const {lastInsertRowid} = sqlite
-      .prepare(`INSERT INTO users (${columns.join(', ')}) SELECT ${values.join(', ')} FROM users WHERE name = ?`)
-      .run(spelling, randomUUID(), copyOf)
-    const usage = (sqlite.prepare('PRAGMA table_info(user_usage)').all() as Array<{name: string}>)
-      .map((column) => column.name)
-      .filter((name) => name !== 'user_id')
-    sqlite
-      .prepare(
-        `INSERT INTO user_usage (user_id, ${usage.join(', ')}) SELECT ?, ${usage.join(', ')} FROM user_usage WHERE user_id = (SELECT id FROM users WHERE name = ?)`,
-      )
-      .run(lastInsertRowid, copyOf)
-  } finally {
-    sqlite.close()
-  }
+    // SQLite's sbq reads the schema version from user_version first; PostgreSQL's reads kysely_migration itself.
+    if (testDialect === 'sqlite') await sql`PRAGMA user_version = 9`.execute(db)
+    const {id, ...user} = await db.selectFrom('users').selectAll().where('name', '=', copyOf).executeTakeFirstOrThrow()
+    const inserted = await db
+      .insertInto('users')
+      .values({...user, name: spelling, uuid: randomUUID()})
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    const usage = await db.selectFrom('user_usage').selectAll().where('user_id', '=', id).executeTakeFirstOrThrow()
+    await db
+      .insertInto('user_usage')
+      .values({...usage, user_id: inserted.id})
+      .execute()
+  })
 }
 
 describe('names that differ only in case: an upgrade finds the clashes and says how to resolve them (real bin/sbq)', () => {
@@ -87,15 +77,12 @@ describe('names that differ only in case: an upgrade finds the clashes and says 
   })
 
   it('then holds names unique without regard to case, in the database itself', async () => {
-    const sqlite = new BetterSqlite3(workspace.db)
-    try {
-      assert.throws(
-        () => sqlite.prepare("UPDATE users SET name = 'Alice' WHERE name = 'bob'").run(),
-        /UNIQUE constraint failed/,
-      )
-    } finally {
-      sqlite.close()
-    }
+    await withRawDb(workspace.db, (db) =>
+      assert.rejects(
+        db.updateTable('users').set({name: 'Alice'}).where('name', '=', 'bob').execute(),
+        /UNIQUE constraint failed|duplicate key value violates unique constraint "users_name_nocase"/,
+      ),
+    )
     const again = await sbq('user', 'add', 'Alice', '--json')
     assert.deepEqual([again.code, again.json.error.code], [3, 'USER_NAME_CLASH'])
   })

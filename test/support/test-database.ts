@@ -57,3 +57,8 @@ export function psql(url: string, ...commands: string[]): string {
     },
   )
 }
+
+/** Another new database for a test: a file in `dir`, or on the PostgreSQL pass a new database on the test cluster. */
+export function freshDatabase(dir: string, file: string): string {
+  return testDialect === 'postgres' ? freshPostgresDatabase() : `${dir}/${file}`
+}

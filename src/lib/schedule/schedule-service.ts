@@ -4,6 +4,7 @@ import {userInfo} from 'node:os'
 import {join, resolve} from 'node:path'
 
 import {findOnPath} from '../config-file/find-on-path.js'
+import {databasePassword, displayLocation, isServerDatabase} from '../db/open-database.js'
 import {invalidInput, unreachable} from '../errors.js'
 import {parseInterval, parseListen} from '../domain/schedule-input.js'
 import {crontabLine, serveUnit, systemdUnits} from './units.js'
@@ -40,11 +41,19 @@ function checkCommand(input: Pick<ScheduleInput, 'sbqPath'>): string {
 }
 
 /**
- * The database's absolute path, with it and the programs the schedule runs checked: a line break cannot be said in
- * a crontab line or a unit file (it would end the line and start another).
+ * The database's absolute path (a PostgreSQL URL as it is), with it and the programs the schedule runs checked: a
+ * line break cannot be said in a crontab line or a unit file (it would end the line and start another), and a
+ * password in a URL would be readable by every user in a unit file or /etc/cron.d.
  */
 function scheduledDatabase(input: Pick<ScheduleInput, 'sbqPath' | 'database'>): string {
-  const database = resolve(input.database)
+  const server = isServerDatabase(input.database)
+  if (server && databasePassword(input.database) !== '')
+    throw invalidInput(
+      'PASSWORD_IN_SCHEDULE',
+      `database "${displayLocation(input.database)}" has a password, which the schedule would show to every user`,
+      'leave it out of the URL and put it in ~/.pgpass of the user the schedule runs as (chmod 600)',
+    )
+  const database = server ? input.database : resolve(input.database)
   for (const [what, path] of [
     ['database path', database],
     ['sbq path', input.sbqPath],
