@@ -7,10 +7,10 @@ import pg from 'pg'
  * tests that seed rows a user could not make quickly through the CLI, or read rows back to check them. Queries use
  * Kysely's builder or its `sql` template, which bind values the same way on both databases.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests seed and read any table
+
 export async function withRawDb<T>(location: string, use: (db: Kysely<any>) => Promise<T>): Promise<T> {
   const postgres = /^postgres(ql)?:\/\//.test(location)
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+
   const db = new Kysely<any>({
     dialect: postgres
       ? new PostgresDialect({
