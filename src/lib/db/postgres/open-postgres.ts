@@ -3,7 +3,7 @@ import {PostgresDialect, PostgresQueryCompiler, sql, type QueryCompiler} from 'k
 
 import {ExitCode, SbqError, invalidInput} from '../../errors.js'
 import type {Db} from '../database.js'
-import {isSbqMigration, migrationNames, runMigrations, tooNew, type OpenOptions} from '../migrate.js'
+import {assertMayMigrate, isSbqMigration, migrationNames, runMigrations, tooNew, type OpenOptions} from '../migrate.js'
 import {SbqKysely} from '../sbq-kysely.js'
 import {postgresDialect} from './postgres-dialect.js'
 
@@ -67,10 +67,14 @@ function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) =>
 function exactNumber(text: string): number {
   const value = Number(text)
   if (/^-?\d+$/.test(text) && !Number.isSafeInteger(value))
-    throw new SbqError('DATABASE_VALUE_OUT_OF_RANGE', `database value ${text} is beyond the exact range of sbq's numbers (2^53)`, {
-      exit: ExitCode.bug,
-      hint: 'a counter or time this large is a damaged row; correct it in the database',
-    })
+    throw new SbqError(
+      'DATABASE_VALUE_OUT_OF_RANGE',
+      `database value ${text} is beyond the exact range of sbq's numbers (2^53)`,
+      {
+        exit: ExitCode.bug,
+        hint: 'a counter or time this large is a damaged row; correct it in the database',
+      },
+    )
   return value
 }
 
@@ -87,6 +91,7 @@ async function migrate(db: Db, location: string, options: OpenOptions): Promise<
     const current = await appliedMigrations(db, location)
     if (current === undefined) await assertEmpty(db, location)
     else if (upToDate(current)) return
+    assertMayMigrate(location, current?.length ?? 0, options)
     // 0010's unique index on user names folds case with SQLite's NOCASE; this is the same folding on PostgreSQL
     // (ICU's level-2 comparison: case ignored, nothing else), under the same name, so 0010 runs as written.
     await sql`create collation if not exists nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`.execute(
@@ -122,7 +127,11 @@ async function appliedMigrations(db: Db, location: string): Promise<string[] | u
 async function assertEmpty(db: Db, location: string): Promise<void> {
   const {rows} = await sql<{name: string}>`select table_name as name from information_schema.tables
     where table_schema = current_schema() order by table_name`.execute(db)
-  if (rows.length > 0) throw notSbq(location, rows.map((row) => row.name))
+  if (rows.length > 0)
+    throw notSbq(
+      location,
+      rows.map((row) => row.name),
+    )
 }
 
 function notSbq(location: string, names: string[]): SbqError {
