@@ -25,10 +25,17 @@ export function dumpDatabase(path: string): Record<string, unknown[]> {
 }
 
 function dumpPostgres(url: string): Record<string, unknown[]> {
-  const tables = psql(url, "select table_name from information_schema.tables where table_schema = current_schema() order by 1")
+  const tables = psql(
+    url,
+    'select table_name from information_schema.tables where table_schema = current_schema() order by 1',
+  )
     .split('\n')
     .filter(Boolean)
   if (tables.length === 0) return {}
-  const lines = psql(url, ...tables.map((name) => `select coalesce(json_agg(t), '[]') from "${name}" t`)).split('\n')
+  // json_agg puts a line break between rows (a string's own line breaks are escaped): one line per table.
+  const lines = psql(
+    url,
+    ...tables.map((name) => `select replace(coalesce(json_agg(t), '[]')::text, E'\\n', ' ') from "${name}" t`),
+  ).split('\n')
   return Object.fromEntries(tables.map((name, index) => [name, sortRows(JSON.parse(lines[index]!) as unknown[])]))
 }

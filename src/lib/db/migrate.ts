@@ -16,8 +16,9 @@ export interface OpenOptions {
   warn?: (line: string) => void
   /**
    * Whether opening may migrate: `always` (the default), `if-new` (only a database sbq never migrated: a new one),
-   * `never` (it must already be at this sbq's schema, and exist). `sbq db copy` reads a source it must not change and
-   * writes into a target that must be new or empty.
+   * `never` (it must already be at this sbq's schema, and exist; the caller only reads it, so SQLite's closing
+   * `pragma optimize`, which writes the planner's statistics, is skipped too). `sbq db copy` reads a source it must not
+   * change and writes into a target that must be new or empty.
    */
   migrate?: 'always' | 'if-new' | 'never'
 }

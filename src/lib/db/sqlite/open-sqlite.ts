@@ -43,7 +43,7 @@ export async function openSqliteDatabase(path: string, options: OpenOptions = {}
       'point --db (or SBQ_DB) at the sbq database to copy',
     )
   const sqlite = openSqlite(path, options.warn ?? (() => {}))
-  const db = new SbqKysely({dialect: immediateSqliteDialect(withStatementCache(sqlite))})
+  const db = new SbqKysely({dialect: immediateSqliteDialect(withStatementCache(sqlite, options.migrate !== 'never'))})
   try {
     await migrate(db, sqlite, path, options)
   } catch (error) {
@@ -121,13 +121,14 @@ const cachedStatements = 256
  * Kysely's SQLite driver prepares every query it runs. Preparing is most of the cost of a small statement, and the
  * ledger runs the same batched statements hundreds of times per pull, so statements are kept by their SQL text.
  */
-function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(sqlite: BetterSqlite3.Database, optimizeOnClose: boolean): SqliteDatabase {
   const statements = new Map<string, BetterSqlite3.Statement>()
   return {
     // SQLite's advice for short-lived connections: keep the planner's statistics fresh on the way out (cheap: it only
-    // analyses tables whose size changed a lot). Without them the month report scans and sorts every daily row.
+    // analyses tables whose size changed a lot). Without them the month report scans and sorts every daily row. Not on
+    // a database opened only to be read (a copy's source), which must not change.
     close: () => {
-      sqlite.pragma('optimize')
+      if (optimizeOnClose) sqlite.pragma('optimize')
       sqlite.close()
     },
     prepare: (sql: string) => {
