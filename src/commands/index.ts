@@ -8,6 +8,7 @@ import Check from './check.js'
 import Backup from './backup.js'
 import ConfigGet from './config/get.js'
 import ConfigSet from './config/set.js'
+import DbCopy from './db/copy.js'
 import NodeAdd from './node/add.js'
 import NodeList from './node/list.js'
 import NodeRemove from './node/remove.js'
@@ -45,6 +46,7 @@ export const COMMANDS = {
   check: Check,
   'config:get': ConfigGet,
   'config:set': ConfigSet,
+  'db:copy': DbCopy,
   'node:add': NodeAdd,
   'node:list': NodeList,
   'node:remove': NodeRemove,

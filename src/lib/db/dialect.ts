@@ -46,6 +46,11 @@ export interface Dialect {
   /** Hands the lock from a dead `holder` (same host, pid gone) to `owner`, unless `holder` no longer has it. */
   takeOverLock(db: Db, name: string, holder: LockOwner, owner: LockOwner, at: number): Promise<void>
   releaseLock(db: Db, name: string, pid: number): Promise<void>
+  /**
+   * After rows were written with explicit ids into `tables` (each with a generated `id`): makes the next generated id
+   * follow the largest one written. SQLite's AUTOINCREMENT does that by itself.
+   */
+  afterBulkInsert(db: Db, tables: readonly string[]): Promise<void>
   /** The one line for a failure that is the database's (damaged file, server gone), or undefined for any other. */
   describeFailure(location: string, error: unknown): SbqError | undefined
 }

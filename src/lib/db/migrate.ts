@@ -1,7 +1,7 @@
 import {Migrator} from 'kysely'
 
 import {migrations} from '../../../migrations/index.js'
-import {ExitCode, SbqError} from '../errors.js'
+import {ExitCode, SbqError, invalidInput} from '../errors.js'
 import type {Db} from './database.js'
 
 export const migrationNames = Object.keys(migrations)
@@ -14,12 +14,39 @@ export interface OpenOptions {
   beforeNameClashCheck?: boolean
   /** Gets the one line said when something about the database needs the operator's eye but does not stop sbq. */
   warn?: (line: string) => void
+  /**
+   * Whether opening may migrate: `always` (the default), `if-new` (only a database sbq never migrated: a new one),
+   * `never` (it must already be at this sbq's schema, and exist; the caller only reads it, so SQLite's closing
+   * `pragma optimize`, which writes the planner's statistics, is skipped too). `sbq db copy` reads a source it must not
+   * change and writes into a target that must be new or empty.
+   */
+  migrate?: 'always' | 'if-new' | 'never'
 }
 
 const lastBeforeNameClashCheck = '0009-per-user-baselines'
 
 export function isSbqMigration(name: string): boolean {
   return Object.hasOwn(migrations, name)
+}
+
+/**
+ * Refuses, before anything is written, a migration the caller did not allow (OpenOptions.migrate). `applied` is how
+ * many of this sbq's migrations the database has.
+ */
+export function assertMayMigrate(location: string, applied: number, options: OpenOptions): void {
+  const mode = options.migrate ?? 'always'
+  if (mode === 'always' || (mode === 'if-new' && applied === 0)) return
+  throw invalidInput(
+    'DATABASE_NOT_CURRENT',
+    applied === 0
+      ? `database "${location}" has no sbq tables yet`
+      : `database "${location}" is at an older sbq schema (${applied} of ${migrationNames.length} migrations)`,
+    mode === 'never'
+      ? applied === 0
+        ? 'point --db (or SBQ_DB) at the sbq database to copy'
+        : `run any sbq command on it first (sbq user list --db "${location}"), which upgrades it, then copy again`
+      : `give a new database, or run any sbq command on this one first (sbq user list --db "${location}")`,
+  )
 }
 
 export function tooNew(location: string, version: number): SbqError {

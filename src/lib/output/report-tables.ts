@@ -1,6 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 
 import type {BackupResult} from '../reports/backup.js'
+import type {DbCopyResult} from '../reports/db-copy.js'
 import type {PruneResult} from '../reports/prune.js'
 import type {NodesReport, ReportHeader, UnmanagedUsage, UserMonthReport, UsersReport} from '../reports/usage-report.js'
 import {formatDate, formatQuota, formatSize, statusText, usageBar} from './format.js'
@@ -177,5 +178,21 @@ export function renderPruneResult(result: PruneResult): string {
 export function renderBackupResult(result: BackupResult): string {
   const lines = [`backed up to ${result.path} (${formatSize(result.bytes)})`]
   for (const path of result.removed) lines.push(`removed old backup ${path}`)
+  return lines.join('\n')
+}
+
+export function renderDbCopyResult(result: DbCopyResult, style: ChalkInstance): string {
+  const rows = result.tables
+    .filter((entry) => entry.rows > 0)
+    .map((entry) => [entry.name, entry.rows.toLocaleString('en-US')])
+  const empty = result.tables.filter((entry) => entry.rows === 0).map((entry) => entry.name)
+  const lines = [`copied ${result.from} to ${result.to} in ${result.seconds.toFixed(1)} s`]
+  if (rows.length > 0) lines.push(grid(['table', 'rows'], rows, style))
+  if (empty.length > 0) lines.push(`empty: ${empty.join(', ')}`)
+  lines.push(
+    style.bold('verified:') +
+      ` the copy has the same rows in each of ${result.tables.length} tables, and each of ${result.users.toLocaleString('en-US')} users the same running totals (up ${formatSize(result.totalUp)}, down ${formatSize(result.totalDown)} in all) and daily and monthly sums`,
+  )
+  for (const skipped of result.skipped) lines.push(`not copied: ${skipped.name}: ${skipped.reason}`)
   return lines.join('\n')
 }

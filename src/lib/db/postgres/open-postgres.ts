@@ -4,7 +4,7 @@ import {PostgresDialect, PostgresQueryCompiler, sql, type QueryCompiler} from 'k
 import {SbqError, invalidInput} from '../../errors.js'
 import {exactNumber} from '../exact-numbers.js'
 import type {Db} from '../database.js'
-import {isSbqMigration, migrationNames, runMigrations, tooNew, type OpenOptions} from '../migrate.js'
+import {assertMayMigrate, isSbqMigration, migrationNames, runMigrations, tooNew, type OpenOptions} from '../migrate.js'
 import {SbqKysely} from '../sbq-kysely.js'
 import {postgresDialect} from './postgres-dialect.js'
 
@@ -77,6 +77,7 @@ async function migrate(db: Db, location: string, options: OpenOptions): Promise<
     const current = await appliedMigrations(db, location)
     if (current === undefined) await assertEmpty(db, location)
     else if (upToDate(current)) return
+    assertMayMigrate(location, current?.length ?? 0, options)
     // 0010's unique index on user names folds case with SQLite's NOCASE; this is the same folding on PostgreSQL
     // (ICU's level-2 comparison: case ignored, nothing else), under the same name, so 0010 runs as written.
     await sql`create collation if not exists nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`.execute(

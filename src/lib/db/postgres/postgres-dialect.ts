@@ -31,6 +31,14 @@ export const postgresDialect: Dialect = {
     await sql`select pg_advisory_unlock(${lockKey(name)})`.execute(db)
     await db.deleteFrom('locks').where('name', '=', name).where('pid', '=', pid).execute()
   },
+  afterBulkInsert: async (db, tables) => {
+    // An identity column's sequence knows nothing of ids inserted explicitly: the next insert would take id 1 again.
+    // With no rows, the sequence is set to give 1 next (is_called false).
+    for (const table of tables)
+      await sql`select setval(pg_get_serial_sequence(${table}, 'id'), coalesce(max(id), 1), max(id) is not null) from ${sql.table(table)}`.execute(
+        db,
+      )
+  },
   describeFailure,
 }
 

@@ -1,4 +1,4 @@
-import {chmodSync, closeSync, mkdirSync, openSync, statSync, type Stats} from 'node:fs'
+import {chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync, type Stats} from 'node:fs'
 import {dirname} from 'node:path'
 
 import BetterSqlite3 from 'better-sqlite3'
@@ -15,9 +15,17 @@ import {
   type TransactionSettings,
 } from 'kysely'
 
-import {SbqError, ExitCode, invalidInput} from '../../errors.js'
+import {SbqError, ExitCode, invalidInput, notFound} from '../../errors.js'
 import type {Db} from '../database.js'
-import {describe, isSbqMigration, migrationNames, runMigrations, tooNew, type OpenOptions} from '../migrate.js'
+import {
+  assertMayMigrate,
+  describe,
+  isSbqMigration,
+  migrationNames,
+  runMigrations,
+  tooNew,
+  type OpenOptions,
+} from '../migrate.js'
 import {SbqKysely} from '../sbq-kysely.js'
 import {damagedDatabase} from './damaged-database.js'
 
@@ -27,8 +35,15 @@ import {damagedDatabase} from './damaged-database.js'
  * private.
  */
 export async function openSqliteDatabase(path: string, options: OpenOptions = {}): Promise<Db> {
+  // Opening creates a missing file; a database that must already be sbq's is refused before that.
+  if (options.migrate === 'never' && path !== ':memory:' && path !== '' && !existsSync(path))
+    throw notFound(
+      'DATABASE_NOT_FOUND',
+      `database "${path}" does not exist`,
+      'point --db (or SBQ_DB) at the sbq database to copy',
+    )
   const sqlite = openSqlite(path, options.warn ?? (() => {}))
-  const db = new SbqKysely({dialect: immediateSqliteDialect(withStatementCache(sqlite))})
+  const db = new SbqKysely({dialect: immediateSqliteDialect(withStatementCache(sqlite, options.migrate !== 'never'))})
   try {
     await migrate(db, sqlite, path, options)
   } catch (error) {
@@ -106,13 +121,14 @@ const cachedStatements = 256
  * Kysely's SQLite driver prepares every query it runs. Preparing is most of the cost of a small statement, and the
  * ledger runs the same batched statements hundreds of times per pull, so statements are kept by their SQL text.
  */
-function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(sqlite: BetterSqlite3.Database, optimizeOnClose: boolean): SqliteDatabase {
   const statements = new Map<string, BetterSqlite3.Statement>()
   return {
     // SQLite's advice for short-lived connections: keep the planner's statistics fresh on the way out (cheap: it only
-    // analyses tables whose size changed a lot). Without them the month report scans and sorts every daily row.
+    // analyses tables whose size changed a lot). Without them the month report scans and sorts every daily row. Not on
+    // a database opened only to be read (a copy's source), which must not change.
     close: () => {
-      sqlite.pragma('optimize')
+      if (optimizeOnClose) sqlite.pragma('optimize')
       sqlite.close()
     },
     prepare: (sql: string) => {
@@ -234,6 +250,13 @@ function onlySbqMigrations(sqlite: BetterSqlite3.Database): boolean {
   return (sqlite.prepare('select name from kysely_migration').pluck().all() as string[]).every(isSbqMigration)
 }
 
+/** How many of sbq's migrations the file has (user_version is only a mirror, and older files may lack it). */
+function appliedMigrations(sqlite: BetterSqlite3.Database): number {
+  const table = sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = 'kysely_migration'").get()
+  if (table === undefined) return 0
+  return (sqlite.prepare('select name from kysely_migration').pluck().all() as string[]).filter(isSbqMigration).length
+}
+
 function cannotOpen(path: string, error: unknown): SbqError {
   return new SbqError('DATABASE_UNUSABLE', `database "${path}" cannot be opened: ${describe(error)}`, {
     exit: ExitCode.invalidInput,
@@ -252,6 +275,7 @@ async function migrate(db: Db, sqlite: BetterSqlite3.Database, path: string, opt
   }
   if (version === migrationNames.length) return
   if (version > migrationNames.length) throw tooNew(path, version)
+  assertMayMigrate(path, appliedMigrations(sqlite), options)
   if ((await runMigrations(db, path, options, damagedDatabase)) === 'latest')
     sqlite.pragma(`user_version = ${migrationNames.length}`)
 }

@@ -29,6 +29,7 @@ export const sqliteDialect: Dialect = {
   releaseLock: async (db, name, pid) => {
     await db.deleteFrom('locks').where('name', '=', name).where('pid', '=', pid).execute()
   },
+  afterBulkInsert: async () => {},
   describeFailure: (location, error) => damagedDatabase(location, error),
 }
 
