@@ -25,7 +25,10 @@ export function dumpDatabase(path: string): Record<string, unknown[]> {
 }
 
 function dumpPostgres(url: string): Record<string, unknown[]> {
-  const tables = psql(url, "select table_name from information_schema.tables where table_schema = current_schema() order by 1")
+  const tables = psql(
+    url,
+    'select table_name from information_schema.tables where table_schema = current_schema() order by 1',
+  )
     .split('\n')
     .filter(Boolean)
   if (tables.length === 0) return {}

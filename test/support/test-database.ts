@@ -44,8 +44,12 @@ export function dropPostgresDatabase(url: string): void {
 }
 
 export function psql(url: string, ...commands: string[]): string {
-  return execFileSync('psql', [url, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', ...commands.flatMap((c) => ['-c', c])], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  return execFileSync(
+    'psql',
+    [url, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', ...commands.flatMap((c) => ['-c', c])],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
 }

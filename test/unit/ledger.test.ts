@@ -148,8 +148,12 @@ async function failUsageWrites(db: Db): Promise<void> {
     await sql`create function fail_usage() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$`.execute(
       db,
     )
-    await sql`create trigger fail_usage before update on user_usage for each row execute function fail_usage()`.execute(db)
+    await sql`create trigger fail_usage before update on user_usage for each row execute function fail_usage()`.execute(
+      db,
+    )
     return
   }
-  await sql`create trigger fail_usage before update on user_usage begin select raise(abort, 'disk full'); end`.execute(db)
+  await sql`create trigger fail_usage before update on user_usage begin select raise(abort, 'disk full'); end`.execute(
+    db,
+  )
 }

@@ -30,7 +30,9 @@ class RetryingTransactionBuilder {
     return new RetryingTransactionBuilder(this.inner.setAccessMode(...args), this.isTransient)
   }
 
-  setIsolationLevel(...args: Parameters<TransactionBuilder<Database>['setIsolationLevel']>): RetryingTransactionBuilder {
+  setIsolationLevel(
+    ...args: Parameters<TransactionBuilder<Database>['setIsolationLevel']>
+  ): RetryingTransactionBuilder {
     return new RetryingTransactionBuilder(this.inner.setIsolationLevel(...args), this.isTransient)
   }
 

@@ -67,10 +67,14 @@ function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) =>
 function exactNumber(text: string): number {
   const value = Number(text)
   if (/^-?\d+$/.test(text) && !Number.isSafeInteger(value))
-    throw new SbqError('DATABASE_VALUE_OUT_OF_RANGE', `database value ${text} is beyond the exact range of sbq's numbers (2^53)`, {
-      exit: ExitCode.bug,
-      hint: 'a counter or time this large is a damaged row; correct it in the database',
-    })
+    throw new SbqError(
+      'DATABASE_VALUE_OUT_OF_RANGE',
+      `database value ${text} is beyond the exact range of sbq's numbers (2^53)`,
+      {
+        exit: ExitCode.bug,
+        hint: 'a counter or time this large is a damaged row; correct it in the database',
+      },
+    )
   return value
 }
 
@@ -122,7 +126,11 @@ async function appliedMigrations(db: Db, location: string): Promise<string[] | u
 async function assertEmpty(db: Db, location: string): Promise<void> {
   const {rows} = await sql<{name: string}>`select table_name as name from information_schema.tables
     where table_schema = current_schema() order by table_name`.execute(db)
-  if (rows.length > 0) throw notSbq(location, rows.map((row) => row.name))
+  if (rows.length > 0)
+    throw notSbq(
+      location,
+      rows.map((row) => row.name),
+    )
 }
 
 function notSbq(location: string, names: string[]): SbqError {
