@@ -32,6 +32,33 @@ describe('sbq schedule (real bin/sbq)', () => {
     assert.match(result.stdout, /SBQ_DB=\S+ \S+node \S+\/bin\/sbq check --quiet\n$/)
   })
 
+  it('a proxy host of a fleet: --node and a PostgreSQL URL go in as given; a password in the URL is refused', async () => {
+    const fleet = 'postgres://sbq@db.internal:5432/sbq'
+    const cron = await runSbq(['schedule', 'install', '--cron', '--node', 'tokyo', '--node', 'tokyo 2'], {db: fleet})
+    assert.equal(cron.code, 0, cron.stderr)
+    assert.match(
+      cron.stdout,
+      /SBQ_DB=postgres:\/\/sbq@db\.internal:5432\/sbq \S+node \S+\/bin\/sbq check --quiet --node tokyo --node 'tokyo 2'\n$/,
+    )
+    const units = join(workspace.dir, 'fleet-units')
+    const timer = await runSbq(['schedule', 'install', '--unit-dir', units, '--no-enable', '--node', 'tokyo'], {
+      db: fleet,
+    })
+    assert.equal(timer.code, 0, timer.stderr)
+    const service = readFileSync(join(units, 'sbq-check.service'), 'utf8')
+    assert.match(service, /^Environment="SBQ_DB=postgres:\/\/sbq@db\.internal:5432\/sbq"$/m)
+    assert.match(service, /^ExecStart=\S+node \S+\/bin\/sbq check --quiet --node tokyo$/m)
+
+    const secret = await runSbq(['schedule', 'install', '--cron'], {db: 'postgres://sbq:Hunter2Secret@db.internal/sbq'})
+    assert.equal(secret.code, 2)
+    assert.equal(secret.stdout, '')
+    assert.match(
+      secret.stderr,
+      /^error: database URL has a password, which a unit file or crontab would show [^\n]+\n$/,
+    )
+    assert.ok(!secret.stderr.includes('Hunter2Secret'))
+  })
+
   it('refuses an interval it cannot schedule, in one line', async () => {
     for (const [args, pattern] of [
       [['--every', '5s'], /interval "5s" is not one sbq can schedule/],
