@@ -5,7 +5,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {after, before, describe, it, type TestContext} from 'node:test'
+import {after, before, describe, it} from 'node:test'
 
 import {
   DownloadRefusedError,
