@@ -4,7 +4,7 @@
 // Usage: node scripts/postgres-cluster.mjs start [--durable]   prints `export SBQ_TEST_POSTGRES=...` lines
 //        node scripts/postgres-cluster.mjs stop DIR
 import {execFileSync, spawnSync} from 'node:child_process'
-import {chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir, userInfo} from 'node:os'
 import {join} from 'node:path'
@@ -63,8 +63,30 @@ export async function startCluster({durable = false} = {}) {
     `-c max_connections=200`,
     ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
   ].join(' ')
+  // Kept for startServer: a restart must come back on the same port, where sbq's URL points.
+  writeFileSync(join(dir, 'settings'), settings)
   asOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', settings, '-l', join(dir, 'log'), '-w', 'start'])
   return {dir, url: `postgres://sbq@127.0.0.1:${port}/postgres`}
+}
+
+/** Stops the cluster's server and keeps its data (a test of sbq while its database is down); startServer resumes. */
+export function stopServer(dir) {
+  asOwner(join(postgresBin(), 'pg_ctl'), ['-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop'])
+}
+
+/** Starts a server stopped by stopServer again, on the same port and with the same settings. */
+export function startServer(dir) {
+  const settings = readFileSync(join(dir, 'settings'), 'utf8')
+  asOwner(join(postgresBin(), 'pg_ctl'), [
+    '-D',
+    join(dir, 'data'),
+    '-o',
+    settings,
+    '-l',
+    join(dir, 'log'),
+    '-w',
+    'start',
+  ])
 }
 
 export function stopCluster(dir) {

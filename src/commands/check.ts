@@ -8,19 +8,26 @@ import {renderChanges, renderNodeSyncs, nodeErrors} from '../lib/output/check-ta
 export default class Check extends SbqCommand<typeof Check> {
   static override summary = 'Pull, then limit, expire and re-enable users and put every proxy in line (for cron)'
   static override description =
-    'Silent when nothing changed, so cron mails nothing. Exit 4 when a node could not be pulled or changed.'
-  static override examples = ['* * * * * root sbq check']
+    'Silent when nothing changed, so cron mails nothing. Exit 4 when a node could not be pulled or changed.\n\n' +
+    'With --node (repeatable), only the named nodes are pulled, put in line and asked for online IPs, while every ' +
+    'user is still judged on their usage over all nodes: each proxy host of a fleet on one PostgreSQL database checks ' +
+    'its own node. A run holds a lock per node it pulls, so checks of different nodes never wait for each other.'
+  static override examples = ['* * * * * root sbq check', '* * * * * root sbq check --node tokyo']
   static override flags = {
     'dry-run': Flags.boolean({description: 'show what would change; change nothing'}),
     pull: Flags.boolean({description: 'pull every node first', default: true, allowNo: true}),
     quiet: Flags.boolean({description: 'print nothing but errors'}),
+    node: Flags.string({
+      description: "pull and put in line only this node (repeatable); users are judged on every node's usage",
+      multiple: true,
+    }),
   }
 
   async run(): Promise<CheckResult> {
     const dryRun = this.flags['dry-run']
     const result = await runCheck(
       await this.database(),
-      {dryRun, pull: this.flags.pull, lockWaitMs: 5000},
+      {dryRun, pull: this.flags.pull, lockWaitMs: 5000, nodes: this.flags.node},
       await this.context('check'),
     )
     const style = await this.style()

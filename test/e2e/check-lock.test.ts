@@ -50,7 +50,7 @@ describe(`${runs} overlapping checks, ${atOnce} at a time, hand the lock over (s
     assert.equal(results.length, runs)
     for (const result of results) {
       assert.equal(result.code, 0, result.stderr)
-      assert.match(result.stderr, /^(another sbq check \(pid \d+ on [^\n]+\) holds the lock\n)?$/)
+      assert.match(result.stderr, /^(another sbq check \(pid \d+ on [^\n]+\) holds the lock of node "v1"\n)?$/)
     }
   })
 })

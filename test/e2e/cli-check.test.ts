@@ -222,6 +222,41 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
     assert.deepEqual(usersIn(configPath).inbounds['vless-in'], ['guest', 'dave', 'alice', 'bob'])
   })
 
+  it('--node pulls and puts in line only the named node; an unknown name is one line, exit 3, and changes nothing', async () => {
+    assert.equal((await sbq('node', 'add', 'gone', '--type', 'v2ray', '--api', '127.0.0.1:1')).code, 0)
+    try {
+      assert.equal((await sbq('user', 'disable', 'bob', '--no-apply')).code, 0)
+      const unknown = await sbq('check', '--node', 'sb', '--node', 'nosuch')
+      assert.deepEqual(
+        [unknown.code, unknown.stdout, unknown.stderr],
+        [3, '', 'error: node "nosuch" does not exist (see: sbq node list)\n'],
+      )
+      assert.deepEqual(usersIn(configPath).inbounds['vless-in'], ['guest', 'dave', 'alice', 'bob'], 'nothing changed')
+
+      const result = await sbq('check', '--node', 'sb', '--json')
+      assert.equal(result.code, 0, result.stderr)
+      assert.deepEqual(
+        result.json.changes.map((change: {user: string; to: string}) => [change.user, change.to]),
+        [],
+        'bob was disabled by hand: no change to judge',
+      )
+      assert.deepEqual(
+        result.json.pulls.map((pull: {name: string}) => pull.name),
+        ['sb'],
+        'the unreachable node is not pulled',
+      )
+      assert.deepEqual(
+        result.json.nodes.map((node: {name: string; removed: string[]}) => [node.name, node.removed]),
+        [['sb', ['bob']]],
+      )
+      assert.deepEqual(usersIn(configPath).inbounds['vless-in'], ['guest', 'dave', 'alice'])
+    } finally {
+      assert.equal((await sbq('node', 'remove', 'gone')).code, 0)
+      assert.equal((await sbq('user', 'enable', 'bob', '--no-apply')).code, 0)
+    }
+    assert.equal((await sbq('check')).code, 0)
+  })
+
   it('an unreachable node fails alone: exit 4, the others are still put in line', async () => {
     assert.equal((await sbq('node', 'add', 'gone', '--type', 'v2ray', '--api', '127.0.0.1:1')).code, 0)
     try {
@@ -334,13 +369,13 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
       try {
         sqlite
           .prepare('insert into locks (name, pid, host, acquired_at) values (?, ?, ?, ?)')
-          .run('check', process.pid, (await import('node:os')).hostname(), Date.now())
+          .run('check:sb', process.pid, (await import('node:os')).hostname(), Date.now())
         const started = Date.now()
         const held = await sbq('check')
         assert.equal(held.code, 0)
         assert.ok(Date.now() - started >= 4000, 'it waited a few seconds first')
-        assert.match(held.stderr, /^another sbq check \(pid \d+ on .*\) holds the lock\n$/)
-        sqlite.prepare('update locks set pid = ? where name = ?').run(2 ** 22 + 12345, 'check')
+        assert.match(held.stderr, /^another sbq check \(pid \d+ on .*\) holds the lock of node "sb"\n$/)
+        sqlite.prepare('update locks set pid = ? where name = ?').run(2 ** 22 + 12345, 'check:sb')
         const taken = await sbq('check', '--json')
         assert.equal(taken.code, 0, taken.stderr)
         assert.equal(taken.json.skipped, null)

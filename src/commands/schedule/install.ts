@@ -11,6 +11,7 @@ export default class ScheduleInstall extends SbqCommand<typeof ScheduleInstall> 
     '<%= config.bin %> schedule install --every 1m',
     '<%= config.bin %> schedule install --cron >> /etc/cron.d/sbq',
     '<%= config.bin %> schedule install --serve --listen 127.0.0.1:8787 --every 1m',
+    '<%= config.bin %> schedule install --db postgres://sbq@db.internal/sbq --node tokyo --every 1m',
   ]
   static override flags = {
     every: Flags.string({description: 'how often (10s to 24h, e.g. 30s, 1m, 5m, 1h)', default: '1m'}),
@@ -26,6 +27,11 @@ export default class ScheduleInstall extends SbqCommand<typeof ScheduleInstall> 
       exclusive: ['cron'],
     }),
     listen: Flags.string({description: 'with --serve: HOST:PORT sbq serve listens on', default: '127.0.0.1:8787'}),
+    node: Flags.string({
+      description: 'check only this node (repeatable): sbq check --node, for a proxy host of a fleet',
+      multiple: true,
+      exclusive: ['serve'],
+    }),
   }
 
   async run(): Promise<ScheduleResult> {
@@ -35,6 +41,7 @@ export default class ScheduleInstall extends SbqCommand<typeof ScheduleInstall> 
       database: this.flags.db ?? defaultDatabasePath(),
       unitDir: this.flags['unit-dir'],
       enable: this.flags.enable,
+      nodes: this.flags.node ?? [],
     }
     const result = this.flags.cron
       ? cronSchedule(input)

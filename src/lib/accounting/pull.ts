@@ -30,14 +30,25 @@ export interface PullResult {
   nodes: NodePull[]
 }
 
+export interface PullOptions {
+  /** One node, which must be one sbq pulls (`stats pull --node`). */
+  node?: string
+  /**
+   * Only the nodes of these names that sbq pulls, skipping the rest as a pull of every node does (`check --node`,
+   * which holds the locks of exactly these nodes).
+   */
+  only?: readonly string[]
+}
+
 /**
- * Reads every node (or one) at once, then writes each node's pull in its own transaction. A node that fails writes
- * no usage and does not stop the others.
+ * Reads every node (or one, or some) at once, then writes each node's pull in its own transaction. A node that fails
+ * writes no usage and does not stop the others.
  */
-export async function pullNodes(db: Db, options: {node?: string}, context: Context): Promise<PullResult> {
+export async function pullNodes(db: Db, options: PullOptions, context: Context): Promise<PullResult> {
+  const only = options.only === undefined ? undefined : new Set(options.only)
   const nodes =
     options.node === undefined
-      ? (await listNodes(db)).filter((node) => !reportsItself(node))
+      ? (await listNodes(db)).filter((node) => !reportsItself(node) && (only === undefined || only.has(node.name)))
       : [pullable(await requireNode(db, options.node))]
   const reads = await Promise.all(nodes.map((node) => readNode(node)))
   const results: NodePull[] = []

@@ -36,16 +36,6 @@ export function displayLocation(location: string): string {
   }
 }
 
-/** The password a PostgreSQL URL carries, or '' (none, or not a URL). */
-export function databasePassword(location: string): string {
-  if (!isServerDatabase(location)) return ''
-  try {
-    return new URL(location).password
-  } catch {
-    return ''
-  }
-}
-
 /**
  * Opens (creating if needed) and migrates the database: an SQLite file, or a PostgreSQL database that several sbq
  * hosts share (its driver loads only then).

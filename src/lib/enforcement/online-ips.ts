@@ -13,14 +13,19 @@ export interface OnlineIps {
 const concurrency = 16
 
 /**
- * Counts each watched user's distinct online IPs over every node whose proxy tracks them (Xray). Others cannot say,
- * and `sbq node test` tells the operator so; an unreachable node is reported and skipped.
+ * Counts each watched user's distinct online IPs over every node whose proxy tracks them (Xray), or over those of
+ * them named in `only` (a check of some nodes asks only its own). Others cannot say, and `sbq node test` tells the
+ * operator so; an unreachable node is reported and skipped.
  */
-export async function countOnlineIps(db: Db, names: string[]): Promise<OnlineIps> {
+export async function countOnlineIps(db: Db, names: string[], only?: readonly string[]): Promise<OnlineIps> {
   const result: OnlineIps = {counts: new Map(), errors: []}
   if (names.length === 0) return result
   const seen = new Map<string, Set<string>>()
-  for (const node of (await listNodes(db)).filter((row) => driverOf(row).onlineIps)) {
+  const asked = only === undefined ? undefined : new Set(only)
+  const nodes = (await listNodes(db)).filter(
+    (row) => driverOf(row).onlineIps && (asked === undefined || asked.has(row.name)),
+  )
+  for (const node of nodes) {
     const api = await connectNode(node)
     try {
       if (api.onlineIps === undefined) continue

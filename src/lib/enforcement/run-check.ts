@@ -6,6 +6,7 @@ import {alertStateOf, dueAlerts, maxIpsAlert, statusChangeAlert, type AlertRules
 import {pullNodes, type NodePull} from '../accounting/pull.js'
 import type {Context} from '../context.js'
 import {hasEventSince, lastStatusChangeAt, recordEvents} from '../db/events-repository.js'
+import {listNodes} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
 import {
   findUserRecordsById,
@@ -16,7 +17,7 @@ import {
   type UserRecord,
 } from '../db/users-repository.js'
 import {toUserView, type UserView} from '../domain/user.js'
-import {acquireLock, releaseLock, type LockHolder} from './check-lock.js'
+import {acquireLocks, nodeLockName, releaseLocks, type LockHolder} from './check-lock.js'
 import {
   decideStatus,
   limitedForSharing,
@@ -25,6 +26,7 @@ import {
   type StatusDecision,
 } from '../domain/decide-status.js'
 import {countOnlineIps, type OnlineIps} from './online-ips.js'
+import {requireNode} from '../nodes/node-service.js'
 import {durationSettingMs, settingValue} from '../settings/settings.js'
 import type {NodeSync} from './node-sync.js'
 import {syncNodes} from './sync-nodes.js'
@@ -32,8 +34,13 @@ import {syncNodes} from './sync-nodes.js'
 export interface CheckOptions {
   dryRun: boolean
   pull: boolean
-  /** How long to wait for another run holding the lock. */
+  /** How long to wait for another run holding the lock of a node this run needs. */
   lockWaitMs: number
+  /**
+   * Pull, put in line and ask for online IPs only these nodes (`check --node`); every node when absent. Users are
+   * judged on their usage over every node either way: the ledger holds what every host pulled.
+   */
+  nodes?: readonly string[]
 }
 
 export interface CheckAlerts {
@@ -56,14 +63,16 @@ export interface CheckResult {
   skipped: {reason: string} | null
 }
 
-const lockName = 'check'
-
 /**
- * The cron job: pull every node, decide every user's status, apply the changes to the database and then to the
- * proxies. One run at a time per database; a run that finds the lock held waits briefly and then leaves it be.
+ * The cron job: pull every node (or the named ones), decide every user's status, apply the changes to the database
+ * and then to those proxies. One run at a time per node: a run holds the lock of each node it pulls and puts in line,
+ * so hosts checking different nodes of one database never wait for each other; a run that finds a lock it needs held
+ * waits briefly and then leaves it be.
  */
 export async function runCheck(db: Db, options: CheckOptions, context: Context): Promise<CheckResult> {
-  const holder = options.dryRun ? null : await acquireLock(db, lockName, options.lockWaitMs)
+  const nodes = await nodesOfRun(db, options.nodes)
+  const locks = options.dryRun ? [] : nodes.map(nodeLockName)
+  const holder = locks.length === 0 ? null : await acquireLocks(db, locks, options.lockWaitMs)
   const noAlerts: CheckAlerts = {queued: 0, sent: 0, failed: []}
   if (holder)
     return {
@@ -73,11 +82,11 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
       alerts: noAlerts,
       sharing: [],
       sharingErrors: [],
-      skipped: {reason: describeHolder(holder)},
+      skipped: {reason: describeHolder(holder, nodes)},
     }
   try {
-    const pulls = options.pull && !options.dryRun ? (await pullNodes(db, {}, context)).nodes : []
-    const sharing = await watchSharing(db)
+    const pulls = options.pull && !options.dryRun ? (await pullNodes(db, {only: nodes}, context)).nodes : []
+    const sharing = await watchSharing(db, nodes)
     const alerting = options.dryRun ? null : await readAlerting(db, context.now)
     const ids = await usersToJudge(db, {
       now: context.now,
@@ -87,7 +96,7 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
     const records = await findUserRecordsById(db, ids)
     const {decisions, views} = decideAll(records, sharing, await sharersLimitedAt(db, records, sharing), context)
     if (!options.dryRun) await applyDecisions(db, decisions, context)
-    const nodes = await syncNodes(db, {dryRun: options.dryRun}, context)
+    const synced = await syncNodes(db, {only: nodes, dryRun: options.dryRun}, context)
     const overIps = views.filter((view) => overMaxIps(view, sharing.ips.counts.get(view.name)))
     if (!options.dryRun) await recordSharing(db, overIps, sharing, context)
     const alerts =
@@ -103,7 +112,7 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
           )
     return {
       changes: decisions.map(({id: _id, ...change}) => change),
-      nodes,
+      nodes: synced,
       pulls,
       alerts,
       sharing: overIps.map((view) => ({
@@ -115,8 +124,19 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
       skipped: null,
     }
   } finally {
-    if (!options.dryRun) await releaseLock(db, lockName)
+    await releaseLocks(db, locks)
   }
+}
+
+/**
+ * The names of the nodes a run pulls and puts in line: every node, or the named ones, each of which must exist. The
+ * run then touches only these, so a node added meanwhile waits for the next run instead of being changed unlocked.
+ */
+async function nodesOfRun(db: Db, requested: readonly string[] | undefined): Promise<string[]> {
+  if (requested === undefined) return (await listNodes(db)).map((node) => node.name)
+  const names = [...new Set(requested)]
+  for (const name of names) await requireNode(db, name)
+  return names
 }
 
 type Decision = StatusDecision & {id: number}
@@ -127,10 +147,10 @@ interface Sharing {
   cooldownMs: number
 }
 
-/** Online IPs of the users who have a max-ips, from the nodes that can tell. */
-async function watchSharing(db: Db): Promise<Sharing> {
+/** Online IPs of the users who have a max-ips, from the run's nodes that can tell. */
+async function watchSharing(db: Db, nodes: readonly string[]): Promise<Sharing> {
   return {
-    ips: await countOnlineIps(db, await namesWithMaxIps(db)),
+    ips: await countOnlineIps(db, await namesWithMaxIps(db), nodes),
     enforce: (await settingValue(db, 'enforce-max-ips')) === 'on',
     cooldownMs: await durationSettingMs(db, 'max-ips-cooldown'),
   }
@@ -270,6 +290,7 @@ async function applyDecisions(db: Db, decisions: Decision[], context: Context): 
   })
 }
 
-function describeHolder(holder: LockHolder): string {
-  return `another sbq check (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.acquiredAt).toISOString()}) holds the lock`
+function describeHolder(holder: LockHolder, nodes: readonly string[]): string {
+  const node = nodes.find((name) => nodeLockName(name) === holder.lock)
+  return `another sbq check (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.acquiredAt).toISOString()}) holds the lock of node "${node ?? holder.lock}"`
 }

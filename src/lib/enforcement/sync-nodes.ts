@@ -23,13 +23,20 @@ export async function desiredState(db: Db): Promise<DesiredState> {
   }
 }
 
-/** Brings every node (or one) in line with the database; one node's failure never stops the others. */
+/**
+ * Brings every node (or one, or those named in `only`: a check's locked nodes) in line with the database; one node's
+ * failure never stops the others.
+ */
 export async function syncNodes(
   db: Db,
-  options: {node?: string; full?: boolean; dryRun?: boolean},
+  options: {node?: string; only?: readonly string[]; full?: boolean; dryRun?: boolean},
   context: Context,
 ): Promise<NodeSync[]> {
-  const nodes = options.node === undefined ? await listNodes(db) : [await requireNode(db, options.node)]
+  const only = options.only === undefined ? undefined : new Set(options.only)
+  const nodes =
+    options.node === undefined
+      ? (await listNodes(db)).filter((node) => only === undefined || only.has(node.name))
+      : [await requireNode(db, options.node)]
   if (nodes.length === 0) return []
   // Read once, and only when some node differs from what it was last given.
   let desired: Promise<DesiredState> | undefined

@@ -4,7 +4,7 @@ import {userInfo} from 'node:os'
 import {join, resolve} from 'node:path'
 
 import {findOnPath} from '../config-file/find-on-path.js'
-import {databasePassword, displayLocation, isServerDatabase} from '../db/open-database.js'
+import {isServerDatabase} from '../db/open-database.js'
 import {invalidInput, unreachable} from '../errors.js'
 import {parseInterval, parseListen} from '../domain/schedule-input.js'
 import {crontabLine, serveUnit, systemdUnits} from './units.js'
@@ -18,8 +18,13 @@ export interface ScheduleInput {
   every: string
   /** The sbq executable cron/systemd should run. */
   sbqPath: string
-  /** As given; the schedule gets its absolute path, since cron and systemd run sbq from another directory. */
+  /**
+   * As given; the schedule gets a file's absolute path, since cron and systemd run sbq from another directory, and a
+   * PostgreSQL URL as it is.
+   */
   database: string
+  /** Check only these nodes (`check --node`), as a proxy host of a fleet does; every node when empty. */
+  nodes?: readonly string[]
   unitDir: string
   /** Run systemctl daemon-reload + enable --now (false: only write the files). */
   enable: boolean
@@ -36,25 +41,19 @@ function quote(argument: string): string {
   return /^[\w@%+=:,./-]+$/.test(argument) ? argument : `'${argument.replaceAll("'", "'\\''")}'`
 }
 
-function checkCommand(input: Pick<ScheduleInput, 'sbqPath'>): string {
-  return `${quote(process.execPath)} ${quote(input.sbqPath)} check --quiet`
+function checkCommand(input: Pick<ScheduleInput, 'sbqPath' | 'nodes'>): string {
+  const nodes = (input.nodes ?? []).map((node) => ` --node ${quote(node)}`).join('')
+  return `${quote(process.execPath)} ${quote(input.sbqPath)} check --quiet${nodes}`
 }
 
 /**
- * The database's absolute path (a PostgreSQL URL as it is), with it and the programs the schedule runs checked: a
- * line break cannot be said in a crontab line or a unit file (it would end the line and start another), and a
- * password in a URL would be readable by every user in a unit file or /etc/cron.d.
+ * The database's absolute path, with it and the programs the schedule runs checked: a line break cannot be said in
+ * a crontab line or a unit file (it would end the line and start another).
  */
-function scheduledDatabase(input: Pick<ScheduleInput, 'sbqPath' | 'database'>): string {
-  const server = isServerDatabase(input.database)
-  if (server && databasePassword(input.database) !== '')
-    throw invalidInput(
-      'PASSWORD_IN_SCHEDULE',
-      `database "${displayLocation(input.database)}" has a password, which the schedule would show to every user`,
-      'leave it out of the URL and put it in ~/.pgpass of the user the schedule runs as (chmod 600)',
-    )
-  const database = server ? input.database : resolve(input.database)
+function scheduledDatabase(input: Pick<ScheduleInput, 'sbqPath' | 'database' | 'nodes'>): string {
+  const database = isServerDatabase(input.database) ? serverDatabase(input.database) : resolve(input.database)
   for (const [what, path] of [
+    ...(input.nodes ?? []).map((node) => ['node name', node] as const),
     ['database path', database],
     ['sbq path', input.sbqPath],
     ['node path', process.execPath],
@@ -69,7 +68,27 @@ function scheduledDatabase(input: Pick<ScheduleInput, 'sbqPath' | 'database'>): 
   return database
 }
 
-export function cronSchedule(input: Pick<ScheduleInput, 'every' | 'sbqPath' | 'database'>): ScheduleResult {
+/**
+ * A PostgreSQL URL goes into the schedule as it is, but never with a password: unit files and /etc/cron.d are
+ * readable by every user of the machine.
+ */
+function serverDatabase(url: string): string {
+  let password = ''
+  try {
+    password = new URL(url).password
+  } catch {
+    // Not a URL sbq could open either; the schedule's check will say so.
+  }
+  if (password !== '')
+    throw invalidInput(
+      'SCHEDULE_PASSWORD_IN_URL',
+      'database URL has a password, which a unit file or crontab would show to every user of this machine',
+      'leave it out of --db and put it in ~/.pgpass (mode 0600) of the user the schedule runs as; see docs/fleets.md',
+    )
+  return url
+}
+
+export function cronSchedule(input: Pick<ScheduleInput, 'every' | 'sbqPath' | 'database' | 'nodes'>): ScheduleResult {
   const database = scheduledDatabase(input)
   const line = crontabLine(
     parseInterval(input.every),

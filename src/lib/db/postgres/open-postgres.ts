@@ -6,6 +6,7 @@ import {exactNumber} from '../exact-numbers.js'
 import type {Db} from '../database.js'
 import {assertMayMigrate, isSbqMigration, migrationNames, runMigrations, tooNew, type OpenOptions} from '../migrate.js'
 import {SbqKysely} from '../sbq-kysely.js'
+import {passwordFor, type ConnectionKey} from './password-file.js'
 import {postgresDialect} from './postgres-dialect.js'
 
 /**
@@ -20,6 +21,7 @@ export async function openPostgresDatabase(url: string, location: string, option
     // (the check locks) stay with the process that took them.
     max: 1,
     connectionTimeoutMillis: 10_000,
+    Client: PasswordFileClient,
     application_name: 'sbq',
     types: {getTypeParser: typeParser},
   })
@@ -33,6 +35,20 @@ export async function openPostgresDatabase(url: string, location: string, option
     throw postgresDialect.describeFailure(location, error) ?? error
   }
   return db
+}
+
+/**
+ * A client that looks a missing password up as libpq does (PGPASSWORD, then the password file) without node-postgres's
+ * own lookup, which prints a deprecation warning on every run (cron would mail it every minute). A password in the
+ * URL or PGPASSWORD is already set when the constructor returns; a function is asked only when the server wants a
+ * password, with the connection's parameters (which node-postgres's types leave out), and undefined means none.
+ */
+class PasswordFileClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config)
+    const self = this as unknown as {password: unknown}
+    if (self.password == null) self.password = (params: ConnectionKey) => passwordFor(params)
+  }
 }
 
 /**

@@ -104,6 +104,15 @@ function describeFailure(location: string, error: unknown): SbqError | undefined
       cause: error,
     })
   }
+  // The server asked for a password and there was none (not in the URL, PGPASSWORD or ~/.pgpass): node-postgres says
+  // so in its own words, without a SQLSTATE, before it sends anything.
+  if (/client password must be a string/.test(message)) {
+    return new SbqError('DATABASE_UNUSABLE', `database "${location}" needs a password, and sbq was given none`, {
+      exit: ExitCode.invalidInput,
+      hint: 'set PGPASSWORD, or add the database to ~/.pgpass (mode 0600), or put it in --db (or SBQ_DB)',
+      cause: error,
+    })
+  }
   if (state === '28P01' || state === '28000' || state === '3D000') {
     return new SbqError('DATABASE_UNUSABLE', `database "${location}" refused sbq: ${message}`, {
       exit: ExitCode.invalidInput,
