@@ -31,6 +31,12 @@ export interface Dialect {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any table, any row
   forUpdate<Q extends SelectQueryBuilder<any, any, any>>(query: Q): Q
+  /**
+   * Holds the named lock until the transaction ends, waiting for it: `shared` beside other shared holders, `exclusive`
+   * alone. For writers that must not interleave with one another's whole transactions, not just rows. (On SQLite the
+   * write transaction's lock on the whole file already is such a lock.)
+   */
+  lockForTransaction(db: Db, name: string, mode: 'shared' | 'exclusive'): Promise<void>
   /** How many values one statement may bind. */
   readonly maxBoundValues: number
   /**

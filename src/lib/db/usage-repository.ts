@@ -1,4 +1,5 @@
 import {batchedInsert, yieldToEventLoop} from './batched-upsert.js'
+import {dialectOf} from './dialects.js'
 import {selectJsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
 import {WriteConflict} from './write-conflict.js'
@@ -157,6 +158,17 @@ export async function unmanagedNamesOfDay(db: Db, day: string, nodeName: string)
     .where('node_name', '=', nodeName)
     .execute()
   return new Set(rows.map((row) => row.name))
+}
+
+/**
+ * Holds the lock between closing past days and writing usage until the transaction ends. On a server database many
+ * hosts write at once, and a closing that ran beside a transaction still writing into a day being closed would miss
+ * that transaction's rows (not yet visible to it), while two closings at once would each add the same days. So every
+ * write of usage shares this lock and a closing holds it alone: the closing waits for the writes in flight and sees
+ * all their rows, and writes after it see the new last closed day.
+ */
+export async function lockClosingOfDays(db: Db, mode: 'shared' | 'exclusive'): Promise<void> {
+  await dialectOf(db).lockForTransaction(db, 'close-days', mode)
 }
 
 /** The last day whose daily rows are summed into usage_closed_monthly, or null before the first close. */

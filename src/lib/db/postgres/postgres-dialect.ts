@@ -20,6 +20,10 @@ export const postgresDialect: Dialect = {
     return value as unknown[]
   },
   forUpdate: (query) => query.forUpdate() as typeof query,
+  lockForTransaction: async (db, name, mode) => {
+    if (mode === 'shared') await sql`select pg_advisory_xact_lock_shared(${lockKey(name)})`.execute(db)
+    else await sql`select pg_advisory_xact_lock(${lockKey(name)})`.execute(db)
+  },
   // The protocol's limit: a statement's parameter count is a 16-bit number.
   maxBoundValues: 65_535,
   isTransient: (error) => writeConflict(error) || transientCodes.has(sqlState(error) ?? ''),

@@ -21,6 +21,7 @@ export const sqliteDialect: Dialect = {
   },
   // Every write transaction holds the database's write lock from its first statement: nobody can interleave.
   forUpdate: (query) => query,
+  lockForTransaction: async () => {},
   // SQLITE_MAX_VARIABLE_NUMBER in better-sqlite3's build: a statement with more bound values is refused.
   maxBoundValues: 32_766,
   isTransient: (error) => writeConflict(error),
