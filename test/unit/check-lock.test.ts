@@ -11,12 +11,13 @@ import type {
   RootOperationNode,
   UnknownRow,
 } from 'kysely'
+import {sql} from 'kysely'
 
 import {openDatabase, type Db} from '../../src/lib/db/open-database.js'
 import {deleteLock, takeLockOrHolder} from '../../src/lib/db/check-lock-repository.js'
 import {acquireLocks, releaseLocks} from '../../src/lib/enforcement/check-lock.js'
 import {tempWorkspace} from '../support/run-sbq.js'
-import {sqliteOnly} from '../support/test-database.js'
+import {freshPostgresDatabase, sqliteOnly, testDialect} from '../support/test-database.js'
 
 /** After the waiter's first write to the locks table, the holder (another process, here a second connection) lets go. */
 class ReleaseAfterFirstLockWrite implements KyselyPlugin {
@@ -131,5 +132,22 @@ describe('the per-node check locks', () => {
       await releaseLocks(db, ['check:paris', 'check:tokyo'])
     }
     assert.equal(await freeForOthers('check:tokyo'), true)
+  })
+})
+
+describe('a check lock on PostgreSQL', {skip: testDialect === 'postgres' ? false : 'runs on the PostgreSQL pass'}, () => {
+  it('is asked to end with the session of a host that vanished: sbq sets the server’s TCP keepalives', async () => {
+    // A host that loses power keeps its session, and the advisory lock with it, until the server's TCP notices. The
+    // settings are sbq's; whether the kernel then drops the session is the kernel's, which no loopback test can cut.
+    const db = await openDatabase(freshPostgresDatabase())
+    try {
+      const {rows} = await sql<{idle: string; interval: string; count: string}>`select
+        current_setting('tcp_keepalives_idle') as idle,
+        current_setting('tcp_keepalives_interval') as interval,
+        current_setting('tcp_keepalives_count') as count`.execute(db)
+      assert.deepEqual(rows, [{idle: '30', interval: '10', count: '6'}])
+    } finally {
+      await db.destroy()
+    }
   })
 })

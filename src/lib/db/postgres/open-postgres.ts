@@ -21,6 +21,12 @@ export async function openPostgresDatabase(url: string, location: string, option
     // (the check locks) stay with the process that took them.
     max: 1,
     connectionTimeoutMillis: 10_000,
+    // A host that dies without closing its connection (power lost, cable cut) would keep its session, and with it
+    // its check locks, until the server's TCP gives up on it: two hours by default. The server's keepalives, asked
+    // for here, end such a session within about 90 s; sbq's own notice a server that vanished mid-query.
+    options: '-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6',
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 30_000,
     Client: PasswordFileClient,
     application_name: 'sbq',
     types: {getTypeParser: typeParser},
