@@ -119,7 +119,8 @@ describe('a fleet: three sbq hosts, each with its own V2Ray, on one PostgreSQL',
     for (const args of [
       ['config', 'set', 'timezone', 'UTC'],
       ['user', 'add', 'alice', '--uuid', users[0]!.uuid, '--monthly', '5M', '--no-apply'],
-      ['user', 'add', 'bob', '--uuid', users[1]!.uuid, '--monthly', '100M', '--no-apply'],
+      // bob carries the traffic of (b) and must never be limited by it.
+      ['user', 'add', 'bob', '--uuid', users[1]!.uuid, '--monthly', '10G', '--no-apply'],
       ['user', 'add', 'carol', '--uuid', users[2]!.uuid, '--monthly', '100M', '--no-apply'],
     ]) {
       const result = await sbq(url, ...args)
@@ -187,9 +188,13 @@ describe('a fleet: three sbq hosts, each with its own V2Ray, on one PostgreSQL',
   it('(b) a host SIGKILLed mid-check loses and doubles nothing', async (t) => {
     const tokyo = hosts[0]!
     let traffic = true
-    // Traffic keeps arriving on the node while its host's checks are started and killed.
+    // Traffic keeps arriving on the node while its host's checks are started and killed: paced, so that its total
+    // (at most 128 KiB each 20 ms, about 40 MiB over the rounds) stays far below bob's quota on a fast machine.
     const flow = (async () => {
-      while (traffic) await tokyo.lab.download('bob', 128 * 1024)
+      while (traffic) {
+        await tokyo.lab.download('bob', 128 * 1024)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
     })()
     const outcomes: string[] = []
     const [, killMs] = await timed(async () => {
