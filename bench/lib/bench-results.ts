@@ -1,13 +1,15 @@
+import type {DialectName} from './bench-dialects.js'
 import type {Scenario} from './scenarios.js'
 import {targetSize} from './scenarios.js'
 import {summarise} from './statistics.js'
-import type {RunMeasurement} from './timed-run.js'
+import {RunTimedOut, type RunMeasurement} from './timed-run.js'
 
 export type Verdict = 'PASS' | 'MISS' | 'FAIL' | null
 
 /** One scenario at one size: every timed run, and what they add up to. */
 export interface SizeResult {
   size: number
+  dialect: DialectName
   runsMs: number[]
   rssKb: Array<number | null>
   medianMs: number | null
@@ -21,6 +23,8 @@ export interface SizeResult {
   /** The bound this size was held to, in seconds. */
   targetSeconds: number | null
   error: string | null
+  /** The run was killed at BENCH_RUN_TIMEOUT_S. */
+  timedOut: boolean
 }
 
 export interface ScenarioResult {
@@ -31,7 +35,12 @@ export interface ScenarioResult {
   sizes: SizeResult[]
 }
 
-export function measuredResult(scenario: Scenario, size: number, runs: RunMeasurement[]): SizeResult {
+export function measuredResult(
+  scenario: Scenario,
+  size: number,
+  dialect: DialectName,
+  runs: RunMeasurement[],
+): SizeResult {
   const runsMs = runs.map((run) => round(run.wallMs))
   const {median, min, max} = summarise(runsMs)
   const rssKb = runs.map((run) => run.rssKb)
@@ -40,6 +49,7 @@ export function measuredResult(scenario: Scenario, size: number, runs: RunMeasur
   const bound = seconds === null ? null : seconds * 1000
   return {
     size,
+    dialect,
     runsMs,
     rssKb,
     medianMs: round(median),
@@ -50,6 +60,7 @@ export function measuredResult(scenario: Scenario, size: number, runs: RunMeasur
     verdict: bound === null ? null : median <= bound ? 'PASS' : 'MISS',
     targetSeconds: seconds,
     error: null,
+    timedOut: false,
   }
 }
 
@@ -61,10 +72,11 @@ export function targetFor(scenario: Pick<Scenario, 'targetSeconds' | 'targets'>,
   )
 }
 
-export function failedResult(size: number, error: unknown): SizeResult {
+export function failedResult(size: number, dialect: DialectName, error: unknown): SizeResult {
   const message = error instanceof Error ? error.message : String(error)
   return {
     size,
+    dialect,
     runsMs: [],
     rssKb: [],
     medianMs: null,
@@ -75,6 +87,7 @@ export function failedResult(size: number, error: unknown): SizeResult {
     verdict: 'FAIL',
     targetSeconds: null,
     error: message,
+    timedOut: error instanceof RunTimedOut,
   }
 }
 

@@ -1,6 +1,10 @@
+import {dialectNames, type DialectName} from './bench-dialects.js'
+
 /** The knobs, all from the environment so `npm run bench` needs no flags. */
 export interface BenchSettings {
   sizes: number[]
+  /** BENCH_DIALECTS; null: SQLite, and PostgreSQL when it is there (bench-dialects.ts). */
+  dialects: DialectName[] | null
   warmups: number
   runs: number
   /** Each sbq process is killed past this. */
@@ -19,11 +23,12 @@ export interface BenchSettings {
 export function benchSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   return {
     sizes: list(env.BENCH_SIZES, '1000,10000,100000', 'BENCH_SIZES'),
+    dialects: dialects(env.BENCH_DIALECTS),
     warmups: 1,
     runs: count(env.BENCH_RUNS, 5, 'BENCH_RUNS'),
     runTimeoutMs: count(env.BENCH_RUN_TIMEOUT_S, 60, 'BENCH_RUN_TIMEOUT_S') * 1000,
     scenarioBudgetMs: 30_000,
-    totalTimeoutMs: count(env.BENCH_TIMEOUT_S, 900, 'BENCH_TIMEOUT_S') * 1000,
+    totalTimeoutMs: count(env.BENCH_TIMEOUT_S, 2400, 'BENCH_TIMEOUT_S') * 1000,
     inheritEnv: env.BENCH_INHERIT_ENV === '1',
   }
 }
@@ -47,7 +52,16 @@ function list(value: string | undefined, fallback: string, name: string): number
   return text.split(',').map((part) => positive(part.trim().replace(/_/g, ''), name))
 }
 
-function count(value: string | undefined, fallback: number, name: string): number {
+function dialects(value: string | undefined): DialectName[] | null {
+  if (value === undefined || value.trim() === '') return null
+  const names = value.split(',').map((part) => part.trim())
+  for (const name of names)
+    if (!(dialectNames as readonly string[]).includes(name))
+      throw new Error(`BENCH_DIALECTS: "${name}" is not one of ${dialectNames.join(', ')}`)
+  return dialectNames.filter((name) => names.includes(name))
+}
+
+export function count(value: string | undefined, fallback: number, name: string): number {
   return value === undefined || value.trim() === '' ? fallback : positive(value.trim(), name)
 }
 

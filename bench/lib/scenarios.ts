@@ -1,8 +1,12 @@
+import type {DialectName} from './bench-dialects.js'
+
 /** What a scenario's setup gets: everything about the database and node one size runs against. */
 export interface BenchTarget {
   /** How many users the database holds (user1..userN, all also known to the stub). */
   size: number
-  dbPath: string
+  dialect: DialectName
+  /** The SQLite file or the postgres:// URL. */
+  db: string
   /** The size's temp directory, removed afterwards; a scenario may keep scratch files here. */
   dir: string
   /** host:port of the stub's gRPC API, as stored in the node row. */

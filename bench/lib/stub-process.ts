@@ -5,7 +5,7 @@ import {createInterface} from 'node:readline'
 import {repoRoot} from '../../test/support/paths.js'
 import {onExit} from './exit-cleanup.js'
 
-const stubScript = join(repoRoot, 'dist', 'test', 'support', 'stub-v2ray-api.js')
+const stubScript = join(repoRoot, 'dist', 'bench', 'lib', 'slice-stub.js')
 
 export interface StubProcess {
   /** 127.0.0.1:port once the stub listens. */
@@ -15,16 +15,28 @@ export interface StubProcess {
 }
 
 /**
- * The stub V2Ray API in a process of its own, so serving 2N counters costs the measured sbq nothing but the socket,
+ * The stub V2Ray API (V2Ray flavour) in a process of its own, so serving 2N counters costs the measured sbq nothing but the socket,
  * as a real proxy would.
  */
-export function startStub(options: {users: number; growBytes: number; timeoutMs: number}): StubProcess {
+export function startStub(options: {
+  users: number
+  /** The first user it counts (user<first> … user<first+users-1>); 1 by default. */
+  first?: number
+  growBytes: number
+  timeoutMs: number
+}): StubProcess {
   const child = spawn(
     process.execPath,
-    [stubScript, '--flavor', 'v2ray', '--users', String(options.users), '--grow', String(options.growBytes)],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    [
+      stubScript,
+      '--first',
+      String(options.first ?? 1),
+      '--users',
+      String(options.users),
+      '--grow',
+      String(options.growBytes),
+    ],
+    {stdio: ['ignore', 'pipe', 'pipe']},
   )
   const killOnExit = onExit(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')

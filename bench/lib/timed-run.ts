@@ -22,6 +22,9 @@ export interface RunOptions {
   keepStdout?: boolean
 }
 
+/** A run killed at its time limit (with its whole process group). */
+export class RunTimedOut extends Error {}
+
 export interface RunMeasurement {
   wallMs: number
   /** Peak resident set of the command, null without GNU time. */
@@ -65,7 +68,11 @@ export function timedRun(options: RunOptions): Promise<RunMeasurement> {
     child.stderr.on('data', (chunk: Buffer) => {
       if (stderr.length < 4096) stderr += chunk.toString('utf8')
     })
-    const timer = setTimeout(killGroup, options.timeoutMs)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      killGroup()
+    }, options.timeoutMs)
     const settle = (): void => {
       clearTimeout(timer)
       killGroup()
@@ -79,7 +86,8 @@ export function timedRun(options: RunOptions): Promise<RunMeasurement> {
       settle()
       const what = `${options.command} ${options.args.join(' ')}`
       if (signal !== null) {
-        reject(new Error(`${what}: killed by ${signal} after ${Math.round(wallMs)} ms (limit ${options.timeoutMs} ms)`))
+        const message = `${what}: killed by ${signal} after ${Math.round(wallMs)} ms (limit ${options.timeoutMs} ms)`
+        reject(timedOut ? new RunTimedOut(message) : new Error(message))
         return
       }
       const exit = code ?? -1
