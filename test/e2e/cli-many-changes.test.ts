@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {seedDatabase} from '../../bench/lib/seed-database.js'
+import {nodeConfigPath} from '../../bench/lib/seed-plan.js'
 import {openDatabase} from '../../src/lib/db/open-database.js'
 import {defaultResetDay} from '../../src/lib/domain/limits.js'
 import {currentPeriod} from '../../src/lib/domain/periods.js'
@@ -86,7 +86,7 @@ describe(`${users} users change status at once (seeded database, stub V2Ray API,
         '--api',
         stub.address,
         '--config',
-        join(workspace.dir, 'v2ray.json'),
+        nodeConfigPath(workspace.dir, 'bench'),
         '--apply',
         'true',
         '--import',
