@@ -135,19 +135,23 @@ describe('the per-node check locks', () => {
   })
 })
 
-describe('a check lock on PostgreSQL', {skip: testDialect === 'postgres' ? false : 'runs on the PostgreSQL pass'}, () => {
-  it('is asked to end with the session of a host that vanished: sbq sets the server’s TCP keepalives', async () => {
-    // A host that loses power keeps its session, and the advisory lock with it, until the server's TCP notices. The
-    // settings are sbq's; whether the kernel then drops the session is the kernel's, which no loopback test can cut.
-    const db = await openDatabase(freshPostgresDatabase())
-    try {
-      const {rows} = await sql<{idle: string; interval: string; count: string}>`select
+describe(
+  'a check lock on PostgreSQL',
+  {skip: testDialect === 'postgres' ? false : 'runs on the PostgreSQL pass'},
+  () => {
+    it('is asked to end with the session of a host that vanished: sbq sets the server’s TCP keepalives', async () => {
+      // A host that loses power keeps its session, and the advisory lock with it, until the server's TCP notices. The
+      // settings are sbq's; whether the kernel then drops the session is the kernel's, which no loopback test can cut.
+      const db = await openDatabase(freshPostgresDatabase())
+      try {
+        const {rows} = await sql<{idle: string; interval: string; count: string}>`select
         current_setting('tcp_keepalives_idle') as idle,
         current_setting('tcp_keepalives_interval') as interval,
         current_setting('tcp_keepalives_count') as count`.execute(db)
-      assert.deepEqual(rows, [{idle: '30', interval: '10', count: '6'}])
-    } finally {
-      await db.destroy()
-    }
-  })
-})
+        assert.deepEqual(rows, [{idle: '30', interval: '10', count: '6'}])
+      } finally {
+        await db.destroy()
+      }
+    })
+  },
+)
