@@ -11,6 +11,7 @@ import * as webDashboard from './0008-web-dashboard.js'
 import * as perUserBaselines from './0009-per-user-baselines.js'
 import * as userNamesWithoutCase from './0010-user-names-without-case.js'
 import * as informRefusals from './0011-inform-refusals.js'
+import * as nodePublicHost from './0012-node-public-host.js'
 
 /** Every migration, in order. Listed by hand so nothing is discovered by scanning a directory at run time. */
 export const migrations: Record<string, Migration> = {
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0009-per-user-baselines': perUserBaselines,
   '0010-user-names-without-case': userNamesWithoutCase,
   '0011-inform-refusals': informRefusals,
+  '0012-node-public-host': nodePublicHost,
 }

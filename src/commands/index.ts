@@ -13,6 +13,7 @@ import NodeAdd from './node/add.js'
 import NodeList from './node/list.js'
 import NodeRemove from './node/remove.js'
 import NodeRotateToken from './node/rotate-token.js'
+import NodeSet from './node/set.js'
 import NodeShow from './node/show.js'
 import NodeSync from './node/sync.js'
 import NodeTest from './node/test.js'
@@ -34,6 +35,7 @@ import UserDisable from './user/disable.js'
 import UserEnable from './user/enable.js'
 import UserList from './user/list.js'
 import UserRemove from './user/remove.js'
+import UserLink from './user/link.js'
 import UserShow from './user/show.js'
 
 export const COMMANDS = {
@@ -51,6 +53,7 @@ export const COMMANDS = {
   'node:list': NodeList,
   'node:remove': NodeRemove,
   'node:rotate-token': NodeRotateToken,
+  'node:set': NodeSet,
   'node:show': NodeShow,
   'node:sync': NodeSync,
   'node:test': NodeTest,
@@ -72,5 +75,6 @@ export const COMMANDS = {
   'user:enable': UserEnable,
   'user:list': UserList,
   'user:remove': UserRemove,
+  'user:link': UserLink,
   'user:show': UserShow,
 }

@@ -34,6 +34,10 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
     inform: Flags.string({
       description: "push every pull's per-user traffic to this central sbq serve URL (its node's inform URI)",
     }),
+    'public-host': Flags.string({
+      description:
+        'HOST or HOST:PORT clients dial, for share links (sbq user link) [default: each inbound its own port]',
+    }),
     'public-url': Flags.string({
       description:
         '3x-ui: the base URL 3x-ui reaches sbq serve at (https, behind a reverse proxy) [default: http://127.0.0.1:8787]',
@@ -62,6 +66,7 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
         cutSessions: this.flags['cut-sessions'],
         inform,
         publicUrl: this.flags['public-url'],
+        publicHost: this.flags['public-host'],
         panel,
       },
       context,

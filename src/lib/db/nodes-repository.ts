@@ -18,6 +18,10 @@ export async function insertNode(db: Db, node: Insertable<NodesTable>): Promise<
   return db.insertInto('nodes').values(node).returningAll().executeTakeFirstOrThrow()
 }
 
+export async function setNodePublicHost(db: Db, id: number, publicHost: string | null): Promise<void> {
+  await db.updateTable('nodes').set({public_host: publicHost}).where('id', '=', id).execute()
+}
+
 export async function deleteNode(db: Db, id: number): Promise<void> {
   await db.deleteFrom('nodes').where('id', '=', id).execute()
 }

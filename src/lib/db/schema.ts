@@ -100,6 +100,8 @@ export interface NodesTable {
   last_refusal_status: Generated<number | null>
   last_refusal_reason: Generated<string | null>
   last_refusal_bytes: Generated<number | null>
+  /** HOST or HOST:PORT clients dial, for share links; null until `node add/set --public-host`. */
+  public_host: Generated<string | null>
 }
 
 export interface NodeUsersTable {

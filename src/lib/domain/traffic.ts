@@ -21,6 +21,11 @@ export interface UserCredentials {
   password16: string
 }
 
+/** The key a shadowsocks user needs: 2022-blake3-aes-128-gcm takes a 16-byte key, every other method the 32-byte one. */
+export function shadowsocksKey(method: string | undefined, credentials: UserCredentials): string {
+  return method?.toLowerCase() === '2022-blake3-aes-128-gcm' ? credentials.password16 : credentials.password
+}
+
 export interface ManagedUser {
   name: string
   credentials: UserCredentials

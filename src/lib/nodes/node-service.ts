@@ -1,5 +1,12 @@
 import type {Context} from '../context.js'
-import {deleteNode, findNode, insertNode, listNodes as listNodeRows, setInformToken} from '../db/nodes-repository.js'
+import {
+  deleteNode,
+  findNode,
+  insertNode,
+  listNodes as listNodeRows,
+  setInformToken,
+  setNodePublicHost,
+} from '../db/nodes-repository.js'
 import {hashInformToken, newInformToken} from '../inform/inform-token.js'
 import {assertBaseUrl, defaultPublicUrl, informUri} from '../inform/inform-uri.js'
 import type {Db} from '../db/open-database.js'
@@ -7,6 +14,7 @@ import type {NodeRow} from '../db/schema.js'
 import {conflict, invalidInput, notFound} from '../errors.js'
 import {assertUserName} from '../domain/user-name.js'
 import {iso} from '../domain/user.js'
+import {formatPublicHost, parsePublicHost} from '../domain/share-links.js'
 import {importUsers, type ImportResult} from './import-users.js'
 import {readConfigInbounds} from './node-config.js'
 import type {NodeProbe, PanelLogin, ProxyDriver, TrafficSource} from '../proxies/proxy-driver.js'
@@ -31,6 +39,8 @@ export interface NodeInput {
   panel?: {url?: string; user?: string; password?: string}
   /** Any pulled type: a central sbq's inform URI that this node's pulls are pushed to. */
   inform?: string
+  /** HOST or HOST:PORT clients dial, for share links. */
+  publicHost?: string
 }
 
 export interface NodeView {
@@ -50,6 +60,8 @@ export interface NodeView {
   panel: string | null
   /** Where pulls are pushed, with the receiver's token left out. */
   inform: string | null
+  /** HOST or HOST:PORT clients dial (share links); null until set. */
+  publicHost: string | null
   /** Reports sbq serve refused whole; 3x-ui never reads the answer, so this is where a refusal shows. */
   refusedReports: number
   /** New unmanaged names not recorded, over unmanaged-names-limit. */
@@ -78,6 +90,7 @@ export function toNodeView(node: NodeRow): NodeView {
     createdAt: iso(node.created_at),
     panel: node.panel_url === null ? null : `${node.panel_user ?? ''} @ ${node.panel_url}`,
     inform: node.inform_url === null ? null : withoutToken(node.inform_url),
+    publicHost: node.public_host,
     refusedReports: node.refused_reports,
     refusedNames: node.refused_names,
     lastRefusal:
@@ -116,6 +129,7 @@ export async function addNode(
     )
   }
   const inform = input.inform === undefined ? null : assertBaseUrl('--inform', input.inform)
+  const publicHost = input.publicHost === undefined ? null : assertPublicHost(input.publicHost)
   const api = input.api
   await driver.connect!({name: input.name, api}).then((client) => client.close())
   if (input.import && !input.config)
@@ -141,9 +155,46 @@ export async function addNode(
       last_pull_at: null,
       last_error: null,
       inform_url: inform,
+      public_host: publicHost,
     })
     const view = toNodeView(node)
     return input.import ? {...view, imported: await importUsers(trx, found, {...context, actor: 'import'})} : view
+  })
+}
+
+/** The stored form of `--public-host`, or exit 2 naming the value. */
+function assertPublicHost(value: string): string {
+  const address = parsePublicHost(value.trim())
+  if (address === undefined) {
+    throw invalidInput(
+      'PUBLIC_HOST_INVALID',
+      `public host "${value}" is not HOST or HOST:PORT`,
+      'give the name or address clients dial, e.g. --public-host vpn.example.com or --public-host 203.0.113.7:8443',
+    )
+  }
+  return formatPublicHost(address)
+}
+
+export interface NodeChanges {
+  /** HOST or HOST:PORT; null clears it. */
+  publicHost?: string | null
+}
+
+/** Changes a node's settings that need no proxy: today the address clients dial. */
+export async function setNode(db: Db, name: string, changes: NodeChanges): Promise<NodeView> {
+  if (changes.publicHost === undefined) {
+    throw invalidInput(
+      'NOTHING_TO_CHANGE',
+      `no change given for node "${name}"`,
+      'give --public-host HOST (or "" to clear it)',
+    )
+  }
+  const publicHost =
+    changes.publicHost === null || changes.publicHost === '' ? null : assertPublicHost(changes.publicHost)
+  return db.transaction().execute(async (trx) => {
+    const node = await requireNode(trx, name)
+    await setNodePublicHost(trx, node.id, publicHost)
+    return toNodeView({...node, public_host: publicHost})
   })
 }
 

@@ -48,6 +48,7 @@ export function renderNode(node: NodeView, timeZone: string): string {
       ? [['panel', node.panel ?? 'none: sbq reports users over quota but cannot switch them off'] as [string, string]]
       : []),
     ...(node.inform ? [['pushes to', node.inform] as [string, string]] : []),
+    ['public host', node.publicHost ?? '- (sbq node set NAME --public-host HOST for share links)'],
     [node.traffic === 'pushed' ? 'last report' : 'last pull', formatInstant(node.lastPullAt, timeZone)],
     ['last error', node.lastError ?? '-'],
     [

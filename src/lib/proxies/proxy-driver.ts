@@ -12,6 +12,7 @@
 
 export type {CounterLifetime, CounterSample, ManagedUser, StatsSnapshot, UserCredentials} from '../domain/traffic.js'
 import type {CounterLifetime, ManagedUser, StatsSnapshot, UserCredentials} from '../domain/traffic.js'
+import type {ShareInbound} from '../domain/share-links.js'
 
 /** Protocols whose users can be added and removed live through Xray/V2Ray's HandlerService. */
 export type LiveProtocol = 'vmess' | 'vless' | 'trojan' | 'shadowsocks'
@@ -144,6 +145,11 @@ export interface ProxyDriver {
    * sbq reads. Throws INBOUND_NOT_FOUND for a tag the file lacks.
    */
   readConfigInbounds?(text: string, source: string, inbounds: readonly string[] | undefined): ConfigInbound[]
+  /**
+   * The managed inbounds of a config file as clients must be told of them, for share links; absent where sbq cannot
+   * yet build links for the type. Throws INBOUND_NOT_FOUND as readConfigInbounds does.
+   */
+  readShareInbounds?(text: string, source: string, inbounds: readonly string[] | undefined): ShareInbound[]
   /**
    * Puts the change on the node by whatever means the type has: a live API applies the difference (`removed`,
    * `added`), a config rewrite writes exactly `active` among the managed names. A user put on a proxy behind sbq's

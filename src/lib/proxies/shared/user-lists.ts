@@ -129,10 +129,7 @@ export function is2022Method(method: string | undefined): boolean {
   return method !== undefined && method.toLowerCase().startsWith('2022-blake3-')
 }
 
-/** The key a shadowsocks user needs: 2022-blake3-aes-128-gcm takes a 16-byte key, every other method the 32-byte one. */
-export function shadowsocksKey(method: string | undefined, credentials: UserCredentials): string {
-  return method?.toLowerCase() === '2022-blake3-aes-128-gcm' ? credentials.password16 : credentials.password
-}
+export {shadowsocksKey} from '../../domain/traffic.js'
 
 export function shadowsocksCredentials(method: string | undefined, key: string): Partial<UserCredentials> {
   return method?.toLowerCase() === '2022-blake3-aes-128-gcm' ? {password16: key} : {password: key}

@@ -5,6 +5,8 @@
  * are left exactly as they were.
  */
 import {isPlaceholderUser, newPlaceholderUser} from './placeholder-user.js'
+import {shareInbound} from './xray-stream.js'
+import type {ShareInbound} from '../../domain/share-links.js'
 import type {ManagedUser, UserCredentials} from '../proxy-driver.js'
 import {unreachable} from '../../errors.js'
 import {proxyNameKey} from '../../domain/user-name.js'
@@ -260,6 +262,22 @@ export function readXrayUsers(configText: string, options: ReadXrayOptions = {})
         users,
       }
     }),
+  )
+}
+
+/** The managed inbounds as a client must be told of them (share links): port, transport, TLS or REALITY. */
+export function readXrayShareInbounds(configText: string, options: ReadXrayOptions = {}): ShareInbound[] {
+  const ctx = context(options)
+  const {root} = loadDocument(ctx, configText)
+  return withDuplicateKeysRefused(ctx, () =>
+    selectInbounds(ctx, options.flavor ?? 'xray', root, options.inbounds).map((inbound) =>
+      shareInbound(toValue(inbound.node), inbound.tag, inbound.protocol, {
+        flow: inbound.protocol === 'vless' ? existingFlow(inbound) : undefined,
+        method: inbound.method,
+        // A 2022 inbound with several users has a key of its own, which a client sends before the user's.
+        serverKey: is2022Method(inbound.method) ? stringChild(inbound.settings, 'password') : undefined,
+      }),
+    ),
   )
 }
 

@@ -1,0 +1,22 @@
+import {Args, Flags} from '@oclif/core'
+
+import {SbqCommand} from '../base-command.js'
+import {inactiveUserNote, renderUserLinks} from '../../lib/output/link-tables.js'
+import {userLinks, type UserLinks} from '../../lib/share-links/user-links.js'
+
+export default class UserLink extends SbqCommand<typeof UserLink> {
+  static override summary = "Print a user's share links (vless://, vmess://, trojan://, ss://), one per inbound"
+  static override description =
+    "Built from each node's config file and its public host (sbq node set NAME --public-host HOST). " +
+    'Clients such as v2rayN, v2rayNG, Shadowrocket and Hiddify import them.'
+  static override args = {name: Args.string({description: 'user name', required: true})}
+  static override flags = {node: Flags.string({description: "only this node's links"})}
+
+  async run(): Promise<UserLinks> {
+    const result = await userLinks(await this.database(), this.args.name, {node: this.flags.node})
+    const note = inactiveUserNote(result)
+    if (note !== null) this.stderr(note)
+    this.log(renderUserLinks(result, await this.style()))
+    return result
+  }
+}
