@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import {copyFileSync} from 'node:fs'
+import {copyFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {assertJsonError} from '../support/assertions.js'
 import {fixturesDir} from '../support/paths.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
+import {decodeQr, writeHalfBlockQrAsPgm, zbarAvailable} from '../support/qr-image.js'
 import {parseShareLink} from '../support/share-link-parser.js'
 import {StubV2rayApi} from '../support/stub-v2ray-api.js'
 
@@ -90,6 +91,57 @@ describe('sbq user link and node set --public-host (stub V2Ray API, real config 
       assert.equal(parsed.remark, 'alice')
       const expected = entry.protocol === 'trojan' ? secrets.json.credentials.password : secrets.json.credentials.uuid
       assert.equal(parsed.secret, expected, entry.tag)
+    }
+  })
+
+  it('--qr-png writes each QR code as a private PNG that zbarimg reads back to the same link', async (t) => {
+    if (!zbarAvailable()) {
+      if (process.env.CI !== undefined)
+        assert.fail('zbarimg is not installed (zbar-tools), and CI must decode the QR codes')
+      t.skip('zbarimg not installed (apt-get install zbar-tools)')
+      return
+    }
+    const dir = join(workspace.dir, 'qr', 'alice')
+    const result = await sbq('user', 'link', 'alice', '--qr-png', dir, '--json')
+    assert.equal(result.code, 0, result.stderr)
+    const links = result.json.nodes[0].links as Array<{tag: string; link: string; png: string}>
+    assert.equal(links.length, 3)
+    for (const entry of links) {
+      assert.equal(statSync(entry.png).mode & 0o777, 0o600, entry.png)
+      assert.deepEqual(decodeQr(entry.png), [entry.link], entry.tag)
+    }
+    assert.equal(statSync(dir).mode & 0o777, 0o700)
+    const file = join(workspace.dir, 'not-a-directory')
+    writeFileSync(file, '')
+    assertJsonError(
+      await sbq('user', 'link', 'alice', '--qr-png', file, '--json'),
+      2,
+      'QR_DIRECTORY_INVALID',
+      /not-a-directory/,
+    )
+  })
+
+  it('--qr draws each QR code in the terminal, with or without colour, readable back to the printed link', async (t) => {
+    if (!zbarAvailable()) {
+      if (process.env.CI !== undefined)
+        assert.fail('zbarimg is not installed (zbar-tools), and CI must decode the QR codes')
+      t.skip('zbarimg not installed (apt-get install zbar-tools)')
+      return
+    }
+    for (const env of [{NO_COLOR: '1'}, {FORCE_COLOR: '1'}]) {
+      const result = await runSbq(['user', 'link', 'alice', '--node', 'v1', '--qr'], {db: workspace.db, env})
+      assert.equal(result.code, 0, result.stderr)
+      const blocks = result.stdout.trimEnd().split('\n\n')
+      assert.equal(blocks.length, 3, result.stdout)
+      for (const [index, block] of blocks.entries()) {
+        const [, link, ...drawing] = block.split('\n')
+        assert.match(link!, /^(vmess|vless|trojan):\/\//)
+        assert.ok(drawing.length > 10, block)
+        assert.equal(drawing.join('').includes('\u001b['), 'FORCE_COLOR' in env, 'colour codes only when colour is on')
+        const image = join(workspace.dir, `terminal-${index}.pgm`)
+        writeHalfBlockQrAsPgm(drawing.join('\n'), image)
+        assert.deepEqual(decodeQr(image), [link], `${JSON.stringify(env)} ${link}`)
+      }
     }
   })
 

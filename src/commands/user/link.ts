@@ -10,13 +10,23 @@ export default class UserLink extends SbqCommand<typeof UserLink> {
     "Built from each node's config file and its public host (sbq node set NAME --public-host HOST). " +
     'Clients such as v2rayN, v2rayNG, Shadowrocket and Hiddify import them.'
   static override args = {name: Args.string({description: 'user name', required: true})}
-  static override flags = {node: Flags.string({description: "only this node's links"})}
+  static override flags = {
+    node: Flags.string({description: "only this node's links"}),
+    qr: Flags.boolean({description: 'draw each link as a QR code in the terminal'}),
+    'qr-png': Flags.string({
+      description: 'also write each QR code as a PNG file into this directory (made if missing; files mode 0600)',
+    }),
+  }
 
   async run(): Promise<UserLinks> {
-    const result = await userLinks(await this.database(), this.args.name, {node: this.flags.node})
+    const result = await userLinks(await this.database(), this.args.name, {
+      node: this.flags.node,
+      qrPngDir: this.flags['qr-png'],
+    })
     const note = inactiveUserNote(result)
     if (note !== null) this.stderr(note)
-    this.log(renderUserLinks(result, await this.style()))
+    const style = await this.style()
+    await this.show(() => renderUserLinks(result, style, {qr: this.flags.qr}))
     return result
   }
 }

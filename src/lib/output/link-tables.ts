@@ -4,9 +4,13 @@ import type {UserLinks} from '../share-links/user-links.js'
 
 /**
  * Each link alone on its line, under a heading naming the node, the inbound and the protocol: links are for copying,
- * and a table would wrap them.
+ * and a table would wrap them. With `qr`, each link's QR code follows it.
  */
-export function renderUserLinks(result: UserLinks, style: ChalkInstance): string {
+export async function renderUserLinks(
+  result: UserLinks,
+  style: ChalkInstance,
+  options: {qr?: boolean} = {},
+): Promise<string> {
   const blocks: string[] = []
   for (const node of result.nodes) {
     if (node.reason !== null) {
@@ -15,13 +19,40 @@ export function renderUserLinks(result: UserLinks, style: ChalkInstance): string
     }
     for (const entry of node.links) {
       const heading = style.bold(`${node.node}  ${entry.tag}  ${entry.protocol}`)
-      blocks.push(
-        'link' in entry ? `${heading}\n${entry.link}` : `${heading}\n${style.dim(`no link: ${entry.reason}`)}`,
-      )
+      if (!('link' in entry)) {
+        blocks.push(`${heading}\n${style.dim(`no link: ${entry.reason}`)}`)
+        continue
+      }
+      const lines = [heading, entry.link]
+      if (options.qr === true) lines.push(await terminalQr(entry.link, style.level > 0))
+      if (entry.png !== undefined) lines.push(`qr code: ${entry.png}`)
+      blocks.push(lines.join('\n'))
     }
   }
   return blocks.join('\n\n')
 }
+
+/**
+ * Two modules a character. At a terminal, black on white whatever the terminal's colours (a phone reads dark modules
+ * on light); into a pipe or a file, no escape codes: light text on the page's own dark-on-light.
+ */
+async function terminalQr(link: string, colour: boolean): Promise<string> {
+  // Loaded only here: most runs draw no QR code.
+  const {default: qrcode} = await import('qrcode')
+  const drawn = await qrcode.toString(link, {
+    type: colour ? 'terminal' : 'utf8',
+    small: true,
+    errorCorrectionLevel: 'M',
+  })
+  // The terminal form ends with a line of colour codes only, which would print as an empty line.
+  return drawn
+    .split('\n')
+    .filter((line) => line.replace(ansiCodes, '') !== '')
+    .join('\n')
+}
+
+// eslint-disable-next-line no-control-regex -- matching the escape character is the point
+const ansiCodes = /\u001b\[[0-9;]*m/g
 
 /** For stderr: links of a user who cannot connect now still print, with why they do not work yet. */
 export function inactiveUserNote(result: UserLinks): string | null {

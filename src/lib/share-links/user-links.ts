@@ -15,11 +15,15 @@ import {requireNode} from '../nodes/node-service.js'
 import {driverOf} from '../proxies/registry.js'
 import {managedInboundTags} from '../proxies/shared/config-sync.js'
 import {requireUser} from '../users/user-service.js'
+import {qrFileName, writeQrPngs} from './qr-png.js'
+
+/** A link, with the PNG of its QR code when `--qr-png` asked for one. */
+export type LinkEntry = ShareLink & {png?: string}
 
 export interface NodeLinks {
   node: string
   /** One per managed inbound: a link, or the reason that inbound has none. */
-  links: ShareLink[]
+  links: LinkEntry[]
   /** Why the node gave no links at all (no public host, no config, a type sbq builds none for). */
   reason: string | null
 }
@@ -32,9 +36,10 @@ export interface UserLinks {
 
 /**
  * The share links of a user: one per managed inbound of each node (or of `--node`), built from the node's config
- * file and its public host. A node that can give none says why; when no node gives any, that is the error.
+ * file and its public host. A node that can give none says why; when no node gives any, that is the error. With
+ * `qrPngDir`, each link's QR code is also written there as a PNG.
  */
-export async function userLinks(db: Db, name: string, options: {node?: string}): Promise<UserLinks> {
+export async function userLinks(db: Db, name: string, options: {node?: string; qrPngDir?: string}): Promise<UserLinks> {
   const user = await requireUser(db, name)
   const credentials = (await readCredentials(db, [user.name])).get(user.name)!
   const nodes = options.node === undefined ? await listNodes(db) : [await requireNode(db, options.node)]
@@ -60,7 +65,19 @@ export async function userLinks(db: Db, name: string, options: {node?: string}):
         : `see every node's reason: sbq user link ${user.name} --json`,
     )
   }
+  if (options.qrPngDir !== undefined) await addQrPngs(result, options.qrPngDir)
   return result
+}
+
+async function addQrPngs(result: UserLinks, dir: string): Promise<void> {
+  const entries = result.nodes.flatMap((node) =>
+    node.links.flatMap((entry) => ('link' in entry ? [{node: node.node, entry}] : [])),
+  )
+  const paths = await writeQrPngs(
+    dir,
+    entries.map(({node, entry}) => ({file: qrFileName(result.user, node, entry.tag), link: entry.link})),
+  )
+  entries.forEach(({entry}, index) => (entry.png = paths[index]))
 }
 
 /** A node's managed inbounds and the address clients dial, or why the node gives no links. */

@@ -1,0 +1,44 @@
+import {mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {invalidInput} from '../errors.js'
+
+/** A file name from a user, node and inbound tag: tags may hold anything, file names may not. */
+export function qrFileName(user: string, node: string, tag: string): string {
+  return `${[user, node, tag].map((part) => part.replace(/[^A-Za-z0-9._-]/g, '_')).join('-')}.png`
+}
+
+/**
+ * Writes each link as a PNG QR code in `dir` (made, private, when missing) and returns the paths, in order. A link
+ * is a user's credentials, so the files are readable by their owner only.
+ */
+export async function writeQrPngs(dir: string, items: ReadonlyArray<{file: string; link: string}>): Promise<string[]> {
+  let stats
+  try {
+    stats = statSync(dir)
+  } catch {
+    mkdirSync(dir, {recursive: true, mode: 0o700})
+  }
+  if (stats !== undefined && !stats.isDirectory()) {
+    throw invalidInput(
+      'QR_DIRECTORY_INVALID',
+      `--qr-png needs a directory, and "${dir}" is not one`,
+      'give a directory',
+    )
+  }
+  // Loaded only here: most runs draw no QR code.
+  const {default: qrcode} = await import('qrcode')
+  const paths: string[] = []
+  for (const item of items) {
+    const path = join(dir, item.file)
+    writeFileSync(
+      path,
+      await qrcode.toBuffer(item.link, {type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 8}),
+      {
+        mode: 0o600,
+      },
+    )
+    paths.push(path)
+  }
+  return paths
+}
