@@ -5,11 +5,18 @@
  * - VMess: v2rayN's QR-code JSON (2dust/v2rayN wiki, "分享链接格式说明"), base64 after `vmess://`.
  * - Shadowsocks: SIP002 (`ss://userinfo@host:port#tag`, userinfo base64url of `method:password`), and SIP022's
  *   rule that a 2022 method's userinfo is `method:password` percent-encoded, not base64.
+ * - Hysteria 2: its URI scheme (v2.hysteria.network/docs/developers/URI-Scheme/): `hysteria2://auth@host:port/?sni=
+ *   &obfs=&obfs-password=&insecure=#name`.
+ * - AnyTLS: anytls-go's docs/uri_scheme.md: `anytls://password@host:port/?sni=&insecure=#name`.
+ * - TUIC and NaïveProxy, which publish no scheme: as NekoBox and v2rayN read them, `tuic://uuid:password@host:port?
+ *   congestion_control=&alpn=&sni=#name` and `naive+https://user:password@host:port#name`.
  */
 export interface ParsedLink {
-  scheme: 'vless' | 'trojan' | 'vmess' | 'ss'
-  /** uuid (vless, vmess) or password (trojan, ss). */
+  scheme: 'vless' | 'trojan' | 'vmess' | 'ss' | 'hysteria2' | 'anytls' | 'tuic' | 'naive+https'
+  /** uuid (vless, vmess, tuic), password (trojan, ss, hysteria2, anytls) or user name (naive). */
   secret: string
+  /** tuic and naive: the password after the colon. */
+  password?: string
   method?: string
   host: string
   port: number
@@ -40,12 +47,28 @@ function queryAndFragment(after: string): {params: Record<string, string>; remar
 }
 
 export function parseShareLink(link: string): ParsedLink {
-  const scheme = /^([a-z0-9]+):\/\//.exec(link)?.[1]
+  const scheme = /^([a-z0-9+]+):\/\//.exec(link)?.[1]
   const rest = link.slice(`${scheme}://`.length)
   if (scheme === 'vmess') {
     const json = JSON.parse(Buffer.from(rest, 'base64').toString('utf8')) as Record<string, string>
     const {id, add, port, ps, ...params} = json
     return {scheme, secret: id!, host: add!, port: Number(port), remark: ps!, params}
+  }
+  if (scheme === 'tuic' || scheme === 'naive+https') {
+    const {userinfo, host, port, after} = splitAuthority(rest)
+    const colon = userinfo.indexOf(':')
+    return {
+      scheme,
+      secret: decodeURIComponent(userinfo.slice(0, colon)),
+      password: decodeURIComponent(userinfo.slice(colon + 1)),
+      host,
+      port,
+      ...queryAndFragment(after.replace(/^\//, '')),
+    }
+  }
+  if (scheme === 'hysteria2' || scheme === 'anytls') {
+    const {userinfo, host, port, after} = splitAuthority(rest)
+    return {scheme, secret: decodeURIComponent(userinfo), host, port, ...queryAndFragment(after.replace(/^\//, ''))}
   }
   if (scheme === 'vless' || scheme === 'trojan') {
     const {userinfo, host, port, after} = splitAuthority(rest)

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import {formatPublicHost, parsePublicHost, shareLink, type ShareInbound} from '../../src/lib/domain/share-links.js'
+import {readSingBoxShareInbounds} from '../../src/lib/proxies/shared/sing-box-config.js'
 import {readXrayShareInbounds} from '../../src/lib/proxies/shared/xray-config.js'
 import {realityPublicKey} from '../../src/lib/proxies/shared/xray-stream.js'
 import {alice} from '../support/fixture-users.js'
@@ -13,6 +14,7 @@ import {parseShareLink} from '../support/share-link-parser.js'
 
 const xrayFixture = readFileSync(join(repoRoot, 'test', 'fixtures', 'xray-config.json'), 'utf8')
 const v2rayFixture = readFileSync(join(repoRoot, 'test', 'fixtures', 'v2ray-config.json'), 'utf8')
+const singBoxFixture = readFileSync(join(repoRoot, 'test', 'fixtures', 'sing-box-config.json'), 'utf8')
 
 function linksOf(config: string, flavor: 'xray' | 'v2ray', host = 'vpn.example.com') {
   return readXrayShareInbounds(config, {flavor}).map((inbound) => shareLink(inbound, alice, {host}))
@@ -99,6 +101,73 @@ describe('share links from an Xray config, read back by a parser of the publishe
     const parsed = parseShareLink(entry.link)
     assert.equal(parsed.host, '2001:db8::7')
     assert.equal(parsed.port, 8443)
+  })
+})
+
+describe('share links from a sing-box config, read back by a parser of the published formats', () => {
+  const links = new Map(
+    readSingBoxShareInbounds(singBoxFixture).map((inbound) => [
+      inbound.tag,
+      shareLink(inbound, alice, {host: 'sb.example.com'}),
+    ]),
+  )
+  const parsed = (tag: string) => {
+    const entry = links.get(tag)
+    assert.ok(entry !== undefined && 'link' in entry, `a link for ${tag}: ${JSON.stringify(entry)}`)
+    return parseShareLink(entry.link)
+  }
+
+  it('vless over REALITY: the public key of private_key, the first short_id, server_name as sni', () => {
+    const link = parsed('vless-in')
+    assert.equal(link.secret, alice.credentials.uuid)
+    assert.equal(link.port, 443)
+    assert.equal(link.params.security, 'reality')
+    assert.equal(link.params.sni, 'www.example.com')
+    assert.equal(link.params.pbk, realityPublicKey('UuMBgl7MXTPx9inmQp2UC7Jcnwc6XYbwDNebonM-FCc'))
+    assert.equal(link.params.sid, '0123456789abcdef')
+  })
+
+  it('vmess over ws, trojan over TLS, shadowsocks 2022 with the server key', () => {
+    const vmess = parsed('vmess-in')
+    assert.deepEqual([vmess.params.net, vmess.params.path, vmess.port], ['ws', '/vm', 8443])
+    const trojan = parsed('trojan-in')
+    assert.deepEqual([trojan.secret, trojan.params.security], [alice.credentials.password, 'tls'])
+    const ss = parsed('ss128-in')
+    assert.equal(ss.secret, `CUoM9IvUrrg8uTiJ638uyA==:${alice.credentials.password16}`)
+  })
+
+  it("hysteria2: the user's password as auth, salamander obfuscation with its password, alpn", () => {
+    const link = parsed('hy2-in')
+    assert.equal(link.scheme, 'hysteria2')
+    assert.equal(link.secret, alice.credentials.password)
+    assert.equal(link.port, 8447)
+    assert.equal(link.params.obfs, 'salamander')
+    assert.equal(link.params['obfs-password'], 'obfs-secret')
+    assert.equal(link.params.alpn, 'h3')
+    assert.equal(link.remark, 'alice')
+  })
+
+  it('tuic: uuid and password, congestion control and alpn', () => {
+    const link = parsed('tuic-in')
+    assert.equal(link.scheme, 'tuic')
+    assert.equal(link.secret, alice.credentials.uuid)
+    assert.equal(link.password, alice.credentials.password)
+    assert.equal(link.params.congestion_control, 'bbr')
+    assert.equal(link.params.alpn, 'h3')
+  })
+
+  it('anytls: the password; naive: the user name and password over https', () => {
+    const anytls = parsed('anytls-in')
+    assert.deepEqual([anytls.scheme, anytls.secret, anytls.port], ['anytls', alice.credentials.password, 8448])
+    const naive = parsed('naive-in')
+    assert.deepEqual([naive.scheme, naive.secret, naive.password], ['naive+https', 'alice', alice.credentials.password])
+  })
+
+  it('hysteria (v1), shadowtls and local socks/http inbounds get a reason, not a link', () => {
+    for (const tag of ['hysteria-in', 'shadowtls-in', 'socks-in', 'mixed-in']) {
+      const entry = links.get(tag)
+      assert.ok(entry !== undefined && 'reason' in entry, `${tag}: ${JSON.stringify(entry)}`)
+    }
   })
 })
 

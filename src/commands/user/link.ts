@@ -5,7 +5,8 @@ import {inactiveUserNote, renderUserLinks} from '../../lib/output/link-tables.js
 import {userLinks, type UserLinks} from '../../lib/share-links/user-links.js'
 
 export default class UserLink extends SbqCommand<typeof UserLink> {
-  static override summary = "Print a user's share links (vless://, vmess://, trojan://, ss://), one per inbound"
+  static override summary =
+    "Print a user's share links (vless, vmess, trojan, ss, hysteria2, tuic, anytls, naive), one per inbound"
   static override description =
     "Built from each node's config file and its public host (sbq node set NAME --public-host HOST). " +
     'Clients such as v2rayN, v2rayNG, Shadowrocket and Hiddify import them.'

@@ -6,16 +6,20 @@
  * Formats followed: VLESS and Trojan as Xray's share-link standard (XTLS/Xray-core discussion #716: `type`,
  * `security`, `sni`, `fp`, `alpn`, `pbk`, `sid`, `spx`, `flow`, `path`, `host`, `serviceName`, `mode`,
  * `headerType`), VMess as v2rayN's base64 JSON (`v` "2"), Shadowsocks as SIP002, with SIP022's rule that a 2022
- * method's user info is percent-encoded rather than base64.
+ * method's user info is percent-encoded rather than base64. For sing-box's own protocols: Hysteria 2 as its URI
+ * scheme (`hysteria2://auth@host:port/?sni=&obfs=&obfs-password=`), AnyTLS as anytls-go's (`anytls://password@…`),
+ * TUIC as the clients that import it write it (`tuic://uuid:password@…?congestion_control=&alpn=&sni=`), and
+ * NaïveProxy as `naive+https://user:password@host:port`.
  */
 import {shadowsocksKey, type UserCredentials} from './traffic.js'
 
-export type ShareProtocol = 'vmess' | 'vless' | 'trojan' | 'shadowsocks'
+export type ShareProtocol = 'vmess' | 'vless' | 'trojan' | 'shadowsocks' | 'hysteria2' | 'tuic' | 'anytls' | 'naive'
 
 /** What a client must know of an inbound's transport and TLS layer, as read from the server's config. */
 export interface ShareInbound {
   tag: string
-  protocol: ShareProtocol
+  /** A ShareProtocol gets a link; any other protocol (shadowtls, socks, hysteria v1…) a reason. */
+  protocol: ShareProtocol | (string & {})
   port: number
   /** tcp, ws, grpc, httpupgrade, xhttp, kcp, http… as the config's `streamSettings.network` names it. */
   network: string
@@ -47,6 +51,10 @@ export interface ShareInbound {
   method?: string
   /** shadowsocks 2022 with several users: the inbound's own key, which comes before the user's in a client. */
   serverKey?: string
+  /** hysteria2: the obfuscation (`salamander`) and its password. */
+  obfs?: {type: string; password: string}
+  /** tuic: the congestion control the server uses (bbr, cubic, new_reno). */
+  congestionControl?: string
 }
 
 export interface ShareUser {
@@ -54,8 +62,7 @@ export interface ShareUser {
   credentials: UserCredentials
 }
 
-export type ShareLink =
-  {tag: string; protocol: ShareProtocol; link: string} | {tag: string; protocol: ShareProtocol; reason: string}
+export type ShareLink = {tag: string; protocol: string; link: string} | {tag: string; protocol: string; reason: string}
 
 /** Networks each link form has a spelling for; anything else gets a reason instead of a link clients would misread. */
 const linkNetworks = new Set(['tcp', 'raw', 'ws', 'grpc', 'httpupgrade', 'xhttp', 'kcp', 'http', 'h2'])
@@ -68,10 +75,11 @@ export function uriHost(host: string): string {
 export function shareLink(inbound: ShareInbound, user: ShareUser, address: {host: string; port?: number}): ShareLink {
   const {tag, protocol} = inbound
   const port = address.port ?? inbound.port
+  if (isUdpProtocol(protocol)) return {tag, protocol, link: udpFamilyLink(inbound, user, address.host, port)}
   if (!linkNetworks.has(inbound.network)) {
     return {tag, protocol, reason: `its transport "${inbound.network}" has no share-link form`}
   }
-  switch (protocol) {
+  switch (protocol as ShareProtocol) {
     case 'vless':
       return {tag, protocol, link: urlLink('vless', user.credentials.uuid, inbound, user.name, address.host, port)}
     case 'trojan':
@@ -80,7 +88,43 @@ export function shareLink(inbound: ShareInbound, user: ShareUser, address: {host
       return {tag, protocol, link: vmessLink(inbound, user, address.host, port)}
     case 'shadowsocks':
       return shadowsocksLink(inbound, user, address.host, port)
+    case 'naive': {
+      const userInfo = `${encodeURIComponent(user.name)}:${encodeURIComponent(user.credentials.password)}`
+      return {
+        tag,
+        protocol,
+        link: `naive+https://${userInfo}@${uriHost(address.host)}:${port}#${encodeURIComponent(user.name)}`,
+      }
+    }
+    default:
+      return {tag, protocol, reason: `protocol "${protocol}" has no common share-link form`}
   }
+}
+
+type UdpFamily = 'hysteria2' | 'tuic' | 'anytls'
+
+/** Protocols whose links carry their own TLS settings rather than Xray's transport and security parameters. */
+function isUdpProtocol(protocol: string): protocol is UdpFamily {
+  return protocol === 'hysteria2' || protocol === 'tuic' || protocol === 'anytls'
+}
+
+function udpFamilyLink(inbound: ShareInbound, user: ShareUser, host: string, port: number): string {
+  const query = new URLSearchParams()
+  const secret =
+    inbound.protocol === 'tuic'
+      ? `${encodeURIComponent(user.credentials.uuid)}:${encodeURIComponent(user.credentials.password)}`
+      : encodeURIComponent(user.credentials.password)
+  if (inbound.protocol === 'tuic' && inbound.congestionControl !== undefined)
+    query.set('congestion_control', inbound.congestionControl)
+  if (inbound.alpn !== undefined && inbound.alpn.length > 0) query.set('alpn', inbound.alpn.join(','))
+  if (inbound.sni !== undefined) query.set('sni', inbound.sni)
+  if (inbound.obfs !== undefined) {
+    query.set('obfs', inbound.obfs.type)
+    query.set('obfs-password', inbound.obfs.password)
+  }
+  const params = query.toString().replaceAll('+', '%20')
+  const path = inbound.protocol === 'tuic' ? '' : '/'
+  return `${inbound.protocol}://${secret}@${uriHost(host)}:${port}${path}${params === '' ? '' : `?${params}`}#${encodeURIComponent(user.name)}`
 }
 
 function urlLink(

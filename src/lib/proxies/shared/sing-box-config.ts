@@ -6,6 +6,8 @@
  * its exact bytes.
  */
 import {isPlaceholderUser, newPlaceholderUser} from './placeholder-user.js'
+import {singBoxShareInbound} from './sing-box-stream.js'
+import type {ShareInbound} from '../../domain/share-links.js'
 import type {ManagedUser, UserCredentials} from '../proxy-driver.js'
 import {
   jsonEqual,
@@ -263,6 +265,25 @@ export function readSingBoxUsers(configText: string, options: ReadSingBoxOptions
     const statsUsers = stats === undefined ? null : names
     return {inbounds, statsUsers}
   })
+}
+
+/** The managed inbounds as a client must be told of them (share links): port, transport, TLS or REALITY. */
+export function readSingBoxShareInbounds(configText: string, options: ReadSingBoxOptions = {}): ShareInbound[] {
+  const ctx = context(options)
+  const {root} = loadDocument(ctx, configText)
+  return withDuplicateKeysRefused(ctx, () =>
+    selectInbounds(ctx, root, options.inbounds).map((inbound) =>
+      singBoxShareInbound(toValue(inbound.node), inbound.tag, inbound.type, {
+        flow: inbound.type === 'vless' ? existingFlow(inbound) : undefined,
+        method: inbound.method,
+        // A 2022 inbound with several users has a key of its own, which a client sends before the user's.
+        serverKey:
+          inbound.type === 'shadowsocks' && inbound.method?.toLowerCase().startsWith('2022-')
+            ? stringChild(inbound.node, 'password')
+            : undefined,
+      }),
+    ),
+  )
 }
 
 function statsNode(ctx: ConfigContext, root: JsonObjectNode): JsonObjectNode | undefined {

@@ -8,7 +8,7 @@ import type {ChangeHost, ChangeOutcome, ProxyDriver, UserChange} from '../proxy-
 import {applySpec, managedInboundTags, requireConfig} from '../shared/config-sync.js'
 import {findValidator} from '../shared/find-validator.js'
 import {probeApi} from '../shared/probe-api.js'
-import {rewriteSingBoxUsers} from '../shared/sing-box-config.js'
+import {readSingBoxShareInbounds, rewriteSingBoxUsers} from '../shared/sing-box-config.js'
 import {readSingBoxInbounds} from '../shared/sing-box-inbounds.js'
 import {connectV2rayApi} from '../shared/v2ray-api/connect.js'
 
@@ -19,6 +19,7 @@ export const singBoxDriver: ProxyDriver = {
   onlineIps: false,
   connect: (node, timeoutMs) => connectV2rayApi('sing-box', node, timeoutMs),
   readConfigInbounds: readSingBoxInbounds,
+  readShareInbounds: (text, source, inbounds) => readSingBoxShareInbounds(text, {inbounds, source}),
   applyUsers: rewriteAndReload,
   probe: async (node) => probeApi(await connectV2rayApi('sing-box', node)),
 }
