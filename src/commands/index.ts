@@ -36,6 +36,7 @@ import UserEnable from './user/enable.js'
 import UserList from './user/list.js'
 import UserRemove from './user/remove.js'
 import UserLink from './user/link.js'
+import UserRotateLink from './user/rotate-link.js'
 import UserShow from './user/show.js'
 
 export const COMMANDS = {
@@ -76,5 +77,6 @@ export const COMMANDS = {
   'user:list': UserList,
   'user:remove': UserRemove,
   'user:link': UserLink,
+  'user:rotate-link': UserRotateLink,
   'user:show': UserShow,
 }

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
 import {inactiveUserNote, renderUserLinks} from '../../lib/output/link-tables.js'
+import type {SubscriptionAddress} from '../../lib/share-links/subscription.js'
 import {userLinks, type UserLinks} from '../../lib/share-links/user-links.js'
 
 export default class UserLink extends SbqCommand<typeof UserLink> {
@@ -19,11 +20,13 @@ export default class UserLink extends SbqCommand<typeof UserLink> {
     }),
   }
 
-  async run(): Promise<UserLinks> {
-    const result = await userLinks(await this.database(), this.args.name, {
-      node: this.flags.node,
-      qrPngDir: this.flags['qr-png'],
-    })
+  async run(): Promise<UserLinks & {subscription: SubscriptionAddress}> {
+    const result = await userLinks(
+      await this.database(),
+      this.args.name,
+      {node: this.flags.node, qrPngDir: this.flags['qr-png']},
+      await this.context(),
+    )
     const note = inactiveUserNote(result)
     if (note !== null) this.stderr(note)
     const style = await this.style()

@@ -40,6 +40,14 @@ export interface UsersTable {
   updated_at: number
 }
 
+/** A user's subscription token (`/sub/<token>`): kept to show the URL again, matched by its sha256. */
+export interface SubscriptionTokensTable {
+  user_id: number
+  token: string
+  token_hash: string
+  created_at: number
+}
+
 export interface UserUsageTable {
   user_id: number
   period_start: number
@@ -241,6 +249,7 @@ export interface Database {
   plans: PlansTable
   users: UsersTable
   user_usage: UserUsageTable
+  subscription_tokens: SubscriptionTokensTable
   topups: TopupsTable
   events: EventsTable
   nodes: NodesTable

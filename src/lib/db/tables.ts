@@ -21,6 +21,7 @@ export const sbqTables: {readonly [T in TableName]: TableSpec<T>} = {
   plans: {key: ['id'], generatedId: true},
   users: {key: ['id'], generatedId: true},
   user_usage: {key: ['user_id']},
+  subscription_tokens: {key: ['user_id']},
   topups: {key: ['id'], generatedId: true},
   events: {key: ['id'], generatedId: true},
   nodes: {key: ['id'], generatedId: true},

@@ -1,5 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 
+import type {SubscriptionAddress} from '../share-links/subscription.js'
 import type {UserLinks} from '../share-links/user-links.js'
 
 /**
@@ -7,7 +8,7 @@ import type {UserLinks} from '../share-links/user-links.js'
  * and a table would wrap them. With `qr`, each link's QR code follows it.
  */
 export async function renderUserLinks(
-  result: UserLinks,
+  result: UserLinks & {subscription?: SubscriptionAddress},
   style: ChalkInstance,
   options: {qr?: boolean} = {},
 ): Promise<string> {
@@ -29,7 +30,14 @@ export async function renderUserLinks(
       blocks.push(lines.join('\n'))
     }
   }
+  if (result.subscription !== undefined) blocks.push(renderSubscription(result.subscription))
   return blocks.join('\n\n')
+}
+
+export function renderSubscription(subscription: SubscriptionAddress): string {
+  return subscription.url !== null
+    ? `subscription: ${subscription.url}`
+    : `subscription: ${subscription.path} on sbq serve (sbq config set subscription-url https://HOST prints the whole URL)`
 }
 
 /**

@@ -54,6 +54,7 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
     metricsTokenHash: tokenHash,
     log: io.log,
     dashboard,
+    trustProxy: options.trustProxy,
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

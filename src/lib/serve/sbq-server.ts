@@ -10,7 +10,10 @@ import {informTokenMatches} from '../inform/inform-token.js'
 import {findInformSender, recordInform} from '../accounting/record-inform.js'
 import {requestIdHeader} from '../inform/inform-payload.js'
 import {metricsContentType, renderMetrics} from './metrics-text.js'
-import {requestUrl} from '../web/web-request.js'
+import {clientIp, requestUrl} from '../web/web-request.js'
+import {LoginRateLimit, rateLimitKey} from '../web/login-rate-limit.js'
+import {subscriptionFormat} from '../domain/subscriptions.js'
+import {subscriptionReply} from '../share-links/subscription.js'
 import {collectMetrics} from './metrics.js'
 
 export interface ServerOptions {
@@ -25,12 +28,17 @@ export interface ServerOptions {
   log: (line: string) => void
   /** The web dashboard, which answers every other path; null when it is off (no admin password). */
   dashboard?: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | null
+  /** `--trust-proxy`: a subscription's client address is the reverse proxy's X-Forwarded-For (rate limit per IP). */
+  trustProxy?: boolean
 }
 
 /** What a refused body costs at most to read before the connection is cut: enough for a client to see the 413. */
 const drainAllowance = 16 * 1024 * 1024
 const informPath = /^\/inform\/([^/]+)\/([^/]+)\/?$/
 const requestIdPattern = /^[\x21-\x7e]{1,128}$/
+const subscriptionPath = /^\/sub\/([^/]+)\/?$/
+/** Clients refresh a subscription every few hours; this many requests a minute from one address is plenty. */
+const subscriptionRequestsPerMinute = 30
 
 /**
  * `sbq serve`'s HTTP server: 3x-ui reports (and pushes from other sbq) on /inform/<node>/<token>, /healthz and
@@ -39,8 +47,9 @@ const requestIdPattern = /^[\x21-\x7e]{1,128}$/
  */
 export function createSbqServer(options: ServerOptions): Server {
   const parser = new InformParser()
+  const subscriptionLimit = new LoginRateLimit(subscriptionRequestsPerMinute, 60_000)
   const server = createServer((request, response) => {
-    handle(request, response, options, parser).catch((error: unknown) => {
+    handle(request, response, options, parser, subscriptionLimit).catch((error: unknown) => {
       options.log(`error: ${request.method} ${redactedPath(request.url)} failed: ${(error as Error).message}`)
       if (!response.headersSent) reply(response, 500, 'internal error\n')
       else response.destroy()
@@ -58,10 +67,25 @@ async function handle(
   response: ServerResponse,
   options: ServerOptions,
   parser: InformParser,
+  subscriptionLimit: LoginRateLimit,
 ): Promise<void> {
-  const path = requestUrl(request.url).pathname
+  const url = requestUrl(request.url)
+  const path = url.pathname
   if (path === '/healthz') return onlyGet(request, response, () => reply(response, 200, 'ok\n'))
   if (path === '/metrics') return onlyGet(request, response, () => serveMetrics(request, response, options))
+  const subscription = subscriptionPath.exec(path)
+  if (subscription) {
+    return onlyGet(request, response, () =>
+      serveSubscription(
+        request,
+        response,
+        options,
+        subscriptionLimit,
+        subscription[1]!,
+        url.searchParams.get('format'),
+      ),
+    )
+  }
   const inform = informPath.exec(path)
   if (inform) return receiveInform(request, response, options, parser, inform[1]!, inform[2]!)
   const informLike = path === '/inform' || path.startsWith('/inform/')
@@ -99,6 +123,43 @@ async function serveMetrics(request: IncomingMessage, response: ServerResponse, 
   reply(response, 200, renderMetrics(await collectMetrics(options.db, await options.context())), {
     'content-type': metricsContentType,
   })
+}
+
+/**
+ * `/sub/<token>`: a user's subscription. An unknown token is a bare 404 (no hint of what exists); one address asking
+ * too often gets 429 before any token is looked up, so tokens cannot be guessed at speed.
+ */
+async function serveSubscription(
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: ServerOptions,
+  limit: LoginRateLimit,
+  rawToken: string,
+  format: string | null,
+): Promise<void> {
+  const context = await options.context()
+  const wait = limit.begin(rateLimitKey(clientIp(request, options.trustProxy ?? false)), context.now)
+  if (wait > 0) {
+    reply(response, 429, 'too many requests\n', {'retry-after': String(Math.ceil(wait / 1000))})
+    return
+  }
+  const chosen = subscriptionFormat(format, request.headers['user-agent'] ?? '')
+  if (chosen === undefined) {
+    reply(response, 400, 'format is one of base64, clash, sing-box\n')
+    return
+  }
+  let token: string
+  try {
+    token = decodeURIComponent(rawToken)
+  } catch {
+    token = rawToken
+  }
+  const answer = await subscriptionReply(options.db, token, chosen, context)
+  if (answer === undefined) {
+    reply(response, 404, 'not found\n')
+    return
+  }
+  reply(response, 200, answer.body, {'content-type': answer.contentType, ...answer.headers})
 }
 
 async function receiveInform(
@@ -270,7 +331,7 @@ function reply(response: ServerResponse, status: number, body: string, headers: 
   response.end(response.req.method === 'HEAD' ? undefined : body)
 }
 
-/** A request path for a log line: the inform token never reaches a log. */
+/** A request path for a log line: no inform or subscription token reaches a log. */
 function redactedPath(url: string | undefined): string {
-  return (url ?? '/').replace(/^(\/inform\/[^/]+\/)[^/?]+/, '$1…')
+  return (url ?? '/').replace(/^(\/inform\/[^/]+\/)[^/?]+/, '$1…').replace(/^(\/sub\/)[^/?]+/, '$1…')
 }

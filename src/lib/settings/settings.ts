@@ -1,3 +1,4 @@
+import {assertBaseUrl} from '../inform/inform-uri.js'
 import {readSettings, writeSetting} from '../db/settings-repository.js'
 import type {Db} from '../db/open-database.js'
 import {invalidInput} from '../errors.js'
@@ -106,6 +107,13 @@ const specs: Record<string, SettingSpec> = {
         )
       return String(bytes)
     },
+  },
+  'subscription-url': {
+    description:
+      "the base URL clients reach sbq serve at for subscriptions (https, behind a reverse proxy), like https://sub.example.com; sbq user link then prints each user's URL",
+    defaultValue: () => '',
+    validate: (value) =>
+      value.trim() === '' ? '' : assertBaseUrl('subscription-url', value.trim()).replace(/\/+$/, ''),
   },
   'unmanaged-names-limit': {
     description:

@@ -1,0 +1,62 @@
+/**
+ * What a subscription answers, pure: which body a client wants, and the headers proxy clients read a quota from.
+ * `subscription-userinfo` is the de-facto header (v2rayN, Clash Verge/mihomo, Shadowrocket, Hiddify, sing-box apps):
+ * `upload=U; download=D; total=T; expire=E`, bytes and unix seconds, 0 for "none".
+ */
+export type SubscriptionFormat = 'base64' | 'clash' | 'sing-box'
+
+export const subscriptionFormats: readonly SubscriptionFormat[] = ['base64', 'clash', 'sing-box']
+
+/**
+ * `?format=` when given (undefined when it names no format), else by User-Agent: Clash, mihomo and Stash read Clash
+ * YAML; sing-box and its apps (SFA, SFI, SFM) sing-box JSON; everything else (v2rayN, v2rayNG, Shadowrocket,
+ * Hiddify, NekoBox) the base64 list of links.
+ */
+export function subscriptionFormat(format: string | null, userAgent: string): SubscriptionFormat | undefined {
+  if (format !== null) return subscriptionFormats.find((known) => known === format.trim().toLowerCase())
+  const agent = userAgent.toLowerCase()
+  if (/clash|mihomo|stash/.test(agent)) return 'clash'
+  if (/sing-box|\bsf[aim]\b|\bsf[aim]\//.test(agent)) return 'sing-box'
+  return 'base64'
+}
+
+export interface SubscriptionUsage {
+  periodUp: number
+  periodDown: number
+  /** This period's allowance, top-ups included; 0 when unlimited. */
+  allowance: number
+  expiresAt: string | null
+}
+
+export function subscriptionUserinfo(usage: SubscriptionUsage): string {
+  const expire = usage.expiresAt === null ? 0 : Math.floor(Date.parse(usage.expiresAt) / 1000)
+  return `upload=${usage.periodUp}; download=${usage.periodDown}; total=${usage.allowance}; expire=${expire}`
+}
+
+/** A header value must be ASCII: a title with other characters goes as `base64:…`, which the clients decode. */
+export function profileTitleHeader(title: string): string {
+   
+  return /^[\x20-\x7e]*$/.test(title) ? title : `base64:${Buffer.from(title, 'utf8').toString('base64')}`
+}
+
+/**
+ * The title a client shows: the user's name, and for a user who cannot connect now, why; a monthly limit says the
+ * day it lifts (the period's end), which is when a check lets the user back.
+ */
+export function profileTitle(user: {
+  name: string
+  status: string
+  statusReason: string | null
+  periodEnd: string
+}): string {
+  if (user.status === 'active') return user.name
+  const reason = user.statusReason === null ? '' : ` (${user.statusReason})`
+  const lifts =
+    user.statusReason?.startsWith('monthly allowance used') === true ? `, back on ${user.periodEnd.slice(0, 10)}` : ''
+  return `${user.name}: ${user.status}${reason}${lifts}`
+}
+
+/** The list of links most clients import: one link a line, base64 (standard alphabet) as a whole. */
+export function base64LinkList(links: readonly string[]): string {
+  return Buffer.from(links.join('\n'), 'utf8').toString('base64')
+}

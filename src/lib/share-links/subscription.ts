@@ -1,0 +1,108 @@
+import type {Context} from '../context.js'
+import type {Db} from '../db/open-database.js'
+import {listNodes} from '../db/nodes-repository.js'
+import {findSubscriptionUser, readSubscriptionToken, writeSubscriptionToken} from '../db/subscriptions-repository.js'
+import {
+  base64LinkList,
+  profileTitle,
+  profileTitleHeader,
+  subscriptionUserinfo,
+  type SubscriptionFormat,
+} from '../domain/subscriptions.js'
+import {toUserView} from '../domain/user.js'
+import {hashInformToken, informTokenMatches, newInformToken} from '../inform/inform-token.js'
+import {settingValue} from '../settings/settings.js'
+import {requireUser} from '../users/user-service.js'
+import {linksOnNodes} from './node-links.js'
+
+/** Where a user's subscription is: the path on `sbq serve`, and the whole URL once `subscription-url` is set. */
+export interface SubscriptionAddress {
+  path: string
+  url: string | null
+}
+
+async function addressOf(db: Db, token: string): Promise<SubscriptionAddress> {
+  const path = `/sub/${token}`
+  const base = await settingValue(db, 'subscription-url')
+  return {path, url: base === '' ? null : `${base}${path}`}
+}
+
+/** The user's subscription address, making the token on first use (in one write transaction, so once). */
+export async function subscriptionAddress(
+  db: Db,
+  user: {id: number},
+  context: Pick<Context, 'now'>,
+): Promise<SubscriptionAddress> {
+  const token = await db.transaction().execute(async (trx) => {
+    const existing = await readSubscriptionToken(trx, user.id)
+    if (existing !== undefined) return existing
+    const fresh = newInformToken()
+    await writeSubscriptionToken(trx, {
+      user_id: user.id,
+      token: fresh,
+      token_hash: hashInformToken(fresh),
+      created_at: context.now,
+    })
+    return fresh
+  })
+  return addressOf(db, token)
+}
+
+/** A new token for the user: the old URL stops working at once. */
+export async function rotateSubscription(
+  db: Db,
+  name: string,
+  context: Pick<Context, 'now'>,
+): Promise<{user: string; subscription: SubscriptionAddress}> {
+  const token = newInformToken()
+  const user = await db.transaction().execute(async (trx) => {
+    const found = await requireUser(trx, name)
+    await writeSubscriptionToken(trx, {
+      user_id: found.id,
+      token,
+      token_hash: hashInformToken(token),
+      created_at: context.now,
+    })
+    return found
+  })
+  return {user: user.name, subscription: await addressOf(db, token)}
+}
+
+export interface SubscriptionReply {
+  body: string
+  contentType: string
+  headers: Record<string, string>
+}
+
+/**
+ * What `/sub/<token>` answers, or undefined for a token nobody has (the caller answers 404 and says nothing more).
+ * A user who cannot connect now gets a subscription without servers whose title says why, so the client shows the
+ * reason rather than a connection error.
+ */
+export async function subscriptionReply(
+  db: Db,
+  token: string,
+  format: SubscriptionFormat,
+  context: Context,
+): Promise<SubscriptionReply | undefined> {
+  const found = await findSubscriptionUser(db, hashInformToken(token))
+  // The lookup is by hash; compared again in constant time so that no answer depends on how much of a token matched.
+  if (found === undefined || !informTokenMatches(token, found.token_hash)) return undefined
+  const user = await requireUser(db, found.name)
+  const view = toUserView(user, context)
+  const links =
+    view.status === 'active'
+      ? (await linksOnNodes(db, user, await listNodes(db))).nodes.flatMap((node) =>
+          node.links.flatMap((entry) => ('link' in entry ? [entry.link] : [])),
+        )
+      : []
+  const headers = {
+    'subscription-userinfo': subscriptionUserinfo(view),
+    'profile-update-interval': '12',
+    'profile-title': profileTitleHeader(profileTitle(view)),
+    'content-disposition': `attachment; filename="${user.name.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+    'cache-control': 'no-store',
+  }
+  if (format === 'base64') return {body: base64LinkList(links), contentType: 'text/plain; charset=utf-8', headers}
+  return {body: base64LinkList(links), contentType: 'text/plain; charset=utf-8', headers}
+}
