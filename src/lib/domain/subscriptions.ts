@@ -35,7 +35,6 @@ export function subscriptionUserinfo(usage: SubscriptionUsage): string {
 
 /** A header value must be ASCII: a title with other characters goes as `base64:…`, which the clients decode. */
 export function profileTitleHeader(title: string): string {
-   
   return /^[\x20-\x7e]*$/.test(title) ? title : `base64:${Buffer.from(title, 'utf8').toString('base64')}`
 }
 
