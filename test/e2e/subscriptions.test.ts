@@ -3,6 +3,8 @@ import {copyFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
+import {parse as parseYaml} from 'yaml'
+
 import {fixturesDir} from '../support/paths.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 import {startServe, type RunningServe} from '../support/run-serve.js'
@@ -89,6 +91,26 @@ describe('subscriptions: /sub/<token> on the real sbq serve, tokens from the rea
     assert.equal((await get(rotated.subscription.path)).status, 200)
     assert.equal((await get(`${rotated.subscription.path}?format=yaml`)).status, 400)
     assert.ok(!serve.stderr().includes(rotated.subscription.path.slice(5)), 'no token in the log')
+  })
+
+  it('gives Clash a YAML config and sing-box a JSON config of the same servers, chosen by client or by ?format=', async () => {
+    const current = (await sbq('user', 'link', 'alice')).subscription.path
+    const clash = await get(current, {'user-agent': 'clash-verge/v2.0.3'})
+    assert.equal(clash.status, 200)
+    assert.match(clash.headers.get('content-type') ?? '', /^text\/yaml/)
+    const yaml = parseYaml(await clash.text()) as {proxies: Array<{name: string; type: string; uuid?: string}>}
+    assert.deepEqual(yaml.proxies.map((proxy) => proxy.name).sort(), ['v1-trojan-in', 'v1-vless-in', 'v1-vmess-in'])
+    assert.match(clash.headers.get('subscription-userinfo') ?? '', /^upload=\d+; download=\d+; total=\d+; expire=\d+$/)
+    const singBox = await get(`${current}?format=sing-box`, {'user-agent': 'v2rayN/6.45'})
+    assert.equal(singBox.status, 200)
+    const config = (await singBox.json()) as {outbounds: Array<{tag: string; type: string}>}
+    assert.deepEqual(config.outbounds.map((outbound) => outbound.tag).sort(), [
+      'direct',
+      'proxy',
+      'v1-trojan-in',
+      'v1-vless-in',
+      'v1-vmess-in',
+    ])
   })
 
   it('limits one address to 30 requests a minute, before any token is looked up', async () => {

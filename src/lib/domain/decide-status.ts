@@ -58,6 +58,9 @@ export function overMaxIps(user: Pick<Judged, 'maxIps'>, ipsSeen: number | undef
   return user.maxIps !== null && ipsSeen !== undefined && ipsSeen > user.maxIps
 }
 
+/** How a monthly limit's status reason begins: it lifts when the period ends (subscription titles say when). */
+export const monthlyLimitReason = 'monthly allowance used'
+
 function targetStatus(user: Judged, now: number, sharing: SharingRule): {status: UserStatus; reason: string} {
   if (user.expiresAt !== null && Date.parse(user.expiresAt) <= now)
     return {status: 'expired', reason: `expired at ${user.expiresAt}`}
@@ -65,7 +68,7 @@ function targetStatus(user: Judged, now: number, sharing: SharingRule): {status:
     return {status: 'limited', reason: `total quota used: ${user.totalUsed} of ${user.totalQuota} bytes`}
   }
   if (user.monthlyQuota > 0 && user.periodUsed >= user.allowance) {
-    return {status: 'limited', reason: `monthly allowance used: ${user.periodUsed} of ${user.allowance} bytes`}
+    return {status: 'limited', reason: `${monthlyLimitReason}: ${user.periodUsed} of ${user.allowance} bytes`}
   }
   if (sharing.enforceMaxIps && overMaxIps(user, sharing.ipsSeen)) {
     return {status: 'limited', reason: maxIpsReason(sharing.ipsSeen!, user.maxIps!)}

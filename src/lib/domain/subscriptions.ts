@@ -1,3 +1,5 @@
+import {monthlyLimitReason} from './decide-status.js'
+
 /**
  * What a subscription answers, pure: which body a client wants, and the headers proxy clients read a quota from.
  * `subscription-userinfo` is the de-facto header (v2rayN, Clash Verge/mihomo, Shadowrocket, Hiddify, sing-box apps):
@@ -51,7 +53,7 @@ export function profileTitle(user: {
   if (user.status === 'active') return user.name
   const reason = user.statusReason === null ? '' : ` (${user.statusReason})`
   const lifts =
-    user.statusReason?.startsWith('monthly allowance used') === true ? `, back on ${user.periodEnd.slice(0, 10)}` : ''
+    user.statusReason?.startsWith(monthlyLimitReason) === true ? `, back on ${user.periodEnd.slice(0, 10)}` : ''
   return `${user.name}: ${user.status}${reason}${lifts}`
 }
 

@@ -9,6 +9,7 @@ import {
   type ShareInbound,
   type ShareLink,
 } from '../domain/share-links.js'
+import type {SubscriptionServer} from '../domain/subscription-configs.js'
 import {SbqError} from '../errors.js'
 import {driverOf} from '../proxies/registry.js'
 import {managedInboundTags} from '../proxies/shared/config-sync.js'
@@ -48,6 +49,18 @@ export async function linksOnNodes(
     result.nodes.push({node: node.name, links, reason: null})
   }
   return result
+}
+
+/** Every managed inbound of these nodes with the address clients dial, named `<node>-<tag>`; nodes that give none are left out. */
+export async function serversOnNodes(nodes: readonly NodeRow[]): Promise<SubscriptionServer[]> {
+  const servers: SubscriptionServer[] = []
+  for (const node of nodes) {
+    const found = await nodeInbounds(node)
+    if (typeof found === 'string') continue
+    for (const inbound of found.inbounds)
+      servers.push({name: `${node.name}-${inbound.tag}`, inbound, address: found.address})
+  }
+  return servers
 }
 
 /** A node's managed inbounds and the address clients dial, or why the node gives no links. */

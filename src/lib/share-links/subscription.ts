@@ -13,7 +13,9 @@ import {toUserView} from '../domain/user.js'
 import {hashInformToken, informTokenMatches, newInformToken} from '../inform/inform-token.js'
 import {settingValue} from '../settings/settings.js'
 import {requireUser} from '../users/user-service.js'
-import {linksOnNodes} from './node-links.js'
+import {linksOnNodes, serversOnNodes} from './node-links.js'
+import {readCredentials} from '../db/users-repository.js'
+import {clashSubscription, singBoxSubscription} from '../domain/subscription-configs.js'
 
 /** Where a user's subscription is: the path on `sbq serve`, and the whole URL once `subscription-url` is set. */
 export interface SubscriptionAddress {
@@ -90,12 +92,6 @@ export async function subscriptionReply(
   if (found === undefined || !informTokenMatches(token, found.token_hash)) return undefined
   const user = await requireUser(db, found.name)
   const view = toUserView(user, context)
-  const links =
-    view.status === 'active'
-      ? (await linksOnNodes(db, user, await listNodes(db))).nodes.flatMap((node) =>
-          node.links.flatMap((entry) => ('link' in entry ? [entry.link] : [])),
-        )
-      : []
   const headers = {
     'subscription-userinfo': subscriptionUserinfo(view),
     'profile-update-interval': '12',
@@ -103,6 +99,20 @@ export async function subscriptionReply(
     'content-disposition': `attachment; filename="${user.name.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
     'cache-control': 'no-store',
   }
-  if (format === 'base64') return {body: base64LinkList(links), contentType: 'text/plain; charset=utf-8', headers}
-  return {body: base64LinkList(links), contentType: 'text/plain; charset=utf-8', headers}
+  const nodes = view.status === 'active' ? await listNodes(db) : []
+  if (format === 'base64') {
+    const links = (await linksOnNodes(db, user, nodes)).nodes.flatMap((node) =>
+      node.links.flatMap((entry) => ('link' in entry ? [entry.link] : [])),
+    )
+    return {body: base64LinkList(links), contentType: 'text/plain; charset=utf-8', headers}
+  }
+  const credentials = (await readCredentials(db, [user.name])).get(user.name)!
+  const servers = await serversOnNodes(nodes)
+  const shareUser = {name: user.name, credentials}
+  const config = format === 'clash' ? clashSubscription(servers, shareUser) : singBoxSubscription(servers, shareUser)
+  return {
+    body: `${JSON.stringify(config, null, 2)}\n`,
+    contentType: format === 'clash' ? 'text/yaml; charset=utf-8' : 'application/json; charset=utf-8',
+    headers,
+  }
 }
