@@ -132,7 +132,8 @@ describe('sbq user link and node set --public-host (stub V2Ray API, real config 
       const result = await runSbq(['user', 'link', 'alice', '--node', 'v1', '--qr'], {db: workspace.db, env})
       assert.equal(result.code, 0, result.stderr)
       const blocks = result.stdout.trimEnd().split('\n\n')
-      assert.equal(blocks.length, 3, result.stdout)
+      assert.equal(blocks.length, 4, result.stdout)
+      assert.match(blocks.pop()!, /^subscription: \/sub\/[A-Za-z0-9_-]{43} on sbq serve /)
       for (const [index, block] of blocks.entries()) {
         const [, link, ...drawing] = block.split('\n')
         assert.match(link!, /^(vmess|vless|trojan):\/\//)

@@ -135,6 +135,7 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
         ['max-ips-cooldown', '30m'],
         ['validate-config', 'on-apply'],
         ['inform-body-limit', String(64 * 1024 * 1024)],
+        ['subscription-url', ''],
         ['unmanaged-names-limit', '10000'],
       ],
     )

@@ -379,6 +379,7 @@ describe('settings', () => {
         'max-ips-cooldown',
         'validate-config',
         'inform-body-limit',
+        'subscription-url',
         'unmanaged-names-limit',
       ],
     )
