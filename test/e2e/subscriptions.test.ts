@@ -81,6 +81,32 @@ describe('subscriptions: /sub/<token> on the real sbq serve, tokens from the rea
     await sbq('user', 'enable', 'alice', '--no-apply')
   })
 
+  it('gives a user sbq check limited no servers, and a title with the reason and the day the limit lifts', async () => {
+    await sbq('quota', 'set', 'alice', '--monthly', '1M')
+    stub.setCounter('user>>>alice>>>traffic>>>downlink', 0)
+    await sbq('stats', 'pull')
+    stub.setCounter('user>>>alice>>>traffic>>>downlink', 2 * 1024 * 1024)
+    const check = await sbq('check')
+    assert.deepEqual(
+      check.changes.map((change: {user: string; to: string}) => [change.user, change.to]),
+      [['alice', 'limited']],
+    )
+    const response = await get(path, {'user-agent': 'Shadowrocket/2070'})
+    assert.equal(response.status, 200)
+    assert.equal(Buffer.from(await response.text(), 'base64').toString('utf8'), '')
+    assert.equal(
+      response.headers.get('profile-title'),
+      `alice: limited (monthly allowance used: ${2 * 1024 * 1024} of ${1024 * 1024} bytes), back on 2024-06-01`,
+    )
+    assert.match(
+      response.headers.get('subscription-userinfo') ?? '',
+      new RegExp(`download=${2 * 1024 * 1024}; total=${1024 * 1024};`),
+    )
+    await sbq('quota', 'set', 'alice', '--monthly', '10G')
+    await sbq('check')
+    assert.equal((await sbq('user', 'show', 'alice')).status, 'active')
+  })
+
   it('answers an unknown token and a rotated one with a bare 404, and the new URL works', async () => {
     const unknown = await get('/sub/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')
     assert.equal(unknown.status, 404)
