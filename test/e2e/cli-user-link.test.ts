@@ -101,7 +101,7 @@ describe('sbq user link and node set --public-host (stub V2Ray API, real config 
       t.skip('zbarimg not installed (apt-get install zbar-tools)')
       return
     }
-    const dir = join(workspace.dir, 'qr', 'alice')
+    const dir = join(workspace.dir, 'qr-alice')
     const result = await sbq('user', 'link', 'alice', '--qr-png', dir, '--json')
     assert.equal(result.code, 0, result.stderr)
     const links = result.json.nodes[0].links as Array<{tag: string; link: string; png: string}>
@@ -117,7 +117,14 @@ describe('sbq user link and node set --public-host (stub V2Ray API, real config 
       await sbq('user', 'link', 'alice', '--qr-png', file, '--json'),
       2,
       'QR_DIRECTORY_INVALID',
-      /not-a-directory/,
+      /not-a-directory": it is not a directory/,
+    )
+    // /proc takes no new directory, even from root.
+    assertJsonError(
+      await sbq('user', 'link', 'alice', '--qr-png', '/proc/sbq-qr', '--json'),
+      2,
+      'QR_DIRECTORY_INVALID',
+      /cannot write into "\/proc\/sbq-qr": [A-Z]+/,
     )
   })
 

@@ -16,7 +16,8 @@ export default class UserLink extends SbqCommand<typeof UserLink> {
     node: Flags.string({description: "only this node's links"}),
     qr: Flags.boolean({description: 'draw each link as a QR code in the terminal'}),
     'qr-png': Flags.string({
-      description: 'also write each QR code as a PNG file into this directory (made if missing; files mode 0600)',
+      description:
+        'also write each QR code as a PNG file into this directory (made if missing, in a parent that exists; files mode 0600)',
     }),
   }
 
