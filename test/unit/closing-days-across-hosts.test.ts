@@ -3,12 +3,12 @@ import {after, beforeEach, describe, it} from 'node:test'
 
 import {closePastDays} from '../../src/lib/accounting/close-days.js'
 import {recordUsage} from '../../src/lib/accounting/ledger.js'
-import {insertNode} from '../../src/lib/db/nodes-repository.js'
 import {openDatabase, type Db} from '../../src/lib/db/open-database.js'
 import type {NodeRow} from '../../src/lib/db/schema.js'
 import {addUser} from '../../src/lib/users/user-service.js'
 import {contextAt} from '../support/memory-db.js'
 import {freshPostgresDatabase, testDialect} from '../support/test-database.js'
+import {insertV2rayNode} from '../support/test-nodes.js'
 
 // On SQLite one write transaction at a time holds the whole file: nothing here can interleave there.
 describe(
@@ -27,17 +27,7 @@ describe(
       ;[first, second] = [await openDatabase(url), await openDatabase(url)]
       opened.push(first, second)
       await addUser(first, {name: 'alice', resetDay: 1}, may10)
-      node = await insertNode(first, {
-        name: 'n1',
-        type: 'v2ray',
-        api: '127.0.0.1:1',
-        config_path: null,
-        inbounds: null,
-        apply_command: null,
-        created_at: may10.now,
-        last_pull_at: null,
-        last_error: null,
-      })
+      node = await insertV2rayNode(first, 'n1', may10.now)
       // The day's first write closes the days before it: from here on, writes of May 10 close nothing.
       await first.transaction().execute((trx) => recordUsage(trx, node, traffic(100, 1000), may10))
     })

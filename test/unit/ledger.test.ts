@@ -3,12 +3,13 @@ import {sql} from 'kysely'
 import {beforeEach, describe, it} from 'node:test'
 
 import {recordPull} from '../../src/lib/accounting/ledger.js'
-import {insertNode, readBaseline} from '../../src/lib/db/nodes-repository.js'
+import {readBaseline} from '../../src/lib/db/nodes-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
 import type {NodeRow} from '../../src/lib/db/schema.js'
 import {addUser, listUsers} from '../../src/lib/users/user-service.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
 import {testDialect} from '../support/test-database.js'
+import {insertV2rayNode} from '../support/test-nodes.js'
 
 const up = (name: string) => `user>>>${name}>>>traffic>>>uplink`
 const down = (name: string) => `user>>>${name}>>>traffic>>>downlink`
@@ -25,17 +26,7 @@ describe('recordPull', () => {
   beforeEach(async () => {
     db = await memoryDb()
     await addUser(db, {name: 'alice', resetDay: 1}, may10)
-    node = await insertNode(db, {
-      name: 'n1',
-      type: 'v2ray',
-      api: '127.0.0.1:1',
-      config_path: null,
-      inbounds: null,
-      apply_command: null,
-      created_at: may10.now,
-      last_pull_at: null,
-      last_error: null,
-    })
+    node = await insertV2rayNode(db, 'n1', may10.now)
   })
 
   async function usage(name: string) {

@@ -5,23 +5,14 @@ import {appliedUsers, nodeDifference, recordAppliedUsers} from '../../src/lib/db
 import {insertNode} from '../../src/lib/db/nodes-repository.js'
 import {addUser, setUserStatus} from '../../src/lib/users/user-service.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
+import {insertV2rayNode} from '../support/test-nodes.js'
 
 describe('node membership', () => {
   const may10 = contextAt('2024-05-10T12:00:00Z')
 
   it('records exactly the names the last sync put on the node, whatever another sync recorded meanwhile', async () => {
     const db = await memoryDb()
-    const node = await insertNode(db, {
-      name: 'n1',
-      type: 'v2ray',
-      api: '127.0.0.1:1',
-      config_path: null,
-      inbounds: null,
-      apply_command: null,
-      created_at: 0,
-      last_pull_at: null,
-      last_error: null,
-    })
+    const node = await insertV2rayNode(db, 'n1', 0)
     await recordAppliedUsers(db, node.id, new Set(['alice']), 1)
     // Two syncs read {alice} and both reach the node; the one recorded last is what the node now carries.
     await recordAppliedUsers(db, node.id, new Set(['alice', 'bob']), 2)
@@ -34,17 +25,7 @@ describe('node membership', () => {
 
   it('tells who a node lacks and who it carries too many, in SQL', async () => {
     const db = await memoryDb()
-    const node = await insertNode(db, {
-      name: 'n1',
-      type: 'v2ray',
-      api: '127.0.0.1:1',
-      config_path: null,
-      inbounds: null,
-      apply_command: null,
-      created_at: 0,
-      last_pull_at: null,
-      last_error: null,
-    })
+    const node = await insertV2rayNode(db, 'n1', 0)
     for (const name of ['alice', 'bob', 'carol']) await addUser(db, {name}, may10)
     await recordAppliedUsers(db, node.id, new Set(['alice', 'bob', 'gone']), 1)
     assert.deepEqual(await nodeDifference(db, node.id), {missing: ['carol'], surplus: ['gone']})
@@ -56,17 +37,7 @@ describe('node membership', () => {
 
   it('finds no difference only when the sets are equal: as many names on each side is not enough', async () => {
     const db = await memoryDb()
-    const node = await insertNode(db, {
-      name: 'n1',
-      type: 'v2ray',
-      api: '127.0.0.1:1',
-      config_path: null,
-      inbounds: null,
-      apply_command: null,
-      created_at: 0,
-      last_pull_at: null,
-      last_error: null,
-    })
+    const node = await insertV2rayNode(db, 'n1', 0)
     const other = await insertNode(db, {
       name: 'n2',
       type: 'v2ray',

@@ -6,7 +6,6 @@ import type {Kysely} from 'kysely'
 import {up as migrateUsageMonthly} from '../../migrations/0004-usage-monthly.js'
 import {closePastDays} from '../../src/lib/accounting/close-days.js'
 import {recordPull, recordUsage} from '../../src/lib/accounting/ledger.js'
-import {insertNode} from '../../src/lib/db/nodes-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
 import {addDailyUsage, addUnmanagedDailyUsage, writeClosedThrough} from '../../src/lib/db/usage-repository.js'
 import {sparkline} from '../../src/lib/output/report-tables.js'
@@ -27,6 +26,7 @@ import {dailySeries, forecastExhaustion} from '../../src/lib/reports/user-usage-
 import {addUser, removeUser} from '../../src/lib/users/user-service.js'
 import {rejectsWith} from '../support/assertions.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
+import {insertV2rayNode} from '../support/test-nodes.js'
 
 const GiB = 1024 ** 3
 const june10 = contextAt('2024-06-10T12:00:00Z')
@@ -82,17 +82,7 @@ describe('time-zone boundaries', () => {
     const zone = 'Asia/Shanghai'
     const setup = contextAt('2024-05-01T00:00:00Z', zone)
     await addUser(db, {name: 'alice'}, setup)
-    const node = await insertNode(db, {
-      name: 'n1',
-      type: 'v2ray',
-      api: '127.0.0.1:1',
-      config_path: null,
-      inbounds: null,
-      apply_command: null,
-      created_at: setup.now,
-      last_pull_at: null,
-      last_error: null,
-    })
+    const node = await insertV2rayNode(db, 'n1', setup.now)
     const counters = (value: number) => ({
       counters: [{name: 'user>>>alice>>>traffic>>>downlink', value}],
       uptimeSeconds: null,
@@ -441,17 +431,7 @@ describe('prune', () => {
     assert.equal(ghost.totals.total, 88, 'a removed name with history only in closed days still reports')
 
     // The clock went back to May: the write lands in May's daily rows and its closed sums alike.
-    const node = await insertNode(db, {
-      name: 'n1',
-      type: 'v2ray',
-      api: '127.0.0.1:1',
-      config_path: null,
-      inbounds: null,
-      apply_command: null,
-      created_at: 0,
-      last_pull_at: null,
-      last_error: null,
-    })
+    const node = await insertV2rayNode(db, 'n1', 0)
     await recordUsage(db, node, new Map([['alice', {up: 1000, down: 10_000}]]), contextAt('2024-05-20T12:00:00Z'))
     const late = await usersReport(db, {month: '2024-05'}, july2)
     assert.equal(late.rows.find((row) => row.name === 'alice')!.total, 44 + 11_000)

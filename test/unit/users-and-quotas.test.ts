@@ -13,6 +13,7 @@ import {SbqError} from '../../src/lib/errors.js'
 import {rejectsWith} from '../support/assertions.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
 import {freshPostgresDatabase, testDialect} from '../support/test-database.js'
+import {insertV2rayNode} from '../support/test-nodes.js'
 
 const GiB = 1024 ** 3
 const may10 = contextAt('2024-05-10T12:00:00Z')
@@ -112,17 +113,7 @@ describe('migration 0009', () => {
     const {db, upTo} = await partlyMigratable()
     assert.equal((await upTo('0008-web-dashboard').migrateToLatest()).error, undefined)
     await addUser(db, {name: 'alice'}, may10)
-    const node = await insertNode(db, {
-      name: 'n1',
-      type: 'v2ray',
-      api: '127.0.0.1:1',
-      config_path: null,
-      inbounds: null,
-      apply_command: null,
-      created_at: 0,
-      last_pull_at: null,
-      last_error: null,
-    })
+    const node = await insertV2rayNode(db, 'n1', 0)
     const other = await insertNode(db, {
       name: 'n2',
       type: 'v2ray',
