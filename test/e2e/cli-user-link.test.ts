@@ -140,7 +140,10 @@ describe('sbq user link and node set --public-host (stub V2Ray API, real config 
       assert.equal(result.code, 0, result.stderr)
       const blocks = result.stdout.trimEnd().split('\n\n')
       assert.equal(blocks.length, 4, result.stdout)
-      assert.match(blocks.pop()!, /^subscription: \/sub\/[A-Za-z0-9_-]{43} on sbq serve /)
+      assert.match(
+        blocks.pop()!,
+        /^subscription: \/sub\/([A-Za-z0-9_-]{43}) on sbq serve .*\nuser page: +\/u\/\1 on sbq serve$/,
+      )
       for (const [index, block] of blocks.entries()) {
         const [, link, ...drawing] = block.split('\n')
         assert.match(link!, /^(vmess|vless|trojan):\/\//)

@@ -266,6 +266,7 @@ describe('dashboard repository', () => {
 
 describe('dashboard pages', () => {
   let db: Db
+  const origin = 'http://127.0.0.1:8080'
   const frame = (language: 'en' | 'zh-CN' = 'en'): Frame => ({
     t: translator(language),
     language,
@@ -282,22 +283,43 @@ describe('dashboard pages', () => {
   after(async () => db.destroy())
 
   it('escapes what users typed, puts the CSRF token in every form, and has no inline script or style', async () => {
-    const page = userPage(frame(), await loadUserPage(db, 'alice', false, may20)).text
+    const page = userPage(frame(), await loadUserPage(db, 'alice', {secrets: false, origin}, may20)).text
     assert.ok(page.includes('&lt;img src=x onerror=alert(1)&gt;'))
     assert.ok(!page.includes('<img src=x'))
-    // Log out, disable (an active user has no enable), reset, top up, set quota.
+    // Log out, disable (an active user has no enable), reset, top up, set quota, new subscription URL.
     const forms = page.match(/<form method="post"/g)?.length ?? 0
-    assert.equal(forms, 5)
+    assert.equal(forms, 6)
     assert.equal(page.match(/name="_csrf" value="token-123"/g)?.length, forms)
     assert.deepEqual(page.match(/<script[^>]*>/g), ['<script src="/static/dashboard.js?v=1" defer>'])
     assert.ok(!/ style=|<style|onerror=|onclick=/.test(page.replaceAll('onerror=alert(1)&gt;', '')))
   })
 
   it('shows credentials only when asked', async () => {
-    const hidden = userPage(frame(), await loadUserPage(db, 'alice', false, may20)).text
-    const shown = await loadUserPage(db, 'alice', true, may20)
+    const hidden = userPage(frame(), await loadUserPage(db, 'alice', {secrets: false, origin}, may20)).text
+    const shown = await loadUserPage(db, 'alice', {secrets: true, origin}, may20)
     assert.ok(!hidden.includes(shown.user.credentials!.password))
     assert.ok(userPage(frame(), shown).text.includes(shown.user.credentials!.password))
+  })
+
+  it("shows the user's subscription URL and page on this server's origin, with a QR code and a form to rotate them", async () => {
+    const view = await loadUserPage(db, 'alice', {secrets: false, origin}, may20)
+    assert.match(view.subscription.url, /^http:\/\/127\.0\.0\.1:8080\/sub\/[A-Za-z0-9_-]{43}$/)
+    assert.equal(view.subscription.pageUrl, view.subscription.url.replace('/sub/', '/u/'))
+    const page = userPage(frame(), view).text
+    assert.ok(
+      page.includes(`data-copy="${view.subscription.url}"`) &&
+        page.includes(`data-copy="${view.subscription.pageUrl}"`),
+    )
+    assert.match(
+      page,
+      /<div class="qr" role="img"[^>]*><svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" viewBox="0 0 \d+ \d+"/,
+    )
+    assert.match(
+      page,
+      /<form method="post" action="\/users\/alice\/rotate-link" class="inline" data-confirm="[^"]+"><input type="hidden" name="_csrf" value="token-123">/,
+    )
+    const again = await loadUserPage(db, 'alice', {secrets: false, origin}, may20)
+    assert.equal(again.subscription.url, view.subscription.url, 'one token, made on the first view')
   })
 
   it('renders the dashboard in Chinese', async () => {

@@ -60,12 +60,16 @@ export function overMaxIps(user: Pick<Judged, 'maxIps'>, ipsSeen: number | undef
 
 /** How a monthly limit's status reason begins: it lifts when the period ends (subscription titles say when). */
 export const monthlyLimitReason = 'monthly allowance used'
+/** How a lifetime limit's status reason begins: it lifts only when the operator raises the quota. */
+export const totalLimitReason = 'total quota used'
+/** A sharer kept limited after the IPs went back under max-ips, until the cool-down ends. */
+export const maxIpsCoolDownReason = 'max-ips cool-down'
 
 function targetStatus(user: Judged, now: number, sharing: SharingRule): {status: UserStatus; reason: string} {
   if (user.expiresAt !== null && Date.parse(user.expiresAt) <= now)
     return {status: 'expired', reason: `expired at ${user.expiresAt}`}
   if (user.totalQuota > 0 && user.totalUsed >= user.totalQuota) {
-    return {status: 'limited', reason: `total quota used: ${user.totalUsed} of ${user.totalQuota} bytes`}
+    return {status: 'limited', reason: `${totalLimitReason}: ${user.totalUsed} of ${user.totalQuota} bytes`}
   }
   if (user.monthlyQuota > 0 && user.periodUsed >= user.allowance) {
     return {status: 'limited', reason: `${monthlyLimitReason}: ${user.periodUsed} of ${user.allowance} bytes`}
@@ -79,7 +83,7 @@ function targetStatus(user: Judged, now: number, sharing: SharingRule): {status:
     sharing.coolingDownUntil !== undefined &&
     now < sharing.coolingDownUntil
   ) {
-    return {status: 'limited', reason: 'max-ips cool-down'}
+    return {status: 'limited', reason: maxIpsCoolDownReason}
   }
   return {
     status: 'active',

@@ -1,4 +1,4 @@
-import {monthlyLimitReason} from './decide-status.js'
+import {limitedForSharing, maxIpsCoolDownReason, monthlyLimitReason, totalLimitReason} from './decide-status.js'
 
 /**
  * What a subscription answers, pure: which body a client wants, and the headers proxy clients read a quota from.
@@ -55,6 +55,41 @@ export function profileTitle(user: {
   const lifts =
     user.statusReason?.startsWith(monthlyLimitReason) === true ? `, back on ${user.periodEnd.slice(0, 10)}` : ''
   return `${user.name}: ${user.status}${reason}${lifts}`
+}
+
+/**
+ * Why a user cannot connect now, in terms a user's page can say in their language: a monthly limit lifts on the
+ * period's end; a lifetime limit and a pause need the operator; sharing limits lift after a cool-down. Null when
+ * the user is active.
+ */
+export type OffReason =
+  | {kind: 'monthly'; backOn: string}
+  | {kind: 'total'}
+  | {kind: 'sharing'}
+  | {kind: 'expired'; at: string | null}
+  | {kind: 'disabled'; reason: string | null}
+  | {kind: 'limited'; reason: string | null}
+
+export function offReason(user: {
+  status: string
+  statusReason: string | null
+  periodEnd: string
+  expiresAt: string | null
+}): OffReason | null {
+  const reason = user.statusReason
+  switch (user.status) {
+    case 'active':
+      return null
+    case 'expired':
+      return {kind: 'expired', at: user.expiresAt}
+    case 'disabled':
+      return {kind: 'disabled', reason}
+  }
+  if (reason?.startsWith(monthlyLimitReason) === true) return {kind: 'monthly', backOn: user.periodEnd}
+  if (reason?.startsWith(totalLimitReason) === true) return {kind: 'total'}
+  if (limitedForSharing({status: 'limited', statusReason: reason}) || reason === maxIpsCoolDownReason)
+    return {kind: 'sharing'}
+  return {kind: 'limited', reason}
 }
 
 /** The list of links most clients import: one link a line, base64 (standard alphabet) as a whole. */

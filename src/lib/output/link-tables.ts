@@ -35,9 +35,9 @@ export async function renderUserLinks(
 }
 
 export function renderSubscription(subscription: SubscriptionAddress): string {
-  return subscription.url !== null
-    ? `subscription: ${subscription.url}`
-    : `subscription: ${subscription.path} on sbq serve (sbq config set subscription-url https://HOST prints the whole URL)`
+  return subscription.url !== null && subscription.pageUrl !== null
+    ? `subscription: ${subscription.url}\nuser page:    ${subscription.pageUrl}`
+    : `subscription: ${subscription.path} on sbq serve (sbq config set subscription-url https://HOST prints the whole URL)\nuser page:    ${subscription.pagePath} on sbq serve`
 }
 
 /**

@@ -23,6 +23,27 @@ export async function dailySeries(
   })
 }
 
+/** Whole local days from one instant's day to another's (calendar arithmetic: DST days count as one). */
+function localDaysBetween(from: number, to: number, timeZone: string): number {
+  const a = toLocal(from, timeZone)
+  const b = toLocal(to, timeZone)
+  return Math.round((Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / 86_400_000)
+}
+
+/** The current period's days so far (oldest first) and how many days the whole period has, for a period chart. */
+export async function periodSeries(
+  db: Db,
+  user: {name: string; periodStart: string; periodEnd: string},
+  context: Pick<Context, 'now' | 'timeZone'>,
+): Promise<{days: DayRow[]; length: number}> {
+  const periodStart = Date.parse(user.periodStart)
+  const daysSoFar = Math.max(1, localDaysBetween(periodStart, context.now, context.timeZone) + 1)
+  return {
+    days: await dailySeries(db, user.name, daysSoFar, context),
+    length: Math.max(daysSoFar, localDaysBetween(periodStart, Date.parse(user.periodEnd), context.timeZone)),
+  }
+}
+
 export interface ForecastInput {
   periodUsed: number
   /** Monthly quota plus top-ups; 0 means unlimited. */

@@ -35,6 +35,7 @@ export interface ServeIo {
 export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise<{listen: string}> {
   // The server and the dashboard load only here: no other command needs node:http or the dashboard's pages.
   const {createSbqServer} = await import('./sbq-server.js')
+  const {createUserPortal} = await import('../web/user-portal.js')
   const {host, port} = parseListen(options.listen)
   const interval = options.checkEvery === null ? null : parseInterval(options.checkEvery)
   const storedHash = options.metricsPublic ? null : await metricsTokenHash(db)
@@ -54,6 +55,7 @@ export async function serve(db: Db, options: ServeOptions, io: ServeIo): Promise
     metricsTokenHash: tokenHash,
     log: io.log,
     dashboard,
+    userPortal: createUserPortal({db, context: () => io.context('web'), trustProxy: options.trustProxy}),
     trustProxy: options.trustProxy,
   })
   await new Promise<void>((resolve, reject) => {
@@ -93,7 +95,7 @@ async function startDashboard(db: Db, options: ServeOptions, io: ServeIo) {
   const {createDashboard} = await import('../web/dashboard.js')
   if ((await adminPasswordHash(db)) === null) {
     io.log(
-      'dashboard off: no admin password is set (sbq admin set-password, then restart sbq serve); /inform, /metrics and /healthz work',
+      'dashboard off: no admin password is set (sbq admin set-password, then restart sbq serve); /inform, /sub, /u, /metrics and /healthz work',
     )
     return null
   }

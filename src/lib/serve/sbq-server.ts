@@ -15,6 +15,10 @@ import {LoginRateLimit, rateLimitKey} from '../web/login-rate-limit.js'
 import {subscriptionFormat} from '../domain/subscriptions.js'
 import {subscriptionReply} from '../share-links/subscription.js'
 import {collectMetrics} from './metrics.js'
+import type {UserPortalHandler} from '../web/user-portal.js'
+import type {AssetServer} from '../web/static-assets.js'
+
+type UserPortal = {page: UserPortalHandler; assets: AssetServer}
 
 export interface ServerOptions {
   db: Db
@@ -28,6 +32,8 @@ export interface ServerOptions {
   log: (line: string) => void
   /** The web dashboard, which answers every other path; null when it is off (no admin password). */
   dashboard?: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | null
+  /** Users' own pages (`/u/<token>`) and, when the dashboard is off, the stylesheet and script they use. */
+  userPortal?: UserPortal | null
   /** `--trust-proxy`: a subscription's client address is the reverse proxy's X-Forwarded-For (rate limit per IP). */
   trustProxy?: boolean
 }
@@ -37,7 +43,11 @@ const drainAllowance = 16 * 1024 * 1024
 const informPath = /^\/inform\/([^/]+)\/([^/]+)\/?$/
 const requestIdPattern = /^[\x21-\x7e]{1,128}$/
 const subscriptionPath = /^\/sub\/([^/]+)\/?$/
-/** Clients refresh a subscription every few hours; this many requests a minute from one address is plenty. */
+const userPagePath = /^\/u\/([^/]+)\/?$/
+/**
+ * Clients refresh a subscription every few hours and a user opens their page now and then; this many requests a
+ * minute from one address, both counted together, is plenty for them and far too slow to guess a token.
+ */
 const subscriptionRequestsPerMinute = 30
 
 /**
@@ -86,6 +96,14 @@ async function handle(
       ),
     )
   }
+  const userPage = options.userPortal ? userPagePath.exec(path) : null
+  if (userPage) {
+    return onlyGet(request, response, async () => {
+      if (await limited(request, response, options, subscriptionLimit)) return
+      await options.userPortal!.page(request, response, safeDecode(userPage[1]!))
+    })
+  }
+  if (!options.dashboard && options.userPortal?.assets.serve(request, response, path)) return
   const inform = informPath.exec(path)
   if (inform) return receiveInform(request, response, options, parser, inform[1]!, inform[2]!)
   const informLike = path === '/inform' || path.startsWith('/inform/')
@@ -137,29 +155,41 @@ async function serveSubscription(
   rawToken: string,
   format: string | null,
 ): Promise<void> {
+  if (await limited(request, response, options, limit)) return
   const context = await options.context()
-  const wait = limit.begin(rateLimitKey(clientIp(request, options.trustProxy ?? false)), context.now)
-  if (wait > 0) {
-    reply(response, 429, 'too many requests\n', {'retry-after': String(Math.ceil(wait / 1000))})
-    return
-  }
   const chosen = subscriptionFormat(format, request.headers['user-agent'] ?? '')
   if (chosen === undefined) {
     reply(response, 400, 'format is one of base64, clash, sing-box\n')
     return
   }
-  let token: string
-  try {
-    token = decodeURIComponent(rawToken)
-  } catch {
-    token = rawToken
-  }
-  const answer = await subscriptionReply(options.db, token, chosen, context)
+  const answer = await subscriptionReply(options.db, safeDecode(rawToken), chosen, context)
   if (answer === undefined) {
     reply(response, 404, 'not found\n')
     return
   }
   reply(response, 200, answer.body, {'content-type': answer.contentType, ...answer.headers})
+}
+
+/** Counts a request against its address's allowance; true (429 sent) when the address is over it. */
+async function limited(
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: ServerOptions,
+  limit: LoginRateLimit,
+): Promise<boolean> {
+  const {now} = await options.context()
+  const wait = limit.begin(rateLimitKey(clientIp(request, options.trustProxy ?? false)), now)
+  if (wait <= 0) return false
+  reply(response, 429, 'too many requests\n', {'retry-after': String(Math.ceil(wait / 1000))})
+  return true
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
 }
 
 async function receiveInform(
@@ -174,12 +204,7 @@ async function receiveInform(
     reply(response, 405, 'method not allowed\n', {allow: 'POST'})
     return
   }
-  let nodeName: string
-  try {
-    nodeName = decodeURIComponent(rawNode)
-  } catch {
-    nodeName = rawNode
-  }
+  const nodeName = safeDecode(rawNode)
   const declared = declaredLength(request)
   const sender =
     nodeName === '' ? {node: undefined, authenticated: false} : await findInformSender(options.db, nodeName, token)
@@ -333,5 +358,5 @@ function reply(response: ServerResponse, status: number, body: string, headers: 
 
 /** A request path for a log line: no inform or subscription token reaches a log. */
 function redactedPath(url: string | undefined): string {
-  return (url ?? '/').replace(/^(\/inform\/[^/]+\/)[^/?]+/, '$1…').replace(/^(\/sub\/)[^/?]+/, '$1…')
+  return (url ?? '/').replace(/^(\/inform\/[^/]+\/)[^/?]+/, '$1…').replace(/^(\/(?:sub|u)\/)[^/?]+/, '$1…')
 }

@@ -14,19 +14,27 @@ import {hashInformToken, informTokenMatches, newInformToken} from '../inform/inf
 import {settingValue} from '../settings/settings.js'
 import {requireUser} from '../users/user-service.js'
 import {linksOnNodes, serversOnNodes} from './node-links.js'
-import {readCredentials} from '../db/users-repository.js'
+import {readCredentials, type UserRecord} from '../db/users-repository.js'
 import {clashSubscription, singBoxSubscription} from '../domain/subscription-configs.js'
 
-/** Where a user's subscription is: the path on `sbq serve`, and the whole URL once `subscription-url` is set. */
+/**
+ * Where a user's subscription is: the path on `sbq serve`, and the whole URL once `subscription-url` is set; the
+ * user's own page is beside it under the same token.
+ */
 export interface SubscriptionAddress {
   path: string
   url: string | null
+  pagePath: string
+  pageUrl: string | null
 }
 
 async function addressOf(db: Db, token: string): Promise<SubscriptionAddress> {
   const path = `/sub/${token}`
+  const pagePath = `/u/${token}`
   const base = await settingValue(db, 'subscription-url')
-  return {path, url: base === '' ? null : `${base}${path}`}
+  return base === ''
+    ? {path, url: null, pagePath, pageUrl: null}
+    : {path, url: `${base}${path}`, pagePath, pageUrl: `${base}${pagePath}`}
 }
 
 /** The user's subscription address, making the token on first use (in one write transaction, so once). */
@@ -70,6 +78,14 @@ export async function rotateSubscription(
   return {user: user.name, subscription: await addressOf(db, token)}
 }
 
+/** The user a subscription token belongs to, or undefined for a token nobody has. */
+export async function userOfToken(db: Db, token: string): Promise<UserRecord | undefined> {
+  const found = await findSubscriptionUser(db, hashInformToken(token))
+  // The lookup is by hash; compared again in constant time so that no answer depends on how much of a token matched.
+  if (found === undefined || !informTokenMatches(token, found.token_hash)) return undefined
+  return requireUser(db, found.name)
+}
+
 export interface SubscriptionReply {
   body: string
   contentType: string
@@ -87,10 +103,8 @@ export async function subscriptionReply(
   format: SubscriptionFormat,
   context: Context,
 ): Promise<SubscriptionReply | undefined> {
-  const found = await findSubscriptionUser(db, hashInformToken(token))
-  // The lookup is by hash; compared again in constant time so that no answer depends on how much of a token matched.
-  if (found === undefined || !informTokenMatches(token, found.token_hash)) return undefined
-  const user = await requireUser(db, found.name)
+  const user = await userOfToken(db, token)
+  if (user === undefined) return undefined
   const view = toUserView(user, context)
   const headers = {
     'subscription-userinfo': subscriptionUserinfo(view),

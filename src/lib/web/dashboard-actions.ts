@@ -9,6 +9,7 @@ import {parseSize} from '../domain/size.js'
 import {addUser, removeUser, setUserStatus, type StatusChange, type UserWithCredentials} from '../users/user-service.js'
 import type {MessageKey, Translate} from './i18n/messages.js'
 import {formatSize} from './pages/view-format.js'
+import {rotateSubscription} from '../share-links/subscription.js'
 
 /**
  * The dashboard's forms, each one a call of the domain function its CLI command calls (with the web's Context, so
@@ -133,6 +134,11 @@ export async function resetFromForm(db: Db, name: string, context: Context, t: T
     ),
   ]
   return {lines, warnings: await syncAfterChange(db, context, t)}
+}
+
+export async function rotateLinkFromForm(db: Db, name: string, context: Context, t: Translate): Promise<ActionResult> {
+  const rotated = await rotateSubscription(db, name, context)
+  return {lines: [t('flash.rotated', {name: rotated.user})], warnings: []}
 }
 
 export async function removeFromForm(db: Db, name: string, context: Context, t: Translate): Promise<ActionResult> {

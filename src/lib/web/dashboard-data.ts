@@ -4,9 +4,10 @@ import {listNodes} from '../db/nodes-repository.js'
 import type {Db} from '../db/open-database.js'
 import {findUserRecordsById} from '../db/users-repository.js'
 import {currentMonth} from '../domain/month-range.js'
-import {dailySeries} from '../reports/user-usage-history.js'
-import {toLocal} from '../domain/zoned-time.js'
-import {showUser} from '../users/user-service.js'
+import {periodSeries} from '../reports/user-usage-history.js'
+import {requireUser, showUser} from '../users/user-service.js'
+import {subscriptionAddress} from '../share-links/subscription.js'
+import {qrSvg} from './qr-svg.js'
 import {toUserView} from '../domain/user.js'
 import type {DashboardView} from './pages/dashboard-page.js'
 import type {UserPageView} from './pages/user-page.js'
@@ -54,25 +55,29 @@ export async function loadDashboard(db: Db, query: UsersQuery, context: Context)
   }
 }
 
-/** Whole local days from one instant's day to another's (calendar arithmetic: DST days count as one). */
-function localDaysBetween(from: number, to: number, timeZone: string): number {
-  const a = toLocal(from, timeZone)
-  const b = toLocal(to, timeZone)
-  return Math.round((Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / 86_400_000)
-}
-
-/** A user's page: `user show` (with credentials only when asked), the current period's days, the plan menu. */
-export async function loadUserPage(db: Db, name: string, secrets: boolean, context: Context): Promise<UserPageView> {
-  const user = await showUser(db, name, {secrets}, context)
-  const periodStart = Date.parse(user.periodStart)
-  const periodEnd = Date.parse(user.periodEnd)
-  const daysSoFar = Math.max(1, localDaysBetween(periodStart, context.now, context.timeZone) + 1)
-  const [periodDays, plans] = await Promise.all([dailySeries(db, user.name, daysSoFar, context), planNames(db)])
+/**
+ * A user's page: `user show` (with credentials only when asked), the current period's days, the plan menu, and the
+ * subscription (its token made on first view), as whole URLs on `subscription-url` or else on `origin`.
+ */
+export async function loadUserPage(
+  db: Db,
+  name: string,
+  options: {secrets: boolean; origin: string},
+  context: Context,
+): Promise<UserPageView> {
+  const user = await showUser(db, name, {secrets: options.secrets}, context)
+  const [period, plans, address] = await Promise.all([
+    periodSeries(db, user, context),
+    planNames(db),
+    subscriptionAddress(db, await requireUser(db, user.name), context),
+  ])
+  const url = address.url ?? `${options.origin}${address.path}`
   return {
     user,
-    periodDays,
-    periodLength: Math.max(daysSoFar, localDaysBetween(periodStart, periodEnd, context.timeZone)),
+    periodDays: period.days,
+    periodLength: period.length,
     plans,
+    subscription: {url, pageUrl: address.pageUrl ?? `${options.origin}${address.pagePath}`, qr: await qrSvg(url)},
     timeZone: context.timeZone,
   }
 }

@@ -11,6 +11,7 @@ import {
   addUserFromForm,
   removeFromForm,
   resetFromForm,
+  rotateLinkFromForm,
   setQuotaFromForm,
   setStatusFromForm,
   syncAfterChange,
@@ -40,7 +41,7 @@ import {
   type Flash,
   type Session,
 } from './sessions.js'
-import {loadStaticAssets, type AssetName} from './static-assets.js'
+import {createAssetServer, securityHeaders} from './static-assets.js'
 import {parseUsersQuery} from './users-query.js'
 import {VerificationSlots} from './verification-slots.js'
 import {
@@ -50,6 +51,7 @@ import {
   parseCookies,
   readForm,
   requestIsSecure,
+  requestOrigin,
   requestUrl,
   sameOriginPath,
   serializeCookie,
@@ -76,21 +78,10 @@ const sessionCookie = 'sbq_session'
 const loginCookie = 'sbq_login'
 const languageCookie = 'sbq_lang'
 
-/** On every dashboard response. The CSP allows this origin's script and stylesheet and nothing inline. */
-export const securityHeaders: Record<string, string> = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'same-origin',
-  'cross-origin-opener-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
-}
-
 /** Known `?m=` notes on the login page; anything else shows nothing (no text is ever reflected from the URL). */
 const loginNotes = {loggedOut: 'login.loggedOut', expired: 'login.expired'} as const
 
-const userRoute = /^\/users\/([^/]+)(?:\/(quota|topup|enable|disable|reset|remove))?\/?$/
+const userRoute = /^\/users\/([^/]+)(?:\/(quota|topup|enable|disable|reset|remove|rotate-link))?\/?$/
 
 /** One request being answered. */
 interface Exchange {
@@ -109,11 +100,8 @@ interface Exchange {
  * CLI. Every page is rendered on the server; the one script only adds conveniences (copy buttons, confirmations).
  */
 export function createDashboard(options: DashboardOptions): DashboardHandler {
-  const assets = loadStaticAssets()
-  const assetUrls = {
-    css: `/static/dashboard.css?v=${assets.get('dashboard.css')!.version}`,
-    js: `/static/dashboard.js?v=${assets.get('dashboard.js')!.version}`,
-  }
+  const assets = createAssetServer()
+  const assetUrls = assets.urls
   const rateLimit = options.rateLimit ?? new LoginRateLimit()
   const slots = options.verificationSlots ?? new VerificationSlots()
   const now = options.now ?? Date.now
@@ -164,20 +152,6 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       ...(cookies.length > 0 ? {'set-cookie': cookies} : {}),
     })
     exchange.response.end()
-  }
-
-  function serveAsset(exchange: Exchange, name: AssetName): void {
-    const asset = assets.get(name)!
-    const current = exchange.url.searchParams.get('v') === asset.version
-    exchange.response.writeHead(200, {
-      ...securityHeaders,
-      'content-type': asset.contentType,
-      'content-length': String(asset.body.length),
-      // Versioned URLs never change; an unversioned one is revalidated.
-      'cache-control': current ? 'public, max-age=31536000, immutable' : 'no-cache',
-      etag: `"${asset.version}"`,
-    })
-    exchange.response.end(exchange.request.method === 'HEAD' ? undefined : asset.body)
   }
 
   async function showLogin(
@@ -257,10 +231,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       )
     }
 
-    if (path === '/static/dashboard.css' || path === '/static/dashboard.js') {
-      if (!reading) return methodNotAllowed(exchange, 'GET, HEAD')
-      return serveAsset(exchange, path.slice('/static/'.length) as AssetName)
-    }
+    if (assets.serve(request, exchange.response, path)) return
     // The language switch: remembered in a cookie, then the same page without the parameter.
     const chosen = url.searchParams.get('lang')
     if (reading && isLanguage(chosen)) {
@@ -338,7 +309,15 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           await requireUser(db, name)
           return send(exchange, 200, removePage(frame(exchange, session.csrfToken), name))
         }
-        const view = await loadUserPage(db, name, url.searchParams.get('credentials') === 'show', context)
+        const view = await loadUserPage(
+          db,
+          name,
+          {
+            secrets: url.searchParams.get('credentials') === 'show',
+            origin: requestOrigin(exchange.request, options.trustProxy),
+          },
+          context,
+        )
         return send(
           exchange,
           200,
@@ -384,7 +363,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
         errorPage(frame(exchange, session.csrfToken), t('error.notFound'), t('error.notFoundBody')),
       )
     }
-    const action = match[2] as 'quota' | 'topup' | 'enable' | 'disable' | 'reset' | 'remove'
+    const action = match[2] as 'quota' | 'topup' | 'enable' | 'disable' | 'reset' | 'remove' | 'rotate-link'
     const back = userPath(name)
     let result: ActionResult
     try {
@@ -404,6 +383,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           break
         case 'remove':
           result = await removeFromForm(db, name, context, t)
+          break
+        case 'rotate-link':
+          result = await rotateLinkFromForm(db, name, context, t)
           break
       }
     } catch (error) {

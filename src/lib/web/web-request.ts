@@ -127,3 +127,13 @@ export async function readForm(request: IncomingMessage, limit = formLimit): Pro
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
 }
+
+/**
+ * This server as the browser reached it (scheme and Host), for whole URLs when `subscription-url` is not set; a Host
+ * header that is not a plain host[:port] is not repeated back.
+ */
+export function requestOrigin(request: IncomingMessage, trustProxy: boolean): string {
+  const header = request.headers.host ?? ''
+  const host = /^[A-Za-z0-9.:[\]-]{1,255}$/.test(header) ? header : 'localhost'
+  return `${requestIsSecure(request, trustProxy) ? 'https' : 'http'}://${host}`
+}

@@ -15,6 +15,8 @@ export interface Frame {
   /** The session's CSRF token; null on the login page (no session yet). */
   csrf: string | null
   flash: Flash | null
+  /** Where the brand links to: the dashboard's home; null on a user's own page, which leads nowhere else. */
+  home?: string | null
 }
 
 export function csrfInput(frame: Frame): Html {
@@ -65,7 +67,7 @@ export function layout(frame: Frame, title: string, body: HtmlValue): Html {
 </head>
 <body>
 <header class="top">
-<a class="brand" href="/">${t('app.title')}</a>
+${frame.home === null ? html`<span class="brand">${t('app.title')}</span>` : html`<a class="brand" href="${frame.home ?? '/'}">${t('app.title')}</a>`}
 ${nav}
 <div class="tools"><span class="langs" aria-label="${t('nav.language')}">${switcher}</span>${logout}</div>
 </header>

@@ -13,6 +13,8 @@ export interface UserPageView {
   /** Days in the whole current period. */
   periodLength: number
   plans: string[]
+  /** The user's subscription and page, as whole URLs, and the subscription's QR code. */
+  subscription: {url: string; pageUrl: string; qr: Html}
   timeZone: string
 }
 
@@ -90,6 +92,18 @@ function credentials(view: UserPageView, t: Translate): Html {
       ? html`<a class="button" href="${userPath(user.name)}?credentials=show#credentials">${t('user.showCredentials')}</a>`
       : html`${credentialsList(user.credentials, t)}<a class="button" href="${userPath(user.name)}">${t('user.hideCredentials')}</a>`
   return html`<div class="card" id="credentials"><h2>${t('user.credentials')}</h2>${body}</div>`
+}
+
+function subscription(frame: Frame, view: UserPageView): Html {
+  const {t} = frame
+  const {url, pageUrl, qr} = view.subscription
+  const line = (label: string, text: string) =>
+    html`<dt>${label}</dt><dd><code class="break">${text}</code><button type="button" class="copy" data-copy="${text}" data-copied="${t('common.copied')}" hidden>${t('common.copy')}</button></dd>`
+  return html`<div class="card" id="subscription"><h2>${t('user.subscription')}</h2><p class="hint">${t('user.subscriptionHint')}</p>
+<div class="share"><div class="qr" role="img" aria-label="${t('portal.qr', {what: t('user.subscriptionUrl')})}">${qr}</div>
+<dl class="secrets">${line(t('user.subscriptionUrl'), url)}${line(t('user.pageUrl'), pageUrl)}</dl>
+<form method="post" action="${userPath(view.user.name, 'rotate-link')}" class="inline" data-confirm="${t('user.rotateHint')}">${csrfInput(frame)}<button type="submit">${t('user.rotate')}</button></form>
+<p class="hint">${t('user.rotateHint')}</p></div></div>`
 }
 
 /** An event's kind in the reader's language; a kind this page does not know is shown as stored. */
@@ -186,6 +200,7 @@ ${stat(t('user.expires'), user.expiresAt === null ? t('common.never') : formatDa
 </section>
 ${charts(view, t)}
 <section class="grid-2">${limits(view, t)}${credentials(view, t)}</section>
+<section class="grid-2">${subscription(frame, view)}</section>
 ${actions(frame, view)}
 ${history(view, t)}`,
   )

@@ -14,22 +14,33 @@ document.addEventListener('DOMContentLoaded', () => {
     })
   }
 
-  // Copy buttons beside credentials; hidden when there is no clipboard (plain HTTP off loopback has none).
-  if (navigator.clipboard && window.isSecureContext) {
-    for (const button of document.querySelectorAll('button[data-copy]')) {
-      button.hidden = false
-      button.addEventListener('click', async () => {
-        const label = button.textContent
-        try {
-          await navigator.clipboard.writeText(button.dataset.copy)
-          button.textContent = button.dataset.copied || label
-          setTimeout(() => {
-            button.textContent = label
-          }, 1500)
-        } catch {
-          button.hidden = true
-        }
-      })
-    }
+  // Copy buttons beside credentials and links. Plain HTTP off loopback has no clipboard API (a user's page on a
+  // phone often is just that), so there the text is copied through a selected, off-screen textarea instead.
+  const copyText = async (text) => {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text)
+    const area = document.createElement('textarea')
+    area.value = text
+    area.setAttribute('readonly', '')
+    area.className = 'offscreen'
+    document.body.append(area)
+    area.select()
+    const copied = document.execCommand('copy')
+    area.remove()
+    if (!copied) throw new Error('copy refused')
+  }
+  for (const button of document.querySelectorAll('button[data-copy]')) {
+    button.hidden = false
+    button.addEventListener('click', async () => {
+      const label = button.textContent
+      try {
+        await copyText(button.dataset.copy)
+        button.textContent = button.dataset.copied || label
+        setTimeout(() => {
+          button.textContent = label
+        }, 1500)
+      } catch {
+        button.hidden = true
+      }
+    })
   }
 })
