@@ -1,49 +1,18 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 
-import BetterSqlite3 from 'better-sqlite3'
 import type {Browser, BrowserContext, Page} from 'playwright-core'
 
 import {artifactPath, browserSkipReason, launchChromium} from '../support/browser.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 import {startServe, type RunningServe} from '../support/run-serve.js'
+import {decodeQr, zbarAvailable} from '../support/qr-image.js'
+import {seedHistory} from '../support/seed-history.js'
 
 const password = 'correct horse battery staple'
-const GiB = 1024 ** 3
-const day = 86_400_000
 /** Mid-month, so this period holds 20 of the 30 seeded days (GiB, not MiB), whatever the real date is. */
 const clock = {SBQ_NOW: '2024-05-20T12:00:00Z'}
-
-/**
- * Thirty days of alice's traffic as pulls would have left it: daily rows, and this period's running count equal
- * to the rows inside the period (UTC, reset day 1), so the charts and the table tell the same story.
- */
-function seedHistory(db: string, now: number): void {
-  const sqlite = new BetterSqlite3(db)
-  try {
-    const monthStart = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 1)
-    let periodDown = 0
-    const insert = sqlite.prepare(
-      `insert into usage_daily (day, node_name, user_name, up, down) values (?, 'de1', 'alice', ?, ?)`,
-    )
-    sqlite.transaction(() => {
-      for (let back = 29; back >= 0; back--) {
-        const at = now - back * day
-        const down = Math.round((0.15 + ((back * 37) % 11) / 20) * GiB)
-        const up = Math.round(down / 9)
-        insert.run(new Date(at).toISOString().slice(0, 10), up, down)
-        if (at >= monthStart) periodDown += up + down
-      }
-      sqlite
-        .prepare(
-          `update user_usage set period_down = ?, total_down = ? where user_id = (select id from users where name = 'alice')`,
-        )
-        .run(periodDown, periodDown + 40 * GiB)
-    })()
-  } finally {
-    sqlite.close()
-  }
-}
+const GiB = 1024 ** 3
 
 const skip = browserSkipReason()
 
@@ -77,7 +46,7 @@ describe(
       await sbq('user', 'add', 'bob', '--plan', 'basic', '--expires', '30d', '--no-apply')
       await sbq('user', 'add', 'erin', '--monthly', '5', '--no-apply')
       await sbq('user', 'disable', 'erin', '--reason', 'asked to pause', '--no-apply')
-      seedHistory(workspace.db, Date.parse(clock.SBQ_NOW))
+      seedHistory(workspace.db, 'alice', Date.parse(clock.SBQ_NOW))
       serve = await startServe(workspace.db, clock)
       await sbq('node', 'add', 'de1', '--type', '3x-ui', '--public-url', serve.base)
       browser = await launchChromium()
@@ -250,10 +219,10 @@ describe(
       assert.equal(await page.locator('svg.chart g').count(), 30, 'one bar per day of the last 30')
       assert.equal(await page.locator('svg.chart line.chart-allowance').count(), 1)
       assert.match((await page.locator('.forecast').textContent()) ?? '', /Forecast/)
-      assert.equal(await page.locator('dl.secrets').count(), 0)
+      assert.equal(await page.locator('#credentials dl.secrets').count(), 0)
       await page.screenshot({path: artifactPath('user.png'), fullPage: true})
       await page.click('a:has-text("Show credentials")')
-      assert.equal(await page.locator('dl.secrets code').count(), 3)
+      assert.equal(await page.locator('#credentials dl.secrets code').count(), 3)
     })
 
     it('refuses a POST without the CSRF token, and one with a wrong token, changing nothing', async () => {
@@ -268,6 +237,33 @@ describe(
       })
       assert.equal(forged.status(), 403)
       assert.equal(await userStatus('alice'), 'active')
+    })
+
+    it("shows a user's subscription URL and page with a QR code, and rotates them only after a confirmation", async () => {
+      await page.goto(`${serve.base}/users/alice`)
+      const card = page.locator('#subscription')
+      const [url = '', pageUrl = ''] = await card.locator('code').allTextContents()
+      assert.match(url, new RegExp(`^${serve.base}/sub/[A-Za-z0-9_-]{43}$`))
+      assert.equal(pageUrl, url.replace('/sub/', '/u/'))
+      assert.match((await (await page.request.get(pageUrl)).text()) ?? '', /<h1>alice<\/h1>/)
+      if (zbarAvailable()) {
+        await card.locator('.qr').screenshot({path: artifactPath('subscription-qr.png')})
+        assert.deepEqual(decodeQr(artifactPath('subscription-qr.png')), [url])
+      } else if (process.env.CI !== undefined)
+        assert.fail('zbarimg is not installed (zbar-tools), and CI must decode QR codes')
+      page.once('dialog', (dialog) => void dialog.dismiss())
+      await card.locator('button[type=submit]').click()
+      assert.deepEqual(await card.locator('code').allTextContents(), [url, pageUrl], 'dismissed: nothing changes')
+      page.once('dialog', (dialog) => void dialog.accept())
+      await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/users/alice/rotate-link')),
+        card.locator('button[type=submit]').click(),
+      ])
+      await page.getByText('alice has a new subscription URL and page; the old ones no longer work.').waitFor()
+      const [newUrl = '', newPageUrl = ''] = await card.locator('code').allTextContents()
+      assert.notEqual(newUrl, url)
+      assert.equal((await page.request.get(pageUrl)).status(), 404)
+      assert.equal((await page.request.get(newPageUrl)).status(), 200)
     })
 
     it('removes a user only after the confirmation page', async () => {

@@ -21,7 +21,7 @@ export function browserSkipReason(): string | null {
  * Debian's Chromium, headless. This machine has no internet: background networking, component updates, sync and
  * QUIC are off so the browser makes no connections of its own.
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(chromiumPath))
     throw new Error(`${chromiumPath} is missing: run apt-get install -y chromium (CI installs it in .ci/run)`)
   return chromium.launch({
@@ -38,6 +38,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--disable-dev-shm-usage',
+      ...extraArgs,
     ],
   })
 }
