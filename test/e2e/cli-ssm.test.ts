@@ -4,6 +4,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {fixturesDir} from '../support/paths.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
+import {parseShareLink} from '../support/share-link-parser.js'
 import {StubSsmApi} from '../support/stub-ssm-api.js'
 
 describe('a sing-box SSM node (stub SSM API, real bin/sbq)', () => {
@@ -50,6 +51,24 @@ describe('a sing-box SSM node (stub SSM API, real bin/sbq)', () => {
     const disabled = await sbq('user', 'disable', 'carol')
     assert.equal(disabled.code, 0, disabled.stderr)
     assert.equal(stub.users.has('carol'), false)
+  })
+
+  it("gives a share link for the inbound the SSM API serves: SIP022's server key, then the user's 16-byte key", async () => {
+    assert.equal((await sbq('node', 'set', 'ssm', '--public-host', 'vpn.example.com:8391')).code, 0)
+    const added = await sbq('user', 'add', 'fay')
+    assert.equal(added.code, 0, added.stderr)
+    const shown = await sbq('user', 'link', 'fay', '--node', 'ssm')
+    assert.equal(shown.code, 0, shown.stderr)
+    const [entry] = shown.json.nodes[0].links
+    assert.deepEqual([entry.tag, entry.protocol], ['ss-ssm', 'shadowsocks'])
+    const link = parseShareLink(entry.link)
+    assert.deepEqual(
+      [link.scheme, link.method, link.host, link.port, link.remark],
+      ['ss', '2022-blake3-aes-128-gcm', 'vpn.example.com', 8391, 'fay'],
+    )
+    // The key the server was given for fay, after the inbound's own key.
+    assert.equal(link.secret, `mAWUuVuxNH8TDRPDbcHdcA==:${stub.users.get('fay')!.uPSK}`)
+    assert.equal((await sbq('user', 'remove', 'fay')).code, 0)
   })
 
   it('notices that a sing-box restart emptied the user list, and the next check puts every active user back', async () => {

@@ -5,6 +5,8 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 
 import {formatPublicHost, parsePublicHost, shareLink, type ShareInbound} from '../../src/lib/domain/share-links.js'
+import type {SbqError} from '../../src/lib/errors.js'
+import {driverOf} from '../../src/lib/proxies/registry.js'
 import {readSingBoxShareInbounds} from '../../src/lib/proxies/shared/sing-box-config.js'
 import {readXrayShareInbounds} from '../../src/lib/proxies/shared/xray-config.js'
 import {realityPublicKey} from '../../src/lib/proxies/shared/xray-stream.js'
@@ -168,6 +170,55 @@ describe('share links from a sing-box config, read back by a parser of the publi
       const entry = links.get(tag)
       assert.ok(entry !== undefined && 'reason' in entry, `${tag}: ${JSON.stringify(entry)}`)
     }
+  })
+})
+
+describe('share links of a sing-box SSM node: the inbound its ssm-api serves', () => {
+  const readSsm = driverOf({name: 'ssm1', type: 'sing-box-ssm'}).readShareInbounds!
+  const withServers = (servers: Record<string, string>, extraInbound?: object) => {
+    const config = JSON.parse(singBoxFixture) as {inbounds: object[]; services: Array<{servers: unknown}>}
+    config.services[0]!.servers = servers
+    if (extraInbound !== undefined) config.inbounds.unshift(extraInbound)
+    return JSON.stringify(config)
+  }
+
+  it('is the shadowsocks 2022 inbound of the API path, with the server key before the user key', () => {
+    const inbounds = readSsm(singBoxFixture, 'sing-box.json', undefined, '127.0.0.1:9090')
+    assert.deepEqual(
+      inbounds.map((inbound) => [inbound.tag, inbound.protocol, inbound.method]),
+      [['ss-ssm', 'shadowsocks', '2022-blake3-aes-128-gcm']],
+    )
+    const entry = shareLink(inbounds[0]!, alice, {host: 'vpn.example.com'})
+    assert.ok('link' in entry, JSON.stringify(entry))
+    const link = parseShareLink(entry.link)
+    assert.deepEqual([link.scheme, link.method, link.port], ['ss', '2022-blake3-aes-128-gcm', 8391])
+    assert.equal(link.secret, `mAWUuVuxNH8TDRPDbcHdcA==:${alice.credentials.password16}`)
+  })
+
+  it('follows the servers map when the API URL names a path, not the first managed inbound', () => {
+    const second = {
+      type: 'shadowsocks',
+      tag: 'ss-second',
+      listen_port: 8392,
+      method: '2022-blake3-aes-256-gcm',
+      password: 'Jm9lYXJzdHJvbmdzZXJ2ZXJrZXlvZjMyYnl0ZXMhIQ==',
+      managed: true,
+    }
+    const config = withServers({'/a': 'ss-ssm', '/b': 'ss-second'}, second)
+    const tagsAt = (api: string) => readSsm(config, 'sing-box.json', undefined, api).map((inbound) => inbound.tag)
+    assert.deepEqual(tagsAt('http://127.0.0.1:9090/a'), ['ss-ssm'])
+    assert.deepEqual(tagsAt('http://127.0.0.1:9090/b/'), ['ss-second'])
+    assert.deepEqual(tagsAt('127.0.0.1:9090'), ['ss-second'], 'no server at /: the first managed inbound')
+  })
+
+  it('says what to fix when no shadowsocks inbound is managed', () => {
+    const config = JSON.parse(singBoxFixture) as {inbounds: Array<{managed?: boolean}>; services: unknown[]}
+    for (const inbound of config.inbounds) delete inbound.managed
+    config.services = []
+    assert.throws(
+      () => readSsm(JSON.stringify(config), 'sing-box.json', undefined, '127.0.0.1:9090'),
+      (error: SbqError) => error.code === 'INBOUND_NOT_FOUND' && /ssm-api serves/.test(error.message),
+    )
   })
 })
 

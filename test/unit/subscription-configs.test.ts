@@ -95,8 +95,27 @@ const singBoxTransportKeys: Record<string, Keys> = {
 }
 const hysteria2ObfsKeys: Keys = ['type', 'password']
 
-/** mihomo's adapter/outbound/*.go `proxy:` tags (MetaCubeX/mihomo, branch Meta, read at ccc3f84d). */
+/** mihomo's adapter/outbound/*.go `proxy:` tags (MetaCubeX/mihomo, branch Meta, read at ccc3f84d; anytls.go at 22713c43). */
 const clashProxyKeys: Record<string, Keys> = {
+  anytls: [
+    'name',
+    'type',
+    'server',
+    'port',
+    'password',
+    'alpn',
+    'sni',
+    'ech-opts',
+    'client-fingerprint',
+    'skip-cert-verify',
+    'fingerprint',
+    'certificate',
+    'private-key',
+    'udp',
+    'idle-session-check-interval',
+    'idle-session-timeout',
+    'min-idle-session',
+  ],
   vless: [
     'name',
     'type',
@@ -324,6 +343,8 @@ describe('the Clash subscription', () => {
     assert.equal(new Set(names).size, names.length, 'names are unique')
     assert.deepEqual(config['proxy-groups'], [{name: 'proxy', type: 'select', proxies: names}])
     assert.deepEqual(config.rules, ['MATCH,proxy'])
+    const anytls = config.proxies.find((proxy) => proxy.name === 'sb-anytls-in')!
+    assert.deepEqual([anytls.type, anytls.password], ['anytls', alice.credentials.password])
     const vmess = config.proxies.find((proxy) => proxy.name === 'x1-vmess-ws')!
     assert.deepEqual(
       [vmess.type, vmess.uuid, vmess.network, vmess['ws-opts']],

@@ -2,7 +2,7 @@
  * The structured subscription bodies, pure: a sing-box configuration of outbounds and a Clash (mihomo) configuration
  * of proxies, built from the same inbound facts as the share links. Keys are only those the clients' option structs
  * define: sing-box's option/{vless,vmess,trojan,shadowsocks,hysteria2,tuic,anytls,tls,v2ray_transport,outbound,
- * group}.go and mihomo's adapter/outbound/{vless,vmess,trojan,shadowsocks,hysteria2,tuic,reality}.go. An inbound
+ * group}.go and mihomo's adapter/outbound/{vless,vmess,trojan,shadowsocks,hysteria2,tuic,anytls,reality}.go. An inbound
  * the client type cannot speak (xhttp, kcp, naive…) is left out of that format.
  */
 import {shadowsocksKey} from './traffic.js'
@@ -220,6 +220,16 @@ export function clashProxy(server: SubscriptionServer, user: ShareUser): JsonObj
         'congestion-controller': inbound.congestionControl,
         sni: inbound.sni,
         alpn: inbound.alpn,
+      })
+    case 'anytls':
+      return compact({
+        type: 'anytls',
+        ...base,
+        password: user.credentials.password,
+        sni: inbound.sni,
+        alpn: inbound.alpn,
+        'client-fingerprint': inbound.fingerprint,
+        udp: true,
       })
     default:
       return undefined

@@ -147,9 +147,10 @@ export interface ProxyDriver {
   readConfigInbounds?(text: string, source: string, inbounds: readonly string[] | undefined): ConfigInbound[]
   /**
    * The managed inbounds of a config file as clients must be told of them, for share links; absent where sbq cannot
-   * yet build links for the type. Throws INBOUND_NOT_FOUND as readConfigInbounds does.
+   * yet build links for the type. Throws INBOUND_NOT_FOUND as readConfigInbounds does. `api` is the node's API address,
+   * for types whose API picks the inbound (sing-box SSM).
    */
-  readShareInbounds?(text: string, source: string, inbounds: readonly string[] | undefined): ShareInbound[]
+  readShareInbounds?(text: string, source: string, inbounds: readonly string[] | undefined, api: string): ShareInbound[]
   /**
    * Puts the change on the node by whatever means the type has: a live API applies the difference (`removed`,
    * `added`), a config rewrite writes exactly `active` among the managed names. A user put on a proxy behind sbq's

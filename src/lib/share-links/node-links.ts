@@ -72,7 +72,10 @@ async function nodeInbounds(node: NodeRow): Promise<string | {inbounds: ShareInb
   const address = node.public_host === null ? undefined : parsePublicHost(node.public_host)
   if (address === undefined) return `it has no public host (try: sbq node set ${node.name} --public-host HOST)`
   try {
-    return {inbounds: read(await readConfigText(node.config_path), node.config_path, managedInboundTags(node)), address}
+    return {
+      inbounds: read(await readConfigText(node.config_path), node.config_path, managedInboundTags(node), node.api),
+      address,
+    }
   } catch (error) {
     if (error instanceof SbqError) return error.message
     throw error

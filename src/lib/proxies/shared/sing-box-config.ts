@@ -83,6 +83,8 @@ export interface ReadSingBoxOptions {
   inbounds?: readonly string[]
   /** Names the config in messages, usually its path. */
   source?: string
+  /** The inbounds are an ssm-api's: their users live in the running sing-box, so `managed: true` is expected. */
+  servedBySsm?: boolean
 }
 
 export interface RewriteSingBoxOptions extends ReadSingBoxOptions {
@@ -123,10 +125,10 @@ function stringChild(node: JsonNode | undefined, key: string): string | undefine
 }
 
 /** Why an inbound cannot carry a user list sbq manages, or undefined when it can. */
-function unsupportedReason(inbound: JsonObjectNode, type: string): string | undefined {
+function unsupportedReason(inbound: JsonObjectNode, type: string, servedBySsm = false): string | undefined {
   if (!isUserInboundType(type)) return `is of type "${type}", which has no user list`
   const managedFlag = childOf(inbound, 'managed')
-  if (type === 'shadowsocks' && managedFlag?.kind === 'boolean' && managedFlag.value) {
+  if (type === 'shadowsocks' && managedFlag?.kind === 'boolean' && managedFlag.value && !servedBySsm) {
     return 'is "managed: true" (its users belong to the ssm-api service and cannot be listed in the config)'
   }
   if (type === 'shadowtls') {
@@ -140,6 +142,7 @@ function selectInbounds(
   ctx: ConfigContext,
   root: JsonObjectNode,
   tags: readonly string[] | undefined,
+  servedBySsm = false,
 ): ManagedInbound[] {
   const list = memberOf(root, 'inbounds')?.value
   if (list !== undefined && list.kind !== 'array') throw configInvalid(ctx, 'has "inbounds" that is not a list')
@@ -177,7 +180,7 @@ function selectInbounds(
     if (matches.length === 0) throw inboundNotFound(ctx, tag)
     if (matches.length > 1) throw configInvalid(ctx, `has the inbound tag "${tag}" more than once`)
     const entry = matches[0]!
-    const why = unsupportedReason(entry.node, entry.type)
+    const why = unsupportedReason(entry.node, entry.type, servedBySsm)
     if (why !== undefined) throw inboundUnsupported(ctx, tag, why)
     return pick(entry, tag)
   })
@@ -272,7 +275,7 @@ export function readSingBoxShareInbounds(configText: string, options: ReadSingBo
   const ctx = context(options)
   const {root} = loadDocument(ctx, configText)
   return withDuplicateKeysRefused(ctx, () =>
-    selectInbounds(ctx, root, options.inbounds).map((inbound) =>
+    selectInbounds(ctx, root, options.inbounds, options.servedBySsm).map((inbound) =>
       singBoxShareInbound(toValue(inbound.node), inbound.tag, inbound.type, {
         flow: inbound.type === 'vless' ? existingFlow(inbound) : undefined,
         method: inbound.method,

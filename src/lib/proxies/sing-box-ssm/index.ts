@@ -5,6 +5,7 @@
 import {parseJsonDocument, toValue} from '../../config-file/json-document.js'
 import {readConfigText} from '../../config-file/read-config.js'
 import {counterUser} from '../../domain/counter-values.js'
+import type {ShareInbound} from '../../domain/share-links.js'
 import {SbqError, unreachable} from '../../errors.js'
 import type {
   ChangeHost,
@@ -17,6 +18,7 @@ import type {
 } from '../proxy-driver.js'
 import {forEachLimited} from '../shared/config-sync.js'
 import {probeApi} from '../shared/probe-api.js'
+import {readSingBoxShareInbounds} from '../shared/sing-box-config.js'
 import {readSingBoxInbounds} from '../shared/sing-box-inbounds.js'
 
 export const singBoxSsmDriver: ProxyDriver = {
@@ -26,6 +28,7 @@ export const singBoxSsmDriver: ProxyDriver = {
   onlineIps: false,
   connect,
   readConfigInbounds: readSingBoxInbounds,
+  readShareInbounds: readSsmShareInbounds,
   applyUsers,
   lostUsers,
   probe: async (node) => probeApi(await connect(node)),
@@ -51,7 +54,7 @@ async function applyUsers(change: UserChange, host: ChangeHost): Promise<ChangeO
     const inbound: InboundTarget = {
       tag: 'ssm',
       protocol: 'shadowsocks',
-      method: await ssmMethod(change.node.config_path),
+      method: await ssmMethod(change.node),
     }
     await forEachLimited(change.removed, (name) => api.removeUser!(inbound, name))
     await forEachLimited(change.added, (user) => api.addUser!(inbound, user))
@@ -85,23 +88,67 @@ async function lostUsers(node: ProxyNode, applied: ReadonlySet<string>): Promise
   return false
 }
 
+interface SingBoxInboundEntry {
+  type?: unknown
+  tag?: unknown
+  managed?: unknown
+  method?: unknown
+}
+
+/**
+ * The shadowsocks inbound this node's SSM server manages: the one the `ssm-api` service maps the API URL's path to
+ * (service/ssmapi: `servers`, path prefix → inbound tag), else the config's first `managed` shadowsocks inbound.
+ */
+function ssmInbound(config: unknown, api: string): SingBoxInboundEntry | undefined {
+  const root = config as {inbounds?: SingBoxInboundEntry[]; services?: Array<{type?: unknown; servers?: unknown}>}
+  const inbounds = root.inbounds ?? []
+  const path = new URL(ssmBaseUrl(api)).pathname
+  for (const service of root.services ?? []) {
+    if (service.type !== 'ssm-api' || typeof service.servers !== 'object' || service.servers === null) continue
+    const servers = service.servers as Record<string, unknown>
+    const tag = servers[path] ?? servers[path.replace(/\/+$/, '')] ?? servers[`${path.replace(/\/+$/, '')}/`]
+    const found = inbounds.find((inbound) => inbound.tag === tag && inbound.type === 'shadowsocks')
+    if (found !== undefined) return found
+  }
+  return inbounds.find((inbound) => inbound.type === 'shadowsocks' && inbound.managed === true)
+}
+
+function parseSingBoxConfig(text: string, source: string): unknown {
+  try {
+    return toValue(parseJsonDocument(text))
+  } catch (error) {
+    throw unreachable(
+      'CONFIG_INVALID',
+      `sing-box config "${source}" cannot be read: ${(error as Error).message}`,
+      'fix the file, or add the node again without --config',
+    )
+  }
+}
+
 /**
  * The method of the SSM-managed shadowsocks inbound in a sing-box config (it decides whether a user's key is the
  * 16-byte or the 32-byte one); undefined without a config or such an inbound.
  */
-async function ssmMethod(configPath: string | null): Promise<string | undefined> {
-  if (configPath === null) return undefined
-  let config: unknown
-  try {
-    config = toValue(parseJsonDocument(await readConfigText(configPath)))
-  } catch (error) {
-    throw unreachable(
-      'CONFIG_INVALID',
-      `sing-box config "${configPath}" cannot be read: ${(error as Error).message}`,
-      'fix the file, or add the node again without --config',
-    )
-  }
-  const inbounds = (config as {inbounds?: Array<{type?: unknown; managed?: unknown; method?: unknown}>}).inbounds ?? []
-  const managed = inbounds.find((inbound) => inbound.type === 'shadowsocks' && inbound.managed === true)
+async function ssmMethod(node: Pick<ProxyNode, 'config_path' | 'api'>): Promise<string | undefined> {
+  if (node.config_path === null) return undefined
+  const managed = ssmInbound(parseSingBoxConfig(await readConfigText(node.config_path), node.config_path), node.api)
   return typeof managed?.method === 'string' ? managed.method : undefined
+}
+
+/** The SSM server's inbound as clients must be told of it: the same reading as a sing-box node's, of that one inbound. */
+function readSsmShareInbounds(
+  text: string,
+  source: string,
+  inbounds: readonly string[] | undefined,
+  api = '',
+): ShareInbound[] {
+  if (inbounds !== undefined) return readSingBoxShareInbounds(text, {inbounds, source, servedBySsm: true})
+  const tag = ssmInbound(parseSingBoxConfig(text, source), api)?.tag
+  if (typeof tag !== 'string')
+    throw unreachable(
+      'INBOUND_NOT_FOUND',
+      `sing-box config "${source}" has no shadowsocks inbound that its ssm-api serves`,
+      'add "managed": true to the shadowsocks inbound and map it in the ssm-api service\'s "servers"',
+    )
+  return readSingBoxShareInbounds(text, {inbounds: [tag], source, servedBySsm: true})
 }
