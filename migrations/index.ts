@@ -13,6 +13,7 @@ import * as userNamesWithoutCase from './0010-user-names-without-case.js'
 import * as informRefusals from './0011-inform-refusals.js'
 import * as nodePublicHost from './0012-node-public-host.js'
 import * as subscriptionTokens from './0013-subscription-tokens.js'
+import * as inboundChoice from './0014-inbound-choice.js'
 
 /** Every migration, in order. Listed by hand so nothing is discovered by scanning a directory at run time. */
 export const migrations: Record<string, Migration> = {
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0011-inform-refusals': informRefusals,
   '0012-node-public-host': nodePublicHost,
   '0013-subscription-tokens': subscriptionTokens,
+  '0014-inbound-choice': inboundChoice,
 }

@@ -36,12 +36,12 @@ describe('3x-ui panel client against a stub panel', () => {
     try {
       panel.calls.length = 0
       const outcome = await client.setEnabled(
-        new Map([
-          ['alice', false],
-          ['bob', false],
-          ['carol', true],
-          ['guest', true],
-          ['nobody', false],
+        new Map<string, () => boolean>([
+          ['alice', () => false],
+          ['bob', () => false],
+          ['carol', () => true],
+          ['guest', () => true],
+          ['nobody', () => false],
         ]),
       )
       assert.deepEqual(outcome.switched, ['alice', 'bob', 'carol'])

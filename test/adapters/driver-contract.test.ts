@@ -75,6 +75,8 @@ interface Harness {
   emptyInboundIsClosed?: string
   /** Where sbq only switches users off and on (3x-ui): every client by name, with whether it is on. */
   switches?: () => Map<string, boolean>
+  /** The inbound tag that puts bob on the node when it is his choice, where the view's keys are not the tags (3x-ui). */
+  bobsInbound?: string
 }
 
 // --- raw config readers: independent of the drivers' own parsers, which they check -------------------------------
@@ -241,6 +243,8 @@ function panelHarness(): Harness {
       }
     },
     seedProbe: () => [...new Set(clients().map((client) => String(client.email)))],
+    // The stub panel's trojan inbound, where bob's client is (3x-ui gives each client one inbound).
+    bobsInbound: 'inbound-8443',
     switches: () => new Map(clients().map((client) => [String(client.email), client.enable !== false])),
   }
 }
@@ -558,6 +562,45 @@ for (const driver of proxyDrivers) {
       },
     )
 
+    it(
+      'applyUsers puts a user with an inbound choice on the chosen inbound only, and takes them off it when it is no longer chosen',
+      testTimeout,
+      async () => {
+        const {subject, events} = fresh()
+        const view = () => subject.live?.() ?? subject.config!()
+        const chosen = harness.bobsInbound ?? [...view().keys()][0]!
+        const managedOn = (users: UserView) =>
+          [...users].map(([tag, entries]) => [tag, names(entries).filter((name) => managed.has(name))])
+        const expectOn = (users: UserView, onBob: (tag: string) => boolean) =>
+          [...users.keys()].map((tag) => [tag, onBob(tag) ? ['bob'] : []])
+
+        const bobThere = {...bob, inbounds: [chosen]}
+        const first = change(subject.node, [bobThere], ['alice', 'carol'], [bobThere])
+        await driver.applyUsers(first, loggingHost(events, subject, first.removed))
+        const onlyChosen = (tag: string) => tag === chosen || harness.bobsInbound !== undefined
+        if (subject.live) assert.deepEqual(managedOn(subject.live()), expectOn(subject.live(), onlyChosen), 'live')
+        if (driver.defaultApplyCommand !== null)
+          assert.deepEqual(managedOn(subject.config!()), expectOn(subject.config!(), onlyChosen), 'config')
+
+        const bobElsewhere = {...bob, inbounds: ['an-inbound-this-node-lacks']}
+        const second = change(subject.node, [bobElsewhere], [], [bobElsewhere])
+        await driver.applyUsers(second, loggingHost(events, subject, second.removed))
+        if (subject.live)
+          assert.deepEqual(
+            managedOn(subject.live()),
+            expectOn(subject.live(), () => false),
+            'live',
+          )
+        if (driver.defaultApplyCommand !== null)
+          assert.deepEqual(
+            managedOn(subject.config!()),
+            expectOn(subject.config!(), () => false),
+            'config',
+          )
+        if (harness.switches) assert.equal(harness.switches().get('bob'), false, "bob's client is switched off")
+      },
+    )
+
     it('a change that cuts sessions (cut_sessions) is checked, billed and loaded', testTimeout, async () => {
       const {subject, events} = fresh()
       subject.node.cut_sessions = 1
@@ -717,10 +760,10 @@ for (const driver of proxyDrivers) {
         const request = aliceOutBobIn(subject.node)
         await driver.applyUsers(request, loggingHost(events, subject, request.removed))
         const applied = new Set(request.active.map((user) => user.name))
-        assert.equal(await lostUsers(subject.node, applied), false, 'every applied user is there')
-        assert.equal(await lostUsers(subject.node, new Set()), false, 'nothing applied, nothing to lose')
+        assert.equal(await lostUsers(subject.node, applied, new Map()), false, 'every applied user is there')
+        assert.equal(await lostUsers(subject.node, new Set(), new Map()), false, 'nothing applied, nothing to lose')
         harness.restartForgettingUsers()
-        assert.equal(await lostUsers(subject.node, applied), true, 'the restart forgot them')
+        assert.equal(await lostUsers(subject.node, applied, new Map()), true, 'the restart forgot them')
       },
     )
   })

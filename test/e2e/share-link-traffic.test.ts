@@ -62,26 +62,31 @@ test(
     await sbq('node', 'set', 'lab', '--public-host', LOOPBACK)
     assert.deepEqual((await sbq('check')).changes, [])
 
-    const printed = (await sbq('user', 'link', 'alice')).nodes[0].links as Array<{tag: string; link: string}>
-    assert.deepEqual(printed.map((entry) => entry.tag).sort(), ['vless-in', 'vmess-in'])
-    const throughLink = new Map<string, number>()
-    for (const entry of printed) {
-      const [socksPort] = await freeLoopbackPorts(1)
-      const configPath = join(workspace.dir, `client-${entry.tag}.json`)
-      await writeFile(configPath, JSON.stringify(v2rayClientConfig(parseShareLink(entry.link), socksPort!)))
-      clients.push(await startV2ray(configPath))
-      throughLink.set(entry.tag, socksPort!)
+    /** A V2Ray client per link the user has, and a download through the one for an inbound. */
+    const clientsOf = async (user: string) => {
+      const printed = (await sbq('user', 'link', user)).nodes[0].links as Array<{tag: string; link: string}>
+      const throughLink = new Map<string, number>()
+      for (const entry of printed) {
+        const [socksPort] = await freeLoopbackPorts(1)
+        const configPath = join(workspace.dir, `client-${user}-${entry.tag}.json`)
+        await writeFile(configPath, JSON.stringify(v2rayClientConfig(parseShareLink(entry.link), socksPort!)))
+        clients.push(await startV2ray(configPath))
+        throughLink.set(entry.tag, socksPort!)
+      }
+      const download = (tag: string, bytes: number) =>
+        socksHttpDownload({
+          socksPort: throughLink.get(tag)!,
+          host: LOOPBACK,
+          port: lab.httpPort,
+          path: `/bytes/${bytes}`,
+          idleTimeoutMs: 4000,
+          totalTimeoutMs: 30_000,
+        })
+      return {tags: printed.map((entry) => entry.tag).sort(), download}
     }
-    const download = (tag: string, bytes: number) =>
-      socksHttpDownload({
-        socksPort: throughLink.get(tag)!,
-        host: LOOPBACK,
-        port: lab.httpPort,
-        path: `/bytes/${bytes}`,
-        idleTimeoutMs: 4000,
-        totalTimeoutMs: 30_000,
-      })
 
+    const {tags, download} = await clientsOf('alice')
+    assert.deepEqual(tags, ['vless-in', 'vmess-in'])
     assert.equal(await download('vmess-in', 256 * 1024), 256 * 1024, "alice's vmess link works")
     assert.equal(await download('vless-in', 2 * MiB), 2 * MiB, "alice's vless link works, and takes her over quota")
 
@@ -94,5 +99,26 @@ test(
     await assert.rejects(download('vmess-in', 64 * 1024), DownloadRefusedError, 'the vmess link no longer works')
     await assert.rejects(download('vless-in', 64 * 1024), DownloadRefusedError, 'the vless link no longer works')
     assert.equal(await lab.download('bob', 64 * 1024), 64 * 1024, 'bob still works')
+
+    // An inbound choice: bob on vless only. The running V2Ray takes him off vmess at once and the config follows.
+    const bobs = await clientsOf('bob')
+    assert.equal(await bobs.download('vmess-in', 64 * 1024), 64 * 1024, "bob's vmess link works")
+    const chosen = await sbq('quota', 'set', 'bob', '--inbounds', 'vless-in')
+    assert.deepEqual([chosen.inbounds, chosen.nodes[0].error], [['vless-in'], null])
+    await assert.rejects(bobs.download('vmess-in', 64 * 1024), DownloadRefusedError, 'off the inbound he was not given')
+    assert.equal(await bobs.download('vless-in', 64 * 1024), 64 * 1024, 'still on the one he was given')
+    const written = JSON.parse(await readFile(lab.serverConfigPath, 'utf8')) as {
+      inbounds: Array<{tag: string; settings: {clients?: Array<{email: string}>}}>
+    }
+    const emails = (tag: string) =>
+      written.inbounds.find((inbound) => inbound.tag === tag)!.settings.clients!.map((c) => c.email)
+    assert.deepEqual([emails('vmess-in').includes('bob'), emails('vless-in').includes('bob')], [false, true])
+    assert.deepEqual(
+      (await sbq('user', 'link', 'bob')).nodes[0].links.map((entry: {tag: string}) => entry.tag),
+      ['vless-in'],
+      'his links follow the choice',
+    )
+    await sbq('quota', 'set', 'bob', '--inbounds', 'all')
+    assert.equal(await bobs.download('vmess-in', 64 * 1024), 64 * 1024, 'back on every inbound')
   },
 )

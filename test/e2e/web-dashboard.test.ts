@@ -25,10 +25,12 @@ describe('sbq serve without an admin password: no dashboard, the rest keeps work
       serve.stderr(),
       /^dashboard off: no admin password is set \(sbq admin set-password, then restart sbq serve\)/m,
     )
-    for (const path of ['/', '/login', '/users/alice', '/static/dashboard.js']) {
+    for (const path of ['/', '/login', '/users/alice', '/static/nothing.js']) {
       const response = await fetch(`${serve.base}${path}`, {redirect: 'manual'})
       assert.deepEqual([response.status, await response.text()], [404, 'not found\n'], path)
     }
+    // Users' own pages (/u/<token>) are served without the dashboard, and use its stylesheet and script.
+    assert.equal((await fetch(`${serve.base}/static/dashboard.js`)).status, 200)
     assert.equal(await (await fetch(`${serve.base}/healthz`)).text(), 'ok\n')
     assert.equal((await fetch(`${serve.base}/metrics`)).status, 200)
   })

@@ -3,6 +3,8 @@ import {createServer, type IncomingMessage, type Server} from 'node:http'
 
 interface StubInbound {
   id: number
+  /** database/model/model.go Inbound.Tag (`json:"tag"`), unique per panel; the panel names new ones inbound-PORT. */
+  tag: string
   protocol: string
   clients: Array<Record<string, unknown>>
 }
@@ -17,14 +19,25 @@ export class StubPanel {
   readonly inbounds: StubInbound[] = [
     {
       id: 1,
+      tag: 'inbound-443',
       protocol: 'vless',
       clients: [
         {id: randomUUID(), email: 'alice', enable: true, flow: 'xtls-rprx-vision', limitIp: 2, totalGB: 0, subId: 'a1'},
         {id: randomUUID(), email: 'guest', enable: true},
       ],
     },
-    {id: 2, protocol: 'trojan', clients: [{password: 'pw-bob', email: 'bob', enable: true, expiryTime: 1735689600000}]},
-    {id: 3, protocol: 'shadowsocks', clients: [{method: '', password: 'k', email: 'carol', enable: false}]},
+    {
+      id: 2,
+      tag: 'inbound-8443',
+      protocol: 'trojan',
+      clients: [{password: 'pw-bob', email: 'bob', enable: true, expiryTime: 1735689600000}],
+    },
+    {
+      id: 3,
+      tag: 'inbound-8388',
+      protocol: 'shadowsocks',
+      clients: [{method: '', password: 'k', email: 'carol', enable: false}],
+    },
   ]
   url = ''
   private readonly session = randomUUID()
@@ -71,6 +84,7 @@ export class StubPanel {
         ok(
           this.inbounds.map((inbound) => ({
             id: inbound.id,
+            tag: inbound.tag,
             protocol: inbound.protocol,
             settings: JSON.stringify({clients: inbound.clients}),
           })),

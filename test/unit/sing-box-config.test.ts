@@ -142,6 +142,20 @@ describe('rewriteSingBoxUsers', () => {
     assert.deepEqual((statsUsers(after) as Json)['users'], ['guest', 'alice', 'bob'])
   })
 
+  it('puts a user with an inbound choice only on the chosen inbounds; stats.users still counts them', () => {
+    const chosen = rewriteSingBoxUsers(fixture, {desired: [{...alice, inbounds: ['trojan-in']}, bob], managedNames})
+    const config = JSON.parse(chosen.text) as Json
+    assert.deepEqual(
+      users(config, 'vless-in').map((u) => u['name']),
+      ['guest', 'bob'],
+    )
+    assert.deepEqual(
+      users(config, 'trojan-in').map((u) => u['name']),
+      ['guest', 'alice', 'bob'],
+    )
+    assert.deepEqual((statsUsers(config) as Json)['users'], ['guest', 'alice', 'bob'])
+  })
+
   it('gives each inbound type its own user shape and no key of its own', () => {
     const b = (tag: string): Json | undefined =>
       users(after, tag).find((u) => u['name'] === 'bob' || u['username'] === 'bob')

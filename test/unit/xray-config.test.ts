@@ -156,6 +156,28 @@ describe('rewriteXrayUsers (Xray)', () => {
     })
   })
 
+  it('puts a user with an inbound choice only on the chosen inbounds, and an inbound left empty gets the placeholder', () => {
+    const chosen = {...alice, inbounds: ['vmess-ws', 'trojan-tcp']}
+    const onlyVless = {...bob, inbounds: ['vless-reality']}
+    const rewritten = rewriteXrayUsers(xrayFixture, {desired: [chosen, onlyVless], managedNames})
+    const config = JSON.parse(rewritten.text) as Json
+    const managedOn = (tag: string) =>
+      clients(config, tag)
+        .map((client) => client['email'])
+        .filter((email) => email === 'alice' || email === 'bob')
+    assert.deepEqual(
+      XRAY_TAGS.map((tag) => [tag, managedOn(tag)]),
+      [
+        ['vless-reality', ['bob']],
+        ['vmess-ws', ['alice']],
+        ['trojan-tcp', ['alice']],
+        ['ss2022', []],
+        ['ss-legacy', []],
+      ],
+    )
+    assert.ok(clients(config, 'ss2022').length > 0, 'an inbound is never left without a client')
+  })
+
   it('is idempotent', () => {
     const again = rewriteXrayUsers(result.text, {desired: [alice, bob], managedNames})
     assert.equal(again.changed, false)

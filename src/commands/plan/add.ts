@@ -1,7 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {SbqCommand} from '../base-command.js'
-import {addPlan, type PlanView} from '../../lib/plans/plan-service.js'
+import type {Context} from '../../lib/context.js'
+import {parseInboundsFlag} from '../../lib/domain/inbound-choice.js'
+import {addPlan, type PlanInput, type PlanView} from '../../lib/plans/plan-service.js'
 import {parseLimitFlags} from '../../lib/domain/limit-flags.js'
 import {renderPlans} from '../../lib/output/tables.js'
 
@@ -9,6 +11,18 @@ export const planFlags = {
   total: Flags.string({description: 'lifetime quota'}),
   'reset-day': Flags.string({description: 'day of the month the period starts (1-31)'}),
   'max-ips': Flags.string({description: 'distinct IPs allowed at once'}),
+  inbounds: Flags.string({description: 'inbound tags its users get, comma-separated, or all (the default)'}),
+}
+
+/** The limits and the inbound choice a plan command was given. */
+export function planInput(
+  flags: Parameters<typeof parseLimitFlags>[0] & {inbounds?: string},
+  context: Context,
+): PlanInput {
+  return {
+    ...parseLimitFlags(flags, context),
+    ...(flags.inbounds === undefined ? {} : {inbounds: parseInboundsFlag(flags.inbounds, false)}),
+  }
 }
 
 export default class PlanAdd extends SbqCommand<typeof PlanAdd> {
@@ -26,7 +40,7 @@ export default class PlanAdd extends SbqCommand<typeof PlanAdd> {
 
   async run(): Promise<PlanView> {
     const context = await this.context()
-    const plan = await addPlan(await this.database(), this.args.name, parseLimitFlags(this.flags, context), context)
+    const plan = await addPlan(await this.database(), this.args.name, planInput(this.flags, context), context)
     this.log(renderPlans([plan], await this.style()))
     return plan
   }

@@ -5,6 +5,7 @@ import type {NodeSync} from '../../lib/enforcement/node-sync.js'
 import type {UserView} from '../../lib/domain/user.js'
 import {setQuota} from '../../lib/quotas/quota-service.js'
 import {parseLimitFlags} from '../../lib/domain/limit-flags.js'
+import {parseInboundsFlag} from '../../lib/domain/inbound-choice.js'
 import {renderUser} from '../../lib/output/tables.js'
 
 export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
@@ -14,6 +15,7 @@ export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
   static override examples = [
     '<%= config.bin %> quota set alice --monthly 200',
     '<%= config.bin %> quota set alice --expires 2025-12-31 --reset-day 15',
+    '<%= config.bin %> quota set alice --inbounds vless-reality,trojan-in',
   ]
   static override args = {name: Args.string({description: 'user name', required: true})}
   static override flags = {
@@ -24,13 +26,17 @@ export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
     'max-ips': Flags.string({description: 'distinct IPs allowed at once'}),
     expires: Flags.string({description: 'expiry: a date, a duration (30d, 1mo) or never'}),
     plan: Flags.string({description: 'plan to join, or none'}),
+    inbounds: Flags.string({
+      description: "inbound tags the user gets, comma-separated; all; or plan (the plan's choice again)",
+    }),
   }
 
   async run(): Promise<UserView & {nodes: NodeSync[]}> {
     const context = await this.context()
     const limits = parseLimitFlags(this.flags, context)
     const plan = this.flags.plan === undefined ? undefined : this.flags.plan === 'none' ? null : this.flags.plan
-    const user = await setQuota(await this.database(), this.args.name, {...limits, plan}, context)
+    const inbounds = this.flags.inbounds === undefined ? undefined : parseInboundsFlag(this.flags.inbounds, true)
+    const user = await setQuota(await this.database(), this.args.name, {...limits, plan, inbounds}, context)
     this.log(renderUser(user, context.timeZone, await this.style()))
     return {...user, nodes: await this.applyToNodes(this.flags.apply)}
   }

@@ -4,6 +4,7 @@ import {SbqCommand} from '../base-command.js'
 import type {NodeSync} from '../../lib/enforcement/node-sync.js'
 import {addUser, type UserWithCredentials} from '../../lib/users/user-service.js'
 import {parseLimitFlags} from '../../lib/domain/limit-flags.js'
+import {parseInboundsFlag} from '../../lib/domain/inbound-choice.js'
 import {renderUser, renderCredentials} from '../../lib/output/tables.js'
 
 export default class UserAdd extends SbqCommand<typeof UserAdd> {
@@ -29,6 +30,10 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
     note: Flags.string({description: 'free text kept with the user'}),
     uuid: Flags.string({description: 'bring an existing UUID instead of generating one'}),
     password: Flags.string({description: 'bring an existing password instead of generating one'}),
+    inbounds: Flags.string({
+      description:
+        "inbound tags the user gets, comma-separated, or all (default: the plan's, else every managed inbound)",
+    }),
   }
 
   async run(): Promise<UserWithCredentials & {nodes: NodeSync[]}> {
@@ -36,9 +41,10 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
     const {monthlyQuota, totalQuota, resetDay, maxIps, expiresAt} = parseLimitFlags(this.flags, context)
     const {name} = this.args
     const {plan, note, uuid, password} = this.flags
+    const inbounds = this.flags.inbounds === undefined ? undefined : parseInboundsFlag(this.flags.inbounds, true)
     const user = await addUser(
       await this.database(),
-      {name, monthlyQuota, totalQuota, resetDay, maxIps, expiresAt, plan, note, uuid, password},
+      {name, monthlyQuota, totalQuota, resetDay, maxIps, expiresAt, plan, note, uuid, password, inbounds},
       context,
     )
     const style = await this.style()

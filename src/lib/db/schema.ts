@@ -19,6 +19,8 @@ export interface PlansTable {
   reset_day: number
   max_ips: number | null
   created_at: number
+  /** A JSON list of inbound tags its users get; null: every managed inbound. */
+  inbounds: Generated<string | null>
 }
 
 export interface UsersTable {
@@ -38,6 +40,8 @@ export interface UsersTable {
   password16: string
   created_at: number
   updated_at: number
+  /** A JSON list of inbound tags, `*` for every inbound; null: the plan's choice. */
+  inbounds: Generated<string | null>
 }
 
 /** A user's subscription token (`/sub/<token>`): kept to show the URL again, matched by its sha256. */

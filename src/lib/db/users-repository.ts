@@ -41,6 +41,8 @@ function selectUserRecords(db: Db) {
     'p.total_quota as plan_total_quota',
     'p.reset_day as plan_reset_day',
     'p.max_ips as plan_max_ips',
+    'users.inbounds',
+    'p.inbounds as plan_inbounds',
     'u.period_start',
     'u.period_end',
     'u.period_up',
@@ -129,6 +131,18 @@ export async function listUserRecords(db: Db, filter: {status?: UserStatus} = {}
 /** Every user's name and status, and nothing else: what the nodes must carry. */
 export async function listUserStatuses(db: Db): Promise<Array<{name: string; status: UserStatus}>> {
   return selectJsonRows(db, db.selectFrom('users').select(['name', 'status']))
+}
+
+/** The stored inbound choices of users who have one (their own or their plan's): few, usually none. */
+export async function inboundChoices(
+  db: Db,
+): Promise<Array<{name: string; inbounds: string | null; plan_inbounds: string | null}>> {
+  return db
+    .selectFrom('users')
+    .leftJoin('plans as p', 'p.id', 'users.plan_id')
+    .select(['users.name', 'users.inbounds', 'p.inbounds as plan_inbounds'])
+    .where((eb) => eb.or([eb('users.inbounds', 'is not', null), eb('p.inbounds', 'is not', null)]))
+    .execute()
 }
 
 /** Users with a max-ips (their own or their plan's) who are not disabled: whose online IPs a check counts. */

@@ -29,6 +29,13 @@ export function shadowsocksKey(method: string | undefined, credentials: UserCred
 export interface ManagedUser {
   name: string
   credentials: UserCredentials
+  /** The inbound tags the user may be on (their own choice or their plan's); absent or null: every managed inbound. */
+  inbounds?: readonly string[] | null
+}
+
+/** Whether a user belongs on the inbound with this tag. */
+export function allowedOn(user: Pick<ManagedUser, 'inbounds'>, tag: string): boolean {
+  return user.inbounds === undefined || user.inbounds === null || user.inbounds.includes(tag)
 }
 
 /**

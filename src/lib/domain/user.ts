@@ -1,6 +1,7 @@
 /** A user's standing, who acts on it, and the plain view of a user that decisions and commands read. */
 import {effectiveLimits, periodAllowance, type LimitOverrides} from './limits.js'
 import {currentPeriod} from './periods.js'
+import {effectiveInbounds} from './inbound-choice.js'
 
 export type UserStatus = 'active' | 'disabled' | 'limited' | 'expired'
 export const userStatuses: readonly UserStatus[] = ['active', 'disabled', 'limited', 'expired']
@@ -19,6 +20,8 @@ export interface UserView {
   maxIps: number | null
   expiresAt: string | null
   note: string | null
+  /** The inbound tags the user gets (their own choice or their plan's); null: every managed inbound. */
+  inbounds: string[] | null
   periodStart: string
   periodEnd: string
   periodUp: number
@@ -49,6 +52,9 @@ export interface UserFacts extends LimitOverrides {
   plan_total_quota: number | null
   plan_reset_day: number | null
   plan_max_ips: number | null
+  /** The user's own inbound choice and the plan's, as stored (see inbound-choice.ts); absent: none. */
+  inbounds?: string | null
+  plan_inbounds?: string | null
   period_start: number
   period_end: number
   period_up: number
@@ -71,6 +77,11 @@ export function limitsOf(record: UserFacts) {
           max_ips: record.plan_max_ips,
         },
   )
+}
+
+export function inboundsOf(record: Pick<UserFacts, 'inbounds' | 'plan_inbounds'>): string[] | null {
+  const choice = effectiveInbounds(record.inbounds ?? null, record.plan_inbounds ?? null)
+  return choice === null ? null : [...choice]
 }
 
 export function toUserView(record: UserFacts, context: {now: number; timeZone: string}): UserView {
@@ -97,6 +108,7 @@ export function toUserView(record: UserFacts, context: {now: number; timeZone: s
     maxIps: limits.maxIps,
     expiresAt: record.expires_at === null ? null : iso(record.expires_at),
     note: record.note,
+    inbounds: inboundsOf(record),
     periodStart: iso(period.start),
     periodEnd: iso(period.end),
     periodUp,

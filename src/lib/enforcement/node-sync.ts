@@ -5,6 +5,7 @@ import type {NodeRow} from '../db/schema.js'
 import {SbqError} from '../errors.js'
 import type {ManagedUser, UserChange} from '../proxies/proxy-driver.js'
 import {driverOf} from '../proxies/registry.js'
+import {inboundChoiceMap} from './inbound-choices.js'
 
 export interface NodeSync {
   name: string
@@ -61,7 +62,8 @@ export async function syncNode(
   const fresh =
     options.full === true ||
     node.synced_at === null ||
-    (driver.lostUsers !== undefined && (await driver.lostUsers(node, await appliedUsers(db, node.id))))
+    (driver.lostUsers !== undefined &&
+      (await driver.lostUsers(node, await appliedUsers(db, node.id), await inboundChoiceMap(db))))
   if (!fresh) {
     const difference = await nodeDifference(db, node.id)
     if (difference.missing.length === 0 && difference.surplus.length === 0) {

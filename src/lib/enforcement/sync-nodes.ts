@@ -6,6 +6,7 @@ import {listUserStatuses, readCredentials} from '../db/users-repository.js'
 import type {ManagedUser} from '../proxies/proxy-driver.js'
 import {requireNode} from '../nodes/node-service.js'
 import {settingValue} from '../settings/settings.js'
+import {inboundChoiceMap} from './inbound-choices.js'
 import {syncNode, type DesiredState, type NodeSync} from './node-sync.js'
 
 export async function desiredState(db: Db): Promise<DesiredState> {
@@ -17,8 +18,8 @@ export async function desiredState(db: Db): Promise<DesiredState> {
     managed: new Set(records.map((record) => record.name)),
     // Secrets are read once, and only when some node has to change.
     users: () =>
-      (users ??= readCredentials(db).then((credentials) =>
-        active.map((name) => ({name, credentials: credentials.get(name)!})),
+      (users ??= Promise.all([readCredentials(db), inboundChoiceMap(db)]).then(([credentials, choices]) =>
+        active.map((name) => ({name, credentials: credentials.get(name)!, inbounds: choices.get(name) ?? null})),
       )),
   }
 }

@@ -66,6 +66,7 @@ export function renderUser(user: UserView, timeZone: string, style: ChalkInstanc
     ['expires', formatInstant(user.expiresAt, timeZone)],
   ]
   if (user.maxIps !== null) rows.push(['max IPs', String(user.maxIps)])
+  if (user.inbounds !== null) rows.push(['inbounds', user.inbounds.join(', ')])
   if (user.note) rows.push(['note', user.note])
   return keyValues(rows)
 }
@@ -116,7 +117,7 @@ function renderHistory(user: UserDetail, timeZone: string): string {
 
 export function renderPlans(plans: PlanView[], style: ChalkInstance): string {
   if (plans.length === 0) return 'no plans yet (add one: sbq plan add basic --monthly 100)'
-  const out = table(['plan', 'monthly', 'total', 'reset day', 'max IPs', 'users'], style)
+  const out = table(['plan', 'monthly', 'total', 'reset day', 'max IPs', 'inbounds', 'users'], style)
   for (const plan of plans) {
     out.push([
       plan.name,
@@ -124,6 +125,7 @@ export function renderPlans(plans: PlanView[], style: ChalkInstance): string {
       formatQuota(plan.totalQuota),
       String(plan.resetDay),
       plan.maxIps === null ? '-' : String(plan.maxIps),
+      plan.inbounds === null ? 'all' : plan.inbounds.join(', '),
       String(plan.users),
     ])
   }

@@ -16,12 +16,18 @@ import {iso} from '../domain/user.js'
 import {requirePlan} from '../users/user-service.js'
 import {listUserRecords} from '../db/users-repository.js'
 import {followResetDay} from '../quotas/quota-service.js'
+import {storedInbounds, type InboundsFlag} from '../domain/inbound-choice.js'
+import {inboundsOf} from '../domain/user.js'
+import {forgetAppliedUsersOfPlan} from '../db/node-users-repository.js'
+import {assertKnownInboundTags} from '../nodes/inbound-tags.js'
 
 export interface PlanInput {
   monthlyQuota?: number
   totalQuota?: number
   resetDay?: number
   maxIps?: number
+  /** The inbounds its users get (those without a choice of their own): tags, or all. */
+  inbounds?: InboundsFlag
 }
 
 export interface PlanView {
@@ -30,6 +36,8 @@ export interface PlanView {
   totalQuota: number
   resetDay: number
   maxIps: number | null
+  /** The inbound tags its users get; null: every managed inbound. */
+  inbounds: string[] | null
   users: number
   createdAt: string
 }
@@ -41,6 +49,7 @@ function toPlanView(plan: PlanRow, users: number): PlanView {
     totalQuota: plan.total_quota,
     resetDay: plan.reset_day,
     maxIps: plan.max_ips,
+    inbounds: inboundsOf({plan_inbounds: plan.inbounds}),
     users,
     createdAt: iso(plan.created_at),
   }
@@ -50,8 +59,10 @@ export async function addPlan(db: Db, name: string, input: PlanInput, context: C
   assertPlanName(name)
   if (await findPlan(db, name))
     throw conflict('PLAN_EXISTS', `plan "${name}" already exists`, `change it with: sbq plan set ${name} --monthly 200`)
+  if (input.inbounds !== undefined && 'tags' in input.inbounds) await assertKnownInboundTags(db, input.inbounds.tags)
   const plan = await insertPlan(db, {
     name,
+    inbounds: input.inbounds === undefined ? null : storedInbounds(input.inbounds, false),
     monthly_quota: input.monthlyQuota ?? 0,
     total_quota: input.totalQuota ?? 0,
     reset_day: input.resetDay ?? defaultResetDay,
@@ -72,19 +83,25 @@ export async function setPlan(
     throw invalidInput(
       'NOTHING_TO_CHANGE',
       `no change given for plan "${name}"`,
-      'give at least one of --monthly, --total, --reset-day, --max-ips',
+      'give at least one of --monthly, --total, --reset-day, --max-ips, --inbounds',
     )
   }
   const plan = await requirePlan(db, name)
+  if (input.inbounds !== undefined && 'tags' in input.inbounds) await assertKnownInboundTags(db, input.inbounds.tags)
   const followers =
     input.resetDay === undefined
       ? []
       : (await listUserRecords(db)).filter((record) => record.plan_id === plan.id && record.reset_day === null)
-  await updatePlan(db, plan.id, {
-    ...(input.monthlyQuota === undefined ? {} : {monthly_quota: input.monthlyQuota}),
-    ...(input.totalQuota === undefined ? {} : {total_quota: input.totalQuota}),
-    ...(input.resetDay === undefined ? {} : {reset_day: input.resetDay}),
-    ...(input.maxIps === undefined ? {} : {max_ips: input.maxIps}),
+  await db.transaction().execute(async (trx) => {
+    await updatePlan(trx, plan.id, {
+      ...(input.monthlyQuota === undefined ? {} : {monthly_quota: input.monthlyQuota}),
+      ...(input.totalQuota === undefined ? {} : {total_quota: input.totalQuota}),
+      ...(input.resetDay === undefined ? {} : {reset_day: input.resetDay}),
+      ...(input.maxIps === undefined ? {} : {max_ips: input.maxIps}),
+      ...(input.inbounds === undefined ? {} : {inbounds: storedInbounds(input.inbounds, false)}),
+    })
+    // Its followers go on the nodes again, on the inbounds the plan now gives.
+    if (input.inbounds !== undefined) await forgetAppliedUsersOfPlan(trx, plan.id)
   })
   for (const record of followers) await followResetDay(db, record, context)
   return (await listPlans(db)).find((view) => view.name === name)!

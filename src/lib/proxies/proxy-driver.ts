@@ -161,7 +161,12 @@ export interface ProxyDriver {
    * Whether the node has lost users sbq applied without sbq changing anything (sing-box SSM without a cache file
    * forgets them at a restart), so the next change must push everything; absent where that cannot happen.
    */
-  lostUsers?(node: ProxyNode, applied: ReadonlySet<string>): Promise<boolean>
+  lostUsers?(
+    node: ProxyNode,
+    applied: ReadonlySet<string>,
+    /** The inbound choices of users who have one (see ManagedUser.inbounds); everyone else may be on every inbound. */
+    choices: ReadonlyMap<string, readonly string[] | null>,
+  ): Promise<boolean>
   /** Logs in to the node's panel once, to refuse a wrong login at `node add` (exit 4); where a panel switches users. */
   checkPanelLogin?(login: PanelLogin): Promise<void>
   /** Reaches the node once and says what it can do. Throws exit 4 when it cannot be reached, exit 2 when it has no way in. */

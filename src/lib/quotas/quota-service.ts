@@ -8,6 +8,9 @@ import {requirePlan, requireUser} from '../users/user-service.js'
 import {limitsOf, toUserView, type UserView} from '../domain/user.js'
 import {currentPeriod, periodWithNewResetDay, type Period} from '../domain/periods.js'
 import {decideStatus} from '../domain/decide-status.js'
+import {storedInbounds, type InboundsFlag} from '../domain/inbound-choice.js'
+import {forgetAppliedUsers} from '../db/node-users-repository.js'
+import {assertKnownInboundTags} from '../nodes/inbound-tags.js'
 
 export interface QuotaChanges {
   monthlyQuota?: number
@@ -18,6 +21,8 @@ export interface QuotaChanges {
   expiresAt?: number | null
   /** null: leave the plan; a name: join it (and take its limits unless others are given here). */
   plan?: string | null
+  /** The inbounds the user gets: tags, all, or back to the plan's choice. */
+  inbounds?: InboundsFlag
 }
 
 export async function setQuota(db: Db, name: string, changes: QuotaChanges, context: Context): Promise<UserView> {
@@ -25,9 +30,11 @@ export async function setQuota(db: Db, name: string, changes: QuotaChanges, cont
     throw invalidInput(
       'NOTHING_TO_CHANGE',
       `no change given for user "${name}"`,
-      'give at least one of --monthly, --total, --reset-day, --max-ips, --expires, --plan',
+      'give at least one of --monthly, --total, --reset-day, --max-ips, --expires, --plan, --inbounds',
     )
   }
+  if (changes.inbounds !== undefined && 'tags' in changes.inbounds)
+    await assertKnownInboundTags(db, changes.inbounds.tags)
   await db.transaction().execute(async (trx) => {
     const record = await requireUser(trx, name)
     const update: UserUpdate = {updated_at: context.now}
@@ -35,14 +42,17 @@ export async function setQuota(db: Db, name: string, changes: QuotaChanges, cont
       update.plan_id = changes.plan === null ? null : (await requirePlan(trx, changes.plan)).id
       // Joining a plan means taking its limits; limits named in the same command still override them.
       if (changes.plan !== null)
-        Object.assign(update, {monthly_quota: null, total_quota: null, reset_day: null, max_ips: null})
+        Object.assign(update, {monthly_quota: null, total_quota: null, reset_day: null, max_ips: null, inbounds: null})
     }
+    if (changes.inbounds !== undefined) update.inbounds = storedInbounds(changes.inbounds, true)
     if (changes.monthlyQuota !== undefined) update.monthly_quota = changes.monthlyQuota
     if (changes.totalQuota !== undefined) update.total_quota = changes.totalQuota
     if (changes.resetDay !== undefined) update.reset_day = changes.resetDay
     if (changes.maxIps !== undefined) update.max_ips = changes.maxIps
     if (changes.expiresAt !== undefined) update.expires_at = changes.expiresAt
     await updateUser(trx, record.id, update)
+    // The nodes put the user on again, on the inbounds the new choice (theirs or the new plan's) gives.
+    if (changes.inbounds !== undefined || changes.plan !== undefined) await forgetAppliedUsers(trx, [record.name])
     await followResetDay(trx, record, context)
     await recordEvents(trx, [
       {
@@ -167,6 +177,13 @@ async function reevaluateStatus(db: Db, name: string, context: Context): Promise
 function describeChanges(changes: QuotaChanges): string {
   return Object.entries(changes)
     .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => `${key}=${value === null ? 'none' : value}`)
+    .map(
+      ([key, value]) =>
+        `${key}=${value === null ? 'none' : typeof value === 'object' ? describeFlag(value as InboundsFlag) : value}`,
+    )
     .join(' ')
+}
+
+function describeFlag(flag: InboundsFlag): string {
+  return 'tags' in flag ? flag.tags.join(',') : 'all' in flag ? 'all' : 'plan'
 }

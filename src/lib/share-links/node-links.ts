@@ -13,6 +13,9 @@ import type {SubscriptionServer} from '../domain/subscription-configs.js'
 import {SbqError} from '../errors.js'
 import {driverOf} from '../proxies/registry.js'
 import {managedInboundTags} from '../proxies/shared/config-sync.js'
+import {allowedOn, type ManagedUser} from '../domain/traffic.js'
+import {describeInbounds} from '../domain/inbound-choice.js'
+import {inboundsOf, type UserFacts} from '../domain/user.js'
 
 /** A link, with the PNG of its QR code when `--qr-png` asked for one. */
 export type LinkEntry = ShareLink & {png?: string}
@@ -31,12 +34,16 @@ export interface UserLinks {
   nodes: NodeLinks[]
 }
 
-/** The user's links on these nodes, each node's reason where it gives none; never fails for want of links. */
+/**
+ * The user's links on these nodes, each node's reason where it gives none; never fails for want of links. Only the
+ * inbounds the user's inbound choice gives (their own or their plan's) are theirs.
+ */
 export async function linksOnNodes(
   db: Db,
-  user: {name: string; status: UserStatus},
+  user: {name: string; status: UserStatus} & Pick<UserFacts, 'inbounds' | 'plan_inbounds'>,
   nodes: readonly NodeRow[],
 ): Promise<UserLinks> {
+  const choice = {inbounds: inboundsOf(user)}
   const credentials = (await readCredentials(db, [user.name])).get(user.name)!
   const result: UserLinks = {user: user.name, status: user.status, nodes: []}
   for (const node of nodes) {
@@ -45,19 +52,31 @@ export async function linksOnNodes(
       result.nodes.push({node: node.name, links: [], reason: found})
       continue
     }
-    const links = found.inbounds.map((inbound) => shareLink(inbound, {name: user.name, credentials}, found.address))
+    const theirs = found.inbounds.filter((inbound) => allowedOn(choice, inbound.tag))
+    if (theirs.length === 0 && found.inbounds.length > 0) {
+      const reason = `none of its inbounds is in the user's choice (${describeInbounds(choice.inbounds)})`
+      result.nodes.push({node: node.name, links: [], reason})
+      continue
+    }
+    const links = theirs.map((inbound) => shareLink(inbound, {name: user.name, credentials}, found.address))
     result.nodes.push({node: node.name, links, reason: null})
   }
   return result
 }
 
-/** Every managed inbound of these nodes with the address clients dial, named `<node>-<tag>`; nodes that give none are left out. */
-export async function serversOnNodes(nodes: readonly NodeRow[]): Promise<SubscriptionServer[]> {
+/**
+ * Every managed inbound of these nodes that the inbound choice gives, with the address clients dial, named
+ * `<node>-<tag>`; nodes that give none are left out.
+ */
+export async function serversOnNodes(
+  nodes: readonly NodeRow[],
+  choice: Pick<ManagedUser, 'inbounds'>,
+): Promise<SubscriptionServer[]> {
   const servers: SubscriptionServer[] = []
   for (const node of nodes) {
     const found = await nodeInbounds(node)
     if (typeof found === 'string') continue
-    for (const inbound of found.inbounds)
+    for (const inbound of found.inbounds.filter((candidate) => allowedOn(choice, candidate.tag)))
       servers.push({name: `${node.name}-${inbound.tag}`, inbound, address: found.address})
   }
   return servers

@@ -9,7 +9,7 @@ import {
   subscriptionUserinfo,
   type SubscriptionFormat,
 } from '../domain/subscriptions.js'
-import {toUserView} from '../domain/user.js'
+import {inboundsOf, toUserView} from '../domain/user.js'
 import {hashInformToken, informTokenMatches, newInformToken} from '../inform/inform-token.js'
 import {settingValue} from '../settings/settings.js'
 import {requireUser} from '../users/user-service.js'
@@ -121,7 +121,7 @@ export async function subscriptionReply(
     return {body: base64LinkList(links), contentType: 'text/plain; charset=utf-8', headers}
   }
   const credentials = (await readCredentials(db, [user.name])).get(user.name)!
-  const servers = await serversOnNodes(nodes)
+  const servers = await serversOnNodes(nodes, {inbounds: inboundsOf(user)})
   const shareUser = {name: user.name, credentials}
   const config = format === 'clash' ? clashSubscription(servers, shareUser) : singBoxSubscription(servers, shareUser)
   return {

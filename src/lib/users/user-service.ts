@@ -23,6 +23,8 @@ import {dailySeries, forecastExhaustion} from '../reports/user-usage-history.js'
 import {generateCredentials} from './credentials.js'
 import {assertUserName} from '../domain/user-name.js'
 import {iso, toUserView, type UserView} from '../domain/user.js'
+import {storedInbounds, type InboundsFlag} from '../domain/inbound-choice.js'
+import {assertKnownInboundTags} from '../nodes/inbound-tags.js'
 
 export interface NewUserInput {
   name: string
@@ -35,6 +37,8 @@ export interface NewUserInput {
   note?: string
   uuid?: string
   password?: string
+  /** The inbounds the user gets; default the plan's choice, or every managed inbound. */
+  inbounds?: InboundsFlag
 }
 
 export interface UserWithCredentials extends UserView {
@@ -44,6 +48,7 @@ export interface UserWithCredentials extends UserView {
 export async function addUser(db: Db, input: NewUserInput, context: Context): Promise<UserWithCredentials> {
   const name = assertUserName(input.name)
   const credentials = generateCredentials({uuid: input.uuid, password: input.password})
+  if (input.inbounds !== undefined && 'tags' in input.inbounds) await assertKnownInboundTags(db, input.inbounds.tags)
   await db.transaction().execute(async (trx) => {
     if (await findUserRecord(trx, name)) {
       throw conflict('USER_EXISTS', `user "${name}" already exists`, `try: sbq quota set ${name} --monthly 200`)
@@ -80,6 +85,7 @@ export async function addUser(db: Db, input: NewUserInput, context: Context): Pr
         password16: credentials.password16,
         created_at: context.now,
         updated_at: context.now,
+        inbounds: input.inbounds === undefined ? null : storedInbounds(input.inbounds, true),
       },
       period,
     )

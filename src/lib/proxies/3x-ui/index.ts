@@ -2,6 +2,7 @@
  * 3x-ui: the panel posts each client's traffic to `sbq serve` (External Traffic Inform), so there is no API to read;
  * with a panel login sbq switches clients off and on through the panel, and without one it can only tell the operator.
  */
+import {allowedOn} from '../../domain/traffic.js'
 import {invalidInput} from '../../errors.js'
 import type {ChangeOutcome, NodeProbe, ProxyDriver, ProxyNode, UserChange} from '../proxy-driver.js'
 import type {PanelClient} from './panel-client.js'
@@ -31,9 +32,17 @@ async function applyUsers(change: UserChange): Promise<ChangeOutcome> {
   if (node.panel_url === null) return {method: 'report-only', warning: reportOnlyWarning(node, change)}
   const panel = await openNodePanel({...node, panel_url: node.panel_url})
   try {
-    const wanted = new Map<string, boolean>([
-      ...change.removed.map((name) => [name, false] as const),
-      ...change.added.map((user) => [user.name, true] as const),
+    // A client is on in the inbounds the user's choice gives (all without one) and off elsewhere; a panel that lists
+    // no tag gives no inbound to a user with a choice.
+    const wanted = new Map<string, (tag: string | undefined) => boolean>([
+      ...change.removed.map((name) => [name, () => false] as const),
+      ...change.added.map(
+        (user) =>
+          [
+            user.name,
+            (tag: string | undefined) => (tag === undefined ? (user.inbounds ?? null) === null : allowedOn(user, tag)),
+          ] as const,
+      ),
     ])
     const {missing} = await panel.setEnabled(wanted)
     const notThere = change.removed.filter((name) => missing.has(name))

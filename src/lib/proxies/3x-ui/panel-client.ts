@@ -16,8 +16,11 @@ export interface PanelCredentials {
 export interface PanelClient {
   /** Client emails per inbound id, as the panel has them. */
   listClients(): Promise<PanelClientEntry[]>
-  /** Sets `enable` on the clients with these emails, listing the inbounds once; clients already so are left alone. */
-  setEnabled(wanted: ReadonlyMap<string, boolean>): Promise<SwitchOutcome>
+  /**
+   * Sets `enable` on the clients with these emails, each as its function says for the client's inbound (by tag),
+   * listing the inbounds once; clients already so are left alone.
+   */
+  setEnabled(wanted: ReadonlyMap<string, (inboundTag: string | undefined) => boolean>): Promise<SwitchOutcome>
   close(): void
 }
 
@@ -42,6 +45,7 @@ interface PanelReply {
 
 interface PanelInbound {
   id: number
+  tag?: string
   protocol: string
   settings: string
 }
@@ -155,8 +159,9 @@ export async function openPanel(credentials: PanelCredentials): Promise<PanelCli
       for (const inbound of await inbounds()) {
         for (const client of clientsOf(inbound)) {
           const email = String(client.email)
-          const enable = wanted.get(email)
-          if (enable === undefined) continue
+          const enableOn = wanted.get(email)
+          if (enableOn === undefined) continue
+          const enable = enableOn(typeof inbound.tag === 'string' ? inbound.tag : undefined)
           outcome.missing.delete(email)
           if ((client.enable !== false) === enable) continue
           const clientId = clientIdOf(inbound.protocol, client)

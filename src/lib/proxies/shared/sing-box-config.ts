@@ -8,6 +8,7 @@
 import {isPlaceholderUser, newPlaceholderUser} from './placeholder-user.js'
 import {singBoxShareInbound} from './sing-box-stream.js'
 import type {ShareInbound} from '../../domain/share-links.js'
+import {allowedOn} from '../../domain/traffic.js'
 import type {ManagedUser, UserCredentials} from '../proxy-driver.js'
 import {
   jsonEqual,
@@ -321,7 +322,7 @@ export function rewriteSingBoxUsers(configText: string, options: RewriteSingBoxO
         inbound.users?.items ?? [],
         (entry) => entryName(entry, inbound.type),
         managed,
-        desired.map((u) => userEntry(inbound, u, flow)),
+        desired.filter((u) => allowedOn(u, inbound.tag)).map((u) => userEntry(inbound, u, flow)),
         userEntry(inbound, placeholder, flow),
       )
       const before = inbound.users === undefined ? [] : toValue(inbound.users)

@@ -7,6 +7,7 @@
 import {isPlaceholderUser, newPlaceholderUser} from './placeholder-user.js'
 import {shareInbound} from './xray-stream.js'
 import type {ShareInbound} from '../../domain/share-links.js'
+import {allowedOn} from '../../domain/traffic.js'
 import type {ManagedUser, UserCredentials} from '../proxy-driver.js'
 import {unreachable} from '../../errors.js'
 import {proxyNameKey} from '../../domain/user-name.js'
@@ -310,7 +311,7 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
         inbound.clients?.items ?? [],
         (client) => stringChild(client, 'email'),
         managed,
-        desired.map((u) => clientEntry(inbound, flavor, u, flow)),
+        desired.filter((u) => allowedOn(u, inbound.tag)).map((u) => clientEntry(inbound, flavor, u, flow)),
         clientEntry(inbound, flavor, placeholder, flow),
       )
       const {items} = plan

@@ -4,6 +4,7 @@
  */
 import {readConfigText} from '../../config-file/read-config.js'
 import {replaceConfigFile} from '../../config-file/replace-config.js'
+import {allowedOn} from '../../domain/traffic.js'
 import {SbqError, unreachable} from '../../errors.js'
 import type {ChangeHost, ChangeOutcome, InboundTarget, LiveProtocol, ProxyApi, UserChange} from '../proxy-driver.js'
 import {applySpec, forEachLimited, managedInboundTags, requireConfig, runApplyCommand} from './config-sync.js'
@@ -84,9 +85,14 @@ async function applyLive(
         flow: inbound.flow,
         method: inbound.method,
       }
+      // A user whose inbound choice leaves this inbound out is taken off it (a no-op where they are not on it).
+      const excluded = change.added.filter((user) => !allowedOn(user, inbound.tag)).map((user) => user.name)
       if (inbound.placeholder === 'added') await api.addUser(target, rewrite.placeholder)
-      await forEachLimited(change.removed, (name) => api.removeUser!(target, name))
-      await forEachLimited(change.added, (user) => api.addUser!(target, user))
+      await forEachLimited([...change.removed, ...excluded], (name) => api.removeUser!(target, name))
+      await forEachLimited(
+        change.added.filter((user) => allowedOn(user, inbound.tag)),
+        (user) => api.addUser!(target, user),
+      )
       if (inbound.placeholder === 'removed') await api.removeUser(target, rewrite.placeholder.name)
     }
   } finally {

@@ -6,6 +6,7 @@ import {parseJsonDocument, toValue} from '../../config-file/json-document.js'
 import {readConfigText} from '../../config-file/read-config.js'
 import {counterUser} from '../../domain/counter-values.js'
 import type {ShareInbound} from '../../domain/share-links.js'
+import {allowedOn} from '../../domain/traffic.js'
 import {SbqError, unreachable} from '../../errors.js'
 import type {
   ChangeHost,
@@ -51,14 +52,20 @@ async function applyUsers(change: UserChange, host: ChangeHost): Promise<ChangeO
   const api = await connect(change.node)
   try {
     // The key length follows the managed inbound's method (a 2022-blake3-aes-128-gcm server wants 16 bytes).
+    const served = await servedInbound(change.node)
     const inbound: InboundTarget = {
-      tag: 'ssm',
+      tag: typeof served?.tag === 'string' ? served.tag : 'ssm',
       protocol: 'shadowsocks',
-      method: await ssmMethod(change.node),
+      method: typeof served?.method === 'string' ? served.method : undefined,
     }
-    await forEachLimited(change.removed, (name) => api.removeUser!(inbound, name))
-    await forEachLimited(change.added, (user) => api.addUser!(inbound, user))
-    await api.confirmUsers?.(inbound, {present: change.added, absent: change.removed})
+    const placed = change.added.filter((user) => allowedHere(user, served))
+    const absent = [
+      ...change.removed,
+      ...change.added.filter((user) => !allowedHere(user, served)).map((user) => user.name),
+    ]
+    await forEachLimited(absent, (name) => api.removeUser!(inbound, name))
+    await forEachLimited(placed, (user) => api.addUser!(inbound, user))
+    await api.confirmUsers?.(inbound, {present: placed, absent})
     return {method: 'api'}
   } finally {
     api.close()
@@ -70,8 +77,15 @@ async function applyUsers(change: UserChange, host: ChangeHost): Promise<ChangeO
  * then. The stats reply lists every user the server has, so a managed user missing from it means the node needs
  * everything again. An unreachable API says nothing here: the pull has already reported it.
  */
-async function lostUsers(node: ProxyNode, applied: ReadonlySet<string>): Promise<boolean> {
+async function lostUsers(
+  node: ProxyNode,
+  applied: ReadonlySet<string>,
+  choices: ReadonlyMap<string, readonly string[] | null>,
+): Promise<boolean> {
   if (applied.size === 0) return false
+  // A user whose inbound choice leaves this server out was never put on it.
+  const served = choices.size === 0 ? undefined : await servedInbound(node)
+  const expected = [...applied].filter((name) => allowedHere({inbounds: choices.get(name)}, served))
   let present: Set<string | undefined>
   try {
     const api = await connect(node)
@@ -84,8 +98,16 @@ async function lostUsers(node: ProxyNode, applied: ReadonlySet<string>): Promise
     if (error instanceof SbqError) return false
     throw error
   }
-  for (const name of applied) if (!present.has(name)) return true
-  return false
+  return expected.some((name) => !present.has(name))
+}
+
+/**
+ * Whether a user belongs on this SSM server by their inbound choice. Without a config sbq cannot tell which inbound
+ * the server is, so only users without a choice go on it: a choice is never widened by what sbq cannot see.
+ */
+function allowedHere(user: {inbounds?: readonly string[] | null}, served: SingBoxInboundEntry | undefined): boolean {
+  if (user.inbounds === undefined || user.inbounds === null) return true
+  return typeof served?.tag === 'string' && allowedOn(user, served.tag)
 }
 
 interface SingBoxInboundEntry {
@@ -126,13 +148,12 @@ function parseSingBoxConfig(text: string, source: string): unknown {
 }
 
 /**
- * The method of the SSM-managed shadowsocks inbound in a sing-box config (it decides whether a user's key is the
- * 16-byte or the 32-byte one); undefined without a config or such an inbound.
+ * The inbound this node's SSM server manages, from its config: its method decides whether a user's key is the
+ * 16-byte or the 32-byte one, its tag who may be on it. Undefined without a config or such an inbound.
  */
-async function ssmMethod(node: Pick<ProxyNode, 'config_path' | 'api'>): Promise<string | undefined> {
+async function servedInbound(node: Pick<ProxyNode, 'config_path' | 'api'>): Promise<SingBoxInboundEntry | undefined> {
   if (node.config_path === null) return undefined
-  const managed = ssmInbound(parseSingBoxConfig(await readConfigText(node.config_path), node.config_path), node.api)
-  return typeof managed?.method === 'string' ? managed.method : undefined
+  return ssmInbound(parseSingBoxConfig(await readConfigText(node.config_path), node.config_path), node.api)
 }
 
 /** The SSM server's inbound as clients must be told of it: the same reading as a sing-box node's, of that one inbound. */

@@ -67,6 +67,7 @@ function limits(view: UserPageView, t: Translate): Html {
     ['user.totalQuota', formatQuota(user.totalQuota, t)],
     ['user.resetDay', String(user.resetDay)],
     ['user.maxIps', user.maxIps === null ? t('common.none') : String(user.maxIps)],
+    ['user.inbounds', user.inbounds === null ? t('user.inboundsAll') : user.inbounds.join(', ')],
     ['user.expires', user.expiresAt === null ? t('common.never') : formatInstant(user.expiresAt, view.timeZone)],
     ['user.note', user.note ?? t('common.none')],
   ]
