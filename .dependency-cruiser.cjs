@@ -2,7 +2,8 @@
  * The house rules of sbq's layers (docs/architecture.md), checked by `npm test` (npm run check:deps). A violation
  * prints the rule's name and the import that broke it.
  */
-const services = '(accounting|alerts|enforcement|nodes|plans|quotas|reports|schedule|settings|share-links|users)'
+const services =
+  '(accounting|alerts|enforcement|inbounds|nodes|plans|quotas|reports|schedule|settings|share-links|users)'
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

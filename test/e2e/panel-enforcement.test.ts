@@ -3,7 +3,9 @@ import {after, before, describe, it} from 'node:test'
 
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
 import {startServe, type RunningServe} from '../support/run-serve.js'
-import {StubPanel} from '../support/stub-3x-ui-panel.js'
+import {parseShareLink} from '../support/share-link-parser.js'
+import {StubPanel, stubRealityPrivateKey} from '../support/stub-3x-ui-panel.js'
+import {realityPublicKey} from '../../src/lib/proxies/shared/xray-stream.js'
 
 const MiB = 1024 * 1024
 
@@ -86,5 +88,42 @@ describe('sbq check switches 3x-ui clients off and on through the panel (real bi
     const reset = await sbq('reset', 'alice')
     assert.equal(reset.code, 0, reset.stderr)
     assert.equal(panel.client('alice')!.enable, true)
+  })
+
+  it("prints share links read from the panel's inbounds, with the panel's own credentials for each client", async () => {
+    assert.equal((await sbq('node', 'set', 'de1', '--public-host', 'vpn.example.com')).code, 0)
+    const linkOf = async (user: string) => {
+      const shown = await sbq('user', 'link', user, '--node', 'de1')
+      assert.equal(shown.code, 0, shown.stderr)
+      const [entry, ...rest] = shown.json.nodes[0].links
+      assert.deepEqual(rest, [], 'one client, one inbound')
+      return {tag: entry.tag as string, link: parseShareLink(entry.link as string)}
+    }
+    const alice = await linkOf('alice')
+    assert.equal(alice.tag, 'inbound-443')
+    assert.deepEqual(
+      [alice.link.scheme, alice.link.secret, alice.link.host, alice.link.port],
+      ['vless', panel.client('alice')!.id, 'vpn.example.com', 443],
+      "the panel client's id, not the one sbq made",
+    )
+    assert.deepEqual(
+      [alice.link.params.security, alice.link.params.sni, alice.link.params.sid, alice.link.params.flow],
+      ['reality', 'www.example.com', '0123456789abcdef', 'xtls-rprx-vision'],
+    )
+    assert.equal(alice.link.params.pbk, realityPublicKey(stubRealityPrivateKey))
+    const bob = await linkOf('bob')
+    assert.deepEqual(
+      [bob.tag, bob.link.scheme, bob.link.secret, bob.link.port, bob.link.params.security, bob.link.params.sni],
+      ['inbound-8443', 'trojan', 'pw-bob', 8443, 'tls', 'vpn.example.com'],
+    )
+    const sub = await sbq('user', 'link', 'bob')
+    assert.equal(sub.code, 0)
+    const clash = await fetch(`${serve.base}${sub.json.subscription.path}?format=clash`)
+    const proxies = (JSON.parse(await clash.text()) as {proxies: Array<{type: string; password?: string}>}).proxies
+    assert.deepEqual(
+      proxies.map((proxy) => [proxy.type, proxy.password]),
+      [['trojan', 'pw-bob']],
+      "the subscription carries the panel's password too",
+    )
   })
 })

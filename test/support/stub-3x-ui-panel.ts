@@ -5,9 +5,17 @@ interface StubInbound {
   id: number
   /** database/model/model.go Inbound.Tag (`json:"tag"`), unique per panel; the panel names new ones inbound-PORT. */
   tag: string
+  port: number
   protocol: string
   clients: Array<Record<string, unknown>>
+  /** The rest of the inbound's settings JSON (a shadowsocks inbound's method and key). */
+  settings?: Record<string, unknown>
+  /** streamSettings as 3x-ui stores it (JSON text in the list), in Xray's config format. */
+  streamSettings: Record<string, unknown>
 }
+
+/** A REALITY private key as 3x-ui keeps it (the one in test/fixtures/xray-config.json). */
+export const stubRealityPrivateKey = 'UuMBgl7MXTPx9inmQp2UC7Jcnwc6XYbwDNebonM-FCc'
 
 /**
  * A 3x-ui panel as v2.4–v2.9 routes it, under a web base path: POST /login (form) sets the session cookie; the API
@@ -20,7 +28,21 @@ export class StubPanel {
     {
       id: 1,
       tag: 'inbound-443',
+      port: 443,
       protocol: 'vless',
+      streamSettings: {
+        network: 'tcp',
+        security: 'reality',
+        realitySettings: {
+          show: false,
+          dest: 'www.example.com:443',
+          serverNames: ['www.example.com'],
+          privateKey: stubRealityPrivateKey,
+          shortIds: ['0123456789abcdef'],
+          settings: {fingerprint: 'chrome'},
+        },
+        tcpSettings: {header: {type: 'none'}},
+      },
       clients: [
         {id: randomUUID(), email: 'alice', enable: true, flow: 'xtls-rprx-vision', limitIp: 2, totalGB: 0, subId: 'a1'},
         {id: randomUUID(), email: 'guest', enable: true},
@@ -29,14 +51,19 @@ export class StubPanel {
     {
       id: 2,
       tag: 'inbound-8443',
+      port: 8443,
       protocol: 'trojan',
       clients: [{password: 'pw-bob', email: 'bob', enable: true, expiryTime: 1735689600000}],
+      streamSettings: {network: 'tcp', security: 'tls', tlsSettings: {serverName: 'vpn.example.com', alpn: ['h2']}},
     },
     {
       id: 3,
       tag: 'inbound-8388',
+      port: 8388,
       protocol: 'shadowsocks',
       clients: [{method: '', password: 'k', email: 'carol', enable: false}],
+      settings: {method: '2022-blake3-aes-128-gcm', password: 'mAWUuVuxNH8TDRPDbcHdcA==', network: 'tcp,udp'},
+      streamSettings: {network: 'tcp', security: 'none'},
     },
   ]
   url = ''
@@ -85,8 +112,11 @@ export class StubPanel {
           this.inbounds.map((inbound) => ({
             id: inbound.id,
             tag: inbound.tag,
+            listen: '',
+            port: inbound.port,
             protocol: inbound.protocol,
-            settings: JSON.stringify({clients: inbound.clients}),
+            settings: JSON.stringify({...inbound.settings, clients: inbound.clients}),
+            streamSettings: JSON.stringify(inbound.streamSettings),
           })),
         ),
       ]

@@ -13,6 +13,8 @@ export interface SubscriptionServer {
   name: string
   inbound: ShareInbound
   address: PublicAddress
+  /** The user's credentials on this server where the node keeps its own (a 3x-ui client's); else the user's. */
+  credentials?: Partial<ShareUser['credentials']>
 }
 
 type JsonObject = {[key: string]: unknown}
@@ -106,9 +108,14 @@ export function singBoxOutbound(server: SubscriptionServer, user: ShareUser): Js
 }
 
 /** A sing-box configuration: every server the user has, a selector over them, and the route's default to it. */
+/** The user as a server knows them: with the node's own credentials where it keeps them. */
+function onServer(server: SubscriptionServer, user: ShareUser): ShareUser {
+  return server.credentials === undefined ? user : {...user, credentials: {...user.credentials, ...server.credentials}}
+}
+
 export function singBoxSubscription(servers: readonly SubscriptionServer[], user: ShareUser): JsonObject {
   const outbounds = servers.flatMap((server) => {
-    const outbound = singBoxOutbound(server, user)
+    const outbound = singBoxOutbound(server, onServer(server, user))
     return outbound === undefined ? [] : [outbound]
   })
   const tags = outbounds.map((outbound) => outbound.tag as string)
@@ -242,7 +249,7 @@ export function clashProxy(server: SubscriptionServer, user: ShareUser): JsonObj
  */
 export function clashSubscription(servers: readonly SubscriptionServer[], user: ShareUser): JsonObject {
   const proxies = servers.flatMap((server) => {
-    const proxy = clashProxy(server, user)
+    const proxy = clashProxy(server, onServer(server, user))
     return proxy === undefined ? [] : [proxy]
   })
   const names = proxies.map((proxy) => proxy.name as string)

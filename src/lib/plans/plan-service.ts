@@ -19,7 +19,7 @@ import {followResetDay} from '../quotas/quota-service.js'
 import {storedInbounds, type InboundsFlag} from '../domain/inbound-choice.js'
 import {inboundsOf} from '../domain/user.js'
 import {forgetAppliedUsersOfPlan} from '../db/node-users-repository.js'
-import {assertKnownInboundTags} from '../nodes/inbound-tags.js'
+import {assertKnownInboundTags} from '../inbounds/known-tags.js'
 
 export interface PlanInput {
   monthlyQuota?: number

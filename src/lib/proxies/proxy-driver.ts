@@ -65,6 +65,10 @@ export interface ProxyNode {
   panel_password: string | null
 }
 
+/** One inbound a node serves a user on, with the user's credentials there; or why it gives no link. */
+export type NodeShareInbound =
+  {inbound: ShareInbound; credentials: Partial<UserCredentials>} | {tag: string; protocol: string; reason: string}
+
 /** A user as found in one inbound of a config file: only the credential fields that inbound's protocol carries. */
 export interface ImportedUser {
   name: string
@@ -151,6 +155,12 @@ export interface ProxyDriver {
    * for types whose API picks the inbound (sing-box SSM).
    */
   readShareInbounds?(text: string, source: string, inbounds: readonly string[] | undefined, api: string): ShareInbound[]
+  /**
+   * For types whose node holds each user's credentials itself (a 3x-ui panel's clients): the inbounds it serves the
+   * user on, as clients must be told of them, each with the credentials the node has for the user, or the reason an
+   * inbound gives no link. Throws exit 4 when the node cannot be reached.
+   */
+  nodeShareInbounds?(node: ProxyNode, user: string): Promise<NodeShareInbound[]>
   /**
    * Puts the change on the node by whatever means the type has: a live API applies the difference (`removed`,
    * `added`), a config rewrite writes exactly `active` among the managed names. A user put on a proxy behind sbq's

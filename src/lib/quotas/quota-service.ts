@@ -10,7 +10,7 @@ import {currentPeriod, periodWithNewResetDay, type Period} from '../domain/perio
 import {decideStatus} from '../domain/decide-status.js'
 import {storedInbounds, type InboundsFlag} from '../domain/inbound-choice.js'
 import {forgetAppliedUsers} from '../db/node-users-repository.js'
-import {assertKnownInboundTags} from '../nodes/inbound-tags.js'
+import {assertKnownInboundTags} from '../inbounds/known-tags.js'
 
 export interface QuotaChanges {
   monthlyQuota?: number

@@ -121,7 +121,7 @@ export async function subscriptionReply(
     return {body: base64LinkList(links), contentType: 'text/plain; charset=utf-8', headers}
   }
   const credentials = (await readCredentials(db, [user.name])).get(user.name)!
-  const servers = await serversOnNodes(nodes, {inbounds: inboundsOf(user)})
+  const servers = await serversOnNodes(nodes, {name: user.name, inbounds: inboundsOf(user)})
   const shareUser = {name: user.name, credentials}
   const config = format === 'clash' ? clashSubscription(servers, shareUser) : singBoxSubscription(servers, shareUser)
   return {

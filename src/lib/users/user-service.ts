@@ -24,7 +24,7 @@ import {generateCredentials} from './credentials.js'
 import {assertUserName} from '../domain/user-name.js'
 import {iso, toUserView, type UserView} from '../domain/user.js'
 import {storedInbounds, type InboundsFlag} from '../domain/inbound-choice.js'
-import {assertKnownInboundTags} from '../nodes/inbound-tags.js'
+import {assertKnownInboundTags} from '../inbounds/known-tags.js'
 
 export interface NewUserInput {
   name: string

@@ -3,15 +3,25 @@
  * with a panel login sbq switches clients off and on through the panel, and without one it can only tell the operator.
  */
 import {allowedOn} from '../../domain/traffic.js'
-import {invalidInput} from '../../errors.js'
-import type {ChangeOutcome, NodeProbe, ProxyDriver, ProxyNode, UserChange} from '../proxy-driver.js'
-import type {PanelClient} from './panel-client.js'
+import {invalidInput, SbqError} from '../../errors.js'
+import type {
+  ChangeOutcome,
+  NodeProbe,
+  NodeShareInbound,
+  ProxyDriver,
+  ProxyNode,
+  UserChange,
+  UserCredentials,
+} from '../proxy-driver.js'
+import {readXrayShareInbounds} from '../shared/xray-config.js'
+import type {ClientSettings, PanelClient} from './panel-client.js'
 
 export const threeXUiDriver: ProxyDriver = {
   type: '3x-ui',
   traffic: 'pushed',
   defaultApplyCommand: null,
   onlineIps: false,
+  nodeShareInbounds,
   applyUsers,
   checkPanelLogin: async (login) => {
     const {openPanel} = await import('./panel-client.js')
@@ -23,6 +33,54 @@ export const threeXUiDriver: ProxyDriver = {
 async function openNodePanel(node: ProxyNode & {panel_url: string}): Promise<PanelClient> {
   const {openPanel} = await import('./panel-client.js')
   return openPanel({url: node.panel_url, user: node.panel_user ?? '', password: node.panel_password ?? ''})
+}
+
+/**
+ * The panel's inbounds the user's client is on, read as Xray reads what 3x-ui writes, with the client's own
+ * credentials: sbq does not make 3x-ui clients, so their ids and passwords are the panel's, not sbq's.
+ */
+async function nodeShareInbounds(node: ProxyNode, user: string): Promise<NodeShareInbound[]> {
+  if (node.panel_url === null)
+    throw invalidInput(
+      'NO_PANEL_LOGIN',
+      `3x-ui node "${node.name}" has no panel login to read its inbounds from`,
+      'add the node again with --panel-url, --panel-user and --panel-password',
+    )
+  const panel = await openNodePanel({...node, panel_url: node.panel_url})
+  try {
+    return (await panel.clientInbounds(user)).map(({inbound, client}) => {
+      try {
+        const [read] = readXrayShareInbounds(JSON.stringify({inbounds: [inbound]}), {
+          flavor: 'xray',
+          inbounds: [inbound.tag],
+          source: `3x-ui panel "${node.panel_url}"`,
+        })
+        // vless flow is set per client in 3x-ui.
+        const flow = typeof client.flow === 'string' && client.flow !== '' ? client.flow : undefined
+        return {
+          inbound: {...read!, ...(read!.protocol === 'vless' ? {flow} : {})},
+          credentials: clientCredentials(client),
+        }
+      } catch (error) {
+        if (!(error instanceof SbqError)) throw error
+        return {tag: inbound.tag, protocol: inbound.protocol, reason: error.message}
+      }
+    })
+  } finally {
+    panel.close()
+  }
+}
+
+/** A panel client's credentials in sbq's terms: the id (vless, vmess) or the password (trojan, shadowsocks). */
+function clientCredentials(client: ClientSettings): Partial<UserCredentials> {
+  const text = (key: string) =>
+    typeof client[key] === 'string' && client[key] !== '' ? (client[key] as string) : undefined
+  const password = text('password')
+  return {
+    ...(text('id') === undefined ? {} : {uuid: text('id')}),
+    // A shadowsocks client's password is its key whatever the method's length: the panel made it to fit.
+    ...(password === undefined ? {} : {password, password16: password}),
+  }
 }
 
 /** Switches clients off and on through the panel: sbq never creates or deletes 3x-ui clients, it only sets `enable`. */

@@ -1,5 +1,6 @@
 /**
- * The 3x-ui panel's HTTP API, for the one thing sbq needs from it: switching a client on or off by email. Routes as
+ * The 3x-ui panel's HTTP API, for what sbq needs from it: switching a client on or off by email, and the inbounds a
+ * client is on (for share links). Routes as
  * in 3x-ui v2.4.0 through v2.9.4: POST /login (form username/password, session cookie), GET /panel/api/inbounds/list,
  * POST /panel/api/inbounds/updateClient/:clientId with the inbound id and a settings JSON holding the whole client.
  */
@@ -21,8 +22,15 @@ export interface PanelClient {
    * listing the inbounds once; clients already so are left alone.
    */
   setEnabled(wanted: ReadonlyMap<string, (inboundTag: string | undefined) => boolean>): Promise<SwitchOutcome>
+  /**
+   * The inbounds a client (by email) is on, each as the Xray inbound object 3x-ui writes into Xray's config
+   * (database/model/model.go GenXrayInboundConfig), with the client as the panel has it.
+   */
+  clientInbounds(email: string): Promise<Array<{inbound: XrayInboundObject; client: ClientSettings}>>
   close(): void
 }
+
+export type XrayInboundObject = {tag: string; listen?: string; port: number; protocol: string} & Record<string, unknown>
 
 export interface SwitchOutcome {
   switched: string[]
@@ -43,14 +51,18 @@ interface PanelReply {
   obj: unknown
 }
 
+/** An inbound as GET /panel/api/inbounds/list gives it (database/model/model.go Inbound): settings and streams as JSON text. */
 interface PanelInbound {
   id: number
   tag?: string
   protocol: string
   settings: string
+  listen?: string
+  port?: number
+  streamSettings?: string
 }
 
-type ClientSettings = Record<string, unknown> & {email?: unknown; enable?: unknown}
+export type ClientSettings = Record<string, unknown> & {email?: unknown; enable?: unknown}
 
 const timeoutMs = 10_000
 const hint = "check --panel-url (with the panel's web base path), the panel user and password"
@@ -186,9 +198,39 @@ export async function openPanel(credentials: PanelCredentials): Promise<PanelCli
       }
       return outcome
     },
+    async clientInbounds(email) {
+      const found: Array<{inbound: XrayInboundObject; client: ClientSettings}> = []
+      for (const inbound of await inbounds()) {
+        const client = clientsOf(inbound).find((candidate) => candidate.email === email)
+        if (client === undefined || typeof inbound.tag !== 'string' || typeof inbound.port !== 'number') continue
+        found.push({
+          inbound: {
+            tag: inbound.tag,
+            ...(inbound.listen ? {listen: inbound.listen} : {}),
+            port: inbound.port,
+            protocol: inbound.protocol,
+            settings: parseObject(inbound.settings),
+            streamSettings: parseObject(inbound.streamSettings ?? ''),
+          },
+          client,
+        })
+      }
+      return found
+    },
     close() {
       void agent.close()
     },
+  }
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text) as unknown
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {}
+  } catch {
+    return {}
   }
 }
 
