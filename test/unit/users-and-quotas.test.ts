@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
+import {randomUUID} from 'node:crypto'
 import {after, before, describe, it} from 'node:test'
 
 import * as migration0009 from '../../migrations/0009-per-user-baselines.js'
 import {recordPull} from '../../src/lib/accounting/ledger.js'
 import {insertNode, readBaseline} from '../../src/lib/db/nodes-repository.js'
+import {insertUser} from '../../src/lib/db/users-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
 import {addPlan, listPlans, removePlan, setPlan} from '../../src/lib/plans/plan-service.js'
 import {setQuota, topUp} from '../../src/lib/quotas/quota-service.js'
@@ -112,7 +114,28 @@ describe('migration 0009', () => {
   it('turns by-name baselines into per-user ones that read and bill the same, and back', async () => {
     const {db, upTo} = await partlyMigratable()
     assert.equal((await upTo('0008-web-dashboard').migrateToLatest()).error, undefined)
-    await addUser(db, {name: 'alice'}, may10)
+    // Written as that schema's rows: today's services read columns later migrations add.
+    await insertUser(
+      db,
+      {
+        name: 'alice',
+        status: 'active',
+        status_reason: null,
+        plan_id: null,
+        monthly_quota: null,
+        total_quota: null,
+        reset_day: null,
+        max_ips: null,
+        expires_at: null,
+        note: null,
+        uuid: randomUUID(),
+        password: 'p',
+        password16: 'p16',
+        created_at: may10.now,
+        updated_at: may10.now,
+      },
+      {start: Date.parse('2024-05-01T00:00:00Z'), end: Date.parse('2024-06-01T00:00:00Z')},
+    )
     const node = await insertV2rayNode(db, 'n1', 0)
     const other = await insertNode(db, {
       name: 'n2',

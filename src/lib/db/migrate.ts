@@ -25,6 +25,17 @@ export interface OpenOptions {
 
 const lastBeforeNameClashCheck = '0009-per-user-baselines'
 
+/** Databases (by their adapter, which every transaction on them shares) opened at the schema before 0010. */
+const openedBeforeNameClashCheck = new WeakSet<object>()
+
+/**
+ * Whether this handle is a database opened at the schema before 0010 (see OpenOptions): columns added since are not
+ * there, so the reads `sbq user show` and `sbq user remove` make leave them out (every later one has a default).
+ */
+export function atSchemaBeforeNameClashCheck(db: Db): boolean {
+  return openedBeforeNameClashCheck.has(db.getExecutor().adapter)
+}
+
 export function isSbqMigration(name: string): boolean {
   return Object.hasOwn(migrations, name)
 }
@@ -71,7 +82,10 @@ export async function runMigrations(
   const {error} = await migrator.migrateToLatest()
   if (error instanceof SbqError && error.code === 'USER_NAME_CLASH' && options.beforeNameClashCheck) {
     const before = await migrator.migrateTo(lastBeforeNameClashCheck)
-    if (before.error === undefined) return 'before-name-clash-check'
+    if (before.error === undefined) {
+      openedBeforeNameClashCheck.add(db.getExecutor().adapter)
+      return 'before-name-clash-check'
+    }
   }
   // A migration's own refusal (one that says what the operator must do first) is shown as it is, about this database.
   if (error instanceof SbqError)

@@ -1,4 +1,5 @@
 import {sql} from 'kysely'
+import {atSchemaBeforeNameClashCheck} from './migrate.js'
 
 import type {UserCredentials} from '../domain/traffic.js'
 import type {UserFacts} from '../domain/user.js'
@@ -11,7 +12,7 @@ import type {NewUser, TopupRow, UserRow, UserStatus, UserUpdate} from './schema.
  * A user with what is needed to judge them: their plan's limits, running usage and this period's top-ups. Not their
  * credentials: every check reads every user, and only a node that changes needs secrets (see `readCredentials`).
  */
-export type UserRecord = Omit<UserRow, 'uuid' | 'password' | 'password16'> & UserFacts
+export type UserRecord = Omit<UserRow, 'uuid' | 'password' | 'password16' | 'inbounds'> & UserFacts
 
 /** Users with their running totals (`u`) and their plan (`p`, null columns without one): what limits are read from. */
 export function usersWithUsageAndPlan(db: Db) {
@@ -22,34 +23,39 @@ export function usersWithUsageAndPlan(db: Db) {
 }
 
 function selectUserRecords(db: Db) {
-  return usersWithUsageAndPlan(db).select([
-    'users.id',
-    'users.name',
-    'users.status',
-    'users.status_reason',
-    'users.plan_id',
-    'users.monthly_quota',
-    'users.total_quota',
-    'users.reset_day',
-    'users.max_ips',
-    'users.expires_at',
-    'users.note',
-    'users.created_at',
-    'users.updated_at',
-    'p.name as plan_name',
-    'p.monthly_quota as plan_monthly_quota',
-    'p.total_quota as plan_total_quota',
-    'p.reset_day as plan_reset_day',
-    'p.max_ips as plan_max_ips',
-    'users.inbounds',
-    'p.inbounds as plan_inbounds',
-    'u.period_start',
-    'u.period_end',
-    'u.period_up',
-    'u.period_down',
-    'u.total_up',
-    'u.total_down',
-  ])
+  return (
+    usersWithUsageAndPlan(db)
+      .select([
+        'users.id',
+        'users.name',
+        'users.status',
+        'users.status_reason',
+        'users.plan_id',
+        'users.monthly_quota',
+        'users.total_quota',
+        'users.reset_day',
+        'users.max_ips',
+        'users.expires_at',
+        'users.note',
+        'users.created_at',
+        'users.updated_at',
+        'p.name as plan_name',
+        'p.monthly_quota as plan_monthly_quota',
+        'p.total_quota as plan_total_quota',
+        'p.reset_day as plan_reset_day',
+        'p.max_ips as plan_max_ips',
+        'u.period_start',
+        'u.period_end',
+        'u.period_up',
+        'u.period_down',
+        'u.total_up',
+        'u.total_down',
+      ])
+      // The inbound choice came after the schema `user show` and `user remove` may run on while names clash.
+      .$if(!atSchemaBeforeNameClashCheck(db), (query) =>
+        query.select(['users.inbounds', 'p.inbounds as plan_inbounds']),
+      )
+  )
 }
 
 /**
@@ -137,6 +143,7 @@ export async function listUserStatuses(db: Db): Promise<Array<{name: string; sta
 export async function inboundChoices(
   db: Db,
 ): Promise<Array<{name: string; inbounds: string | null; plan_inbounds: string | null}>> {
+  if (atSchemaBeforeNameClashCheck(db)) return []
   return db
     .selectFrom('users')
     .leftJoin('plans as p', 'p.id', 'users.plan_id')

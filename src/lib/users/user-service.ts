@@ -85,7 +85,7 @@ export async function addUser(db: Db, input: NewUserInput, context: Context): Pr
         password16: credentials.password16,
         created_at: context.now,
         updated_at: context.now,
-        inbounds: input.inbounds === undefined ? null : storedInbounds(input.inbounds, true),
+        ...(input.inbounds === undefined ? {} : {inbounds: storedInbounds(input.inbounds, true)}),
       },
       period,
     )
