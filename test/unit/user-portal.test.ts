@@ -93,6 +93,18 @@ describe("a user's own page (/u/<token>)", () => {
   })
   after(async () => db.destroy())
 
+  it('makes one token for a user, even when two views ask for it at the same moment', async () => {
+    await addUser(db, {name: 'zed'}, may20)
+    const zed = await requireUser(db, 'zed')
+    const [first, second] = await Promise.all([
+      subscriptionAddress(db, zed, may20),
+      subscriptionAddress(db, zed, may20),
+    ])
+    assert.equal(first.path, second.path)
+    assert.equal((await subscriptionAddress(db, zed, may20)).path, first.path)
+    assert.equal((await userPortal(db, first.path.slice('/sub/'.length), may20))?.user.name, 'zed')
+  })
+
   it('finds nobody for an unknown or an old token', async () => {
     assert.equal(await userPortal(db, 'no-such-token', may20), undefined)
     const old = token

@@ -23,6 +23,18 @@ export async function writeSubscriptionToken(
     .execute()
 }
 
+/** Gives the user this token unless they have one already (made at the same moment elsewhere, say): theirs stays. */
+export async function insertSubscriptionTokenIfAbsent(
+  db: Db,
+  row: {user_id: number; token: string; token_hash: string; created_at: number},
+): Promise<void> {
+  await db
+    .insertInto('subscription_tokens')
+    .values(row)
+    .onConflict((oc) => oc.column('user_id').doNothing())
+    .execute()
+}
+
 /** The user a token hash belongs to, by name, or undefined. */
 export async function findSubscriptionUser(
   db: Db,

@@ -1,7 +1,12 @@
 import type {Context} from '../context.js'
 import type {Db} from '../db/open-database.js'
 import {listNodes} from '../db/nodes-repository.js'
-import {findSubscriptionUser, readSubscriptionToken, writeSubscriptionToken} from '../db/subscriptions-repository.js'
+import {
+  findSubscriptionUser,
+  insertSubscriptionTokenIfAbsent,
+  readSubscriptionToken,
+  writeSubscriptionToken,
+} from '../db/subscriptions-repository.js'
 import {
   base64LinkList,
   profileTitle,
@@ -37,23 +42,24 @@ async function addressOf(db: Db, token: string): Promise<SubscriptionAddress> {
     : {path, url: `${base}${path}`, pagePath, pageUrl: `${base}${pagePath}`}
 }
 
-/** The user's subscription address, making the token on first use (in one write transaction, so once). */
+/** The user's subscription address, making the token on first use (once, even when two ask at the same moment). */
 export async function subscriptionAddress(
   db: Db,
   user: {id: number},
   context: Pick<Context, 'now'>,
 ): Promise<SubscriptionAddress> {
+  // Read first: pages show the address on every view, and only the first ever needs a write.
+  const existing = await readSubscriptionToken(db, user.id)
+  if (existing !== undefined) return addressOf(db, existing)
+  const fresh = newInformToken()
   const token = await db.transaction().execute(async (trx) => {
-    const existing = await readSubscriptionToken(trx, user.id)
-    if (existing !== undefined) return existing
-    const fresh = newInformToken()
-    await writeSubscriptionToken(trx, {
+    await insertSubscriptionTokenIfAbsent(trx, {
       user_id: user.id,
       token: fresh,
       token_hash: hashInformToken(fresh),
       created_at: context.now,
     })
-    return fresh
+    return (await readSubscriptionToken(trx, user.id))!
   })
   return addressOf(db, token)
 }
