@@ -6,7 +6,12 @@ import {buildReport, type Report} from '../lib/reports/usage-report.js'
 import {reportToCsv} from '../lib/reports/report-csv.js'
 import {summaryText} from '../lib/reports/report-summary.js'
 import {sendMessage} from '../lib/alerts/deliver.js'
-import {renderNodesReport, renderUserMonthReport, renderUsersReport} from '../lib/output/report-tables.js'
+import {
+  renderInboundsReport,
+  renderNodesReport,
+  renderUserMonthReport,
+  renderUsersReport,
+} from '../lib/output/report-tables.js'
 
 export interface ReportNotification {
   text: string
@@ -26,14 +31,15 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
     '<%= config.bin %> report --month 2024-05 --top 10 --active',
     '<%= config.bin %> report --user alice',
     '<%= config.bin %> report --by node --format csv > nodes.csv',
+    '<%= config.bin %> report --by inbound --node de1',
   ]
   static override flags = {
     month: Flags.string({description: 'calendar month as YYYY-MM [default: this month]'}),
     user: Flags.string({description: "one user's days of the month", exclusive: ['by', 'top', 'active', 'notify']}),
     node: Flags.string({description: 'only traffic on this node'}),
     by: Flags.string({
-      description: 'one row per node instead of per user',
-      options: ['node'],
+      description: 'one row per node, or per inbound (as 3x-ui nodes report them), instead of per user',
+      options: ['node', 'inbound'],
       exclusive: ['top', 'active', 'notify'],
     }),
     top: Flags.integer({description: 'only the N busiest users (the totals still cover all)', min: 1}),
@@ -47,7 +53,7 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
     const {month, user, node, by, top, active, format, notify} = this.flags
     const report = await buildReport(
       await this.database(),
-      {month, user, node, byNode: by === 'node', top, active},
+      {month, user, node, byNode: by === 'node', byInbound: by === 'inbound', top, active},
       context,
     )
     const notification = notify && report.kind === 'users' ? await this.notify(report) : undefined
@@ -63,7 +69,9 @@ export default class ReportCommand extends SbqCommand<typeof ReportCommand> {
           ? renderUsersReport(report, style)
           : report.kind === 'nodes'
             ? renderNodesReport(report, style)
-            : renderUserMonthReport(report, style),
+            : report.kind === 'inbounds'
+              ? renderInboundsReport(report, style)
+              : renderUserMonthReport(report, style),
       )
       if (notification)
         this.log(

@@ -94,6 +94,37 @@ describe('sbq serve: 3x-ui reports from two nodes into one ledger (real bin/sbq,
     assert.equal(report.name, 'alice')
   })
 
+  it('report --by inbound shows what each 3x-ui inbound carried, per node, as the panels reported it', async () => {
+    const report = (await sbq('report', '--by', 'inbound', '--json')).json
+    assert.equal(report.kind, 'inbounds')
+    assert.deepEqual(
+      report.rows.map((row: {node: string; name: string; up: number; down: number}) => [
+        row.node,
+        row.name,
+        row.up,
+        row.down,
+      ]),
+      [
+        ['de1', 'inbound-443', 1052672, 8454144],
+        ['nl1', 'inbound-8443', 526336, 3155968],
+      ],
+      'outbound rows and the idle api inbound are not inbounds that carried traffic',
+    )
+    assert.equal(report.totals.total, 1052672 + 8454144 + 526336 + 3155968)
+    const one = (await sbq('report', '--by', 'inbound', '--node', 'nl1', '--json')).json
+    assert.deepEqual(
+      one.rows.map((row: {name: string}) => row.name),
+      ['inbound-8443'],
+    )
+    const table = (await sbq('report', '--by', 'inbound')).stdout
+    assert.match(table, /de1\s*│\s*inbound-443\s*│\s*1\.0 MiB\s*│\s*8\.1 MiB/)
+    const csv = (await sbq('report', '--by', 'inbound', '--format', 'csv')).stdout.trim().split('\r\n')
+    assert.deepEqual(csv[0], 'kind,node,inbound,up,down,total')
+    assert.ok(csv.includes('inbound,nl1,inbound-8443,526336,3155968,3682304'), csv.join('\n'))
+    const empty = (await sbq('report', '--by', 'inbound', '--month', '2024-04')).stdout
+    assert.match(empty, /no inbound traffic reported in 2024-04/)
+  })
+
   it('refuses what the sender got wrong, each time recording nothing but the refusal on the node', async () => {
     // Only the refusal is kept (3x-ui never reads the status): its columns are compared in serve-refusals.test.ts.
     const refusalColumns = [

@@ -175,6 +175,22 @@ export async function usageByNode(db: Db, span: UsageSpan): Promise<NodeUsage[]>
     .execute()
 }
 
+/**
+ * Bytes per inbound (node and tag) over the span, as 3x-ui reports them (inboundTraffics): everything the inbound
+ * carried, managed names or not. Kept per day and never folded, so any month is whole.
+ */
+export async function usageByInbound(db: Db, span: UsageSpan): Promise<Array<NamedUsage & {node: string}>> {
+  let query = db
+    .selectFrom('inbound_usage_daily')
+    .select(['node_name as node', 'tag as name'])
+    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .where('day', '>=', span.fromDay)
+    .where('day', '<', span.toDay)
+    .groupBy(['node_name', 'tag'])
+  if (span.node !== undefined) query = query.where('node_name', '=', span.node)
+  return query.execute()
+}
+
 /** Unmanaged bytes per node over the span. */
 export async function unmanagedUsageByNode(db: Db, span: UsageSpan): Promise<NamedUsage[]> {
   let daily = db

@@ -3,7 +3,14 @@ import type {ChalkInstance} from 'chalk'
 import type {BackupResult} from '../reports/backup.js'
 import type {DbCopyResult} from '../reports/db-copy.js'
 import type {PruneResult} from '../reports/prune.js'
-import type {NodesReport, ReportHeader, UnmanagedUsage, UserMonthReport, UsersReport} from '../reports/usage-report.js'
+import type {
+  InboundsReport,
+  NodesReport,
+  ReportHeader,
+  UnmanagedUsage,
+  UserMonthReport,
+  UsersReport,
+} from '../reports/usage-report.js'
 import {formatDate, formatQuota, formatSize, statusText, usageBar} from './format.js'
 import {grid, table} from './grid.js'
 
@@ -70,6 +77,27 @@ export function renderUsersReport(report: UsersReport, style: ChalkInstance): st
   }
   const unmanaged = unmanagedLine(report.unmanaged)
   if (unmanaged) parts.push(unmanaged)
+  return parts.join('\n')
+}
+
+export function renderInboundsReport(report: InboundsReport, style: ChalkInstance): string {
+  const parts = [title(report, style)]
+  if (report.rows.length === 0) {
+    parts.push(`no inbound traffic reported in ${report.month} (3x-ui nodes report it with each inform)`)
+    return parts.join('\n')
+  }
+  const out = table(['node', 'inbound', 'up', 'down', 'total'], style)
+  for (const row of report.rows)
+    out.push([row.node, row.name, formatSize(row.up), formatSize(row.down), formatSize(row.total)])
+  out.push([
+    style.bold('total'),
+    '',
+    formatSize(report.totals.up),
+    formatSize(report.totals.down),
+    style.bold(formatSize(report.totals.total)),
+  ])
+  parts.push(out.toString())
+  parts.push("an inbound counts all it carried, names sbq does not manage included, so this total is not the users'")
   return parts.join('\n')
 }
 

@@ -77,6 +77,12 @@ export function reportToCsv(report: Report): string {
       rows.push(['total', '', null, report.totals.up, report.totals.down, report.totals.total, report.unmanaged.total])
       return toCsv(rows)
     }
+    case 'inbounds': {
+      const rows: CsvField[][] = [['kind', 'node', 'inbound', 'up', 'down', 'total']]
+      for (const row of report.rows) rows.push(['inbound', row.node, row.name, row.up, row.down, row.total])
+      rows.push(['total', '', '', report.totals.up, report.totals.down, report.totals.total])
+      return toCsv(rows)
+    }
     case 'user': {
       const rows: CsvField[][] = [['kind', 'day', 'up', 'down', 'total']]
       if (report.folded) rows.push(['folded', report.month, report.folded.up, report.folded.down, report.folded.total])

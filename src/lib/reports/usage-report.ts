@@ -14,6 +14,7 @@ import {
   type NamedUsage,
   type ReportUserColumns,
   type UsageSpan,
+  usageByInbound,
 } from '../db/reports-repository.js'
 import type {UserStatus} from '../db/schema.js'
 import {findUserRecord, topupKey} from '../db/users-repository.js'
@@ -33,6 +34,8 @@ export interface ReportOptions {
   user?: string
   node?: string
   byNode?: boolean
+  /** One row per inbound (3x-ui reports each inbound's traffic) instead of per user. */
+  byInbound?: boolean
   top?: number
   active?: boolean
 }
@@ -121,7 +124,20 @@ export interface UserMonthReport extends ReportHeader {
   currentPeriod: UserCurrentPeriod | null
 }
 
-export type Report = UsersReport | NodesReport | UserMonthReport
+export interface InboundReportRow extends Usage {
+  node: string
+  /** The inbound's tag on the node. */
+  name: string
+}
+
+/** Traffic per inbound: all the inbound carried (managed or not), as the node reported it; 3x-ui nodes report it. */
+export interface InboundsReport extends ReportHeader {
+  kind: 'inbounds'
+  rows: InboundReportRow[]
+  totals: Usage
+}
+
+export type Report = UsersReport | NodesReport | InboundsReport | UserMonthReport
 
 export async function buildReport(db: Db, options: ReportOptions, context: Context): Promise<Report> {
   const range =
@@ -157,6 +173,7 @@ export async function buildReport(db: Db, options: ReportOptions, context: Conte
       }
       if (options.user !== undefined) return userMonthReport(trx, options.user, range, header, context)
       if (options.byNode) return nodesReport(trx, range, header)
+      if (options.byInbound) return inboundsReport(trx, range, header)
       return usersReport(trx, range, header, options, context)
     })
 }
@@ -377,6 +394,16 @@ async function nodesReport(db: Db, range: MonthRange, header: ReportHeader): Pro
   }
   rows.sort(byTotalThenName)
   return {kind: 'nodes', ...header, rows, totals: sumUsage(rows), unmanaged: unmanagedSummary(unmanagedNames)}
+}
+
+async function inboundsReport(db: Db, range: MonthRange, header: ReportHeader): Promise<InboundsReport> {
+  const rows = (await usageByInbound(db, monthSpan(range, header.node ?? undefined))).map((row) => ({
+    node: row.node,
+    name: row.name,
+    ...usage(row),
+  }))
+  rows.sort((a, b) => byTotalThenName(a, b) || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
+  return {kind: 'inbounds', ...header, rows, totals: sumUsage(rows)}
 }
 
 async function userMonthReport(
