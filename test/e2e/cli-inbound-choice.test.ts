@@ -99,6 +99,31 @@ describe('which inbounds a user gets: --inbounds on users and plans (stub V2Ray 
     assert.deepEqual(placesOf('dan'), ['vmess-in', 'trojan-in'])
   })
 
+  it('takes a user off every inbound when the plan they join in the same command leaves them over quota', async () => {
+    await sbq('user', 'add', 'erin', '--monthly', '100M')
+    stub.setCounter('user>>>erin>>>traffic>>>downlink', 0)
+    await sbq('stats', 'pull')
+    stub.setCounter('user>>>erin>>>traffic>>>downlink', 50 * 1024 * 1024)
+    await sbq('stats', 'pull')
+    assert.deepEqual(placesOf('erin'), tags)
+    await sbq('plan', 'add', 'tiny', '--monthly', '10M', '--inbounds', 'vless-in')
+    const joined = await sbq('quota', 'set', 'erin', '--plan', 'tiny')
+    assert.equal(joined.status, 'limited')
+    assert.deepEqual(placesOf('erin'), [], 'limited: on no inbound, not left where she was')
+  })
+
+  it('moves a plan changed with --no-apply at the next check, and takes off a follower disabled meanwhile', async () => {
+    await sbq('plan', 'set', 'trojan-only', '--inbounds', 'vless-in', '--no-apply')
+    assert.deepEqual(placesOf('dan'), ['vmess-in', 'trojan-in'], 'nothing moved yet')
+    await sbq('user', 'add', 'fred', '--plan', 'trojan-only', '--no-apply')
+    await sbq('user', 'disable', 'dan', '--no-apply')
+    await sbq('check')
+    assert.deepEqual(placesOf('dan'), [], 'disabled before the push: off everywhere')
+    assert.deepEqual(placesOf('fred'), ['vless-in'])
+    await sbq('user', 'enable', 'dan')
+    assert.deepEqual(placesOf('dan'), ['vless-in'])
+  })
+
   it('takes a limited user off every inbound and puts them back on the chosen ones only', async () => {
     await sbq('user', 'disable', 'alice')
     assert.deepEqual(placesOf('alice'), [])

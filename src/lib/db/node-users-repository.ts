@@ -106,28 +106,10 @@ async function nodeMatches(db: Db, nodeId: number): Promise<boolean> {
 }
 
 /**
- * Makes every node treat these users as not given yet, so the next sync puts them on again, on the inbounds they
- * should now have (after their inbound choice changed): adding is idempotent on every proxy, and a config rewrite
- * writes each inbound's list whole.
+ * Makes the next sync of every node a full push (as `sbq node sync` does): every active user on the inbounds their
+ * choice gives, and every other managed name off. What each node was given stays recorded, so a user limited in the
+ * meantime is still taken off. Used when an inbound choice changes, which no difference of names shows.
  */
-export async function forgetAppliedUsers(db: Db, names: readonly string[]): Promise<void> {
-  for (let offset = 0; offset < names.length; offset += 500)
-    await db
-      .deleteFrom('node_users')
-      .where('user_name', 'in', names.slice(offset, offset + 500))
-      .execute()
-}
-
-/** As forgetAppliedUsers, for the users of a plan who follow its inbound choice (have none of their own). */
-export async function forgetAppliedUsersOfPlan(db: Db, planId: number): Promise<void> {
-  await db
-    .deleteFrom('node_users')
-    .where('user_name', 'in', (eb) =>
-      eb
-        .selectFrom('users')
-        .select('users.name')
-        .where('users.plan_id', '=', planId)
-        .where('users.inbounds', 'is', null),
-    )
-    .execute()
+export async function pushEverythingAgain(db: Db): Promise<void> {
+  await db.updateTable('nodes').set({synced_at: null}).execute()
 }

@@ -18,7 +18,7 @@ import {listUserRecords} from '../db/users-repository.js'
 import {followResetDay} from '../quotas/quota-service.js'
 import {storedInbounds, type InboundsFlag} from '../domain/inbound-choice.js'
 import {inboundsOf} from '../domain/user.js'
-import {forgetAppliedUsersOfPlan} from '../db/node-users-repository.js'
+import {pushEverythingAgain} from '../db/node-users-repository.js'
 import {assertKnownInboundTags} from '../inbounds/known-tags.js'
 
 export interface PlanInput {
@@ -101,7 +101,7 @@ export async function setPlan(
       ...(input.inbounds === undefined ? {} : {inbounds: storedInbounds(input.inbounds, false)}),
     })
     // Its followers go on the nodes again, on the inbounds the plan now gives.
-    if (input.inbounds !== undefined) await forgetAppliedUsersOfPlan(trx, plan.id)
+    if (input.inbounds !== undefined) await pushEverythingAgain(trx)
   })
   for (const record of followers) await followResetDay(db, record, context)
   return (await listPlans(db)).find((view) => view.name === name)!

@@ -9,7 +9,7 @@ import {limitsOf, toUserView, type UserView} from '../domain/user.js'
 import {currentPeriod, periodWithNewResetDay, type Period} from '../domain/periods.js'
 import {decideStatus} from '../domain/decide-status.js'
 import {storedInbounds, type InboundsFlag} from '../domain/inbound-choice.js'
-import {forgetAppliedUsers} from '../db/node-users-repository.js'
+import {pushEverythingAgain} from '../db/node-users-repository.js'
 import {assertKnownInboundTags} from '../inbounds/known-tags.js'
 
 export interface QuotaChanges {
@@ -52,7 +52,7 @@ export async function setQuota(db: Db, name: string, changes: QuotaChanges, cont
     if (changes.expiresAt !== undefined) update.expires_at = changes.expiresAt
     await updateUser(trx, record.id, update)
     // The nodes put the user on again, on the inbounds the new choice (theirs or the new plan's) gives.
-    if (changes.inbounds !== undefined || changes.plan !== undefined) await forgetAppliedUsers(trx, [record.name])
+    if (changes.inbounds !== undefined || changes.plan !== undefined) await pushEverythingAgain(trx)
     await followResetDay(trx, record, context)
     await recordEvents(trx, [
       {

@@ -358,5 +358,9 @@ function reply(response: ServerResponse, status: number, body: string, headers: 
 
 /** A request path for a log line: no inform or subscription token reaches a log. */
 function redactedPath(url: string | undefined): string {
-  return (url ?? '/').replace(/^(\/inform\/[^/]+\/)[^/?]+/, '$1…').replace(/^(\/(?:sub|u)\/)[^/?]+/, '$1…')
+  // Routing reads `//u/x` as `/u/x`: so does this.
+  return (url ?? '/')
+    .replace(/^[/\\]+/, '/')
+    .replace(/^(\/inform\/[^/]+\/)[^/?]+/, '$1…')
+    .replace(/^(\/(?:sub|u)\/)[^/?]+/, '$1…')
 }

@@ -61,7 +61,12 @@ export function createUserPortal(options: UserPortalOptions): {page: UserPortalH
       subscriptionUrl,
       ...portal.nodes.flatMap((node) => node.links.flatMap((entry) => ('link' in entry ? [entry.link] : []))),
     ]
-    const qr = new Map(await Promise.all(texts.map(async (text) => [text, await qrSvg(text)] as const)))
+    // A text too long for a QR code gets none; its copy button still works.
+    const qr = new Map(
+      (await Promise.all(texts.map(async (text) => [text, await qrSvg(text).catch(() => null)] as const))).flatMap(
+        ([text, svg]) => (svg === null ? [] : [[text, svg] as const]),
+      ),
+    )
     send(
       request,
       response,

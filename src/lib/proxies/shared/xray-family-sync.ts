@@ -36,7 +36,9 @@ export async function applyXrayFamilyUsers(
     liveError = error.message
   }
   // Removal through the API leaves open connections running; a restart is the only way to end them.
-  const restart = liveError !== null || (node.cut_sessions === 1 && change.removed.length > 0)
+  // A user with an inbound choice may have been taken off inbounds too: their sessions there are cut as well.
+  const takenOff = change.removed.length > 0 || change.added.some((user) => (user.inbounds ?? null) !== null)
+  const restart = liveError !== null || (node.cut_sessions === 1 && takenOff)
   if (restart) await host.pullNode()
   const validate = restart || host.validateAlways ? findValidator(flavor) : null
   const replaced = await replaceConfigFile({

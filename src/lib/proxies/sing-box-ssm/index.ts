@@ -84,7 +84,7 @@ async function lostUsers(
 ): Promise<boolean> {
   if (applied.size === 0) return false
   // A user whose inbound choice leaves this server out was never put on it.
-  const served = choices.size === 0 ? undefined : await servedInbound(node)
+  const served = choices.size === 0 ? undefined : await servedInbound(node).catch(unreadable)
   const expected = [...applied].filter((name) => allowedHere({inbounds: choices.get(name)}, served))
   let present: Set<string | undefined>
   try {
@@ -99,6 +99,12 @@ async function lostUsers(
     throw error
   }
   return expected.some((name) => !present.has(name))
+}
+
+/** A config sbq cannot read now tells nothing here; applyUsers reports it as the node's error. */
+function unreadable(error: unknown): undefined {
+  if (error instanceof SbqError) return undefined
+  throw error
 }
 
 /**
