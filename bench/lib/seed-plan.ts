@@ -2,7 +2,7 @@ import {copyFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {openDatabase} from '../../src/lib/db/open-database.js'
-import {defaultResetDay} from '../../src/lib/domain/limits.js'
+import {defaultResetRule} from '../../src/lib/domain/reset-rules.js'
 import {currentPeriod} from '../../src/lib/domain/periods.js'
 import {installTimeZone} from '../../src/lib/settings/settings.js'
 
@@ -61,7 +61,7 @@ export async function planSeed(location: string, options: SeedOptions): Promise<
   const now = Date.now()
   let period: {start: number; end: number}
   try {
-    period = currentPeriod(null, now, defaultResetDay, await installTimeZone(db))
+    period = currentPeriod(null, now, defaultResetRule, await installTimeZone(db))
   } finally {
     await db.destroy()
   }

@@ -4,7 +4,7 @@ import {after, before, describe, it} from 'node:test'
 import {seedDatabase} from '../../bench/lib/seed-database.js'
 import {nodeConfigPath} from '../../bench/lib/seed-plan.js'
 import {openDatabase} from '../../src/lib/db/open-database.js'
-import {defaultResetDay} from '../../src/lib/domain/limits.js'
+import {defaultResetRule} from '../../src/lib/domain/reset-rules.js'
 import {currentPeriod} from '../../src/lib/domain/periods.js'
 import {installTimeZone} from '../../src/lib/settings/settings.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
@@ -28,7 +28,7 @@ describe(`${users} users change status at once (seeded database, stub V2Ray API,
     stub = await StubV2rayApi.start({flavor: 'v2ray'})
     await seedDatabase(workspace.db, {users, nodeApi: stub.address, dir: workspace.dir, monthlyQuota: GiB})
     const db = await openDatabase(workspace.db)
-    const period = currentPeriod(null, Date.parse(env.SBQ_NOW), defaultResetDay, await installTimeZone(db))
+    const period = currentPeriod(null, Date.parse(env.SBQ_NOW), defaultResetRule, await installTimeZone(db))
     await db.destroy()
     // Every user over quota in the fixed clock's period.
     await withRawDb(workspace.db, (raw) =>

@@ -26,7 +26,7 @@ describe(
       const url = freshPostgresDatabase()
       ;[first, second] = [await openDatabase(url), await openDatabase(url)]
       opened.push(first, second)
-      await addUser(first, {name: 'alice', resetDay: 1}, may10)
+      await addUser(first, {name: 'alice', reset: {every: 'month', day: 1}}, may10)
       node = await insertV2rayNode(first, 'n1', may10.now)
       // The day's first write closes the days before it: from here on, writes of May 10 close nothing.
       await first.transaction().execute((trx) => recordUsage(trx, node, traffic(100, 1000), may10))

@@ -29,7 +29,7 @@ describe('refused 3x-ui reports are kept on the node', () => {
 
   beforeEach(async () => {
     db = await memoryDb()
-    await addUser(db, {name: 'alice', resetDay: 1}, may10)
+    await addUser(db, {name: 'alice', reset: {every: 'month', day: 1}}, may10)
     const base = {
       config_path: null,
       inbounds: null,
@@ -159,7 +159,7 @@ describe('refused 3x-ui reports are kept on the node', () => {
 describe("sbq serve's own failure", () => {
   it('answers 500, rolls the report back, logs it and counts it on the node', async () => {
     const db = await memoryDb()
-    await addUser(db, {name: 'alice', resetDay: 1}, may10)
+    await addUser(db, {name: 'alice', reset: {every: 'month', day: 1}}, may10)
     const token = newInformToken()
     const base = {
       config_path: null,

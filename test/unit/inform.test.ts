@@ -109,8 +109,8 @@ describe('recordInform (the ledger shared with pulls)', () => {
 
   beforeEach(async () => {
     db = await memoryDb()
-    await addUser(db, {name: 'alice', resetDay: 1}, may10)
-    await addUser(db, {name: 'bob', resetDay: 1}, may10)
+    await addUser(db, {name: 'alice', reset: {every: 'month', day: 1}}, may10)
+    await addUser(db, {name: 'bob', reset: {every: 'month', day: 1}}, may10)
     const base = {
       config_path: null,
       inbounds: null,

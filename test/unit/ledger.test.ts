@@ -25,7 +25,7 @@ describe('recordPull', () => {
 
   beforeEach(async () => {
     db = await memoryDb()
-    await addUser(db, {name: 'alice', resetDay: 1}, may10)
+    await addUser(db, {name: 'alice', reset: {every: 'month', day: 1}}, may10)
     node = await insertV2rayNode(db, 'n1', may10.now)
   })
 
@@ -77,7 +77,7 @@ describe('recordPull', () => {
   })
 
   it('a clock set back wipes nobody: traffic goes into the stored period, idle users keep theirs', async () => {
-    await addUser(db, {name: 'bob', resetDay: 1}, may10)
+    await addUser(db, {name: 'bob', reset: {every: 'month', day: 1}}, may10)
     await recordPull(db, node, snapshot({[down('alice')]: 0, [down('bob')]: 0}), may10.now, may10)
     await recordPull(db, node, snapshot({[down('alice')]: 100, [down('bob')]: 900}), may10.now + 1000, may10)
     const april = contextAt('2024-04-20T12:00:00Z')

@@ -1,70 +1,78 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {currentPeriod, nextBoundaryAfter, periodAt, periodWithNewResetDay} from '../../src/lib/domain/periods.js'
+import {currentPeriod, periodAt, periodEndFrom, periodWithNewRule} from '../../src/lib/domain/periods.js'
+import type {ResetRule} from '../../src/lib/domain/reset-rules.js'
 import {fromLocal, localDay, offsetAt, toLocal} from '../../src/lib/domain/zoned-time.js'
 
 const utc = (text: string) => Date.parse(`${text}Z`)
 const iso = (ms: number) => new Date(ms).toISOString()
+const monthlyOn = (day: number): ResetRule => ({every: 'month', day})
 
 describe('periodAt', () => {
   it('runs from the reset day to the same day next month', () => {
-    const period = periodAt(utc('2024-05-10T12:00:00'), 1, 'UTC')
+    const period = periodAt(utc('2024-05-10T12:00:00'), monthlyOn(1), 'UTC')
     assert.equal(iso(period.start), '2024-05-01T00:00:00.000Z')
     assert.equal(iso(period.end), '2024-06-01T00:00:00.000Z')
   })
 
   it("starts in the previous month before this month's reset day", () => {
-    const period = periodAt(utc('2024-05-10T12:00:00'), 15, 'UTC')
+    const period = periodAt(utc('2024-05-10T12:00:00'), monthlyOn(15), 'UTC')
     assert.equal(iso(period.start), '2024-04-15T00:00:00.000Z')
     assert.equal(iso(period.end), '2024-05-15T00:00:00.000Z')
   })
 
   it('includes the boundary instant in the new period', () => {
-    const period = periodAt(utc('2024-05-15T00:00:00'), 15, 'UTC')
+    const period = periodAt(utc('2024-05-15T00:00:00'), monthlyOn(15), 'UTC')
     assert.equal(iso(period.start), '2024-05-15T00:00:00.000Z')
   })
 
   it('clamps day 31 to the last day of shorter months', () => {
-    assert.equal(iso(periodAt(utc('2024-04-30T05:00:00'), 31, 'UTC').start), '2024-04-30T00:00:00.000Z')
-    assert.equal(iso(periodAt(utc('2024-04-29T05:00:00'), 31, 'UTC').start), '2024-03-31T00:00:00.000Z')
-    assert.equal(iso(periodAt(utc('2024-04-29T05:00:00'), 31, 'UTC').end), '2024-04-30T00:00:00.000Z')
-    assert.equal(iso(periodAt(utc('2024-05-01T00:00:00'), 31, 'UTC').end), '2024-05-31T00:00:00.000Z')
+    assert.equal(iso(periodAt(utc('2024-04-30T05:00:00'), monthlyOn(31), 'UTC').start), '2024-04-30T00:00:00.000Z')
+    assert.equal(iso(periodAt(utc('2024-04-29T05:00:00'), monthlyOn(31), 'UTC').start), '2024-03-31T00:00:00.000Z')
+    assert.equal(iso(periodAt(utc('2024-04-29T05:00:00'), monthlyOn(31), 'UTC').end), '2024-04-30T00:00:00.000Z')
+    assert.equal(iso(periodAt(utc('2024-05-01T00:00:00'), monthlyOn(31), 'UTC').end), '2024-05-31T00:00:00.000Z')
   })
 
   it('knows leap years: day 30 in February is the 29th in 2024 and the 28th in 2023', () => {
-    assert.equal(iso(periodAt(utc('2024-02-29T10:00:00'), 30, 'UTC').start), '2024-02-29T00:00:00.000Z')
-    assert.equal(iso(periodAt(utc('2023-02-28T10:00:00'), 30, 'UTC').start), '2023-02-28T00:00:00.000Z')
-    assert.equal(iso(periodAt(utc('2023-02-27T10:00:00'), 30, 'UTC').start), '2023-01-30T00:00:00.000Z')
-    assert.equal(iso(periodAt(utc('2023-02-27T10:00:00'), 30, 'UTC').end), '2023-02-28T00:00:00.000Z')
+    assert.equal(iso(periodAt(utc('2024-02-29T10:00:00'), monthlyOn(30), 'UTC').start), '2024-02-29T00:00:00.000Z')
+    assert.equal(iso(periodAt(utc('2023-02-28T10:00:00'), monthlyOn(30), 'UTC').start), '2023-02-28T00:00:00.000Z')
+    assert.equal(iso(periodAt(utc('2023-02-27T10:00:00'), monthlyOn(30), 'UTC').start), '2023-01-30T00:00:00.000Z')
+    assert.equal(iso(periodAt(utc('2023-02-27T10:00:00'), monthlyOn(30), 'UTC').end), '2023-02-28T00:00:00.000Z')
   })
 
   it('crosses the year end', () => {
-    const period = periodAt(utc('2024-12-20T00:00:00'), 15, 'UTC')
+    const period = periodAt(utc('2024-12-20T00:00:00'), monthlyOn(15), 'UTC')
     assert.equal(iso(period.end), '2025-01-15T00:00:00.000Z')
-    assert.equal(iso(periodAt(utc('2025-01-02T00:00:00'), 15, 'UTC').start), '2024-12-15T00:00:00.000Z')
+    assert.equal(iso(periodAt(utc('2025-01-02T00:00:00'), monthlyOn(15), 'UTC').start), '2024-12-15T00:00:00.000Z')
   })
 
   it('starts at local midnight in the install zone', () => {
-    const period = periodAt(utc('2024-05-10T12:00:00'), 1, 'Asia/Shanghai')
+    const period = periodAt(utc('2024-05-10T12:00:00'), monthlyOn(1), 'Asia/Shanghai')
     assert.equal(iso(period.start), '2024-04-30T16:00:00.000Z')
     // 2024-04-30T20:00Z is already May 1st in Shanghai.
-    assert.equal(iso(periodAt(utc('2024-04-30T20:00:00'), 1, 'Asia/Shanghai').start), '2024-04-30T16:00:00.000Z')
-    assert.equal(iso(periodAt(utc('2024-04-30T15:59:59'), 1, 'Asia/Shanghai').start), '2024-03-31T16:00:00.000Z')
+    assert.equal(
+      iso(periodAt(utc('2024-04-30T20:00:00'), monthlyOn(1), 'Asia/Shanghai').start),
+      '2024-04-30T16:00:00.000Z',
+    )
+    assert.equal(
+      iso(periodAt(utc('2024-04-30T15:59:59'), monthlyOn(1), 'Asia/Shanghai').start),
+      '2024-03-31T16:00:00.000Z',
+    )
   })
 
   it('keeps local midnight across a DST change (Europe/Berlin, March and October)', () => {
-    const march = periodAt(utc('2024-03-20T12:00:00'), 1, 'Europe/Berlin')
+    const march = periodAt(utc('2024-03-20T12:00:00'), monthlyOn(1), 'Europe/Berlin')
     assert.equal(iso(march.start), '2024-02-29T23:00:00.000Z') // CET
     assert.equal(iso(march.end), '2024-03-31T22:00:00.000Z') // CEST
     assert.equal(march.end - march.start, (31 * 24 - 1) * 3_600_000)
-    const october = periodAt(utc('2024-10-20T12:00:00'), 1, 'Europe/Berlin')
+    const october = periodAt(utc('2024-10-20T12:00:00'), monthlyOn(1), 'Europe/Berlin')
     assert.equal(october.end - october.start, (31 * 24 + 1) * 3_600_000)
   })
 
   it('starts at the end of the gap when local midnight does not exist (America/Santiago)', () => {
     // Chile skipped 2024-09-08 00:00-01:00 local.
-    const period = periodAt(utc('2024-09-10T12:00:00'), 8, 'America/Santiago')
+    const period = periodAt(utc('2024-09-10T12:00:00'), monthlyOn(8), 'America/Santiago')
     const start = toLocal(period.start, 'America/Santiago')
     assert.deepEqual([start.month, start.day, start.hour], [9, 8, 1])
   })
@@ -76,15 +84,18 @@ describe('periodAt', () => {
       '2024-11-03T05:30:00.000Z',
     )
     // Havana fell back 2024-11-03 01:00 CDT -> 00:00 CST: that midnight happened twice; the period starts at the first.
-    assert.equal(iso(periodAt(utc('2024-11-10T12:00:00'), 3, 'America/Havana').start), '2024-11-03T04:00:00.000Z')
+    assert.equal(
+      iso(periodAt(utc('2024-11-10T12:00:00'), monthlyOn(3), 'America/Havana').start),
+      '2024-11-03T04:00:00.000Z',
+    )
   })
 })
 
-describe('nextBoundaryAfter', () => {
+describe('periodEndFrom (monthly)', () => {
   it('is strictly after the instant', () => {
-    assert.equal(iso(nextBoundaryAfter(utc('2024-05-01T00:00:00'), 1, 'UTC')), '2024-06-01T00:00:00.000Z')
-    assert.equal(iso(nextBoundaryAfter(utc('2024-05-01T00:00:01'), 1, 'UTC')), '2024-06-01T00:00:00.000Z')
-    assert.equal(iso(nextBoundaryAfter(utc('2024-04-30T23:59:59'), 1, 'UTC')), '2024-05-01T00:00:00.000Z')
+    assert.equal(iso(periodEndFrom(utc('2024-05-01T00:00:00'), monthlyOn(1), 'UTC')), '2024-06-01T00:00:00.000Z')
+    assert.equal(iso(periodEndFrom(utc('2024-05-01T00:00:01'), monthlyOn(1), 'UTC')), '2024-06-01T00:00:00.000Z')
+    assert.equal(iso(periodEndFrom(utc('2024-04-30T23:59:59'), monthlyOn(1), 'UTC')), '2024-05-01T00:00:00.000Z')
   })
 })
 
@@ -92,45 +103,55 @@ describe('currentPeriod', () => {
   const may = {start: utc('2024-05-01T00:00:00'), end: utc('2024-06-01T00:00:00')}
 
   it('keeps the stored period until its end', () => {
-    assert.deepEqual(currentPeriod(may, utc('2024-05-31T23:59:59'), 1, 'UTC'), may)
+    assert.deepEqual(currentPeriod(may, utc('2024-05-31T23:59:59'), monthlyOn(1), 'UTC'), may)
   })
 
   it('rolls over at the end into the next month', () => {
-    const period = currentPeriod(may, utc('2024-06-01T00:00:00'), 1, 'UTC')
+    const period = currentPeriod(may, utc('2024-06-01T00:00:00'), monthlyOn(1), 'UTC')
     assert.deepEqual([iso(period.start), iso(period.end)], ['2024-06-01T00:00:00.000Z', '2024-07-01T00:00:00.000Z'])
   })
 
   it('skips whole idle months to the period containing now', () => {
-    const period = currentPeriod(may, utc('2024-09-03T00:00:00'), 1, 'UTC')
+    const period = currentPeriod(may, utc('2024-09-03T00:00:00'), monthlyOn(1), 'UTC')
     assert.equal(iso(period.start), '2024-09-01T00:00:00.000Z')
   })
 
   it('starts fresh without a stored period, or when the clock went backwards', () => {
-    assert.equal(iso(currentPeriod(null, utc('2024-05-10T00:00:00'), 1, 'UTC').start), '2024-05-01T00:00:00.000Z')
+    assert.equal(
+      iso(currentPeriod(null, utc('2024-05-10T00:00:00'), monthlyOn(1), 'UTC').start),
+      '2024-05-01T00:00:00.000Z',
+    )
     const july = {start: utc('2024-07-01T00:00:00'), end: utc('2024-08-01T00:00:00')}
-    assert.equal(iso(currentPeriod(july, utc('2024-05-10T00:00:00'), 1, 'UTC').start), '2024-05-01T00:00:00.000Z')
+    assert.equal(
+      iso(currentPeriod(july, utc('2024-05-10T00:00:00'), monthlyOn(1), 'UTC').start),
+      '2024-05-01T00:00:00.000Z',
+    )
   })
 })
 
-describe('periodWithNewResetDay', () => {
+describe('periodWithNewRule (monthly)', () => {
   const may = {start: utc('2024-05-01T00:00:00'), end: utc('2024-06-01T00:00:00')}
 
   it('a later day ends the running period on it, keeping the start', () => {
-    const period = periodWithNewResetDay(may, utc('2024-05-10T00:00:00'), 15, 'UTC')
+    const period = periodWithNewRule(may, utc('2024-05-10T00:00:00'), monthlyOn(15), 'UTC')
     assert.deepEqual([iso(period.start), iso(period.end)], ['2024-05-01T00:00:00.000Z', '2024-05-15T00:00:00.000Z'])
-    const next = currentPeriod(period, utc('2024-05-16T00:00:00'), 15, 'UTC')
+    const next = currentPeriod(period, utc('2024-05-16T00:00:00'), monthlyOn(15), 'UTC')
     assert.deepEqual([iso(next.start), iso(next.end)], ['2024-05-15T00:00:00.000Z', '2024-06-15T00:00:00.000Z'])
   })
 
   it('a day already passed this month runs the period to that day next month: nothing counted or bought is dropped', () => {
-    const period = periodWithNewResetDay(may, utc('2024-05-22T00:00:00'), 15, 'UTC')
+    const period = periodWithNewRule(may, utc('2024-05-22T00:00:00'), monthlyOn(15), 'UTC')
     assert.deepEqual([iso(period.start), iso(period.end)], ['2024-05-01T00:00:00.000Z', '2024-06-15T00:00:00.000Z'])
-    assert.deepEqual(currentPeriod(period, utc('2024-06-01T12:00:00'), 15, 'UTC'), period, 'no reset on the old day')
+    assert.deepEqual(
+      currentPeriod(period, utc('2024-06-01T12:00:00'), monthlyOn(15), 'UTC'),
+      period,
+      'no reset on the old day',
+    )
   })
 
   it('an earlier day ends the period at its next occurrence', () => {
     const running = {start: utc('2024-05-15T00:00:00'), end: utc('2024-06-15T00:00:00')}
-    const period = periodWithNewResetDay(running, utc('2024-05-20T00:00:00'), 1, 'UTC')
+    const period = periodWithNewRule(running, utc('2024-05-20T00:00:00'), monthlyOn(1), 'UTC')
     assert.deepEqual([iso(period.start), iso(period.end)], ['2024-05-15T00:00:00.000Z', '2024-06-01T00:00:00.000Z'])
   })
 })

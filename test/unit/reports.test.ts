@@ -128,7 +128,7 @@ describe('usage reports', () => {
   before(async () => {
     db = await reportDb()
     await addUser(db, {name: 'alice', monthlyQuota: 10 * GiB}, may10)
-    await addUser(db, {name: 'bob', monthlyQuota: 100 * GiB, resetDay: 15}, may10)
+    await addUser(db, {name: 'bob', monthlyQuota: 100 * GiB, reset: {every: 'month', day: 15}}, may10)
     await addUser(db, {name: 'carol'}, may10)
     await addUser(db, {name: 'dave', monthlyQuota: 1 * GiB}, may10)
     await addUser(db, {name: 'gone'}, may10)
@@ -218,10 +218,10 @@ describe('usage reports', () => {
   it("takes limits from the user's plan unless their own are set, and a past period's top-ups", async () => {
     const planned = await reportDb()
     const april20 = contextAt('2024-04-20T12:00:00Z')
-    await addPlan(planned, 'gold', {monthlyQuota: 50 * GiB, resetDay: 10}, april20)
+    await addPlan(planned, 'gold', {monthlyQuota: 50 * GiB, reset: {every: 'month', day: 10}}, april20)
     await addUser(planned, {name: 'erin', plan: 'gold'}, april20)
     await addUser(planned, {name: 'fay', plan: 'gold', monthlyQuota: 5 * GiB}, april20)
-    await addUser(planned, {name: 'gil', plan: 'gold', resetDay: 20}, april20)
+    await addUser(planned, {name: 'gil', plan: 'gold', reset: {every: 'month', day: 20}}, april20)
     // erin and fay still hold April 10 - May 10, gil April 20 - May 20; at May's end the periods in force are the next
     // ones, summed from history.
     const erin = await planned.selectFrom('users').select('id').where('name', '=', 'erin').executeTakeFirstOrThrow()
@@ -348,7 +348,11 @@ describe('prune', () => {
 
   async function seeded(): Promise<Db> {
     const db = await reportDb()
-    await addUser(db, {name: 'alice', monthlyQuota: 10 * GiB, resetDay: 10}, contextAt('2024-04-01T00:00:00Z'))
+    await addUser(
+      db,
+      {name: 'alice', monthlyQuota: 10 * GiB, reset: {every: 'month', day: 10}},
+      contextAt('2024-04-01T00:00:00Z'),
+    )
     await addDailyUsage(db, [
       {day: '2024-04-03', node_name: 'n1', user_name: 'alice', up: 1, down: 10},
       {day: '2024-04-20', node_name: 'n2', user_name: 'alice', up: 2, down: 20},

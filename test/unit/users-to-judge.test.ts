@@ -8,6 +8,7 @@ import {addPlan} from '../../src/lib/plans/plan-service.js'
 import {topUp} from '../../src/lib/quotas/quota-service.js'
 import {addUser, setUserStatus} from '../../src/lib/users/user-service.js'
 import {toUserView} from '../../src/lib/domain/user.js'
+import type {ResetRule} from '../../src/lib/domain/reset-rules.js'
 import {contextAt, memoryDb} from '../support/memory-db.js'
 
 const GiB = 1024 ** 3
@@ -43,7 +44,15 @@ describe('users a check judges', () => {
             plan: pick([undefined, 'small', 'unlimited']),
             monthlyQuota: pick([undefined, 0, 1 * GiB, 2 * GiB]),
             totalQuota: pick([undefined, undefined, 0, 3 * GiB]),
-            resetDay: pick([undefined, 1, 12, 13]),
+            reset: pick<ResetRule | undefined>([
+              undefined,
+              {every: 'month', day: 1},
+              {every: 'month', day: 12},
+              {every: 'month', day: 13},
+              {every: 'week', weekday: 3},
+              {every: 'day'},
+              {every: 'rolling', days: 30},
+            ]),
             expiresAt: pick([null, null, now - dayMs, now + 2 * dayMs, now + 30 * dayMs]),
           },
           start,

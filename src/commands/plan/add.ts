@@ -9,7 +9,11 @@ import {renderPlans} from '../../lib/output/tables.js'
 
 export const planFlags = {
   total: Flags.string({description: 'lifetime quota'}),
-  'reset-day': Flags.string({description: 'day of the month the period starts (1-31)'}),
+  'reset-day': Flags.string({description: 'day of the month the period starts (1-31); short for --reset monthly:DAY'}),
+  reset: Flags.string({
+    description:
+      'when the period allowance starts again: monthly[:DAY], weekly[:mon..sun], daily, yearly[:MM-DD], rolling[:30d] or never',
+  }),
   'max-ips': Flags.string({description: 'distinct IPs allowed at once'}),
   inbounds: Flags.string({description: 'inbound tags its users get, comma-separated, or all (the default)'}),
 }

@@ -16,13 +16,20 @@ export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
     '<%= config.bin %> quota set alice --monthly 200',
     '<%= config.bin %> quota set alice --expires 2025-12-31 --reset-day 15',
     '<%= config.bin %> quota set alice --inbounds vless-reality,trojan-in',
+    '<%= config.bin %> quota set alice --monthly 20G --reset weekly:mon',
   ]
   static override args = {name: Args.string({description: 'user name', required: true})}
   static override flags = {
     apply: Flags.boolean({description: 'put the change on the nodes now', default: true, allowNo: true}),
     monthly: Flags.string({description: 'monthly quota (e.g. 100, 512M, 1T, unlimited)'}),
     total: Flags.string({description: 'lifetime quota'}),
-    'reset-day': Flags.string({description: 'day of the month the period starts (1-31)'}),
+    'reset-day': Flags.string({
+      description: 'day of the month the period starts (1-31); short for --reset monthly:DAY',
+    }),
+    reset: Flags.string({
+      description:
+        'when the period allowance starts again: monthly[:DAY], weekly[:mon..sun], daily, yearly[:MM-DD], rolling[:30d] or never',
+    }),
     'max-ips': Flags.string({description: 'distinct IPs allowed at once'}),
     expires: Flags.string({description: 'expiry: a date, a duration (30d, 1mo) or never'}),
     plan: Flags.string({description: 'plan to join, or none'}),

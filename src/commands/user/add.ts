@@ -23,7 +23,13 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
     apply: Flags.boolean({description: 'put the change on the nodes now', default: true, allowNo: true}),
     monthly: Flags.string({description: 'monthly quota (e.g. 100, 512M, 1T)'}),
     total: Flags.string({description: 'lifetime quota'}),
-    'reset-day': Flags.string({description: 'day of the month the period starts (1-31)'}),
+    'reset-day': Flags.string({
+      description: 'day of the month the period starts (1-31); short for --reset monthly:DAY',
+    }),
+    reset: Flags.string({
+      description:
+        'when the period allowance starts again: monthly[:DAY], weekly[:mon..sun], daily, yearly[:MM-DD], rolling[:30d] or never',
+    }),
     'max-ips': Flags.string({description: 'distinct IPs allowed at once (checked on Xray nodes)'}),
     expires: Flags.string({description: 'expiry: a date (2025-06-30), a duration (30d, 1mo) or never'}),
     plan: Flags.string({description: 'plan whose limits the user takes'}),
@@ -38,13 +44,13 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
 
   async run(): Promise<UserWithCredentials & {nodes: NodeSync[]}> {
     const context = await this.context()
-    const {monthlyQuota, totalQuota, resetDay, maxIps, expiresAt} = parseLimitFlags(this.flags, context)
+    const {monthlyQuota, totalQuota, reset, maxIps, expiresAt} = parseLimitFlags(this.flags, context)
     const {name} = this.args
     const {plan, note, uuid, password} = this.flags
     const inbounds = this.flags.inbounds === undefined ? undefined : parseInboundsFlag(this.flags.inbounds, true)
     const user = await addUser(
       await this.database(),
-      {name, monthlyQuota, totalQuota, resetDay, maxIps, expiresAt, plan, note, uuid, password, inbounds},
+      {name, monthlyQuota, totalQuota, reset, maxIps, expiresAt, plan, note, uuid, password, inbounds},
       context,
     )
     const style = await this.style()

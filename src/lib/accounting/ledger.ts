@@ -24,7 +24,8 @@ import {startUsagePeriod} from '../db/users-repository.js'
 import {queuePush} from './push-outbox.js'
 import {PLACEHOLDER_USER_NAME} from '../proxies/shared/placeholder-user.js'
 import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-driver.js'
-import {defaultResetDay} from '../domain/limits.js'
+import {defaultResetText} from '../domain/limits.js'
+import {storedResetRule} from '../domain/reset-rules.js'
 import {currentPeriod} from '../domain/periods.js'
 import {settingValue} from '../settings/settings.js'
 import {localDay} from '../domain/zoned-time.js'
@@ -138,7 +139,7 @@ async function startCurrentPeriods(trx: Db, context: Context): Promise<void> {
     const period = currentPeriod(
       {start: stale.period_start, end: stale.period_end},
       context.now,
-      stale.resetDay ?? defaultResetDay,
+      storedResetRule(stale.reset ?? defaultResetText),
       context.timeZone,
     )
     await startUsagePeriod(trx, stale.user_id, stale.period_start, period, context.now)

@@ -1,4 +1,4 @@
-import {defaultResetDay} from '../domain/limits.js'
+import {defaultResetText} from '../domain/limits.js'
 import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} from '../domain/day-keys.js'
 import {selectJsonColumns, type JsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
@@ -417,7 +417,8 @@ export interface ReportUserColumns {
   name: string[]
   status: UserStatus[]
   monthly_quota: number[]
-  reset_day: number[]
+  /** The reset rule in force, as stored. */
+  reset: string[]
   period_start: number[]
   period_end: number[]
   /** Up plus down of the running period. */
@@ -451,7 +452,7 @@ export async function listReportUsers(db: Db, span: UsageSpan): Promise<ReportUs
           'users.status',
           // effectiveLimits in SQL: the user's own limit, else the plan's, else the default.
           eb.fn.coalesce('users.monthly_quota', 'p.monthly_quota', eb.lit(0)).$castTo<number>().as('monthly_quota'),
-          eb.fn.coalesce('users.reset_day', 'p.reset_day', eb.lit(defaultResetDay)).$castTo<number>().as('reset_day'),
+          eb.fn.coalesce('users.reset', 'p.reset', eb.val(defaultResetText)).$castTo<string>().as('reset'),
           'u.period_start',
           'u.period_end',
           eb(eb.ref('u.period_up'), '+', eb.ref('u.period_down')).as('period_used'),

@@ -21,6 +21,8 @@ export interface PlansTable {
   created_at: number
   /** A JSON list of inbound tags its users get; null: every managed inbound. */
   inbounds: Generated<string | null>
+  /** Its reset rule as text (domain/reset-rules.ts); null (older rows): monthly on reset_day. */
+  reset: Generated<string | null>
 }
 
 export interface UsersTable {
@@ -42,6 +44,8 @@ export interface UsersTable {
   updated_at: number
   /** A JSON list of inbound tags, `*` for every inbound; null: the plan's choice. */
   inbounds: Generated<string | null>
+  /** The user's own reset rule as text (domain/reset-rules.ts); null: the plan's. reset_day is no longer read. */
+  reset: Generated<string | null>
 }
 
 /** A user's subscription token (`/sub/<token>`): kept to show the URL again, matched by its sha256. */

@@ -10,7 +10,8 @@ export interface StalePeriod {
   user_id: number
   period_start: number
   period_end: number
-  resetDay: number | null
+  /** The user's reset rule as stored, else the plan's; null: the default. */
+  reset: string | null
 }
 
 /** Few names are looked up one by one (a 3x-ui report every few seconds); many are read with every user at once. */
@@ -56,7 +57,7 @@ export async function stalePeriods(db: Db, now: number): Promise<StalePeriod[]> 
     .innerJoin('users', 'users.id', 'u.user_id')
     .leftJoin('plans as p', 'p.id', 'users.plan_id')
     .select(['u.user_id', 'u.period_start', 'u.period_end'])
-    .select((eb) => eb.fn.coalesce('users.reset_day', 'p.reset_day').as('resetDay'))
+    .select((eb) => eb.fn.coalesce('users.reset', 'p.reset').as('reset'))
     .where('u.period_end', '<=', now)
     .execute()
 }

@@ -12,7 +12,8 @@ import type {NewUser, TopupRow, UserRow, UserStatus, UserUpdate} from './schema.
  * A user with what is needed to judge them: their plan's limits, running usage and this period's top-ups. Not their
  * credentials: every check reads every user, and only a node that changes needs secrets (see `readCredentials`).
  */
-export type UserRecord = Omit<UserRow, 'uuid' | 'password' | 'password16' | 'inbounds'> & UserFacts
+export type UserRecord = Omit<UserRow, 'uuid' | 'password' | 'password16' | 'inbounds' | 'reset' | 'reset_day'> &
+  UserFacts
 
 /** Users with their running totals (`u`) and their plan (`p`, null columns without one): what limits are read from. */
 export function usersWithUsageAndPlan(db: Db) {
@@ -33,7 +34,6 @@ function selectUserRecords(db: Db) {
         'users.plan_id',
         'users.monthly_quota',
         'users.total_quota',
-        'users.reset_day',
         'users.max_ips',
         'users.expires_at',
         'users.note',
@@ -42,7 +42,6 @@ function selectUserRecords(db: Db) {
         'p.name as plan_name',
         'p.monthly_quota as plan_monthly_quota',
         'p.total_quota as plan_total_quota',
-        'p.reset_day as plan_reset_day',
         'p.max_ips as plan_max_ips',
         'u.period_start',
         'u.period_end',
@@ -53,7 +52,7 @@ function selectUserRecords(db: Db) {
       ])
       // The inbound choice came after the schema `user show` and `user remove` may run on while names clash.
       .$if(!atSchemaBeforeNameClashCheck(db), (query) =>
-        query.select(['users.inbounds', 'p.inbounds as plan_inbounds']),
+        query.select(['users.inbounds', 'p.inbounds as plan_inbounds', 'users.reset', 'p.reset as plan_reset']),
       )
   )
 }

@@ -1,5 +1,6 @@
 import {invalidInput} from '../errors.js'
 import {parseExpiry} from './expiry.js'
+import {parseResetRule, type ResetRule} from './reset-rules.js'
 import {parseSize} from './size.js'
 
 /** The limit flags shared by `user add`, `quota set` and `plan add/set`, as the operator typed them. */
@@ -7,6 +8,7 @@ export interface LimitFlagText {
   monthly?: string
   total?: string
   'reset-day'?: string
+  reset?: string
   'max-ips'?: string
   expires?: string
 }
@@ -14,7 +16,7 @@ export interface LimitFlagText {
 export interface ParsedLimits {
   monthlyQuota?: number
   totalQuota?: number
-  resetDay?: number
+  reset?: ResetRule
   maxIps?: number
   expiresAt?: number | null
 }
@@ -36,15 +38,26 @@ export function parseLimitFlags(
   const limits: ParsedLimits = {}
   if (flags.monthly !== undefined) limits.monthlyQuota = parseSize(flags.monthly, label('monthly'))
   if (flags.total !== undefined) limits.totalQuota = parseSize(flags.total, label('total'))
-  if (flags['reset-day'] !== undefined) {
-    limits.resetDay = parseWholeNumber(
-      flags['reset-day'],
-      label('reset-day'),
-      1,
-      31,
-      'give the day of the month the period starts on; 31 means the last day',
+  if (flags['reset-day'] !== undefined && flags.reset !== undefined) {
+    throw invalidInput(
+      'INVALID_RESET',
+      `${label('reset-day')} "${flags['reset-day']}" and ${label('reset')} "${flags.reset}" both say when the period resets`,
+      `give one: ${label('reset')} monthly:${flags['reset-day']} is the same as ${label('reset-day')} ${flags['reset-day']}`,
     )
   }
+  if (flags['reset-day'] !== undefined) {
+    limits.reset = {
+      every: 'month',
+      day: parseWholeNumber(
+        flags['reset-day'],
+        label('reset-day'),
+        1,
+        31,
+        'give the day of the month the period starts on; 31 means the last day',
+      ),
+    }
+  }
+  if (flags.reset !== undefined) limits.reset = parseResetRule(flags.reset, label('reset'))
   if (flags['max-ips'] !== undefined) {
     limits.maxIps = parseWholeNumber(
       flags['max-ips'],

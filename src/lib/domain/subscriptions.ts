@@ -48,12 +48,15 @@ export function profileTitle(user: {
   name: string
   status: string
   statusReason: string | null
-  periodEnd: string
+  /** Null: the period never ends (reset rule `never`), so a period limit does not lift by itself. */
+  periodEnd: string | null
 }): string {
   if (user.status === 'active') return user.name
   const reason = user.statusReason === null ? '' : ` (${user.statusReason})`
   const lifts =
-    user.statusReason?.startsWith(monthlyLimitReason) === true ? `, back on ${user.periodEnd.slice(0, 10)}` : ''
+    user.statusReason?.startsWith(monthlyLimitReason) === true && user.periodEnd !== null
+      ? `, back on ${user.periodEnd.slice(0, 10)}`
+      : ''
   return `${user.name}: ${user.status}${reason}${lifts}`
 }
 
@@ -73,7 +76,7 @@ export type OffReason =
 export function offReason(user: {
   status: string
   statusReason: string | null
-  periodEnd: string
+  periodEnd: string | null
   expiresAt: string | null
 }): OffReason | null {
   const reason = user.statusReason
@@ -85,7 +88,8 @@ export function offReason(user: {
     case 'disabled':
       return {kind: 'disabled', reason}
   }
-  if (reason?.startsWith(monthlyLimitReason) === true) return {kind: 'monthly', backOn: user.periodEnd}
+  if (reason?.startsWith(monthlyLimitReason) === true)
+    return user.periodEnd === null ? {kind: 'total'} : {kind: 'monthly', backOn: user.periodEnd}
   if (reason?.startsWith(totalLimitReason) === true) return {kind: 'total'}
   if (limitedForSharing({status: 'limited', statusReason: reason}) || reason === maxIpsCoolDownReason)
     return {kind: 'sharing'}

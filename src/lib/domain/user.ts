@@ -1,6 +1,7 @@
 /** A user's standing, who acts on it, and the plain view of a user that decisions and commands read. */
 import {effectiveLimits, periodAllowance, type LimitOverrides} from './limits.js'
-import {currentPeriod} from './periods.js'
+import {currentPeriod, endsNever} from './periods.js'
+import {formatResetRule, monthlyResetDay} from './reset-rules.js'
 import {effectiveInbounds} from './inbound-choice.js'
 
 export type UserStatus = 'active' | 'disabled' | 'limited' | 'expired'
@@ -16,14 +17,18 @@ export interface UserView {
   plan: string | null
   monthlyQuota: number
   totalQuota: number
-  resetDay: number
+  /** The reset rule in force (`monthly:15`, `weekly:mon`, `daily`, `yearly:03-15`, `rolling:30d`, `never`). */
+  reset: string
+  /** The day of the month periods start on, under a monthly rule; null under any other. */
+  resetDay: number | null
   maxIps: number | null
   expiresAt: string | null
   note: string | null
   /** The inbound tags the user gets (their own choice or their plan's); null: every managed inbound. */
   inbounds: string[] | null
   periodStart: string
-  periodEnd: string
+  /** Null when the period never ends (`never`). */
+  periodEnd: string | null
   periodUp: number
   periodDown: number
   periodUsed: number
@@ -50,7 +55,8 @@ export interface UserFacts extends LimitOverrides {
   plan_name: string | null
   plan_monthly_quota: number | null
   plan_total_quota: number | null
-  plan_reset_day: number | null
+  /** The plan's reset rule as stored; absent or null: the default. */
+  plan_reset?: string | null
   plan_max_ips: number | null
   /** The user's own inbound choice and the plan's, as stored (see inbound-choice.ts); absent: none. */
   inbounds?: string | null
@@ -73,7 +79,7 @@ export function limitsOf(record: UserFacts) {
       : {
           monthly_quota: record.plan_monthly_quota,
           total_quota: record.plan_total_quota,
-          reset_day: record.plan_reset_day,
+          reset: record.plan_reset ?? null,
           max_ips: record.plan_max_ips,
         },
   )
@@ -89,7 +95,7 @@ export function toUserView(record: UserFacts, context: {now: number; timeZone: s
   const period = currentPeriod(
     {start: record.period_start, end: record.period_end},
     context.now,
-    limits.resetDay,
+    limits.reset,
     context.timeZone,
   )
   // Running counts belong to the stored period; once it has rolled over, the new one has used nothing yet.
@@ -104,13 +110,14 @@ export function toUserView(record: UserFacts, context: {now: number; timeZone: s
     plan: record.plan_name,
     monthlyQuota: limits.monthlyQuota,
     totalQuota: limits.totalQuota,
-    resetDay: limits.resetDay,
+    reset: formatResetRule(limits.reset),
+    resetDay: monthlyResetDay(limits.reset),
     maxIps: limits.maxIps,
     expiresAt: record.expires_at === null ? null : iso(record.expires_at),
     note: record.note,
     inbounds: inboundsOf(record),
     periodStart: iso(period.start),
-    periodEnd: iso(period.end),
+    periodEnd: endsNever(period) ? null : iso(period.end),
     periodUp,
     periodDown,
     periodUsed: periodUp + periodDown,

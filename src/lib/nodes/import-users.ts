@@ -8,7 +8,7 @@ import type {UserCredentials} from '../proxies/proxy-driver.js'
 import {generateCredentials} from '../users/credentials.js'
 import {assertUserName} from '../domain/user-name.js'
 import {periodAt} from '../domain/periods.js'
-import {defaultResetDay} from '../domain/limits.js'
+import {defaultResetRule} from '../domain/reset-rules.js'
 import type {ConfigInbound} from '../proxies/proxy-driver.js'
 
 export interface ImportResult {
@@ -71,7 +71,7 @@ function assertValidKeys(found: MergedImportedUser, inbounds: readonly ConfigInb
  */
 export async function importUsers(db: Db, inbounds: ConfigInbound[], context: Context): Promise<ImportResult> {
   const result: ImportResult = {added: [], existing: [], skipped: []}
-  const period = periodAt(context.now, defaultResetDay, context.timeZone)
+  const period = periodAt(context.now, defaultResetRule, context.timeZone)
   for (const found of mergeImportedUsers(inbounds)) {
     try {
       assertUserName(found.name)

@@ -5,9 +5,28 @@ import type {SettingView} from '../settings/settings.js'
 import type {UserCredentials} from '../proxies/proxy-driver.js'
 import type {UserDetail} from '../users/user-service.js'
 import type {UserView} from '../domain/user.js'
+import {describeResetRule, storedResetRule, type ResetRule} from '../domain/reset-rules.js'
 import {formatDate, formatInstant, formatQuota, formatSize, statusText, usageBar} from './format.js'
 import {grid, table} from './grid.js'
 import {sparkline} from './report-tables.js'
+
+/** What the period allowance is called under a rule: `monthly quota`, `weekly quota`, `quota per 30 days`. */
+function allowanceLabel(rule: ResetRule): string {
+  switch (rule.every) {
+    case 'month':
+      return 'monthly quota'
+    case 'week':
+      return 'weekly quota'
+    case 'day':
+      return 'daily quota'
+    case 'year':
+      return 'yearly quota'
+    case 'rolling':
+      return `quota per ${rule.days} days`
+    case 'never':
+      return 'period quota'
+  }
+}
 
 export function renderUsers(users: UserView[], timeZone: string, style: ChalkInstance): string {
   if (users.length === 0) return 'no users yet (add one: sbq user add alice --monthly 100)'
@@ -50,13 +69,15 @@ export function renderUser(user: UserView, timeZone: string, style: ChalkInstanc
     ['status', statusText(user.status, style) + (user.statusReason ? ` (${user.statusReason})` : '')],
     ['plan', user.plan ?? '-'],
     [
-      'monthly quota',
+      allowanceLabel(storedResetRule(user.reset)),
       formatQuota(user.monthlyQuota) + (user.topups > 0 ? ` + ${formatSize(user.topups)} top-ups` : ''),
     ],
     ['total quota', formatQuota(user.totalQuota)],
     [
       'period',
-      `${formatInstant(user.periodStart, timeZone)} → ${formatInstant(user.periodEnd, timeZone)} (resets on day ${user.resetDay})`,
+      user.periodEnd === null
+        ? `since ${formatInstant(user.periodStart, timeZone)} (never resets)`
+        : `${formatInstant(user.periodStart, timeZone)} → ${formatInstant(user.periodEnd, timeZone)} (resets ${describeResetRule(storedResetRule(user.reset))})`,
     ],
     [
       'period used',
@@ -117,13 +138,13 @@ function renderHistory(user: UserDetail, timeZone: string): string {
 
 export function renderPlans(plans: PlanView[], style: ChalkInstance): string {
   if (plans.length === 0) return 'no plans yet (add one: sbq plan add basic --monthly 100)'
-  const out = table(['plan', 'monthly', 'total', 'reset day', 'max IPs', 'inbounds', 'users'], style)
+  const out = table(['plan', 'allowance', 'total', 'resets', 'max IPs', 'inbounds', 'users'], style)
   for (const plan of plans) {
     out.push([
       plan.name,
       formatQuota(plan.monthlyQuota),
       formatQuota(plan.totalQuota),
-      String(plan.resetDay),
+      describeResetRule(storedResetRule(plan.reset)),
       plan.maxIps === null ? '-' : String(plan.maxIps),
       plan.inbounds === null ? 'all' : plan.inbounds.join(', '),
       String(plan.users),

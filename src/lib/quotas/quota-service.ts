@@ -6,7 +6,8 @@ import type {UserUpdate} from '../db/schema.js'
 import {invalidInput} from '../errors.js'
 import {requirePlan, requireUser} from '../users/user-service.js'
 import {limitsOf, toUserView, type UserView} from '../domain/user.js'
-import {currentPeriod, periodWithNewResetDay, type Period} from '../domain/periods.js'
+import {currentPeriod, periodWithNewRule, type Period} from '../domain/periods.js'
+import {formatResetRule, type ResetRule} from '../domain/reset-rules.js'
 import {decideStatus} from '../domain/decide-status.js'
 import {storedInbounds, type InboundsFlag} from '../domain/inbound-choice.js'
 import {pushEverythingAgain} from '../db/node-users-repository.js'
@@ -15,7 +16,7 @@ import {assertKnownInboundTags} from '../inbounds/known-tags.js'
 export interface QuotaChanges {
   monthlyQuota?: number
   totalQuota?: number
-  resetDay?: number
+  reset?: ResetRule
   maxIps?: number
   /** null: never expires. */
   expiresAt?: number | null
@@ -30,7 +31,7 @@ export async function setQuota(db: Db, name: string, changes: QuotaChanges, cont
     throw invalidInput(
       'NOTHING_TO_CHANGE',
       `no change given for user "${name}"`,
-      'give at least one of --monthly, --total, --reset-day, --max-ips, --expires, --plan, --inbounds',
+      'give at least one of --monthly, --total, --reset, --reset-day, --max-ips, --expires, --plan, --inbounds',
     )
   }
   if (changes.inbounds !== undefined && 'tags' in changes.inbounds)
@@ -42,18 +43,25 @@ export async function setQuota(db: Db, name: string, changes: QuotaChanges, cont
       update.plan_id = changes.plan === null ? null : (await requirePlan(trx, changes.plan)).id
       // Joining a plan means taking its limits; limits named in the same command still override them.
       if (changes.plan !== null)
-        Object.assign(update, {monthly_quota: null, total_quota: null, reset_day: null, max_ips: null, inbounds: null})
+        Object.assign(update, {
+          monthly_quota: null,
+          total_quota: null,
+          reset_day: null,
+          reset: null,
+          max_ips: null,
+          inbounds: null,
+        })
     }
     if (changes.inbounds !== undefined) update.inbounds = storedInbounds(changes.inbounds, true)
     if (changes.monthlyQuota !== undefined) update.monthly_quota = changes.monthlyQuota
     if (changes.totalQuota !== undefined) update.total_quota = changes.totalQuota
-    if (changes.resetDay !== undefined) update.reset_day = changes.resetDay
+    if (changes.reset !== undefined) Object.assign(update, {reset: formatResetRule(changes.reset), reset_day: null})
     if (changes.maxIps !== undefined) update.max_ips = changes.maxIps
     if (changes.expiresAt !== undefined) update.expires_at = changes.expiresAt
     await updateUser(trx, record.id, update)
     // The nodes put the user on again, on the inbounds the new choice (theirs or the new plan's) gives.
     if (changes.inbounds !== undefined || changes.plan !== undefined) await pushEverythingAgain(trx)
-    await followResetDay(trx, record, context)
+    await followResetRule(trx, record, context)
     await recordEvents(trx, [
       {
         at: context.now,
@@ -119,7 +127,7 @@ export async function rollToCurrentPeriod(
   const period = currentPeriod(
     {start: record.period_start, end: record.period_end},
     context.now,
-    limitsOf(record).resetDay,
+    limitsOf(record).reset,
     context.timeZone,
   )
   if (period.start !== record.period_start)
@@ -128,22 +136,23 @@ export async function rollToCurrentPeriod(
 }
 
 /**
- * After a change that may have moved a user's reset day (their own, their plan's, or a new plan): the running period
- * keeps its start and what it counted, and ends on the new day, so the next reset falls where the operator said.
+ * After a change that may have moved a user's reset rule (their own, their plan's, or a new plan): the running period
+ * keeps its start and what it counted, and ends where the new rule says, so the next reset falls where the operator
+ * said.
  */
-export async function followResetDay(
+export async function followResetRule(
   db: Db,
   before: UserRecord,
   context: Pick<Context, 'now' | 'timeZone'>,
 ): Promise<void> {
   const after = await requireUser(db, before.name)
-  const newDay = limitsOf(after).resetDay
-  if (newDay === limitsOf(before).resetDay) return
+  const newRule = limitsOf(after).reset
+  if (formatResetRule(newRule) === formatResetRule(limitsOf(before).reset)) return
   const running = await rollToCurrentPeriod(db, before, context)
   await setUsagePeriodEnd(
     db,
     after.id,
-    periodWithNewResetDay(running, context.now, newDay, context.timeZone).end,
+    periodWithNewRule(running, context.now, newRule, context.timeZone).end,
     context.now,
   )
 }

@@ -20,7 +20,8 @@ import type {UserStatus} from '../db/schema.js'
 import {findUserRecord, topupKey} from '../db/users-repository.js'
 import {invalidInput, notFound} from '../errors.js'
 import {periodAllowance} from '../domain/limits.js'
-import {currentPeriod, type Period} from '../domain/periods.js'
+import {currentPeriod, endsNever, type Period} from '../domain/periods.js'
+import {storedResetRule} from '../domain/reset-rules.js'
 import {localDay} from '../domain/zoned-time.js'
 import {iso, toUserView} from '../domain/user.js'
 import {currentMonth, monthKey, parseMonth, type MonthRange} from '../domain/month-range.js'
@@ -105,7 +106,8 @@ export interface DayRow extends Usage {
 
 export interface UserCurrentPeriod {
   start: string
-  end: string
+  /** Null: the period never ends. */
+  end: string | null
   used: number
   allowance: number
   percent: number | null
@@ -264,7 +266,7 @@ async function usersReport(
 /** A billing period as a report shows it; users share a handful, so each is formatted once. */
 interface ReportPeriod extends Period {
   startIso: string
-  endIso: string
+  endIso: string | null
 }
 
 /**
@@ -291,7 +293,12 @@ async function periodsAtReference(
   spanIsAllNodes: boolean,
   context: Context,
 ): Promise<PeriodAtReference[]> {
-  const periodOf = (start: number, end: number): ReportPeriod => ({start, end, startIso: iso(start), endIso: iso(end)})
+  const periodOf = (start: number, end: number): ReportPeriod => ({
+    start,
+    end,
+    startIso: iso(start),
+    endIso: endsNever({end}) ? null : iso(end),
+  })
   const running = (start: number, end: number): PeriodAtReference => ({
     period: periodOf(start, end),
     usedOf: (index) => users.period_used[index]!,
@@ -305,30 +312,30 @@ async function periodsAtReference(
       end,
       () => ({period: periodOf(start, end), usedOf: () => null}),
     )
-  // Time-zone arithmetic is slow and users share a handful of (stored start, stored end, reset day) triples: each is
+  // Time-zone arithmetic is slow and users share a handful of (stored start, stored end, reset rule) triples: each is
   // worked out once, keyed by numbers (at 100k users, building string keys alone took 0.1 s), and a user with the same
   // triple as the one before skips even the lookup.
-  const resolved = new Map<number, Map<number, Map<number, PeriodAtReference>>>()
+  const resolved = new Map<number, Map<number, Map<string, PeriodAtReference>>>()
   const result = new Array<PeriodAtReference>(users.name.length)
-  let previous: {start: number; end: number; resetDay: number; at: PeriodAtReference} | undefined
+  let previous: {start: number; end: number; reset: string; at: PeriodAtReference} | undefined
   for (let index = 0; index < result.length; index++) {
     const start = users.period_start[index]!
     const end = users.period_end[index]!
-    const resetDay = users.reset_day[index]!
-    if (previous === undefined || previous.start !== start || previous.end !== end || previous.resetDay !== resetDay) {
+    const reset = users.reset[index]!
+    if (previous === undefined || previous.start !== start || previous.end !== end || previous.reset !== reset) {
       const at = mapIn(
         mapIn(
           mapIn(resolved, start, () => new Map()),
           end,
           () => new Map(),
         ),
-        resetDay,
+        reset,
         () => {
-          const period = currentPeriod({start, end}, reference, resetDay, context.timeZone)
+          const period = currentPeriod({start, end}, reference, storedResetRule(reset), context.timeZone)
           return period.start === start ? running(period.start, period.end) : pastGroup(period.start, period.end)
         },
       )
-      previous = {start, end, resetDay, at}
+      previous = {start, end, reset, at}
     }
     result[index] = previous.at
   }

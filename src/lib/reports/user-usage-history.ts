@@ -33,14 +33,17 @@ function localDaysBetween(from: number, to: number, timeZone: string): number {
 /** The current period's days so far (oldest first) and how many days the whole period has, for a period chart. */
 export async function periodSeries(
   db: Db,
-  user: {name: string; periodStart: string; periodEnd: string},
+  user: {name: string; periodStart: string; periodEnd: string | null},
   context: Pick<Context, 'now' | 'timeZone'>,
 ): Promise<{days: DayRow[]; length: number}> {
   const periodStart = Date.parse(user.periodStart)
   const daysSoFar = Math.max(1, localDaysBetween(periodStart, context.now, context.timeZone) + 1)
   return {
     days: await dailySeries(db, user.name, daysSoFar, context),
-    length: Math.max(daysSoFar, localDaysBetween(periodStart, Date.parse(user.periodEnd), context.timeZone)),
+    length:
+      user.periodEnd === null
+        ? daysSoFar
+        : Math.max(daysSoFar, localDaysBetween(periodStart, Date.parse(user.periodEnd), context.timeZone)),
   }
 }
 

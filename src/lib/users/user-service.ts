@@ -18,6 +18,7 @@ import {conflict, invalidInput, notFound} from '../errors.js'
 import type {UserCredentials} from '../proxies/proxy-driver.js'
 import {effectiveLimits} from '../domain/limits.js'
 import {currentPeriod} from '../domain/periods.js'
+import {formatResetRule, type ResetRule} from '../domain/reset-rules.js'
 import {userStatuses} from '../db/schema.js'
 import {dailySeries, forecastExhaustion} from '../reports/user-usage-history.js'
 import {generateCredentials} from './credentials.js'
@@ -30,7 +31,7 @@ export interface NewUserInput {
   name: string
   monthlyQuota?: number
   totalQuota?: number
-  resetDay?: number
+  reset?: ResetRule
   maxIps?: number
   expiresAt?: number | null
   plan?: string
@@ -65,11 +66,11 @@ export async function addUser(db: Db, input: NewUserInput, context: Context): Pr
     const user = {
       monthly_quota: input.monthlyQuota ?? null,
       total_quota: input.totalQuota ?? null,
-      reset_day: input.resetDay ?? null,
+      reset: input.reset === undefined ? null : formatResetRule(input.reset),
       max_ips: input.maxIps ?? null,
     }
     const limits = effectiveLimits(user, plan)
-    const period = currentPeriod(null, context.now, limits.resetDay, context.timeZone)
+    const period = currentPeriod(null, context.now, limits.reset, context.timeZone)
     await insertUser(
       trx,
       {
@@ -155,7 +156,7 @@ export async function showUser(
       periodUsed: view.periodUsed,
       allowance: view.allowance,
       last7DaysBytes,
-      periodEnd: Date.parse(view.periodEnd),
+      periodEnd: view.periodEnd === null ? Number.POSITIVE_INFINITY : Date.parse(view.periodEnd),
       now: context.now,
     }),
     ...(options.secrets ? {credentials: (await readCredentials(db, [record.name])).get(record.name)!} : {}),

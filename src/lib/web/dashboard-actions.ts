@@ -27,6 +27,7 @@ const fieldLabels: Record<keyof LimitFlagText, string> = {
   monthly: 'monthly quota',
   total: 'total quota',
   'reset-day': 'reset day',
+  reset: 'reset rule',
   'max-ips': 'max IPs',
   expires: 'expiry',
 }
@@ -42,6 +43,7 @@ function limitFields(form: URLSearchParams): LimitFlagText {
     monthly: field(form, 'monthly'),
     total: field(form, 'total'),
     'reset-day': field(form, 'reset_day'),
+    reset: field(form, 'reset'),
     'max-ips': field(form, 'max_ips'),
     expires: field(form, 'expires'),
   }

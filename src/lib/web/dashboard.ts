@@ -404,7 +404,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     form: URLSearchParams,
   ): Promise<void> {
     const values: AddUserValues = Object.fromEntries(
-      ['name', 'monthly', 'total', 'reset_day', 'expires', 'plan', 'note'].map((key) => [key, form.get(key) ?? '']),
+      ['name', 'monthly', 'total', 'reset', 'expires', 'plan', 'note'].map((key) => [key, form.get(key) ?? '']),
     )
     try {
       const user = await addUserFromForm(db, form, context)

@@ -81,7 +81,7 @@ function userRow(user: UserView, view: DashboardView, t: Translate): Html {
 <td data-label="${t('users.status')}">${statusBadge(user.status, t)}</td>
 <td data-label="${t('users.periodUsed')}" class="col-usage"><div class="usage"><span class="usage-text">${formatSize(user.periodUsed)} / ${formatQuota(user.allowance, t)}</span>${usageBar(user.periodUsed, user.allowance)}<span class="usage-percent">${percent === null ? '' : `${percent}%`}</span></div></td>
 <td data-label="${t('users.lifetime')}" class="num">${formatSize(user.totalUsed)}</td>
-<td data-label="${t('users.periodEnd')}">${formatDate(user.periodEnd, view.timeZone)}</td>
+<td data-label="${t('users.periodEnd')}">${user.periodEnd === null ? t('common.noReset') : formatDate(user.periodEnd, view.timeZone)}</td>
 <td data-label="${t('users.expires')}">${formatDate(user.expiresAt, view.timeZone)}</td>
 </tr>`
 }

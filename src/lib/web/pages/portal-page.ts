@@ -123,7 +123,7 @@ ${off === null ? '' : offText(off, t, view.timeZone)}
 <section class="stats">
 ${stat(t('portal.used'), `${formatSize(user.periodUsed)} / ${user.allowance === 0 ? t('portal.unlimited') : formatSize(user.allowance)}`, html`${usageBar(user.periodUsed, user.allowance)}<span class="stat-note">${percent === null ? '' : `${percent}%`}</span>`)}
 ${stat(t('portal.left'), left)}
-${stat(t('portal.resets'), formatDate(user.periodEnd, view.timeZone))}
+${stat(t('portal.resets'), user.periodEnd === null ? t('common.noReset') : formatDate(user.periodEnd, view.timeZone))}
 ${stat(t('portal.expires'), user.expiresAt === null ? t('common.never') : formatDate(user.expiresAt, view.timeZone))}
 </section>
 ${dailyChart(view, t)}

@@ -6,7 +6,7 @@ import {userPath} from './view-format.js'
 
 /** What the add form was sent with, to show it again beside an error. */
 export type AddUserValues = Partial<
-  Record<'name' | 'monthly' | 'total' | 'reset_day' | 'expires' | 'plan' | 'note', string>
+  Record<'name' | 'monthly' | 'total' | 'reset' | 'expires' | 'plan' | 'note', string>
 >
 
 export function addUserPage(
@@ -32,7 +32,7 @@ ${error === null ? '' : html`<p class="flash flash-error" role="alert">${error}<
 <div class="fields">
 <label>${t('add.monthly')}<input name="monthly" placeholder="100, 512M" value="${values.monthly ?? ''}"></label>
 <label>${t('add.total')}<input name="total" placeholder="0" value="${values.total ?? ''}"></label>
-<label>${t('add.resetDay')}<input name="reset_day" inputmode="numeric" placeholder="1" value="${values.reset_day ?? ''}"></label>
+<label>${t('add.reset')}<input name="reset" placeholder="monthly:1, weekly:mon" value="${values.reset ?? ''}"></label>
 <label>${t('add.expires')}<input name="expires" placeholder="30d, 2025-12-31" value="${values.expires ?? ''}"></label>
 <label>${t('add.plan')}<select name="plan"><option value="">${t('add.noPlan')}</option>${planOptions}</select></label>
 <label>${t('add.note')}<input name="note" maxlength="200" value="${values.note ?? ''}"></label>

@@ -47,7 +47,7 @@ function charts(view: UserPageView, t: Translate): Html {
     view.periodDays.map((day) => day.total),
     view.periodLength,
     user.allowance,
-  )}<div class="chart-axis"><span>${formatDate(user.periodStart, view.timeZone).slice(5)}</span><span>${formatDate(user.periodEnd, view.timeZone).slice(5)}</span></div><div class="legend"><span class="key key-used"></span>${t('user.chartUsed')} ${formatSize(used)}${
+  )}<div class="chart-axis"><span>${formatDate(user.periodStart, view.timeZone).slice(5)}</span><span>${user.periodEnd === null ? '' : formatDate(user.periodEnd, view.timeZone).slice(5)}</span></div><div class="legend"><span class="key key-used"></span>${t('user.chartUsed')} ${formatSize(used)}${
     user.allowance > 0
       ? html`<span class="key key-allowance"></span>${t('user.chartAllowance')} ${formatSize(user.allowance)}`
       : ''
@@ -65,7 +65,7 @@ function limits(view: UserPageView, t: Translate): Html {
     ['user.monthlyQuota', formatQuota(user.monthlyQuota, t)],
     ['user.topupsThisPeriod', formatSize(user.topups)],
     ['user.totalQuota', formatQuota(user.totalQuota, t)],
-    ['user.resetDay', String(user.resetDay)],
+    ['user.reset', user.reset],
     ['user.maxIps', user.maxIps === null ? t('common.none') : String(user.maxIps)],
     ['user.inbounds', user.inbounds === null ? t('user.inboundsAll') : user.inbounds.join(', ')],
     ['user.expires', user.expiresAt === null ? t('common.never') : formatInstant(user.expiresAt, view.timeZone)],
@@ -171,7 +171,7 @@ function actions(frame: Frame, view: UserPageView): Html {
 <div class="fields">
 <label>${t('user.monthlyQuota')}<input name="monthly" placeholder="${formatQuota(user.monthlyQuota, t)}"></label>
 <label>${t('user.totalQuota')}<input name="total" placeholder="${formatQuota(user.totalQuota, t)}"></label>
-<label>${t('user.resetDay')}<input name="reset_day" inputmode="numeric" placeholder="${user.resetDay}"></label>
+<label>${t('user.reset')}<input name="reset" placeholder="${user.reset}"></label>
 <label>${t('user.maxIps')}<input name="max_ips" inputmode="numeric" placeholder="${user.maxIps ?? ''}"></label>
 <label>${t('user.expires')}<input name="expires" placeholder="${user.expiresAt === null ? 'never' : formatDate(user.expiresAt, view.timeZone)}"></label>
 <label>${t('user.plan')}<select name="plan"><option value="">${user.plan ?? t('common.none')}</option>${plans}<option value="none">${t('add.noPlan')}</option></select></label>
@@ -196,7 +196,7 @@ export function userPage(frame: Frame, view: UserPageView): Html {
 <section class="stats">
 ${stat(t('user.periodUsed'), `${formatSize(user.periodUsed)} / ${formatQuota(user.allowance, t)}`, html`${usageBar(user.periodUsed, user.allowance)}<span class="stat-note">${percent === null ? '' : `${percent}%`}</span>`)}
 ${stat(t('user.lifetime'), formatSize(user.totalUsed), user.totalQuota === 0 ? '' : html`<span class="stat-note">/ ${formatSize(user.totalQuota)}</span>`)}
-${stat(t('user.period'), html`<span class="nowrap">${formatDate(user.periodStart, view.timeZone)}</span> → <span class="nowrap">${formatDate(user.periodEnd, view.timeZone)}</span>`)}
+${stat(t('user.period'), html`<span class="nowrap">${formatDate(user.periodStart, view.timeZone)}</span> → <span class="nowrap">${user.periodEnd === null ? t('common.noReset') : formatDate(user.periodEnd, view.timeZone)}</span>`)}
 ${stat(t('user.expires'), user.expiresAt === null ? t('common.never') : formatDate(user.expiresAt, view.timeZone))}
 </section>
 ${charts(view, t)}
