@@ -39,7 +39,7 @@ import {connectNode, proxyDrivers} from '../../src/lib/proxies/registry.js'
 import {PLACEHOLDER_USER_NAME} from '../../src/lib/proxies/shared/placeholder-user.js'
 import {alice, bob, singBoxFixtureUserTags} from '../support/fixture-users.js'
 import {fixturesDir} from '../support/paths.js'
-import {StubPanel} from '../support/stub-3x-ui-panel.js'
+import {StubPanel, type StubPanelVersion} from '../support/stub-3x-ui-panel.js'
 import {StubSsmApi} from '../support/stub-ssm-api.js'
 import {StubV2rayApi} from '../support/stub-v2ray-api.js'
 
@@ -208,8 +208,8 @@ function ssmHarness(): Harness {
   }
 }
 
-function panelHarness(): Harness {
-  const panel = new StubPanel('/x7Kq2')
+function panelHarness(version: StubPanelVersion): Harness {
+  const panel = new StubPanel('/x7Kq2', version)
   let initial = ''
   const clients = () => panel.inbounds.flatMap((inbound) => inbound.clients)
   return {
@@ -249,13 +249,16 @@ function panelHarness(): Harness {
   }
 }
 
-/** Every type the registry may list, and how to stand one of its nodes up against a stub. */
-const harnesses: Record<string, () => Harness> = {
+/**
+ * Every type the registry may list, and how to stand one of its nodes up against a stub; a type whose upstream
+ * speaks more than one API gives a harness per API, by name, and runs the contract against each.
+ */
+const harnesses: Record<string, (() => Harness) | Record<string, () => Harness>> = {
   xray: () => grpcHarness('xray', 'xray', xrayFixture),
   v2ray: () => grpcHarness('v2ray', 'v2ray', v2rayFixture),
   'sing-box': () => grpcHarness('sing-box', 'sing-box', singBoxFixture),
   'sing-box-ssm': ssmHarness,
-  '3x-ui': panelHarness,
+  '3x-ui': {'panel v2.9': () => panelHarness('2.9'), 'panel v3.6': () => panelHarness('3.6')},
 }
 
 // --- the shared workspace: checker shims on PATH, a folder per test ----------------------------------------------
@@ -462,12 +465,17 @@ describe('driver contract: every registered type joins it', () => {
   })
 })
 
-for (const driver of proxyDrivers) {
-  const makeHarness = harnesses[driver.type]
-  // The registry test above names it; there is nothing to run it against.
-  if (makeHarness === undefined) continue
-
-  describe(`driver contract: ${driver.type}`, () => {
+for (const [driver, variant, makeHarness] of proxyDrivers.flatMap(
+  (driver): Array<[ProxyDriver, string, () => Harness]> => {
+    const entry = harnesses[driver.type]
+    // The registry test above names a type without one; there is nothing to run it against.
+    if (entry === undefined) return []
+    return typeof entry === 'function'
+      ? [[driver, '', entry]]
+      : Object.entries(entry).map(([name, make]) => [driver, ` (${name})`, make])
+  },
+)) {
+  describe(`driver contract: ${driver.type}${variant}`, () => {
     const harness = makeHarness()
     const fresh = () => {
       const folder = testFolder(driver.type)

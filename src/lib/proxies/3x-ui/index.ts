@@ -102,12 +102,17 @@ async function applyUsers(change: UserChange): Promise<ChangeOutcome> {
           ] as const,
       ),
     ])
-    const {missing} = await panel.setEnabled(wanted)
+    const {missing, keptOff} = await panel.setEnabled(wanted)
     const notThere = change.removed.filter((name) => missing.has(name))
-    return {
-      method: 'panel',
-      warning: notThere.length > 0 ? `not in the 3x-ui panel, nothing to switch off: ${notThere.join(', ')}` : null,
-    }
+    const warnings = [
+      notThere.length > 0 ? `not in the 3x-ui panel, nothing to switch off: ${notThere.join(', ')}` : '',
+      keptOff.length > 0
+        ? `kept off, as 3x-ui v3 switches a client on all its inbounds at once and these are also on inbounds their choice leaves out: ${keptOff
+            .map(({email, tags}) => `${email} (${tags.join(', ')})`)
+            .join(', ')} (detach them there in the panel)`
+        : '',
+    ].filter(Boolean)
+    return {method: 'panel', warning: warnings.length > 0 ? warnings.join('; ') : null}
   } finally {
     panel.close()
   }
