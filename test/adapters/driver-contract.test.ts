@@ -161,7 +161,13 @@ function grpcHarness(
         // The running proxy holds what its config holds.
         if (live)
           for (const email of fixtureView.get(tag)?.keys() ?? [])
-            users.set(email, {email, level: 0, accountType: 'from the config', accountFields: new Map()})
+            users.set(email, {
+              email,
+              level: 0,
+              accountType: 'from the config',
+              accountFields: new Map(),
+              accountValue: new Uint8Array(),
+            })
       }
       const configPath = copyFixture(dir, fixture.file)
       return {

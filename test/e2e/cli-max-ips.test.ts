@@ -117,4 +117,60 @@ describe('account sharing: max-ips from Xray online-IP lists (stub API, real bin
     assert.equal(bad.code, 2)
     assert.equal(bad.json.error.message, 'max-ips-cooldown "soon" is not a duration')
   })
+
+  it('asks the node once for every online user (GetUsersStats), and loopback connections never count', async () => {
+    assert.equal((await sbq('config', 'set', 'enforce-max-ips', 'off')).code, 0)
+    stub.calls.length = 0
+    stub.onlineIps.clear()
+    for (const ip of ['127.0.0.1', '[::1]', '203.0.113.7']) stub.seeConnection('carol', ip)
+    const one = await sbqAt('2024-05-20T14:00:00Z', 'check', '--json')
+    assert.equal(one.code, 0, one.stderr)
+    assert.deepEqual(one.json.sharing, [], 'one IP that counts: within max-ips 2')
+    for (const ip of ['203.0.113.8', '[2001:db8::9]']) stub.seeConnection('carol', ip)
+    const three = await sbqAt('2024-05-20T14:01:00Z', 'check', '--json')
+    assert.deepEqual(three.json.sharing, [{user: 'carol', ips: 3, maxIps: 2}])
+    const asked = stub.calls
+      .map((call) => call.method)
+      .filter((method) => method.includes('Online') || method === 'GetUsersStats')
+    assert.deepEqual(asked, ['GetUsersStats', 'GetUsersStats'])
+  })
+})
+
+describe('account sharing on an Xray without GetUsersStats: asked user by user (stub API, real bin/sbq)', () => {
+  const workspace = tempWorkspace('sbq-max-ips-old-')
+  const sbq = (...args: string[]) => runSbq(args, {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
+  let stub: StubV2rayApi
+
+  before(async () => {
+    const configPath = join(workspace.dir, 'xray.json')
+    copyFileSync(join(fixturesDir, 'xray-config.json'), configPath)
+    stub = await StubV2rayApi.start({flavor: 'xray', inboundTags: ['vless-reality'], unimplemented: ['GetUsersStats']})
+    for (const args of [
+      ['user', 'add', 'carol', '--max-ips', '2', '--no-apply'],
+      ['user', 'add', 'erin', '--no-apply'],
+      // prettier-ignore
+      ['node', 'add', 'x1', '--type', 'xray', '--api', stub.address, '--config', configPath, '--inbound', 'vless-reality', '--apply', 'true'],
+    ]) {
+      const result = await sbq(...args)
+      assert.equal(result.code, 0, result.stderr)
+    }
+  })
+
+  after(async () => {
+    await stub.close()
+    workspace.cleanup()
+  })
+
+  it('falls back to GetStatsOnlineIpList for each watched user, without a warning', async () => {
+    stub.onlineIps.set('carol', new Map([1, 2, 3].map((n) => [`203.0.113.${n}`, 1_716_200_000])))
+    const result = await sbq('check', '--json')
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.stderr, '')
+    assert.deepEqual(result.json.sharing, [{user: 'carol', ips: 3, maxIps: 2}])
+    const asked = stub.calls.filter((call) => call.method === 'GetStatsOnlineIpList')
+    assert.deepEqual(
+      asked.map((call) => (call.request as {name: string}).name),
+      ['user>>>carol>>>online'],
+    )
+  })
 })

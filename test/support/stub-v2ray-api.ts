@@ -1,7 +1,14 @@
 /**
  * A stand-in for the Xray / V2Ray / sing-box gRPC API, for tests and benchmarks: StatsService (QueryStats with
- * substring patterns and reset, GetStats, GetSysStats, Xray's GetStatsOnlineIpList) and HandlerService (AlterInbound
- * with V2Ray's error texts). sing-box, like the real one, has no HandlerService and ignores the query pattern.
+ * substring patterns and reset, GetStats, GetSysStats, Xray's GetStatsOnlineIpList and GetUsersStats) and
+ * HandlerService (AlterInbound with V2Ray's error texts, Xray's GetInboundUsers and GetInboundUsersCount). sing-box,
+ * like the real one, has no HandlerService and ignores the query pattern.
+ *
+ * The Xray parts follow XTLS/Xray-core at commit 2323273e373f06b829b8c1cc0b4da149153e7358:
+ * app/stats/command/command.go + command.proto (GetUsersStats lists only users whose online map holds an IP),
+ * app/stats/online_map.go (AddIP never records 127.0.0.1 or [::1]), app/proxyman/command/command.go + command.proto
+ * (GetInboundUsers with an empty email lists every user, with its level and account), common/protocol/user.go
+ * (ToProtoUser keeps the level) and proxy/hysteria/account/config.proto (`Account { string auth = 1 }`).
  *
  * As a process: `node stub-v2ray-api.js --flavor v2ray --users 100000 [--grow BYTES]` prints `{"port":N}` and
  * serves until killed; with --grow every QueryStats first adds BYTES to each user counter.
@@ -12,13 +19,19 @@ import {parseArgs} from 'node:util'
 import {type V2rayFlavor, flavorNames, v2rayFlavors} from '../../src/lib/proxies/shared/v2ray-api/flavor.js'
 import {
   type ProtocolUser,
+  type UserOnlineStat,
   decodeAddUserOperation,
+  decodeGetInboundUserRequest,
+  decodeGetUsersStatsRequest,
   decodeAlterInboundRequest,
   decodeFlatFields,
   decodeGetStatsRequest,
   decodeQueryStatsRequest,
   decodeRemoveUserOperation,
+  encodeGetInboundUserResponse,
+  encodeGetInboundUsersCountResponse,
   encodeGetStatsResponse,
+  encodeGetUsersStatsResponse,
   encodeOnlineIpListResponse,
   encodeQueryStatsResponse,
   encodeSysStatsResponse,
@@ -42,6 +55,11 @@ export interface StubV2rayApiOptions {
    * ends the whole process: the stub then stops answering, as a dead Xray would.
    */
   accountTypes?: Record<string, string>
+  /**
+   * Methods the emulated proxy does not have and answers UNIMPLEMENTED to, e.g. `['GetInboundUsers', 'GetUsersStats']`
+   * for an Xray before v24.11.5.
+   */
+  unimplemented?: string[]
 }
 
 export interface StubCall {
@@ -55,6 +73,8 @@ export interface StubUser {
   level: number
   accountType: string
   accountFields: Map<number, string | number>
+  /** The account as sent, for GetInboundUsers to answer it back. */
+  accountValue: Uint8Array
 }
 
 export function seededUplink(index: number): number {
@@ -89,10 +109,17 @@ export class StubV2rayApi {
   private readonly accountTypes: Readonly<Record<string, string>>
   /** Set when an AddUser of the wrong account type ended the emulated Xray. */
   crashed = false
+  /**
+   * TEST-ONLY fault, found in no real proxy: RemoveUser of these names answers success and keeps the user, so a test can
+   * show that sbq reads the users back and reports a removal that did not take.
+   */
+  readonly removalsIgnored = new Set<string>()
+  private readonly unimplemented: ReadonlySet<string>
 
   private constructor(options: StubV2rayApiOptions) {
     this.flavor = options.flavor
     this.accountTypes = options.accountTypes ?? {}
+    this.unimplemented = new Set(options.unimplemented ?? [])
     this.growBytes = options.growBytes ?? 0
     for (const tag of options.inboundTags ?? ['vmess-in', 'vless-in', 'trojan-in', 'ss-in']) {
       this.inbounds.set(tag, new Map())
@@ -159,6 +186,17 @@ export class StubV2rayApi {
     }
   }
 
+  /**
+   * A connection from `ip` by `user`, as Xray's dispatcher tracks it with statsUserOnline: the user's online map is
+   * made on the first one, and a loopback address is never recorded in it (app/stats/online_map.go AddIP).
+   */
+  seeConnection(user: string, ip: string, lastSeen = Math.floor(Date.now() / 1000)): void {
+    const ips = this.onlineIps.get(user) ?? new Map<string, number>()
+    this.onlineIps.set(user, ips)
+    if (ip === '127.0.0.1' || ip === '[::1]') return
+    ips.set(ip, lastSeen)
+  }
+
   /** Adds `bytes` to every user counter. */
   grow(bytes: number): void {
     for (const counter of this.counters.values()) if (counter.user) counter.value = add(counter.value, bytes)
@@ -181,11 +219,19 @@ export class StubV2rayApi {
       GetStats: (request) => this.getStats(request),
       GetSysStats: () => encodeSysStatsResponse({numGoroutine: 8, uptimeSeconds: this.uptimeSeconds}),
     }
-    if (this.flavor === 'xray') stats['GetStatsOnlineIpList'] = (request) => this.onlineIpList(request)
-    this.addService(names.statsService, stats)
-    if (names.handlerService !== null) {
-      this.addService(names.handlerService, {AlterInbound: (request) => this.alterInbound(request)})
+    const handler: Record<string, UnaryHandler> = {AlterInbound: (request) => this.alterInbound(request)}
+    if (this.flavor === 'xray') {
+      stats['GetStatsOnlineIpList'] = (request) => this.onlineIpList(request)
+      stats['GetUsersStats'] = (request) => this.usersStats(request)
+      handler['GetInboundUsers'] = (request) => this.inboundUsers(request)
+      handler['GetInboundUsersCount'] = (request) => this.inboundUsersCount(request)
     }
+    for (const method of this.unimplemented) {
+      delete stats[method]
+      delete handler[method]
+    }
+    this.addService(names.statsService, stats)
+    if (names.handlerService !== null) this.addService(names.handlerService, handler)
   }
 
   private addService(service: string, handlers: Record<string, UnaryHandler>): void {
@@ -268,6 +314,63 @@ export class StubV2rayApi {
     return encodeOnlineIpListResponse(request.name, ips)
   }
 
+  /** Every user with at least one online IP; with include_traffic, their traffic counters too (reset as asked). */
+  private usersStats(bytes: Buffer): Buffer {
+    const request = decodeGetUsersStatsRequest(bytes)
+    this.calls.push({method: 'GetUsersStats', request})
+    const users: UserOnlineStat[] = []
+    for (const [email, ips] of this.onlineIps) {
+      if (ips.size === 0) continue
+      let traffic: UserOnlineStat['traffic'] = null
+      if (request.includeTraffic) {
+        traffic = {uplink: 0, downlink: 0}
+        for (const direction of ['uplink', 'downlink'] as const) {
+          const name = `user>>>${email}>>>traffic>>>${direction}`
+          const value = this.counter(name)
+          if (value === undefined) continue
+          traffic[direction] = Number(value)
+          if (request.reset) this.setCounter(name, 0)
+        }
+      }
+      users.push({email, ips: new Map(ips), traffic})
+    }
+    return encodeGetUsersStatsResponse(users)
+  }
+
+  private handlerUsers(tag: string): Map<string, StubUser> {
+    const users = this.inbounds.get(tag)
+    if (users === undefined) {
+      throw new StubStatusError(
+        grpc.status.UNKNOWN,
+        `app/proxyman/command: failed to get handler: ${tag} > app/proxyman/inbound: handler not found: ${tag}`,
+      )
+    }
+    return users
+  }
+
+  private inboundUsers(bytes: Buffer): Buffer {
+    const request = decodeGetInboundUserRequest(bytes)
+    this.calls.push({method: 'GetInboundUsers', request})
+    const users = this.handlerUsers(request.tag)
+    const asProto = (user: StubUser): ProtocolUser => ({
+      level: user.level,
+      email: user.email,
+      account: {type: user.accountType, value: user.accountValue},
+    })
+    if (request.email !== '') {
+      // GetUser finds no one: ToProtoUser(nil) is a nil element, which Go's protobuf writes as an empty User.
+      const user = users.get(request.email)
+      return encodeGetInboundUserResponse([user === undefined ? {level: 0, email: '', account: null} : asProto(user)])
+    }
+    return encodeGetInboundUserResponse([...users.values()].map(asProto))
+  }
+
+  private inboundUsersCount(bytes: Buffer): Buffer {
+    const request = decodeGetInboundUserRequest(bytes)
+    this.calls.push({method: 'GetInboundUsersCount', request})
+    return encodeGetInboundUsersCountResponse(this.handlerUsers(request.tag).size)
+  }
+
   private alterInbound(bytes: Buffer): Buffer {
     const request = decodeAlterInboundRequest(bytes)
     this.calls.push({method: 'AlterInbound', request})
@@ -276,13 +379,7 @@ export class StubV2rayApi {
     if (!operationType.startsWith(prefix)) {
       throw new StubStatusError(grpc.status.UNKNOWN, `app/proxyman/command: unknown operation > ${operationType}`)
     }
-    const users = this.inbounds.get(request.tag)
-    if (users === undefined) {
-      throw new StubStatusError(
-        grpc.status.UNKNOWN,
-        `app/proxyman/command: failed to get handler: ${request.tag} > app/proxyman/inbound: handler not found: ${request.tag}`,
-      )
-    }
+    const users = this.handlerUsers(request.tag)
     const operation = request.operation?.value ?? Buffer.alloc(0)
     if (operationType === `${prefix}AddUserOperation`) {
       const user = decodeAddUserOperation(operation)
@@ -292,7 +389,9 @@ export class StubV2rayApi {
       this.addInboundUser(users, user)
     } else if (operationType === `${prefix}RemoveUserOperation`) {
       const email = decodeRemoveUserOperation(operation)
-      if (!users.delete(email)) {
+      if (this.removalsIgnored.has(email) && users.has(email)) return Buffer.alloc(0)
+      // proxy/hysteria/account/config.go DelByEmail answers nil whether or not it held the user.
+      if (!users.delete(email) && this.accountTypes[request.tag] !== hysteriaAccount) {
         throw new StubStatusError(
           grpc.status.UNKNOWN,
           `app/proxyman/command: failed to remove user > proxy/vmess/inbound: User ${email} not found.`,
@@ -315,7 +414,8 @@ export class StubV2rayApi {
   }
 
   private addInboundUser(users: Map<string, StubUser>, user: ProtocolUser): void {
-    if (users.has(user.email)) {
+    // proxy/hysteria/account/config.go Validator.Add stores over whatever it held: no "already exists" there.
+    if (users.has(user.email) && user.account?.type !== hysteriaAccount) {
       throw new StubStatusError(
         grpc.status.UNKNOWN,
         `app/proxyman/command: failed to add user > proxy/vmess/inbound: User ${user.email} already exists.`,
@@ -328,9 +428,12 @@ export class StubV2rayApi {
       level: user.level,
       accountType: account.type,
       accountFields: decodeFlatFields(account.value),
+      accountValue: account.value,
     })
   }
 }
+
+const hysteriaAccount = 'xray.proxy.hysteria.account.Account'
 
 class StubStatusError extends Error {
   readonly code: grpc.status

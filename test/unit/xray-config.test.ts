@@ -373,3 +373,96 @@ describe('rewriteXrayUsers: an inbound left with no client gets the locked place
     assertV2rayAccepts(t, v2ray.text)
   })
 })
+
+describe('rewriteXrayUsers: user levels (issue 18)', () => {
+  const config = JSON.stringify({
+    inbounds: [
+      {
+        tag: 'vmess-in',
+        protocol: 'vmess',
+        settings: {
+          clients: [
+            {id: 'a0000000-0000-4000-8000-000000000001', email: 'guest', level: 1},
+            {id: alice.credentials.uuid, email: 'alice', level: 3},
+            {id: 'a0000000-0000-4000-8000-000000000002', email: 'dave-op', level: 1},
+          ],
+        },
+      },
+    ],
+  })
+
+  it("keeps a managed client's level, gives a new one the inbound's usual level, and tells the live path both", () => {
+    const rewrite = rewriteXrayUsers(config, {desired: [alice, bob], managedNames: new Set(['alice', 'bob'])})
+    const written = clients(JSON.parse(rewrite.text) as Json, 'vmess-in')
+    assert.deepEqual(
+      written.map((client) => [client['email'], client['level']]),
+      [
+        ['guest', 1],
+        ['dave-op', 1],
+        ['alice', 3],
+        ['bob', 1],
+      ],
+    )
+    assert.deepEqual(
+      rewrite.inbounds[0]!.levels,
+      new Map([
+        ['alice', 3],
+        ['bob', 1],
+      ]),
+    )
+  })
+
+  it('writes level 0 where the clients carry none, as before', () => {
+    const plain = JSON.stringify({
+      inbounds: [{tag: 't', protocol: 'trojan', settings: {clients: [{password: 'p', email: 'guest'}]}}],
+    })
+    const written = clients(
+      JSON.parse(rewriteXrayUsers(plain, {desired: [bob], managedNames: new Set(['bob'])}).text) as Json,
+      't',
+    )
+    assert.deepEqual(written[1], {password: bob.credentials.password, email: 'bob', level: 0})
+  })
+})
+
+describe('Xray hysteria inbound (issue 18: infra/conf/hysteria.go)', () => {
+  const hysteria = (settings: Json) =>
+    JSON.stringify({inbounds: [{tag: 'hy', protocol: 'hysteria', port: 443, settings: {version: 2, ...settings}}]})
+
+  it('reads auth as the password and writes clients as {auth, email, level}', () => {
+    const text = hysteria({
+      clients: [
+        {auth: 'op-secret', email: 'guest', level: 0},
+        {auth: 'old', email: 'alice'},
+      ],
+    })
+    const [inbound] = readXrayUsers(text, {inbounds: ['hy']})
+    assert.equal(inbound!.protocol, 'hysteria')
+    assert.deepEqual(inbound!.users, [
+      {name: 'guest', credentials: {password: 'op-secret'}},
+      {name: 'alice', credentials: {password: 'old'}},
+    ])
+    const written = clients(JSON.parse(rewriteXrayUsers(text, {desired: [alice], managedNames}).text) as Json, 'hy')
+    assert.deepEqual(written, [
+      {auth: 'op-secret', email: 'guest', level: 0},
+      {auth: alice.credentials.password, email: 'alice', level: 0},
+    ])
+  })
+
+  it('rewrites `users` where the inbound names its list so, since Xray reads it when there is no `clients`', () => {
+    const text = hysteria({users: [{auth: 'op-secret', email: 'guest'}]})
+    const written = JSON.parse(rewriteXrayUsers(text, {desired: [bob], managedNames}).text) as Json
+    const settings = (written['inbounds'] as Json[])[0]!['settings'] as Json
+    assert.equal(settings['clients'], undefined)
+    assert.deepEqual(
+      (settings['users'] as Json[]).map((client) => client['email']),
+      ['guest', 'bob'],
+    )
+  })
+
+  it('is refused on V2Ray, which has no hysteria', () => {
+    assert.throws(
+      () => readXrayUsers(hysteria({clients: []}), {flavor: 'v2ray', inbounds: ['hy']}),
+      /uses protocol "hysteria", which V2Ray does not have/,
+    )
+  })
+})

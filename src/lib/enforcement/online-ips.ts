@@ -4,7 +4,7 @@ import {SbqError} from '../errors.js'
 import {connectNode, driverOf} from '../proxies/registry.js'
 
 export interface OnlineIps {
-  /** Distinct IPs per user across every node that can tell (Xray's GetStatsOnlineIpList). */
+  /** Distinct IPs per user across every node that can tell (Xray's GetUsersStats, else GetStatsOnlineIpList). */
   counts: Map<string, number>
   /** Nodes that could not be asked, with why. */
   errors: Array<{node: string; error: string}>
@@ -21,6 +21,11 @@ export async function countOnlineIps(db: Db, names: string[], only?: readonly st
   const result: OnlineIps = {counts: new Map(), errors: []}
   if (names.length === 0) return result
   const seen = new Map<string, Set<string>>()
+  const remember = (name: string, ips: ReadonlyMap<string, number>): void => {
+    const set = seen.get(name) ?? new Set<string>()
+    for (const ip of ips.keys()) set.add(ip)
+    seen.set(name, set)
+  }
   const asked = only === undefined ? undefined : new Set(only)
   const nodes = (await listNodes(db)).filter(
     (row) => driverOf(row).onlineIps && (asked === undefined || asked.has(row.name)),
@@ -28,16 +33,20 @@ export async function countOnlineIps(db: Db, names: string[], only?: readonly st
   for (const node of nodes) {
     const api = await connectNode(node)
     try {
+      // One call for every online user where the proxy has it, instead of one per watched user.
+      const everyone = (await api.allOnlineIps?.()) ?? null
+      if (everyone !== null) {
+        // A watched user it does not list has no IP online there, as a per-user answer of none would say.
+        for (const name of names) remember(name, everyone.get(name) ?? new Map())
+        continue
+      }
       if (api.onlineIps === undefined) continue
       const lookup = api.onlineIps.bind(api)
       let next = 0
       const worker = async () => {
         while (next < names.length) {
           const name = names[next++]!
-          const ips = await lookup(name)
-          const set = seen.get(name) ?? new Set<string>()
-          for (const ip of ips.keys()) set.add(ip)
-          seen.set(name, set)
+          remember(name, await lookup(name))
         }
       }
       await Promise.all(Array.from({length: Math.min(concurrency, names.length)}, worker))

@@ -15,7 +15,7 @@ import type {CounterLifetime, ManagedUser, StatsSnapshot, UserCredentials} from 
 import type {ShareInbound} from '../domain/share-links.js'
 
 /** Protocols whose users can be added and removed live through Xray/V2Ray's HandlerService. */
-export type LiveProtocol = 'vmess' | 'vless' | 'trojan' | 'shadowsocks'
+export type LiveProtocol = 'vmess' | 'vless' | 'trojan' | 'shadowsocks' | 'hysteria'
 
 export interface InboundTarget {
   tag: string
@@ -35,8 +35,11 @@ export interface ExpectedUsers {
 export interface ProxyApi {
   readonly counterLifetime: CounterLifetime
   readStats(): Promise<StatsSnapshot>
-  /** Live user changes; absent where the proxy has no such API (sing-box v2ray_api). */
-  addUser?(inbound: InboundTarget, user: ManagedUser): Promise<void>
+  /**
+   * Live user changes; absent where the proxy has no such API (sing-box v2ray_api). `level` is the Xray/V2Ray user
+   * level (which `policy.levels` entry applies), 0 when not given.
+   */
+  addUser?(inbound: InboundTarget, user: ManagedUser, level?: number): Promise<void>
   removeUser?(inbound: InboundTarget, name: string): Promise<void>
   /**
    * Reads the user list back after a change, where the proxy can list its users, and fails as the node's error when
@@ -45,6 +48,11 @@ export interface ProxyApi {
   confirmUsers?(inbound: InboundTarget, expected: ExpectedUsers): Promise<void>
   /** The IPs seen for a user, each with its last-seen unix time (seconds); only where the proxy tracks them (Xray). */
   onlineIps?(name: string): Promise<Map<string, number>>
+  /**
+   * Every user online now with their IPs, in one call (Xray's GetUsersStats, which lists only users with an IP); null
+   * where the proxy lacks the call, and the caller asks `onlineIps` user by user instead.
+   */
+  allOnlineIps?(): Promise<Map<string, Map<string, number>> | null>
   close(): void
 }
 

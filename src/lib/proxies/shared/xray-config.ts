@@ -49,9 +49,9 @@ import {
 } from './user-lists.js'
 
 export type XrayFlavor = 'xray' | 'v2ray'
-export type XrayClientProtocol = 'vmess' | 'vless' | 'trojan' | 'shadowsocks'
+export type XrayClientProtocol = 'vmess' | 'vless' | 'trojan' | 'shadowsocks' | 'hysteria'
 
-const CLIENT_PROTOCOLS: readonly string[] = ['vmess', 'vless', 'trojan', 'shadowsocks']
+const CLIENT_PROTOCOLS: readonly string[] = ['vmess', 'vless', 'trojan', 'shadowsocks', 'hysteria']
 
 export interface XrayInboundUsers {
   tag: string
@@ -88,6 +88,8 @@ interface ManagedInbound {
   protocol: XrayClientProtocol
   settings: JsonObjectNode | undefined
   clients: (JsonNode & {kind: 'array'}) | undefined
+  /** The settings key holding the client list: `clients`, or `users` for a hysteria inbound that names it so. */
+  listKey: 'clients' | 'users'
   method: string | undefined
 }
 
@@ -109,6 +111,7 @@ function shadowsocksMethod(settings: JsonObjectNode | undefined, clients: JsonNo
 
 function unsupportedReason(protocol: string, flavor: XrayFlavor, method: string | undefined): string | undefined {
   if (!CLIENT_PROTOCOLS.includes(protocol)) return `uses protocol "${protocol}", which has no client list`
+  if (protocol === 'hysteria' && flavor === 'v2ray') return 'uses protocol "hysteria", which V2Ray does not have'
   if (protocol !== 'shadowsocks') return undefined
   if (flavor === 'v2ray') return 'is a V2Ray shadowsocks inbound, which carries a single user'
   if (method === undefined) return 'is shadowsocks with no method to give new clients'
@@ -136,14 +139,15 @@ function selectInbounds(
       throw configInvalid(ctx, `has inbound "${tag ?? `#${index + 1}`}" whose "settings" is not an object`)
     }
     const settingsObject = settings?.kind === 'object' ? settings : undefined
-    const clients = childOf(settingsObject, 'clients')
+    const listKey = clientListKey(protocol, settingsObject)
+    const clients = childOf(settingsObject, listKey)
     const method = protocol === 'shadowsocks' ? shadowsocksMethod(settingsObject, clients) : undefined
-    return {index, node, tag, protocol, settings: settingsObject, clients, method}
+    return {index, node, tag, protocol, settings: settingsObject, clients, listKey, method}
   })
 
   const pick = (entry: (typeof all)[number], tag: string): ManagedInbound => {
     if (entry.clients !== undefined && entry.clients.kind !== 'array') {
-      throw configInvalid(ctx, `has inbound "${tag}" whose "settings.clients" is not a list`)
+      throw configInvalid(ctx, `has inbound "${tag}" whose "settings.${entry.listKey}" is not a list`)
     }
     return {...entry, tag, protocol: entry.protocol as XrayClientProtocol, clients: entry.clients}
   }
@@ -168,10 +172,23 @@ function selectInbounds(
   })
 }
 
+/**
+ * Xray's hysteria inbound reads `settings.clients`, or `settings.users` when it has no `clients` (infra/conf/hysteria.go
+ * HysteriaServerConfig.Build); every other protocol has `clients` only.
+ */
+function clientListKey(protocol: string, settings: JsonObjectNode | undefined): 'clients' | 'users' {
+  if (protocol !== 'hysteria' || childOf(settings, 'clients') !== undefined) return 'clients'
+  return childOf(settings, 'users') === undefined ? 'clients' : 'users'
+}
+
 function importedCredentials(client: JsonNode, inbound: ManagedInbound): Partial<UserCredentials> {
   if (inbound.protocol === 'vmess' || inbound.protocol === 'vless') {
     const id = stringChild(client, 'id')
     return id === undefined ? {} : {uuid: id}
+  }
+  if (inbound.protocol === 'hysteria') {
+    const auth = stringChild(client, 'auth')
+    return auth === undefined ? {} : {password: auth}
   }
   const password = stringChild(client, 'password')
   if (password === undefined) return {}
@@ -195,20 +212,43 @@ function clientEntry(
   flavor: XrayFlavor,
   user: ManagedUser,
   flow: string | undefined,
+  level: number,
 ): JsonValue {
   const {name: email, credentials: c} = user
   switch (inbound.protocol) {
     case 'vmess':
-      return flavor === 'v2ray' ? {id: c.uuid, alterId: 0, email, level: 0} : {id: c.uuid, email, level: 0}
+      return flavor === 'v2ray' ? {id: c.uuid, alterId: 0, email, level} : {id: c.uuid, email, level}
     case 'vless':
-      return flow === undefined || flow === '' ? {id: c.uuid, email, level: 0} : {id: c.uuid, flow, email, level: 0}
+      return flow === undefined || flow === '' ? {id: c.uuid, email, level} : {id: c.uuid, flow, email, level}
     case 'trojan':
-      return {password: c.password, email, level: 0}
+      return {password: c.password, email, level}
+    case 'hysteria':
+      return {auth: c.password, email, level}
     case 'shadowsocks':
       return is2022Method(inbound.method)
-        ? {password: shadowsocksKey(inbound.method, c), email}
-        : {password: c.password, method: inbound.method ?? '', email, level: 0}
+        ? {password: shadowsocksKey(inbound.method, c), email, ...(level === 0 ? {} : {level})}
+        : {password: c.password, method: inbound.method ?? '', email, level}
   }
+}
+
+/**
+ * The `level` each client of the inbound has (its `policy.levels` entry: timeouts, which stats Xray keeps, online IPs
+ * among them), and the one most of them have, which a client new to the inbound gets: a user sbq re-adds keeps the
+ * policy the operator gave the inbound's clients instead of falling back to level 0.
+ */
+function clientLevels(inbound: ManagedInbound): {byName: Map<string, number>; usual: number} {
+  const byName = new Map<string, number>()
+  const levels: string[] = []
+  for (const client of inbound.clients?.items ?? []) {
+    const email = stringChild(client, 'email')
+    if (email === undefined || isPlaceholderUser(email)) continue
+    const level = childOf(client, 'level')
+    const value = level === undefined ? 0 : level.kind === 'number' ? level.value : -1
+    if (!Number.isSafeInteger(value) || value < 0) continue
+    byName.set(email, value)
+    levels.push(String(value))
+  }
+  return {byName, usual: Number(mostCommon(levels) ?? 0)}
 }
 
 /**
@@ -272,19 +312,33 @@ export function readXrayShareInbounds(configText: string, options: ReadXrayOptio
   const {root} = loadDocument(ctx, configText)
   return withDuplicateKeysRefused(ctx, () =>
     selectInbounds(ctx, options.flavor ?? 'xray', root, options.inbounds).map((inbound) =>
-      shareInbound(toValue(inbound.node), inbound.tag, inbound.protocol, {
-        flow: inbound.protocol === 'vless' ? existingFlow(inbound) : undefined,
-        method: inbound.method,
-        // A 2022 inbound with several users has a key of its own, which a client sends before the user's.
-        serverKey: is2022Method(inbound.method) ? stringChild(inbound.settings, 'password') : undefined,
-      }),
+      // Xray's hysteria inbound speaks Hysteria 2 only (infra/conf/hysteria.go refuses any other version).
+      shareInbound(
+        toValue(inbound.node),
+        inbound.tag,
+        inbound.protocol === 'hysteria' ? 'hysteria2' : inbound.protocol,
+        {
+          flow: inbound.protocol === 'vless' ? existingFlow(inbound) : undefined,
+          method: inbound.method,
+          // A 2022 inbound with several users has a key of its own, which a client sends before the user's.
+          serverKey: is2022Method(inbound.method) ? stringChild(inbound.settings, 'password') : undefined,
+        },
+      ),
     ),
   )
 }
 
 /** A rewrite, with the managed inbounds as found (what the live API is called on), so nobody parses the file twice. */
 export interface XrayRewrite extends UserListRewrite {
-  inbounds: Array<{tag: string; protocol: string; method?: string; flow?: string; placeholder: PlaceholderChange}>
+  inbounds: Array<{
+    tag: string
+    protocol: string
+    method?: string
+    flow?: string
+    placeholder: PlaceholderChange
+    /** The level each desired user has on this inbound in the new config, for the live API to give the same. */
+    levels: ReadonlyMap<string, number>
+  }>
   /** The placeholder written where one was added, for the live API to add the same. Never shown to anyone. */
   placeholder: ManagedUser
 }
@@ -307,12 +361,21 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
 
     for (const inbound of inbounds) {
       const flow = inbound.protocol === 'vless' ? (options.flows?.[inbound.tag] ?? existingFlow(inbound)) : undefined
+      const known = clientLevels(inbound)
+      const levels = new Map<string, number>()
+      const entries = desired
+        .filter((u) => allowedOn(u, inbound.tag))
+        .map((u) => {
+          const level = known.byName.get(u.name) ?? known.usual
+          levels.set(u.name, level)
+          return clientEntry(inbound, flavor, u, flow, level)
+        })
       const plan = planUserList(
         inbound.clients?.items ?? [],
         (client) => stringChild(client, 'email'),
         managed,
-        desired.filter((u) => allowedOn(u, inbound.tag)).map((u) => clientEntry(inbound, flavor, u, flow)),
-        clientEntry(inbound, flavor, placeholder, flow),
+        entries,
+        clientEntry(inbound, flavor, placeholder, flow, 0),
       )
       const {items} = plan
       found.push({
@@ -321,6 +384,7 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
         ...(inbound.method === undefined ? {} : {method: inbound.method}),
         ...(flow === undefined ? {} : {flow}),
         placeholder: plan.placeholder,
+        levels,
       })
       const before = inbound.clients === undefined ? [] : toValue(inbound.clients)
       const after = items.map((item) => ('keep' in item ? toValue(item.keep) : item.value))
@@ -332,7 +396,7 @@ export function rewriteXrayUsers(configText: string, options: RewriteXrayOptions
       if (target === undefined) throw new Error('inbound vanished while rewriting')
       if (inbound.clients !== undefined) {
         edits.push(replaceArrayEdit(configText, inbound.clients, items))
-        asObject(target['settings'])!['clients'] = after
+        asObject(target['settings'])![inbound.listKey] = after
       } else if (inbound.settings !== undefined) {
         edits.push(insertMemberEdit(configText, inbound.settings, 'clients', after))
         asObject(target['settings'])!['clients'] = after

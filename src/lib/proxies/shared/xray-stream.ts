@@ -88,6 +88,7 @@ export function shareInbound(
       break
     }
   }
+  if (protocol === 'hysteria2') Object.assign(result, salamander(stream))
   const security = (text(stream.security) ?? 'none').toLowerCase()
   if (security === 'tls') {
     const tls = object(stream.tlsSettings)
@@ -114,6 +115,17 @@ export function shareInbound(
     )
   }
   return result
+}
+
+/**
+ * Xray puts Hysteria 2's obfuscation in `streamSettings.finalmask.udp` as `{type: "salamander", settings: {password}}`
+ * (infra/conf/transport_finalmask.go), which a hysteria2 link carries as `obfs`/`obfs-password`.
+ */
+function salamander(stream: JsonObject): {obfs?: {type: string; password: string}} {
+  const masks = object(stream.finalmask).udp
+  const found = (Array.isArray(masks) ? masks : []).map(object).find((mask) => mask.type === 'salamander')
+  const password = text(object(found?.settings).password)
+  return password === undefined ? {} : {obfs: {type: 'salamander', password}}
 }
 
 function withoutEmpty<T extends object>(fields: T): Partial<T> {

@@ -13,6 +13,7 @@ import type {
   StatsSnapshot,
 } from '../proxy-driver.js'
 import {SsmFormatError, parseSsmStats, parseSsmUsers} from './ssm-json.js'
+import {usersNamed} from '../shared/users-named.js'
 
 export interface SingBoxSsmApiOptions {
   /**
@@ -84,15 +85,6 @@ export function userPath(name: string): string {
 
 /** What net/url's shouldEscape leaves alone in a path: unreserved characters and `$&+,/:;=@`. */
 const goPathSafe = /^[A-Za-z0-9\-_.~$&+,/:;=@]$/
-
-/** `user "a"` or `users "a", "b"`, with at most a few names: the message stays one line. */
-function usersNamed(names: readonly string[]): string {
-  const shown = names
-    .slice(0, 5)
-    .map((name) => `"${name}"`)
-    .join(', ')
-  return `${names.length === 1 ? 'user' : 'users'} ${names.length > 5 ? `${shown} and ${names.length - 5} more` : shown}`
-}
 
 export function userCounterName(name: string, direction: 'uplink' | 'downlink'): string {
   return `user>>>${name}>>>traffic>>>${direction}`

@@ -62,6 +62,18 @@ export function encodeAccount(flavor: V2rayFlavor, inbound: InboundTarget, crede
       writer.string(1, credentials.password)
       return {type: `${typePrefix}proxy.trojan.Account`, value: writer.finish()}
     }
+    case 'hysteria': {
+      if (flavor !== 'xray') {
+        throw invalidInput(
+          'INBOUND_NOT_LIVE',
+          `inbound "${inbound.tag}" is hysteria, which ${flavor} does not have`,
+          'use a vmess, vless or trojan inbound',
+        )
+      }
+      // Xray's proxy/hysteria/account/config.proto: `Account { string auth = 1 }`, the password a client sends.
+      writer.string(1, credentials.password)
+      return {type: `${typePrefix}proxy.hysteria.account.Account`, value: writer.finish()}
+    }
     case 'shadowsocks': {
       if (flavor !== 'xray') {
         throw invalidInput(

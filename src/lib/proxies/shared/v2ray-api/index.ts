@@ -2,7 +2,7 @@
  * The V2Ray-family gRPC API shared by Xray, V2Ray 4.x and sing-box's `experimental.v2ray_api`.
  */
 import {invalidInput} from '../../../errors.js'
-import type {InboundTarget, ManagedUser, ProxyApi, StatsSnapshot} from '../../proxy-driver.js'
+import type {ExpectedUsers, InboundTarget, ManagedUser, ProxyApi, StatsSnapshot} from '../../proxy-driver.js'
 import {type V2rayFlavor, flavorNames, v2rayFlavors} from './flavor.js'
 import {GrpcConnection, defaultTimeoutMs} from './grpc-connection.js'
 import {HandlerClient} from './handler-client.js'
@@ -70,11 +70,18 @@ export function createV2rayApi(options: V2rayApiOptions): V2rayApi {
   }
   if (names.handlerService !== null) {
     const handler = new HandlerClient(connection, options.flavor, names.handlerService, names.typePrefix)
-    api.addUser = (inbound: InboundTarget, user: ManagedUser): Promise<void> => handler.addUser(inbound, user)
+    api.addUser = (inbound: InboundTarget, user: ManagedUser, level?: number): Promise<void> =>
+      handler.addUser(inbound, user, level)
     api.removeUser = (inbound: InboundTarget, name: string): Promise<void> => handler.removeUser(inbound, name)
+    // V2Ray 4.x has no GetInboundUsers: asking it at every change would only ever answer UNIMPLEMENTED.
+    if (options.flavor === 'xray') {
+      api.confirmUsers = (inbound: InboundTarget, expected: ExpectedUsers): Promise<void> =>
+        handler.confirmUsers(inbound, expected)
+    }
   }
   if (options.flavor === 'xray') {
     api.onlineIps = (name: string): Promise<Map<string, number>> => stats.onlineIps(name)
+    api.allOnlineIps = (): Promise<Map<string, Map<string, number>> | null> => stats.allOnlineIps()
   }
   return api
 }

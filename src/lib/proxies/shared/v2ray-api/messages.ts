@@ -328,3 +328,154 @@ export function decodeOnlineIpListResponse(bytes: Uint8Array): Map<string, numbe
   }
   return ips
 }
+
+/** Xray's `GetInboundUserRequest { string tag = 1; string email = 2 }`; an empty email asks for every user. */
+export function encodeGetInboundUserRequest(request: {tag: string; email: string}): Buffer {
+  return new ProtoWriter(64).string(1, request.tag).string(2, request.email).finish()
+}
+
+export function decodeGetInboundUserRequest(bytes: Uint8Array): {tag: string; email: string} {
+  const reader = new ProtoReader(bytes)
+  const request = {tag: '', email: ''}
+  while (!reader.done) {
+    const tag = reader.tag()
+    if (tag === ((1 << 3) | WireType.lengthDelimited)) request.tag = reader.string()
+    else if (tag === ((2 << 3) | WireType.lengthDelimited)) request.email = reader.string()
+    else reader.skip(wireTypeOf(tag))
+  }
+  return request
+}
+
+/** Xray's `GetInboundUserResponse { repeated xray.common.protocol.User users = 1 }`. */
+export function encodeGetInboundUserResponse(users: Iterable<ProtocolUser>): Buffer {
+  const writer = new ProtoWriter(1024)
+  for (const user of users) {
+    writer.message(1, (inner) => {
+      inner.uint(1, user.level)
+      inner.string(2, user.email)
+      if (user.account !== null) writeTypedMessage(inner, 3, user.account)
+    })
+  }
+  return writer.finish()
+}
+
+export function decodeGetInboundUserResponse(bytes: Uint8Array): ProtocolUser[] {
+  const reader = new ProtoReader(bytes)
+  const users: ProtocolUser[] = []
+  while (!reader.done) {
+    const tag = reader.tag()
+    if (tag === ((1 << 3) | WireType.lengthDelimited)) users.push(decodeProtocolUser(reader.message()))
+    else reader.skip(wireTypeOf(tag))
+  }
+  return users
+}
+
+/** Xray's `GetInboundUsersCountResponse { int64 count = 1 }`. */
+export function encodeGetInboundUsersCountResponse(count: number): Buffer {
+  return new ProtoWriter(16).uint(1, count).finish()
+}
+
+export function decodeGetInboundUsersCountResponse(bytes: Uint8Array): number {
+  const reader = new ProtoReader(bytes)
+  let count = 0
+  while (!reader.done) {
+    const tag = reader.tag()
+    if (tag === ((1 << 3) | WireType.varint)) count = reader.safeInteger()
+    else reader.skip(wireTypeOf(tag))
+  }
+  return count
+}
+
+/** Xray's `GetUsersStatsRequest { bool include_traffic = 1; bool reset = 2 }`. */
+export function encodeGetUsersStatsRequest(request: {includeTraffic: boolean; reset: boolean}): Buffer {
+  return new ProtoWriter(8).bool(1, request.includeTraffic).bool(2, request.reset).finish()
+}
+
+export function decodeGetUsersStatsRequest(bytes: Uint8Array): {includeTraffic: boolean; reset: boolean} {
+  const reader = new ProtoReader(bytes)
+  const request = {includeTraffic: false, reset: false}
+  while (!reader.done) {
+    const tag = reader.tag()
+    if (tag === ((1 << 3) | WireType.varint)) request.includeTraffic = reader.bool()
+    else if (tag === ((2 << 3) | WireType.varint)) request.reset = reader.bool()
+    else reader.skip(wireTypeOf(tag))
+  }
+  return request
+}
+
+/** One user of Xray's GetUsersStats reply: the IPs online now, each with its last-seen unix time in seconds. */
+export interface UserOnlineStat {
+  email: string
+  ips: Map<string, number>
+  traffic: {uplink: number; downlink: number} | null
+}
+
+/**
+ * Xray's `GetUsersStatsResponse { repeated UserStat users = 1 }` with `UserStat { string email = 1;
+ * repeated OnlineIPEntry ips = 2; TrafficUserStat traffic = 3 }`, `OnlineIPEntry { string ip = 1; int64 last_seen = 2 }`
+ * and `TrafficUserStat { int64 uplink = 1; int64 downlink = 2 }`.
+ */
+export function encodeGetUsersStatsResponse(users: Iterable<UserOnlineStat>): Buffer {
+  const writer = new ProtoWriter(1024)
+  for (const user of users) {
+    writer.message(1, (stat) => {
+      stat.string(1, user.email)
+      for (const [ip, lastSeen] of user.ips) {
+        stat.message(2, (entry) => {
+          entry.string(1, ip)
+          entry.uint(2, lastSeen)
+        })
+      }
+      const traffic = user.traffic
+      if (traffic !== null) {
+        stat.message(3, (inner) => {
+          inner.uint(1, traffic.uplink)
+          inner.uint(2, traffic.downlink)
+        })
+      }
+    })
+  }
+  return writer.finish()
+}
+
+export function decodeGetUsersStatsResponse(bytes: Uint8Array): UserOnlineStat[] {
+  const reader = new ProtoReader(bytes)
+  const users: UserOnlineStat[] = []
+  while (!reader.done) {
+    const tag = reader.tag()
+    if (tag !== ((1 << 3) | WireType.lengthDelimited)) {
+      reader.skip(wireTypeOf(tag))
+      continue
+    }
+    const stat = reader.message()
+    const user: UserOnlineStat = {email: '', ips: new Map(), traffic: null}
+    while (!stat.done) {
+      const statTag = stat.tag()
+      if (statTag === ((1 << 3) | WireType.lengthDelimited)) user.email = stat.string()
+      else if (statTag === ((2 << 3) | WireType.lengthDelimited)) {
+        const entry = stat.message()
+        let ip = ''
+        let lastSeen = 0
+        while (!entry.done) {
+          const entryTag = entry.tag()
+          if (entryTag === ((1 << 3) | WireType.lengthDelimited)) ip = entry.string()
+          else if (entryTag === ((2 << 3) | WireType.varint)) lastSeen = entry.safeInteger()
+          else entry.skip(wireTypeOf(entryTag))
+        }
+        user.ips.set(ip, lastSeen)
+      } else if (statTag === ((3 << 3) | WireType.lengthDelimited)) {
+        const inner = stat.message()
+        const traffic = {uplink: 0, downlink: 0}
+        while (!inner.done) {
+          const innerTag = inner.tag()
+          if (innerTag === ((1 << 3) | WireType.varint)) traffic.uplink = inner.safeInteger()
+          else if (innerTag === ((2 << 3) | WireType.varint)) traffic.downlink = inner.safeInteger()
+          else inner.skip(wireTypeOf(innerTag))
+        }
+        user.traffic = traffic
+      } else stat.skip(wireTypeOf(statTag))
+    }
+    users.push(user)
+  }
+  return users
+}

@@ -3,13 +3,16 @@
  * whenever the write after the read fails; the accounting layer diffs cumulative values instead.
  */
 import * as grpc from '@grpc/grpc-js'
+import {SbqError} from '../../../errors.js'
 import type {CounterSample, StatsSnapshot} from '../../proxy-driver.js'
 import {type GrpcConnection, RpcStatusError, unexpectedStatus} from './grpc-connection.js'
 import {
+  decodeGetUsersStatsResponse,
   decodeOnlineIpListResponse,
   decodeQueryStatsResponse,
   decodeSysStatsResponse,
   encodeGetStatsRequest,
+  encodeGetUsersStatsRequest,
   encodeQueryStatsRequest,
   encodeSysStatsRequest,
 } from './messages.js'
@@ -59,6 +62,24 @@ export class StatsClient {
       // Xray answers NotFound until the user's first connection creates the online map: no IPs yet.
       if (error instanceof RpcStatusError && error.code === grpc.status.NOT_FOUND) return new Map()
       throw unexpectedStatus(this.connection.address, 'GetStatsOnlineIpList', error)
+    }
+  }
+
+  /**
+   * Xray v26+ (app/stats/command GetUsersStats): every user with an online IP, in one call instead of one
+   * GetStatsOnlineIpList per user; null from an Xray without it. No traffic asked for: sbq reads counters by QueryStats.
+   */
+  async allOnlineIps(): Promise<Map<string, Map<string, number>> | null> {
+    try {
+      const users = await this.call(
+        'GetUsersStats',
+        encodeGetUsersStatsRequest({includeTraffic: false, reset: false}),
+        decodeGetUsersStatsResponse,
+      )
+      return new Map(users.map((user) => [user.email, user.ips]))
+    } catch (error) {
+      if (error instanceof SbqError && error.code === 'NODE_API_UNIMPLEMENTED') return null
+      throw error
     }
   }
 
