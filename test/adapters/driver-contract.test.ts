@@ -41,6 +41,7 @@ import {alice, bob, singBoxFixtureUserTags} from '../support/fixture-users.js'
 import {fixturesDir} from '../support/paths.js'
 import {StubPanel, type StubPanelVersion} from '../support/stub-3x-ui-panel.js'
 import {StubSsmApi} from '../support/stub-ssm-api.js'
+import {SingBoxEmulator} from '../support/sing-box-emulator.js'
 import {StubV2rayApi} from '../support/stub-v2ray-api.js'
 
 const testTimeout = {timeout: 10_000}
@@ -144,17 +145,23 @@ function grpcHarness(
   fixture: NonNullable<Harness['fixture']>,
 ): Harness {
   let stub: StubV2rayApi
+  // sing-box takes users only from its config, and must be seen to reload it (a new instance) after each apply.
+  let singBox: SingBoxEmulator | undefined
   const live = flavor !== 'sing-box'
   const fixtureView = fixture.read(readFileSync(join(fixturesDir, fixture.file), 'utf8'), fixture.tags)
   return {
     fixture,
     start: async () => {
-      stub = await StubV2rayApi.start({flavor, inboundTags: [...fixture.tags]})
+      if (live) stub = await StubV2rayApi.start({flavor, inboundTags: [...fixture.tags]})
+      else {
+        singBox = await SingBoxEmulator.start({configPath: join(fixturesDir, fixture.file)})
+        stub = singBox.api
+      }
     },
     close: async () => {
-      await stub.close()
+      await (singBox ?? stub).close()
     },
-    fresh: (dir, applyCommand) => {
+    fresh: (dir, logApply) => {
       for (const name of stub.counterValues().keys()) stub.deleteCounter(name)
       for (const [tag, users] of stub.inbounds) {
         users.clear()
@@ -170,6 +177,12 @@ function grpcHarness(
             })
       }
       const configPath = copyFixture(dir, fixture.file)
+      let applyCommand = logApply
+      if (singBox !== undefined) {
+        singBox.configPath = configPath
+        stub.uptimeSeconds = 3600
+        applyCommand = `${logApply} && ${singBox.reloadCommand}`
+      }
       return {
         node: nodeOf(type, {api: stub.address, config_path: configPath, apply_command: applyCommand}),
         ...(live ? {live: () => new Map([...stub.inbounds].map(([tag, users]) => [tag, new Map(users)]))} : {}),

@@ -10,7 +10,8 @@ import BetterSqlite3 from 'better-sqlite3'
 import {dumpDatabase} from '../support/db-dump.js'
 import {fixturesDir} from '../support/paths.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
-import {StubV2rayApi} from '../support/stub-v2ray-api.js'
+import {SingBoxEmulator} from '../support/sing-box-emulator.js'
+import type {StubV2rayApi} from '../support/stub-v2ray-api.js'
 import {sqliteOnly} from '../support/test-database.js'
 
 const MiB = 1024 * 1024
@@ -66,17 +67,17 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
   const configPath = join(workspace.dir, 'config.json')
   const env = {SBQ_NOW: '2024-05-20T12:00:00Z'}
   const sbq = (...args: string[]) => runSbq(args, {db: workspace.db, env})
+  let singBox: SingBoxEmulator
   let stub: StubV2rayApi
   let receiver: Awaited<ReturnType<typeof startReceiver>>
 
-  // A sing-box reload zeroes its counters: the node's apply command signals this process to do that to the stub.
+  // The node's apply command signals this process, where the emulated sing-box reloads its config as on SIGHUP.
   const reload = `kill -USR2 ${process.pid}`
-  const onReload = () => stub.restart()
 
   before(async () => {
     copyFileSync(join(fixturesDir, 'sing-box-config.json'), configPath)
-    stub = await StubV2rayApi.start({flavor: 'sing-box'})
-    process.on('SIGUSR2', onReload)
+    singBox = await SingBoxEmulator.start({configPath, uptimeSeconds: 3600, signal: 'SIGUSR2'})
+    stub = singBox.api
     receiver = await startReceiver()
     for (const args of [
       ['config', 'set', 'timezone', 'UTC'],
@@ -106,8 +107,7 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
   })
 
   after(async () => {
-    process.off('SIGUSR2', onReload)
-    await stub.close()
+    await singBox.close()
     receiver.server.close()
     workspace.cleanup()
   })
@@ -124,7 +124,7 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
   })
 
   it('--dry-run reports the change and changes nothing', async () => {
-    stub.addTraffic('alice', 0, 2 * MiB)
+    singBox.addTraffic('alice', 0, 2 * MiB)
     const dbBefore = dumpDatabase(workspace.db)
     const configBefore = readFileSync(configPath, 'utf8')
     const result = await sbq('check', '--dry-run', '--json')
@@ -275,65 +275,46 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
     }
   })
 
-  it('a reload that did not zero the counters bills nothing twice', async () => {
-    const totals = async () =>
-      Object.fromEntries(
-        ((await sbq('user', 'list', '--json')).json as Array<{name: string; totalUsed: number}>).map((user) => [
-          user.name,
-          user.totalUsed,
-        ]),
-      )
-    assert.equal((await sbq('node', 'remove', 'sb')).code, 0)
-    // `exit 0` stands in for an apply command that left the proxy's counters as they were.
-    assert.equal(
-      (
-        await sbq(
-          'node',
-          'add',
-          'sb',
-          '--type',
-          'sing-box',
-          '--api',
-          stub.address,
-          '--config',
-          configPath,
-          '--inbound',
-          'vless-in',
-          '--apply',
-          'exit 0',
-        )
-      ).code,
-      0,
+  it("a reload sing-box refused is the node's error, its config goes back and the user stays unapplied; a good one is accepted", async () => {
+    const bobUsed = async () =>
+      ((await sbq('user', 'list', '--json')).json as Array<{name: string; totalUsed: number}>).find(
+        (user) => user.name === 'bob',
+      )!.totalUsed
+    assert.equal((await sbq('check')).code, 0, 'bob, enabled again by the test before, is back on the node')
+    const working = readFileSync(configPath, 'utf8')
+    // A hand edit never reloaded: sing-box will refuse the next config it is asked to load, whoever wrote it.
+    const edited = working.replace('"inbounds": [', '"inbounds": [\n    {"type": "bogus", "tag": "typo-in"},')
+    writeFileSync(configPath, edited)
+    const instances = singBox.instances
+    singBox.addTraffic('bob', 1000, 4000)
+    const before = await bobUsed()
+    assert.equal((await sbq('user', 'disable', 'bob', '--no-apply')).code, 0)
+
+    const refused = await sbq('check', '--json')
+    assert.equal(refused.code, 4)
+    assert.deepEqual([refused.json.nodes[0].removed, refused.json.nodes[0].applied], [['bob'], false])
+    assert.match(
+      refused.stderr,
+      /^error: node "sb": sing-box refused the new config on "kill -USR2 \d+" and kept the old one \(its v2ray_api uptime did not start again within 10s\); sbq put the previous config ".*config\.json" back \(see why in journalctl -u sing-box; put sing-box on sbq's PATH so sbq checks each config before writing it; the next check retries it\)$/m,
     )
-    assert.equal((await sbq('stats', 'pull')).code, 0, "the new node's baseline")
-    stub.addTraffic('alice', 1000, 4096)
-    assert.equal((await sbq('stats', 'pull')).code, 0)
-    const before = await totals()
-    const synced = await sbq('node', 'sync', 'sb', '--json')
-    assert.equal(synced.json[0].method, 'config+reload', synced.stderr)
-    assert.equal((await sbq('stats', 'pull')).code, 0)
-    assert.deepEqual(await totals(), before)
-    assert.equal((await sbq('node', 'remove', 'sb')).code, 0)
-    assert.equal(
-      (
-        await sbq(
-          'node',
-          'add',
-          'sb',
-          '--type',
-          'sing-box',
-          '--api',
-          stub.address,
-          '--config',
-          configPath,
-          '--inbound',
-          'vless-in',
-          '--apply',
-          reload,
-        )
-      ).code,
-      0,
+    assert.equal(readFileSync(configPath, 'utf8'), edited, 'the file is what sing-box still runs, byte for byte')
+    assert.equal(singBox.instances, instances, 'the old instance kept running')
+    assert.match(singBox.log.at(-1)!, /reload service: .*unknown inbound type: bogus/)
+    assert.ok(singBox.countedUsers.includes('bob'), 'bob is still on the running sing-box')
+    assert.equal(await bobUsed(), before + 5000, "bob's traffic is billed once")
+
+    writeFileSync(configPath, working)
+    const accepted = await sbq('check', '--json')
+    assert.equal(accepted.code, 0, accepted.stderr)
+    assert.deepEqual(
+      [accepted.json.nodes[0].method, accepted.json.nodes[0].removed],
+      ['config+reload', ['bob']],
+      'bob was not recorded as removed: this check tried again',
     )
+    assert.equal(singBox.instances, instances + 1, 'a new instance')
+    assert.ok(!singBox.countedUsers.includes('bob'))
+    assert.equal(await bobUsed(), before + 5000, 'the new instance counts from 0: nothing billed twice')
+    assert.equal((await sbq('user', 'enable', 'bob', '--no-apply')).code, 0)
     assert.equal((await sbq('check')).code, 0)
   })
 
@@ -389,7 +370,7 @@ describe('sbq check against a sing-box node (stub API, real config file)', () =>
   it('alerts: a failing endpoint never blocks enforcement; kept alerts go out once the endpoint is back, and only once', async () => {
     const withCredentials = receiver.url.replace('http://', 'http://ops:CheckPassword42@') + '?key=CheckQueryKey77'
     assert.equal((await sbq('alert', 'add', 'webhook', withCredentials, '--secret', 'shh-its-a-secret')).code, 0)
-    stub.addTraffic('bob', 0, 85 * MiB)
+    singBox.addTraffic('bob', 0, 85 * MiB)
     receiver.failing = true
     const failing = await sbq('check', '--json')
     assert.equal(failing.code, 0, failing.stderr)

@@ -16,6 +16,7 @@ import {
 } from '../../src/lib/proxies/shared/v2ray-api/messages.js'
 import {fixturesDir} from '../support/paths.js'
 import {runSbq, tempWorkspace, type SbqResult} from '../support/run-sbq.js'
+import {SingBoxEmulator} from '../support/sing-box-emulator.js'
 import {StubV2rayApi} from '../support/stub-v2ray-api.js'
 
 const placeholderName = 'sbq~locked'
@@ -93,10 +94,14 @@ describe('sbq keeps a sing-box inbound closed when its last user goes', () => {
   const configPath = join(workspace.dir, 'config.json')
   const sbq = (...args: string[]) =>
     runSbq([...args, '--json'], {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
+  let singBox: SingBoxEmulator
   let stub: StubV2rayApi
 
   before(async () => {
-    stub = await StubV2rayApi.start({flavor: 'sing-box'})
+    // Its listen address is only known once it runs; sing-box itself would read it from the file.
+    writeFileSync(configPath, `${JSON.stringify(singBoxConfig(1), null, 2)}\n`)
+    singBox = await SingBoxEmulator.start({configPath, uptimeSeconds: 3600})
+    stub = singBox.api
     writeFileSync(configPath, `${JSON.stringify(singBoxConfig(stub.port), null, 2)}\n`)
     await runEach(sbq, [
       ['user', 'add', 'alice', '--no-apply'],
@@ -112,14 +117,14 @@ describe('sbq keeps a sing-box inbound closed when its last user goes', () => {
         configPath,
         ...SING_BOX_TAGS.flatMap((tag) => ['--inbound', tag]),
         '--apply',
-        'exit 0',
+        singBox.reloadCommand,
       ],
       ['node', 'sync', 'sb'],
     ])
   })
 
   after(async () => {
-    await stub.close()
+    await singBox.close()
     workspace.cleanup()
   })
 

@@ -211,3 +211,43 @@ describe('sbq node commands (stub V2Ray API, real config file, real bin/sbq)', (
     assert.match(human.stderr, /^error: node api "127\.0\.0\.1:1" is unreachable.*\n$/)
   })
 })
+
+describe('sbq node test of a sing-box node on an official build (no v2ray_api)', () => {
+  const workspace = tempWorkspace('sbq-nodes-sing-box-build-')
+  const bin = join(workspace.dir, 'bin')
+  const configPath = join(workspace.dir, 'config.json')
+
+  before(() => {
+    mkdirSync(bin)
+    // What `sing-box version` prints for a release binary (cmd/sing-box/cmd_version.go, release/DEFAULT_BUILD_TAGS).
+    const version = [
+      'sing-box version 1.13.2',
+      '',
+      'Environment: go1.25.1 linux/amd64',
+      'Tags: with_gvisor,with_quic,with_dhcp,with_wireguard,with_utls,with_acme,with_clash_api,with_tailscale',
+      'CGO: disabled',
+    ]
+    writeFileSync(join(bin, 'sing-box'), `#!/bin/sh\nprintf '${version.join('\\n')}\\n'\n`, {mode: 0o755})
+    copyFileSync(join(fixturesDir, 'sing-box-config.json'), configPath)
+  })
+
+  after(() => workspace.cleanup())
+
+  it("says the build has no v2ray_api, what can be metered, and what to do; without sing-box on PATH, the config's ssm-api says it", async () => {
+    const withPath = {PATH: `${bin}:${process.env['PATH'] ?? ''}`}
+    const add = ['node', 'add', 'sb', '--type', 'sing-box', '--api', '127.0.0.1:1', '--config', configPath]
+    assert.equal((await runSbq(add, {db: workspace.db})).code, 0)
+    const tested = await runSbq(['node', 'test', 'sb'], {db: workspace.db, env: withPath})
+    assert.equal(tested.code, 4)
+    assert.match(
+      tested.stderr,
+      /^error: node api "127\.0\.0\.1:1" is unreachable: .*; sing-box on sbq's PATH \(.*\/bin\/sing-box\) was built without with_v2ray_api \(the official release builds are\): only shadowsocks inbounds behind ssm-api can be metered there \(add the shadowsocks inbound as a node of type sing-box-ssm, or build sing-box with -tags with_v2ray_api\)\n$/,
+    )
+    const plain = await runSbq(['node', 'test', 'sb'], {db: workspace.db, env: {PATH: '/usr/bin:/bin'}})
+    assert.equal(plain.code, 4)
+    assert.match(
+      plain.stderr,
+      /is unreachable: .*; its config has an ssm-api service, the metering of official sing-box builds, which have no v2ray_api: only shadowsocks inbounds behind ssm-api can be metered there \(add the shadowsocks inbound as a node of type sing-box-ssm/,
+    )
+  })
+})

@@ -36,7 +36,15 @@ export interface ApplySpec {
   /** Run with `/bin/sh -c`, e.g. `systemctl restart xray` or `systemctl reload sing-box`. */
   command: string
   timeoutMs: number
+  /**
+   * Asked after the command exits 0, where that status is no proof: `systemctl reload sing-box` only sends SIGHUP,
+   * and a sing-box that refuses the new config logs it and keeps running the old one.
+   */
+  confirm?: () => Promise<ApplyConfirmation>
 }
+
+/** Whether the proxy took the new config; when not, why and what to do (the caller names the node). */
+export type ApplyConfirmation = {took: true} | {took: false; reason: string; hint: string}
 
 export interface ReplaceConfigOptions {
   path: string
@@ -239,9 +247,30 @@ export async function replaceConfigFile(options: ReplaceConfigOptions): Promise<
 
   if (!options.apply) return {changed: true, path, backupPath, validated, applied: false}
 
-  const {command, timeoutMs} = options.apply
+  const {command, timeoutMs, confirm} = options.apply
   const result = await runCommand(['/bin/sh', '-c', command], {timeoutMs})
-  if (result.exitCode === 0) return {changed: true, path, backupPath, validated, applied: true}
+  if (result.exitCode === 0) {
+    const confirmation = confirm === undefined ? {took: true as const} : await confirm()
+    if (confirmation.took) return {changed: true, path, backupPath, validated, applied: true}
+    // The proxy still runs the previous config: the file goes back to it, so a later start loads what runs now and
+    // the next run of sbq writes the change again. Applying it again would only drop everyone's connections.
+    try {
+      atomicWrite(path, original, stats)
+    } catch (error) {
+      const reason = (error as Error).message
+      throw unreachable(
+        'RELOAD_NOT_TAKEN',
+        `${confirmation.reason}; sbq could not put the previous config "${path}" back (${reason})`,
+        `copy "${backupPath}" over it by hand; ${confirmation.hint}`,
+        error,
+      )
+    }
+    throw unreachable(
+      'RELOAD_NOT_TAKEN',
+      `${confirmation.reason}; sbq put the previous config "${path}" back`,
+      confirmation.hint,
+    )
+  }
 
   const cause = `applying the new config "${path}" with "${command}" ${describeFailure(result, timeoutMs, 'first')}`
   try {

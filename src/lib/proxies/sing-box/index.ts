@@ -2,15 +2,19 @@
  * sing-box built with `experimental.v2ray_api`: counters over the V2Ray-family gRPC API, which has no user calls, so
  * users change by rewriting the config and reloading (sing-box re-reads its config on SIGHUP).
  */
+import {performance} from 'node:perf_hooks'
 import {readConfigText} from '../../config-file/read-config.js'
 import {replaceConfigFile} from '../../config-file/replace-config.js'
-import type {ChangeHost, ChangeOutcome, ProxyDriver, UserChange} from '../proxy-driver.js'
+import type {ChangeHost, ChangeOutcome, ProxyDriver, ProxyNode, UserChange} from '../proxy-driver.js'
 import {applySpec, managedInboundTags, requireConfig} from '../shared/config-sync.js'
 import {findValidator} from '../shared/find-validator.js'
 import {probeApi} from '../shared/probe-api.js'
 import {readSingBoxShareInbounds, rewriteSingBoxUsers} from '../shared/sing-box-config.js'
 import {readSingBoxInbounds} from '../shared/sing-box-inbounds.js'
 import {connectV2rayApi} from '../shared/v2ray-api/connect.js'
+import type {V2rayApi} from '../shared/v2ray-api/index.js'
+import {explainUnanswered} from './build.js'
+import {confirmReload, readUptime} from './reload-check.js'
 
 export const singBoxDriver: ProxyDriver = {
   type: 'sing-box',
@@ -21,7 +25,13 @@ export const singBoxDriver: ProxyDriver = {
   readConfigInbounds: readSingBoxInbounds,
   readShareInbounds: (text, source, inbounds) => readSingBoxShareInbounds(text, {inbounds, source}),
   applyUsers: rewriteAndReload,
-  probe: async (node) => probeApi(await connectV2rayApi('sing-box', node)),
+  probe: async (node) => {
+    try {
+      return await probeApi(await connectV2rayApi('sing-box', node))
+    } catch (error) {
+      throw await explainUnanswered(node, error)
+    }
+  },
 }
 
 async function rewriteAndReload(change: UserChange, host: ChangeHost): Promise<ChangeOutcome> {
@@ -36,14 +46,30 @@ async function rewriteAndReload(change: UserChange, host: ChangeHost): Promise<C
   })
   if (!rewrite.changed) return {method: 'none'}
   await host.pullNode()
+  const open = (timeoutMs?: number) => openStats(node, timeoutMs)
+  // Read after the pull, as close to the reload as sbq can: the instance the reload must replace.
+  const before = await readUptime(open)
+  const validate = findValidator('sing-box')
+  const apply = applySpec(node)
+  // Before the check and the write, so earlier than the reload: a bound that is only ever looser, never wrong.
+  const applyStartedAt = performance.now()
   await replaceConfigFile({
     path,
     newText: rewrite.text,
     basedOn: text,
-    validate: findValidator('sing-box'),
-    apply: applySpec(node),
+    validate,
+    apply: {
+      ...apply,
+      confirm: () =>
+        confirmReload({command: apply.command, before, applyStartedAt, validated: validate !== null, open}),
+    },
   })
-  // A reload usually zeroes the counters; reading them again lets the ledger's restart detection decide.
+  // The new instance counts from 0 (its stats service is new): the ledger sees the restart and bills from there.
   await host.pullNode()
   return {method: 'config+reload'}
+}
+
+async function openStats(node: ProxyNode, timeoutMs?: number): Promise<V2rayApi> {
+  const {createV2rayApi} = await import('../shared/v2ray-api/index.js')
+  return createV2rayApi({flavor: 'sing-box', address: node.api, timeoutMs})
 }

@@ -22,6 +22,8 @@ export interface V2rayApiOptions {
 export interface V2rayApi extends ProxyApi {
   readonly flavor: V2rayFlavor
   readonly address: string
+  /** GetSysStats alone: how long the proxy (sing-box: its current instance) has run, in whole seconds. */
+  uptimeSeconds(): Promise<number>
 }
 
 const hostPortPattern = /^(?:\[[\da-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5})$/
@@ -66,6 +68,7 @@ export function createV2rayApi(options: V2rayApiOptions): V2rayApi {
     // RemoveUser leaves a user's counters in the stats manager: they end only with the process.
     counterLifetime: 'process',
     readStats: (): Promise<StatsSnapshot> => stats.readStats(),
+    uptimeSeconds: (): Promise<number> => stats.uptimeSeconds(),
     close: (): void => connection.close(),
   }
   if (names.handlerService !== null) {
