@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {SbqError} from '../../src/lib/errors.js'
-import {parseExpiry} from '../../src/lib/domain/expiry.js'
+import {effectiveExpiry, expiryFromFirstUse, parseExpiry, parseFirstUseExpiry} from '../../src/lib/domain/expiry.js'
+import {rejectsWith} from '../support/assertions.js'
 import {assertUserName, proxyNameKey} from '../../src/lib/domain/user-name.js'
 import {generateCredentials} from '../../src/lib/users/credentials.js'
 
@@ -106,5 +107,43 @@ describe('credentials', () => {
     assert.equal(credentials.password, 'hunter2-but-longer')
     assert.throws(() => generateCredentials({uuid: 'not-a-uuid'}), /uuid "not-a-uuid" is not a UUID/)
     assert.throws(() => generateCredentials({password: 'short'}), /password "short" is not usable/)
+  })
+})
+
+describe('expiry from first use', () => {
+  const may10 = Date.parse('2024-05-10T12:00:00Z')
+
+  it('starts at the first byte, in calendar months for mo, at the deadline when that came first', () => {
+    const pending = parseFirstUseExpiry('1mo', undefined, may10, 'Europe/Berlin')
+    assert.deepEqual(pending, {expiresAfter: '1mo', firstUseBy: null})
+    const firstUse = Date.parse('2024-01-31T10:00:00Z')
+    assert.equal(
+      new Date(expiryFromFirstUse(pending, firstUse, 'Europe/Berlin')).toISOString(),
+      '2024-02-29T10:00:00.000Z',
+    )
+    const withDeadline = parseFirstUseExpiry('7d', '2024-05-20', may10, 'UTC')
+    assert.equal(withDeadline.firstUseBy, Date.parse('2024-05-20T00:00:00Z'))
+    assert.equal(
+      new Date(expiryFromFirstUse(withDeadline, Date.parse('2024-06-01T00:00:00Z'), 'UTC')).toISOString(),
+      '2024-05-27T00:00:00.000Z',
+      'used after the deadline: the clock had already started there',
+    )
+  })
+
+  it('is in force before it is stored only once the deadline has passed', () => {
+    const user = {expires_at: null, expires_after: '7d', first_use_by: Date.parse('2024-05-20T00:00:00Z')}
+    assert.equal(effectiveExpiry(user, Date.parse('2024-05-19T00:00:00Z'), 'UTC'), null)
+    assert.equal(effectiveExpiry(user, Date.parse('2024-05-21T00:00:00Z'), 'UTC'), Date.parse('2024-05-27T00:00:00Z'))
+    assert.equal(effectiveExpiry({...user, first_use_by: null}, Date.parse('2030-01-01T00:00:00Z'), 'UTC'), null)
+    assert.equal(effectiveExpiry({...user, expires_at: 5}, 0, 'UTC'), 5, 'a stored expiry wins')
+  })
+
+  it('refuses a date, a deadline in the past, and nothing', () => {
+    assert.throws(() => parseFirstUseExpiry('2025-01-01', undefined, may10, 'UTC'), rejectsWith('INVALID_EXPIRY', 2))
+    assert.throws(() => parseFirstUseExpiry(undefined, undefined, may10, 'UTC'), rejectsWith('INVALID_EXPIRY', 2))
+    assert.throws(
+      () => parseFirstUseExpiry('30d', '2024-01-01', may10, 'UTC'),
+      rejectsWith('INVALID_EXPIRY', 2, /not a time after now/),
+    )
   })
 })

@@ -32,6 +32,13 @@ export default class QuotaSet extends SbqCommand<typeof QuotaSet> {
     }),
     'max-ips': Flags.string({description: 'distinct IPs allowed at once'}),
     expires: Flags.string({description: 'expiry: a date, a duration (30d, 1mo) or never'}),
+    from: Flags.string({
+      description: 'when an --expires duration starts: now (default) or first-use (the first counted byte)',
+    }),
+    'first-use-by': Flags.string({
+      description:
+        'with --from first-use: when the clock starts anyway for a user who has not connected (14d, 2025-07-01)',
+    }),
     plan: Flags.string({description: 'plan to join, or none'}),
     inbounds: Flags.string({
       description: "inbound tags the user gets, comma-separated; all; or plan (the plan's choice again)",

@@ -32,6 +32,13 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
     }),
     'max-ips': Flags.string({description: 'distinct IPs allowed at once (checked on Xray nodes)'}),
     expires: Flags.string({description: 'expiry: a date (2025-06-30), a duration (30d, 1mo) or never'}),
+    from: Flags.string({
+      description: 'when an --expires duration starts: now (default) or first-use (the first counted byte)',
+    }),
+    'first-use-by': Flags.string({
+      description:
+        'with --from first-use: when the clock starts anyway for a user who has not connected (14d, 2025-07-01)',
+    }),
     plan: Flags.string({description: 'plan whose limits the user takes'}),
     note: Flags.string({description: 'free text kept with the user'}),
     uuid: Flags.string({description: 'bring an existing UUID instead of generating one'}),
@@ -44,13 +51,13 @@ export default class UserAdd extends SbqCommand<typeof UserAdd> {
 
   async run(): Promise<UserWithCredentials & {nodes: NodeSync[]}> {
     const context = await this.context()
-    const {monthlyQuota, totalQuota, reset, maxIps, expiresAt} = parseLimitFlags(this.flags, context)
+    const {monthlyQuota, totalQuota, reset, maxIps, expiresAt, firstUse} = parseLimitFlags(this.flags, context)
     const {name} = this.args
     const {plan, note, uuid, password} = this.flags
     const inbounds = this.flags.inbounds === undefined ? undefined : parseInboundsFlag(this.flags.inbounds, true)
     const user = await addUser(
       await this.database(),
-      {name, monthlyQuota, totalQuota, reset, maxIps, expiresAt, plan, note, uuid, password, inbounds},
+      {name, monthlyQuota, totalQuota, reset, maxIps, expiresAt, firstUse, plan, note, uuid, password, inbounds},
       context,
     )
     const style = await this.style()

@@ -26,6 +26,7 @@ import {PLACEHOLDER_USER_NAME} from '../proxies/shared/placeholder-user.js'
 import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-driver.js'
 import {defaultResetText} from '../domain/limits.js'
 import {storedResetRule} from '../domain/reset-rules.js'
+import {startFirstUseClocks} from '../quotas/first-use.js'
 import {currentPeriod} from '../domain/periods.js'
 import {settingValue} from '../settings/settings.js'
 import {localDay} from '../domain/zoned-time.js'
@@ -99,6 +100,7 @@ export async function recordUsage(
   if (closedThrough !== null && day <= closedThrough) await addClosedUsage(trx, daily)
   await addUnmanagedDailyUsage(trx, unmanaged)
   await addRunningUsage(trx, increments, context.now)
+  await startFirstUseClocks(trx, new Set(increments.map((increment) => increment.user_id)), context)
   await addNodeCounted(trx, node.id, record.up, record.down)
   return record
 }

@@ -46,6 +46,9 @@ export interface UsersTable {
   inbounds: Generated<string | null>
   /** The user's own reset rule as text (domain/reset-rules.ts); null: the plan's. reset_day is no longer read. */
   reset: Generated<string | null>
+  /** A first-use expiry's duration as typed, until the first byte (or first_use_by) sets expires_at. */
+  expires_after: Generated<string | null>
+  first_use_by: Generated<number | null>
 }
 
 /** A user's subscription token (`/sub/<token>`): kept to show the URL again, matched by its sha256. */

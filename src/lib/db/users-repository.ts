@@ -12,7 +12,10 @@ import type {NewUser, TopupRow, UserRow, UserStatus, UserUpdate} from './schema.
  * A user with what is needed to judge them: their plan's limits, running usage and this period's top-ups. Not their
  * credentials: every check reads every user, and only a node that changes needs secrets (see `readCredentials`).
  */
-export type UserRecord = Omit<UserRow, 'uuid' | 'password' | 'password16' | 'inbounds' | 'reset' | 'reset_day'> &
+export type UserRecord = Omit<
+  UserRow,
+  'uuid' | 'password' | 'password16' | 'inbounds' | 'reset' | 'reset_day' | 'expires_after' | 'first_use_by'
+> &
   UserFacts
 
 /** Users with their running totals (`u`) and their plan (`p`, null columns without one): what limits are read from. */
@@ -52,7 +55,14 @@ function selectUserRecords(db: Db) {
       ])
       // The inbound choice came after the schema `user show` and `user remove` may run on while names clash.
       .$if(!atSchemaBeforeNameClashCheck(db), (query) =>
-        query.select(['users.inbounds', 'p.inbounds as plan_inbounds', 'users.reset', 'p.reset as plan_reset']),
+        query.select([
+          'users.inbounds',
+          'p.inbounds as plan_inbounds',
+          'users.reset',
+          'p.reset as plan_reset',
+          'users.expires_after',
+          'users.first_use_by',
+        ]),
       )
   )
 }
@@ -311,4 +321,27 @@ export async function insertTopup(db: Db, topup: Omit<TopupRow, 'id'>): Promise<
 
 export async function listTopups(db: Db, userId: number): Promise<TopupRow[]> {
   return db.selectFrom('topups').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').execute()
+}
+
+/** Users whose expiry waits for their first byte (a partial index keeps this a lookup of those few). */
+export async function usersWaitingForFirstUse(
+  db: Db,
+): Promise<Array<{id: number; name: string; expires_after: string; first_use_by: number | null}>> {
+  const rows = await db
+    .selectFrom('users')
+    .select(['id', 'name', 'expires_after', 'first_use_by'])
+    .where('expires_after', 'is not', null)
+    .execute()
+  return rows.map((row) => ({...row, expires_after: row.expires_after!}))
+}
+
+/** Turns a waiting first-use expiry into a stored one; a user whose clock another run already started is left alone. */
+export async function startExpiryClock(db: Db, id: number, expiresAt: number, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({expires_at: expiresAt, expires_after: null, first_use_by: null, updated_at: now})
+    .where('id', '=', id)
+    .where('expires_after', 'is not', null)
+    .executeTakeFirst()
+  return result.numUpdatedRows > 0n
 }

@@ -73,3 +73,63 @@ function addCalendarMonths(now: number, months: number, timeZone: string): numbe
   const {year, month} = addMonths(local.year, local.month, months)
   return fromLocal({...local, year, month, day: Math.min(local.day, daysInMonth(year, month))}, timeZone)
 }
+
+const durationPattern = /^(\d+)(h|d|w|mo|y)$/i
+
+/** An expiry that starts on the user's first counted byte, or at `firstUseBy` if they have not used any by then. */
+export interface FirstUseExpiry {
+  /** The duration as typed (`30d`, `1mo`): months are calendar months from the day the clock starts. */
+  expiresAfter: string
+  firstUseBy: number | null
+}
+
+/**
+ * `--expires 30d --from first-use [--first-use-by 2025-07-01|14d]`. Only a duration can start later; the deadline
+ * takes what `--expires` takes, from now.
+ */
+export function parseFirstUseExpiry(
+  expires: string | undefined,
+  firstUseBy: string | undefined,
+  now: number,
+  timeZone: string,
+): FirstUseExpiry {
+  const duration = expires?.trim()
+  if (duration === undefined || !durationPattern.test(duration)) {
+    throw invalidInput(
+      'INVALID_EXPIRY',
+      `--from first-use needs --expires as a duration, not ${duration === undefined ? 'nothing' : `"${duration}"`}`,
+      'give a duration the clock runs from first use, like --expires 30d --from first-use (or 1mo, 12h, 4w, 1y)',
+    )
+  }
+  parseExpiry(duration, now, timeZone)
+  const deadline = firstUseBy === undefined ? null : parseExpiry(firstUseBy, now, timeZone)
+  if (firstUseBy !== undefined && (deadline === null || deadline <= now)) {
+    throw invalidInput(
+      'INVALID_EXPIRY',
+      `--first-use-by "${firstUseBy}" is not a time after now`,
+      'give when the clock starts for a user who has not connected by then, like 14d or 2025-07-01',
+    )
+  }
+  return {expiresAfter: duration.toLowerCase(), firstUseBy: deadline}
+}
+
+/** When a first-use expiry runs out, its clock started at `startedAt` (the first byte, or the deadline if earlier). */
+export function expiryFromFirstUse(pending: FirstUseExpiry, firstUseAt: number, timeZone: string): number {
+  const startedAt = pending.firstUseBy !== null && pending.firstUseBy < firstUseAt ? pending.firstUseBy : firstUseAt
+  return parseExpiry(pending.expiresAfter, startedAt, timeZone) ?? latestExpiry
+}
+
+/**
+ * The expiry in force at `now`: the stored one, else a first-use clock whose deadline has passed (the check stores it
+ * on its next run); null while a first-use clock waits, or for no expiry.
+ */
+export function effectiveExpiry(
+  user: {expires_at: number | null; expires_after?: string | null; first_use_by?: number | null},
+  now: number,
+  timeZone: string,
+): number | null {
+  if (user.expires_at !== null || user.expires_after == null) return user.expires_at
+  const firstUseBy = user.first_use_by ?? null
+  if (firstUseBy === null || now < firstUseBy) return null
+  return expiryFromFirstUse({expiresAfter: user.expires_after, firstUseBy}, firstUseBy, timeZone)
+}

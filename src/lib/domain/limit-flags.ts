@@ -1,5 +1,5 @@
 import {invalidInput} from '../errors.js'
-import {parseExpiry} from './expiry.js'
+import {parseExpiry, parseFirstUseExpiry, type FirstUseExpiry} from './expiry.js'
 import {parseResetRule, type ResetRule} from './reset-rules.js'
 import {parseSize} from './size.js'
 
@@ -11,6 +11,9 @@ export interface LimitFlagText {
   reset?: string
   'max-ips'?: string
   expires?: string
+  /** `now` (the default) or `first-use`: when an --expires duration starts. */
+  from?: string
+  'first-use-by'?: string
 }
 
 export interface ParsedLimits {
@@ -19,6 +22,8 @@ export interface ParsedLimits {
   reset?: ResetRule
   maxIps?: number
   expiresAt?: number | null
+  /** Set with --from first-use: expiresAt is then null until the user's first byte. */
+  firstUse?: FirstUseExpiry
 }
 
 export function parseWholeNumber(text: string, flag: string, min: number, max: number, hint: string): number {
@@ -67,6 +72,23 @@ export function parseLimitFlags(
       'give how many distinct IPs may use the account at once',
     )
   }
-  if (flags.expires !== undefined) limits.expiresAt = parseExpiry(flags.expires, clock.now, clock.timeZone)
+  const from = flags.from?.trim().toLowerCase()
+  if (from !== undefined && from !== 'now' && from !== 'first-use') {
+    throw invalidInput(
+      'INVALID_EXPIRY',
+      `${label('from')} "${flags.from}" is not when an expiry starts`,
+      'give now (the default) or first-use',
+    )
+  }
+  if (from === 'first-use') {
+    limits.firstUse = parseFirstUseExpiry(flags.expires, flags['first-use-by'], clock.now, clock.timeZone)
+    limits.expiresAt = null
+  } else if (flags['first-use-by'] !== undefined) {
+    throw invalidInput(
+      'INVALID_EXPIRY',
+      `${label('first-use-by')} "${flags['first-use-by']}" is a deadline for --from first-use, which was not given`,
+      `give both: --expires 30d --from first-use ${label('first-use-by')} ${flags['first-use-by']}`,
+    )
+  } else if (flags.expires !== undefined) limits.expiresAt = parseExpiry(flags.expires, clock.now, clock.timeZone)
   return limits
 }

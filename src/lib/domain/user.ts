@@ -2,6 +2,7 @@
 import {effectiveLimits, periodAllowance, type LimitOverrides} from './limits.js'
 import {currentPeriod, endsNever} from './periods.js'
 import {formatResetRule, monthlyResetDay} from './reset-rules.js'
+import {effectiveExpiry} from './expiry.js'
 import {effectiveInbounds} from './inbound-choice.js'
 
 export type UserStatus = 'active' | 'disabled' | 'limited' | 'expired'
@@ -23,6 +24,8 @@ export interface UserView {
   resetDay: number | null
   maxIps: number | null
   expiresAt: string | null
+  /** While an expiry waits for the user's first byte: its duration and the deadline it starts at anyway. */
+  firstUse: {expiresAfter: string; by: string | null} | null
   note: string | null
   /** The inbound tags the user gets (their own choice or their plan's); null: every managed inbound. */
   inbounds: string[] | null
@@ -51,6 +54,9 @@ export interface UserFacts extends LimitOverrides {
   status_reason: string | null
   note: string | null
   expires_at: number | null
+  /** A first-use expiry still waiting (migration 0017); absent at an older schema. */
+  expires_after?: string | null
+  first_use_by?: number | null
   created_at: number
   plan_name: string | null
   plan_monthly_quota: number | null
@@ -92,6 +98,7 @@ export function inboundsOf(record: Pick<UserFacts, 'inbounds' | 'plan_inbounds'>
 
 export function toUserView(record: UserFacts, context: {now: number; timeZone: string}): UserView {
   const limits = limitsOf(record)
+  const expiry = effectiveExpiry(record, context.now, context.timeZone)
   const period = currentPeriod(
     {start: record.period_start, end: record.period_end},
     context.now,
@@ -113,7 +120,14 @@ export function toUserView(record: UserFacts, context: {now: number; timeZone: s
     reset: formatResetRule(limits.reset),
     resetDay: monthlyResetDay(limits.reset),
     maxIps: limits.maxIps,
-    expiresAt: record.expires_at === null ? null : iso(record.expires_at),
+    expiresAt: expiry === null ? null : iso(expiry),
+    firstUse:
+      record.expires_at === null && record.expires_after != null && expiry === null
+        ? {
+            expiresAfter: record.expires_after,
+            by: record.first_use_by == null ? null : iso(record.first_use_by),
+          }
+        : null,
     note: record.note,
     inbounds: inboundsOf(record),
     periodStart: iso(period.start),

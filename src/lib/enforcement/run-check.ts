@@ -30,6 +30,7 @@ import {requireNode} from '../nodes/node-service.js'
 import {durationSettingMs, settingValue} from '../settings/settings.js'
 import type {NodeSync} from './node-sync.js'
 import {syncNodes} from './sync-nodes.js'
+import {startFirstUseClocks} from '../quotas/first-use.js'
 
 export interface CheckOptions {
   dryRun: boolean
@@ -88,6 +89,8 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
     const pulls = options.pull && !options.dryRun ? (await pullNodes(db, {only: nodes}, context)).nodes : []
     const sharing = await watchSharing(db, nodes)
     const alerting = options.dryRun ? null : await readAlerting(db, context.now)
+    // A first-use deadline that passed without traffic starts the clock, so the expiry is stored where the judging finds it.
+    if (!options.dryRun) await db.transaction().execute((trx) => startFirstUseClocks(trx, new Set(), context))
     const ids = await usersToJudge(db, {
       now: context.now,
       ipsSeen: [...sharing.ips.counts.keys()],

@@ -84,7 +84,12 @@ export function renderUser(user: UserView, timeZone: string, style: ChalkInstanc
       `${formatSize(user.periodUsed)} (up ${formatSize(user.periodUp)}, down ${formatSize(user.periodDown)}) ${usageBar(user.periodUsed, user.allowance, style)}`,
     ],
     ['lifetime used', formatSize(user.totalUsed)],
-    ['expires', formatInstant(user.expiresAt, timeZone)],
+    [
+      'expires',
+      user.firstUse === null
+        ? formatInstant(user.expiresAt, timeZone)
+        : `${user.firstUse.expiresAfter} after first use${user.firstUse.by === null ? '' : ` (starts by ${formatInstant(user.firstUse.by, timeZone)} if unused)`}`,
+    ],
   ]
   if (user.maxIps !== null) rows.push(['max IPs', String(user.maxIps)])
   if (user.inbounds !== null) rows.push(['inbounds', user.inbounds.join(', ')])

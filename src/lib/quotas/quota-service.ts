@@ -8,6 +8,7 @@ import {requirePlan, requireUser} from '../users/user-service.js'
 import {limitsOf, toUserView, type UserView} from '../domain/user.js'
 import {currentPeriod, periodWithNewRule, type Period} from '../domain/periods.js'
 import {formatResetRule, type ResetRule} from '../domain/reset-rules.js'
+import type {FirstUseExpiry} from '../domain/expiry.js'
 import {decideStatus} from '../domain/decide-status.js'
 import {storedInbounds, type InboundsFlag} from '../domain/inbound-choice.js'
 import {pushEverythingAgain} from '../db/node-users-repository.js'
@@ -20,6 +21,8 @@ export interface QuotaChanges {
   maxIps?: number
   /** null: never expires. */
   expiresAt?: number | null
+  /** An expiry that starts on the first counted byte: only for a user who has used none. */
+  firstUse?: FirstUseExpiry
   /** null: leave the plan; a name: join it (and take its limits unless others are given here). */
   plan?: string | null
   /** The inbounds the user gets: tags, all, or back to the plan's choice. */
@@ -57,7 +60,18 @@ export async function setQuota(db: Db, name: string, changes: QuotaChanges, cont
     if (changes.totalQuota !== undefined) update.total_quota = changes.totalQuota
     if (changes.reset !== undefined) Object.assign(update, {reset: formatResetRule(changes.reset), reset_day: null})
     if (changes.maxIps !== undefined) update.max_ips = changes.maxIps
-    if (changes.expiresAt !== undefined) update.expires_at = changes.expiresAt
+    if (changes.expiresAt !== undefined)
+      Object.assign(update, {expires_at: changes.expiresAt, expires_after: null, first_use_by: null})
+    if (changes.firstUse !== undefined) {
+      if (record.total_up + record.total_down > 0) {
+        throw invalidInput(
+          'INVALID_EXPIRY',
+          `user "${name}" has already used traffic, so their first use is behind them`,
+          `start the clock now instead: sbq quota set ${name} --expires ${changes.firstUse.expiresAfter}`,
+        )
+      }
+      Object.assign(update, {expires_after: changes.firstUse.expiresAfter, first_use_by: changes.firstUse.firstUseBy})
+    }
     await updateUser(trx, record.id, update)
     // The nodes put the user on again, on the inbounds the new choice (theirs or the new plan's) gives.
     if (changes.inbounds !== undefined || changes.plan !== undefined) await pushEverythingAgain(trx)

@@ -19,6 +19,7 @@ import type {UserCredentials} from '../proxies/proxy-driver.js'
 import {effectiveLimits} from '../domain/limits.js'
 import {currentPeriod} from '../domain/periods.js'
 import {formatResetRule, type ResetRule} from '../domain/reset-rules.js'
+import type {FirstUseExpiry} from '../domain/expiry.js'
 import {userStatuses} from '../db/schema.js'
 import {dailySeries, forecastExhaustion} from '../reports/user-usage-history.js'
 import {generateCredentials} from './credentials.js'
@@ -34,6 +35,8 @@ export interface NewUserInput {
   reset?: ResetRule
   maxIps?: number
   expiresAt?: number | null
+  /** An expiry that starts on the first counted byte (expiresAt then stays null). */
+  firstUse?: FirstUseExpiry
   plan?: string
   note?: string
   uuid?: string
@@ -80,6 +83,9 @@ export async function addUser(db: Db, input: NewUserInput, context: Context): Pr
         status_reason: null,
         plan_id: plan?.id ?? null,
         expires_at: input.expiresAt ?? null,
+        ...(input.firstUse === undefined
+          ? {}
+          : {expires_after: input.firstUse.expiresAfter, first_use_by: input.firstUse.firstUseBy}),
         note: input.note ?? null,
         uuid: credentials.uuid,
         password: credentials.password,

@@ -30,6 +30,8 @@ const fieldLabels: Record<keyof LimitFlagText, string> = {
   reset: 'reset rule',
   'max-ips': 'max IPs',
   expires: 'expiry',
+  from: 'expiry start',
+  'first-use-by': 'first use deadline',
 }
 
 /** A form field's text, or undefined when it is missing or blank (blank means "leave as it is"). */
