@@ -16,6 +16,7 @@ import * as subscriptionTokens from './0013-subscription-tokens.js'
 import * as inboundChoice from './0014-inbound-choice.js'
 import * as resetRules from './0015-reset-rules.js'
 import * as firstUse from './0017-first-use.js'
+import * as trafficPackages from './0019-traffic-packages.js'
 
 /** Every migration, in order. Listed by hand so nothing is discovered by scanning a directory at run time. */
 export const migrations: Record<string, Migration> = {
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0014-inbound-choice': inboundChoice,
   '0015-reset-rules': resetRules,
   '0017-first-use': firstUse,
+  '0019-traffic-packages': trafficPackages,
 }

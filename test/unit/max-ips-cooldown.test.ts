@@ -12,6 +12,7 @@ const sharer = {
   totalQuota: 0,
   periodUsed: 0,
   allowance: 0,
+  packagesLeft: 0,
   totalUsed: 0,
   maxIps: 2,
 }

@@ -367,12 +367,30 @@ describe('subscription headers and formats', () => {
   it('writes subscription-userinfo with exact bytes and the expiry in seconds, 0 for none', () => {
     const big = 2 ** 53 - 1
     assert.equal(
-      subscriptionUserinfo({periodUp: 1, periodDown: big, allowance: 0, expiresAt: null}),
+      subscriptionUserinfo({periodUp: 1, periodDown: big, allowance: 0, packagesLeft: 0, expiresAt: null}),
       `upload=1; download=${big}; total=0; expire=0`,
     )
     assert.equal(
-      subscriptionUserinfo({periodUp: 0, periodDown: 0, allowance: 5, expiresAt: '2024-06-30T00:00:00.000Z'}),
+      subscriptionUserinfo({
+        periodUp: 0,
+        periodDown: 0,
+        allowance: 5,
+        packagesLeft: 0,
+        expiresAt: '2024-06-30T00:00:00.000Z',
+      }),
       'upload=0; download=0; total=5; expire=1719705600',
+    )
+  })
+
+  it('counts traffic packages into the total, so what a client shows as left is what the user can still use', () => {
+    // 5 allowed, 7 used (2 of them from packages), 10 left in packages: 10 left, of a total 17.
+    assert.equal(
+      subscriptionUserinfo({periodUp: 3, periodDown: 4, allowance: 5, packagesLeft: 10, expiresAt: null}),
+      'upload=3; download=4; total=17; expire=0',
+    )
+    assert.equal(
+      subscriptionUserinfo({periodUp: 1, periodDown: 1, allowance: 5, packagesLeft: 10, expiresAt: null}),
+      'upload=1; download=1; total=15; expire=0',
     )
   })
 

@@ -27,6 +27,7 @@ import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-driver.js'
 import {defaultResetText} from '../domain/limits.js'
 import {storedResetRule} from '../domain/reset-rules.js'
 import {startFirstUseClocks} from '../quotas/first-use.js'
+import {spendTrafficPackages} from '../quotas/traffic-packages.js'
 import {currentPeriod} from '../domain/periods.js'
 import {settingValue} from '../settings/settings.js'
 import {localDay} from '../domain/zoned-time.js'
@@ -101,6 +102,7 @@ export async function recordUsage(
   await addUnmanagedDailyUsage(trx, unmanaged)
   await addRunningUsage(trx, increments, context.now)
   await startFirstUseClocks(trx, new Set(increments.map((increment) => increment.user_id)), context)
+  await spendTrafficPackages(trx, increments, context)
   await addNodeCounted(trx, node.id, record.up, record.down)
   return record
 }

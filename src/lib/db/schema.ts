@@ -80,6 +80,20 @@ export interface TopupsTable {
   created_at: number
 }
 
+/** Bytes bought apart from any period (migration 0019): spent after the allowance, until used up or valid_until. */
+export interface TrafficPackagesTable {
+  id: Generated<number>
+  user_id: number
+  bytes: number
+  used: Generated<number>
+  valid_until: number
+  note: string | null
+  actor: Actor
+  created_at: number
+  /** When the last byte was spent; null while some is left (the open-package index finds those). */
+  used_up_at: Generated<number | null>
+}
+
 export interface EventsTable {
   id: Generated<number>
   at: number
@@ -262,6 +276,7 @@ export interface Database {
   user_usage: UserUsageTable
   subscription_tokens: SubscriptionTokensTable
   topups: TopupsTable
+  traffic_packages: TrafficPackagesTable
   events: EventsTable
   nodes: NodesTable
   node_baselines: NodeBaselinesTable
@@ -288,6 +303,7 @@ export type NewUser = Insertable<UsersTable>
 export type UserUpdate = Updateable<UsersTable>
 export type UsageRow = Selectable<UserUsageTable>
 export type TopupRow = Selectable<TopupsTable>
+export type TrafficPackageRow = Selectable<TrafficPackagesTable>
 export type EventRow = Selectable<EventsTable>
 export type NewEvent = Insertable<EventsTable>
 export type NodeRow = Selectable<NodesTable>

@@ -23,6 +23,7 @@ export const sbqTables: {readonly [T in TableName]: TableSpec<T>} = {
   user_usage: {key: ['user_id']},
   subscription_tokens: {key: ['user_id']},
   topups: {key: ['id'], generatedId: true},
+  traffic_packages: {key: ['id'], generatedId: true},
   events: {key: ['id'], generatedId: true},
   nodes: {key: ['id'], generatedId: true},
   node_baselines: {key: ['node_id']},

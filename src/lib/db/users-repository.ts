@@ -4,6 +4,8 @@ import {atSchemaBeforeNameClashCheck} from './migrate.js'
 import type {UserCredentials} from '../domain/traffic.js'
 import type {UserFacts} from '../domain/user.js'
 import type {Period} from '../domain/periods.js'
+import type {OpenPackage} from '../domain/traffic-packages.js'
+import {openPackagesByUser} from './packages-repository.js'
 import {selectJsonRows} from './json-rows.js'
 import type {Db} from './open-database.js'
 import type {NewUser, TopupRow, UserRow, UserStatus, UserUpdate} from './schema.js'
@@ -103,7 +105,23 @@ const idsPerQuery = 500
 
 export async function findUserRecord(db: Db, name: string): Promise<UserRecord | undefined> {
   const row = await selectUserRecords(db).where('users.name', '=', name).executeTakeFirst()
-  return row && withTopups([row], await topupsByPeriod(db, [row.id]))[0]
+  return row && (await withPackages(db, withTopups([row], await topupsByPeriod(db, [row.id])), [row.id]))[0]
+}
+
+/** Sets each row's open traffic packages (none at a schema before them). */
+async function withPackages<T extends {id: number}>(
+  db: Db,
+  rows: T[],
+  userIds?: readonly number[],
+): Promise<Array<T & {packages?: OpenPackage[]}>> {
+  if (atSchemaBeforeNameClashCheck(db) || rows.length === 0) return rows
+  const packages = await openPackagesByUser(db, userIds)
+  if (packages.size === 0) return rows
+  for (const row of rows) {
+    const own = packages.get(row.id)
+    if (own !== undefined) (row as T & {packages?: OpenPackage[]}).packages = own
+  }
+  return rows
 }
 
 /**
@@ -129,7 +147,8 @@ export async function findUserRecordsById(db: Db, ids: readonly number[]): Promi
         .where('users.id', 'in', ids.slice(offset, offset + idsPerQuery))
         .execute()),
     )
-  const rows = withTopups(found, await topupsByPeriod(db, ids.length <= idsPerQuery ? ids : undefined))
+  const few = ids.length <= idsPerQuery ? ids : undefined
+  const rows = await withPackages(db, withTopups(found, await topupsByPeriod(db, few)), few)
   const byId = new Map(rows.map((row) => [row.id, row]))
   return ids.flatMap((id) => byId.get(id) ?? [])
 }
@@ -138,7 +157,7 @@ export async function findUserRecordsById(db: Db, ids: readonly number[]): Promi
 export async function listUserRecords(db: Db, filter: {status?: UserStatus} = {}): Promise<UserRecord[]> {
   let query = selectUserRecords(db)
   if (filter.status) query = query.where('users.status', '=', filter.status)
-  const rows = withTopups(await selectJsonRows(db, query), await topupsByPeriod(db))
+  const rows = await withPackages(db, withTopups(await selectJsonRows(db, query), await topupsByPeriod(db)))
   // Sorted here, in code-unit order like SQLite's: ordering in SQL walks the name index and fetches each row apart.
   return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }

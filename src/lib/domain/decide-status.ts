@@ -10,7 +10,16 @@ export interface StatusDecision {
 
 type Judged = Pick<
   UserView,
-  'name' | 'status' | 'expiresAt' | 'monthlyQuota' | 'totalQuota' | 'periodUsed' | 'allowance' | 'totalUsed' | 'maxIps'
+  | 'name'
+  | 'status'
+  | 'expiresAt'
+  | 'monthlyQuota'
+  | 'totalQuota'
+  | 'periodUsed'
+  | 'allowance'
+  | 'packagesLeft'
+  | 'totalUsed'
+  | 'maxIps'
 >
 
 export interface SharingRule {
@@ -71,7 +80,7 @@ function targetStatus(user: Judged, now: number, sharing: SharingRule): {status:
   if (user.totalQuota > 0 && user.totalUsed >= user.totalQuota) {
     return {status: 'limited', reason: `${totalLimitReason}: ${user.totalUsed} of ${user.totalQuota} bytes`}
   }
-  if (user.monthlyQuota > 0 && user.periodUsed >= user.allowance) {
+  if (user.monthlyQuota > 0 && user.periodUsed >= user.allowance && !(user.packagesLeft > 0)) {
     return {status: 'limited', reason: `${monthlyLimitReason}: ${user.periodUsed} of ${user.allowance} bytes`}
   }
   if (sharing.enforceMaxIps && overMaxIps(user, sharing.ipsSeen)) {

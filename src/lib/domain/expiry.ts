@@ -133,3 +133,16 @@ export function effectiveExpiry(
   if (firstUseBy === null || now < firstUseBy) return null
   return expiryFromFirstUse({expiresAfter: user.expires_after, firstUseBy}, firstUseBy, timeZone)
 }
+
+/** `--valid` of a traffic package: what `--expires` takes (never: the latest expiry sbq stores), after now. */
+export function packageValidUntil(text: string, now: number, timeZone: string): number {
+  const until = parseExpiry(text, now, timeZone) ?? latestExpiry
+  if (until <= now) {
+    throw invalidInput(
+      'INVALID_EXPIRY',
+      `--valid "${text}" is not a time after now`,
+      'give how long the package lasts (90d, 1y) or a later date, or never',
+    )
+  }
+  return until
+}

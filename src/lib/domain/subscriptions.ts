@@ -27,12 +27,16 @@ export interface SubscriptionUsage {
   periodDown: number
   /** This period's allowance, top-ups included; 0 when unlimited. */
   allowance: number
+  /** Traffic packages' bytes left: spent after the allowance, so a client's total is the allowance (or what is already past it) plus these. */
+  packagesLeft: number
   expiresAt: string | null
 }
 
 export function subscriptionUserinfo(usage: SubscriptionUsage): string {
   const expire = usage.expiresAt === null ? 0 : Math.floor(Date.parse(usage.expiresAt) / 1000)
-  return `upload=${usage.periodUp}; download=${usage.periodDown}; total=${usage.allowance}; expire=${expire}`
+  const used = usage.periodUp + usage.periodDown
+  const total = usage.allowance === 0 ? 0 : Math.max(used, usage.allowance) + usage.packagesLeft
+  return `upload=${usage.periodUp}; download=${usage.periodDown}; total=${total}; expire=${expire}`
 }
 
 /** A header value must be ASCII: a title with other characters goes as `base64:…`, which the clients decode. */

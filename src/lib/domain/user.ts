@@ -3,6 +3,7 @@ import {effectiveLimits, periodAllowance, type LimitOverrides} from './limits.js
 import {currentPeriod, endsNever} from './periods.js'
 import {formatResetRule, monthlyResetDay} from './reset-rules.js'
 import {effectiveExpiry} from './expiry.js'
+import {packagesLeft, type OpenPackage} from './traffic-packages.js'
 import {effectiveInbounds} from './inbound-choice.js'
 
 export type UserStatus = 'active' | 'disabled' | 'limited' | 'expired'
@@ -37,6 +38,8 @@ export interface UserView {
   periodUsed: number
   topups: number
   allowance: number
+  /** What the user's traffic packages still hold: spent once the allowance is used, kept across resets. */
+  packagesLeft: number
   totalUp: number
   totalDown: number
   totalUsed: number
@@ -75,6 +78,8 @@ export interface UserFacts extends LimitOverrides {
   total_down: number
   /** Top-ups bought for the stored period. */
   period_topups: number
+  /** Traffic packages with bytes left (absent: none). */
+  packages?: OpenPackage[]
 }
 
 export function limitsOf(record: UserFacts) {
@@ -137,6 +142,7 @@ export function toUserView(record: UserFacts, context: {now: number; timeZone: s
     periodUsed: periodUp + periodDown,
     topups,
     allowance: periodAllowance(limits.monthlyQuota, topups),
+    packagesLeft: packagesLeft(record.packages, context.now),
     totalUp: record.total_up,
     totalDown: record.total_down,
     totalUsed: record.total_up + record.total_down,

@@ -70,7 +70,9 @@ export function renderUser(user: UserView, timeZone: string, style: ChalkInstanc
     ['plan', user.plan ?? '-'],
     [
       allowanceLabel(storedResetRule(user.reset)),
-      formatQuota(user.monthlyQuota) + (user.topups > 0 ? ` + ${formatSize(user.topups)} top-ups` : ''),
+      formatQuota(user.monthlyQuota) +
+        (user.topups > 0 ? ` + ${formatSize(user.topups)} top-ups` : '') +
+        (user.packagesLeft > 0 ? ` + ${formatSize(user.packagesLeft)} in packages` : ''),
     ],
     ['total quota', formatQuota(user.totalQuota)],
     [
@@ -105,6 +107,20 @@ export function renderUserDetail(user: UserDetail, timeZone: string, style: Chal
     for (const topup of user.topupHistory)
       topups.push([formatInstant(topup.at, timeZone), formatSize(topup.bytes), topup.note ?? ''])
     parts.push(style.bold('top-ups') + '\n' + topups.toString())
+  }
+  if (user.packages.length > 0) {
+    const packages = table(['bought', 'size', 'used', 'left', 'valid until', 'state', 'note'], style)
+    for (const pack of user.packages)
+      packages.push([
+        formatInstant(pack.at, timeZone),
+        formatSize(pack.bytes),
+        formatSize(pack.used),
+        formatSize(pack.left),
+        formatInstant(pack.validUntil, timeZone),
+        pack.state,
+        pack.note ?? '',
+      ])
+    parts.push(style.bold('traffic packages') + '\n' + packages.toString())
   }
   if (user.events.length > 0) {
     const events = table(['when', 'event', 'change', 'reason', 'by'], style)

@@ -5,7 +5,8 @@ import {insertTopup, setUsagePeriodEnd, startUsagePeriod, updateUser, type UserR
 import type {UserUpdate} from '../db/schema.js'
 import {invalidInput} from '../errors.js'
 import {requirePlan, requireUser} from '../users/user-service.js'
-import {limitsOf, toUserView, type UserView} from '../domain/user.js'
+import {iso, limitsOf, toUserView, type UserView} from '../domain/user.js'
+import {insertPackage} from '../db/packages-repository.js'
 import {currentPeriod, periodWithNewRule, type Period} from '../domain/periods.js'
 import {formatResetRule, type ResetRule} from '../domain/reset-rules.js'
 import type {FirstUseExpiry} from '../domain/expiry.js'
@@ -98,6 +99,8 @@ export async function topUp(
   bytes: number,
   note: string | null,
   context: Context,
+  /** Set: a traffic package valid until then, kept across periods; unset: a top-up of the current period. */
+  validUntil?: number,
 ): Promise<UserView> {
   if (bytes <= 0)
     throw invalidInput(
@@ -108,22 +111,32 @@ export async function topUp(
   await db.transaction().execute(async (trx) => {
     const record = await requireUser(trx, name)
     const period = await rollToCurrentPeriod(trx, record, context)
-    await insertTopup(trx, {
-      user_id: record.id,
-      period_start: period.start,
-      bytes,
-      note,
-      actor: context.actor,
-      created_at: context.now,
-    })
+    if (validUntil === undefined)
+      await insertTopup(trx, {
+        user_id: record.id,
+        period_start: period.start,
+        bytes,
+        note,
+        actor: context.actor,
+        created_at: context.now,
+      })
+    else
+      await insertPackage(trx, {
+        user_id: record.id,
+        bytes,
+        valid_until: validUntil,
+        note,
+        actor: context.actor,
+        created_at: context.now,
+      })
     await recordEvents(trx, [
       {
         at: context.now,
         user_name: name,
-        kind: 'topup',
+        kind: validUntil === undefined ? 'topup' : 'package',
         from_status: null,
         to_status: null,
-        reason: `+${bytes} bytes${note ? `: ${note}` : ''}`,
+        reason: `+${bytes} bytes${validUntil === undefined ? '' : ` valid until ${iso(validUntil)}`}${note ? `: ${note}` : ''}`,
         actor: context.actor,
       },
     ])

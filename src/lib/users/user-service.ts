@@ -2,6 +2,7 @@ import type {Context} from '../context.js'
 import {recentEvents, recordEvents} from '../db/events-repository.js'
 import type {Db} from '../db/open-database.js'
 import {findPlan} from '../db/plans-repository.js'
+import {listPackages} from '../db/packages-repository.js'
 import type {UserStatus} from '../db/schema.js'
 import {
   deleteUser,
@@ -131,6 +132,17 @@ export interface UserDetail extends UserView {
   /** When the allowance runs out at the average rate of the last 7 days; null: not this period (or unlimited). */
   forecastExhaustedAt: string | null
   topupHistory: Array<{at: string; bytes: number; periodStart: string; note: string | null}>
+  /** Every traffic package bought, newest first, and where each stands now. */
+  packages: Array<{
+    at: string
+    bytes: number
+    used: number
+    left: number
+    validUntil: string
+    state: 'open' | 'used up' | 'expired'
+    usedUpAt: string | null
+    note: string | null
+  }>
   events: Array<{
     at: string
     kind: string
@@ -148,8 +160,9 @@ export async function showUser(
   context: Context,
 ): Promise<UserDetail> {
   const record = await requireUser(db, name)
-  const [topups, events, last30Days] = await Promise.all([
+  const [topups, packages, events, last30Days] = await Promise.all([
     listTopups(db, record.id),
+    listPackages(db, record.id),
     recentEvents(db, record.name, 20),
     dailySeries(db, record.name, 30, context),
   ])
@@ -172,6 +185,19 @@ export async function showUser(
       periodStart: iso(topup.period_start),
       note: topup.note,
     })),
+    packages: packages.map((pack) => {
+      const state = pack.used_up_at !== null ? 'used up' : pack.valid_until <= context.now ? 'expired' : 'open'
+      return {
+        at: iso(pack.created_at),
+        bytes: pack.bytes,
+        used: pack.used,
+        left: state === 'open' ? pack.bytes - pack.used : 0,
+        validUntil: iso(pack.valid_until),
+        state,
+        usedUpAt: pack.used_up_at === null ? null : iso(pack.used_up_at),
+        note: pack.note,
+      }
+    }),
     events: events.map((event) => ({
       at: iso(event.at),
       kind: event.kind,
