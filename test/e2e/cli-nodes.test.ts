@@ -232,11 +232,21 @@ describe('sbq node test of a sing-box node on an official build (no v2ray_api)',
   })
 
   after(() => workspace.cleanup())
+  const withPath = {PATH: `${bin}:${process.env['PATH'] ?? ''}`}
 
   it("says the build has no v2ray_api, what can be metered, and what to do; without sing-box on PATH, the config's ssm-api says it", async () => {
-    const withPath = {PATH: `${bin}:${process.env['PATH'] ?? ''}`}
-    const add = ['node', 'add', 'sb', '--type', 'sing-box', '--api', '127.0.0.1:1', '--config', configPath]
-    assert.equal((await runSbq(add, {db: workspace.db})).code, 0)
+    const add = ['node', 'add', 'sb', '--type', 'sing-box', '--api', '127.0.0.1:1', '--config', configPath, '--json']
+    const added = await runSbq(add, {db: workspace.db, env: withPath})
+    assert.equal(added.code, 0, added.stderr)
+    assert.match(
+      added.stderr,
+      /^warning: node "sb": sing-box on sbq's PATH \(.*\/bin\/sing-box\) was built without with_v2ray_api \(the official release builds are\): only shadowsocks inbounds behind ssm-api can be metered, and a config with a v2ray_api does not start \(add the shadowsocks inbound as a node of type sing-box-ssm, or build sing-box with -tags with_v2ray_api\)\n$/,
+      'node add says it too, and still adds the node',
+    )
+    assert.equal(added.json.warnings.length, 1)
+    const again = ['node', 'add', 'sb2', '--type', 'sing-box', '--api', '127.0.0.1:1', '--config', configPath]
+    const quiet = await runSbq(again, {db: workspace.db, env: {PATH: '/usr/bin:/bin'}})
+    assert.deepEqual([quiet.code, quiet.stderr], [0, ''], 'no sing-box on PATH: nothing to say at node add')
     const tested = await runSbq(['node', 'test', 'sb'], {db: workspace.db, env: withPath})
     assert.equal(tested.code, 4)
     assert.match(

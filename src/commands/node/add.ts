@@ -49,7 +49,7 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
     'panel-password': Flags.string({description: '3x-ui: panel password', env: 'SBQ_PANEL_PASSWORD'}),
   }
 
-  async run(): Promise<NodeView & {imported?: ImportResult} & Partial<InformSecret>> {
+  async run(): Promise<NodeView & {imported?: ImportResult; warnings?: string[]} & Partial<InformSecret>> {
     const context = await this.context()
     const {type, api, config, inbound, apply, inform} = this.flags
     const panel = {url: this.flags['panel-url'], user: this.flags['panel-user'], password: this.flags['panel-password']}
@@ -72,6 +72,7 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
       context,
     )
     this.log(renderNode(node, context.timeZone))
+    for (const warning of node.warnings ?? []) this.stderr(`warning: ${warning}`)
     if (node.imported) this.log(renderImport(node.imported))
     if (node.informUri) for (const line of renderInformUri(node.informUri)) this.log(line)
     return node

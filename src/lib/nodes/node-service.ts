@@ -114,7 +114,7 @@ export async function addNode(
   db: Db,
   input: NodeInput,
   context: Context,
-): Promise<NodeView & {imported?: ImportResult} & Partial<InformSecret>> {
+): Promise<NodeView & {imported?: ImportResult; warnings?: string[]} & Partial<InformSecret>> {
   assertUserName(input.name)
   const driver = driverForInput(input.type)
   const type = driver.type
@@ -141,7 +141,7 @@ export async function addNode(
   const inbounds = input.inbounds && input.inbounds.length > 0 ? input.inbounds : undefined
   // Read the config now so a wrong path or inbound tag is refused before anything is stored.
   const found = input.config ? await readConfigInbounds(driver, input.config, inbounds) : []
-  return db.transaction().execute(async (trx) => {
+  const {node, result} = await db.transaction().execute(async (trx) => {
     await assertNewNode(trx, input.name)
     const node = await insertNode(trx, {
       name: input.name,
@@ -158,8 +158,14 @@ export async function addNode(
       public_host: publicHost,
     })
     const view = toNodeView(node)
-    return input.import ? {...view, imported: await importUsers(trx, found, {...context, actor: 'import'})} : view
+    return {
+      node,
+      result: input.import ? {...view, imported: await importUsers(trx, found, {...context, actor: 'import'})} : view,
+    }
   })
+  // After the commit: asking the build may run a binary, which the write lock must not wait for.
+  const advice = (await driver.buildAdvice?.(node)) ?? null
+  return advice === null ? result : {...result, warnings: [advice]}
 }
 
 /** The stored form of `--public-host`, or exit 2 naming the value. */

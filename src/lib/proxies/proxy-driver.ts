@@ -189,4 +189,9 @@ export interface ProxyDriver {
   checkPanelLogin?(login: PanelLogin): Promise<void>
   /** Reaches the node once and says what it can do. Throws exit 4 when it cannot be reached, exit 2 when it has no way in. */
   probe(node: ProxyNode): Promise<NodeProbe>
+  /**
+   * At `node add`: a warning when what sbq can see of the node's build (a binary on PATH, its config) says it lacks
+   * what this type meters with, naming what can be metered and what to do; null when nothing says so.
+   */
+  buildAdvice?(node: ProxyNode): Promise<string | null>
 }

@@ -30,6 +30,16 @@ async function hasSsmApi(node: ProxyNode): Promise<boolean> {
   }
 }
 
+/**
+ * At `node add`, where the API may simply not be up yet: only the binary on PATH is evidence (a config that has both
+ * an ssm-api service and a v2ray_api runs on a build with both).
+ */
+export async function pathBuildWithoutV2rayApi(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  const build = await buildTags(env)
+  if (build === null || build.tags.includes('with_v2ray_api')) return null
+  return `sing-box on sbq's PATH (${build.binary}) was built without with_v2ray_api (the official release builds are): only shadowsocks inbounds behind ssm-api can be metered, and a config with a v2ray_api does not start`
+}
+
 /** What sbq can say of the build when the v2ray_api did not answer; null when nothing points at a build without it. */
 export async function missingV2rayApi(node: ProxyNode, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
   const build = await buildTags(env)
@@ -43,15 +53,13 @@ export async function missingV2rayApi(node: ProxyNode, env: NodeJS.ProcessEnv = 
   return `${which}: only shadowsocks inbounds behind ssm-api can be metered there`
 }
 
+export const addSsmNodeHint =
+  'add the shadowsocks inbound as a node of type sing-box-ssm, or build sing-box with -tags with_v2ray_api'
+
 /** Adds the build diagnosis to a v2ray_api that did not answer. */
 export async function explainUnanswered(node: ProxyNode, error: unknown): Promise<unknown> {
   if (!(error instanceof SbqError) || error.exit !== ExitCode.unreachable) return error
   const note = await missingV2rayApi(node)
   if (note === null) return error
-  return unreachable(
-    error.code,
-    `${error.message}; ${note}`,
-    'add the shadowsocks inbound as a node of type sing-box-ssm, or build sing-box with -tags with_v2ray_api',
-    error,
-  )
+  return unreachable(error.code, `${error.message}; ${note}`, addSsmNodeHint, error)
 }

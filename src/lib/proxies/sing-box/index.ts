@@ -13,7 +13,7 @@ import {readSingBoxShareInbounds, rewriteSingBoxUsers} from '../shared/sing-box-
 import {readSingBoxInbounds} from '../shared/sing-box-inbounds.js'
 import {connectV2rayApi} from '../shared/v2ray-api/connect.js'
 import type {V2rayApi} from '../shared/v2ray-api/index.js'
-import {explainUnanswered} from './build.js'
+import {addSsmNodeHint, explainUnanswered, pathBuildWithoutV2rayApi} from './build.js'
 import {confirmReload, readUptime} from './reload-check.js'
 
 export const singBoxDriver: ProxyDriver = {
@@ -31,6 +31,10 @@ export const singBoxDriver: ProxyDriver = {
     } catch (error) {
       throw await explainUnanswered(node, error)
     }
+  },
+  buildAdvice: async (node) => {
+    const note = await pathBuildWithoutV2rayApi()
+    return note === null ? null : `node "${node.name}": ${note} (${addSsmNodeHint})`
   },
 }
 
