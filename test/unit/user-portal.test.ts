@@ -130,6 +130,15 @@ describe("a user's own page (/u/<token>)", () => {
     assert.equal(page.match(/<div class="qr" role="img"[^>]*><svg /g)?.length, 4)
   })
 
+  it("counts a traffic package into what is left, and says how much of it is the package's", async () => {
+    assert.doesNotMatch((await render()).page, /Of which in packages/)
+    await topUp(db, 'alice', 5 * GiB, 'package', may20, Date.parse('2024-08-01T00:00:00Z'))
+    const {portal, page} = await render()
+    assert.equal(portal.user.packagesLeft, 5 * GiB)
+    assert.match(page, /Left<\/span><strong class="stat-value">17\.0 GiB/)
+    assert.match(page, /Of which in packages<\/span><strong class="stat-value">5\.0 GiB/)
+  })
+
   it('shows nothing the operator keeps: no note, no top-up notes, no events, no forms, no way to the dashboard', async () => {
     const {page} = await render()
     for (const secret of ['owes me lunch', 'paid cash', 'april gift', 'created'])

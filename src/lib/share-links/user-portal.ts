@@ -23,6 +23,7 @@ export interface UserPortal {
     | 'monthlyQuota'
     | 'topups'
     | 'allowance'
+    | 'packagesLeft'
     | 'totalQuota'
     | 'totalUsed'
     | 'expiresAt'
@@ -62,6 +63,7 @@ export async function userPortal(db: Db, token: string, context: Context): Promi
       monthlyQuota: detail.monthlyQuota,
       topups: detail.topups,
       allowance: detail.allowance,
+      packagesLeft: detail.packagesLeft,
       totalQuota: detail.totalQuota,
       totalUsed: detail.totalUsed,
       expiresAt: detail.expiresAt,

@@ -114,7 +114,10 @@ export function portalPage(frame: Frame, view: PortalPageView): Html {
   const {t} = frame
   const {user, off} = view.portal
   const percent = percentUsed(user.periodUsed, user.allowance)
-  const left = user.allowance === 0 ? t('portal.unlimited') : formatSize(Math.max(0, user.allowance - user.periodUsed))
+  const left =
+    user.allowance === 0
+      ? t('portal.unlimited')
+      : formatSize(Math.max(0, user.allowance - user.periodUsed) + user.packagesLeft)
   return layout(
     frame,
     t('portal.title'),
@@ -123,6 +126,7 @@ ${off === null ? '' : offText(off, t, view.timeZone)}
 <section class="stats">
 ${stat(t('portal.used'), `${formatSize(user.periodUsed)} / ${user.allowance === 0 ? t('portal.unlimited') : formatSize(user.allowance)}`, html`${usageBar(user.periodUsed, user.allowance)}<span class="stat-note">${percent === null ? '' : `${percent}%`}</span>`)}
 ${stat(t('portal.left'), left)}
+${user.packagesLeft > 0 ? stat(t('portal.packages'), formatSize(user.packagesLeft)) : ''}
 ${stat(t('portal.resets'), user.periodEnd === null ? t('common.noReset') : formatDate(user.periodEnd, view.timeZone))}
 ${stat(t('portal.expires'), user.expiresAt === null ? t('common.never') : formatDate(user.expiresAt, view.timeZone))}
 </section>
