@@ -9,7 +9,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {fixturesDir} from '../support/paths.js'
 import {runSbq, tempWorkspace} from '../support/run-sbq.js'
-import {StubV2rayApi} from '../support/stub-v2ray-api.js'
+import {SingBoxEmulator} from '../support/sing-box-emulator.js'
 import {withRawDb} from '../support/raw-database.js'
 
 const MiB = 1024 * 1024
@@ -18,16 +18,28 @@ describe('a node of a type this sbq does not know', () => {
   const workspace = tempWorkspace('sbq-unknown-type-')
   const configPath = join(workspace.dir, 'config.json')
   const sbq = (...args: string[]) => runSbq(args, {db: workspace.db, env: {SBQ_NOW: '2024-05-20T12:00:00Z'}})
-  let stub: StubV2rayApi
+  let singBox: SingBoxEmulator
 
   before(async () => {
     copyFileSync(join(fixturesDir, 'sing-box-config.json'), configPath)
-    stub = await StubV2rayApi.start({flavor: 'sing-box'})
+    singBox = await SingBoxEmulator.start({configPath, uptimeSeconds: 3600})
     for (const args of [
       ['user', 'add', 'alice', '--monthly', '1M', '--no-apply'],
       ['user', 'add', 'bob', '--monthly', '100M', '--no-apply'],
-      ['node', 'add', 'sb', '--type', 'sing-box', '--api', stub.address, '--config', configPath, '--apply', 'true'],
-      ['node', 'add', 'later', '--type', 'sing-box', '--api', stub.address],
+      [
+        'node',
+        'add',
+        'sb',
+        '--type',
+        'sing-box',
+        '--api',
+        singBox.address,
+        '--config',
+        configPath,
+        '--apply',
+        singBox.reloadCommand,
+      ],
+      ['node', 'add', 'later', '--type', 'sing-box', '--api', singBox.address],
       // A node's first pull only takes its counters as a baseline.
       ['stats', 'pull'],
     ]) {
@@ -37,11 +49,11 @@ describe('a node of a type this sbq does not know', () => {
     await withRawDb(workspace.db, (raw) =>
       raw.updateTable('nodes').set({type: 'quantum'}).where('name', '=', 'later').execute(),
     )
-    stub.addTraffic('alice', 0, 2 * MiB)
+    singBox.addTraffic('alice', 0, 2 * MiB)
   })
 
   after(async () => {
-    await stub.close()
+    await singBox.close()
     workspace.cleanup()
   })
 

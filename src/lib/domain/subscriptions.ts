@@ -35,7 +35,10 @@ export interface SubscriptionUsage {
 export function subscriptionUserinfo(usage: SubscriptionUsage): string {
   const expire = usage.expiresAt === null ? 0 : Math.floor(Date.parse(usage.expiresAt) / 1000)
   const used = usage.periodUp + usage.periodDown
-  const total = usage.allowance === 0 ? 0 : Math.max(used, usage.allowance) + usage.packagesLeft
+  const total =
+    usage.allowance === 0 || usage.packagesLeft === 0
+      ? usage.allowance
+      : Math.max(used, usage.allowance) + usage.packagesLeft
   return `upload=${usage.periodUp}; download=${usage.periodDown}; total=${total}; expire=${expire}`
 }
 
