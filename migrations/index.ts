@@ -14,6 +14,7 @@ import * as informRefusals from './0011-inform-refusals.js'
 import * as nodePublicHost from './0012-node-public-host.js'
 import * as subscriptionTokens from './0013-subscription-tokens.js'
 import * as inboundChoice from './0014-inbound-choice.js'
+import * as nodeRatio from './0016-node-ratio.js'
 
 /** Every migration, in order. Listed by hand so nothing is discovered by scanning a directory at run time. */
 export const migrations: Record<string, Migration> = {
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0012-node-public-host': nodePublicHost,
   '0013-subscription-tokens': subscriptionTokens,
   '0014-inbound-choice': inboundChoice,
+  '0016-node-ratio': nodeRatio,
 }
