@@ -40,7 +40,7 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
     }),
     ratio: Flags.string({
       description:
-        "bytes billed per byte the node counts: 0.5 bills half, 2 double (up to 4 decimals, at most 100) [default: 1]",
+        'bytes billed per byte the node counts: 0.5 bills half, 2 double (up to 4 decimals, at most 100) [default: 1]',
     }),
     'public-url': Flags.string({
       description:

@@ -17,7 +17,7 @@ export default class NodeSet extends SbqCommand<typeof NodeSet> {
     }),
     ratio: Flags.string({
       description:
-        "bytes billed per byte counted from now on (0.5 bills half, 2 double; up to 4 decimals, at most 100); bytes already counted keep their ratio",
+        'bytes billed per byte counted from now on (0.5 bills half, 2 double; up to 4 decimals, at most 100); bytes already counted keep their ratio',
     }),
   }
 

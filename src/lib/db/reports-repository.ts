@@ -96,7 +96,9 @@ async function managedRows(db: Db, span: UsageSpan) {
     const [firstMonth, lastMonth] = [monthOfDay(closed.fromDay), monthOfDay(shiftDay(closed.toDay, -1))]
     // One month (a month's report) by equality: the rows then come in user order, so summing them per user needs no
     // sort, which at 100k users is most of the query.
-    let sums = db.selectFrom('usage_closed_monthly').select(['node_name', 'user_name', 'up', 'down', 'raw_up', 'raw_down'])
+    let sums = db
+      .selectFrom('usage_closed_monthly')
+      .select(['node_name', 'user_name', 'up', 'down', 'raw_up', 'raw_down'])
     sums =
       firstMonth === lastMonth
         ? sums.where('month', '=', firstMonth)
@@ -364,12 +366,7 @@ export async function foldMonth(db: Db, month: string, fromDay: string, toDay: s
     .expression((eb) =>
       eb
         .selectFrom('usage_daily')
-        .select((inner) => [
-          inner.val(month).as('month'),
-          'node_name',
-          'user_name',
-          ...billedSums(inner),
-        ])
+        .select((inner) => [inner.val(month).as('month'), 'node_name', 'user_name', ...billedSums(inner)])
         .where('day', '>=', fromDay)
         .where('day', '<', toDay)
         .groupBy(['node_name', 'user_name']),

@@ -18,7 +18,11 @@ const ratioPattern = /^(\d+)(?:\.(\d+))?$/
 export function parseRatio(text: string, what = '--ratio'): number {
   const trimmed = text.trim()
   const refuse = (problem: string) =>
-    invalidInput('INVALID_RATIO', `${what} "${text}" ${problem}`, 'give a number above 0 and at most 100 with up to 4 decimals, like 0.5, 1 or 1.25')
+    invalidInput(
+      'INVALID_RATIO',
+      `${what} "${text}" ${problem}`,
+      'give a number above 0 and at most 100 with up to 4 decimals, like 0.5, 1 or 1.25',
+    )
   const match = ratioPattern.exec(trimmed)
   if (match === null) throw refuse(trimmed.startsWith('-') ? 'is not above 0' : 'is not a ratio')
   const [, whole, fraction = ''] = match

@@ -49,7 +49,10 @@ export function renderNode(node: NodeView, timeZone: string): string {
       : []),
     ...(node.inform ? [['pushes to', node.inform] as [string, string]] : []),
     ['public host', node.publicHost ?? '- (sbq node set NAME --public-host HOST for share links)'],
-    ['ratio', node.ratio === '1' ? '1 (each byte billed once)' : `${node.ratio} (each byte counted bills ${node.ratio} bytes)`],
+    [
+      'ratio',
+      node.ratio === '1' ? '1 (each byte billed once)' : `${node.ratio} (each byte counted bills ${node.ratio} bytes)`,
+    ],
     [node.traffic === 'pushed' ? 'last report' : 'last pull', formatInstant(node.lastPullAt, timeZone)],
     ['last error', node.lastError ?? '-'],
     [

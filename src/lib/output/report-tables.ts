@@ -30,7 +30,8 @@ function rawColumn(rows: readonly BilledUsage[]): ((row: BilledUsage) => string[
   return anyMultiplied(rows) ? (row) => [formatSize(row.raw.total)] : undefined
 }
 
-const rawNote = 'total: billed bytes (each node\'s bytes times its ratio, what quotas count); raw: as the nodes counted them'
+const rawNote =
+  "total: billed bytes (each node's bytes times its ratio, what quotas count); raw: as the nodes counted them"
 
 function unmanagedLine(unmanaged: UnmanagedUsage): string | undefined {
   if (unmanaged.names === 0) return undefined
@@ -54,7 +55,17 @@ export function renderUsersReport(report: UsersReport, style: ChalkInstance): st
       return text
     }
     const raw = rawColumn([...report.rows, report.totals])
-    const head = ['user', 'status', 'up', 'down', 'total', ...(raw ? ['raw'] : []), 'quota', '% of quota', 'billing period']
+    const head = [
+      'user',
+      'status',
+      'up',
+      'down',
+      'total',
+      ...(raw ? ['raw'] : []),
+      'quota',
+      '% of quota',
+      'billing period',
+    ]
     const rows = report.rows.map((row) => [
       row.name,
       statusText(row.status, style),
