@@ -306,7 +306,6 @@ async function partlyMigrated(last: string) {
   const {default: BetterSqlite3} = await import('better-sqlite3')
   const {default: pg} = await import('pg')
   const {migrations} = await import('../../migrations/index.js')
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of an older schema than schema.ts
   const db = new Kysely<any>({
     dialect:
       testDialect === 'postgres'
