@@ -39,6 +39,10 @@ describe('sbq node add/set --ratio (stub V2Ray API, real bin/sbq)', () => {
     const both = await sbq('node', 'set', 'cheap', '--ratio', '2.0000', '--public-host', 'vpn.example.com')
     assert.deepEqual([both.json.ratio, both.json.publicHost], ['2', 'vpn.example.com'])
     assert.equal((await sbq('node', 'show', 'cheap')).json.ratio, '2')
+    const list = await plain('node', 'list')
+    assert.match(list.stdout, /│ node +│ type +│ api +│ config +│ ratio +│ last pull +│ last error +│/)
+    assert.match(list.stdout, /│ cheap +│ v2ray +│ [^│]+│ - +│ 2 +│/)
+    assert.match(list.stdout, /│ plain +│ v2ray +│ [^│]+│ - +│ 1 +│/)
   })
 
   it('refuses a bad ratio with one line and exit 2, and changes nothing', async () => {

@@ -73,6 +73,9 @@ export async function recordUsage(
   const record: UsageRecord = {users: 0, unmanaged: 0, refusedNames: 0, up: 0, down: 0, billedUp: 0, billedDown: 0}
   const traffic = [...deltas].filter(([, {up, down}]) => up > 0 || down > 0)
   if (traffic.length === 0) return record
+  const ratio = node.ratio_ten_thousandths
+  // Taken before the closing-of-days lock, in the order a pull takes them (its baseline read locks the node first).
+  if (ratio !== unitRatio) await lockNode(trx, node.id)
   const day = localDay(context.now, context.timeZone)
   const closedThrough = await closePastDays(trx, day)
   await startCurrentPeriods(trx, context)
@@ -80,11 +83,9 @@ export async function recordUsage(
     trx,
     traffic.map(([name]) => name),
   )
-  const ratio = node.ratio_ten_thousandths
   // At ratio 1 billed bytes are raw bytes whatever a row held, so only a multiplied node reads its rows of the day.
   let rawToday: Map<string, {up: number; down: number}> | undefined
   if (ratio !== unitRatio) {
-    await lockNode(trx, node.id)
     rawToday = await rawDailyUsageOf(
       trx,
       day,
