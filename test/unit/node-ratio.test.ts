@@ -28,7 +28,8 @@ const ratio = (text: string) => parseRatio(text)
 
 describe('billing ratio arithmetic', () => {
   it('reads a ratio exactly as ten-thousandths and writes it back as typed', () => {
-    assert.deepEqual(['0.5', '2', '1.25', '1', '0.0001', '100', ' 1.50 '].map(ratio), [
+    const typed = ['0.5', '2', '1.25', '1', '0.0001', '100', ' 1.50 ', '.5', '0100', '100.0000']
+    assert.deepEqual(typed.map(ratio), [
       5000,
       20_000,
       12_500,
@@ -36,6 +37,9 @@ describe('billing ratio arithmetic', () => {
       1,
       1_000_000,
       15_000,
+      5000,
+      1_000_000,
+      1_000_000,
     ])
     assert.deepEqual([5000, 20_000, 12_500, unitRatio, 1, 1_000_000, 15_000].map(formatRatio), [
       '0.5',
@@ -57,6 +61,9 @@ describe('billing ratio arithmetic', () => {
       ['NaN', '--ratio "NaN" is not a ratio'],
       ['1e3', '--ratio "1e3" is not a ratio'],
       ['', '--ratio "" is not a ratio'],
+      ['.', '--ratio "." is not a ratio'],
+      ['5.', '--ratio "5." is not a ratio'],
+      ['1,5', '--ratio "1,5" is not a ratio'],
       ['0.12345', '--ratio "0.12345" has more than 4 decimals'],
       ['100.0001', '--ratio "100.0001" is above 100'],
       ['1000000000000000000000', '--ratio "1000000000000000000000" is above 100'],

@@ -6,13 +6,13 @@
 import {invalidInput} from '../errors.js'
 
 /** Ten-thousandths per unit: a ratio has at most 4 decimals, and 10000 bills every byte once. */
-export const ratioScale = 10_000
+const ratioScale = 10_000
 export const unitRatio = ratioScale
 const maxDecimals = 4
 /** Far above any real tariff; a larger one is a typo (an extra zero, a byte count in the wrong flag). */
 const maxRatio = 100
 
-const ratioPattern = /^(\d+)(?:\.(\d+))?$/
+const ratioPattern = /^(\d*)(?:\.(\d+))?$/
 
 /** `0.5`, `2`, `1.25` as ten-thousandths; exit 2 naming the value for anything else. */
 export function parseRatio(text: string, what = '--ratio'): number {
@@ -24,10 +24,12 @@ export function parseRatio(text: string, what = '--ratio'): number {
       'give a number above 0 and at most 100 with up to 4 decimals, like 0.5, 1 or 1.25',
     )
   const match = ratioPattern.exec(trimmed)
-  if (match === null) throw refuse(trimmed.startsWith('-') ? 'is not above 0' : 'is not a ratio')
-  const [, whole, fraction = ''] = match
+  if (match === null || trimmed === '') throw refuse(trimmed.startsWith('-') ? 'is not above 0' : 'is not a ratio')
+  const [, digits, fraction = ''] = match
+  const whole = digits!.replace(/^0+(?=\d)/, '') || '0'
   if (fraction.length > maxDecimals) throw refuse(`has more than ${maxDecimals} decimals`)
-  if (whole!.length > 3 || Number(whole) > maxRatio) throw refuse(`is above ${maxRatio}`)
+  // Compared as text first: a long run of digits is no number to multiply.
+  if (whole.length > String(maxRatio).length || Number(whole) > maxRatio) throw refuse(`is above ${maxRatio}`)
   const scaled = Number(whole) * ratioScale + Number(fraction.padEnd(maxDecimals, '0'))
   if (scaled === 0) throw refuse('is not above 0')
   if (scaled > maxRatio * ratioScale) throw refuse(`is above ${maxRatio}`)
