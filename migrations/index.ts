@@ -15,6 +15,7 @@ import * as nodePublicHost from './0012-node-public-host.js'
 import * as subscriptionTokens from './0013-subscription-tokens.js'
 import * as inboundChoice from './0014-inbound-choice.js'
 import * as resetRules from './0015-reset-rules.js'
+import * as nodeRatio from './0016-node-ratio.js'
 import * as firstUse from './0017-first-use.js'
 import * as trafficPackages from './0019-traffic-packages.js'
 
@@ -35,6 +36,7 @@ export const migrations: Record<string, Migration> = {
   '0013-subscription-tokens': subscriptionTokens,
   '0014-inbound-choice': inboundChoice,
   '0015-reset-rules': resetRules,
+  '0016-node-ratio': nodeRatio,
   '0017-first-use': firstUse,
   '0019-traffic-packages': trafficPackages,
 }

@@ -126,6 +126,8 @@ async function fill(client: pg.Client, plan: SeedPlan): Promise<void> {
       ['user_name', 'text', daily.user],
       ['up', 'bigint', daily.up],
       ['down', 'bigint', daily.down],
+      ['raw_up', 'bigint', daily.up],
+      ['raw_down', 'bigint', daily.down],
     ])
   }
 }

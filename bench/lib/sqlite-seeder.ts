@@ -54,7 +54,7 @@ function fill(sqlite: BetterSqlite3.Database, plan: SeedPlan): void {
   )
   const insertApplied = sqlite.prepare(`insert into node_users (node_id, user_name) values (?, ?)`)
   const insertDaily = sqlite.prepare(
-    `insert into usage_daily (day, node_name, user_name, up, down) values (?, ?, ?, ?, ?)`,
+    `insert into usage_daily (day, node_name, user_name, up, down, raw_up, raw_down) values (?, ?, ?, ?, ?, ?, ?)`,
   )
   for (const node of plan.nodes) insertNode.run(node.id, node.name, node.api, node.configPath, now, now)
   for (let index = 1; index <= plan.users; index++) {
@@ -63,6 +63,9 @@ function fill(sqlite: BetterSqlite3.Database, plan: SeedPlan): void {
     insertUsage.run(user.id, period.start, period.end, now)
     for (const node of plan.nodes) insertApplied.run(node.id, user.name)
     const node = nodeOfUser(plan, index)
-    plan.days.forEach((day, position) => insertDaily.run(day, node, user.name, dailyUp(index), dailyDown(position + 1)))
+    plan.days.forEach((day, position) => {
+      const [up, down] = [dailyUp(index), dailyDown(position + 1)]
+      insertDaily.run(day, node, user.name, up, down, up, down)
+    })
   }
 }

@@ -57,7 +57,15 @@ async function seed() {
         ['2024-05-10', 'n1', 'old', 0, 3 * MiB],
         ['2024-06-02', 'n1', 'alice', 1 * MiB, 1 * MiB],
       ] as const
-    ).map(([day, node_name, user_name, up, down]) => ({day, node_name, user_name, up, down})),
+    ).map(([day, node_name, user_name, up, down]) => ({
+      day,
+      node_name,
+      user_name,
+      up,
+      down,
+      raw_up: up,
+      raw_down: down,
+    })),
   )
   await insertRows(db, 'unmanaged_usage_daily', [
     {day: '2024-05-02', node_name: 'n1', name: 'mallory', up: 1024, down: 2048},
@@ -101,7 +109,8 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
     for (const row of report.rows as Row[]) assert.equal(row.total, row.up + row.down)
     const up = expectedMay.reduce((sum, row) => sum + row.up, 0)
     const down = expectedMay.reduce((sum, row) => sum + row.down, 0)
-    assert.deepEqual(report.totals, {up, down, total: up + down})
+    // Every node at ratio 1: billed bytes are the raw ones.
+    assert.deepEqual(report.totals, {up, down, total: up + down, raw: {up, down, total: up + down}})
     assert.deepEqual(report.unmanaged, {up: 1024, down: 2048, total: 3072, names: 1})
     const [alice, bob] = report.rows as Row[]
     assert.equal(alice!.percent, 35)
@@ -178,16 +187,11 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
 
   it('--by node and --node split by node; --user gives the days of the month', async () => {
     const nodes = (await sbq('report', '--month', '2024-05', '--by', 'node', '--json')).json
+    const onN1 = {up: 512 * MiB, down: 2 * GiB + 3 * MiB, total: 512 * MiB + 2 * GiB + 3 * MiB}
+    const onN2 = {up: 100 * MiB, down: 1 * GiB + 900 * MiB, total: 1 * GiB + 1000 * MiB}
     assert.deepEqual(nodes.rows, [
-      {
-        name: 'n1',
-        up: 512 * MiB,
-        down: 2 * GiB + 3 * MiB,
-        total: 512 * MiB + 2 * GiB + 3 * MiB,
-        users: 2,
-        unmanaged: 3072,
-      },
-      {name: 'n2', up: 100 * MiB, down: 1 * GiB + 900 * MiB, total: 1 * GiB + 1000 * MiB, users: 2, unmanaged: 0},
+      {name: 'n1', ...onN1, raw: onN1, users: 2, unmanaged: 3072},
+      {name: 'n2', ...onN2, raw: onN2, users: 2, unmanaged: 0},
     ])
     const n2 = (await sbq('report', '--month', '2024-05', '--node', 'n2', '--active', '--json')).json
     assert.deepEqual(
@@ -199,8 +203,10 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
     )
     const alice = await sbq('report', '--month', '2024-05', '--user', 'alice', '--json')
     assert.equal(alice.json.days.length, 31)
-    assert.deepEqual(alice.json.days[0], {day: '2024-05-01', up: 512 * MiB, down: 2 * GiB, total: 512 * MiB + 2 * GiB})
-    assert.deepEqual(alice.json.days[30], {day: '2024-05-31', up: 0, down: 1 * GiB, total: 1 * GiB})
+    const first = {up: 512 * MiB, down: 2 * GiB, total: 512 * MiB + 2 * GiB}
+    const last = {up: 0, down: 1 * GiB, total: 1 * GiB}
+    assert.deepEqual(alice.json.days[0], {day: '2024-05-01', ...first, raw: first})
+    assert.deepEqual(alice.json.days[30], {day: '2024-05-31', ...last, raw: last})
     assert.equal(alice.json.currentPeriod.start, '2024-06-01T00:00:00.000Z')
     const table = await sbq('report', '--month', '2024-05', '--user', 'alice')
     assert.match(table.stdout, /2024-05-01 │ 512 MiB │ 2\.0 GiB │ 2\.5 GiB │ █{20}/)
@@ -238,7 +244,8 @@ describe('sbq report, prune and backup (real bin/sbq)', () => {
     assert.equal(april.find((row) => row.name === 'bob')!.percent, null)
     assert.match((await sbq('report', '--month', '2024-04')).stdout, / bob .*unknown \(pruned\)/)
     const alice = (await sbq('report', '--month', '2024-05', '--user', 'alice', '--json')).json
-    assert.deepEqual(alice.folded, {up: 512 * MiB, down: 3 * GiB, total: 512 * MiB + 3 * GiB})
+    const folded = {up: 512 * MiB, down: 3 * GiB, total: 512 * MiB + 3 * GiB}
+    assert.deepEqual(alice.folded, {...folded, raw: folded})
     assert.deepEqual(alice.totals, alice.folded)
   })
 

@@ -75,7 +75,7 @@ describe(
       assert.equal(await closing, '2024-05-10')
       assert.ok(closedAt! >= releasedAt)
       assert.deepEqual(await second.selectFrom('usage_closed_monthly').selectAll().execute(), [
-        {month: '2024-05', user_name: 'alice', node_name: 'n1', up: 101, down: 1010},
+        {month: '2024-05', user_name: 'alice', node_name: 'n1', up: 101, down: 1010, raw_up: 101, raw_down: 1010},
       ])
     })
 
@@ -89,7 +89,7 @@ describe(
       closing.release()
       await Promise.all([closing.committed, lateWrite])
       assert.deepEqual(await second.selectFrom('usage_closed_monthly').selectAll().execute(), [
-        {month: '2024-05', user_name: 'alice', node_name: 'n1', up: 101, down: 1010},
+        {month: '2024-05', user_name: 'alice', node_name: 'n1', up: 101, down: 1010, raw_up: 101, raw_down: 1010},
       ])
     })
 
@@ -106,7 +106,7 @@ describe(
       // Had it summed the days again, it would have failed its compare-and-set and run a second time.
       assert.equal(later.attempts(), 1)
       assert.deepEqual(await first.selectFrom('usage_closed_monthly').selectAll().execute(), [
-        {month: '2024-05', user_name: 'alice', node_name: 'n1', up: 100, down: 1000},
+        {month: '2024-05', user_name: 'alice', node_name: 'n1', up: 100, down: 1000, raw_up: 100, raw_down: 1000},
       ])
     })
   },

@@ -46,7 +46,7 @@ describe('recordPull', () => {
     const alice = await usage('alice')
     assert.deepEqual([alice.periodUp, alice.periodDown, alice.totalUsed], [50, 2000, 2050])
     assert.deepEqual(await db.selectFrom('usage_daily').selectAll().execute(), [
-      {day: '2024-05-10', node_name: 'n1', user_name: 'alice', up: 50, down: 2000},
+      {day: '2024-05-10', node_name: 'n1', user_name: 'alice', up: 50, down: 2000, raw_up: 50, raw_down: 2000},
     ])
     assert.deepEqual(await db.selectFrom('unmanaged_usage_daily').selectAll().execute(), [
       {day: '2024-05-10', node_name: 'n1', name: 'mallory', up: 0, down: 77},

@@ -29,6 +29,11 @@ import {contextAt, memoryDb} from '../support/memory-db.js'
 import {insertV2rayNode} from '../support/test-nodes.js'
 
 const GiB = 1024 ** 3
+
+/** Bytes of a node at ratio 1: billed as counted. */
+function atRatio1<T extends {up: number; down: number; total: number}>(usage: T) {
+  return {...usage, raw: {up: usage.up, down: usage.down, total: usage.total}}
+}
 const june10 = contextAt('2024-06-10T12:00:00Z')
 
 /** An in-memory database with the rollup tables, whether or not migrations/index.ts lists 0004 yet. */
@@ -134,13 +139,13 @@ describe('usage reports', () => {
     await addUser(db, {name: 'gone'}, may10)
     await topUp(db, 'alice', 2 * GiB, null, may10)
     await addDailyUsage(db, [
-      {day: '2024-04-30', node_name: 'n1', user_name: 'alice', up: 999, down: 999},
-      {day: '2024-05-01', node_name: 'n1', user_name: 'alice', up: 100, down: 1000},
-      {day: '2024-05-31', node_name: 'n2', user_name: 'alice', up: 50, down: 500},
-      {day: '2024-05-14', node_name: 'n1', user_name: 'bob', up: 7, down: 70},
-      {day: '2024-05-15', node_name: 'n1', user_name: 'bob', up: 3000, down: 30000},
-      {day: '2024-05-20', node_name: 'n2', user_name: 'gone', up: 5, down: 5000},
-      {day: '2024-06-01', node_name: 'n1', user_name: 'alice', up: 1, down: 1},
+      {day: '2024-04-30', node_name: 'n1', user_name: 'alice', up: 999, down: 999, raw_up: 999, raw_down: 999},
+      {day: '2024-05-01', node_name: 'n1', user_name: 'alice', up: 100, down: 1000, raw_up: 100, raw_down: 1000},
+      {day: '2024-05-31', node_name: 'n2', user_name: 'alice', up: 50, down: 500, raw_up: 50, raw_down: 500},
+      {day: '2024-05-14', node_name: 'n1', user_name: 'bob', up: 7, down: 70, raw_up: 7, raw_down: 70},
+      {day: '2024-05-15', node_name: 'n1', user_name: 'bob', up: 3000, down: 30000, raw_up: 3000, raw_down: 30000},
+      {day: '2024-05-20', node_name: 'n2', user_name: 'gone', up: 5, down: 5000, raw_up: 5, raw_down: 5000},
+      {day: '2024-06-01', node_name: 'n1', user_name: 'alice', up: 1, down: 1, raw_up: 1, raw_down: 1},
     ])
     await addUnmanagedDailyUsage(db, [{day: '2024-05-02', node_name: 'n1', name: 'mallory', up: 40, down: 400}])
     await removeUser(db, 'gone', may10)
@@ -166,7 +171,7 @@ describe('usage reports', () => {
       ],
     )
     const sum = (key: 'up' | 'down' | 'total') => report.rows.reduce((total, row) => total + row[key], 0)
-    assert.deepEqual(report.totals, {up: sum('up'), down: sum('down'), total: sum('total')})
+    assert.deepEqual(report.totals, atRatio1({up: sum('up'), down: sum('down'), total: sum('total')}))
     assert.deepEqual(report.unmanaged, {up: 40, down: 400, total: 440, names: 1})
     assert.equal(report.users, 5)
   })
@@ -179,9 +184,9 @@ describe('usage reports', () => {
     await odd.updateTable('users').set({name: '\u{1F600}'}).where('name', '=', 'a').execute()
     await odd.updateTable('users').set({name: '\uFFFD'}).where('name', '=', 'b').execute()
     await addDailyUsage(odd, [
-      {day: '2024-05-02', node_name: 'n1', user_name: '\u{1F600}', up: 1, down: 10},
-      {day: '2024-05-02', node_name: 'n1', user_name: 'c', up: 3, down: 30},
-      {day: '2024-05-02', node_name: 'n1', user_name: '\uFFFE', up: 4, down: 40},
+      {day: '2024-05-02', node_name: 'n1', user_name: '\u{1F600}', up: 1, down: 10, raw_up: 1, raw_down: 10},
+      {day: '2024-05-02', node_name: 'n1', user_name: 'c', up: 3, down: 30, raw_up: 3, raw_down: 30},
+      {day: '2024-05-02', node_name: 'n1', user_name: '\uFFFE', up: 4, down: 40, raw_up: 4, raw_down: 40},
     ])
     const report = await usersReport(odd, {month: '2024-05'})
     assert.deepEqual(
@@ -237,8 +242,8 @@ describe('usage reports', () => {
       })
       .execute()
     await addDailyUsage(planned, [
-      {day: '2024-05-09', node_name: 'n1', user_name: 'erin', up: 1, down: 10},
-      {day: '2024-05-12', node_name: 'n1', user_name: 'erin', up: 200, down: 2000},
+      {day: '2024-05-09', node_name: 'n1', user_name: 'erin', up: 1, down: 10, raw_up: 1, raw_down: 10},
+      {day: '2024-05-12', node_name: 'n1', user_name: 'erin', up: 200, down: 2000, raw_up: 200, raw_down: 2000},
     ])
     const report = await usersReport(planned, {month: '2024-05'})
     const rows = Object.fromEntries(
@@ -281,19 +286,19 @@ describe('usage reports', () => {
   it('groups by node, unmanaged bytes apart from the totals', async () => {
     const report = (await buildReport(db, {month: '2024-05', byNode: true}, june10)) as NodesReport
     assert.deepEqual(report.rows, [
-      {name: 'n1', up: 3107, down: 31070, total: 34177, users: 2, unmanaged: 440},
-      {name: 'n2', up: 55, down: 5500, total: 5555, users: 2, unmanaged: 0},
+      atRatio1({name: 'n1', up: 3107, down: 31070, total: 34177, users: 2, unmanaged: 440}),
+      atRatio1({name: 'n2', up: 55, down: 5500, total: 5555, users: 2, unmanaged: 0}),
     ])
-    assert.deepEqual(report.totals, {up: 3162, down: 36570, total: 39732})
+    assert.deepEqual(report.totals, atRatio1({up: 3162, down: 36570, total: 39732}))
   })
 
   it("shows one user's days of the month, zeros included, and their current period", async () => {
     const report = (await buildReport(db, {month: '2024-05', user: 'alice'}, june10)) as UserMonthReport
     assert.equal(report.days.length, 31)
-    assert.deepEqual(report.days[0], {day: '2024-05-01', up: 100, down: 1000, total: 1100})
-    assert.deepEqual(report.days[1], {day: '2024-05-02', up: 0, down: 0, total: 0})
-    assert.deepEqual(report.days[30], {day: '2024-05-31', up: 50, down: 500, total: 550})
-    assert.deepEqual(report.totals, {up: 150, down: 1500, total: 1650})
+    assert.deepEqual(report.days[0], atRatio1({day: '2024-05-01', up: 100, down: 1000, total: 1100}))
+    assert.deepEqual(report.days[1], atRatio1({day: '2024-05-02', up: 0, down: 0, total: 0}))
+    assert.deepEqual(report.days[30], atRatio1({day: '2024-05-31', up: 50, down: 500, total: 550}))
+    assert.deepEqual(report.totals, atRatio1({up: 150, down: 1500, total: 1650}))
     assert.equal(report.currentPeriod!.start, '2024-06-01T00:00:00.000Z')
     const current = (await buildReport(db, {user: 'alice'}, june10)) as UserMonthReport
     assert.equal(current.days.length, 10, 'the current month stops at today')
@@ -354,12 +359,12 @@ describe('prune', () => {
       contextAt('2024-04-01T00:00:00Z'),
     )
     await addDailyUsage(db, [
-      {day: '2024-04-03', node_name: 'n1', user_name: 'alice', up: 1, down: 10},
-      {day: '2024-04-20', node_name: 'n2', user_name: 'alice', up: 2, down: 20},
-      {day: '2024-05-01', node_name: 'n1', user_name: 'alice', up: 4, down: 40},
-      {day: '2024-05-31', node_name: 'n1', user_name: 'ghost', up: 8, down: 80},
-      {day: '2024-06-15', node_name: 'n1', user_name: 'alice', up: 16, down: 160},
-      {day: '2024-07-01', node_name: 'n1', user_name: 'alice', up: 32, down: 320},
+      {day: '2024-04-03', node_name: 'n1', user_name: 'alice', up: 1, down: 10, raw_up: 1, raw_down: 10},
+      {day: '2024-04-20', node_name: 'n2', user_name: 'alice', up: 2, down: 20, raw_up: 2, raw_down: 20},
+      {day: '2024-05-01', node_name: 'n1', user_name: 'alice', up: 4, down: 40, raw_up: 4, raw_down: 40},
+      {day: '2024-05-31', node_name: 'n1', user_name: 'ghost', up: 8, down: 80, raw_up: 8, raw_down: 80},
+      {day: '2024-06-15', node_name: 'n1', user_name: 'alice', up: 16, down: 160, raw_up: 16, raw_down: 160},
+      {day: '2024-07-01', node_name: 'n1', user_name: 'alice', up: 32, down: 320, raw_up: 32, raw_down: 320},
     ])
     await addUnmanagedDailyUsage(db, [{day: '2024-05-05', node_name: 'n2', name: 'mallory', up: 64, down: 640}])
     return db
@@ -397,7 +402,7 @@ describe('prune', () => {
       ['2024-06-15', '2024-07-01'],
     )
     const days = (await buildReport(db, {month: '2024-05', user: 'alice'}, july2)) as UserMonthReport
-    assert.deepEqual(days.folded, {up: 4, down: 40, total: 44})
+    assert.deepEqual(days.folded, atRatio1({up: 4, down: 40, total: 44}))
     assert.ok(
       days.days.every((day) => day.total === 0),
       'pruned days are no longer split by day',
@@ -419,8 +424,8 @@ describe('prune', () => {
       .orderBy('user_name')
       .execute()
     assert.deepEqual(may, [
-      {month: '2024-05', user_name: 'alice', node_name: 'n1', up: 4, down: 40},
-      {month: '2024-05', user_name: 'ghost', node_name: 'n1', up: 8, down: 80},
+      {month: '2024-05', user_name: 'alice', node_name: 'n1', up: 4, down: 40, raw_up: 4, raw_down: 40},
+      {month: '2024-05', user_name: 'ghost', node_name: 'n1', up: 8, down: 80, raw_up: 8, raw_down: 80},
     ])
     assert.deepEqual(await snapshot(db), open)
     assert.equal(await closePastDays(db, '2024-07-02'), '2024-07-01', 'closing again is a no-op')
@@ -479,17 +484,17 @@ describe('user usage history', () => {
   it('gives the last N local days, zeros included', async () => {
     const db = await reportDb()
     await addDailyUsage(db, [
-      {day: '2024-06-08', node_name: 'n1', user_name: 'alice', up: 1, down: 2},
-      {day: '2024-06-08', node_name: 'n2', user_name: 'alice', up: 10, down: 20},
-      {day: '2024-06-10', node_name: 'n1', user_name: 'alice', up: 100, down: 200},
-      {day: '2024-06-11', node_name: 'n1', user_name: 'alice', up: 5, down: 5},
-      {day: '2024-06-07', node_name: 'n1', user_name: 'alice', up: 5, down: 5},
+      {day: '2024-06-08', node_name: 'n1', user_name: 'alice', up: 1, down: 2, raw_up: 1, raw_down: 2},
+      {day: '2024-06-08', node_name: 'n2', user_name: 'alice', up: 10, down: 20, raw_up: 10, raw_down: 20},
+      {day: '2024-06-10', node_name: 'n1', user_name: 'alice', up: 100, down: 200, raw_up: 100, raw_down: 200},
+      {day: '2024-06-11', node_name: 'n1', user_name: 'alice', up: 5, down: 5, raw_up: 5, raw_down: 5},
+      {day: '2024-06-07', node_name: 'n1', user_name: 'alice', up: 5, down: 5, raw_up: 5, raw_down: 5},
     ])
     const series = await dailySeries(db, 'alice', 3, june10)
     assert.deepEqual(series, [
-      {day: '2024-06-08', up: 11, down: 22, total: 33},
-      {day: '2024-06-09', up: 0, down: 0, total: 0},
-      {day: '2024-06-10', up: 100, down: 200, total: 300},
+      atRatio1({day: '2024-06-08', up: 11, down: 22, total: 33}),
+      atRatio1({day: '2024-06-09', up: 0, down: 0, total: 0}),
+      atRatio1({day: '2024-06-10', up: 100, down: 200, total: 300}),
     ])
     await db.destroy()
   })

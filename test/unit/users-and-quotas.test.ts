@@ -4,7 +4,7 @@ import {after, before, describe, it} from 'node:test'
 
 import * as migration0009 from '../../migrations/0009-per-user-baselines.js'
 import {recordPull} from '../../src/lib/accounting/ledger.js'
-import {insertNode, readBaseline} from '../../src/lib/db/nodes-repository.js'
+import {findNode, insertNode, readBaseline} from '../../src/lib/db/nodes-repository.js'
 import {insertUser} from '../../src/lib/db/users-repository.js'
 import type {Db} from '../../src/lib/db/open-database.js'
 import {addPlan, listPlans, removePlan, setPlan} from '../../src/lib/plans/plan-service.js'
@@ -193,11 +193,11 @@ describe('migration 0009', () => {
     assert.deepEqual(await stored(), perUser, 'running it again changes nothing')
     const asMap = new Map(names.map((name, index) => [name, values[index]]))
     assert.deepEqual(new Map((await readBaseline(db, node.id))!.counters), asMap)
-    // Today's pull reads columns later migrations add: it runs at the latest schema, on the baselines 0009 wrote.
+    // Today's ledger writes columns later migrations add (0016's raw bytes): it bills on today's schema.
     assert.equal((await upTo('9999').migrateToLatest()).error, undefined)
     const record = await recordPull(
       db,
-      node,
+      (await findNode(db, 'n1'))!,
       {counters: names.map((name, index) => ({name, value: values[index]! + 10})), uptimeSeconds: null},
       may10.now + 60_000,
       may10,

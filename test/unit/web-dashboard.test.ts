@@ -154,12 +154,12 @@ describe('dashboard repository', () => {
     await db
       .insertInto('usage_daily')
       .values([
-        {day: '2024-04-30', node_name: 'n1', user_name: 'alice', up: 1, down: 1000},
-        {day: '2024-05-01', node_name: 'n1', user_name: 'alice', up: 10, down: 100},
-        {day: '2024-05-20', node_name: 'n2', user_name: 'alice', up: 20, down: 200},
-        {day: '2024-05-31', node_name: 'n1', user_name: 'Bob', up: 3, down: 30},
-        {day: '2024-06-01', node_name: 'n1', user_name: 'Bob', up: 5000, down: 5000},
-        {day: '2024-05-02', node_name: 'n1', user_name: 'gone', up: 7, down: 7},
+        {day: '2024-04-30', node_name: 'n1', user_name: 'alice', up: 1, down: 1000, raw_up: 1, raw_down: 1000},
+        {day: '2024-05-01', node_name: 'n1', user_name: 'alice', up: 10, down: 100, raw_up: 10, raw_down: 100},
+        {day: '2024-05-20', node_name: 'n2', user_name: 'alice', up: 20, down: 200, raw_up: 20, raw_down: 200},
+        {day: '2024-05-31', node_name: 'n1', user_name: 'Bob', up: 3, down: 30, raw_up: 3, raw_down: 30},
+        {day: '2024-06-01', node_name: 'n1', user_name: 'Bob', up: 5000, down: 5000, raw_up: 5000, raw_down: 5000},
+        {day: '2024-05-02', node_name: 'n1', user_name: 'gone', up: 7, down: 7, raw_up: 7, raw_down: 7},
       ])
       .execute()
   })

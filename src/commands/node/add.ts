@@ -38,6 +38,10 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
       description:
         'HOST or HOST:PORT clients dial, for share links (sbq user link) [default: each inbound its own port]',
     }),
+    ratio: Flags.string({
+      description:
+        'bytes billed per byte the node counts: 0.5 bills half, 2 double (up to 4 decimals, at most 100) [default: 1]',
+    }),
     'public-url': Flags.string({
       description:
         '3x-ui: the base URL 3x-ui reaches sbq serve at (https, behind a reverse proxy) [default: http://127.0.0.1:8787]',
@@ -67,6 +71,7 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
         inform,
         publicUrl: this.flags['public-url'],
         publicHost: this.flags['public-host'],
+        ratio: this.flags.ratio,
         panel,
       },
       context,

@@ -5,17 +5,28 @@ import {type NodeView, setNode} from '../../lib/nodes/node-service.js'
 import {renderNode} from '../../lib/output/node-tables.js'
 
 export default class NodeSet extends SbqCommand<typeof NodeSet> {
-  static override summary = "Change a node's settings: the address clients dial"
+  static override summary = "Change a node's settings: the address clients dial, the billing ratio"
+  static override examples = [
+    '<%= config.bin %> node set hk1 --public-host vpn.example.com',
+    '<%= config.bin %> node set hk1 --ratio 0.5',
+  ]
   static override args = {name: Args.string({description: 'node name', required: true})}
   static override flags = {
     'public-host': Flags.string({
       description: 'HOST or HOST:PORT clients dial, for share links (sbq user link); "" clears it',
     }),
+    ratio: Flags.string({
+      description:
+        'bytes billed per byte counted from now on (0.5 bills half, 2 double; up to 4 decimals, at most 100); bytes already counted keep their ratio',
+    }),
   }
 
   async run(): Promise<NodeView> {
     const context = await this.context()
-    const node = await setNode(await this.database(), this.args.name, {publicHost: this.flags['public-host']})
+    const node = await setNode(await this.database(), this.args.name, {
+      publicHost: this.flags['public-host'],
+      ratio: this.flags.ratio,
+    })
     this.log(renderNode(node, context.timeZone))
     return node
   }

@@ -1,6 +1,7 @@
 import type {Context} from '../context.js'
 import {
   addNodeCounted,
+  lockNode,
   readBaselineForUpdate,
   recordNodePull,
   recordRefusal,
@@ -16,6 +17,7 @@ import {
   addUnmanagedDailyUsage,
   countUnmanagedNames,
   managedUserIds,
+  rawDailyUsageOf,
   stalePeriods,
   unmanagedNamesOfDay,
   type UsageIncrement,
@@ -33,6 +35,7 @@ import {settingValue} from '../settings/settings.js'
 import {localDay} from '../domain/zoned-time.js'
 import {closePastDays} from './close-days.js'
 import {counterDeltas, type TrafficDelta} from '../domain/counter-deltas.js'
+import {billedDelta, unitRatio} from '../domain/billing-ratio.js'
 
 /** How many names are sorted between two turns of the event loop (sbq serve stays responsive at 150k names). */
 const rowsBetweenYields = 5000
@@ -44,8 +47,12 @@ export interface UsageRecord {
   unmanaged: number
   /** New unmanaged names turned away: the node had already added as many as `unmanaged-names-limit` allows today. */
   refusedNames: number
+  /** Raw bytes, as the node counted them (managed and unmanaged). */
   up: number
   down: number
+  /** Managed users' bytes as billed at the node's ratio. */
+  billedUp: number
+  billedDown: number
 }
 
 export interface PullRecord extends UsageRecord {
@@ -56,17 +63,22 @@ export interface PullRecord extends UsageRecord {
 /**
  * Adds new traffic per user name to the ledger, inside the caller's transaction: the daily rows, the running totals
  * quota checks read (rolling over to a new period when `context.now` is past the stored one) and the node's counted
- * bytes. Every way traffic reaches sbq (pulled counters, 3x-ui reports, pushes from other sbq) goes through here.
+ * bytes. Every way traffic reaches sbq (pulled counters, 3x-ui reports, pushes from other sbq) goes through here, so
+ * the node's ratio applies to all of them: each user's bytes are billed at the ratio in force now, against what their
+ * row of the day already holds, and bytes written before a ratio change keep what they were billed.
  */
 export async function recordUsage(
   trx: Db,
-  node: Pick<NodeRow, 'id' | 'name'>,
+  node: Pick<NodeRow, 'id' | 'name' | 'ratio_ten_thousandths'>,
   deltas: ReadonlyMap<string, TrafficDelta>,
   context: Context,
 ): Promise<UsageRecord> {
-  const record: UsageRecord = {users: 0, unmanaged: 0, refusedNames: 0, up: 0, down: 0}
+  const record: UsageRecord = {users: 0, unmanaged: 0, refusedNames: 0, up: 0, down: 0, billedUp: 0, billedDown: 0}
   const traffic = [...deltas].filter(([, {up, down}]) => up > 0 || down > 0)
   if (traffic.length === 0) return record
+  const ratio = node.ratio_ten_thousandths
+  // Taken before the closing-of-days lock, in the order a pull takes them (its baseline read locks the node first).
+  if (ratio !== unitRatio) await lockNode(trx, node.id)
   const day = localDay(context.now, context.timeZone)
   const closedThrough = await closePastDays(trx, day)
   await startCurrentPeriods(trx, context)
@@ -74,6 +86,16 @@ export async function recordUsage(
     trx,
     traffic.map(([name]) => name),
   )
+  // At ratio 1 billed bytes are raw bytes whatever a row held, so only a multiplied node reads its rows of the day.
+  let rawToday: Map<string, {up: number; down: number}> | undefined
+  if (ratio !== unitRatio) {
+    rawToday = await rawDailyUsageOf(
+      trx,
+      day,
+      node.name,
+      traffic.map(([name]) => name).filter((name) => ids.has(name)),
+    )
+  }
   const daily: UsageDailyTable[] = []
   const offered: UnmanagedUsageDailyTable[] = []
   const increments: UsageIncrement[] = []
@@ -84,10 +106,15 @@ export async function recordUsage(
       offered.push({day, node_name: node.name, name, up, down})
       continue
     }
+    const before = rawToday?.get(name)
+    const billedUp = billedDelta(before?.up ?? 0, up, ratio)
+    const billedDown = billedDelta(before?.down ?? 0, down, ratio)
     record.up += up
     record.down += down
-    daily.push({day, node_name: node.name, user_name: name, up, down})
-    increments.push({user_id: userId, up, down})
+    record.billedUp += billedUp
+    record.billedDown += billedDown
+    daily.push({day, node_name: node.name, user_name: name, up: billedUp, down: billedDown, raw_up: up, raw_down: down})
+    increments.push({user_id: userId, up: billedUp, down: billedDown, raw_up: up, raw_down: down})
   }
   const unmanaged = await admitUnmanaged(trx, node, offered, context.now)
   for (const row of unmanaged) {

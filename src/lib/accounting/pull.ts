@@ -15,8 +15,12 @@ export interface NodePull {
   /** Managed users with new traffic. */
   users: number
   unmanaged: number
+  /** Raw bytes, as the node counted them. */
   up: number
   down: number
+  /** Managed users' new bytes as billed at the node's ratio (equal to their raw bytes at ratio 1). */
+  billedUp: number
+  billedDown: number
   uptime: number | null
   /** First pull of this node: its counters became the baseline, nothing was billed. */
   baseline: boolean
@@ -109,6 +113,8 @@ function succeeded(node: NodeRow, record: PullRecord, snapshot: StatsSnapshot): 
     unmanaged: record.unmanaged,
     up: record.up,
     down: record.down,
+    billedUp: record.billedUp,
+    billedDown: record.billedDown,
     uptime: snapshot.uptimeSeconds,
     baseline: record.baselineOnly,
     restarted: record.restarted,
@@ -124,6 +130,8 @@ function failed(node: NodeRow, error: string): NodePull {
     unmanaged: 0,
     up: 0,
     down: 0,
+    billedUp: 0,
+    billedDown: 0,
     uptime: null,
     baseline: false,
     restarted: false,

@@ -57,10 +57,19 @@ export async function finishBulkInsert(db: Db, tables: readonly TableName[]): Pr
 
 /** Per user name, the figures a copy must keep: the running totals, and the sums of each ledger table. */
 export const ledgerColumns = {
-  user_usage: ['period_up', 'period_down', 'total_up', 'total_down'],
-  usage_daily: ['up', 'down'],
-  usage_closed_monthly: ['up', 'down'],
-  usage_monthly: ['up', 'down'],
+  user_usage: [
+    'period_up',
+    'period_down',
+    'total_up',
+    'total_down',
+    'raw_period_up',
+    'raw_period_down',
+    'raw_total_up',
+    'raw_total_down',
+  ],
+  usage_daily: ['up', 'down', 'raw_up', 'raw_down'],
+  usage_closed_monthly: ['up', 'down', 'raw_up', 'raw_down'],
+  usage_monthly: ['up', 'down', 'raw_up', 'raw_down'],
 } as const
 
 export type LedgerTable = keyof typeof ledgerColumns
@@ -72,12 +81,10 @@ export async function ledgerTotals(db: Db): Promise<LedgerTotals> {
   const running = await db
     .selectFrom('user_usage')
     .innerJoin('users', 'users.id', 'user_usage.user_id')
-    .select(['users.name', 'period_up', 'period_down', 'total_up', 'total_down'])
+    .select(['users.name', ...ledgerColumns.user_usage])
     .execute()
   const totals: LedgerTotals = {
-    user_usage: new Map(
-      running.map((row) => [row.name, [row.period_up, row.period_down, row.total_up, row.total_down]]),
-    ),
+    user_usage: new Map(running.map((row) => [row.name, ledgerColumns.user_usage.map((column) => row[column])])),
     usage_daily: await sumsByUser(db, 'usage_daily'),
     usage_closed_monthly: await sumsByUser(db, 'usage_closed_monthly'),
     usage_monthly: await sumsByUser(db, 'usage_monthly'),
@@ -91,10 +98,18 @@ async function sumsByUser(
 ): Promise<Map<string, number[]>> {
   const rows = await db
     .selectFrom(table)
-    .select((eb) => ['user_name', eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .select((eb) => [
+      'user_name',
+      eb.fn.sum<number>('up').as('up'),
+      eb.fn.sum<number>('down').as('down'),
+      eb.fn.sum<number>('raw_up').as('raw_up'),
+      eb.fn.sum<number>('raw_down').as('raw_down'),
+    ])
     .groupBy('user_name')
     .execute()
-  return new Map(rows.map((row) => [row.user_name, [Number(row.up), Number(row.down)]]))
+  return new Map(
+    rows.map((row) => [row.user_name, [Number(row.up), Number(row.down), Number(row.raw_up), Number(row.raw_down)]]),
+  )
 }
 
 /** Tables that have rows, with their counts: a database a copy may write into has none. */

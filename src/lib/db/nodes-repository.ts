@@ -22,6 +22,20 @@ export async function setNodePublicHost(db: Db, id: number, publicHost: string |
   await db.updateTable('nodes').set({public_host: publicHost}).where('id', '=', id).execute()
 }
 
+export async function setNodeRatio(db: Db, id: number, ratio: number): Promise<void> {
+  await db.updateTable('nodes').set({ratio_ten_thousandths: ratio}).where('id', '=', id).execute()
+}
+
+/**
+ * Holds the node's row until the transaction ends: two reports of one node at once (3x-ui informs on a server
+ * database) then bill its multiplied bytes one after the other, each against the rows the other wrote.
+ */
+export async function lockNode(db: Db, nodeId: number): Promise<void> {
+  await dialectOf(db)
+    .forUpdate(db.selectFrom('nodes').select('id').where('id', '=', nodeId))
+    .execute()
+}
+
 export async function deleteNode(db: Db, id: number): Promise<void> {
   await db.deleteFrom('nodes').where('id', '=', id).execute()
 }

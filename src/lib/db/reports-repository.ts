@@ -1,3 +1,5 @@
+import type {ExpressionBuilder} from 'kysely'
+
 import {defaultResetText} from '../domain/limits.js'
 import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} from '../domain/day-keys.js'
 import {selectJsonColumns, type JsonColumns} from './json-rows.js'
@@ -25,7 +27,13 @@ export interface NamedUsage {
   down: number
 }
 
-export interface NodeUsage extends NamedUsage {
+/** Managed bytes: up/down billed (what quotas count), raw_up/raw_down as the nodes counted them. */
+export interface BilledNamedUsage extends NamedUsage {
+  raw_up: number
+  raw_down: number
+}
+
+export interface NodeUsage extends BilledNamedUsage {
   users: number
 }
 
@@ -33,6 +41,19 @@ export interface DayUsage {
   day: string
   up: number
   down: number
+  raw_up: number
+  raw_down: number
+}
+
+/** Billed and raw sums of a managed query's rows. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the daily rows, the monthly sums or their union: each has the four columns
+function billedSums(eb: ExpressionBuilder<any, any>) {
+  return [
+    eb.fn.sum<number>('up').as('up'),
+    eb.fn.sum<number>('down').as('down'),
+    eb.fn.sum<number>('raw_up').as('raw_up'),
+    eb.fn.sum<number>('raw_down').as('raw_down'),
+  ] as const
 }
 
 /** Whether any rollup row falls in the span; when none does (never pruned), the daily query runs alone. */
@@ -61,7 +82,7 @@ async function managedRows(db: Db, span: UsageSpan) {
   const dailyBetween = (fromDay: string, toDay: string) => {
     let query = db
       .selectFrom('usage_daily')
-      .select(['node_name', 'user_name', 'up', 'down'])
+      .select(['node_name', 'user_name', 'up', 'down', 'raw_up', 'raw_down'])
       .where('day', '>=', fromDay)
       .where('day', '<', toDay)
     if (span.node !== undefined) query = query.where('node_name', '=', span.node)
@@ -76,7 +97,9 @@ async function managedRows(db: Db, span: UsageSpan) {
     const [firstMonth, lastMonth] = [monthOfDay(closed.fromDay), monthOfDay(shiftDay(closed.toDay, -1))]
     // One month (a month's report) by equality: the rows then come in user order, so summing them per user needs no
     // sort, which at 100k users is most of the query.
-    let sums = db.selectFrom('usage_closed_monthly').select(['node_name', 'user_name', 'up', 'down'])
+    let sums = db
+      .selectFrom('usage_closed_monthly')
+      .select(['node_name', 'user_name', 'up', 'down', 'raw_up', 'raw_down'])
     sums =
       firstMonth === lastMonth
         ? sums.where('month', '=', firstMonth)
@@ -87,7 +110,7 @@ async function managedRows(db: Db, span: UsageSpan) {
   if (await spanHasRollups(db, span, 'usage_monthly')) {
     let monthly = db
       .selectFrom('usage_monthly')
-      .select(['node_name', 'user_name', 'up', 'down'])
+      .select(['node_name', 'user_name', 'up', 'down', 'raw_up', 'raw_down'])
       .where('month', '>=', span.fromMonth)
       .where('month', '<', span.toMonth)
     if (span.node !== undefined) monthly = monthly.where('node_name', '=', span.node)
@@ -109,7 +132,7 @@ async function closedPartOf(db: Db, span: UsageSpan): Promise<{fromDay: string; 
 }
 
 /** Bytes per name over a span, as columns in name order. */
-export type UsageColumns = JsonColumns<NamedUsage>
+export type UsageColumns = JsonColumns<BilledNamedUsage>
 
 /** Bytes per managed name (users and removed users alike) over the span, summed in SQL, in name order. */
 export async function usageByUser(db: Db, span: UsageSpan): Promise<UsageColumns> {
@@ -118,7 +141,7 @@ export async function usageByUser(db: Db, span: UsageSpan): Promise<UsageColumns
     db
       .selectFrom((await managedRows(db, span)).as('parts'))
       .select('user_name as name')
-      .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+      .select((eb) => billedSums(eb))
       .groupBy('user_name')
       .orderBy('user_name'),
   )
@@ -166,11 +189,7 @@ export async function usageByNode(db: Db, span: UsageSpan): Promise<NodeUsage[]>
   return db
     .selectFrom((await managedRows(db, span)).as('parts'))
     .select('node_name as name')
-    .select((eb) => [
-      eb.fn.sum<number>('up').as('up'),
-      eb.fn.sum<number>('down').as('down'),
-      eb.fn.count<number>('user_name').distinct().as('users'),
-    ])
+    .select((eb) => [...billedSums(eb), eb.fn.count<number>('user_name').distinct().as('users')])
     .groupBy('node_name')
     .execute()
 }
@@ -229,7 +248,7 @@ export async function dailyUsageOf(
   let query = db
     .selectFrom('usage_daily')
     .select('day')
-    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .select((eb) => billedSums(eb))
     .where('day', 'in', days)
     .where('user_name', '=', name)
     .groupBy('day')
@@ -244,10 +263,10 @@ export async function rolledUpUsageOf(
   name: string,
   month: string,
   node?: string,
-): Promise<{up: number; down: number} | undefined> {
+): Promise<{up: number; down: number; raw_up: number; raw_down: number} | undefined> {
   let query = db
     .selectFrom('usage_monthly')
-    .select((eb) => [eb.fn.sum<number>('up').as('up'), eb.fn.sum<number>('down').as('down')])
+    .select((eb) => billedSums(eb))
     .where('user_name', '=', name)
     .where('month', '=', month)
   if (node !== undefined) query = query.where('node_name', '=', node)
@@ -344,17 +363,11 @@ export interface FoldCounts {
 export async function foldMonth(db: Db, month: string, fromDay: string, toDay: string): Promise<FoldCounts> {
   const managed = await db
     .insertInto('usage_monthly')
-    .columns(['month', 'node_name', 'user_name', 'up', 'down'])
+    .columns(['month', 'node_name', 'user_name', 'up', 'down', 'raw_up', 'raw_down'])
     .expression((eb) =>
       eb
         .selectFrom('usage_daily')
-        .select((inner) => [
-          inner.val(month).as('month'),
-          'node_name',
-          'user_name',
-          inner.fn.sum<number>('up').as('up'),
-          inner.fn.sum<number>('down').as('down'),
-        ])
+        .select((inner) => [inner.val(month).as('month'), 'node_name', 'user_name', ...billedSums(inner)])
         .where('day', '>=', fromDay)
         .where('day', '<', toDay)
         .groupBy(['node_name', 'user_name']),
@@ -363,6 +376,8 @@ export async function foldMonth(db: Db, month: string, fromDay: string, toDay: s
       oc.columns(['month', 'node_name', 'user_name']).doUpdateSet((eb) => ({
         up: eb(eb.ref('usage_monthly.up'), '+', eb.ref('excluded.up')),
         down: eb(eb.ref('usage_monthly.down'), '+', eb.ref('excluded.down')),
+        raw_up: eb(eb.ref('usage_monthly.raw_up'), '+', eb.ref('excluded.raw_up')),
+        raw_down: eb(eb.ref('usage_monthly.raw_down'), '+', eb.ref('excluded.raw_down')),
       })),
     )
     .executeTakeFirst()
@@ -423,14 +438,17 @@ export interface ReportUserColumns {
   period_end: number[]
   /** Up plus down of the running period. */
   period_used: number[]
+  /** Billed bytes over the span; span_raw_* as the nodes counted them. */
   span_up: number[]
   span_down: number[]
+  span_raw_up: number[]
+  span_raw_down: number[]
 }
 
 export interface ReportUsers {
   users: ReportUserColumns
   /** Names with bytes over the span that are no longer users: removed users, whose history is kept. */
-  removed: NamedUsage[]
+  removed: BilledNamedUsage[]
   /** Bytes bought per user and period, keyed by topupKey(name, period start) (users-repository); empty when nobody bought any. */
   topups: Map<string, number>
 }
@@ -463,7 +481,17 @@ export async function listReportUsers(db: Db, span: UsageSpan): Promise<ReportUs
     topupsByPeriod(db),
   ])
   const spanBytes = matchByName(users.name, usage)
-  return {users: {...users, span_up: spanBytes.up, span_down: spanBytes.down}, removed: spanBytes.unmatched, topups}
+  return {
+    users: {
+      ...users,
+      span_up: spanBytes.up,
+      span_down: spanBytes.down,
+      span_raw_up: spanBytes.rawUp,
+      span_raw_down: spanBytes.rawDown,
+    },
+    removed: spanBytes.unmatched,
+    topups,
+  }
 }
 
 /**
@@ -474,35 +502,45 @@ export async function listReportUsers(db: Db, span: UsageSpan): Promise<ReportUs
 function matchByName(
   names: readonly string[],
   usage: UsageColumns,
-): {up: number[]; down: number[]; unmatched: NamedUsage[]} {
+): {up: number[]; down: number[]; rawUp: number[]; rawDown: number[]; unmatched: BilledNamedUsage[]} {
   const up = new Array<number>(names.length).fill(0)
   const down = new Array<number>(names.length).fill(0)
-  const unmatched: NamedUsage[] = []
+  const rawUp = new Array<number>(names.length).fill(0)
+  const rawDown = new Array<number>(names.length).fill(0)
+  const unmatched: BilledNamedUsage[] = []
   const unmatchedAt = (row: number) =>
-    unmatched.push({name: usage.name[row]!, up: usage.up[row]!, down: usage.down[row]!})
+    unmatched.push({
+      name: usage.name[row]!,
+      up: usage.up[row]!,
+      down: usage.down[row]!,
+      raw_up: usage.raw_up[row]!,
+      raw_down: usage.raw_down[row]!,
+    })
+  const matched = (index: number, row: number) => {
+    up[index] = usage.up[row]!
+    down[index] = usage.down[row]!
+    rawUp[index] = usage.raw_up[row]!
+    rawDown[index] = usage.raw_down[row]!
+  }
   if (!ascending(names) || !ascending(usage.name)) {
     const rowOf = new Map(usage.name.map((name, row) => [name, row]))
     names.forEach((name, index) => {
       const row = rowOf.get(name)
       if (row === undefined) return
       rowOf.delete(name)
-      up[index] = usage.up[row]!
-      down[index] = usage.down[row]!
+      matched(index, row)
     })
     for (const row of rowOf.values()) unmatchedAt(row)
-    return {up, down, unmatched}
+    return {up, down, rawUp, rawDown, unmatched}
   }
   let row = 0
   for (let index = 0; index < names.length; index++) {
     const name = names[index]!
     while (row < usage.name.length && usage.name[row]! < name) unmatchedAt(row++)
-    if (row < usage.name.length && usage.name[row] === name) {
-      up[index] = usage.up[row]!
-      down[index] = usage.down[row++]!
-    }
+    if (row < usage.name.length && usage.name[row] === name) matched(index, row++)
   }
   while (row < usage.name.length) unmatchedAt(row++)
-  return {up, down, unmatched}
+  return {up, down, rawUp, rawDown, unmatched}
 }
 
 function ascending(names: readonly string[]): boolean {

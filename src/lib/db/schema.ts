@@ -63,10 +63,16 @@ export interface UserUsageTable {
   user_id: number
   period_start: number
   period_end: number
+  /** Billed bytes (raw bytes times each node's ratio): what quotas count. */
   period_up: number
   period_down: number
   total_up: number
   total_down: number
+  /** The bytes the nodes counted, before their ratios (migration 0016). */
+  raw_period_up: Generated<number>
+  raw_period_down: Generated<number>
+  raw_total_up: Generated<number>
+  raw_total_down: Generated<number>
   updated_at: number
 }
 
@@ -135,6 +141,8 @@ export interface NodesTable {
   last_refusal_bytes: Generated<number | null>
   /** HOST or HOST:PORT clients dial, for share links; null until `node add/set --public-host`. */
   public_host: Generated<string | null>
+  /** Bytes billed per byte counted, in ten-thousandths (src/lib/domain/billing-ratio.ts); 10000 bills each byte once. */
+  ratio_ten_thousandths: Generated<number>
 }
 
 export interface NodeUsersTable {
@@ -160,8 +168,11 @@ export interface UsageDailyTable {
   day: string
   node_name: string
   user_name: string
+  /** Billed bytes; raw_up/raw_down are what the node counted (equal at ratio 1). */
   up: number
   down: number
+  raw_up: number
+  raw_down: number
 }
 
 export interface UnmanagedUsageDailyTable {
@@ -177,8 +188,11 @@ export interface UsageMonthlyTable {
   month: string
   node_name: string
   user_name: string
+  /** Billed bytes; raw_up/raw_down are what the node counted (equal at ratio 1). */
   up: number
   down: number
+  raw_up: number
+  raw_down: number
 }
 
 export interface UnmanagedUsageMonthlyTable {
@@ -194,8 +208,11 @@ export interface UsageClosedMonthlyTable {
   month: string
   user_name: string
   node_name: string
+  /** Billed bytes; raw_up/raw_down are what the node counted (equal at ratio 1). */
   up: number
   down: number
+  raw_up: number
+  raw_down: number
 }
 
 export interface UsageClosedThroughTable {

@@ -62,11 +62,13 @@ export async function stalePeriods(db: Db, now: number): Promise<StalePeriod[]> 
     .execute()
 }
 
-/** New traffic per user, added to the running totals by SQL (nothing is read first). */
+/** New traffic per user, added to the running totals by SQL (nothing is read first): billed, and as counted. */
 export interface UsageIncrement {
   user_id: number
   up: number
   down: number
+  raw_up: number
+  raw_down: number
 }
 
 export async function addRunningUsage(db: Db, rows: readonly UsageIncrement[], now: number): Promise<void> {
@@ -80,6 +82,10 @@ export async function addRunningUsage(db: Db, rows: readonly UsageIncrement[], n
     period_down: row.down,
     total_up: row.up,
     total_down: row.down,
+    raw_period_up: row.raw_up,
+    raw_period_down: row.raw_down,
+    raw_total_up: row.raw_up,
+    raw_total_down: row.raw_down,
     updated_at: now,
   }))
   await batchedInsert(db, values, (trx, batch) =>
@@ -92,10 +98,38 @@ export async function addRunningUsage(db: Db, rows: readonly UsageIncrement[], n
           period_down: eb(eb.ref('user_usage.period_down'), '+', eb.ref('excluded.period_down')),
           total_up: eb(eb.ref('user_usage.total_up'), '+', eb.ref('excluded.total_up')),
           total_down: eb(eb.ref('user_usage.total_down'), '+', eb.ref('excluded.total_down')),
+          raw_period_up: eb(eb.ref('user_usage.raw_period_up'), '+', eb.ref('excluded.raw_period_up')),
+          raw_period_down: eb(eb.ref('user_usage.raw_period_down'), '+', eb.ref('excluded.raw_period_down')),
+          raw_total_up: eb(eb.ref('user_usage.raw_total_up'), '+', eb.ref('excluded.raw_total_up')),
+          raw_total_down: eb(eb.ref('user_usage.raw_total_down'), '+', eb.ref('excluded.raw_total_down')),
           updated_at: eb.ref('excluded.updated_at'),
         })),
       ),
   )
+}
+
+/**
+ * The raw bytes each of `names` already has on `day` from one node: what a multiplied node's new bytes are billed
+ * against (see billedDelta). Few names are looked up by key; many read the day's rows of the node in one pass.
+ */
+export async function rawDailyUsageOf(
+  db: Db,
+  day: string,
+  nodeName: string,
+  names: readonly string[],
+): Promise<Map<string, {up: number; down: number}>> {
+  const found = new Map<string, {up: number; down: number}>()
+  if (names.length === 0) return found
+  let query = db
+    .selectFrom('usage_daily')
+    .select(['user_name', 'raw_up', 'raw_down'])
+    .where('day', '=', day)
+    .where('node_name', '=', nodeName)
+  if (names.length <= lookupLimit) query = query.where('user_name', 'in', names)
+  const rows = await selectJsonColumns(db, query)
+  for (let index = 0; index < rows.user_name.length; index++)
+    found.set(rows.user_name[index]!, {up: rows.raw_up[index]!, down: rows.raw_down[index]!})
+  return found
 }
 
 export async function addDailyUsage(db: Db, rows: UsageDailyTable[]): Promise<void> {
@@ -107,6 +141,8 @@ export async function addDailyUsage(db: Db, rows: UsageDailyTable[]): Promise<vo
         oc.columns(['day', 'node_name', 'user_name']).doUpdateSet((eb) => ({
           up: eb(eb.ref('usage_daily.up'), '+', eb.ref('excluded.up')),
           down: eb(eb.ref('usage_daily.down'), '+', eb.ref('excluded.down')),
+          raw_up: eb(eb.ref('usage_daily.raw_up'), '+', eb.ref('excluded.raw_up')),
+          raw_down: eb(eb.ref('usage_daily.raw_down'), '+', eb.ref('excluded.raw_down')),
         })),
       ),
   )
@@ -201,7 +237,7 @@ export async function writeClosedThrough(db: Db, before: string | null, day: str
 export async function closeDailyUsage(db: Db, piece: {month: string; fromDay: string; toDay: string}): Promise<void> {
   await db
     .insertInto('usage_closed_monthly')
-    .columns(['month', 'user_name', 'node_name', 'up', 'down'])
+    .columns(['month', 'user_name', 'node_name', 'up', 'down', 'raw_up', 'raw_down'])
     .expression((eb) =>
       eb
         .selectFrom('usage_daily')
@@ -211,6 +247,8 @@ export async function closeDailyUsage(db: Db, piece: {month: string; fromDay: st
           'node_name',
           inner.fn.sum<number>('up').as('up'),
           inner.fn.sum<number>('down').as('down'),
+          inner.fn.sum<number>('raw_up').as('raw_up'),
+          inner.fn.sum<number>('raw_down').as('raw_down'),
         ])
         .where('day', '>=', piece.fromDay)
         .where('day', '<', piece.toDay)
@@ -220,6 +258,8 @@ export async function closeDailyUsage(db: Db, piece: {month: string; fromDay: st
       oc.columns(['month', 'user_name', 'node_name']).doUpdateSet((eb) => ({
         up: eb(eb.ref('usage_closed_monthly.up'), '+', eb.ref('excluded.up')),
         down: eb(eb.ref('usage_closed_monthly.down'), '+', eb.ref('excluded.down')),
+        raw_up: eb(eb.ref('usage_closed_monthly.raw_up'), '+', eb.ref('excluded.raw_up')),
+        raw_down: eb(eb.ref('usage_closed_monthly.raw_down'), '+', eb.ref('excluded.raw_down')),
       })),
     )
     .execute()
@@ -235,6 +275,8 @@ export async function addClosedUsage(db: Db, rows: UsageDailyTable[]): Promise<v
       node_name: row.node_name,
       up: row.up,
       down: row.down,
+      raw_up: row.raw_up,
+      raw_down: row.raw_down,
     })),
     (trx, batch) =>
       trx
@@ -244,6 +286,8 @@ export async function addClosedUsage(db: Db, rows: UsageDailyTable[]): Promise<v
           oc.columns(['month', 'user_name', 'node_name']).doUpdateSet((eb) => ({
             up: eb(eb.ref('usage_closed_monthly.up'), '+', eb.ref('excluded.up')),
             down: eb(eb.ref('usage_closed_monthly.down'), '+', eb.ref('excluded.down')),
+            raw_up: eb(eb.ref('usage_closed_monthly.raw_up'), '+', eb.ref('excluded.raw_up')),
+            raw_down: eb(eb.ref('usage_closed_monthly.raw_down'), '+', eb.ref('excluded.raw_down')),
           })),
         ),
   )

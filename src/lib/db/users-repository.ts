@@ -55,7 +55,8 @@ function selectUserRecords(db: Db) {
         'u.total_up',
         'u.total_down',
       ])
-      // The inbound choice came after the schema `user show` and `user remove` may run on while names clash.
+      // The inbound choice and raw bytes came after the schema `user show` and `user remove` may run on while names
+      // clash.
       .$if(!atSchemaBeforeNameClashCheck(db), (query) =>
         query.select([
           'users.inbounds',
@@ -64,6 +65,10 @@ function selectUserRecords(db: Db) {
           'p.reset as plan_reset',
           'users.expires_after',
           'users.first_use_by',
+          'u.raw_period_up',
+          'u.raw_period_down',
+          'u.raw_total_up',
+          'u.raw_total_down',
         ]),
       )
   )
@@ -314,7 +319,15 @@ export async function startUsagePeriod(
 ): Promise<void> {
   await db
     .updateTable('user_usage')
-    .set({period_start: period.start, period_end: period.end, period_up: 0, period_down: 0, updated_at: now})
+    .set({
+      period_start: period.start,
+      period_end: period.end,
+      period_up: 0,
+      period_down: 0,
+      raw_period_up: 0,
+      raw_period_down: 0,
+      updated_at: now,
+    })
     .where('user_id', '=', userId)
     .where('period_start', '=', from)
     .execute()
@@ -324,7 +337,7 @@ export async function startUsagePeriod(
 export async function zeroPeriodUsage(db: Db, userId: number, now: number): Promise<void> {
   await db
     .updateTable('user_usage')
-    .set({period_up: 0, period_down: 0, updated_at: now})
+    .set({period_up: 0, period_down: 0, raw_period_up: 0, raw_period_down: 0, updated_at: now})
     .where('user_id', '=', userId)
     .execute()
 }

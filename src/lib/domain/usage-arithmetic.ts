@@ -11,6 +11,24 @@ export function usage(row: {up: number; down: number}): Usage {
   return {up: row.up, down: row.down, total: row.up + row.down}
 }
 
+/** Managed bytes: up/down/total billed (each node's bytes times its ratio), `raw` as the nodes counted them. */
+export interface BilledUsage extends Usage {
+  raw: Usage
+}
+
+export function billedUsage(row: {up: number; down: number; raw_up: number; raw_down: number}): BilledUsage {
+  return {...usage(row), raw: usage({up: row.raw_up, down: row.raw_down})}
+}
+
+export function sumBilledUsage(rows: readonly BilledUsage[]): BilledUsage {
+  return {...sumUsage(rows), raw: sumUsage(rows.map((row) => row.raw))}
+}
+
+/** Whether any row was billed at a ratio other than 1: then reports show raw bytes beside billed ones. */
+export function anyMultiplied(rows: readonly BilledUsage[]): boolean {
+  return rows.some((row) => row.up !== row.raw.up || row.down !== row.raw.down)
+}
+
 /** Totals are added up from the rows SQL already summed, so a totals row always equals the sum of the rows above it. */
 export function sumUsage(rows: readonly Usage[]): Usage {
   let up = 0

@@ -33,6 +33,7 @@ export interface UserView {
   periodStart: string
   /** Null when the period never ends (`never`). */
   periodEnd: string | null
+  /** Billed bytes (each node's bytes times its ratio): what the allowance and total quota are measured against. */
   periodUp: number
   periodDown: number
   periodUsed: number
@@ -43,7 +44,18 @@ export interface UserView {
   totalUp: number
   totalDown: number
   totalUsed: number
+  /** The same bytes as the nodes counted them, before their ratios. */
+  raw: RawUsage
   createdAt: string
+}
+
+export interface RawUsage {
+  periodUp: number
+  periodDown: number
+  periodUsed: number
+  totalUp: number
+  totalDown: number
+  totalUsed: number
 }
 
 export function iso(epochMs: number): string {
@@ -76,6 +88,11 @@ export interface UserFacts extends LimitOverrides {
   period_down: number
   total_up: number
   total_down: number
+  /** Absent on a database from before migration 0016, whose bytes were all billed at 1. */
+  raw_period_up?: number
+  raw_period_down?: number
+  raw_total_up?: number
+  raw_total_down?: number
   /** Top-ups bought for the stored period. */
   period_topups: number
   /** Traffic packages with bytes left (absent: none). */
@@ -114,6 +131,10 @@ export function toUserView(record: UserFacts, context: {now: number; timeZone: s
   const samePeriod = period.start === record.period_start
   const periodUp = samePeriod ? record.period_up : 0
   const periodDown = samePeriod ? record.period_down : 0
+  const rawPeriodUp = samePeriod ? (record.raw_period_up ?? record.period_up) : 0
+  const rawPeriodDown = samePeriod ? (record.raw_period_down ?? record.period_down) : 0
+  const rawTotalUp = record.raw_total_up ?? record.total_up
+  const rawTotalDown = record.raw_total_down ?? record.total_down
   const topups = samePeriod ? record.period_topups : 0
   return {
     name: record.name,
@@ -146,6 +167,14 @@ export function toUserView(record: UserFacts, context: {now: number; timeZone: s
     totalUp: record.total_up,
     totalDown: record.total_down,
     totalUsed: record.total_up + record.total_down,
+    raw: {
+      periodUp: rawPeriodUp,
+      periodDown: rawPeriodDown,
+      periodUsed: rawPeriodUp + rawPeriodDown,
+      totalUp: rawTotalUp,
+      totalDown: rawTotalDown,
+      totalUsed: rawTotalUp + rawTotalDown,
+    },
     createdAt: iso(record.created_at),
   }
 }

@@ -6,6 +6,7 @@ import {
   listNodes as listNodeRows,
   setInformToken,
   setNodePublicHost,
+  setNodeRatio,
 } from '../db/nodes-repository.js'
 import {hashInformToken, newInformToken} from '../inform/inform-token.js'
 import {assertBaseUrl, defaultPublicUrl, informUri} from '../inform/inform-uri.js'
@@ -15,6 +16,7 @@ import {conflict, invalidInput, notFound} from '../errors.js'
 import {assertUserName} from '../domain/user-name.js'
 import {iso} from '../domain/user.js'
 import {formatPublicHost, parsePublicHost} from '../domain/share-links.js'
+import {formatRatio, parseRatio, unitRatio} from '../domain/billing-ratio.js'
 import {importUsers, type ImportResult} from './import-users.js'
 import {readConfigInbounds} from './node-config.js'
 import type {NodeProbe, PanelLogin, ProxyDriver, TrafficSource} from '../proxies/proxy-driver.js'
@@ -41,6 +43,8 @@ export interface NodeInput {
   inform?: string
   /** HOST or HOST:PORT clients dial, for share links. */
   publicHost?: string
+  /** Bytes billed per byte counted, as typed (`0.5`, `2`); default 1. */
+  ratio?: string
 }
 
 export interface NodeView {
@@ -62,6 +66,8 @@ export interface NodeView {
   inform: string | null
   /** HOST or HOST:PORT clients dial (share links); null until set. */
   publicHost: string | null
+  /** Bytes billed per byte counted, as a decimal (`"0.5"`, `"1"`, `"1.25"`): exact, never a float. */
+  ratio: string
   /** Reports sbq serve refused whole; 3x-ui never reads the answer, so this is where a refusal shows. */
   refusedReports: number
   /** New unmanaged names not recorded, over unmanaged-names-limit. */
@@ -91,6 +97,7 @@ export function toNodeView(node: NodeRow): NodeView {
     panel: node.panel_url === null ? null : `${node.panel_user ?? ''} @ ${node.panel_url}`,
     inform: node.inform_url === null ? null : withoutToken(node.inform_url),
     publicHost: node.public_host,
+    ratio: formatRatio(node.ratio_ten_thousandths),
     refusedReports: node.refused_reports,
     refusedNames: node.refused_names,
     lastRefusal:
@@ -116,9 +123,10 @@ export async function addNode(
   context: Context,
 ): Promise<NodeView & {imported?: ImportResult; warnings?: string[]} & Partial<InformSecret>> {
   assertUserName(input.name)
+  const ratio = input.ratio === undefined ? unitRatio : parseRatio(input.ratio)
   const driver = driverForInput(input.type)
+  if (driver.traffic === 'pushed') return addReportingNode(db, input, ratio, driver, context)
   const type = driver.type
-  if (driver.traffic === 'pushed') return addReportingNode(db, input, driver, context)
   if (input.api === undefined)
     throw invalidInput('NODE_NEEDS_API', `node "${input.name}" needs --api`, `give the ${type} API address with --api`)
   if (input.publicUrl !== undefined || input.panel?.url !== undefined) {
@@ -156,6 +164,7 @@ export async function addNode(
       last_error: null,
       inform_url: inform,
       public_host: publicHost,
+      ratio_ten_thousandths: ratio,
     })
     const view = toNodeView(node)
     return {
@@ -184,23 +193,35 @@ function assertPublicHost(value: string): string {
 export interface NodeChanges {
   /** HOST or HOST:PORT; null clears it. */
   publicHost?: string | null
+  /** Bytes billed per byte counted from now on, as typed; bytes already counted keep theirs. */
+  ratio?: string
 }
 
-/** Changes a node's settings that need no proxy: today the address clients dial. */
+/** Changes a node's settings that need no proxy: the address clients dial, the billing ratio. */
 export async function setNode(db: Db, name: string, changes: NodeChanges): Promise<NodeView> {
-  if (changes.publicHost === undefined) {
+  if (changes.publicHost === undefined && changes.ratio === undefined) {
     throw invalidInput(
       'NOTHING_TO_CHANGE',
       `no change given for node "${name}"`,
-      'give --public-host HOST (or "" to clear it)',
+      'give --public-host HOST (or "" to clear it) or --ratio R',
     )
   }
   const publicHost =
-    changes.publicHost === null || changes.publicHost === '' ? null : assertPublicHost(changes.publicHost)
+    changes.publicHost === undefined || changes.publicHost === null || changes.publicHost === ''
+      ? null
+      : assertPublicHost(changes.publicHost)
+  const ratio = changes.ratio === undefined ? undefined : parseRatio(changes.ratio)
   return db.transaction().execute(async (trx) => {
-    const node = await requireNode(trx, name)
-    await setNodePublicHost(trx, node.id, publicHost)
-    return toNodeView({...node, public_host: publicHost})
+    let node = await requireNode(trx, name)
+    if (changes.publicHost !== undefined) {
+      await setNodePublicHost(trx, node.id, publicHost)
+      node = {...node, public_host: publicHost}
+    }
+    if (ratio !== undefined) {
+      await setNodeRatio(trx, node.id, ratio)
+      node = {...node, ratio_ten_thousandths: ratio}
+    }
+    return toNodeView(node)
   })
 }
 
@@ -216,6 +237,7 @@ async function assertNewNode(db: Db, name: string): Promise<void> {
 async function addReportingNode(
   db: Db,
   input: NodeInput,
+  ratio: number,
   driver: ProxyDriver,
   context: Context,
 ): Promise<NodeView & InformSecret> {
@@ -254,6 +276,7 @@ async function addReportingNode(
       panel_url: panel?.url ?? null,
       panel_user: panel?.user ?? null,
       panel_password: panel?.password ?? null,
+      ratio_ten_thousandths: ratio,
     })
   })
   return {...toNodeView(node), informUri: informUri(publicUrl, node.name, token)}

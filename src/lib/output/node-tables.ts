@@ -20,7 +20,9 @@ export function formatUptime(seconds: number | null): string {
 export function renderNodes(nodes: NodeView[], timeZone: string, style: ChalkInstance): string {
   if (nodes.length === 0)
     return 'no nodes yet (add one: sbq node add hk1 --type xray --api 127.0.0.1:10085 --config /usr/local/etc/xray/config.json)'
-  const out = table(['node', 'type', 'api', 'config', 'last pull', 'last error'], style)
+  // Shown once some node bills at another ratio than 1; until then it would be a column of ones.
+  const ratios = nodes.some((node) => node.ratio !== '1')
+  const out = table(['node', 'type', 'api', 'config', ...(ratios ? ['ratio'] : []), 'last pull', 'last error'], style)
   for (const node of nodes) {
     const lastError = node.lastError ?? (node.lastRefusal ? describeRefusal(node.lastRefusal, timeZone) : null)
     out.push([
@@ -28,6 +30,7 @@ export function renderNodes(nodes: NodeView[], timeZone: string, style: ChalkIns
       node.type,
       node.api || '-',
       node.config ?? '-',
+      ...(ratios ? [node.ratio] : []),
       formatInstant(node.lastPullAt, timeZone),
       lastError ? style.red(lastError) : '',
     ])
@@ -49,6 +52,10 @@ export function renderNode(node: NodeView, timeZone: string): string {
       : []),
     ...(node.inform ? [['pushes to', node.inform] as [string, string]] : []),
     ['public host', node.publicHost ?? '- (sbq node set NAME --public-host HOST for share links)'],
+    [
+      'ratio',
+      node.ratio === '1' ? '1 (each byte billed once)' : `${node.ratio} (each byte counted bills ${node.ratio} bytes)`,
+    ],
     [node.traffic === 'pushed' ? 'last report' : 'last pull', formatInstant(node.lastPullAt, timeZone)],
     ['last error', node.lastError ?? '-'],
     [

@@ -11,6 +11,7 @@ import type {
   UserMonthReport,
   UsersReport,
 } from '../reports/usage-report.js'
+import {anyMultiplied, type BilledUsage} from '../domain/usage-arithmetic.js'
 import {formatDate, formatQuota, formatSize, statusText, usageBar} from './format.js'
 import {grid, table} from './grid.js'
 
@@ -20,6 +21,17 @@ function title(report: ReportHeader, style: ChalkInstance): string {
     ` (${report.timeZone}${report.node === null ? '' : `, node ${report.node}`})`
   )
 }
+
+/**
+ * With a node billed at a ratio other than 1, `total` is billed bytes and a `raw` column shows what the nodes
+ * counted; without one they are equal and the column is left out.
+ */
+function rawColumn(rows: readonly BilledUsage[]): ((row: BilledUsage) => string[]) | undefined {
+  return anyMultiplied(rows) ? (row) => [formatSize(row.raw.total)] : undefined
+}
+
+const rawNote =
+  "total: billed bytes (each node's bytes times its ratio, what quotas count); raw: as the nodes counted them"
 
 function unmanagedLine(unmanaged: UnmanagedUsage): string | undefined {
   if (unmanaged.names === 0) return undefined
@@ -42,13 +54,25 @@ export function renderUsersReport(report: UsersReport, style: ChalkInstance): st
       }
       return text
     }
-    const head = ['user', 'status', 'up', 'down', 'total', 'quota', '% of quota', 'billing period']
+    const raw = rawColumn([...report.rows, report.totals])
+    const head = [
+      'user',
+      'status',
+      'up',
+      'down',
+      'total',
+      ...(raw ? ['raw'] : []),
+      'quota',
+      '% of quota',
+      'billing period',
+    ]
     const rows = report.rows.map((row) => [
       row.name,
       statusText(row.status, style),
       formatSize(row.up),
       formatSize(row.down),
       formatSize(row.total),
+      ...(raw?.(row) ?? []),
       row.allowance === null ? '-' : formatQuota(row.allowance),
       row.allowance === null
         ? '-'
@@ -64,11 +88,13 @@ export function renderUsersReport(report: UsersReport, style: ChalkInstance): st
       formatSize(report.totals.up),
       formatSize(report.totals.down),
       style.bold(formatSize(report.totals.total)),
+      ...(raw?.(report.totals) ?? []),
       '',
       '',
       '',
     ])
     parts.push(grid(head, rows, style))
+    if (raw) parts.push(style.dim(rawNote))
     parts.push(
       style.dim(
         `% of quota: each user's whole usage in their billing period in force on ${formatDate(report.periodsAt, report.timeZone)}`,
@@ -106,7 +132,8 @@ export function renderNodesReport(report: NodesReport, style: ChalkInstance): st
   if (report.rows.length === 0) {
     parts.push(`no traffic on any node in ${report.month}`)
   } else {
-    const out = table(['node', 'users', 'up', 'down', 'total', 'unmanaged'], style)
+    const raw = rawColumn([...report.rows, report.totals])
+    const out = table(['node', 'users', 'up', 'down', 'total', ...(raw ? ['raw'] : []), 'unmanaged'], style)
     for (const row of report.rows) {
       out.push([
         row.name,
@@ -114,6 +141,7 @@ export function renderNodesReport(report: NodesReport, style: ChalkInstance): st
         formatSize(row.up),
         formatSize(row.down),
         formatSize(row.total),
+        ...(raw?.(row) ?? []),
         row.unmanaged === 0 ? '-' : formatSize(row.unmanaged),
       ])
     }
@@ -123,9 +151,11 @@ export function renderNodesReport(report: NodesReport, style: ChalkInstance): st
       formatSize(report.totals.up),
       formatSize(report.totals.down),
       style.bold(formatSize(report.totals.total)),
+      ...(raw?.(report.totals) ?? []),
       report.unmanaged.total === 0 ? '-' : formatSize(report.unmanaged.total),
     ])
     parts.push(out.toString())
+    if (raw) parts.push(style.dim(rawNote))
   }
   const unmanaged = unmanagedLine(report.unmanaged)
   if (unmanaged) parts.push(unmanaged)
@@ -142,13 +172,15 @@ function dayBar(value: number, busiest: number): string {
 export function renderUserMonthReport(report: UserMonthReport, style: ChalkInstance): string {
   const parts = [`${title(report, style)} for ${report.user} (${statusText(report.status, style)})`]
   const busiest = Math.max(0, ...report.days.map((day) => day.total))
-  const out = table(['day', 'up', 'down', 'total', ''], style)
+  const raw = rawColumn([...report.days, report.totals])
+  const out = table(['day', 'up', 'down', 'total', ...(raw ? ['raw'] : []), ''], style)
   if (report.folded)
     out.push([
       'folded by prune',
       formatSize(report.folded.up),
       formatSize(report.folded.down),
       formatSize(report.folded.total),
+      ...(raw?.(report.folded) ?? []),
       '',
     ])
   for (const day of report.days)
@@ -157,6 +189,7 @@ export function renderUserMonthReport(report: UserMonthReport, style: ChalkInsta
       formatSize(day.up),
       formatSize(day.down),
       formatSize(day.total),
+      ...(raw?.(day) ?? []),
       style.cyan(dayBar(day.total, busiest)),
     ])
   out.push([
@@ -164,9 +197,11 @@ export function renderUserMonthReport(report: UserMonthReport, style: ChalkInsta
     formatSize(report.totals.up),
     formatSize(report.totals.down),
     style.bold(formatSize(report.totals.total)),
+    ...(raw?.(report.totals) ?? []),
     '',
   ])
   parts.push(out.toString())
+  if (raw) parts.push(style.dim(rawNote))
   const period = report.currentPeriod
   if (period) {
     parts.push(

@@ -86,6 +86,14 @@ export function renderUser(user: UserView, timeZone: string, style: ChalkInstanc
       `${formatSize(user.periodUsed)} (up ${formatSize(user.periodUp)}, down ${formatSize(user.periodDown)}) ${usageBar(user.periodUsed, user.allowance, style)}`,
     ],
     ['lifetime used', formatSize(user.totalUsed)],
+    ...(user.raw.periodUsed !== user.periodUsed || user.raw.totalUsed !== user.totalUsed
+      ? [
+          [
+            'raw (counted)',
+            `${formatSize(user.raw.periodUsed)} this period, ${formatSize(user.raw.totalUsed)} lifetime (used is billed: each node's bytes times its ratio)`,
+          ] as [string, string],
+        ]
+      : []),
     [
       'expires',
       user.firstUse === null

@@ -1,9 +1,21 @@
 import {toCsv, type CsvField} from './csv.js'
-import type {Report} from './usage-report.js'
+import type {BilledUsage, Report, Usage} from './usage-report.js'
+
+const rawHeader = ['raw_up', 'raw_down', 'raw_total']
+
+function rawFields(usage: BilledUsage): CsvField[] {
+  return [usage.raw.up, usage.raw.down, usage.raw.total]
+}
+
+/** Unmanaged bytes are never billed: what the nodes counted is all there is. */
+function unbilledFields(usage: Usage): CsvField[] {
+  return [usage.up, usage.down, usage.total]
+}
 
 /**
  * A report as RFC 4180 CSV with a header row and integer bytes. The first column says what a row is (`user`, `node`,
  * `day`, `total`, `unmanaged`), so the unmanaged line never reads as a user and the totals row is easy to skip.
+ * up/down/total are billed bytes; raw_up/raw_down/raw_total, last, what the nodes counted (inbounds: raw only).
  */
 export function reportToCsv(report: Report): string {
   switch (report.kind) {
@@ -22,6 +34,7 @@ export function reportToCsv(report: Report): string {
           'period_end',
           'period_used',
           'percent',
+          ...rawHeader,
         ],
       ]
       for (const row of report.rows) {
@@ -38,6 +51,7 @@ export function reportToCsv(report: Report): string {
           row.periodEnd,
           row.periodUsed,
           row.percent,
+          ...rawFields(row),
         ])
       }
       rows.push([
@@ -53,6 +67,7 @@ export function reportToCsv(report: Report): string {
         null,
         null,
         null,
+        ...rawFields(report.totals),
       ])
       rows.push([
         'unmanaged',
@@ -67,14 +82,24 @@ export function reportToCsv(report: Report): string {
         null,
         null,
         null,
+        ...unbilledFields(report.unmanaged),
       ])
       return toCsv(rows)
     }
     case 'nodes': {
-      const rows: CsvField[][] = [['kind', 'name', 'users', 'up', 'down', 'total', 'unmanaged']]
+      const rows: CsvField[][] = [['kind', 'name', 'users', 'up', 'down', 'total', 'unmanaged', ...rawHeader]]
       for (const row of report.rows)
-        rows.push(['node', row.name, row.users, row.up, row.down, row.total, row.unmanaged])
-      rows.push(['total', '', null, report.totals.up, report.totals.down, report.totals.total, report.unmanaged.total])
+        rows.push(['node', row.name, row.users, row.up, row.down, row.total, row.unmanaged, ...rawFields(row)])
+      rows.push([
+        'total',
+        '',
+        null,
+        report.totals.up,
+        report.totals.down,
+        report.totals.total,
+        report.unmanaged.total,
+        ...rawFields(report.totals),
+      ])
       return toCsv(rows)
     }
     case 'inbounds': {
@@ -84,10 +109,18 @@ export function reportToCsv(report: Report): string {
       return toCsv(rows)
     }
     case 'user': {
-      const rows: CsvField[][] = [['kind', 'day', 'up', 'down', 'total']]
-      if (report.folded) rows.push(['folded', report.month, report.folded.up, report.folded.down, report.folded.total])
-      for (const day of report.days) rows.push(['day', day.day, day.up, day.down, day.total])
-      rows.push(['total', '', report.totals.up, report.totals.down, report.totals.total])
+      const rows: CsvField[][] = [['kind', 'day', 'up', 'down', 'total', ...rawHeader]]
+      if (report.folded)
+        rows.push([
+          'folded',
+          report.month,
+          report.folded.up,
+          report.folded.down,
+          report.folded.total,
+          ...rawFields(report.folded),
+        ])
+      for (const day of report.days) rows.push(['day', day.day, day.up, day.down, day.total, ...rawFields(day)])
+      rows.push(['total', '', report.totals.up, report.totals.down, report.totals.total, ...rawFields(report.totals)])
       return toCsv(rows)
     }
   }

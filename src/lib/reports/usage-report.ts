@@ -25,9 +25,19 @@ import {storedResetRule} from '../domain/reset-rules.js'
 import {localDay} from '../domain/zoned-time.js'
 import {iso, toUserView} from '../domain/user.js'
 import {currentMonth, monthKey, parseMonth, type MonthRange} from '../domain/month-range.js'
-import {byTotalThenName, percentOf, referenceInstant, sumUsage, usage, type Usage} from '../domain/usage-arithmetic.js'
+import {
+  billedUsage,
+  byTotalThenName,
+  percentOf,
+  referenceInstant,
+  sumBilledUsage,
+  sumUsage,
+  usage,
+  type BilledUsage,
+  type Usage,
+} from '../domain/usage-arithmetic.js'
 
-export type {Usage} from '../domain/usage-arithmetic.js'
+export type {BilledUsage, Usage} from '../domain/usage-arithmetic.js'
 
 export interface ReportOptions {
   /** `YYYY-MM`; the current month in the install's zone when absent. */
@@ -55,7 +65,8 @@ export interface UnmanagedUsage extends Usage {
   names: number
 }
 
-export interface UserReportRow extends Usage {
+/** up/down/total are billed bytes (what quotas count); `raw` is what the nodes counted. */
+export interface UserReportRow extends BilledUsage {
   name: string
   /** `removed` for a name with traffic this month that is no longer a user. */
   status: UserStatus | 'removed'
@@ -80,11 +91,11 @@ export interface UsersReport extends ReportHeader {
   /** How many rows there were before --top. */
   users: number
   /** Over every row, --top or not. */
-  totals: Usage
+  totals: BilledUsage
   unmanaged: UnmanagedUsage
 }
 
-export interface NodeReportRow extends Usage {
+export interface NodeReportRow extends BilledUsage {
   name: string
   /** Managed names with traffic on the node. */
   users: number
@@ -95,11 +106,11 @@ export interface NodeReportRow extends Usage {
 export interface NodesReport extends ReportHeader {
   kind: 'nodes'
   rows: NodeReportRow[]
-  totals: Usage
+  totals: BilledUsage
   unmanaged: UnmanagedUsage
 }
 
-export interface DayRow extends Usage {
+export interface DayRow extends BilledUsage {
   /** `YYYY-MM-DD`, a local day. */
   day: string
 }
@@ -120,12 +131,13 @@ export interface UserMonthReport extends ReportHeader {
   /** Every day of the month up to today (or the month's end), zeros included. */
   days: DayRow[]
   /** Bytes of the month that prune folded into a monthly total, so no longer split by day; null when none. */
-  folded: Usage | null
-  totals: Usage
+  folded: BilledUsage | null
+  totals: BilledUsage
   /** The user's current billing period so far (from the running totals quota checks use); null for a removed user. */
   currentPeriod: UserCurrentPeriod | null
 }
 
+/** Raw bytes: an inbound carries every name's traffic, and 3x-ui reports it before any ratio. */
 export interface InboundReportRow extends Usage {
   node: string
   /** The inbound's tag on the node. */
@@ -210,22 +222,29 @@ async function usersReport(
   // Rows left out by --active have no bytes, so the totals over every row are the totals over the listed ones.
   let up = 0
   let down = 0
+  let rawUp = 0
+  let rawDown = 0
   for (let index = 0; index < rows.length; index++) {
     const name = users.name[index]!
     const spanUp = users.span_up[index]!
     const spanDown = users.span_down[index]!
+    const spanRawUp = users.span_raw_up[index]!
+    const spanRawDown = users.span_raw_down[index]!
     const monthlyQuota = users.monthly_quota[index]!
     const {period, usedOf} = periods[index]!
     const used = usedOf(index)
     const allowance = periodAllowance(monthlyQuota, topupOf(name, period.start))
     up += spanUp
     down += spanDown
+    rawUp += spanRawUp
+    rawDown += spanRawDown
     rows[index] = {
       name,
       status: users.status[index]!,
       up: spanUp,
       down: spanDown,
       total: spanUp + spanDown,
+      raw: {up: spanRawUp, down: spanRawDown, total: spanRawUp + spanRawDown},
       monthlyQuota,
       allowance,
       periodStart: period.startIso,
@@ -237,10 +256,12 @@ async function usersReport(
   for (const removed of removedUsage) {
     up += removed.up
     down += removed.down
+    rawUp += removed.raw_up
+    rawDown += removed.raw_down
     rows.push({
       name: removed.name,
       status: 'removed',
-      ...usage(removed),
+      ...billedUsage(removed),
       monthlyQuota: null,
       allowance: null,
       periodStart: null,
@@ -258,7 +279,7 @@ async function usersReport(
     periodsAt: iso(reference),
     rows: options.top === undefined ? listed : listed.slice(0, options.top),
     users: listed.length,
-    totals: {up, down, total: up + down},
+    totals: {up, down, total: up + down, raw: {up: rawUp, down: rawDown, total: rawUp + rawDown}},
     unmanaged: unmanagedSummary(unmanaged),
   }
 }
@@ -391,16 +412,21 @@ async function nodesReport(db: Db, range: MonthRange, header: ReportHeader): Pro
   const unmanagedOf = new Map(unmanagedNodes.map((row) => [row.name, row.up + row.down]))
   const rows: NodeReportRow[] = nodes.map((node) => ({
     name: node.name,
-    ...usage(node),
+    ...billedUsage(node),
     users: node.users,
     unmanaged: unmanagedOf.get(node.name) ?? 0,
   }))
   for (const node of unmanagedNodes) {
     if (!rows.some((row) => row.name === node.name))
-      rows.push({name: node.name, up: 0, down: 0, total: 0, users: 0, unmanaged: node.up + node.down})
+      rows.push({
+        name: node.name,
+        ...billedUsage({up: 0, down: 0, raw_up: 0, raw_down: 0}),
+        users: 0,
+        unmanaged: node.up + node.down,
+      })
   }
   rows.sort(byTotalThenName)
-  return {kind: 'nodes', ...header, rows, totals: sumUsage(rows), unmanaged: unmanagedSummary(unmanagedNames)}
+  return {kind: 'nodes', ...header, rows, totals: sumBilledUsage(rows), unmanaged: unmanagedSummary(unmanagedNames)}
 }
 
 async function inboundsReport(db: Db, range: MonthRange, header: ReportHeader): Promise<InboundsReport> {
@@ -435,9 +461,9 @@ async function userMonthReport(
   for (let day = 1; ; day++) {
     const key = `${range.month}-${String(day).padStart(2, '0')}`
     if (key > lastDay) break
-    days.push({day: key, ...usage(byDay.get(key) ?? {up: 0, down: 0})})
+    days.push({day: key, ...billedUsage(byDay.get(key) ?? {up: 0, down: 0, raw_up: 0, raw_down: 0})})
   }
-  const folded = rolledUp === undefined ? null : usage(rolledUp)
+  const folded = rolledUp === undefined ? null : billedUsage(rolledUp)
   let current: UserCurrentPeriod | null = null
   if (record) {
     const view = toUserView(record, context)
@@ -456,7 +482,7 @@ async function userMonthReport(
     status: record?.status ?? 'removed',
     days,
     folded,
-    totals: sumUsage(folded === null ? days : [...days, folded]),
+    totals: sumBilledUsage(folded === null ? days : [...days, folded]),
     currentPeriod: current,
   }
 }

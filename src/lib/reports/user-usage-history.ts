@@ -3,6 +3,7 @@ import type {Db} from '../db/open-database.js'
 import {dailyUsageOf} from '../db/reports-repository.js'
 import {formatLocalDate, toLocal} from '../domain/zoned-time.js'
 import {daysBefore} from '../domain/month-range.js'
+import {billedUsage} from '../domain/usage-arithmetic.js'
 import type {DayRow} from './usage-report.js'
 
 /** One user's traffic per local day for the last `days` days up to today, oldest first, days without traffic as 0. */
@@ -17,10 +18,7 @@ export async function dailySeries(
   if (keys.length === 0) return []
   const rows = await dailyUsageOf(db, name, keys[0]!, formatLocalDate(daysBefore(today, -1)))
   const byDay = new Map(rows.map((row) => [row.day, row]))
-  return keys.map((day) => {
-    const row = byDay.get(day)
-    return {day, up: row?.up ?? 0, down: row?.down ?? 0, total: (row?.up ?? 0) + (row?.down ?? 0)}
-  })
+  return keys.map((day) => ({day, ...billedUsage(byDay.get(day) ?? {up: 0, down: 0, raw_up: 0, raw_down: 0})}))
 }
 
 /** Whole local days from one instant's day to another's (calendar arithmetic: DST days count as one). */

@@ -67,7 +67,8 @@ class SbqPostgresQueryCompiler extends PostgresQueryCompiler {
   }
 }
 
-class SbqPostgresDialect extends PostgresDialect {
+/** Exported for the migration tests, which build a database migration by migration as sbq's dialect spells it. */
+export class SbqPostgresDialect extends PostgresDialect {
   override createQueryCompiler(): QueryCompiler {
     return new SbqPostgresQueryCompiler()
   }
