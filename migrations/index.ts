@@ -15,6 +15,7 @@ import * as nodePublicHost from './0012-node-public-host.js'
 import * as subscriptionTokens from './0013-subscription-tokens.js'
 import * as inboundChoice from './0014-inbound-choice.js'
 import * as resetRules from './0015-reset-rules.js'
+import * as interfaceDrift from './0018-interface-drift.js'
 
 /** Every migration, in order. Listed by hand so nothing is discovered by scanning a directory at run time. */
 export const migrations: Record<string, Migration> = {
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0013-subscription-tokens': subscriptionTokens,
   '0014-inbound-choice': inboundChoice,
   '0015-reset-rules': resetRules,
+  '0018-interface-drift': interfaceDrift,
 }
