@@ -38,6 +38,10 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
       description:
         'HOST or HOST:PORT clients dial, for share links (sbq user link) [default: each inbound its own port]',
     }),
+    interface: Flags.string({
+      description:
+        "host network interface to compare the node's counted traffic with (setting drift-threshold), like eth0; only where sbq runs on the proxy's host",
+    }),
     'public-url': Flags.string({
       description:
         '3x-ui: the base URL 3x-ui reaches sbq serve at (https, behind a reverse proxy) [default: http://127.0.0.1:8787]',
@@ -67,6 +71,7 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
         inform,
         publicUrl: this.flags['public-url'],
         publicHost: this.flags['public-host'],
+        hostInterface: this.flags.interface,
         panel,
       },
       context,
