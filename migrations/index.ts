@@ -17,6 +17,7 @@ import * as inboundChoice from './0014-inbound-choice.js'
 import * as resetRules from './0015-reset-rules.js'
 import * as nodeRatio from './0016-node-ratio.js'
 import * as firstUse from './0017-first-use.js'
+import * as interfaceDrift from './0018-interface-drift.js'
 import * as trafficPackages from './0019-traffic-packages.js'
 
 /** Every migration, in order. Listed by hand so nothing is discovered by scanning a directory at run time. */
@@ -38,5 +39,6 @@ export const migrations: Record<string, Migration> = {
   '0015-reset-rules': resetRules,
   '0016-node-ratio': nodeRatio,
   '0017-first-use': firstUse,
+  '0018-interface-drift': interfaceDrift,
   '0019-traffic-packages': trafficPackages,
 }

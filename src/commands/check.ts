@@ -4,6 +4,7 @@ import {SbqCommand} from './base-command.js'
 import {ExitCode} from '../lib/errors.js'
 import {type CheckResult, runCheck} from '../lib/enforcement/run-check.js'
 import {renderChanges, renderNodeSyncs, nodeErrors} from '../lib/output/check-tables.js'
+import {driftWarnings} from '../lib/output/node-tables.js'
 
 export default class Check extends SbqCommand<typeof Check> {
   static override summary = 'Pull, then limit, expire and re-enable users and put every proxy in line (for cron)'
@@ -45,6 +46,7 @@ export default class Check extends SbqCommand<typeof Check> {
       ...nodeErrors(result.nodes),
     ]
     for (const line of errors) this.stderr(line)
+    for (const line of driftWarnings(result.pulls, {onlyNew: true})) this.stderr(line)
     for (const failure of result.sharingErrors)
       this.stderr(`warning: node "${failure.node}": online IPs could not be read: ${failure.error}`)
     for (const failure of result.alerts.failed)

@@ -137,6 +137,8 @@ describe('sbq user and quota commands (real bin/sbq)', () => {
         ['inform-body-limit', String(64 * 1024 * 1024)],
         ['subscription-url', ''],
         ['unmanaged-names-limit', '10000'],
+        ['drift-threshold', 'off'],
+        ['drift-min-bytes', String(1024 ** 3)],
       ],
     )
     assertJsonError(

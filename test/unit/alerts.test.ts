@@ -377,6 +377,7 @@ describe('delivery', () => {
     assert.deepEqual(Object.keys(body), [
       'kind',
       'user',
+      'node',
       'threshold',
       'periodStart',
       'periodUsed',
@@ -388,6 +389,7 @@ describe('delivery', () => {
     assert.deepEqual(body, {
       kind: 'threshold',
       user: 'alice',
+      node: null,
       threshold: 80,
       periodStart: '2024-05-01T00:00:00.000Z',
       periodUsed: 80 * GiB,

@@ -397,8 +397,23 @@ describe('settings', () => {
         'inform-body-limit',
         'subscription-url',
         'unmanaged-names-limit',
+        'drift-threshold',
+        'drift-min-bytes',
       ],
     )
+    await db.destroy()
+  })
+
+  it('takes drift-threshold as a percentage or off, and drift-min-bytes as a size', async () => {
+    const db = await memoryDb()
+    assert.equal((await setSetting(db, 'drift-threshold', '50%')).value, '50')
+    assert.equal((await setSetting(db, 'drift-threshold', '0')).value, 'off')
+    assert.equal((await setSetting(db, 'drift-threshold', 'OFF')).value, 'off')
+    for (const bad of ['0.5', '101', 'half'])
+      await assert.rejects(setSetting(db, 'drift-threshold', bad), rejectsWith('INVALID_SETTING', 2))
+    assert.equal((await setSetting(db, 'drift-min-bytes', '2G')).value, String(2 * 1024 ** 3))
+    assert.equal((await setSetting(db, 'drift-min-bytes', '0')).value, '0')
+    await assert.rejects(setSetting(db, 'drift-min-bytes', 'lots'), rejectsWith('INVALID_SIZE', 2))
     await db.destroy()
   })
 })

@@ -42,6 +42,10 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
       description:
         'bytes billed per byte the node counts: 0.5 bills half, 2 double (up to 4 decimals, at most 100) [default: 1]',
     }),
+    interface: Flags.string({
+      description:
+        "host network interface to compare the node's counted traffic with (setting drift-threshold), like eth0; only where sbq runs on the proxy's host",
+    }),
     'public-url': Flags.string({
       description:
         '3x-ui: the base URL 3x-ui reaches sbq serve at (https, behind a reverse proxy) [default: http://127.0.0.1:8787]',
@@ -72,6 +76,7 @@ export default class NodeAdd extends SbqCommand<typeof NodeAdd> {
         publicUrl: this.flags['public-url'],
         publicHost: this.flags['public-host'],
         ratio: this.flags.ratio,
+        hostInterface: this.flags.interface,
         panel,
       },
       context,

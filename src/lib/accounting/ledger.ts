@@ -36,6 +36,7 @@ import {localDay} from '../domain/zoned-time.js'
 import {closePastDays} from './close-days.js'
 import {counterDeltas, type TrafficDelta} from '../domain/counter-deltas.js'
 import {billedDelta, unitRatio} from '../domain/billing-ratio.js'
+import {recordInterfaceDrift, type InterfaceSample, type NodeDrift} from './drift.js'
 
 /** How many names are sorted between two turns of the event loop (sbq serve stays responsive at 150k names). */
 const rowsBetweenYields = 5000
@@ -58,6 +59,8 @@ export interface UsageRecord {
 export interface PullRecord extends UsageRecord {
   baselineOnly: boolean
   restarted: boolean
+  /** Against the node's host interface, when it has one (drift.ts). */
+  drift: NodeDrift | null
 }
 
 /**
@@ -189,6 +192,7 @@ export async function recordPull(
   observedAt: number,
   context: Context,
   lifetime: CounterLifetime = 'process',
+  hostInterface: InterfaceSample | null = null,
 ): Promise<PullRecord> {
   return db.transaction().execute(async (trx) => {
     // Locked for the transaction: another host pulling the same node meanwhile waits, then reads this baseline.
@@ -203,6 +207,8 @@ export async function recordPull(
       counters: deltas.next,
     })
     await recordNodePull(trx, node.id, context.now, null)
-    return {...usage, baselineOnly: deltas.baselineOnly, restarted: deltas.restarted}
+    const counted = {up: usage.up, down: usage.down, baselineOnly: deltas.baselineOnly}
+    const drift = await recordInterfaceDrift(trx, node.id, hostInterface, counted, context)
+    return {...usage, baselineOnly: deltas.baselineOnly, restarted: deltas.restarted, drift}
   })
 }

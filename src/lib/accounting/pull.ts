@@ -8,6 +8,7 @@ import {connectNode, driverOf} from '../proxies/registry.js'
 import {requireNode} from '../nodes/node-service.js'
 import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-driver.js'
 import {recordPull, type PullRecord} from './ledger.js'
+import {sampleInterface, type InterfaceSample, type NodeDrift} from './drift.js'
 
 export interface NodePull {
   name: string
@@ -28,6 +29,8 @@ export interface NodePull {
   error: string | null
   /** For a node with an inform URL: what reached the central receiver after this pull. */
   push: PushReport | null
+  /** Against its host interface (`node set --interface`); null for a node without one, or that failed. */
+  drift: NodeDrift | null
 }
 
 export interface PullResult {
@@ -63,7 +66,15 @@ export async function pullNodes(db: Db, options: PullOptions, context: Context):
       results.push(failed(node, read.error))
       continue
     }
-    const record = await recordPull(db, node, read.snapshot, read.observedAt, context, read.lifetime)
+    const record = await recordPull(
+      db,
+      node,
+      read.snapshot,
+      read.observedAt,
+      context,
+      read.lifetime,
+      read.hostInterface,
+    )
     // After the commit: the push is queued with the usage, so a receiver that is down loses nothing.
     const push = node.inform_url === null ? null : await deliverPushes(db, node)
     results.push({...succeeded(node, record, read.snapshot), push})
@@ -89,13 +100,17 @@ function pullable(node: NodeRow): NodeRow {
 
 async function readNode(
   node: NodeRow,
-): Promise<{snapshot: StatsSnapshot; observedAt: number; lifetime: CounterLifetime} | {error: string}> {
+): Promise<
+  | {snapshot: StatsSnapshot; observedAt: number; lifetime: CounterLifetime; hostInterface: InterfaceSample | null}
+  | {error: string}
+> {
   try {
     const api = await connectNode(node)
     try {
       // The real clock, not the context's: it is compared with the proxy's own uptime to spot restarts.
       const observedAt = Date.now()
-      return {snapshot: await api.readStats(), observedAt, lifetime: api.counterLifetime}
+      const snapshot = await api.readStats()
+      return {snapshot, observedAt, lifetime: api.counterLifetime, hostInterface: sampleInterface(node)}
     } finally {
       api.close()
     }
@@ -119,6 +134,7 @@ function succeeded(node: NodeRow, record: PullRecord, snapshot: StatsSnapshot): 
     baseline: record.baselineOnly,
     restarted: record.restarted,
     error: null,
+    drift: record.drift,
   }
 }
 
@@ -137,5 +153,6 @@ function failed(node: NodeRow, error: string): NodePull {
     restarted: false,
     error,
     push: null,
+    drift: null,
   }
 }

@@ -1,10 +1,13 @@
 import {formatInstant, formatQuota, formatSize} from '../domain/format.js'
 import type {Alert, AlertKind} from '../domain/due-alerts.js'
+import {driftHint} from '../domain/interface-drift.js'
 
 /** The JSON a webhook receives, keys in this order. Bytes are integers, times ISO 8601; null where a kind has none. */
 export interface WebhookBody {
   kind: AlertKind | 'test' | 'summary'
   user: string | null
+  /** The node a `drift` alert is about; null for every other kind. */
+  node: string | null
   threshold: number | null
   periodStart: string | null
   periodUsed: number | null
@@ -38,13 +41,17 @@ export function alertText(alert: Alert, timeZone: string): string {
       return `sbq: ${alert.user} is active again (${used})`
     case 'max-ips':
       return `sbq: ${alert.user} was seen on ${alert.ipsSeen ?? 'more'} IPs at once; the limit is ${alert.threshold}`
+    case 'drift':
+      return `sbq: node ${alert.user} counted ${formatSize(alert.periodUsed)} since ${instant(alert.periodStart, timeZone)} while interface ${alert.hostInterface ?? '-'} carried ${formatSize(alert.allowance)}, under ${alert.threshold}% of half of it; ${driftHint}`
   }
 }
 
 export function alertBody(alert: Alert, text: string): WebhookBody {
+  const aboutNode = alert.kind === 'drift'
   return {
     kind: alert.kind,
-    user: alert.user,
+    user: aboutNode ? null : alert.user,
+    node: aboutNode ? alert.user : null,
     threshold: alert.threshold,
     periodStart: iso(alert.periodStart),
     periodUsed: alert.periodUsed,
@@ -64,6 +71,7 @@ export function messageBody(kind: 'test' | 'summary', text: string, now: number)
   return {
     kind,
     user: null,
+    node: null,
     threshold: null,
     periodStart: null,
     periodUsed: null,

@@ -81,7 +81,7 @@ export function alertOfRow(row: AlertRow): Alert {
   }
 }
 
-const kindsWithThreshold = new Set<AlertKind>(['threshold', 'expiry-soon', 'max-ips'])
+const kindsWithThreshold = new Set<AlertKind>(['threshold', 'expiry-soon', 'max-ips', 'drift'])
 
 /**
  * What makes an alert new, besides its user, kind and threshold: the billing period, except for expiry alerts, which

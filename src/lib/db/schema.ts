@@ -143,6 +143,22 @@ export interface NodesTable {
   public_host: Generated<string | null>
   /** Bytes billed per byte counted, in ten-thousandths (src/lib/domain/billing-ratio.ts); 10000 bills each byte once. */
   ratio_ten_thousandths: Generated<number>
+  /** The host network interface whose bytes the node's counted traffic is compared with (drift); null: none. */
+  host_interface: Generated<string | null>
+  /** That interface's counters at the last pull; null until a pull read them. */
+  interface_rx: Generated<number | null>
+  interface_tx: Generated<number | null>
+  interface_read_at: Generated<number | null>
+}
+
+/** Per node and local day: what its host interface carried and what the node counted, over the same pulls. */
+export interface InterfaceDailyTable {
+  node_id: number
+  day: string
+  interface_bytes: number
+  counted_bytes: number
+  /** When the day was first found drifting; null while it was not. */
+  warned_at: number | null
 }
 
 export interface NodeUsersTable {
@@ -297,6 +313,7 @@ export interface Database {
   events: EventsTable
   nodes: NodesTable
   node_baselines: NodeBaselinesTable
+  interface_daily: InterfaceDailyTable
   usage_daily: UsageDailyTable
   unmanaged_usage_daily: UnmanagedUsageDailyTable
   usage_monthly: UsageMonthlyTable
@@ -324,6 +341,7 @@ export type TrafficPackageRow = Selectable<TrafficPackagesTable>
 export type EventRow = Selectable<EventsTable>
 export type NewEvent = Insertable<EventsTable>
 export type NodeRow = Selectable<NodesTable>
+export type InterfaceDayRow = Selectable<InterfaceDailyTable>
 export type WebSessionRow = Selectable<WebSessionsTable>
 export type LockRow = Selectable<LocksTable>
 export type InformPushRow = Selectable<InformOutboxTable>

@@ -27,6 +27,7 @@ export const sbqTables: {readonly [T in TableName]: TableSpec<T>} = {
   events: {key: ['id'], generatedId: true},
   nodes: {key: ['id'], generatedId: true},
   node_baselines: {key: ['node_id']},
+  interface_daily: {key: ['node_id', 'day']},
   node_users: {key: ['node_id', 'user_name']},
   usage_daily: {key: ['day', 'user_name', 'node_name']},
   unmanaged_usage_daily: {key: ['day', 'node_name', 'name']},

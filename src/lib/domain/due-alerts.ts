@@ -1,12 +1,16 @@
 import type {UserView} from './user.js'
 
-export type AlertKind = 'threshold' | 'expiry-soon' | 'limited' | 'expired' | 're-enabled' | 'max-ips'
+export type AlertKind = 'threshold' | 'expiry-soon' | 'limited' | 'expired' | 're-enabled' | 'max-ips' | 'drift'
 
-/** What an alert is about: a user's standing at the moment it was raised. Bytes are integers, times epoch ms. */
+/**
+ * What an alert is about: a user's standing at the moment it was raised, or for `drift` a node's day (see
+ * `driftAlert`). Bytes are integers, times epoch ms.
+ */
 export interface Alert {
   kind: AlertKind
+  /** The user's name; for `drift`, the node's. */
   user: string
-  /** Percent for `threshold`, days for `expiry-soon`, allowed IPs for `max-ips`; null for the others. */
+  /** Percent for `threshold` and `drift`, days for `expiry-soon`, allowed IPs for `max-ips`; null for the others. */
   threshold: number | null
   periodStart: number
   periodUsed: number
@@ -16,6 +20,8 @@ export interface Alert {
   at: number
   /** Distinct IPs seen, for `max-ips` only. */
   ipsSeen?: number
+  /** The host interface compared with, for `drift` only. */
+  hostInterface?: string
 }
 
 /** The part of a user the alert rules look at. */
@@ -74,6 +80,29 @@ export function statusChangeAlert(
 
 export function maxIpsAlert(user: UserAlertState, maxIps: number, ipsSeen: number, now: number): Alert {
   return {...alertFor('max-ips', user, maxIps, now), ipsSeen}
+}
+
+/**
+ * A node whose counted bytes fell below `drift-threshold` percent of half its host interface's bytes on the day that
+ * started at `dayStart`: the period is that day, `periodUsed` the counted bytes and `allowance` the interface's. Raised
+ * on every check while true; the unique key (node, kind, threshold, day) makes it fire once a node and day.
+ */
+export function driftAlert(
+  drift: {node: string; hostInterface: string; thresholdPercent: number; countedBytes: number; interfaceBytes: number},
+  dayStart: number,
+  now: number,
+): Alert {
+  return {
+    kind: 'drift',
+    user: drift.node,
+    threshold: drift.thresholdPercent,
+    periodStart: dayStart,
+    periodUsed: drift.countedBytes,
+    allowance: drift.interfaceBytes,
+    expiresAt: null,
+    at: now,
+    hostInterface: drift.hostInterface,
+  }
 }
 
 // Exact for any byte count: used * 100 can pass 2^53 long before usage does.

@@ -2,7 +2,15 @@ import {readAlertRules} from '../alerts/alert-rules.js'
 import {listChannels} from '../alerts/channels.js'
 import {deliverPending} from '../alerts/deliver.js'
 import {enqueueAlerts} from '../alerts/outbox.js'
-import {alertStateOf, dueAlerts, maxIpsAlert, statusChangeAlert, type AlertRules} from '../domain/due-alerts.js'
+import {
+  alertStateOf,
+  driftAlert,
+  dueAlerts,
+  maxIpsAlert,
+  statusChangeAlert,
+  type Alert,
+  type AlertRules,
+} from '../domain/due-alerts.js'
 import {pullNodes, type NodePull} from '../accounting/pull.js'
 import type {Context} from '../context.js'
 import {hasEventSince, lastStatusChangeAt, recordEvents} from '../db/events-repository.js'
@@ -111,6 +119,7 @@ export async function runCheck(db: Db, options: CheckOptions, context: Context):
             views,
             decisions,
             overIps.map((view) => ({view, ips: sharing.ips.counts.get(view.name)!})),
+            driftAlerts(pulls, context.now),
             context,
           )
     return {
@@ -236,6 +245,7 @@ async function raiseAlerts(
   views: UserView[],
   decisions: StatusDecision[],
   overIps: Array<{view: UserView; ips: number}>,
+  drifts: Alert[],
   context: Context,
 ): Promise<CheckAlerts> {
   const states = new Map(
@@ -256,6 +266,7 @@ async function raiseAlerts(
     if (kind) alerts.push(statusChangeAlert(kind, state, context.now))
   }
   for (const {view, ips} of overIps) alerts.push(maxIpsAlert(alertStateOf(view), view.maxIps!, ips, context.now))
+  alerts.push(...drifts)
   const queued = await enqueueAlerts(db, alerts, context)
   const report = await deliverPending(db, context)
   return {
@@ -263,6 +274,27 @@ async function raiseAlerts(
     sent: report.sent,
     failed: report.failed.map((failure) => ({channel: failure.label, error: failure.error, alerts: failure.alerts})),
   }
+}
+
+/** Nodes that counted far less today than their host interface carried. */
+function driftAlerts(pulls: NodePull[], now: number): Alert[] {
+  return pulls.flatMap(({name, drift}) =>
+    drift?.drifting
+      ? [
+          driftAlert(
+            {
+              node: name,
+              hostInterface: drift.interface,
+              thresholdPercent: drift.thresholdPercent!,
+              countedBytes: drift.countedBytes,
+              interfaceBytes: drift.interfaceBytes,
+            },
+            drift.dayStart,
+            now,
+          ),
+        ]
+      : [],
+  )
 }
 
 async function applyDecisions(db: Db, decisions: Decision[], context: Context): Promise<void> {

@@ -1,4 +1,5 @@
 import type {Context} from '../context.js'
+import {latestInterfaceDays, setNodeInterface} from '../db/interface-drift-repository.js'
 import {
   deleteNode,
   findNode,
@@ -11,7 +12,9 @@ import {
 import {hashInformToken, newInformToken} from '../inform/inform-token.js'
 import {assertBaseUrl, defaultPublicUrl, informUri} from '../inform/inform-uri.js'
 import type {Db} from '../db/open-database.js'
-import type {NodeRow} from '../db/schema.js'
+import type {InterfaceDayRow, NodeRow} from '../db/schema.js'
+import {driftRatioPercent} from '../domain/interface-drift.js'
+import {assertInterfaceName, readInterfaceCounters} from './host-interface.js'
 import {conflict, invalidInput, notFound} from '../errors.js'
 import {assertUserName} from '../domain/user-name.js'
 import {iso} from '../domain/user.js'
@@ -45,6 +48,8 @@ export interface NodeInput {
   publicHost?: string
   /** Bytes billed per byte counted, as typed (`0.5`, `2`); default 1. */
   ratio?: string
+  /** The host network interface whose bytes the node's counted traffic is compared with (drift); "none": no such. */
+  hostInterface?: string
 }
 
 export interface NodeView {
@@ -74,6 +79,20 @@ export interface NodeView {
   refusedNames: number
   /** The last refusal; a later successful report does not clear it (`at` says when it was). */
   lastRefusal: {at: string; status: number | null; reason: string; bytes: number | null} | null
+  /** The host interface its counted traffic is compared with; null: none. */
+  interface: string | null
+  /** The latest day's figures against that interface (node list and show); null before the first compared pull. */
+  drift: NodeDriftDay | null
+}
+
+/** One day of a node's counted bytes against its host interface's; the ratio is in percent of half the interface. */
+export interface NodeDriftDay {
+  day: string
+  interfaceBytes: number
+  countedBytes: number
+  ratioPercent: number | null
+  /** When the day was first found under drift-threshold; null while it was not. */
+  warnedAt: string | null
 }
 
 /** What `node add --type 3x-ui` and `node rotate-token` print once: the token is stored hashed, never shown again. */
@@ -81,7 +100,7 @@ export interface InformSecret {
   informUri: string
 }
 
-export function toNodeView(node: NodeRow): NodeView {
+export function toNodeView(node: NodeRow, driftDay?: InterfaceDayRow): NodeView {
   return {
     name: node.name,
     type: node.type,
@@ -109,6 +128,18 @@ export function toNodeView(node: NodeRow): NodeView {
             reason: node.last_refusal_reason ?? '',
             bytes: node.last_refusal_bytes,
           },
+    interface: node.host_interface,
+    drift: driftDay === undefined ? null : driftDayView(driftDay),
+  }
+}
+
+function driftDayView(row: InterfaceDayRow): NodeDriftDay {
+  const window = {interfaceBytes: row.interface_bytes, countedBytes: row.counted_bytes}
+  return {
+    day: row.day,
+    ...window,
+    ratioPercent: driftRatioPercent(window),
+    warnedAt: row.warned_at === null ? null : iso(row.warned_at),
   }
 }
 
@@ -138,6 +169,7 @@ export async function addNode(
   }
   const inform = input.inform === undefined ? null : assertBaseUrl('--inform', input.inform)
   const publicHost = input.publicHost === undefined ? null : assertPublicHost(input.publicHost)
+  const hostInterface = input.hostInterface === undefined ? null : checkedInterface(input.hostInterface)
   const api = input.api
   await driver.connect!({name: input.name, api}).then((client) => client.close())
   if (input.import && !input.config)
@@ -165,6 +197,7 @@ export async function addNode(
       inform_url: inform,
       public_host: publicHost,
       ratio_ten_thousandths: ratio,
+      host_interface: hostInterface,
     })
     const view = toNodeView(node)
     return {
@@ -190,20 +223,33 @@ function assertPublicHost(value: string): string {
   return formatPublicHost(address)
 }
 
+/**
+ * The stored form of `--interface`: null for "none", else a name this host has an interface of (read once now, so a
+ * typo is refused here rather than found at every pull).
+ */
+function checkedInterface(value: string): string | null {
+  if (value.trim().toLowerCase() === 'none') return null
+  const name = assertInterfaceName(value.trim())
+  readInterfaceCounters(name)
+  return name
+}
+
 export interface NodeChanges {
   /** HOST or HOST:PORT; null clears it. */
   publicHost?: string | null
   /** Bytes billed per byte counted from now on, as typed; bytes already counted keep theirs. */
   ratio?: string
+  /** A host interface name, or "none" to stop comparing. */
+  hostInterface?: string
 }
 
-/** Changes a node's settings that need no proxy: the address clients dial, the billing ratio. */
+/** Changes a node's settings that need no proxy: the address clients dial, the billing ratio, the host interface. */
 export async function setNode(db: Db, name: string, changes: NodeChanges): Promise<NodeView> {
-  if (changes.publicHost === undefined && changes.ratio === undefined) {
+  if (changes.publicHost === undefined && changes.ratio === undefined && changes.hostInterface === undefined) {
     throw invalidInput(
       'NOTHING_TO_CHANGE',
       `no change given for node "${name}"`,
-      'give --public-host HOST (or "" to clear it) or --ratio R',
+      'give --public-host HOST (or "" to clear it), --ratio R, or --interface NAME (or none)',
     )
   }
   const publicHost =
@@ -211,6 +257,7 @@ export async function setNode(db: Db, name: string, changes: NodeChanges): Promi
       ? null
       : assertPublicHost(changes.publicHost)
   const ratio = changes.ratio === undefined ? undefined : parseRatio(changes.ratio)
+  const hostInterface = changes.hostInterface === undefined ? undefined : checkedInterface(changes.hostInterface)
   return db.transaction().execute(async (trx) => {
     let node = await requireNode(trx, name)
     if (changes.publicHost !== undefined) {
@@ -221,8 +268,22 @@ export async function setNode(db: Db, name: string, changes: NodeChanges): Promi
       await setNodeRatio(trx, node.id, ratio)
       node = {...node, ratio_ten_thousandths: ratio}
     }
-    return toNodeView(node)
+    if (hostInterface !== undefined) {
+      if (driverOf(node).traffic === 'pushed') throw interfaceNotForPushed(name)
+      // The same interface again keeps its reading, so a repeated set loses no interval.
+      if (hostInterface !== node.host_interface) await setNodeInterface(trx, node.id, hostInterface)
+      node = {...node, host_interface: hostInterface}
+    }
+    return toNodeView(node, (await latestInterfaceDays(trx)).get(node.id))
   })
+}
+
+function interfaceNotForPushed(name: string) {
+  return invalidInput(
+    'NOT_FOR_3X_UI',
+    `3x-ui node "${name}" takes no --interface`,
+    'its traffic reaches sbq serve as reports, so there is no pull to compare with a host interface',
+  )
 }
 
 async function assertNewNode(db: Db, name: string): Promise<void> {
@@ -255,6 +316,7 @@ async function addReportingNode(
       'it reports by itself; give --public-url and, to enforce quotas, --panel-url, --panel-user and --panel-password',
     )
   }
+  if (input.hostInterface !== undefined) throw interfaceNotForPushed(input.name)
   const publicUrl = assertBaseUrl('--public-url', input.publicUrl ?? defaultPublicUrl)
   const panel = await checkedPanel(input, driver)
   const token = newInformToken()
@@ -318,7 +380,8 @@ export async function rotateInformToken(
 }
 
 export async function listNodes(db: Db): Promise<NodeView[]> {
-  return (await listNodeRows(db)).map(toNodeView)
+  const days = await latestInterfaceDays(db)
+  return (await listNodeRows(db)).map((node) => toNodeView(node, days.get(node.id)))
 }
 
 export async function requireNode(db: Db, name: string): Promise<NodeRow> {
@@ -328,7 +391,8 @@ export async function requireNode(db: Db, name: string): Promise<NodeRow> {
 }
 
 export async function showNode(db: Db, name: string): Promise<NodeView> {
-  return toNodeView(await requireNode(db, name))
+  const node = await requireNode(db, name)
+  return toNodeView(node, (await latestInterfaceDays(db)).get(node.id))
 }
 
 export async function removeNode(db: Db, name: string): Promise<{name: string; removed: true}> {

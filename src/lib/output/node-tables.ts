@@ -1,7 +1,8 @@
 import type {ChalkInstance} from 'chalk'
 import {table} from './grid.js'
 
-import type {PullResult} from '../accounting/pull.js'
+import type {NodePull, PullResult} from '../accounting/pull.js'
+import {driftHint} from '../domain/interface-drift.js'
 import type {ImportResult} from '../nodes/import-users.js'
 import type {NodeTest, NodeView} from '../nodes/node-service.js'
 import {isPrivateUrl} from '../inform/inform-uri.js'
@@ -65,6 +66,10 @@ export function renderNode(node: NodeView, timeZone: string): string {
         : `${node.refusedReports} report(s), ${node.refusedNames} new unmanaged name(s)`,
     ],
     ['last refused', node.lastRefusal ? describeRefusal(node.lastRefusal, timeZone) : '-'],
+    [
+      'interface',
+      node.interface === null ? '- (sbq node set NAME --interface eth0 to compare it)' : describeDrift(node),
+    ],
   ]
   return rows.map(([key, value]) => `${key.padEnd(12)}  ${value}`).join('\n')
 }
@@ -141,4 +146,29 @@ function pushNote(node: PullResult['nodes'][number], style: ChalkInstance): stri
   if (push === null || (push.sent === 0 && push.queued === 0)) return ''
   if (push.error === null) return `pushed ${push.sent}`
   return style.yellow(`push failed (${push.error}); ${push.queued} queued for the next pull`)
+}
+
+function describeDrift(node: NodeView): string {
+  const day = node.drift
+  if (day === null) return `${node.interface} (no pull compared yet)`
+  const ratio = day.ratioPercent === null ? '' : `, ${day.ratioPercent}% of half of it`
+  const warned = day.warnedAt === null ? '' : '; found drifting'
+  return `${node.interface}: on ${day.day} counted ${formatSize(day.countedBytes)} while it carried ${formatSize(day.interfaceBytes)}${ratio}${warned}`
+}
+
+/**
+ * One `warning:` line per node whose counted bytes today are under drift-threshold, and per interface that could not be
+ * read. With `onlyNew` (check, run every minute) a drifting node is named once a day, when first found.
+ */
+export function driftWarnings(pulls: NodePull[], options: {onlyNew: boolean}): string[] {
+  const lines: string[] = []
+  for (const {name, drift} of pulls) {
+    if (drift === null) continue
+    if (drift.error !== null) lines.push(`warning: node "${name}": ${drift.error}`)
+    if (!drift.drifting || (options.onlyNew && !drift.firstToday)) continue
+    lines.push(
+      `warning: node "${name}" counted ${formatSize(drift.countedBytes)} on ${drift.day} while interface ${drift.interface} carried ${formatSize(drift.interfaceBytes)}: ${drift.ratioPercent ?? 0}% of half of it, under drift-threshold ${drift.thresholdPercent ?? 0}% (${driftHint})`,
+    )
+  }
+  return lines
 }

@@ -83,6 +83,19 @@ export function renderMetrics(metrics: Metrics): string {
         .filter((node) => node.lastRefusedAt !== null)
         .map((node) => [{node: node.name}, node.lastRefusedAt! / 1000]),
     },
+    {
+      name: 'sbq_node_interface_bytes_total',
+      type: 'counter',
+      help: "The kernel's byte counters of the node's host interface at its last pull (node set --interface), by direction; they restart from 0 when the host reboots. A proxy host's interface carries about twice what the node counts.",
+      samples: metrics.nodes.flatMap((node) =>
+        node.hostInterface === null
+          ? []
+          : [
+              [{node: node.name, interface: node.hostInterface.name, direction: 'rx'}, node.hostInterface.rx],
+              [{node: node.name, interface: node.hostInterface.name, direction: 'tx'}, node.hostInterface.tx],
+            ],
+      ),
+    },
   ]
   const lines: string[] = []
   for (const family of families) {

@@ -30,6 +30,8 @@ export interface NodeMetrics {
   refusedNames: number
   /** The last refusal of either kind, epoch ms. */
   lastRefusedAt: number | null
+  /** Its host interface's counters at the last pull (drift), when it has one and a pull read them. */
+  hostInterface: {name: string; rx: number; tx: number} | null
 }
 
 export interface Metrics {
@@ -62,6 +64,10 @@ export async function collectMetrics(db: Db, context: Context): Promise<Metrics>
       refusedReports: node.refused_reports,
       refusedNames: node.refused_names,
       lastRefusedAt: node.last_refused_at,
+      hostInterface:
+        node.host_interface === null || node.interface_rx === null || node.interface_tx === null
+          ? null
+          : {name: node.host_interface, rx: node.interface_rx, tx: node.interface_tx},
     })),
     statuses: userStatuses,
   }

@@ -129,6 +129,28 @@ const specs: Record<string, SettingSpec> = {
       return String(Number(value))
     },
   },
+  'drift-threshold': {
+    description:
+      "warn and alert when a node's counted bytes today fall below this percentage of half its host interface's bytes (node set --interface); off, or 1 to 100",
+    defaultValue: () => 'off',
+    validate: (value) => {
+      const normalised = value.trim().toLowerCase().replace(/%$/, '')
+      if (normalised === 'off' || normalised === '0') return 'off'
+      if (!/^\d{1,3}$/.test(normalised) || Number(normalised) < 1 || Number(normalised) > 100)
+        throw invalidInput(
+          'INVALID_SETTING',
+          `drift-threshold "${value}" is not a percentage or off`,
+          'give a number from 1 to 100, like 50, or off',
+        )
+      return String(Number(normalised))
+    },
+  },
+  'drift-min-bytes': {
+    description:
+      'bytes a host interface must carry in a day before drift is judged on it (small volumes are noisy), like 1G',
+    defaultValue: () => String(1024 * 1024 * 1024),
+    validate: (value) => String(parseSize(/^\d+$/.test(value.trim()) ? `${value.trim()}B` : value, 'drift-min-bytes')),
+  },
 }
 
 export interface SettingView {
