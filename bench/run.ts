@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: times the real bin/sbq, as whole processes, against databases of BENCH_SIZES users whose one node
  * is a stub V2Ray API in its own process, on SQLite and PostgreSQL (BENCH_DIALECTS; PostgreSQL on a throw-away
- * cluster, or BENCH_DB's server), the two dialects' runs alternating so that both meet the same machine. Prints a
- * side-by-side table and writes bench/results.json.
+ * cluster, or BENCH_DB's server), the two dialects' runs alternating so that both meet the same machine; and, in the
+ * same run, the floor each figure is held against (Node's start, a bare pull of the same reply, the ledger's writes as
+ * set-based SQL alone) and serve's check in one process. Prints a side-by-side table and writes bench/results.json.
  */
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {cpus, loadavg, tmpdir} from 'node:os'
@@ -10,17 +11,28 @@ import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
 import {repoRoot, sbqBin} from '../test/support/paths.js'
-import {failedResult, measuredResult, type ScenarioResult, type SizeResult} from './lib/bench-results.js'
+import {
+  failedResult,
+  floorPartsOf,
+  judgedResult,
+  measuredResult,
+  type ScenarioResult,
+  type SizeResult,
+} from './lib/bench-results.js'
+import {openDatabase} from '../src/lib/db/open-database.js'
+import {localDay} from '../src/lib/domain/zoned-time.js'
+import {installTimeZone} from '../src/lib/settings/settings.js'
 import {openDialects, type BenchDialect} from './lib/bench-dialects.js'
 import {benchSettings, sbqEnvironment, type BenchSettings} from './lib/bench-settings.js'
 import {onExit} from './lib/exit-cleanup.js'
 import {renderResults} from './lib/results-table.js'
-import {scenarios, type BenchTarget, type Scenario} from './lib/scenarios.js'
+import {floorScenarios, scenarios, type BenchTarget, type Invocation, type Scenario} from './lib/scenarios.js'
 import {seedDatabase} from './lib/seed-database.js'
 import {startStub, type StubProcess} from './lib/stub-process.js'
+import {dialectRatio, postgresWithin} from './lib/targets.js'
 import {rssMeasurable, timedRun, type RunMeasurement} from './lib/timed-run.js'
 
-/** Bytes the stub adds to every user counter per QueryStats, so each timed pull bills every user. */
+/** Bytes the stub adds to each growing user counter per QueryStats, so each timed pull bills those users. */
 const growBytes = 1000
 const stubListenTimeoutMs = 60_000
 
@@ -46,11 +58,13 @@ async function main(): Promise<number> {
 
   const opened = await openDialects(settings.dialects, progress)
   const dialects = opened.dialects
-  const results: ScenarioResult[] = scenarios.map((scenario) => ({
+  const all = [...floorScenarios, ...scenarios]
+  const results: ScenarioResult[] = all.map((scenario) => ({
     name: scenario.name,
     args: scenario.args,
-    targetSeconds: scenario.targetSeconds ?? null,
-    targets: scenario.targets ?? {},
+    kind: scenario.kind ?? 'sbq',
+    targetSeconds: scenario.bounds?.seconds ?? null,
+    targets: scenario.bounds?.secondsAt ?? {},
     sizes: [],
   }))
   try {
@@ -72,18 +86,24 @@ async function main(): Promise<number> {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? null,
     loadAverageAtStart: load,
+    loadAverageAtEnd: loadavg(),
     warmups: settings.warmups,
     runs: settings.runs,
     rssMeasured: rssMeasurable,
     dialects: names,
     postgres: opened.postgres === null ? null : {server: opened.postgres.origin, settings: opened.postgres.settings},
     environment: settings.inheritEnv ? 'inherited' : 'cron',
+    postgresWithin,
+    dialectRatios: dialectRatios(results),
     scenarios: results,
   }
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
   process.stdout.write(`\nwrote ${file}\n`)
   return results.some((scenario) => scenario.sizes.some((result) => result.verdict === 'FAIL')) ? 1 : 0
 }
+
+/** A run as timed, and for a floor part that reports it, its warm figure (bench-results.ts). */
+type Measurement = RunMeasurement & {warmMs?: number}
 
 /** One dialect's database and node at one size, ready for the scenarios. */
 interface Prepared {
@@ -92,8 +112,9 @@ interface Prepared {
 }
 
 /**
- * One size from scratch on every dialect: a fresh database and stub each, a baseline pull, then every scenario, the
- * dialects taking turns run by run. Returns each scenario's results, one per dialect.
+ * One size from scratch on every dialect: a fresh database and stub each, a baseline pull, the floors, then every
+ * scenario, the dialects taking turns run by run; then each result judged against its floor and bounds. Returns each
+ * scenario's results (floors first), one per dialect.
  */
 async function benchSize(size: number, dialects: BenchDialect[], settings: BenchSettings): Promise<SizeResult[][]> {
   const cleanups: Array<() => Promise<void>> = []
@@ -119,12 +140,39 @@ async function benchSize(size: number, dialects: BenchDialect[], settings: Bench
         failed.push(failedResult(size, dialect.name, error))
       }
     }
-    const results: SizeResult[][] = []
-    for (const scenario of scenarios) results.push([...(await benchScenario(scenario, prepared, settings)), ...failed])
-    return results
+    const measured: SizeResult[][] = []
+    for (const scenario of [...floorScenarios, ...scenarios]) {
+      for (const {target} of prepared) await target.stub.activeEvery(scenario.activeEvery ?? 1)
+      const results =
+        scenario.kind === 'in-process'
+          ? await benchInProcess(scenario, prepared, settings)
+          : await benchScenario(scenario, prepared, settings)
+      measured.push(results)
+    }
+    return judgeSize(measured).map((results) => [...results, ...failed])
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup()
   }
+}
+
+/** Each sbq result against its floor (the floor scenarios' medians at this size and dialect) and its bounds. */
+function judgeSize(measured: SizeResult[][]): SizeResult[][] {
+  const all = [...floorScenarios, ...scenarios]
+  return measured.map((results, index) => {
+    const scenario = all[index]!
+    return results.map((result) => {
+      const ofDialect = (name: string): SizeResult | undefined =>
+        measured[all.findIndex((other) => other.name === name)]?.find((other) => other.dialect === result.dialect)
+      const parts = floorPartsOf(floorScenarios.map((floor) => ({scenario: floor, result: ofDialect(floor.name)})))
+      const reference = scenario.bounds?.relativeTo
+      return judgedResult(
+        scenario,
+        result,
+        parts,
+        reference === undefined ? null : (ofDialect(reference.scenario)?.medianMs ?? null),
+      )
+    })
+  })
 }
 
 async function prepare(
@@ -139,11 +187,19 @@ async function prepare(
   let phase = performance.now()
   const address = await stub.address
   await seedDatabase(db, {users: size, nodeApi: address, dir})
-  const target: BenchTarget = {size, dialect: dialect.name, db, dir, stubAddress: address}
+  const target: BenchTarget = {
+    size,
+    dialect: dialect.name,
+    db,
+    dir,
+    stubAddress: address,
+    stub,
+    today: await installDay(db),
+  }
   progress(`${label}: stub on ${address}, database seeded (${elapsed(phase)})`)
 
   phase = performance.now()
-  // The first pull only records the counters as the baseline; every later one bills all N users.
+  // The first pull only records the counters as the baseline; every later one bills the users the stub grows.
   const baseline = await sbq(target, ['stats', 'pull', '--json'], settings, {keepStdout: true})
   const node = (JSON.parse(baseline.stdout) as {nodes: Array<{ok: boolean; baseline: boolean; error: string | null}>})
     .nodes[0]
@@ -153,16 +209,31 @@ async function prepare(
   return target
 }
 
+/** Today in the database's install zone: the day sbq's pulls write to now. */
+async function installDay(location: string): Promise<string> {
+  const db = await openDatabase(location)
+  try {
+    return localDay(Date.now(), await installTimeZone(db))
+  } finally {
+    await db.destroy()
+  }
+}
+
 /** Warm-ups on each dialect, then timed runs taking turns, each dialect stopping at its count or its time budget. */
 async function benchScenario(scenario: Scenario, prepared: Prepared[], settings: BenchSettings): Promise<SizeResult[]> {
-  const run = async (target: BenchTarget): Promise<RunMeasurement> => {
-    await scenario.setup?.(target)
-    return sbq(target, scenario.args, settings, {okExitCodes: scenario.okExitCodes})
+  const runCounts = new Map<BenchTarget, number>()
+  const run = async (target: BenchTarget): Promise<Measurement> => {
+    const count = runCounts.get(target) ?? 0
+    runCounts.set(target, count + 1)
+    const env = (await scenario.setup?.(target, count)) ?? {}
+    if (scenario.invocation === undefined)
+      return sbq(target, scenario.args, settings, {okExitCodes: scenario.okExitCodes, env})
+    return invoke(scenario.invocation(target, settings), target, settings)
   }
   const states = prepared.map(({dialect, target}) => ({
     dialect,
     target,
-    runs: [] as RunMeasurement[],
+    runs: [] as Measurement[],
     spentMs: 0,
     error: undefined as unknown,
   }))
@@ -194,7 +265,7 @@ async function benchScenario(scenario: Scenario, prepared: Prepared[], settings:
       progress(`${label}: ${state.error instanceof Error ? state.error.message : String(state.error)}`)
       return failedResult(state.target.size, state.dialect.name, state.error)
     }
-    const result = measuredResult(scenario, state.target.size, state.dialect.name, state.runs)
+    const result = measuredResult(state.target.size, state.dialect.name, state.runs)
     const cut =
       state.runs.length < settings.runs
         ? ` (only ${state.runs.length} timed runs: over the ${settings.scenarioBudgetMs / 1000} s budget)`
@@ -204,21 +275,91 @@ async function benchScenario(scenario: Scenario, prepared: Prepared[], settings:
   })
 }
 
+/**
+ * serve's check: one process per dialect, the dialects one after the other, running the warm-ups and timed checks
+ * back to back as serve's loop would; its peak RSS is the process's over all of them.
+ */
+async function benchInProcess(
+  scenario: Scenario,
+  prepared: Prepared[],
+  settings: BenchSettings,
+): Promise<SizeResult[]> {
+  const results: SizeResult[] = []
+  for (const {dialect, target} of prepared) {
+    const label = `${dialect.label}, ${target.size} users: ${scenario.name}`
+    try {
+      if (scenario.invocation === undefined) throw new Error('an in-process scenario needs its invocation')
+      const invocation = scenario.invocation(target, settings)
+      const process_ = await timedRun({
+        command: invocation.command,
+        args: invocation.args,
+        env: {...sbqEnvironment(settings), NO_COLOR: '1'},
+        scratchDir: target.dir,
+        timeoutMs: settings.runTimeoutMs * (settings.warmups + settings.runs),
+        okExitCodes: [0],
+        keepStdout: true,
+      })
+      const {runsMs} = JSON.parse(process_.stdout) as {runsMs: number[]}
+      const result = measuredResult(
+        target.size,
+        dialect.name,
+        runsMs.map((wallMs) => ({wallMs, rssKb: process_.rssKb, stdoutBytes: process_.stdoutBytes})),
+      )
+      progress(`${label}: median ${(result.medianMs! / 1000).toFixed(3)} s`)
+      results.push(result)
+    } catch (error) {
+      progress(`${label}: ${error instanceof Error ? error.message : String(error)}`)
+      results.push(failedResult(target.size, dialect.name, error))
+    }
+  }
+  return results
+}
+
+/** A floor's command; when it reports its own time (Node's start left out), that is the run's figure. */
+async function invoke(invocation: Invocation, target: BenchTarget, settings: BenchSettings): Promise<Measurement> {
+  const measurement = await timedRun({
+    command: invocation.command,
+    args: invocation.args,
+    env: sbqEnvironment(settings),
+    scratchDir: target.dir,
+    timeoutMs: settings.runTimeoutMs,
+    okExitCodes: [0],
+    keepStdout: invocation.reportsOwnTime,
+  })
+  if (!invocation.reportsOwnTime) return measurement
+  const {ms, warmMs} = JSON.parse(measurement.stdout) as {ms: number; warmMs?: number}
+  return {...measurement, wallMs: ms, warmMs}
+}
+
 function sbq(
   target: BenchTarget,
   args: string[],
   settings: BenchSettings,
-  options: {keepStdout?: boolean; okExitCodes?: number[]} = {},
+  options: {keepStdout?: boolean; okExitCodes?: number[]; env?: NodeJS.ProcessEnv} = {},
 ): Promise<RunMeasurement> {
   return timedRun({
     command: sbqBin,
     args,
-    env: {...sbqEnvironment(settings), NO_COLOR: '1', SBQ_DB: target.db},
+    env: {...sbqEnvironment(settings), NO_COLOR: '1', SBQ_DB: target.db, ...options.env},
     scratchDir: target.dir,
     timeoutMs: settings.runTimeoutMs,
     okExitCodes: options.okExitCodes ?? [0],
     keepStdout: options.keepStdout,
   })
+}
+
+/** PostgreSQL over SQLite per sbq scenario and size, with the verdict against postgresWithin. */
+function dialectRatios(results: readonly ScenarioResult[]) {
+  return results
+    .filter((scenario) => scenario.kind !== 'floor')
+    .flatMap((scenario) =>
+      [...new Set(scenario.sizes.map((result) => result.size))].flatMap((size) => {
+        const of = (dialect: string) =>
+          scenario.sizes.find((result) => result.size === size && result.dialect === dialect)?.medianMs ?? null
+        const ratio = dialectRatio(of('sqlite'), of('postgres'))
+        return ratio === null ? [] : [{scenario: scenario.name, size, ...ratio}]
+      }),
+    )
 }
 
 function progress(message: string): void {

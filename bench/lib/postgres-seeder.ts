@@ -2,12 +2,14 @@ import type pg from 'pg'
 
 import {withClient} from './postgres-server.js'
 import {
-  GiB,
   dailyDown,
   dailyUp,
   nodeOfUser,
+  overQuotaDown,
   restoreNodeConfig,
   seedUser,
+  tenthLimitReason,
+  tenthLimitedEvery,
   type SeedPlan,
   type Seeder,
 } from './seed-plan.js'
@@ -37,10 +39,29 @@ export const postgresSeeder: Seeder = {
     await withClient(target.db, async (client) => {
       await client.query('begin')
       await client.query(`update users set status = 'active', status_reason = null where id % 100 = 0`)
-      await client.query(`update user_usage set period_down = $1 where user_id % 100 = 0`, [200 * GiB])
+      await client.query(`update user_usage set period_down = $1 where user_id % 100 = 0`, [overQuotaDown])
       await client.query(
         `insert into node_users (node_id, user_name) select 1, name from users where id % 100 = 0 on conflict do nothing`,
       )
+      await client.query('commit')
+    })
+  },
+
+  async putTenthLimitedAtMonthEnd(target) {
+    restoreNodeConfig(target.dir, 'bench', 'tenth-off')
+    await withClient(target.db, async (client) => {
+      await client.query('begin')
+      await client.query(`update users set status = 'limited', status_reason = $1 where id % $2 = 0`, [
+        tenthLimitReason,
+        tenthLimitedEvery,
+      ])
+      await client.query(`update user_usage set period_down = $1 where user_id % $2 = 0`, [
+        overQuotaDown,
+        tenthLimitedEvery,
+      ])
+      await client.query(`delete from node_users where user_name in (select name from users where id % $1 = 0)`, [
+        tenthLimitedEvery,
+      ])
       await client.query('commit')
     })
   },

@@ -23,3 +23,7 @@ export async function seedDatabase(location: string, options: SeedOptions): Prom
 export function putOnePercentOverQuota(target: {db: string; dir: string}): Promise<void> {
   return seederFor(target.db).putOnePercentOverQuota(target)
 }
+
+export function putTenthLimitedAtMonthEnd(target: {db: string; dir: string}): Promise<void> {
+  return seederFor(target.db).putTenthLimitedAtMonthEnd(target)
+}

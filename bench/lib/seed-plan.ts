@@ -4,9 +4,12 @@ import {join} from 'node:path'
 import {openDatabase} from '../../src/lib/db/open-database.js'
 import {defaultResetRule} from '../../src/lib/domain/reset-rules.js'
 import {currentPeriod} from '../../src/lib/domain/periods.js'
+import {monthlyLimitReason} from '../../src/lib/domain/decide-status.js'
 import {installTimeZone} from '../../src/lib/settings/settings.js'
 
 export const GiB = 1024 ** 3
+
+const defaultQuota = 100 * GiB
 
 /** How one dialect fills a freshly migrated database with a seed plan's rows, and stages the 1% scenario. */
 export interface Seeder {
@@ -16,7 +19,15 @@ export interface Seeder {
    * their monthly quota, so that run limits 1% of users, rewrites the config and removes them live.
    */
   putOnePercentOverQuota(target: {db: string; dir: string}): Promise<void>
+  /**
+   * Before each run of "check, month boundary": every tenth user limited for their monthly allowance (used up in the
+   * stored period), off the node and out of the config, so a run at the next month enables them again all at once.
+   */
+  putTenthLimitedAtMonthEnd(target: {db: string; dir: string}): Promise<void>
 }
+
+/** The users the month-boundary scenario limits: every tenth. */
+export const tenthLimitedEvery = 10
 
 /** One V2Ray-type node of the seeded database. */
 export interface SeedNode {
@@ -71,7 +82,7 @@ export async function planSeed(location: string, options: SeedOptions): Promise<
   return {
     users: options.users,
     nodes: nodes.map((node, index) => ({...node, id: index + 1, configPath: nodeConfigPath(options.dir, node.name)})),
-    quota: options.monthlyQuota ?? 100 * GiB,
+    quota: options.monthlyQuota ?? defaultQuota,
     now,
     period,
     days: Array.from({length: dayCount}, (_, day) => `${month}-${String(day + 1).padStart(2, '0')}`),
@@ -122,24 +133,39 @@ export function nodeConfigPath(dir: string, node: string): string {
   return join(dir, `${node}.v2ray.json`)
 }
 
-/** Each node's V2Ray config with every user, and a pristine copy that putOnePercentOverQuota restores. */
+/**
+ * Each node's V2Ray config with every user, a pristine copy that putOnePercentOverQuota restores, and one without
+ * every tenth user that putTenthLimitedAtMonthEnd puts in place.
+ */
 export function writeNodeConfigs(plan: SeedPlan): void {
   const clients = Array.from({length: plan.users}, (_, index) => {
     const user = seedUser(index + 1)
     return {id: user.uuid, email: user.name, level: 0, alterId: 0}
   })
   const text = JSON.stringify(v2rayConfig(clients), null, 2)
+  const withoutTenth = JSON.stringify(
+    v2rayConfig(clients.filter((_, index) => (index + 1) % tenthLimitedEvery !== 0)),
+    null,
+    2,
+  )
   for (const node of plan.nodes) {
     writeFileSync(node.configPath, text)
     copyFileSync(node.configPath, `${node.configPath}.pristine`)
+    writeFileSync(`${node.configPath}.tenth-off`, withoutTenth)
   }
 }
 
-/** Puts a node's config back as seeded. */
-export function restoreNodeConfig(dir: string, node: string): void {
+/** Puts a node's config back as seeded (`pristine`), or as seeded without every tenth user (`tenth-off`). */
+export function restoreNodeConfig(dir: string, node: string, version: 'pristine' | 'tenth-off' = 'pristine'): void {
   const path = nodeConfigPath(dir, node)
-  copyFileSync(`${path}.pristine`, path)
+  copyFileSync(`${path}.${version}`, path)
 }
+
+/** Download the over-quota scenarios put in a user's period: twice the default monthly quota. */
+export const overQuotaDown = 200 * GiB
+
+/** The status reason of a user the month-boundary scenario limits, as `sbq check` would have written it. */
+export const tenthLimitReason = `${monthlyLimitReason}: ${overQuotaDown} of ${defaultQuota} bytes`
 
 function indexUuid(index: number): string {
   const hex = index.toString(16).padStart(12, '0')

@@ -1,12 +1,14 @@
 import BetterSqlite3 from 'better-sqlite3'
 
 import {
-  GiB,
   dailyDown,
   dailyUp,
   nodeOfUser,
+  overQuotaDown,
   restoreNodeConfig,
   seedUser,
+  tenthLimitReason,
+  tenthLimitedEvery,
   type SeedPlan,
   type Seeder,
 } from './seed-plan.js'
@@ -28,10 +30,30 @@ export const sqliteSeeder: Seeder = {
     try {
       sqlite.transaction(() => {
         sqlite.prepare(`update users set status = 'active', status_reason = null where id % 100 = 0`).run()
-        sqlite.prepare(`update user_usage set period_down = ? where user_id % 100 = 0`).run(200 * GiB)
+        sqlite.prepare(`update user_usage set period_down = ? where user_id % 100 = 0`).run(overQuotaDown)
         sqlite
           .prepare(`insert or ignore into node_users (node_id, user_name) select 1, name from users where id % 100 = 0`)
           .run()
+      })()
+    } finally {
+      sqlite.close()
+    }
+  },
+
+  async putTenthLimitedAtMonthEnd(target) {
+    restoreNodeConfig(target.dir, 'bench', 'tenth-off')
+    const sqlite = new BetterSqlite3(target.db)
+    try {
+      sqlite.transaction(() => {
+        sqlite
+          .prepare(`update users set status = 'limited', status_reason = ? where id % ? = 0`)
+          .run(tenthLimitReason, tenthLimitedEvery)
+        sqlite
+          .prepare(`update user_usage set period_down = ? where user_id % ? = 0`)
+          .run(overQuotaDown, tenthLimitedEvery)
+        sqlite
+          .prepare(`delete from node_users where user_name in (select name from users where id % ? = 0)`)
+          .run(tenthLimitedEvery)
       })()
     } finally {
       sqlite.close()

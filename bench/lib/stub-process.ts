@@ -10,6 +10,8 @@ const stubScript = join(repoRoot, 'dist', 'bench', 'lib', 'slice-stub.js')
 export interface StubProcess {
   /** 127.0.0.1:port once the stub listens. */
   address: Promise<string>
+  /** From the next QueryStats on, grow only the users whose number is a multiple of `every` (1: every user). */
+  activeEvery(every: number): Promise<void>
   /** Kills the stub; safe to call more than once and before it has started listening. */
   stop(): Promise<void>
 }
@@ -36,7 +38,7 @@ export function startStub(options: {
       '--grow',
       String(options.growBytes),
     ],
-    {stdio: ['ignore', 'pipe', 'pipe']},
+    {stdio: ['pipe', 'pipe', 'pipe']},
   )
   const killOnExit = onExit(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
@@ -49,12 +51,12 @@ export function startStub(options: {
     child.once('exit', () => resolve())
     child.once('error', () => resolve())
   })
+  const lines = createInterface({input: child.stdout})
   const address = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`stub did not listen within ${options.timeoutMs} ms`)),
       options.timeoutMs,
     )
-    const lines = createInterface({input: child.stdout})
     lines.once('line', (line) => {
       clearTimeout(timer)
       try {
@@ -77,6 +79,21 @@ export function startStub(options: {
   address.catch(() => undefined)
   return {
     address,
+    activeEvery: async (every) => {
+      await address
+      const answered = new Promise<string>((resolve, reject) => {
+        const gone = (): void => reject(new Error(`stub exited: ${stderr.trim()}`))
+        child.once('exit', gone)
+        lines.once('line', (line) => {
+          child.off('exit', gone)
+          resolve(line)
+        })
+      })
+      child.stdin.write(`${JSON.stringify({activeEvery: every})}\n`)
+      const answer = JSON.parse(await answered) as {activeEvery?: number}
+      if (answer.activeEvery !== every)
+        throw new Error(`stub answered ${JSON.stringify(answer)} to activeEvery ${every}`)
+    },
     stop: async () => {
       await stopChild(child, exited)
       killOnExit()

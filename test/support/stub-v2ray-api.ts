@@ -197,9 +197,16 @@ export class StubV2rayApi {
     ips.set(ip, lastSeen)
   }
 
-  /** Adds `bytes` to every user counter. */
+  /**
+   * The user counters QueryStats grows (by name), e.g. a tenth of the users for a benchmark of a server where only
+   * some users are online; null: every user counter.
+   */
+  growing: ReadonlySet<string> | null = null
+
+  /** Adds `bytes` to every user counter (only those in `growing` when it is set). */
   grow(bytes: number): void {
-    for (const counter of this.counters.values()) if (counter.user) counter.value = add(counter.value, bytes)
+    for (const [name, counter] of this.counters)
+      if (counter.user && (this.growing === null || this.growing.has(name))) counter.value = add(counter.value, bytes)
   }
 
   /** What a proxy restart looks like from the API: every counter back to zero, uptime from zero. */
