@@ -67,13 +67,16 @@ function sqlite(path: string, writes: Writes, repeat: number): number[] {
       writes.ids.map((id, index) => [id, writes.names[index], writes.up[index], writes.down[index]]),
     )
     const daily = db.prepare(
-      `insert into usage_daily (day, node_name, user_name, up, down)
-       select ?, 'bench', value ->> 1, value ->> 2, value ->> 3 from json_each(?) where true
-       on conflict (day, node_name, user_name) do update set up = usage_daily.up + excluded.up, down = usage_daily.down + excluded.down`,
+      `insert into usage_daily (day, node_name, user_name, up, down, raw_up, raw_down)
+       select ?, 'bench', value ->> 1, value ->> 2, value ->> 3, value ->> 2, value ->> 3 from json_each(?) where true
+       on conflict (day, node_name, user_name) do update set up = usage_daily.up + excluded.up, down = usage_daily.down + excluded.down,
+         raw_up = usage_daily.raw_up + excluded.raw_up, raw_down = usage_daily.raw_down + excluded.raw_down`,
     )
     const running = db.prepare(
       `update user_usage set period_up = period_up + t.up, period_down = period_down + t.down,
-         total_up = total_up + t.up, total_down = total_down + t.down, updated_at = ?
+         total_up = total_up + t.up, total_down = total_down + t.down,
+         raw_period_up = raw_period_up + t.up, raw_period_down = raw_period_down + t.down,
+         raw_total_up = raw_total_up + t.up, raw_total_down = raw_total_down + t.down, updated_at = ?
        from (select value ->> 0 as id, value ->> 2 as up, value ->> 3 as down from json_each(?)) as t
        where user_usage.user_id = t.id`,
     )
@@ -108,14 +111,17 @@ async function postgresWrites(client: pg.Client, writes: Writes): Promise<number
   const started = performance.now()
   await client.query('begin')
   await client.query(
-    `insert into usage_daily (day, node_name, user_name, up, down)
-       select $1, 'bench', t.name, t.up, t.down from unnest($2::text[], $3::bigint[], $4::bigint[]) as t(name, up, down)
-       on conflict (day, node_name, user_name) do update set up = usage_daily.up + excluded.up, down = usage_daily.down + excluded.down`,
+    `insert into usage_daily (day, node_name, user_name, up, down, raw_up, raw_down)
+       select $1, 'bench', t.name, t.up, t.down, t.up, t.down from unnest($2::text[], $3::bigint[], $4::bigint[]) as t(name, up, down)
+       on conflict (day, node_name, user_name) do update set up = usage_daily.up + excluded.up, down = usage_daily.down + excluded.down,
+         raw_up = usage_daily.raw_up + excluded.raw_up, raw_down = usage_daily.raw_down + excluded.raw_down`,
     [writes.day, writes.names, writes.up, writes.down],
   )
   await client.query(
     `update user_usage set period_up = period_up + t.up, period_down = period_down + t.down,
-         total_up = total_up + t.up, total_down = total_down + t.down, updated_at = $1
+         total_up = total_up + t.up, total_down = total_down + t.down,
+         raw_period_up = raw_period_up + t.up, raw_period_down = raw_period_down + t.down,
+         raw_total_up = raw_total_up + t.up, raw_total_down = raw_total_down + t.down, updated_at = $1
        from unnest($2::integer[], $3::bigint[], $4::bigint[]) as t(id, up, down)
        where user_usage.user_id = t.id`,
     [Date.now(), writes.ids, writes.up, writes.down],
