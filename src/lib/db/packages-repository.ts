@@ -1,4 +1,5 @@
 import type {OpenPackage} from '../domain/traffic-packages.js'
+import {atSchemaBeforeNameClashCheck} from './migrate.js'
 import type {Db} from './open-database.js'
 import type {Actor, TrafficPackageRow} from './schema.js'
 
@@ -28,8 +29,9 @@ export async function openPackagesByUser(db: Db, userIds?: readonly number[]): P
   return byUser
 }
 
-/** Every package a user bought, newest first: their history. */
+/** Every package a user bought, newest first: their history (none at a schema before packages). */
 export async function listPackages(db: Db, userId: number): Promise<TrafficPackageRow[]> {
+  if (atSchemaBeforeNameClashCheck(db)) return []
   return db
     .selectFrom('traffic_packages')
     .selectAll()

@@ -3,6 +3,7 @@ import type {ExpressionBuilder} from 'kysely'
 import {defaultResetText} from '../domain/limits.js'
 import {dayKeys, firstDayOfMonth, firstDayOfNextMonth, monthOfDay, shiftDay} from '../domain/day-keys.js'
 import {selectJsonColumns, type JsonColumns} from './json-rows.js'
+import {atSchemaBeforeNameClashCheck} from './migrate.js'
 import type {Db} from './open-database.js'
 import {oldestManagedDay, readClosedThrough} from './usage-repository.js'
 import {topupsByPeriod, usersWithUsageAndPlan} from './users-repository.js'
@@ -47,12 +48,12 @@ export interface DayUsage {
 
 /** Billed and raw sums of a managed query's rows. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the daily rows, the monthly sums or their union: each has the four columns
-function billedSums(eb: ExpressionBuilder<any, any>) {
+function billedSums(eb: ExpressionBuilder<any, any>, rawColumns = true) {
   return [
     eb.fn.sum<number>('up').as('up'),
     eb.fn.sum<number>('down').as('down'),
-    eb.fn.sum<number>('raw_up').as('raw_up'),
-    eb.fn.sum<number>('raw_down').as('raw_down'),
+    eb.fn.sum<number>(rawColumns ? 'raw_up' : 'up').as('raw_up'),
+    eb.fn.sum<number>(rawColumns ? 'raw_down' : 'down').as('raw_down'),
   ] as const
 }
 
@@ -248,7 +249,8 @@ export async function dailyUsageOf(
   let query = db
     .selectFrom('usage_daily')
     .select('day')
-    .select((eb) => billedSums(eb))
+    // `user show` runs at the schema before 0010 to resolve a name clash, when every byte was billed at ratio 1.
+    .select((eb) => billedSums(eb, !atSchemaBeforeNameClashCheck(db)))
     .where('day', 'in', days)
     .where('user_name', '=', name)
     .groupBy('day')
