@@ -54,6 +54,40 @@ describe('recordPull', () => {
     assert.equal((await readBaseline(db, node.id))!.counters.get(down('alice')), 3000)
   })
 
+  it('rolls many users into their own new periods at once: each group by its stored period and rule', async () => {
+    const names = Array.from({length: 1200}, (_, index) => `u${index}`)
+    const rules = [
+      {every: 'month', day: 1},
+      {every: 'week', weekday: 1},
+      {every: 'month', day: 15},
+    ] as const
+    for (const [index, name] of names.entries()) await addUser(db, {name, reset: rules[index % 3]}, may10)
+    await recordPull(db, node, snapshot(Object.fromEntries(names.map((name) => [down(name), 10]))), may10.now, may10)
+    await recordPull(
+      db,
+      node,
+      snapshot(Object.fromEntries(names.map((name) => [down(name), 30]))),
+      may10.now + 1,
+      may10,
+    )
+    const june20 = contextAt('2024-06-20T12:00:00Z')
+    await recordPull(db, node, snapshot(Object.fromEntries(names.map((name) => [down(name), 35]))), june20.now, june20)
+    const users = new Map((await listUsers(db, {}, june20)).map((user) => [user.name, user]))
+    const expected = [
+      ['2024-06-01T00:00:00.000Z', '2024-07-01T00:00:00.000Z'],
+      ['2024-06-17T00:00:00.000Z', '2024-06-24T00:00:00.000Z'],
+      ['2024-06-15T00:00:00.000Z', '2024-07-15T00:00:00.000Z'],
+    ]
+    for (const [index, name] of names.entries()) {
+      const user = users.get(name)!
+      assert.deepEqual(
+        [user.periodStart, user.periodEnd, user.periodDown, user.totalDown],
+        [...expected[index % 3]!, 5, 25],
+        name,
+      )
+    }
+  })
+
   it("neither bills nor reports the counters of sbq's locked placeholder user", async () => {
     await recordPull(db, node, snapshot({[down('alice')]: 0}), may10.now, may10)
     const record = await recordPull(

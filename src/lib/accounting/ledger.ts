@@ -22,7 +22,7 @@ import {
   unmanagedNamesOfDay,
   type UsageIncrement,
 } from '../db/usage-repository.js'
-import {startUsagePeriod} from '../db/users-repository.js'
+import {startUsagePeriods} from '../db/users-repository.js'
 import {queuePush} from './push-outbox.js'
 import {PLACEHOLDER_USER_NAME} from '../proxies/shared/placeholder-user.js'
 import type {CounterLifetime, StatsSnapshot} from '../proxies/proxy-driver.js'
@@ -30,7 +30,7 @@ import {defaultResetText} from '../domain/limits.js'
 import {storedResetRule} from '../domain/reset-rules.js'
 import {startFirstUseClocks} from '../quotas/first-use.js'
 import {spendTrafficPackages} from '../quotas/traffic-packages.js'
-import {currentPeriod} from '../domain/periods.js'
+import {currentPeriod, type Period} from '../domain/periods.js'
 import {settingValue} from '../settings/settings.js'
 import {localDay} from '../domain/zoned-time.js'
 import {closePastDays} from './close-days.js'
@@ -169,15 +169,27 @@ async function admitUnmanaged(
  * added, so the new bytes land in the right period. Only those users are read (an index on period_end finds them).
  */
 async function startCurrentPeriods(trx: Db, context: Context): Promise<void> {
+  // At a month boundary every user's period ends at once, and nearly all share a stored period and a rule: each
+  // group's new period is worked out once and written by one statement per few hundred users, not one per user.
+  const groups = new Map<string, {from: number; period: Period; userIds: number[]}>()
   for (const stale of await stalePeriods(trx, context.now)) {
-    const period = currentPeriod(
-      {start: stale.period_start, end: stale.period_end},
-      context.now,
-      storedResetRule(stale.reset ?? defaultResetText),
-      context.timeZone,
-    )
-    await startUsagePeriod(trx, stale.user_id, stale.period_start, period, context.now)
+    const rule = stale.reset ?? defaultResetText
+    const key = `${stale.period_start} ${stale.period_end} ${rule}`
+    let group = groups.get(key)
+    if (group === undefined) {
+      const period = currentPeriod(
+        {start: stale.period_start, end: stale.period_end},
+        context.now,
+        storedResetRule(rule),
+        context.timeZone,
+      )
+      group = {from: stale.period_start, period, userIds: []}
+      groups.set(key, group)
+    }
+    group.userIds.push(stale.user_id)
   }
+  for (const group of groups.values())
+    await startUsagePeriods(trx, group.userIds, group.from, group.period, context.now)
 }
 
 /**

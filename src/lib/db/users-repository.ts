@@ -317,20 +317,32 @@ export async function startUsagePeriod(
   period: Period,
   now: number,
 ): Promise<void> {
-  await db
-    .updateTable('user_usage')
-    .set({
-      period_start: period.start,
-      period_end: period.end,
-      period_up: 0,
-      period_down: 0,
-      raw_period_up: 0,
-      raw_period_down: 0,
-      updated_at: now,
-    })
-    .where('user_id', '=', userId)
-    .where('period_start', '=', from)
-    .execute()
+  await startUsagePeriods(db, [userId], from, period, now)
+}
+
+/** startUsagePeriod for many users whose stored period starts at `from`, a few hundred per statement. */
+export async function startUsagePeriods(
+  db: Db,
+  userIds: readonly number[],
+  from: number,
+  period: Period,
+  now: number,
+): Promise<void> {
+  for (let offset = 0; offset < userIds.length; offset += idsPerQuery)
+    await db
+      .updateTable('user_usage')
+      .set({
+        period_start: period.start,
+        period_end: period.end,
+        period_up: 0,
+        period_down: 0,
+        raw_period_up: 0,
+        raw_period_down: 0,
+        updated_at: now,
+      })
+      .where('user_id', 'in', userIds.slice(offset, offset + idsPerQuery))
+      .where('period_start', '=', from)
+      .execute()
 }
 
 /** Starts the running period's count from zero; its dates and the totals stay. */
