@@ -1,58 +1,21 @@
 import assert from 'node:assert/strict'
-import {copyFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {assertJsonError} from '../support/assertions.js'
-import {fixturesDir} from '../support/paths.js'
-import {runSbq, tempWorkspace} from '../support/run-sbq.js'
-import {StubV2rayApi} from '../support/stub-v2ray-api.js'
+import {xrayStubNode} from '../support/xray-stub-node.js'
 
 describe('expiry from first use: --expires 30d --from first-use (real bin/sbq, Xray stub API)', () => {
-  const workspace = tempWorkspace('sbq-first-use-')
-  const configPath = join(workspace.dir, 'xray.json')
   const created = '2024-05-10T12:00:00Z'
-  const sbqAt = (now: string, ...args: string[]) => runSbq(args, {db: workspace.db, env: {SBQ_NOW: now}})
+  let lab: Awaited<ReturnType<typeof xrayStubNode>>
+  const sbqAt = (now: string, ...args: string[]) => lab.sbqAt(now, ...args)
   const sbq = (...args: string[]) => sbqAt(created, ...args)
-  let stub: StubV2rayApi
-
-  const userAt = async (now: string, name: string) => {
-    const shown = await sbqAt(now, 'user', 'show', name, '--json')
-    assert.equal(shown.code, 0, shown.stderr)
-    return shown.json
-  }
+  const userAt = (now: string, name: string) => lab.userAt(now, name)
 
   before(async () => {
-    copyFileSync(join(fixturesDir, 'xray-config.json'), configPath)
-    stub = await StubV2rayApi.start({flavor: 'xray', inboundTags: ['vless-reality']})
-    for (const args of [
-      ['config', 'set', 'timezone', 'UTC'],
-      [
-        'node',
-        'add',
-        'x1',
-        '--type',
-        'xray',
-        '--api',
-        stub.address,
-        '--config',
-        configPath,
-        '--inbound',
-        'vless-reality',
-        '--apply',
-        'true',
-      ],
-      ['stats', 'pull'],
-    ]) {
-      const result = await sbq(...args)
-      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`)
-    }
+    lab = await xrayStubNode('sbq-first-use-', {now: created, timeZone: 'UTC'})
   })
 
-  after(async () => {
-    await stub.close()
-    workspace.cleanup()
-  })
+  after(() => lab.close())
 
   it('user add keeps the clock waiting: no expiry yet, the duration and the deadline shown', async () => {
     const trial = await sbq('user', 'add', 'trial', '--expires', '30d', '--from', 'first-use', '--json')
@@ -82,14 +45,14 @@ describe('expiry from first use: --expires 30d --from first-use (real bin/sbq, X
   })
 
   it('the first counted byte starts the clock at that pull; the event says so', async () => {
-    stub.addTraffic('trial', 10, 20)
+    lab.stub.addTraffic('trial', 10, 20)
     const firstUse = '2024-05-12T08:00:00Z'
     assert.equal((await sbqAt(firstUse, 'check')).code, 0)
     const trial = await userAt(firstUse, 'trial')
     assert.deepEqual([trial.expiresAt, trial.firstUse, trial.status], ['2024-06-11T08:00:00.000Z', null, 'active'])
     const event = trial.events.find((entry: {kind: string}) => entry.kind === 'first-use')
     assert.match(event.reason, /^first traffic: expires 2024-06-11T08:00:00.000Z \(30d\)$/)
-    stub.addTraffic('trial', 10, 20)
+    lab.stub.addTraffic('trial', 10, 20)
     assert.equal((await sbqAt('2024-05-20T00:00:00Z', 'check')).code, 0)
     assert.equal(
       (await userAt('2024-05-20T00:00:00Z', 'trial')).expiresAt,

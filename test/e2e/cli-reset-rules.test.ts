@@ -1,62 +1,24 @@
 import assert from 'node:assert/strict'
-import {copyFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {assertJsonError} from '../support/assertions.js'
-import {fixturesDir} from '../support/paths.js'
-import {runSbq, tempWorkspace} from '../support/run-sbq.js'
-import {StubV2rayApi} from '../support/stub-v2ray-api.js'
+import {xrayStubNode} from '../support/xray-stub-node.js'
 
 const GiB = 1024 ** 3
 
 describe('reset rules: weekly, daily, yearly, rolling and never periods (real bin/sbq, Xray stub API)', () => {
-  const workspace = tempWorkspace('sbq-reset-rules-')
-  const configPath = join(workspace.dir, 'xray.json')
   // Wednesday 2024-05-15, 12:00 in Berlin (CEST).
   const wednesday = '2024-05-15T10:00:00Z'
-  const sbqAt = (now: string, ...args: string[]) => runSbq(args, {db: workspace.db, env: {SBQ_NOW: now}})
+  let lab: Awaited<ReturnType<typeof xrayStubNode>>
+  const sbqAt = (now: string, ...args: string[]) => lab.sbqAt(now, ...args)
   const sbq = (...args: string[]) => sbqAt(wednesday, ...args)
-  let stub: StubV2rayApi
-
-  const statusAt = async (now: string, name: string) => {
-    const shown = await sbqAt(now, 'user', 'show', name, '--json')
-    assert.equal(shown.code, 0, shown.stderr)
-    return shown.json
-  }
+  const statusAt = (now: string, name: string) => lab.userAt(now, name)
 
   before(async () => {
-    copyFileSync(join(fixturesDir, 'xray-config.json'), configPath)
-    stub = await StubV2rayApi.start({flavor: 'xray', inboundTags: ['vless-reality']})
-    for (const args of [
-      ['config', 'set', 'timezone', 'Europe/Berlin'],
-      [
-        'node',
-        'add',
-        'x1',
-        '--type',
-        'xray',
-        '--api',
-        stub.address,
-        '--config',
-        configPath,
-        '--inbound',
-        'vless-reality',
-        '--apply',
-        'true',
-      ],
-      // The first pull only takes the counters' baseline: traffic counts from here on.
-      ['stats', 'pull'],
-    ]) {
-      const result = await sbq(...args)
-      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`)
-    }
+    lab = await xrayStubNode('sbq-reset-rules-', {now: wednesday, timeZone: 'Europe/Berlin'})
   })
 
-  after(async () => {
-    await stub.close()
-    workspace.cleanup()
-  })
+  after(() => lab.close())
 
   it('user add --reset gives each rule its own period, at local midnight in the install zone', async () => {
     const cases: Array<[string[], string, string | null, number | null]> = [
@@ -106,7 +68,7 @@ describe('reset rules: weekly, daily, yearly, rolling and never periods (real bi
   })
 
   it('check limits on the period allowance and lets each user back when their own period ends', async () => {
-    for (const name of ['wendy', 'dora', 'nell']) stub.addTraffic(name, 0, 1.5 * GiB)
+    for (const name of ['wendy', 'dora', 'nell']) lab.stub.addTraffic(name, 0, 1.5 * GiB)
     const limited = await sbq('check', '--json')
     assert.equal(limited.code, 0, limited.stderr)
     for (const name of ['wendy', 'dora', 'nell']) assert.equal((await statusAt(wednesday, name)).status, 'limited')
@@ -131,7 +93,7 @@ describe('reset rules: weekly, daily, yearly, rolling and never periods (real bi
 
   it('quota set --reset keeps the running period start and what it counted, and ends it where the new rule says', async () => {
     const now = '2024-05-22T10:00:00Z'
-    stub.addTraffic('rolf', 100, 200)
+    lab.stub.addTraffic('rolf', 100, 200)
     assert.equal((await sbqAt(now, 'stats', 'pull')).code, 0)
     const changed = await sbqAt(now, 'quota', 'set', 'rolf', '--reset', 'monthly:25', '--json')
     assert.equal(changed.code, 0, changed.stderr)

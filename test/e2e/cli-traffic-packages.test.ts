@@ -1,65 +1,27 @@
 import assert from 'node:assert/strict'
-import {copyFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {assertJsonError} from '../support/assertions.js'
-import {fixturesDir} from '../support/paths.js'
-import {runSbq, tempWorkspace} from '../support/run-sbq.js'
-import {StubV2rayApi} from '../support/stub-v2ray-api.js'
+import {xrayStubNode} from '../support/xray-stub-node.js'
 
 const GiB = 1024 ** 3
 
 describe('traffic packages: quota topup --valid, spent after the allowance and kept across resets (real bin/sbq)', () => {
-  const workspace = tempWorkspace('sbq-packages-')
-  const configPath = join(workspace.dir, 'xray.json')
   const may = '2024-05-10T12:00:00Z'
-  const sbqAt = (now: string, ...args: string[]) => runSbq(args, {db: workspace.db, env: {SBQ_NOW: now}})
-  let stub: StubV2rayApi
-
-  const userAt = async (now: string, name: string) => {
-    const shown = await sbqAt(now, 'user', 'show', name, '--json')
-    assert.equal(shown.code, 0, shown.stderr)
-    return shown.json
-  }
+  let lab: Awaited<ReturnType<typeof xrayStubNode>>
+  const sbqAt = (now: string, ...args: string[]) => lab.sbqAt(now, ...args)
+  const userAt = (now: string, name: string) => lab.userAt(now, name)
   const checkAt = async (now: string) => {
     const result = await sbqAt(now, 'check', '--json')
     assert.equal(result.code, 0, result.stderr)
   }
 
   before(async () => {
-    copyFileSync(join(fixturesDir, 'xray-config.json'), configPath)
-    stub = await StubV2rayApi.start({flavor: 'xray', inboundTags: ['vless-reality']})
-    for (const args of [
-      ['config', 'set', 'timezone', 'UTC'],
-      [
-        'node',
-        'add',
-        'x1',
-        '--type',
-        'xray',
-        '--api',
-        stub.address,
-        '--config',
-        configPath,
-        '--inbound',
-        'vless-reality',
-        '--apply',
-        'true',
-      ],
-      ['stats', 'pull'],
-      ['user', 'add', 'pat', '--monthly', '1'],
-      ['user', 'add', 'kim', '--monthly', '1'],
-    ]) {
-      const result = await sbqAt(may, ...args)
-      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`)
-    }
+    lab = await xrayStubNode('sbq-packages-', {now: may, timeZone: 'UTC'})
+    for (const name of ['pat', 'kim']) assert.equal((await sbqAt(may, 'user', 'add', name, '--monthly', '1')).code, 0)
   })
 
-  after(async () => {
-    await stub.close()
-    workspace.cleanup()
-  })
+  after(() => lab.close())
 
   it('a package is bought with its validity; the period allowance stays what it was', async () => {
     const bought = await sbqAt(may, 'quota', 'topup', 'pat', '2G', '--valid', '90d', '--note', 'order 17', '--json')
@@ -82,13 +44,13 @@ describe('traffic packages: quota topup --valid, spent after the allowance and k
   })
 
   it('bytes past the allowance come out of the package; the user is limited only when it is used up', async () => {
-    stub.addTraffic('pat', 0, 1.5 * GiB)
+    lab.stub.addTraffic('pat', 0, 1.5 * GiB)
     await checkAt('2024-05-11T00:00:00Z')
     let pat = await userAt('2024-05-11T00:00:00Z', 'pat')
     assert.deepEqual([pat.status, pat.periodUsed, pat.packagesLeft], ['active', 1.5 * GiB, 1.5 * GiB])
     assert.equal(pat.packages[0].used, 0.5 * GiB)
 
-    stub.addTraffic('pat', 0, 2 * GiB)
+    lab.stub.addTraffic('pat', 0, 2 * GiB)
     await checkAt('2024-05-12T00:00:00Z')
     pat = await userAt('2024-05-12T00:00:00Z', 'pat')
     assert.deepEqual([pat.status, pat.packagesLeft], ['limited', 0])
@@ -104,12 +66,12 @@ describe('traffic packages: quota topup --valid, spent after the allowance and k
   it('what is left of a package carries into the next period; a plain top-up does not', async () => {
     assert.equal((await sbqAt(may, 'quota', 'topup', 'kim', '5G', '--valid', '2024-07-15')).code, 0)
     assert.equal((await sbqAt(may, 'quota', 'topup', 'kim', '1G')).code, 0)
-    stub.addTraffic('kim', 0, 2.5 * GiB)
+    lab.stub.addTraffic('kim', 0, 2.5 * GiB)
     await checkAt('2024-05-20T00:00:00Z')
     let kim = await userAt('2024-05-20T00:00:00Z', 'kim')
     assert.deepEqual([kim.allowance, kim.packagesLeft], [2 * GiB, 4.5 * GiB], '1 + 1 top-up; 0.5 spent of 5')
 
-    stub.addTraffic('kim', 0, 1.25 * GiB)
+    lab.stub.addTraffic('kim', 0, 1.25 * GiB)
     await checkAt('2024-06-02T00:00:00Z')
     kim = await userAt('2024-06-02T00:00:00Z', 'kim')
     assert.deepEqual(
@@ -124,7 +86,7 @@ describe('traffic packages: quota topup --valid, spent after the allowance and k
     await checkAt(july)
     const kim = await userAt(july, 'kim')
     assert.deepEqual([kim.packagesLeft, kim.packages[0].state], [0, 'expired'])
-    stub.addTraffic('kim', 0, 1.5 * GiB)
+    lab.stub.addTraffic('kim', 0, 1.5 * GiB)
     await checkAt('2024-07-16T01:00:00Z')
     assert.equal((await userAt('2024-07-16T01:00:00Z', 'kim')).status, 'limited')
   })
