@@ -9,6 +9,8 @@ import {toUserView} from '../domain/user.js'
 /**
  * Spends the bytes a pull counted past each user's period allowance from their traffic packages, in the pull's
  * transaction (after the running totals took the bytes). Reads nothing more when nobody has a package with bytes left.
+ * Two pulls of one user's bytes (two nodes, two hosts) cannot spend the same package bytes twice: the running-total
+ * update before this holds the user's row until commit, so the second pull's reads here come after the first's writes.
  */
 export async function spendTrafficPackages(
   db: Db,
