@@ -9,7 +9,12 @@ import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {after, before, describe, it} from 'node:test'
 import {execFileSync} from 'node:child_process'
-import {confirmReload, oldInstanceFloor, readUptime} from '../../src/lib/proxies/sing-box/reload-check.js'
+import {
+  confirmReload,
+  readSettledUptime,
+  oldInstanceFloor,
+  readUptime,
+} from '../../src/lib/proxies/sing-box/reload-check.js'
 import {createV2rayApi} from '../../src/lib/proxies/shared/v2ray-api/index.js'
 import {SingBoxEmulator} from '../support/sing-box-emulator.js'
 import {fixturesDir} from '../support/paths.js'
@@ -94,6 +99,18 @@ describe('confirmReload against the emulated sing-box', () => {
     const started = performance.now()
     assert.deepEqual(await reloadAndConfirm(5000), {took: true})
     assert.ok(performance.now() - started < 2500)
+  })
+
+  it('reloads seconds apart (a script adding users one by one): the young instance settles first, then each new one is told apart at once', async () => {
+    for (let round = 0; round < 3; round++) {
+      const before = await readSettledUptime(open)
+      assert.ok(before !== null && before.seconds >= 2, `round ${round}: settled at ${before?.seconds}`)
+      const applyStartedAt = performance.now()
+      execFileSync('/bin/sh', ['-c', singBox.reloadCommand])
+      const watch = {command: 'systemctl reload sing-box', before, applyStartedAt, validated: false, open}
+      assert.deepEqual(await confirmReload({...watch, withinMs: 5000}), {took: true})
+      assert.ok(performance.now() - applyStartedAt < 2000, `round ${round}: told apart without waiting out a second`)
+    }
   })
 
   it('an API that stops answering: reported as no answer, with the last error', async () => {

@@ -14,7 +14,7 @@ import {readSingBoxInbounds} from '../shared/sing-box-inbounds.js'
 import {connectV2rayApi} from '../shared/v2ray-api/connect.js'
 import type {V2rayApi} from '../shared/v2ray-api/index.js'
 import {addSsmNodeHint, explainUnanswered, pathBuildWithoutV2rayApi} from './build.js'
-import {confirmReload, readUptime} from './reload-check.js'
+import {confirmReload, readSettledUptime} from './reload-check.js'
 
 export const singBoxDriver: ProxyDriver = {
   type: 'sing-box',
@@ -52,7 +52,7 @@ async function rewriteAndReload(change: UserChange, host: ChangeHost): Promise<C
   await host.pullNode()
   const open = (timeoutMs?: number) => openStats(node, timeoutMs)
   // Read after the pull, as close to the reload as sbq can: the instance the reload must replace.
-  const before = await readUptime(open)
+  const before = await readSettledUptime(open)
   const validate = findValidator('sing-box')
   const apply = applySpec(node)
   // Before the check and the write, so earlier than the reload: a bound that is only ever looser, never wrong.

@@ -52,6 +52,23 @@ export async function readUptime(open: () => Promise<V2rayApi>): Promise<UptimeR
   }
 }
 
+/**
+ * Uptime is whole seconds: an instance started less than a moment ago reads what its successor will, and with a poll
+ * answered late a second boundary can make the two look alike. Reloads seconds apart (a script adding users one by
+ * one) would then wait out the whole window and be reported as refused. So before a reload sbq lets a young instance
+ * reach `settledSeconds` (at most that long), and the new one, reading less, is told apart at the first answer.
+ */
+const settledSeconds = 2
+
+export async function readSettledUptime(open: () => Promise<V2rayApi>): Promise<UptimeReading | null> {
+  const deadline = performance.now() + settledSeconds * 1000 + pollEveryMs
+  for (;;) {
+    const reading = await readUptime(open)
+    if (reading === null || reading.seconds >= settledSeconds || performance.now() >= deadline) return reading
+    await sleep(pollEveryMs)
+  }
+}
+
 export interface ReloadWatch {
   command: string
   /** The uptime read right before the apply; null when the API did not answer then. */
