@@ -257,9 +257,11 @@ describe('sbq serve: a 150k-client 3x-ui report is taken whole while /healthz ke
       unmanaged: 10_000,
       refusedNames: guests - 10_000,
     })
-    // Before the report left the main thread, /healthz waited 1.6 s at 150k clients; generous for a busy 2-core box.
+    // Before the report left the main thread, /healthz waited as long as the report itself (1.6 s at 150k clients).
+    // The bound is relative to the report's own time, not a fixed number of milliseconds, because a loaded machine
+    // slows both together (a fixed 400 ms bound failed in CI at 425 ms).
     assert.ok(
-      slowest < 400,
+      slowest < answer.ms / 4,
       `/healthz took up to ${slowest.toFixed(0)} ms over ${polls} polls while a ${answer.ms.toFixed(0)} ms report was taken`,
     )
     assert.ok(polls >= 5, `${polls} polls`)
