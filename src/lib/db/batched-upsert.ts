@@ -1,6 +1,7 @@
-import {CompiledQuery, type InsertQueryBuilder, type InsertResult} from 'kysely'
+import {CompiledQuery, sql, type InsertQueryBuilder, type InsertResult} from 'kysely'
 
 import type {Db} from './database.js'
+import type {RowSetColumn} from './dialect.js'
 import {dialectOf} from './dialects.js'
 import type {Database} from './schema.js'
 
@@ -40,6 +41,37 @@ export async function batchedInsert<T extends keyof Database & string, R extends
     await db.executeQuery(CompiledQuery.raw(sqlText, parameters))
     if (offset + rowsPerBatch < rows.length) await yieldToEventLoop()
   }
+}
+
+/** The SQL type of each column of the rows, for a dialect that writes them as one set. */
+export type RowSetTypes<R> = {[K in keyof R & string]: RowSetColumn['type']}
+
+/**
+ * Writes many rows into `table` as the dialect writes a set fastest (Dialect.rowSet): one statement over all of them,
+ * or multi-row VALUES in batches. `finish` adds what follows the rows (the upsert's `on conflict`); the rows must not
+ * repeat a key it updates, since one statement cannot update a row twice.
+ */
+export async function insertRowSet<T extends keyof Database & string, R extends object>(
+  db: Db,
+  table: T,
+  rows: R[],
+  types: RowSetTypes<R>,
+  finish: (insert: InsertQueryBuilder<Database, T, InsertResult>) => InsertQueryBuilder<Database, T, InsertResult>,
+): Promise<void> {
+  if (rows.length === 0) return
+  const columns = (Object.keys(types) as Array<keyof R & string>).map((name) => ({name, type: types[name]}))
+  const set = dialectOf(db).rowSet(columns, rows)
+  if (set === null) {
+    await batchedInsert(db, rows, (batchDb, batch) => finish(batchDb.insertInto(table).values(batch as never)))
+    return
+  }
+  const names = columns.map(({name}) => name) as never[]
+  await finish(
+    db
+      .insertInto(table)
+      .columns(names)
+      .expression(sql`select * from ${set} as row_set`),
+  ).execute()
 }
 
 /**

@@ -15,6 +15,12 @@ export interface LockOwner {
   host: string
 }
 
+/** A column of a row set: its name in the rows and the table, and the SQL type of its values. */
+export interface RowSetColumn {
+  name: string
+  type: 'text' | 'bigint'
+}
+
 export interface Dialect {
   /**
    * One aggregate over the rows of `agg`: a JSON array holding one array per row, of `values` in order; `[]` for no
@@ -39,6 +45,12 @@ export interface Dialect {
   lockForTransaction(db: Db, name: string, mode: 'shared' | 'exclusive'): Promise<void>
   /** How many values one statement may bind. */
   readonly maxBoundValues: number
+  /**
+   * Rows to be written as ONE set: a subquery of `columns` (in order, each of its SQL type) over all of `rows`, which
+   * an `insert … select * from` writes in one statement whatever their number; or null where the dialect writes them
+   * faster as multi-row VALUES in batches (batched-upsert.ts measures both).
+   */
+  rowSet(columns: readonly RowSetColumn[], rows: readonly object[]): RawBuilder<unknown> | null
   /**
    * Whether a failed transaction should simply run again: a deadlock or serialization failure between hosts on a
    * server database, or sbq's own detected write conflict. Never an error a user should see.

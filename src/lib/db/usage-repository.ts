@@ -1,9 +1,15 @@
-import {batchedInsert, yieldToEventLoop} from './batched-upsert.js'
+import {insertRowSet, yieldToEventLoop, type RowSetTypes} from './batched-upsert.js'
 import {dialectOf} from './dialects.js'
 import {selectJsonColumns} from './json-rows.js'
 import type {Db} from './open-database.js'
 import {WriteConflict} from './write-conflict.js'
-import type {InboundUsageDailyTable, UnmanagedUsageDailyTable, UsageDailyTable} from './schema.js'
+import type {
+  InboundUsageDailyTable,
+  UnmanagedUsageDailyTable,
+  UsageClosedMonthlyTable,
+  UsageDailyTable,
+  UserUsageTable,
+} from './schema.js'
 
 /** A user whose stored period has ended. */
 export interface StalePeriod {
@@ -71,6 +77,21 @@ export interface UsageIncrement {
   raw_down: number
 }
 
+const runningTypes: RowSetTypes<UserUsageTable> = {
+  user_id: 'bigint',
+  period_start: 'bigint',
+  period_end: 'bigint',
+  period_up: 'bigint',
+  period_down: 'bigint',
+  total_up: 'bigint',
+  total_down: 'bigint',
+  raw_period_up: 'bigint',
+  raw_period_down: 'bigint',
+  raw_total_up: 'bigint',
+  raw_total_down: 'bigint',
+  updated_at: 'bigint',
+}
+
 export async function addRunningUsage(db: Db, rows: readonly UsageIncrement[], now: number): Promise<void> {
   // Every user gets a user_usage row when created, so the insert half never runs; it exists because this is the one
   // portable multi-row update. Were a row missing, period 0-0 makes the next write roll it into the current period.
@@ -88,23 +109,20 @@ export async function addRunningUsage(db: Db, rows: readonly UsageIncrement[], n
     raw_total_down: row.raw_down,
     updated_at: now,
   }))
-  await batchedInsert(db, values, (trx, batch) =>
-    trx
-      .insertInto('user_usage')
-      .values(batch)
-      .onConflict((oc) =>
-        oc.column('user_id').doUpdateSet((eb) => ({
-          period_up: eb(eb.ref('user_usage.period_up'), '+', eb.ref('excluded.period_up')),
-          period_down: eb(eb.ref('user_usage.period_down'), '+', eb.ref('excluded.period_down')),
-          total_up: eb(eb.ref('user_usage.total_up'), '+', eb.ref('excluded.total_up')),
-          total_down: eb(eb.ref('user_usage.total_down'), '+', eb.ref('excluded.total_down')),
-          raw_period_up: eb(eb.ref('user_usage.raw_period_up'), '+', eb.ref('excluded.raw_period_up')),
-          raw_period_down: eb(eb.ref('user_usage.raw_period_down'), '+', eb.ref('excluded.raw_period_down')),
-          raw_total_up: eb(eb.ref('user_usage.raw_total_up'), '+', eb.ref('excluded.raw_total_up')),
-          raw_total_down: eb(eb.ref('user_usage.raw_total_down'), '+', eb.ref('excluded.raw_total_down')),
-          updated_at: eb.ref('excluded.updated_at'),
-        })),
-      ),
+  await insertRowSet(db, 'user_usage', values, runningTypes, (insert) =>
+    insert.onConflict((oc) =>
+      oc.column('user_id').doUpdateSet((eb) => ({
+        period_up: eb(eb.ref('user_usage.period_up'), '+', eb.ref('excluded.period_up')),
+        period_down: eb(eb.ref('user_usage.period_down'), '+', eb.ref('excluded.period_down')),
+        total_up: eb(eb.ref('user_usage.total_up'), '+', eb.ref('excluded.total_up')),
+        total_down: eb(eb.ref('user_usage.total_down'), '+', eb.ref('excluded.total_down')),
+        raw_period_up: eb(eb.ref('user_usage.raw_period_up'), '+', eb.ref('excluded.raw_period_up')),
+        raw_period_down: eb(eb.ref('user_usage.raw_period_down'), '+', eb.ref('excluded.raw_period_down')),
+        raw_total_up: eb(eb.ref('user_usage.raw_total_up'), '+', eb.ref('excluded.raw_total_up')),
+        raw_total_down: eb(eb.ref('user_usage.raw_total_down'), '+', eb.ref('excluded.raw_total_down')),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    ),
   )
 }
 
@@ -132,47 +150,64 @@ export async function rawDailyUsageOf(
   return found
 }
 
+const dailyTypes: RowSetTypes<UsageDailyTable> = {
+  day: 'text',
+  node_name: 'text',
+  user_name: 'text',
+  up: 'bigint',
+  down: 'bigint',
+  raw_up: 'bigint',
+  raw_down: 'bigint',
+}
+
 export async function addDailyUsage(db: Db, rows: UsageDailyTable[]): Promise<void> {
-  await batchedInsert(db, rows, (trx, batch) =>
-    trx
-      .insertInto('usage_daily')
-      .values(batch)
-      .onConflict((oc) =>
-        oc.columns(['day', 'node_name', 'user_name']).doUpdateSet((eb) => ({
-          up: eb(eb.ref('usage_daily.up'), '+', eb.ref('excluded.up')),
-          down: eb(eb.ref('usage_daily.down'), '+', eb.ref('excluded.down')),
-          raw_up: eb(eb.ref('usage_daily.raw_up'), '+', eb.ref('excluded.raw_up')),
-          raw_down: eb(eb.ref('usage_daily.raw_down'), '+', eb.ref('excluded.raw_down')),
-        })),
-      ),
+  await insertRowSet(db, 'usage_daily', rows, dailyTypes, (insert) =>
+    insert.onConflict((oc) =>
+      oc.columns(['day', 'node_name', 'user_name']).doUpdateSet((eb) => ({
+        up: eb(eb.ref('usage_daily.up'), '+', eb.ref('excluded.up')),
+        down: eb(eb.ref('usage_daily.down'), '+', eb.ref('excluded.down')),
+        raw_up: eb(eb.ref('usage_daily.raw_up'), '+', eb.ref('excluded.raw_up')),
+        raw_down: eb(eb.ref('usage_daily.raw_down'), '+', eb.ref('excluded.raw_down')),
+      })),
+    ),
   )
+}
+
+const unmanagedDailyTypes: RowSetTypes<UnmanagedUsageDailyTable> = {
+  day: 'text',
+  node_name: 'text',
+  name: 'text',
+  up: 'bigint',
+  down: 'bigint',
 }
 
 export async function addUnmanagedDailyUsage(db: Db, rows: UnmanagedUsageDailyTable[]): Promise<void> {
-  await batchedInsert(db, rows, (trx, batch) =>
-    trx
-      .insertInto('unmanaged_usage_daily')
-      .values(batch)
-      .onConflict((oc) =>
-        oc.columns(['day', 'node_name', 'name']).doUpdateSet((eb) => ({
-          up: eb(eb.ref('unmanaged_usage_daily.up'), '+', eb.ref('excluded.up')),
-          down: eb(eb.ref('unmanaged_usage_daily.down'), '+', eb.ref('excluded.down')),
-        })),
-      ),
+  await insertRowSet(db, 'unmanaged_usage_daily', rows, unmanagedDailyTypes, (insert) =>
+    insert.onConflict((oc) =>
+      oc.columns(['day', 'node_name', 'name']).doUpdateSet((eb) => ({
+        up: eb(eb.ref('unmanaged_usage_daily.up'), '+', eb.ref('excluded.up')),
+        down: eb(eb.ref('unmanaged_usage_daily.down'), '+', eb.ref('excluded.down')),
+      })),
+    ),
   )
 }
 
+const inboundDailyTypes: RowSetTypes<InboundUsageDailyTable> = {
+  day: 'text',
+  node_name: 'text',
+  tag: 'text',
+  up: 'bigint',
+  down: 'bigint',
+}
+
 export async function addInboundDailyUsage(db: Db, rows: InboundUsageDailyTable[]): Promise<void> {
-  await batchedInsert(db, rows, (trx, batch) =>
-    trx
-      .insertInto('inbound_usage_daily')
-      .values(batch)
-      .onConflict((oc) =>
-        oc.columns(['day', 'node_name', 'tag']).doUpdateSet((eb) => ({
-          up: eb(eb.ref('inbound_usage_daily.up'), '+', eb.ref('excluded.up')),
-          down: eb(eb.ref('inbound_usage_daily.down'), '+', eb.ref('excluded.down')),
-        })),
-      ),
+  await insertRowSet(db, 'inbound_usage_daily', rows, inboundDailyTypes, (insert) =>
+    insert.onConflict((oc) =>
+      oc.columns(['day', 'node_name', 'tag']).doUpdateSet((eb) => ({
+        up: eb(eb.ref('inbound_usage_daily.up'), '+', eb.ref('excluded.up')),
+        down: eb(eb.ref('inbound_usage_daily.down'), '+', eb.ref('excluded.down')),
+      })),
+    ),
   )
 }
 
@@ -265,10 +300,21 @@ export async function closeDailyUsage(db: Db, piece: {month: string; fromDay: st
     .execute()
 }
 
+const closedMonthlyTypes: RowSetTypes<UsageClosedMonthlyTable> = {
+  month: 'text',
+  user_name: 'text',
+  node_name: 'text',
+  up: 'bigint',
+  down: 'bigint',
+  raw_up: 'bigint',
+  raw_down: 'bigint',
+}
+
 /** Traffic written to a day that is already closed (a clock set back): it goes into the closed sums as well. */
 export async function addClosedUsage(db: Db, rows: UsageDailyTable[]): Promise<void> {
-  await batchedInsert(
+  await insertRowSet(
     db,
+    'usage_closed_monthly',
     rows.map((row) => ({
       month: row.day.slice(0, 7),
       user_name: row.user_name,
@@ -278,18 +324,16 @@ export async function addClosedUsage(db: Db, rows: UsageDailyTable[]): Promise<v
       raw_up: row.raw_up,
       raw_down: row.raw_down,
     })),
-    (trx, batch) =>
-      trx
-        .insertInto('usage_closed_monthly')
-        .values(batch)
-        .onConflict((oc) =>
-          oc.columns(['month', 'user_name', 'node_name']).doUpdateSet((eb) => ({
-            up: eb(eb.ref('usage_closed_monthly.up'), '+', eb.ref('excluded.up')),
-            down: eb(eb.ref('usage_closed_monthly.down'), '+', eb.ref('excluded.down')),
-            raw_up: eb(eb.ref('usage_closed_monthly.raw_up'), '+', eb.ref('excluded.raw_up')),
-            raw_down: eb(eb.ref('usage_closed_monthly.raw_down'), '+', eb.ref('excluded.raw_down')),
-          })),
-        ),
+    closedMonthlyTypes,
+    (insert) =>
+      insert.onConflict((oc) =>
+        oc.columns(['month', 'user_name', 'node_name']).doUpdateSet((eb) => ({
+          up: eb(eb.ref('usage_closed_monthly.up'), '+', eb.ref('excluded.up')),
+          down: eb(eb.ref('usage_closed_monthly.down'), '+', eb.ref('excluded.down')),
+          raw_up: eb(eb.ref('usage_closed_monthly.raw_up'), '+', eb.ref('excluded.raw_up')),
+          raw_down: eb(eb.ref('usage_closed_monthly.raw_down'), '+', eb.ref('excluded.raw_down')),
+        })),
+      ),
   )
 }
 

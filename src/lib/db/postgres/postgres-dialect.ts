@@ -26,6 +26,16 @@ export const postgresDialect: Dialect = {
   },
   // The protocol's limit: a statement's parameter count is a 16-bit number.
   maxBoundValues: 65_535,
+  // One array per column, unnested: the statement is a few lines whatever the number of rows, so the server parses and
+  // plans it once instead of a 500-row VALUES list per batch (10k daily rows and running totals in one transaction:
+  // 165–175 ms against 250–265 ms batched).
+  rowSet: (columns, rows) => {
+    const arrays = columns.map(
+      ({name, type}) => sql`${rows.map((row) => (row as Record<string, unknown>)[name])}::${sql.raw(type)}[]`,
+    )
+    const names = columns.map(({name}) => sql.id(name))
+    return sql`(select * from unnest(${sql.join(arrays)}) as unnested(${sql.join(names)}))`
+  },
   isTransient: (error) => writeConflict(error) || transientCodes.has(sqlState(error) ?? ''),
   takeLockOrHolder,
   takeOverLock: async () => {
