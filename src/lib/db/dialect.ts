@@ -48,7 +48,7 @@ export interface Dialect {
   /**
    * Rows to be written as ONE set: a subquery of `columns` (in order, each of its SQL type) over all of `rows`, which
    * an `insert … select * from` writes in one statement whatever their number; or null where the dialect writes them
-   * faster as multi-row VALUES in batches (batched-upsert.ts measures both).
+   * faster as multi-row VALUES in batches (each dialect says what it measured).
    */
   rowSet(columns: readonly RowSetColumn[], rows: readonly object[]): RawBuilder<unknown> | null
   /**
